@@ -1,0 +1,1 @@
+"""The PERCEIVE → STABILIZE → MATCH engine: numpy and scikit-learn only, no Qt, no OpenCV."""

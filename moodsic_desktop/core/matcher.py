@@ -1,0 +1,229 @@
+"""Matching the stabilised mood to a song: station gate, k nearest neighbours, dwell, hysteresis, memory.
+
+Rules, with distances Euclidean in reference V-A space:
+
+1. The mode shifts the target (``target_for_mode``)::
+
+       match:   (v, a)
+       uplift:  (v + 0.35 · (1 - v), a)        valence moved 35 % of the way toward +1
+       calm:    (v, a - 0.35 · (a + 1))        arousal moved 35 % of the way toward -1
+
+2. Candidates: songs of the gated station(s) (all songs when there is no station model or the gated
+   stations hold no playable song), without banned songs, without the last ``recent_k`` played songs
+   while any other song is left, then the ``top_k`` nearest to the target.
+3. The first call picks the nearest candidate. Before ``min_dwell_s`` seconds have passed since the
+   current song started, never switch. After that, switch only when the best candidate is closer to the
+   target than the current song by more than ``hysteresis``.
+4. ``song_ended`` (and ``skip``) always picks a song other than the current one.
+
+Not thread-safe: one owner thread (the pipeline's) calls it; settings are plain attributes that may be
+changed between calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.stations import StationModel
+
+MATCH_MODES: tuple[str, ...] = ("match", "uplift", "calm")
+MODE_SHIFT = 0.35
+
+
+def target_for_mode(valence: float, arousal: float, mode: str) -> tuple[float, float]:
+    """The target V-A (reference space) that a mode asks for; formulas in the module docstring."""
+    if mode == "match":
+        return valence, arousal
+    if mode == "uplift":
+        return valence + MODE_SHIFT * (1.0 - valence), arousal
+    if mode == "calm":
+        return valence, arousal - MODE_SHIFT * (arousal + 1.0)
+    raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MATCH_MODES)}")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the matcher chose: the song to play now, whether that is a switch, and why.
+
+    ``station`` is the name of the song's station (None without a station model); ``candidates`` are the
+    nearest eligible songs, best first; ``target`` is the mode-shifted target (reference V-A) and
+    ``distance`` the song's distance to it.
+    """
+
+    song: Song
+    switched: bool
+    reason: str
+    station: str | None
+    candidates: tuple[Song, ...] = ()
+    target: tuple[float, float] = (0.0, 0.0)
+    distance: float = 0.0
+
+
+@dataclass
+class _Play:
+    song_index: int
+    started_at: float
+
+
+class Matcher:
+    """Chooses songs for a stream of targets (rules in the module docstring)."""
+
+    def __init__(
+        self,
+        songs: Sequence[Song],
+        stations: StationModel | None = None,
+        min_dwell_s: float = 25.0,
+        recent_k: int = 5,
+        top_k: int = 20,
+        widen_below: float = 0.55,
+        hysteresis: float = 0.15,
+        mode: str = "match",
+    ) -> None:
+        if not songs:
+            raise ValueError("the matcher needs at least one song")
+        self.songs: list[Song] = list(songs)
+        self.stations = stations
+        self.min_dwell_s = min_dwell_s
+        self.recent_k = recent_k
+        self.top_k = top_k
+        self.widen_below = widen_below
+        self.hysteresis = hysteresis
+        self.mode = mode
+        self._points = np.array([[s.valence, s.arousal] for s in self.songs], dtype=float)
+        self._song_station = (
+            stations.predict(self._points[:, 0], self._points[:, 1]) if stations is not None else None
+        )
+        self._index_of = {song.song_id: i for i, song in enumerate(self.songs)}
+        self._banned = np.zeros(len(self.songs), dtype=bool)
+        self._current: _Play | None = None
+        self._last_target: tuple[float, float] | None = None
+        self.plays: list[tuple[float, str]] = []  # (start time in s, song_id), oldest first
+
+    @property
+    def mode(self) -> str:
+        return self._mode
+
+    @mode.setter
+    def mode(self, value: str) -> None:
+        target_for_mode(0.0, 0.0, value)  # validates
+        self._mode = value
+
+    @property
+    def current(self) -> Song | None:
+        return self.songs[self._current.song_index] if self._current else None
+
+    @property
+    def current_started_at(self) -> float | None:
+        return self._current.started_at if self._current else None
+
+    def station_of(self, song: Song) -> str | None:
+        """The station name of a library song (None without a station model)."""
+        return self._station_name(self._index_of[song.song_id])
+
+    def _station_name(self, index: int) -> str | None:
+        if self.stations is None or self._song_station is None:
+            return None
+        return self.stations.names[int(self._song_station[index])]
+
+    def ban(self, song_id: str) -> None:
+        """Never choose this song again (until ``unban``); the current song keeps playing."""
+        self._banned[self._index_of[song_id]] = True
+
+    def unban(self, song_id: str) -> None:
+        self._banned[self._index_of[song_id]] = False
+
+    def _recent_ids(self) -> set[str]:
+        return {song_id for _, song_id in self.plays[-self.recent_k :]} if self.recent_k > 0 else set()
+
+    def _candidates(self, target: tuple[float, float], exclude_current: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of the eligible songs nearest the target, best first, and their distances."""
+        eligible = ~self._banned
+        if not eligible.any():
+            eligible = np.ones(len(self.songs), dtype=bool)
+        if self.stations is not None and self._song_station is not None:
+            gated = np.isin(self._song_station, self.stations.gate(*target, widen_below=self.widen_below))
+            if (eligible & gated).any():
+                eligible = eligible & gated
+        recent = self._recent_ids()
+        if recent:
+            fresh = eligible.copy()
+            fresh[[self._index_of[song_id] for song_id in recent]] = False
+            if fresh.any():
+                eligible = fresh
+        if exclude_current and self._current is not None:
+            others = eligible.copy()
+            others[self._current.song_index] = False
+            if not others.any():  # every other song is banned, recent or gated out: widen to all
+                others = np.ones(len(self.songs), dtype=bool)
+                others[self._current.song_index] = False
+            if others.any():
+                eligible = others
+        indices = np.flatnonzero(eligible)
+        distances = np.hypot(*(self._points[indices] - np.asarray(target)).T)
+        order = np.argsort(distances, kind="stable")[: max(self.top_k, 1)]
+        return indices[order], distances[order]
+
+    def _distance(self, index: int, target: tuple[float, float]) -> float:
+        return float(np.hypot(*(self._points[index] - np.asarray(target))))
+
+    def _decide(self, index: int, target, candidates, switched: bool, reason: str, now: float) -> Decision:
+        if switched:
+            self._current = _Play(index, now)
+            self.plays.append((now, self.songs[index].song_id))
+        song = self.songs[index]
+        return Decision(
+            song=song,
+            switched=switched,
+            reason=reason,
+            station=self._station_name(index),
+            candidates=tuple(self.songs[i] for i in candidates),
+            target=(float(target[0]), float(target[1])),
+            distance=self._distance(index, target),
+        )
+
+    def recommend(self, v_ref: float, a_ref: float, now: float) -> Decision:
+        """The song to play for the stabilised mood (reference V-A) at time ``now`` (seconds)."""
+        target = target_for_mode(v_ref, a_ref, self._mode)
+        self._last_target = target
+        indices, distances = self._candidates(target, exclude_current=False)
+        station = self._station_name(int(indices[0]))
+        if self._current is None:
+            return self._decide(
+                indices[0], target, indices, True, f"first pick: nearest song in {station or 'the library'}", now
+            )
+        current = self._current.song_index
+        elapsed = now - self._current.started_at
+        if elapsed < self.min_dwell_s:
+            reason = f"dwell: {elapsed:.0f} s of {self.min_dwell_s:.0f} s played"
+            return self._decide(current, target, indices, False, reason, now)
+        current_distance = self._distance(current, target)
+        best = int(indices[0])
+        gain = current_distance - float(distances[0])
+        if best != current and gain > self.hysteresis:
+            reason = f"mood moved: {gain:.2f} closer than the last song (hysteresis {self.hysteresis:.2f})"
+            return self._decide(best, target, indices, True, reason, now)
+        reason = f"still the best fit: no song closer by more than {self.hysteresis:.2f}"
+        return self._decide(current, target, indices, False, reason, now)
+
+    def song_ended(self, now: float, v_ref: float | None = None, a_ref: float | None = None) -> Decision:
+        """The current song has ended (or was skipped): choose another one, for the mood given (reference
+        V-A) or else for the last target seen."""
+        if v_ref is not None and a_ref is not None:
+            self._last_target = target_for_mode(v_ref, a_ref, self._mode)
+        target = self._last_target or (0.0, 0.0)
+        indices, _ = self._candidates(target, exclude_current=True)
+        best = int(indices[0])
+        if self._current is not None and best == self._current.song_index:
+            reason = "song ended: the library holds no other song"
+        else:
+            reason = f"song ended: nearest other song in {self._station_name(best) or 'the library'}"
+        return self._decide(best, target, indices, True, reason, now)
+
+    def skip(self, now: float) -> Decision:
+        """The user skipped the song: like ``song_ended``, with its own reason."""
+        decision = self.song_ended(now)
+        return replace(decision, reason="skipped by the user; " + decision.reason)

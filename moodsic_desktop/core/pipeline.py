@@ -1,0 +1,241 @@
+"""The one pipeline object that the GUI worker and ``moodsic analyze`` both drive.
+
+PERCEIVE: detect faces → choose the primary face → face expert; scene expert on the whole frame, each at
+its own rate (the face as often as every frame, the scene less often); ``fuse`` the freshest estimates.
+STABILIZE: ``Stabilizer`` (time-based EMA with uncertainty gating). MATCH: ``Matcher``.
+
+Frames are RGB uint8 arrays (H x W x 3); times are seconds on one clock (video position or a monotonic
+clock). The pipeline is not thread-safe: the thread that calls ``process`` (the capture worker, or the
+CLI's main thread) owns it, and settings change between calls through ``stabilizer``, ``matcher`` and
+``settings``. An expert that raises or returns a non-finite estimate is logged, counted and treated as
+silent for that step; the pipeline keeps going.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from moodsic_desktop.core.fusion import FUSION_MODES, fuse
+from moodsic_desktop.core.matcher import Decision, Matcher
+from moodsic_desktop.core.stabilizer import Stabilized, Stabilizer
+from moodsic_desktop.core.types import Estimate, FaceBox, FaceDetector, FaceExpert, SceneExpert
+
+log = logging.getLogger(__name__)
+
+
+def primary_face(faces: list[FaceBox], frame_width: int, frame_height: int) -> FaceBox | None:
+    """The face to read: the highest score × sqrt(area) × (0.7 + 0.3 × closeness to the frame centre).
+
+    Closeness is 1 at the centre and 0 at a corner (distance over half the frame diagonal). Area in pixels².
+    """
+    if not faces:
+        return None
+    cx, cy = frame_width / 2.0, frame_height / 2.0
+    half_diagonal = math.hypot(cx, cy) or 1.0
+
+    def weight(face: FaceBox) -> float:
+        fx, fy = face.center
+        closeness = max(0.0, 1.0 - math.hypot(fx - cx, fy - cy) / half_diagonal)
+        return face.score * math.sqrt(face.area) * (0.7 + 0.3 * closeness)
+
+    return max(faces, key=weight)
+
+
+@dataclass
+class PipelineSettings:
+    """How often each expert runs and how estimates are combined. Times in seconds.
+
+    ``face_interval_s`` 0 runs detection and the face expert on every frame; ``scene_interval_s`` is the
+    time between scene readings. Between runs, each expert's last reading is fused.
+    ``simulate_song_end`` ends songs after their ``duration_s`` (for runs without an audio engine).
+    """
+
+    face_interval_s: float = 0.0
+    scene_interval_s: float = 0.5
+    fusion_mode: str = "inverse_variance"
+    simulate_song_end: bool = False
+
+    def __post_init__(self) -> None:
+        if self.fusion_mode not in FUSION_MODES:
+            raise ValueError(f"unknown fusion mode {self.fusion_mode!r}; expected one of {', '.join(FUSION_MODES)}")
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """What one call of ``Pipeline.process`` saw and decided.
+
+    ``scene``/``face`` are the estimates fused this step (possibly from an earlier frame: see
+    ``scene_fresh``/``face_fresh``); ``timings_ms`` holds the milliseconds each stage took this step
+    (only the stages that ran); ``errors`` names the experts that failed this step.
+    """
+
+    time: float
+    faces_found: int
+    face_box: FaceBox | None
+    scene: Estimate | None
+    scene_fresh: bool
+    face: Estimate | None
+    face_fresh: bool
+    fused: Estimate | None
+    stabilized: Stabilized | None
+    decision: Decision | None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    errors: tuple[str, ...] = ()
+
+
+class Pipeline:
+    """PERCEIVE → STABILIZE → MATCH over timestamped frames (see the module docstring)."""
+
+    def __init__(
+        self,
+        detector: FaceDetector | None,
+        face_expert: FaceExpert | None,
+        scene_expert: SceneExpert | None,
+        stabilizer: Stabilizer,
+        matcher: Matcher,
+        settings: PipelineSettings | None = None,
+    ) -> None:
+        self.detector = detector
+        self.face_expert = face_expert
+        self.scene_expert = scene_expert
+        self.stabilizer = stabilizer
+        self.matcher = matcher
+        self.settings = settings or PipelineSettings()
+        self.error_counts: Counter[str] = Counter()
+        self._face: Estimate | None = None
+        self._face_box: FaceBox | None = None
+        self._faces_found = 0
+        self._scene: Estimate | None = None
+        self._last_face_run: float | None = None
+        self._last_scene_run: float | None = None
+
+    def reset(self) -> None:
+        """Start over for a new source: forget readings, the stabiliser state and the experts' baselines.
+        The matcher keeps the current song and its history, so the music does not jump."""
+        self._face = self._scene = None
+        self._face_box = None
+        self._faces_found = 0
+        self._last_face_run = self._last_scene_run = None
+        self.stabilizer.reset()
+        for expert in (self.face_expert, self.scene_expert):
+            if expert is not None:
+                expert.reset()
+
+    def close(self) -> None:
+        """Release what the detector and experts hold (MediaPipe graphs, ONNX sessions)."""
+        for part in (self.detector, self.face_expert, self.scene_expert):
+            close = getattr(part, "close", None)
+            if close is not None:
+                close()
+
+    @staticmethod
+    def _due(last: float | None, interval: float, now: float) -> bool:
+        return last is None or now - last >= interval or now < last
+
+    def _call(self, name: str, errors: list[str], fn, *args):
+        """Run one stage; an exception is logged (first time in full), counted and turned into None."""
+        try:
+            return fn(*args)
+        except Exception as error:  # an expert must never stop the pipeline
+            self.error_counts[name] += 1
+            errors.append(name)
+            if self.error_counts[name] == 1:
+                log.exception("%s failed; it is skipped while it keeps failing", name)
+            else:
+                log.debug("%s failed again: %s", name, error)
+            return None
+
+    def _checked(self, name: str, errors: list[str], estimate: Estimate | None) -> Estimate | None:
+        if estimate is not None and not estimate.is_finite():
+            self.error_counts[name] += 1
+            errors.append(name)
+            if self.error_counts[name] == 1:
+                log.warning("%s returned a non-finite estimate; ignored", name)
+            return None
+        return estimate
+
+    def _perceive_face(self, frame: np.ndarray, now: float, timings: dict[str, float], errors: list[str]) -> bool:
+        if self.detector is None or not self._due(self._last_face_run, self.settings.face_interval_s, now):
+            return False
+        self._last_face_run = now
+        start = time.perf_counter()
+        faces = self._call("face detector", errors, self.detector.detect, frame) or []
+        timings["detect"] = (time.perf_counter() - start) * 1000.0
+        height, width = frame.shape[:2]
+        self._faces_found = len(faces)
+        self._face_box = primary_face(faces, width, height)
+        estimate = None
+        if self._face_box is not None and self.face_expert is not None:
+            start = time.perf_counter()
+            estimate = self._call(self.face_expert.name, errors, self.face_expert.estimate, frame, self._face_box, now)
+            timings["face"] = (time.perf_counter() - start) * 1000.0
+            estimate = self._checked(self.face_expert.name, errors, estimate)
+        self._face = estimate
+        return True
+
+    def _perceive_scene(self, frame: np.ndarray, now: float, timings: dict[str, float], errors: list[str]) -> bool:
+        if self.scene_expert is None or not self._due(self._last_scene_run, self.settings.scene_interval_s, now):
+            return False
+        self._last_scene_run = now
+        start = time.perf_counter()
+        estimate = self._call(self.scene_expert.name, errors, self.scene_expert.estimate, frame, now)
+        timings["scene"] = (time.perf_counter() - start) * 1000.0
+        self._scene = self._checked(self.scene_expert.name, errors, estimate)
+        return True
+
+    def process(self, frame: np.ndarray, now: float) -> StepRecord:
+        """Run one step on an RGB uint8 frame taken at ``now`` seconds; returns what happened."""
+        timings: dict[str, float] = {}
+        errors: list[str] = []
+        face_fresh = self._perceive_face(frame, now, timings, errors)
+        scene_fresh = self._perceive_scene(frame, now, timings, errors)
+        face = self._face
+        scene = self._scene
+        fused = fuse(scene, face, mode=self.settings.fusion_mode)
+        stabilized = None
+        decision = None
+        if fused is not None:
+            scene_only = face is None or self.settings.fusion_mode == "scene"
+            stabilized = self.stabilizer.update(fused, now, scene_only=scene_only)
+            decision = self._match(stabilized, now)
+        return StepRecord(
+            time=now,
+            faces_found=self._faces_found,
+            face_box=self._face_box,
+            scene=scene,
+            scene_fresh=scene_fresh,
+            face=face,
+            face_fresh=face_fresh,
+            fused=fused,
+            stabilized=stabilized,
+            decision=decision,
+            timings_ms=timings,
+            errors=tuple(errors),
+        )
+
+    def _match(self, stabilized: Stabilized, now: float) -> Decision:
+        current = self.matcher.current
+        started = self.matcher.current_started_at
+        if (
+            self.settings.simulate_song_end
+            and current is not None
+            and started is not None
+            and current.duration_s
+            and now - started >= current.duration_s
+        ):
+            return self.matcher.song_ended(now, stabilized.valence, stabilized.arousal)
+        return self.matcher.recommend(stabilized.valence, stabilized.arousal, now)
+
+    def song_ended(self, now: float) -> Decision:
+        """The audio engine finished the current song: choose the next one."""
+        return self.matcher.song_ended(now)
+
+    def skip(self, now: float) -> Decision:
+        """The user skipped the current song: choose another one."""
+        return self.matcher.skip(now)

@@ -1,0 +1,115 @@
+"""Stations: a diagonal Gaussian mixture over the library's song V-A, used to gate the matcher.
+
+The mixture is fitted on standardised reference V-A (zero mean, unit variance per dimension) with
+scikit-learn's ``GaussianMixture(covariance_type="diag")``. ``gate`` returns the most probable station,
+or the two most probable when the top posterior is below ``widen_below`` (the target sits between
+stations, so both are searched). Station names describe where each centre lies in reference space.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from sklearn.mixture import GaussianMixture
+from sklearn.preprocessing import StandardScaler
+
+# Thresholds in reference units that split each axis into low / mid / high for naming.
+_NAME_THRESHOLD = 0.15
+_NAMES = {
+    ("low", "low"): "Downcast & Low-energy",
+    ("low", "mid"): "Wistful & Steady",
+    ("low", "high"): "Tense & Driving",
+    ("mid", "low"): "Calm & Neutral",
+    ("mid", "mid"): "Balanced & Steady",
+    ("mid", "high"): "Lively & Neutral",
+    ("high", "low"): "Warm & Relaxed",
+    ("high", "mid"): "Bright & Engaging",
+    ("high", "high"): "Joyful & Upbeat",
+}
+
+
+def _level(x: float) -> str:
+    return "low" if x < -_NAME_THRESHOLD else "high" if x > _NAME_THRESHOLD else "mid"
+
+
+def station_names(centres: NDArray[np.float64]) -> list[str]:
+    """One short, unique, human name per centre (rows of reference V-A)."""
+    names = [_NAMES[_level(v), _level(a)] for v, a in centres]
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, name in enumerate(names):
+        groups[name].append(index)
+    for name, members in groups.items():
+        if len(members) < 2:
+            continue
+        spread = centres[members].max(axis=0) - centres[members].min(axis=0)
+        axis = int(np.argmax(spread))
+        words = ("darker", "brighter") if axis == 0 else ("calmer", "livelier")
+        order = sorted(members, key=lambda i: centres[i, axis])
+        for rank, index in enumerate(order):
+            if len(order) == 2:
+                qualifier = words[rank]
+            else:
+                qualifier = f"{rank + 1} of {len(order)}"
+            names[index] = f"{name} ({qualifier})"
+    return names
+
+
+class StationModel:
+    """A fitted station model. Build with ``StationModel.fit``; read-only afterwards (any thread)."""
+
+    def __init__(self, scaler: StandardScaler, mixture: GaussianMixture) -> None:
+        self._scaler = scaler
+        self._mixture = mixture
+        self.centres: NDArray[np.float64] = scaler.inverse_transform(mixture.means_)
+        self.names: list[str] = station_names(self.centres)
+
+    @classmethod
+    def fit(cls, valence: ArrayLike, arousal: ArrayLike, n_stations: int = 5, seed: int = 0) -> StationModel:
+        """Fit ``n_stations`` diagonal Gaussians to song V-A (reference space). Needs at least as many
+        distinct songs as stations."""
+        points = np.column_stack([np.asarray(valence, float).ravel(), np.asarray(arousal, float).ravel()])
+        if not np.all(np.isfinite(points)):
+            raise ValueError("station model: song V-A values must be finite")
+        distinct = len(np.unique(points, axis=0))
+        if n_stations < 1 or distinct < n_stations:
+            raise ValueError(f"station model: need at least {n_stations} distinct songs, got {distinct}")
+        scaler = StandardScaler().fit(points)
+        mixture = GaussianMixture(
+            n_components=n_stations, covariance_type="diag", random_state=seed, n_init=3, reg_covar=1e-4
+        ).fit(scaler.transform(points))
+        return cls(scaler, mixture)
+
+    @property
+    def n_stations(self) -> int:
+        return len(self.names)
+
+    def _points(self, valence: ArrayLike, arousal: ArrayLike) -> NDArray[np.float64]:
+        points = np.column_stack([np.atleast_1d(np.asarray(valence, float)), np.atleast_1d(np.asarray(arousal, float))])
+        return self._scaler.transform(points)
+
+    def predict_proba(self, valence: ArrayLike, arousal: ArrayLike) -> NDArray[np.float64]:
+        """Posterior over stations: shape (n_stations,) for scalars, (n, n_stations) for arrays; rows sum to 1."""
+        proba = self._mixture.predict_proba(self._points(valence, arousal))
+        return proba[0] if np.ndim(valence) == 0 and np.ndim(arousal) == 0 else proba
+
+    def predict(self, valence: ArrayLike, arousal: ArrayLike) -> NDArray[np.int64]:
+        """The most probable station of each point."""
+        return np.atleast_1d(np.argmax(self._mixture.predict_proba(self._points(valence, arousal)), axis=1))
+
+    def gate(self, valence: float, arousal: float, widen_below: float = 0.55) -> list[int]:
+        """The top station, or the top two when the top posterior is below ``widen_below``."""
+        proba = self.predict_proba(valence, arousal)
+        order = np.argsort(proba)[::-1]
+        if self.n_stations > 1 and proba[order[0]] < widen_below:
+            return [int(order[0]), int(order[1])]
+        return [int(order[0])]
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Each station's name, centre (reference V-A) and weight, for reports and the GUI."""
+        return [
+            {"index": i, "name": name, "valence": float(c[0]), "arousal": float(c[1]), "weight": float(w)}
+            for i, (name, c, w) in enumerate(zip(self.names, self.centres, self._mixture.weights_))
+        ]

@@ -1,0 +1,103 @@
+"""Data contracts shared by every stage: estimates, face boxes and the expert interfaces.
+
+All valence/arousal values are in reference space [-1, 1]; variances are in reference units squared.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One valence/arousal reading with its uncertainty.
+
+    ``valence`` and ``arousal`` are in reference space [-1, 1]; ``var_valence`` and ``var_arousal`` are
+    variances in the same units squared; ``source`` names honestly what produced it (for example
+    ``"scene-statistics (built-in)"``).
+    """
+
+    valence: float
+    arousal: float
+    var_valence: float
+    var_arousal: float
+    source: str
+
+    @property
+    def std_valence(self) -> float:
+        return math.sqrt(max(self.var_valence, 0.0))
+
+    @property
+    def std_arousal(self) -> float:
+        return math.sqrt(max(self.var_arousal, 0.0))
+
+    def is_finite(self) -> bool:
+        """True when every number is finite and no variance is negative."""
+        values = (self.valence, self.arousal, self.var_valence, self.var_arousal)
+        return all(math.isfinite(x) for x in values) and self.var_valence >= 0 and self.var_arousal >= 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FaceBox:
+    """A detected face in frame pixels: top-left corner, size, and the detector's score in [0, 1]."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    score: float
+
+    @property
+    def area(self) -> float:
+        return max(self.width, 0.0) * max(self.height, 0.0)
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return self.x + self.width / 2.0, self.y + self.height / 2.0
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@runtime_checkable
+class FaceDetector(Protocol):
+    """Finds faces in an RGB uint8 frame (H x W x 3). Called from the thread that runs the pipeline."""
+
+    def detect(self, frame: np.ndarray) -> list[FaceBox]: ...
+
+
+@runtime_checkable
+class FaceExpert(Protocol):
+    """Reads V-A from one face of an RGB uint8 frame; ``None`` when it cannot (no landmarks, bad crop).
+
+    ``name`` appears as the ``source`` of its estimates; ``is_fallback`` is True for built-in heuristics
+    that stand in until a real model is installed; ``device`` says where it runs ("CPU", "GPU").
+    """
+
+    name: str
+    is_fallback: bool
+    device: str
+
+    def estimate(self, frame: np.ndarray, face: FaceBox, now: float) -> Estimate | None: ...
+
+    def reset(self) -> None: ...
+
+
+@runtime_checkable
+class SceneExpert(Protocol):
+    """Reads V-A from a whole RGB uint8 frame; ``None`` when it cannot. Same attributes as FaceExpert."""
+
+    name: str
+    is_fallback: bool
+    device: str
+
+    def estimate(self, frame: np.ndarray, now: float) -> Estimate | None: ...
+
+    def reset(self) -> None: ...

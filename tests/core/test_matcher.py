@@ -1,0 +1,140 @@
+import numpy as np
+import pytest
+
+from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.matcher import Matcher, target_for_mode
+from moodsic_desktop.core.stations import StationModel
+
+
+def grid_songs():
+    """49 songs on a 7 x 7 grid over reference space."""
+    values = np.linspace(-0.9, 0.9, 7)
+    return [Song(f"s{i}{j}", float(v), float(a)) for i, v in enumerate(values) for j, a in enumerate(values)]
+
+
+def nearest(songs, v, a):
+    return min(songs, key=lambda s: np.hypot(s.valence - v, s.arousal - a))
+
+
+def test_first_call_picks_nearest():
+    songs = grid_songs()
+    m = Matcher(songs)
+    d = m.recommend(0.31, -0.29, now=0.0)
+    assert d.switched and d.song == nearest(songs, 0.31, -0.29)
+    assert d.reason and d.station is None
+    assert d.distance == pytest.approx(np.hypot(d.song.valence - 0.31, d.song.arousal + 0.29))
+
+
+def test_never_switches_before_dwell():
+    m = Matcher(grid_songs(), min_dwell_s=25.0)
+    first = m.recommend(-0.9, -0.9, now=0.0).song
+    for t in np.arange(1.0, 25.0, 1.0):
+        d = m.recommend(0.9, 0.9, now=float(t))
+        assert not d.switched and d.song == first
+        assert "dwell" in d.reason
+    d = m.recommend(0.9, 0.9, now=25.0)
+    assert d.switched and d.song.song_id == "s66"
+
+
+def test_hysteresis_blocks_small_gains():
+    songs = [Song("a", 0.0, 0.0), Song("b", 0.2, 0.0), Song("c", 0.9, 0.9)]
+    m = Matcher(songs, min_dwell_s=0.0, hysteresis=0.15, recent_k=0)
+    assert m.recommend(0.0, 0.0, 0.0).song.song_id == "a"
+    # b is 0.1 closer than a to 0.1: not enough
+    d = m.recommend(0.12, 0.0, 1.0)
+    assert not d.switched and d.song.song_id == "a"
+    # b is 0.2 closer than a to 0.2: enough
+    d = m.recommend(0.2, 0.0, 2.0)
+    assert d.switched and d.song.song_id == "b"
+
+
+def test_recent_songs_are_excluded_while_others_remain():
+    songs = [Song("a", 0.0, 0.0), Song("b", 0.05, 0.0), Song("c", 0.8, 0.8)]
+    m = Matcher(songs, min_dwell_s=0.0, recent_k=5, hysteresis=0.0)
+    assert m.recommend(0.0, 0.0, 0.0).song.song_id == "a"
+    d = m.song_ended(1.0)
+    assert d.song.song_id == "b"
+    # a and b are recent; only c is left, so c is chosen even though it is far
+    d = m.song_ended(2.0)
+    assert d.song.song_id == "c"
+    assert [c.song_id for c in d.candidates] == ["c"]
+    # everything is recent now: candidates fall back to the whole library, but never the current song
+    d = m.song_ended(3.0)
+    assert d.song.song_id == "a"
+
+
+def test_recent_memory_length():
+    songs = [Song(str(i), i / 10, 0.0) for i in range(6)]
+    m = Matcher(songs, min_dwell_s=0.0, recent_k=2, top_k=20)
+    m.recommend(0.0, 0.0, 0.0)  # plays 0
+    m.song_ended(1.0)  # plays 1 (0 is recent)
+    m.song_ended(2.0)  # recent = {0, 1} → plays 2
+    d = m.song_ended(3.0)  # recent = {1, 2} → 0 is allowed again
+    assert d.song.song_id == "0"
+
+
+def test_song_ended_always_changes_song():
+    m = Matcher(grid_songs(), min_dwell_s=100.0, recent_k=0)
+    current = m.recommend(0.0, 0.0, 0.0).song
+    for t in range(1, 10):
+        d = m.song_ended(float(t))
+        assert d.switched and d.song != current
+        current = d.song
+
+
+def test_song_ended_uses_given_mood():
+    m = Matcher(grid_songs(), min_dwell_s=100.0)
+    m.recommend(-0.9, -0.9, 0.0)
+    assert m.song_ended(1.0, 0.9, 0.9).song.song_id == "s66"
+
+
+def test_top_k_limits_candidates():
+    m = Matcher(grid_songs(), top_k=4)
+    d = m.recommend(0.0, 0.0, 0.0)
+    assert len(d.candidates) == 4
+    distances = [np.hypot(s.valence, s.arousal) for s in d.candidates]
+    assert distances == sorted(distances)
+
+
+def test_station_gate_restricts_candidates():
+    rng = np.random.default_rng(0)
+    low = [Song(f"low{i}", -0.6 + 0.05 * x, -0.6 + 0.05 * y) for i, (x, y) in enumerate(rng.standard_normal((30, 2)))]
+    high = [Song(f"high{i}", 0.6 + 0.05 * x, 0.6 + 0.05 * y) for i, (x, y) in enumerate(rng.standard_normal((30, 2)))]
+    songs = low + high
+    stations = StationModel.fit([s.valence for s in songs], [s.arousal for s in songs], n_stations=2)
+    m = Matcher(songs, stations=stations, top_k=100)
+    d = m.recommend(0.6, 0.6, 0.0)
+    assert all(c.song_id.startswith("high") for c in d.candidates)
+    assert len(d.candidates) == 30  # the whole gated station, fewer than top_k
+    assert d.station == m.station_of(d.song)
+    assert d.station in stations.names
+
+
+def test_modes_shift_the_target():
+    assert target_for_mode(0.2, 0.3, "match") == (0.2, 0.3)
+    assert target_for_mode(0.2, 0.3, "uplift") == pytest.approx((0.2 + 0.35 * 0.8, 0.3))
+    assert target_for_mode(0.2, 0.3, "calm") == pytest.approx((0.2, 0.3 - 0.35 * 1.3))
+    songs = grid_songs()
+    neutral = Matcher(songs, mode="match").recommend(0.0, 0.0, 0.0).song
+    uplift = Matcher(songs, mode="uplift").recommend(0.0, 0.0, 0.0).song
+    calm = Matcher(songs, mode="calm").recommend(0.0, 0.0, 0.0).song
+    assert uplift.valence > neutral.valence and uplift.arousal == neutral.arousal
+    assert calm.arousal < neutral.arousal and calm.valence == neutral.valence
+    with pytest.raises(ValueError):
+        Matcher(songs, mode="party")
+
+
+def test_ban_and_skip():
+    songs = [Song("a", 0.0, 0.0), Song("b", 0.1, 0.0), Song("c", 0.5, 0.5)]
+    m = Matcher(songs, min_dwell_s=0.0, recent_k=0)
+    assert m.recommend(0.0, 0.0, 0.0).song.song_id == "a"
+    m.ban("a")
+    d = m.skip(1.0)
+    assert d.switched and d.song.song_id == "b" and d.reason.startswith("skipped")
+    d = m.recommend(0.0, 0.0, 2.0)
+    assert d.song.song_id == "b" and all(c.song_id != "a" for c in d.candidates)
+
+
+def test_empty_library_is_an_error():
+    with pytest.raises(ValueError, match="at least one song"):
+        Matcher([])

@@ -1,0 +1,73 @@
+import json
+
+import pytest
+
+from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.matcher import Decision
+from moodsic_desktop.core.metrics import SessionMetrics
+from moodsic_desktop.core.pipeline import StepRecord
+from moodsic_desktop.core.report import SessionReport
+from moodsic_desktop.core.stabilizer import Stabilized
+from moodsic_desktop.core.types import Estimate, FaceBox
+
+BOX = FaceBox(0, 0, 10, 10, 0.9)
+
+
+def step(t, raw, stab, held=False, face=True, song="a", switched=False, distance=0.1, scene=None):
+    fused = Estimate(raw[0], raw[1], 0.01, 0.01, "fused")
+    face_est = Estimate(raw[0], raw[1], 0.01, 0.01, "face") if face else None
+    return StepRecord(
+        time=t,
+        faces_found=int(face),
+        face_box=BOX if face else None,
+        scene=scene,
+        scene_fresh=scene is not None,
+        face=face_est,
+        face_fresh=True,
+        fused=fused,
+        stabilized=Stabilized(stab[0], stab[1], held, False, 0.5),
+        decision=Decision(Song(song, 0, 0, title=song.upper()), switched, "why", "Station", (), (0, 0), distance),
+    )
+
+
+def test_metrics_definitions():
+    m = SessionMetrics()
+    m.add(step(0.0, (0.0, 0.0), (0.0, 0.0), switched=True, song="a", distance=0.2))
+    m.add(step(1.0, (0.4, 0.3), (0.1, 0.0), held=True, face=False, distance=0.4, scene=Estimate(0.4, 0.3, 0.01, 0.01, "s")))
+    m.add(step(2.0, (0.0, 0.0), (0.1, 0.0), switched=True, song="b", distance=0.3, scene=Estimate(0.0, 0.6, 0.01, 0.01, "s")))
+    m.add(step(5.0, (0.0, 0.0), (0.1, 0.0), switched=True, song="c", distance=0.1))
+    s = m.summary()
+    assert s["steps"] == 4 and s["duration_s"] == 5.0
+    assert s["face_detection_rate"] == pytest.approx(3 / 4)
+    assert s["gating_rate"] == pytest.approx(1 / 4)
+    assert s["jitter_raw"] == pytest.approx((0.5 + 0.5 + 0.0) / 3)
+    assert s["jitter_stabilized"] == pytest.approx(0.1 / 3)
+    assert s["jitter_reduction"] == pytest.approx(1 - (0.1 / 3) / (1.0 / 3))
+    assert s["switches"] == 2  # the first pick is not a switch
+    assert s["mean_dwell_s"] == pytest.approx((2.0 + 3.0) / 2)
+    assert s["mean_target_distance"] == pytest.approx(0.25)
+    assert s["mean_scene_face_divergence"] == pytest.approx(0.6)  # only the step with both
+
+
+def test_empty_metrics_are_none_not_errors():
+    s = SessionMetrics().summary()
+    assert s["steps"] == 0 and s["jitter_reduction"] is None and s["face_detection_rate"] is None
+
+
+def test_report_round_trip_and_bounded_timeline(tmp_path):
+    report = SessionReport({"alpha": 0.3}, max_timeline=2)
+    for t in range(4):
+        report.add(step(float(t), (0.1 * t, 0.0), (0.05 * t, 0.0), switched=t in (0, 3), song="ab"[t % 2]))
+    path = report.write(tmp_path / "r.json")
+    data = json.loads(path.read_text())
+    assert data["settings"] == {"alpha": 0.3}
+    assert [row["time"] for row in data["timeline"]] == [2.0, 3.0]
+    assert data["metrics"]["steps"] == 4
+    assert [(s["time"], s["song_id"], s["title"], s["station"], s["reason"]) for s in data["switches"]] == [
+        (0.0, "a", "A", "Station", "why"),
+        (3.0, "b", "B", "Station", "why"),
+    ]
+    row = data["timeline"][-1]
+    assert row["stabilized"] == {"valence": 0.15, "arousal": 0.0, "held_valence": False, "held_arousal": False}
+    assert row["face"]["source"] == "face" and row["scene"] is None and row["song_id"] == "b"
+    assert not (tmp_path / "r.json.part").exists()

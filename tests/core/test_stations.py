@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+
+from moodsic_desktop.core.library import load_deam
+from moodsic_desktop.core.stations import StationModel, station_names
+
+
+@pytest.fixture(scope="module")
+def clustered():
+    """Five well-separated clusters of songs in reference space."""
+    rng = np.random.default_rng(1)
+    centres = np.array([[-0.6, -0.6], [0.6, -0.6], [0.0, 0.0], [-0.6, 0.6], [0.6, 0.6]])
+    points = np.concatenate([c + 0.05 * rng.standard_normal((40, 2)) for c in centres])
+    return centres, points
+
+
+def test_fit_finds_the_clusters(clustered):
+    centres, points = clustered
+    model = StationModel.fit(points[:, 0], points[:, 1], n_stations=5, seed=0)
+    assert model.n_stations == 5
+    for centre in centres:
+        assert np.min(np.linalg.norm(model.centres - centre, axis=1)) < 0.05
+    assert model._mixture.covariance_type == "diag"
+
+
+def test_predict_proba_sums_to_one(clustered):
+    _, points = clustered
+    model = StationModel.fit(points[:, 0], points[:, 1])
+    proba = model.predict_proba(0.1, -0.3)
+    assert proba.shape == (5,) and proba.sum() == pytest.approx(1.0)
+    many = model.predict_proba(points[:, 0], points[:, 1])
+    assert many.shape == (200, 5)
+    np.testing.assert_allclose(many.sum(axis=1), 1.0)
+
+
+def test_gate_top_station_or_two(clustered):
+    _, points = clustered
+    model = StationModel.fit(points[:, 0], points[:, 1])
+    inside = model.gate(0.6, 0.6)
+    assert len(inside) == 1
+    assert np.linalg.norm(model.centres[inside[0]] - [0.6, 0.6]) < 0.05
+    # on the way between two clusters the posterior passes through a point where neither is sure
+    line = np.linspace(0.0, 0.6, 601)
+    top = model.predict_proba(line, line).max(axis=1)
+    t = line[np.argmin(top)]
+    assert top.min() < 0.55
+    between = model.gate(t, t)
+    assert len(between) == 2
+    assert {tuple(np.round(model.centres[i], 1)) for i in between} == {(0.0, 0.0), (0.6, 0.6)}
+    assert len(model.gate(t, t, widen_below=0.0)) == 1
+
+
+def test_fit_is_reproducible_with_seed(clustered):
+    _, points = clustered
+    a = StationModel.fit(points[:, 0], points[:, 1], seed=3)
+    b = StationModel.fit(points[:, 0], points[:, 1], seed=3)
+    np.testing.assert_allclose(a.centres, b.centres)
+    assert a.names == b.names
+
+
+def test_names_describe_the_centres(clustered):
+    _, points = clustered
+    model = StationModel.fit(points[:, 0], points[:, 1])
+    by_centre = {tuple(np.round(c, 1)): n for c, n in zip(model.centres, model.names)}
+    assert by_centre[(-0.6, -0.6)] == "Downcast & Low-energy"
+    assert by_centre[(0.6, 0.6)] == "Joyful & Upbeat"
+    assert by_centre[(0.0, 0.0)] == "Balanced & Steady"
+    assert by_centre[(0.6, -0.6)] == "Warm & Relaxed"
+    assert by_centre[(-0.6, 0.6)] == "Tense & Driving"
+
+
+def test_names_are_unique_when_centres_share_a_region():
+    names = station_names(np.array([[0.5, 0.5], [0.9, 0.6], [0.0, -0.5], [0.05, -0.4], [0.02, -0.9]]))
+    assert len(set(names)) == len(names)
+    assert names[0] == "Joyful & Upbeat (darker)" and names[1] == "Joyful & Upbeat (brighter)"
+    assert all(n.startswith("Calm & Neutral") for n in names[2:])
+
+
+def test_too_few_songs_is_an_error():
+    with pytest.raises(ValueError, match="at least 5 distinct songs"):
+        StationModel.fit([0.1, 0.1, 0.2], [0.0, 0.0, 0.3])
+
+
+def test_real_deam_library(deam_fixture):
+    songs = load_deam(deam_fixture)
+    model = StationModel.fit([s.valence for s in songs], [s.arousal for s in songs])
+    assert len(set(model.names)) == 5
+    # the stations split the library: every station owns songs
+    counts = np.bincount(model.predict([s.valence for s in songs], [s.arousal for s in songs]), minlength=5)
+    assert counts.min() > 50
+    low = model.names[int(model.predict(-0.6, -0.6)[0])]
+    high = model.names[int(model.predict(0.6, 0.6)[0])]
+    assert low != high
