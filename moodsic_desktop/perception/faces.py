@@ -1,0 +1,251 @@
+"""Face detection (MediaPipe face detection) and face cropping.
+
+:class:`MediaPipeFaceDetector` implements ``core.types.FaceDetector``: ``detect(image)`` takes an RGB
+uint8 H x W x 3 array and returns :class:`~moodsic_desktop.core.types.FaceBox` es in frame pixels,
+clamped to the frame, largest first.
+
+It uses MediaPipe's full-range model (``model_selection=1``, 192 x 192 input, meant for faces up to
+about 5 m), because a shop camera sees people at 2-5 m. The whole frame is letterboxed into the model
+input, so what counts is the face width relative to the frame: measured on ``skimage.data.astronaut()``
+pasted into a grey 1280 x 720 frame, the full-range model finds faces from about 80 px wide reliably
+(56-75 px sometimes, not below), the short-range model (128 x 128 input) finds none of those sizes.
+``tiles=(nx, ny)`` additionally runs the model on an nx x ny grid of overlapping tiles (25 % overlap),
+which brings faces of about 35 px in a 1280 x 720 frame within reach (``(3, 2)``), at 1 + nx * ny model
+runs per frame. ``also_short_range=True`` also runs the short-range model on the whole frame (better
+for large, close faces). Duplicates from the passes are merged by IoU (highest score wins).
+
+:func:`crop_face` cuts a square around a face box (enlarged by a margin, padded where it leaves the
+frame, optionally resized): the face experts use it.
+
+Threads: a detector holds MediaPipe graphs, which are not thread-safe: call ``detect`` and ``close``
+from the capture/pipeline thread, one call at a time (creating it on another thread first is fine).
+``crop_face`` is a pure function, safe on any thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Literal, Self
+
+import cv2
+import numpy as np
+from mediapipe.python.solutions import face_detection as _mp_face_detection
+
+from moodsic_desktop.core.types import FaceBox
+
+__all__ = ["MediaPipeFaceDetector", "as_rgb_image", "crop_face", "iou", "merge_boxes"]
+
+FULL_RANGE = 1
+SHORT_RANGE = 0
+_TILE_OVERLAP = 0.25
+_MERGE_IOU = 0.3
+
+
+def as_rgb_image(frame: np.ndarray) -> np.ndarray:
+    """Check that ``frame`` is an RGB uint8 H x W x 3 array and return it C-contiguous.
+
+    Raises ``ValueError`` with the offending shape/dtype otherwise. Pure; any thread.
+    """
+    image = np.asarray(frame)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"expected an RGB uint8 image of shape (H, W, 3), got {image.dtype} {image.shape}")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"expected a non-empty image, got shape {image.shape}")
+    return np.ascontiguousarray(image)
+
+
+def iou(a: FaceBox, b: FaceBox) -> float:
+    """Intersection over union of two boxes, in [0, 1]."""
+    x0, y0 = max(a.x, b.x), max(a.y, b.y)
+    x1, y1 = min(a.x + a.width, b.x + b.width), min(a.y + a.height, b.y + b.height)
+    inter = max(x1 - x0, 0.0) * max(y1 - y0, 0.0)
+    union = a.area + b.area - inter
+    return inter / union if union > 0 else 0.0
+
+
+def merge_boxes(boxes: Sequence[FaceBox], iou_threshold: float = _MERGE_IOU) -> list[FaceBox]:
+    """Greedy non-maximum suppression: keep the highest-scoring box of every group overlapping by more
+    than ``iou_threshold``. Returns boxes largest first. Pure; any thread."""
+    kept: list[FaceBox] = []
+    for box in sorted(boxes, key=lambda b: b.score, reverse=True):
+        if all(iou(box, other) <= iou_threshold for other in kept):
+            kept.append(box)
+    return sorted(kept, key=lambda b: b.area, reverse=True)
+
+
+class MediaPipeFaceDetector:
+    """Face detector on MediaPipe's full-range model (optionally also short-range, optionally tiled).
+
+    ``min_score`` in [0, 1] is the detector confidence threshold. ``detect`` returns boxes in frame
+    pixels clamped to the frame, largest first. Call from the capture/pipeline thread, one
+    call at a time.
+    """
+
+    def __init__(
+        self,
+        min_score: float = 0.5,
+        also_short_range: bool = False,
+        *,
+        tiles: tuple[int, int] = (1, 1),
+    ) -> None:
+        if not 0.0 <= min_score <= 1.0:
+            raise ValueError(f"min_score must be in [0, 1], got {min_score}")
+        nx, ny = (int(t) for t in tiles)
+        if nx < 1 or ny < 1:
+            raise ValueError(f"tiles must be at least (1, 1), got {tiles}")
+        self.min_score = float(min_score)
+        self.also_short_range = bool(also_short_range)
+        self.tiles = (nx, ny)
+        self._full = _mp_face_detection.FaceDetection(
+            min_detection_confidence=self.min_score, model_selection=FULL_RANGE
+        )
+        self._short = (
+            _mp_face_detection.FaceDetection(min_detection_confidence=self.min_score, model_selection=SHORT_RANGE)
+            if self.also_short_range
+            else None
+        )
+
+    @property
+    def closed(self) -> bool:
+        return self._full is None
+
+    def detect(self, frame: np.ndarray) -> list[FaceBox]:
+        """Faces in an RGB uint8 H x W x 3 frame, as pixel boxes clamped to the frame, largest first.
+
+        An empty list when there is none. Raises ``RuntimeError`` after ``close()``.
+        """
+        if self._full is None:
+            raise RuntimeError("MediaPipeFaceDetector is closed")
+        image = as_rgb_image(frame)
+        height, width = image.shape[:2]
+        frame_args = {"frame_width": width, "frame_height": height}
+        boxes = self._run(self._full, image, offset_x=0, offset_y=0, drop_inner_edges=None, **frame_args)
+        if self._short is not None:
+            boxes += self._run(self._short, image, offset_x=0, offset_y=0, drop_inner_edges=None, **frame_args)
+        nx, ny = self.tiles
+        if nx > 1 or ny > 1:
+            for x0, y0, x1, y1 in _tile_grid(width, height, nx, ny):
+                tile = np.ascontiguousarray(image[y0:y1, x0:x1])
+                inner = (x0 > 0, y0 > 0, x1 < width, y1 < height)
+                boxes += self._run(self._full, tile, offset_x=x0, offset_y=y0, drop_inner_edges=inner, **frame_args)
+        return merge_boxes(boxes)
+
+    def _run(
+        self,
+        model: _mp_face_detection.FaceDetection,
+        image: np.ndarray,
+        *,
+        offset_x: int,
+        offset_y: int,
+        frame_width: int,
+        frame_height: int,
+        drop_inner_edges: tuple[bool, bool, bool, bool] | None,
+    ) -> list[FaceBox]:
+        """Run one model on ``image`` (the frame or a tile at the offset) and return frame-pixel boxes.
+
+        With ``drop_inner_edges`` (left, top, right, bottom: whether that tile side is inside the
+        frame), boxes cut by an inner tile edge are dropped: a neighbouring tile or the whole-frame pass
+        sees those faces whole.
+        """
+        result = model.process(image)
+        height, width = image.shape[:2]
+        boxes: list[FaceBox] = []
+        for detection in result.detections or ():
+            rel = detection.location_data.relative_bounding_box
+            x0, y0 = rel.xmin * width, rel.ymin * height
+            x1, y1 = x0 + rel.width * width, y0 + rel.height * height
+            if drop_inner_edges is not None:
+                left, top, right, bottom = drop_inner_edges
+                edge = 1.0
+                if (
+                    (left and x0 < edge)
+                    or (top and y0 < edge)
+                    or (right and x1 > width - edge)
+                    or (bottom and y1 > height - edge)
+                ):
+                    continue
+            fx0 = float(np.clip(x0 + offset_x, 0, frame_width))
+            fy0 = float(np.clip(y0 + offset_y, 0, frame_height))
+            fx1 = float(np.clip(x1 + offset_x, 0, frame_width))
+            fy1 = float(np.clip(y1 + offset_y, 0, frame_height))
+            if fx1 - fx0 < 1.0 or fy1 - fy0 < 1.0:
+                continue
+            score = float(detection.score[0]) if detection.score else 0.0
+            boxes.append(FaceBox(x=fx0, y=fy0, width=fx1 - fx0, height=fy1 - fy0, score=score))
+        return boxes
+
+    def close(self) -> None:
+        """Free the MediaPipe graphs. Safe to call twice. Same thread as ``detect``."""
+        for model in (self._full, self._short):
+            if model is not None:
+                model.close()
+        self._full = None
+        self._short = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _tile_grid(width: int, height: int, nx: int, ny: int) -> list[tuple[int, int, int, int]]:
+    """``(x0, y0, x1, y1)`` of an nx x ny grid of tiles overlapping by ``_TILE_OVERLAP``."""
+    tile_w = round(width / (nx - (nx - 1) * _TILE_OVERLAP))
+    tile_h = round(height / (ny - (ny - 1) * _TILE_OVERLAP))
+    tiles = []
+    for j in range(ny):
+        for i in range(nx):
+            x0 = round(i * (width - tile_w) / (nx - 1)) if nx > 1 else 0
+            y0 = round(j * (height - tile_h) / (ny - 1)) if ny > 1 else 0
+            tiles.append((x0, y0, min(x0 + tile_w, width), min(y0 + tile_h, height)))
+    return tiles
+
+
+def crop_face(
+    frame: np.ndarray,
+    face: FaceBox,
+    margin: float = 0.25,
+    size: int | None = None,
+    *,
+    pad: Literal["constant", "edge"] = "constant",
+) -> np.ndarray:
+    """Square RGB uint8 crop centred on ``face``.
+
+    The side is ``max(width, height) * (1 + 2 * margin)`` pixels (``margin`` is the fraction of the box
+    size added on each side), at least 1 px. Where the square leaves the frame it is padded with black
+    (``pad="constant"``) or by repeating the border pixels (``pad="edge"``). With ``size`` the crop is
+    resized to ``size x size`` (area interpolation when shrinking, linear when enlarging). Returns a new
+    array. Pure; any thread.
+    """
+    image = as_rgb_image(frame)
+    if margin < 0:
+        raise ValueError(f"margin must be >= 0, got {margin}")
+    if size is not None and size < 1:
+        raise ValueError(f"size must be >= 1, got {size}")
+    height, width = image.shape[:2]
+    cx, cy = face.center
+    side = max(round(max(face.width, face.height) * (1.0 + 2.0 * margin)), 1)
+    x0 = round(cx - side / 2.0)
+    y0 = round(cy - side / 2.0)
+    x1, y1 = x0 + side, y0 + side
+    sx0, sy0 = min(max(x0, 0), width), min(max(y0, 0), height)
+    sx1, sy1 = min(max(x1, 0), width), min(max(y1, 0), height)
+    inside = image[sy0:sy1, sx0:sx1]
+    pads = ((sy0 - y0, y1 - sy1), (sx0 - x0, x1 - sx1), (0, 0))
+    if inside.size == 0:
+        crop = np.zeros((side, side, 3), dtype=np.uint8)
+    elif any(p for pair in pads for p in pair):
+        crop = np.pad(inside, pads, mode=pad)
+    else:
+        crop = inside.copy()
+    if size is not None and size != side:
+        interpolation = cv2.INTER_AREA if size < side else cv2.INTER_LINEAR
+        crop = cv2.resize(crop, (size, size), interpolation=interpolation)
+    return np.ascontiguousarray(crop)

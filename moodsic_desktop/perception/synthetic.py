@@ -1,0 +1,51 @@
+"""Generated video clips with known mood steps, for the demo, the self-test and the evaluations.
+
+``write_demo_clip`` writes an MP4 (OpenCV's mp4v codec) whose scene moves through three moods, each
+``segment_s`` seconds long: calm and dim (dark, desaturated blue, still), bright and lively (light, warm,
+saturated, fast-moving shapes), and tense (dark red with flicker and jumpy motion). No camera frame is
+involved: the frames are drawn here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+# (background BGR, shape BGR, shape speed in px per frame, flicker amplitude) per segment
+_SEGMENTS = (
+    ((70, 45, 30), (95, 70, 50), 0.5, 0),
+    ((80, 200, 250), (40, 90, 255), 9.0, 0),
+    ((20, 20, 110), (10, 10, 200), 14.0, 40),
+)
+
+
+def demo_frame(index: int, fps: float, size: tuple[int, int], segment_s: float) -> np.ndarray:
+    """The BGR frame ``index`` of the demo clip (size is width, height in pixels)."""
+    width, height = size
+    segment = min(int(index / fps // segment_s), len(_SEGMENTS) - 1)
+    background, shape, speed, flicker = _SEGMENTS[segment]
+    rng = np.random.default_rng(index)
+    level = np.array(background, dtype=np.int16) + (rng.integers(-flicker, flicker + 1) if flicker else 0)
+    frame = np.empty((height, width, 3), np.uint8)
+    frame[:] = np.clip(level, 0, 255).astype(np.uint8)
+    for k in range(5):
+        x = int((k * width / 5 + speed * index * (1 + 0.3 * k)) % width)
+        y = int(height / 2 + height / 3 * np.sin(0.05 * speed * index / 3 + k))
+        cv2.circle(frame, (x, y), 18 + 6 * k, shape, -1)
+    return frame
+
+
+def write_demo_clip(path: str | Path, segment_s: float = 8.0, fps: float = 10.0, size: tuple[int, int] = (480, 270)) -> Path:
+    """Write the three-mood demo clip to ``path`` and return it. ``fps`` in frames per second."""
+    path = Path(path)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    if not writer.isOpened():
+        raise OSError(f"cannot write a video to {path}")
+    try:
+        for index in range(int(round(segment_s * fps * len(_SEGMENTS)))):
+            writer.write(demo_frame(index, fps, size, segment_s))
+    finally:
+        writer.release()
+    return path

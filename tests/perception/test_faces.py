@@ -1,0 +1,145 @@
+"""MediaPipe face detection on the astronaut photograph, and face cropping."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from mediapipe.python.solutions import face_detection
+
+from moodsic_desktop.core.types import FaceBox, FaceDetector
+from moodsic_desktop.perception.faces import MediaPipeFaceDetector, crop_face, iou, merge_boxes
+
+
+@pytest.fixture(scope="module")
+def detector():
+    with MediaPipeFaceDetector() as d:
+        yield d
+
+
+def _centre_inside(box: FaceBox, region: FaceBox) -> bool:
+    cx, cy = box.center
+    return region.x <= cx <= region.x + region.width and region.y <= cy <= region.y + region.height
+
+
+def test_is_a_face_detector(detector) -> None:
+    assert isinstance(detector, FaceDetector)
+
+
+def test_finds_exactly_the_astronauts_face(detector, astronaut, astronaut_face) -> None:
+    faces = detector.detect(astronaut)
+    assert len(faces) == 1
+    face = faces[0]
+    assert 0.5 <= face.score <= 1.0
+    assert _centre_inside(face, astronaut_face)
+    assert iou(face, astronaut_face) > 0.5
+    assert 70 < face.width < 150
+
+
+def test_empty_frames_give_no_face(detector) -> None:
+    assert detector.detect(np.zeros((480, 640, 3), dtype=np.uint8)) == []
+    assert detector.detect(np.full((720, 1280, 3), 128, dtype=np.uint8)) == []
+
+
+def test_small_face_in_wide_frame_needs_the_full_range_model(
+    detector, astronaut, astronaut_face, paste, scaled_box
+) -> None:
+    scale, at = 0.8, (700, 250)  # the face is about 90 px wide in a 1280 x 720 frame
+    frame = paste((1280, 720), astronaut, at, scale)
+    expected = scaled_box(astronaut_face, scale, at)
+
+    faces = detector.detect(frame)
+    assert len(faces) == 1
+    assert _centre_inside(faces[0], expected)
+    assert iou(faces[0], expected) > 0.4
+
+    with MediaPipeFaceDetector(also_short_range=True) as both:
+        assert len(both.detect(frame)) == 1  # the passes' duplicates are merged
+
+    # The short-range model alone does not see it: this is why the detector uses the full-range one.
+    with face_detection.FaceDetection(min_detection_confidence=0.5, model_selection=0) as short_range:
+        assert not short_range.process(frame).detections
+
+
+def test_tiles_find_a_smaller_face(astronaut, astronaut_face, paste, scaled_box) -> None:
+    scale, at = 0.45, (700, 250)  # face about 50 px wide in 1280 x 720
+    frame = paste((1280, 720), astronaut, at, scale)
+    expected = scaled_box(astronaut_face, scale, at)
+    with MediaPipeFaceDetector(tiles=(3, 2)) as tiled:
+        faces = tiled.detect(frame)
+    assert any(_centre_inside(f, expected) and iou(f, expected) > 0.4 for f in faces), faces
+
+
+@pytest.mark.parametrize(
+    ("rows", "cols"),
+    [
+        (slice(None), slice(195, None)),
+        (slice(90, None), slice(None)),
+        (slice(None), slice(None, 260)),
+        (slice(None, 150), slice(None)),
+    ],
+)
+def test_boxes_are_clamped_to_the_frame(detector, astronaut, rows, cols) -> None:
+    # The frame cuts through the face, so the model's box leaves the frame on that side.
+    frame = np.ascontiguousarray(astronaut[rows, cols])
+    height, width = frame.shape[:2]
+    faces = detector.detect(frame)
+    assert len(faces) == 1
+    face = faces[0]
+    assert face.x >= 0 and face.y >= 0
+    assert face.x + face.width <= width + 1e-6
+    assert face.y + face.height <= height + 1e-6
+    touches = (face.x == 0, face.y == 0, face.x + face.width >= width - 1e-6, face.y + face.height >= height - 1e-6)
+    assert any(touches)
+
+
+def test_rejects_non_rgb_input(detector) -> None:
+    with pytest.raises(ValueError, match="RGB uint8"):
+        detector.detect(np.zeros((48, 64), dtype=np.uint8))
+    with pytest.raises(ValueError, match="RGB uint8"):
+        detector.detect(np.zeros((48, 64, 3), dtype=np.float32))
+
+
+def test_closed_detector_refuses() -> None:
+    detector = MediaPipeFaceDetector()
+    detector.close()
+    detector.close()
+    with pytest.raises(RuntimeError):
+        detector.detect(np.zeros((48, 64, 3), dtype=np.uint8))
+
+
+def test_merge_boxes_keeps_the_best_of_overlaps() -> None:
+    a = FaceBox(10, 10, 50, 50, 0.9)
+    b = FaceBox(12, 11, 50, 50, 0.7)  # duplicate of a
+    c = FaceBox(200, 10, 80, 80, 0.6)
+    merged = merge_boxes([b, c, a])
+    assert merged == [c, a]  # largest first
+
+
+def test_crop_inside_the_frame_is_the_enlarged_square(astronaut) -> None:
+    face = FaceBox(x=200, y=100, width=100, height=80, score=1.0)
+    crop = crop_face(astronaut, face, margin=0.25)
+    assert crop.shape == (150, 150, 3) and crop.dtype == np.uint8
+    # side 150 centred on (250, 140): rows 65..215, columns 175..325
+    np.testing.assert_array_equal(crop, astronaut[65:215, 175:325])
+
+
+def test_crop_pads_where_it_leaves_the_frame(astronaut) -> None:
+    face = FaceBox(x=-20, y=-10, width=60, height=60, score=1.0)  # top-left corner, partly outside
+    crop = crop_face(astronaut, face, margin=0.5)
+    side = 120
+    assert crop.shape == (side, side, 3)
+    # centre (10, 20) → the square spans x -50..70, y -40..80: 50 black columns, 40 black rows
+    assert not crop[:40].any() and not crop[:, :50].any()
+    np.testing.assert_array_equal(crop[40:, 50:], astronaut[0:80, 0:70])
+
+    edge = crop_face(astronaut, face, margin=0.5, pad="edge")
+    np.testing.assert_array_equal(edge[0, 50:], astronaut[0, 0:70])
+    np.testing.assert_array_equal(edge[40:, 0], astronaut[0:80, 0])
+
+
+def test_crop_resizes_and_survives_a_box_outside_the_frame(astronaut) -> None:
+    face = FaceBox(x=180, y=70, width=100, height=100, score=1.0)
+    assert crop_face(astronaut, face, size=64).shape == (64, 64, 3)
+    assert crop_face(astronaut, face, size=300).shape == (300, 300, 3)
+    gone = crop_face(astronaut, FaceBox(x=900, y=900, width=40, height=40, score=1.0), size=32)
+    assert gone.shape == (32, 32, 3) and not gone.any()
