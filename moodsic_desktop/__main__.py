@@ -1,0 +1,7 @@
+"""``python -m moodsic_desktop`` runs the ``moodsic`` command."""
+
+import sys
+
+from moodsic_desktop.cli import main
+
+sys.exit(main())
