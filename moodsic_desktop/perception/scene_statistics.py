@@ -5,7 +5,9 @@ are) and measures, with every channel on the 0..255 scale of uint8:
 
 - brightness  :math:`B = \overline{Y}/255 \in [0, 1]`, mean Rec. 601 luma (closest to the Munsell value
   used by Valdez & Mehrabian);
-- saturation  :math:`S = \overline{S_{HSV}}/255 \in [0, 1]`, mean HSV saturation;
+- saturation  :math:`S = \overline{\max(R,G,B) - \min(R,G,B)}/255 \in [0, 1]`, mean chroma: closer to
+  the Munsell chroma that Valdez & Mehrabian used than HSV saturation, which calls a dark navy as
+  saturated as a bright yellow (and so read dim, calm rooms as arousing);
 - colourfulness (Hasler & Süsstrunk 2003)  :math:`C = \sqrt{\sigma_{rg}^2 + \sigma_{yb}^2}
   + 0.3\sqrt{\mu_{rg}^2 + \mu_{yb}^2}` with :math:`rg = R - G`, :math:`yb = \tfrac12(R + G) - B`
   (0 for grey; about 33 "moderately", 59 "highly" colourful);
@@ -17,7 +19,7 @@ are) and measures, with every channel on the 0..255 scale of uint8:
 
 Centred values (typical indoor scene at 0, one typical spread = 1):
 
-.. math::  b = (B - 0.45)/0.25,\quad s = (S - 0.30)/0.20,\quad c = (C - 33)/25,\quad
+.. math::  b = (B - 0.45)/0.25,\quad s = (S - 0.20)/0.15,\quad c = (C - 33)/25,\quad
            m = \ln(1 + r/0.05\,s^{-1}) - \ln 3
 
 (:math:`m` = 0 at 0.1/s, about -1.1 for a still picture; without a motion reading :math:`m` = 0).
@@ -58,7 +60,7 @@ __all__ = ["SceneMeasures", "SceneStatisticsExpert", "measures_to_va", "scene_me
 WORK_WIDTH = 160
 GRID = (4, 4)
 BRIGHTNESS_CENTRE, BRIGHTNESS_SPREAD = 0.45, 0.25
-SATURATION_CENTRE, SATURATION_SPREAD = 0.30, 0.20
+SATURATION_CENTRE, SATURATION_SPREAD = 0.20, 0.15
 COLOURFULNESS_CENTRE, COLOURFULNESS_SPREAD = 33.0, 25.0
 MOTION_REFERENCE_PER_S = 0.05
 MOTION_CENTRE = math.log(3.0)
@@ -107,7 +109,7 @@ def scene_measures(
     """
     rgb = as_rgb_image(image)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    sat = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)[:, :, 1]
+    sat = rgb.max(axis=2) - rgb.min(axis=2)  # chroma, 0..255
     channels = rgb.astype(np.float32)
     r, g, b = channels[:, :, 0], channels[:, :, 1], channels[:, :, 2]
     rg = r - g

@@ -122,7 +122,7 @@ def test_measures_of_known_images() -> None:
 
 def test_mapping_follows_the_regressions() -> None:
     def va(**kw: float) -> tuple[float, float]:
-        base = {"brightness": 0.45, "saturation": 0.30, "colourfulness": 33.0, "motion_per_s": 0.1}
+        base = {"brightness": 0.45, "saturation": 0.20, "colourfulness": 33.0, "motion_per_s": 0.1}
         return measures_to_va(SceneMeasures(**{**base, **kw}))
 
     assert va() == pytest.approx((0.0, 0.0), abs=1e-12)
@@ -133,3 +133,16 @@ def test_mapping_follows_the_regressions() -> None:
     assert va(motion_per_s=None)[1] == pytest.approx(0.0)
     extreme = va(brightness=1.0, saturation=1.0, colourfulness=150.0, motion_per_s=50.0)
     assert all(-1.0 < x < 1.0 for x in extreme)
+
+
+def test_dim_navy_room_reads_calmer_than_bright_yellow() -> None:
+    """Chroma, not HSV saturation: a still dark blue room is not as 'saturated' as a bright yellow one."""
+
+    def still(colour: tuple[int, int, int]) -> SceneMeasures:
+        frame = np.full((90, 160, 3), colour, np.uint8)
+        gray = scene_measures(frame)[2]
+        return scene_measures(frame, previous_gray=gray, dt_s=0.5)[0]
+
+    navy, yellow = still((30, 45, 70)), still((250, 200, 80))
+    assert navy.saturation < 0.2 < yellow.saturation
+    assert measures_to_va(navy)[1] < 0 < measures_to_va(yellow)[1]
