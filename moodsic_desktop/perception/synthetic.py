@@ -37,14 +37,16 @@ def demo_frame(index: int, fps: float, size: tuple[int, int], segment_s: float) 
     return frame
 
 
-def write_demo_clip(path: str | Path, segment_s: float = 8.0, fps: float = 10.0, size: tuple[int, int] = (480, 270)) -> Path:
+def write_demo_clip(
+    path: str | Path, segment_s: float = 20.0, fps: float = 10.0, size: tuple[int, int] = (480, 270)
+) -> Path:
     """Write the three-mood demo clip to ``path`` and return it. ``fps`` in frames per second."""
     path = Path(path)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
     if not writer.isOpened():
         raise OSError(f"cannot write a video to {path}")
     try:
-        for index in range(int(round(segment_s * fps * len(_SEGMENTS)))):
+        for index in range(round(segment_s * fps * len(_SEGMENTS))):
             writer.write(demo_frame(index, fps, size, segment_s))
     finally:
         writer.release()
