@@ -58,16 +58,32 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--demo", action="store_true", help="analyse a short clip generated on the spot")
     analyze.add_argument("--library", type=Path, help="a DEAM folder (default: the built-in station)")
     analyze.add_argument("--out", type=Path, default=Path("report.json"), help="report path (default report.json)")
-    analyze.add_argument("--alpha", type=_unit_interval, default=EngineSettings.alpha,
-                         help="EMA weight of an estimate arriving 1 s after the last (default %(default)s)")
-    analyze.add_argument("--tau", type=_non_negative, default=EngineSettings.tau,
-                         help="hold a dimension while its standard deviation exceeds this (default %(default)s)")
-    analyze.add_argument("--dwell", type=_non_negative, default=EngineSettings.min_dwell_s,
-                         help="minimum seconds a song plays before a switch (default %(default)s)")
+    analyze.add_argument(
+        "--alpha",
+        type=_unit_interval,
+        default=EngineSettings.alpha,
+        help="EMA weight of an estimate arriving 1 s after the last (default %(default)s)",
+    )
+    analyze.add_argument(
+        "--tau",
+        type=_non_negative,
+        default=EngineSettings.tau,
+        help="hold a dimension while its standard deviation exceeds this (default %(default)s)",
+    )
+    analyze.add_argument(
+        "--dwell",
+        type=_non_negative,
+        default=EngineSettings.min_dwell_s,
+        help="minimum seconds a song plays before a switch (default %(default)s)",
+    )
     analyze.add_argument("--mode", choices=MATCH_MODES, default=EngineSettings.mode)
     analyze.add_argument("--fusion", choices=FUSION_MODES, default=PipelineSettings.fusion_mode)
-    analyze.add_argument("--scene-interval", type=_non_negative, default=PipelineSettings.scene_interval_s,
-                         help="seconds between scene readings (default %(default)s)")
+    analyze.add_argument(
+        "--scene-interval",
+        type=_non_negative,
+        default=PipelineSettings.scene_interval_s,
+        help="seconds between scene readings (default %(default)s)",
+    )
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
     analyze.set_defaults(run=run_analyze)
     return parser
@@ -87,7 +103,9 @@ def run_analyze(args: argparse.Namespace) -> int:
         tau=args.tau,
         min_dwell_s=args.dwell,
         mode=args.mode,
-        pipeline=PipelineSettings(fusion_mode=args.fusion, scene_interval_s=args.scene_interval, simulate_song_end=True),
+        pipeline=PipelineSettings(
+            fusion_mode=args.fusion, scene_interval_s=args.scene_interval, simulate_song_end=True
+        ),
     )
     with tempfile.TemporaryDirectory(prefix="moodsic-demo-") as scratch:
         video = write_demo_clip(Path(scratch) / "demo.mp4") if args.demo else args.video
@@ -137,7 +155,9 @@ def run_analyze(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return args.run(args)
     except UserError as error:

@@ -36,14 +36,18 @@ def write_deam_folder(root: Path, rows: list[str], rows_2015: list[str] | None =
     (annotations / "static_annotations_averaged_songs_1_2000.csv").write_text(header + "\n".join(rows) + "\n")
     if rows_2015 is not None:
         (annotations / "static_annotations_averaged_songs_2000_2058.csv").write_text(
-            " song_id , Valence_Mean, valence_std, AROUSAL_MEAN, arousal_std, extra_column\n" + "\n".join(rows_2015) + "\n"
+            " song_id , Valence_Mean, valence_std, AROUSAL_MEAN, arousal_std, extra_column\n"
+            + "\n".join(rows_2015)
+            + "\n"
         )
     metadata = root / "metadata"
     metadata.mkdir()
     lines = ["song_id,file_name,Artist,Song title,start of the segment (min.sec),end of the segment (min.sec),Genre"]
     lines += [f"{i},{i}.mp3,Artist {i},Title {i},,,genre{i}" for i in range(1, 10)]
     (metadata / "metadata_2013.csv").write_text("\n".join(lines) + "\n")
-    (metadata / "metadata_2015.csv").write_text("id,file_name,title,artist,album,genre\n2001,2001.mp3,Late,Band,,rock\n")
+    (metadata / "metadata_2015.csv").write_text(
+        "id,file_name,title,artist,album,genre\n2001,2001.mp3,Late,Band,,rock\n"
+    )
     if audio_ids:
         audio = root / "MEMD_audio"
         audio.mkdir()

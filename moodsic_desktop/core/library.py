@@ -42,7 +42,7 @@ class Song:
 
     @property
     def display_name(self) -> str:
-        """"Title — Artist", or the id when the song has no title."""
+        """ "Title — Artist", or the id when the song has no title."""
         title = self.title or f"Song {self.song_id}"
         return f"{title} — {self.artist}" if self.artist else title
 
@@ -75,7 +75,8 @@ def _read_table(path: Path) -> list[dict[str, str]]:
     if not rows:
         return []
     header = [_norm(h) for h in rows[0]]
-    return [dict(zip(header, (cell.strip() for cell in row))) for row in rows[1:] if any(c.strip() for c in row)]
+    cells = ([cell.strip() for cell in row] for row in rows[1:])
+    return [dict(zip(header, row, strict=False)) for row in cells if any(row)]
 
 
 def _song_id(value: str) -> str:

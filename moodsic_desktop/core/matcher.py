@@ -94,9 +94,7 @@ class Matcher:
         self.hysteresis = hysteresis
         self.mode = mode
         self._points = np.array([[s.valence, s.arousal] for s in self.songs], dtype=float)
-        self._song_station = (
-            stations.predict(self._points[:, 0], self._points[:, 1]) if stations is not None else None
-        )
+        self._song_station = stations.predict(self._points[:, 0], self._points[:, 1]) if stations is not None else None
         self._index_of = {song.song_id: i for i, song in enumerate(self.songs)}
         self._banned = np.zeros(len(self.songs), dtype=bool)
         self._current: _Play | None = None

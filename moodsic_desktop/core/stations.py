@@ -49,10 +49,7 @@ def station_names(centres: NDArray[np.float64]) -> list[str]:
         words = ("darker", "brighter") if axis == 0 else ("calmer", "livelier")
         order = sorted(members, key=lambda i: centres[i, axis])
         for rank, index in enumerate(order):
-            if len(order) == 2:
-                qualifier = words[rank]
-            else:
-                qualifier = f"{rank + 1} of {len(order)}"
+            qualifier = words[rank] if len(order) == 2 else f"{rank + 1} of {len(order)}"
             names[index] = f"{name} ({qualifier})"
     return names
 
@@ -111,5 +108,5 @@ class StationModel:
         """Each station's name, centre (reference V-A) and weight, for reports and the GUI."""
         return [
             {"index": i, "name": name, "valence": float(c[0]), "arousal": float(c[1]), "weight": float(w)}
-            for i, (name, c, w) in enumerate(zip(self.names, self.centres, self._mixture.weights_))
+            for i, (name, c, w) in enumerate(zip(self.names, self.centres, self._mixture.weights_, strict=True))
         ]

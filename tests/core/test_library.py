@@ -36,7 +36,7 @@ def test_bad_rows_are_skipped_and_counted(tmp_path):
 
 def test_missing_annotations_is_a_clear_error(tmp_path):
     (tmp_path / "metadata").mkdir()
-    with pytest.raises(FileNotFoundError, match="static_annotations_averaged_songs_1_2000.csv"):
+    with pytest.raises(FileNotFoundError, match=r"static_annotations_averaged_songs_1_2000\.csv"):
         load_deam(tmp_path)
     with pytest.raises(FileNotFoundError, match="not found"):
         load_deam(tmp_path / "nowhere")

@@ -33,8 +33,22 @@ def step(t, raw, stab, held=False, face=True, song="a", switched=False, distance
 def test_metrics_definitions():
     m = SessionMetrics()
     m.add(step(0.0, (0.0, 0.0), (0.0, 0.0), switched=True, song="a", distance=0.2))
-    m.add(step(1.0, (0.4, 0.3), (0.1, 0.0), held=True, face=False, distance=0.4, scene=Estimate(0.4, 0.3, 0.01, 0.01, "s")))
-    m.add(step(2.0, (0.0, 0.0), (0.1, 0.0), switched=True, song="b", distance=0.3, scene=Estimate(0.0, 0.6, 0.01, 0.01, "s")))
+    m.add(
+        step(
+            1.0, (0.4, 0.3), (0.1, 0.0), held=True, face=False, distance=0.4, scene=Estimate(0.4, 0.3, 0.01, 0.01, "s")
+        )
+    )
+    m.add(
+        step(
+            2.0,
+            (0.0, 0.0),
+            (0.1, 0.0),
+            switched=True,
+            song="b",
+            distance=0.3,
+            scene=Estimate(0.0, 0.6, 0.01, 0.01, "s"),
+        )
+    )
     m.add(step(5.0, (0.0, 0.0), (0.1, 0.0), switched=True, song="c", distance=0.1))
     s = m.summary()
     assert s["steps"] == 4 and s["duration_s"] == 5.0

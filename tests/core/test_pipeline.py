@@ -48,12 +48,20 @@ class ScriptedExpert:
 SONGS = [Song("low", -0.8, -0.8, duration_s=30.0), Song("mid", 0.0, 0.0, duration_s=30.0), Song("high", 0.8, 0.8)]
 
 
-def make_pipeline(face_est=None, scene_est=None, faces=(FaceBox(80, 30, 40, 40, 0.9),), **settings):
+CENTRE_FACE = FaceBox(80, 30, 40, 40, 0.9)
+
+
+def make_pipeline(face_est=None, scene_est=None, faces=(CENTRE_FACE,), **settings):
     detector = ScriptedDetector(faces)
     face = ScriptedExpert("face-double", face_est)
     scene = ScriptedExpert("scene-double", scene_est)
     pipeline = Pipeline(
-        detector, face, scene, Stabilizer(alpha=0.5, tau=0.4), Matcher(SONGS, min_dwell_s=5.0), PipelineSettings(**settings)
+        detector,
+        face,
+        scene,
+        Stabilizer(alpha=0.5, tau=0.4),
+        Matcher(SONGS, min_dwell_s=5.0),
+        PipelineSettings(**settings),
     )
     return pipeline, detector, face, scene
 

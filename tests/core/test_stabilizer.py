@@ -89,7 +89,9 @@ def test_settings_change_between_updates():
     assert s.update(est(0.0, 0.0), now=3.0, scene_only=True).valence == pytest.approx(0.9 - 0.9 * 0.9)
 
 
-@pytest.mark.parametrize(("name", "value"), [("alpha", 0.0), ("alpha", 1.5), ("tau", -0.1), ("scene_only_alpha_factor", 0.0)])
+@pytest.mark.parametrize(
+    ("name", "value"), [("alpha", 0.0), ("alpha", 1.5), ("tau", -0.1), ("scene_only_alpha_factor", 0.0)]
+)
 def test_invalid_settings_are_rejected(name, value):
     with pytest.raises(ValueError):
         setattr(Stabilizer(), name, value)

@@ -61,7 +61,7 @@ def test_fit_is_reproducible_with_seed(clustered):
 def test_names_describe_the_centres(clustered):
     _, points = clustered
     model = StationModel.fit(points[:, 0], points[:, 1])
-    by_centre = {tuple(np.round(c, 1)): n for c, n in zip(model.centres, model.names)}
+    by_centre = {tuple(np.round(c, 1)): n for c, n in zip(model.centres, model.names, strict=True)}
     assert by_centre[(-0.6, -0.6)] == "Downcast & Low-energy"
     assert by_centre[(0.6, 0.6)] == "Joyful & Upbeat"
     assert by_centre[(0.0, 0.0)] == "Balanced & Steady"
