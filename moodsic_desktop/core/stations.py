@@ -79,6 +79,43 @@ class StationModel:
         ).fit(scaler.transform(points))
         return cls(scaler, mixture)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted model as plain JSON-ready numbers (to store it with the library)."""
+        return {
+            "scaler_mean": self._scaler.mean_.tolist(),
+            "scaler_scale": self._scaler.scale_.tolist(),
+            "weights": self._mixture.weights_.tolist(),
+            "means": self._mixture.means_.tolist(),
+            "covariances": self._mixture.covariances_.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StationModel:
+        """Rebuild a model saved by ``to_dict``; raises ``ValueError`` when the data do not fit together."""
+        try:
+            means = np.asarray(data["means"], float)
+            covariances = np.asarray(data["covariances"], float)
+            weights = np.asarray(data["weights"], float)
+            scaler = StandardScaler()
+            scaler.mean_ = np.asarray(data["scaler_mean"], float)
+            scaler.scale_ = np.asarray(data["scaler_scale"], float)
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"station model data incomplete: {error}") from None
+        n = len(weights)
+        if n < 1 or means.shape != (n, 2) or covariances.shape != (n, 2) or scaler.mean_.shape != (2,):
+            raise ValueError("station model data have inconsistent shapes")
+        if np.any(covariances <= 0) or np.any(scaler.scale_ <= 0) or not np.isclose(weights.sum(), 1.0):
+            raise ValueError("station model data are not a valid mixture")
+        scaler.var_ = scaler.scale_**2
+        scaler.n_features_in_ = 2
+        mixture = GaussianMixture(n_components=n, covariance_type="diag")
+        mixture.weights_, mixture.means_, mixture.covariances_ = weights, means, covariances
+        mixture.precisions_cholesky_ = 1.0 / np.sqrt(covariances)
+        mixture.precisions_ = 1.0 / covariances
+        mixture.converged_ = True
+        mixture.n_features_in_ = 2
+        return cls(scaler, mixture)
+
     @property
     def n_stations(self) -> int:
         return len(self.names)

@@ -91,3 +91,29 @@ def test_real_deam_library(deam_fixture):
     low = model.names[int(model.predict(-0.6, -0.6)[0])]
     high = model.names[int(model.predict(0.6, 0.6)[0])]
     assert low != high
+
+
+def test_saved_model_predicts_the_same(clustered):
+    import json
+
+    _, points = clustered
+    model = StationModel.fit(points[:, 0], points[:, 1])
+    restored = StationModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    grid = np.linspace(-1, 1, 21)
+    v, a = np.meshgrid(grid, grid)
+    np.testing.assert_allclose(
+        restored.predict_proba(v.ravel(), a.ravel()), model.predict_proba(v.ravel(), a.ravel()), atol=1e-12
+    )
+    assert restored.names == model.names
+    assert restored.gate(0.3, 0.3) == model.gate(0.3, 0.3)
+
+
+def test_corrupt_saved_model_is_a_clear_error(clustered):
+    _, points = clustered
+    data = StationModel.fit(points[:, 0], points[:, 1]).to_dict()
+    with pytest.raises(ValueError, match="incomplete"):
+        StationModel.from_dict({k: v for k, v in data.items() if k != "means"})
+    with pytest.raises(ValueError, match="shapes"):
+        StationModel.from_dict({**data, "means": [[0.0, 0.0]]})
+    with pytest.raises(ValueError, match="not a valid mixture"):
+        StationModel.from_dict({**data, "weights": [0.5] * 5})
