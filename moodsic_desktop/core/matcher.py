@@ -51,7 +51,8 @@ class Decision:
 
     ``station`` is the name of the song's station (None without a station model); ``candidates`` are the
     nearest eligible songs, best first; ``target`` is the mode-shifted target (reference V-A) and
-    ``distance`` the song's distance to it.
+    ``distance`` the song's distance to it; ``song_started_at`` is when the matcher chose ``song``
+    (seconds, on the caller's clock), so ``min_dwell_s`` minus the time since then is the dwell left.
     """
 
     song: Song
@@ -61,6 +62,7 @@ class Decision:
     candidates: tuple[Song, ...] = ()
     target: tuple[float, float] = (0.0, 0.0)
     distance: float = 0.0
+    song_started_at: float = 0.0
 
 
 @dataclass
@@ -181,6 +183,7 @@ class Matcher:
             candidates=tuple(self.songs[i] for i in candidates),
             target=(float(target[0]), float(target[1])),
             distance=self._distance(index, target),
+            song_started_at=self._current.started_at if self._current else now,
         )
 
     def recommend(self, v_ref: float, a_ref: float, now: float) -> Decision:

@@ -32,8 +32,9 @@ def test_never_switches_before_dwell():
         d = m.recommend(0.9, 0.9, now=float(t))
         assert not d.switched and d.song == first
         assert "dwell" in d.reason
+        assert d.song_started_at == 0.0
     d = m.recommend(0.9, 0.9, now=25.0)
-    assert d.switched and d.song.song_id == "s66"
+    assert d.switched and d.song.song_id == "s66" and d.song_started_at == 25.0
 
 
 def test_hysteresis_blocks_small_gains():
