@@ -1,0 +1,258 @@
+"""Decode audio files to float32 stereo at a target sample rate.
+
+soundfile (libsndfile: WAV, FLAC, Ogg Vorbis, MP3, …) reads the file; soxr (libsoxr, ``HQ`` quality)
+resamples it. Output is always ``(frames, 2)`` float32: a mono file is copied to both channels, a file with
+more than two channels keeps its first two. Every problem (missing, unreadable, corrupt, truncated, empty)
+becomes ``AudioDecodeError`` with a message that names the file.
+
+``StreamDecoder`` works in chunks (``chunk_frames`` input frames at a time, about 1.5 s at 44.1 kHz), so a
+long file never holds its thread for long; ``decode`` reads a whole file. Nothing here keeps global state:
+any thread may call any function, one thread per ``StreamDecoder`` object.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+DEFAULT_CHUNK_FRAMES = 65536
+"""Input frames read per chunk (about 1.5 s at 44.1 kHz)."""
+
+TRUNCATION_TOLERANCE_S = 0.1
+"""A file may decode up to this many seconds (or 1 %, whichever is more) short of its header before it
+counts as truncated (MP3 frame counts are not always exact)."""
+
+# libsndfile's log says "data : 264600 (should be 132278)" when a WAV/AIFF header claims more audio than the
+# file holds; writers that stream (pipes) leave 0 or a huge placeholder there, which is not truncation.
+_DATA_SIZE_MISMATCH = re.compile(r"^\s*data\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
+_PLACEHOLDER_SIZE = 0x7FFF0000
+_OGG_ENDED_EARLY = "File ended unexpectedly"
+
+
+class AudioDecodeError(ValueError):
+    """A file cannot be played: missing, unreadable, corrupt, truncated or empty. ``path`` names the file,
+    ``reason`` says why (without the path)."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"cannot decode {self.path}: {reason}")
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """Facts from a file's header: ``samplerate`` in Hz, ``frames`` in samples per channel."""
+
+    path: Path
+    samplerate: int
+    channels: int
+    frames: int
+    format: str
+    subtype: str
+
+    @property
+    def duration_s(self) -> float:
+        """Length in seconds, from the header."""
+        return self.frames / self.samplerate if self.samplerate else 0.0
+
+
+def to_stereo(block: np.ndarray) -> np.ndarray:
+    """``(frames, channels)`` → C-contiguous float32 ``(frames, 2)``: mono is copied to both channels,
+    channels after the first two are dropped. A 1-D array counts as mono."""
+    block = np.asarray(block, dtype=np.float32)
+    if block.ndim == 1:
+        block = block[:, np.newaxis]
+    if block.ndim != 2 or block.shape[1] < 1:
+        raise ValueError(f"expected (frames, channels) audio, got shape {block.shape}")
+    if block.shape[1] == 1:
+        return np.repeat(block, 2, axis=1)
+    return np.ascontiguousarray(block[:, :2])
+
+
+def _open(path: Path) -> sf.SoundFile:
+    if not path.exists():
+        raise AudioDecodeError(path, "file not found")
+    if not path.is_file():
+        raise AudioDecodeError(path, "not a regular file")
+    try:
+        return sf.SoundFile(str(path))
+    except (sf.SoundFileError, RuntimeError, OSError, ValueError, TypeError) as error:
+        raise AudioDecodeError(path, f"unreadable or unsupported audio ({_short(error, path)})") from error
+
+
+def _short(error: BaseException, path: Path) -> str:
+    """libsndfile's message without the repeated "Error opening '<path>':" prefix."""
+    text = str(error).replace(f"Error opening {str(path)!r}: ", "").strip()
+    return text or type(error).__name__
+
+
+def _info(path: Path, handle: sf.SoundFile) -> AudioInfo:
+    info = AudioInfo(
+        path, int(handle.samplerate), int(handle.channels), int(handle.frames), str(handle.format), str(handle.subtype)
+    )
+    if info.samplerate <= 0 or info.channels <= 0:
+        raise AudioDecodeError(path, f"invalid header ({info.samplerate} Hz, {info.channels} channels)")
+    if info.frames <= 0:
+        raise AudioDecodeError(path, "no audio in the file (empty or truncated)")
+    _check_log(path, handle)
+    return info
+
+
+def _check_log(path: Path, handle: sf.SoundFile) -> None:
+    """Truncation that libsndfile repairs silently but notes in its log (WAV/AIFF data size, Ogg end)."""
+    try:
+        log_text = handle.extra_info
+    except (sf.SoundFileError, RuntimeError, AttributeError):
+        return
+    for claimed, actual in _DATA_SIZE_MISMATCH.findall(log_text):
+        claimed_bytes, actual_bytes = int(claimed), int(actual)
+        if 0 < claimed_bytes < _PLACEHOLDER_SIZE and actual_bytes < claimed_bytes:
+            raise AudioDecodeError(
+                path, f"truncated: the header announces {claimed_bytes} bytes of audio, the file holds {actual_bytes}"
+            )
+    if _OGG_ENDED_EARLY in log_text:
+        raise AudioDecodeError(path, "truncated: the Ogg stream ends without its end-of-stream mark")
+
+
+def probe(path: str | Path) -> AudioInfo:
+    """Read a file's header and check it (also for truncation noted in the header). Raises
+    ``AudioDecodeError``. Does not decode the audio: ``check_file`` does. Any thread."""
+    path = Path(path)
+    with _open(path) as handle:
+        return _info(path, handle)
+
+
+class StreamDecoder:
+    """Decodes one file in chunks to float32 ``(frames, 2)`` at ``samplerate`` Hz.
+
+    ``read()`` returns the next resampled chunk (possibly empty) until the file is done, then ``None``.
+    ``expected_frames`` is the output length the header announces (samples at ``samplerate``). Raises
+    ``AudioDecodeError`` from the constructor or from ``read`` (a corrupt frame, or a file that ends more
+    than ``TRUNCATION_TOLERANCE_S`` / 1 % before its header says). Use from one thread at a time.
+    """
+
+    def __init__(
+        self, path: str | Path, samplerate: int, *, chunk_frames: int = DEFAULT_CHUNK_FRAMES, quality: str = "HQ"
+    ) -> None:
+        if samplerate <= 0:
+            raise ValueError(f"samplerate must be positive, got {samplerate}")
+        if chunk_frames <= 0:
+            raise ValueError(f"chunk_frames must be positive, got {chunk_frames}")
+        self.path = Path(path)
+        self.samplerate = int(samplerate)
+        self._chunk_frames = int(chunk_frames)
+        self._file: sf.SoundFile | None = _open(self.path)
+        try:
+            self.info = _info(self.path, self._file)
+        except AudioDecodeError:
+            self.close()
+            raise
+        ratio = self.samplerate / self.info.samplerate
+        self.expected_frames = round(self.info.frames * ratio)
+        self._resampler = (
+            None
+            if self.info.samplerate == self.samplerate
+            else soxr.ResampleStream(self.info.samplerate, self.samplerate, 2, dtype="float32", quality=quality)
+        )
+        self.frames_in = 0
+        self.frames_out = 0
+        self.done = False
+
+    def read(self) -> np.ndarray | None:
+        """The next chunk, float32 ``(frames, 2)`` at the target rate; ``None`` once the file is done."""
+        if self.done or self._file is None:
+            return None
+        try:
+            block = self._file.read(self._chunk_frames, dtype="float32", always_2d=True)
+        except (sf.SoundFileError, RuntimeError, OSError, ValueError) as error:
+            seconds = self.frames_in / self.info.samplerate
+            self.close()
+            raise AudioDecodeError(
+                self.path, f"corrupt audio after {seconds:.1f} s ({_short(error, self.path)})"
+            ) from error
+        self.frames_in += len(block)
+        last = len(block) < self._chunk_frames
+        if last:
+            self._check_complete()
+        if len(block) and not np.isfinite(block).all():
+            self.close()
+            raise AudioDecodeError(self.path, "corrupt audio (samples that are not finite numbers)")
+        stereo = to_stereo(block)
+        if self._resampler is not None:
+            stereo = self._resampler.resample_chunk(stereo, last=last)
+        if last:
+            self.done = True
+            self.close()
+        self.frames_out += len(stereo)
+        return stereo
+
+    def _check_complete(self) -> None:
+        expected = self.info.frames
+        tolerance = max(int(TRUNCATION_TOLERANCE_S * self.info.samplerate), expected // 100)
+        if self.frames_in + tolerance < expected:
+            got_s = self.frames_in / self.info.samplerate
+            self.close()
+            raise AudioDecodeError(self.path, f"truncated: {got_s:.1f} s of {self.info.duration_s:.1f} s decoded")
+        if self.frames_in == 0:
+            self.close()
+            raise AudioDecodeError(self.path, "no audio in the file (empty or truncated)")
+
+    def close(self) -> None:
+        """Release the file (also done when the file is finished or fails)."""
+        handle, self._file = self._file, None
+        if handle is not None:
+            with contextlib.suppress(sf.SoundFileError, RuntimeError, OSError):
+                handle.close()
+
+    def __enter__(self) -> StreamDecoder:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def decode(path: str | Path, samplerate: int, *, chunk_frames: int = DEFAULT_CHUNK_FRAMES) -> np.ndarray:
+    """The whole file as C-contiguous float32 ``(frames, 2)`` at ``samplerate`` Hz. Raises
+    ``AudioDecodeError``. Any thread (it blocks for the whole decode)."""
+    with StreamDecoder(path, samplerate, chunk_frames=chunk_frames) as decoder:
+        out = np.empty((max(decoder.expected_frames, 1), 2), dtype=np.float32)
+        filled = 0
+        while (chunk := decoder.read()) is not None:
+            end = filled + len(chunk)
+            if end > len(out):
+                grown = np.empty((max(end, len(out) * 3 // 2), 2), dtype=np.float32)
+                grown[:filled] = out[:filled]
+                out = grown
+            out[filled:end] = chunk
+            filled = end
+    return out[:filled]
+
+
+def check_file(path: str | Path, *, chunk_frames: int = 1 << 18) -> AudioInfo:
+    """Decode the whole file at its own rate (no resampling) and return its header facts; raises
+    ``AudioDecodeError`` for anything that would not play. For ``moodsic library check``. Any thread."""
+    with StreamDecoder(path, probe(path).samplerate, chunk_frames=chunk_frames) as decoder:
+        while decoder.read() is not None:
+            pass
+        return decoder.info
+
+
+__all__ = [
+    "DEFAULT_CHUNK_FRAMES",
+    "AudioDecodeError",
+    "AudioInfo",
+    "StreamDecoder",
+    "check_file",
+    "decode",
+    "probe",
+    "to_stereo",
+]
