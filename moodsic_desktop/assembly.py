@@ -5,13 +5,12 @@ Used by ``moodsic analyze`` and by the GUI's capture worker, so both run the sam
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from moodsic_desktop.core.library import Song, read_deam
 from moodsic_desktop.core.matcher import Matcher
@@ -50,36 +49,90 @@ class EngineSettings:
 
 @dataclass
 class MusicLibrary:
-    """The songs to choose from, where they came from, and their station model (None if too few songs)."""
+    """The songs to choose from, where they came from, and their station model (None if too few songs).
+    ``banned`` holds the ids the matcher must never choose; ``index_path`` is the library index the songs
+    came from (None for a DEAM folder or the built-in station)."""
 
     songs: list[Song]
     origin: str
     stations: StationModel | None
     skipped_rows: int = 0
+    banned: frozenset[str] = frozenset()
+    index_path: Path | None = None
 
 
-def load_library(folder: str | Path | None, n_stations: int = 5, seed: int = 0) -> MusicLibrary:
-    """Load a DEAM folder, or the built-in station when ``folder`` is None, and fit its stations.
+BUILTIN_ORIGIN = "built-in station"
+
+
+def load_library(
+    folder: str | Path | None,
+    n_stations: int = 5,
+    seed: int = 0,
+    index_path: str | Path | None = None,
+) -> MusicLibrary:
+    """The library to play from, with its stations.
+
+    * ``folder`` given: that DEAM folder, read directly (no index), stations fitted now.
+    * ``folder`` None: the library index (``index_path``, default ``music/library.sqlite``) when it exists
+      and has playable songs, with its stored station model (refitted in memory when it was fitted with
+      other settings) and its banned songs; otherwise the built-in station, its audio synthesised and
+      cached on first use (without audio paths if the cache cannot be written). A damaged index is
+      logged and left alone, and the built-in station plays.
 
     Raises ``FileNotFoundError`` or ``ValueError`` with a clear message when the folder is unusable.
+    Blocks for a few seconds the first time the built-in station is made: a worker thread or the CLI.
     """
     if folder is None:
-        from moodsic_desktop.audio.builtin_station import builtin_songs
+        library = _library_from_index(index_path, n_stations, seed)
+        return library if library is not None else _builtin_library(n_stations, seed)
+    from moodsic_desktop.audio.library_index import fit_station_model
 
-        songs, origin, skipped = builtin_songs(), "built-in station", 0
-    else:
-        result = read_deam(folder)
-        songs, origin, skipped = result.songs, f"DEAM folder {folder}", result.skipped_rows
-        if not songs:
-            raise ValueError(f"no usable song in the DEAM folder {folder} ({skipped} bad rows)")
-    points = np.array([[s.valence, s.arousal] for s in songs])
-    distinct = len(np.unique(points, axis=0))
-    stations = (
-        StationModel.fit(points[:, 0], points[:, 1], n_stations=n_stations, seed=seed)
-        if distinct >= max(n_stations, 2) * 2
-        else None
+    result = read_deam(folder)
+    songs, skipped = result.songs, result.skipped_rows
+    if not songs:
+        raise ValueError(f"no usable song in the DEAM folder {folder} ({skipped} bad rows)")
+    stations = fit_station_model(songs, n_stations=n_stations, seed=seed)
+    return MusicLibrary(songs=songs, origin=f"DEAM folder {folder}", stations=stations, skipped_rows=skipped)
+
+
+def _library_from_index(index_path: str | Path | None, n_stations: int, seed: int) -> MusicLibrary | None:
+    from moodsic_desktop.audio.library_index import (
+        LibraryIndex,
+        LibraryIndexError,
+        default_index_path,
+        fit_station_model,
     )
-    return MusicLibrary(songs=songs, origin=origin, stations=stations, skipped_rows=skipped)
+
+    path = Path(index_path) if index_path is not None else default_index_path()
+    if not path.is_file():
+        return None
+    try:
+        with LibraryIndex(path, create=False, n_stations=n_stations, seed=seed) as index:
+            songs = index.songs(playable_only=True)
+            if not songs:
+                log.info("the library index %s has no playable song: the built-in station plays", path)
+                return None
+            stations = index.station_model()
+            if stations is None or index.station_settings() != (n_stations, seed):
+                stations = fit_station_model(songs, n_stations=n_stations, seed=seed)
+            banned = frozenset(index.banned_ids())
+    except LibraryIndexError as error:
+        log.warning("%s; the built-in station plays instead", error)
+        return None
+    return MusicLibrary(songs=songs, origin=f"library index {path}", stations=stations, banned=banned, index_path=path)
+
+
+def _builtin_library(n_stations: int, seed: int) -> MusicLibrary:
+    from moodsic_desktop.audio.builtin_station import builtin_songs, ensure_builtin_audio
+    from moodsic_desktop.audio.library_index import fit_station_model
+
+    try:
+        songs = ensure_builtin_audio()
+    except OSError as error:
+        log.warning("cannot write the built-in station's audio (%s); it has no sound this time", error)
+        songs = builtin_songs()
+    stations = fit_station_model(songs, n_stations=n_stations, seed=seed)
+    return MusicLibrary(songs=songs, origin=BUILTIN_ORIGIN, stations=stations)
 
 
 def quiet_native_logs() -> None:
@@ -107,6 +160,9 @@ def build_pipeline(library: MusicLibrary, settings: EngineSettings) -> Pipeline:
         hysteresis=settings.hysteresis,
         mode=settings.mode,
     )
+    for song_id in library.banned:
+        with contextlib.suppress(KeyError):  # banned, but not among the songs loaded
+            matcher.ban(song_id)
     stabilizer = Stabilizer(settings.alpha, settings.tau, settings.scene_only_alpha_factor)
     return Pipeline(
         detector=MediaPipeFaceDetector(tiles=settings.face_detection_tiles),

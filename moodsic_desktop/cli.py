@@ -7,17 +7,22 @@ one clear line on stderr and a non-zero exit status, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from moodsic_desktop import __version__
 from moodsic_desktop.assembly import EngineSettings, build_pipeline, load_library, quiet_native_logs
 from moodsic_desktop.core.fusion import FUSION_MODES
 from moodsic_desktop.core.matcher import MATCH_MODES
 from moodsic_desktop.core.pipeline import PipelineSettings
+
+if TYPE_CHECKING:
+    from moodsic_desktop.audio.library_index import ImportReport, LibraryIndex, SongProblem
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -86,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
     analyze.set_defaults(run=run_analyze)
+    add_library_parser(commands)
     return parser
 
 
@@ -152,19 +158,291 @@ def run_analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---- moodsic library …
+
+LIST_LIMIT = 20  # problems printed per report; the JSON report (--report) and `library list --all` have all
+
+
+def add_library_parser(commands: argparse._SubParsersAction) -> None:
+    """The ``library`` sub-command and its actions."""
+    library = commands.add_parser(
+        "library",
+        help="import, list and check the music library index",
+        description="The music library index (SQLite, default music/library.sqlite beside the program): "
+        "import a DEAM download or your own files, list, summarise and check them. V-A values are shown "
+        "in reference space [-1, 1].",
+    )
+    actions = library.add_subparsers(dest="library_command", required=True, metavar="ACTION")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--index",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="the index file (default: music/library.sqlite beside the program)",
+    )
+    common.add_argument("--quiet", action="store_true", help="no progress bar")
+    reporting = argparse.ArgumentParser(add_help=False)
+    reporting.add_argument(
+        "--report", type=Path, metavar="FILE", help="also write the full report (every song and row) as JSON"
+    )
+
+    deam = actions.add_parser(
+        "import-deam",
+        parents=[common, reporting],
+        help="import a DEAM download (annotations, metadata, MEMD_audio/*.mp3)",
+        description="Import a DEAM folder. Importing again updates the index without duplicates; songs "
+        "whose audio is missing or unreadable are kept out of playback and listed. The import reads each "
+        "file's header; `moodsic library check` decodes every file in full.",
+    )
+    deam.add_argument("folder", type=Path, help="the DEAM folder")
+    deam.set_defaults(run=run_library_import_deam)
+
+    folder = actions.add_parser(
+        "add-folder",
+        parents=[common, reporting],
+        help="add your own audio files (mp3, wav, flac, ogg) with V-A from a CSV",
+        description="Add the audio files of FOLDER named in a CSV with columns file, valence, arousal "
+        "(optional: title, artist, genre). Rows naming missing files, unsupported types or out-of-range "
+        "values are reported and not imported.",
+    )
+    folder.add_argument("folder", type=Path, help="the folder holding the audio files")
+    folder.add_argument("--va", type=Path, required=True, metavar="FILE.csv", help="the V-A table")
+    folder.add_argument(
+        "--scale",
+        choices=("deam", "reference"),
+        default="deam",
+        help="deam: values on DEAM's 1..9 scale; reference: values in [-1, 1] (default %(default)s)",
+    )
+    folder.set_defaults(run=run_library_add_folder)
+
+    listing = actions.add_parser("list", parents=[common], help="list the playable songs")
+    listing.add_argument("--all", action="store_true", help="also the songs that do not play, with the reason")
+    listing.set_defaults(run=run_library_list)
+
+    stats = actions.add_parser("stats", parents=[common], help="counts, durations, formats and stations")
+    stats.set_defaults(run=run_library_stats)
+
+    check = actions.add_parser(
+        "check",
+        parents=[common, reporting],
+        help="decode every file again; report what no longer plays",
+        description="Decode every song's file again: songs that no longer decode are kept out of playback, "
+        "songs whose files decode again are restored.",
+    )
+    check.set_defaults(run=run_library_check)
+
+
+def _open_index(args: argparse.Namespace, create: bool) -> LibraryIndex:
+    from moodsic_desktop.audio.library_index import LibraryIndex, LibraryIndexError
+
+    try:
+        return LibraryIndex(args.index, create=create)
+    except LibraryIndexError as error:
+        raise UserError(str(error)) from None
+
+
+@contextlib.contextmanager
+def _index_for_import(args: argparse.Namespace) -> Iterator[LibraryIndex]:
+    """The index to import into, created when missing; if this command created it and the import then
+    failed on bad input, the new (empty) file is removed again, so a typo leaves nothing behind."""
+    from moodsic_desktop.audio.library_index import default_index_path
+
+    path = args.index if args.index is not None else default_index_path()
+    existed = path.exists()
+    index = _open_index(args, create=True)
+    try:
+        yield index
+    except UserError:
+        empty = not index.songs(playable_only=False)
+        index.close()
+        if not existed and empty:
+            for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                leftover.unlink(missing_ok=True)
+        raise
+    finally:
+        index.close()
+
+
+class _ProgressBar:
+    """A tqdm bar on stderr, made on the first ``update(done, total)`` (so an early error prints alone),
+    shown only on a terminal and without ``--quiet``; a context manager that closes it."""
+
+    def __init__(self, args: argparse.Namespace, desc: str, unit: str = "song") -> None:
+        self._desc, self._unit, self._quiet = desc, unit, args.quiet
+        self._bar = None
+
+    def update(self, done: int, total: int) -> None:
+        if self._bar is None:
+            from tqdm import tqdm
+
+            disable = True if self._quiet else None  # None: only on a terminal
+            self._bar = tqdm(
+                total=total, unit=self._unit, desc=self._desc, disable=disable, file=sys.stderr, leave=False
+            )
+        if self._bar.total != total:
+            self._bar.total = total
+        self._bar.update(done - self._bar.n)
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _print_problems(title: str, problems: Sequence[SongProblem], hint: str) -> None:
+    if not problems:
+        return
+    print(f"{title} ({len(problems)}):")
+    for problem in problems[:LIST_LIMIT]:
+        name = f"song {problem.song_id}" if problem.song_id else problem.where
+        where = f" ({problem.where})" if problem.song_id and problem.where else ""
+        print(f"  {name}{where}: {problem.reason}")
+    if len(problems) > LIST_LIMIT:
+        print(f"  … and {len(problems) - LIST_LIMIT} more ({hint})")
+
+
+def _write_json_report(path: Path | None, data: dict) -> None:
+    if path is None:
+        return
+    import json
+
+    try:
+        path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise UserError(f"cannot write the report {path}: {error}") from None
+    print(f"full report written to {path}")
+
+
+def _print_import_report(report: ImportReport, index_path: Path, json_path: Path | None) -> None:
+    kind = "DEAM folder" if report.origin == "deam" else "folder"
+    print(
+        f"imported {report.imported} songs from the {kind} {report.source}: {report.new} new, "
+        f"{report.updated} updated, {report.unchanged} unchanged; {report.playable} playable, "
+        f"{len(report.not_playable)} kept out of playback"
+    )
+    hint = "--report FILE or `moodsic library list --all` shows every one"
+    _print_problems("kept out of playback (audio missing or unreadable)", report.not_playable, hint)
+    _print_problems("skipped rows (not imported)", report.skipped, "--report FILE lists every one")
+    if report.unlisted:
+        shown = ", ".join(report.unlisted[:5]) + (" …" if len(report.unlisted) > 5 else "")
+        print(f"audio files without a V-A row, not imported ({len(report.unlisted)}): {shown}")
+    if report.stations:
+        state = "refitted" if report.refitted else "unchanged"
+        print(f"station model: {report.stations} stations ({state})")
+    else:
+        print("station model: none (too few playable songs; the built-in station plays until there are more)")
+    print(f"index: {index_path} ({report.seconds:.1f} s)")
+    _write_json_report(json_path, report.to_dict())
+
+
+def run_library_import_deam(args: argparse.Namespace) -> int:
+    """``moodsic library import-deam FOLDER``."""
+    from moodsic_desktop.audio.library_index import LibraryIndexError
+
+    with _index_for_import(args) as index:
+        try:
+            with _ProgressBar(args, "import") as bar:
+                report = index.import_deam(args.folder, progress=bar.update)
+        except (OSError, ValueError, LibraryIndexError) as error:
+            raise UserError(f"cannot import {args.folder}: {error}") from None
+        _print_import_report(report, index.path, args.report)
+    return EXIT_OK
+
+
+def run_library_add_folder(args: argparse.Namespace) -> int:
+    """``moodsic library add-folder FOLDER --va FILE.csv [--scale deam|reference]``."""
+    from moodsic_desktop.audio.library_index import LibraryIndexError
+
+    with _index_for_import(args) as index:
+        try:
+            with _ProgressBar(args, "add") as bar:
+                report = index.add_folder(args.folder, args.va, scale=args.scale, progress=bar.update)
+        except (OSError, ValueError, LibraryIndexError) as error:
+            raise UserError(f"cannot add {args.folder}: {error}") from None
+        _print_import_report(report, index.path, args.report)
+    return EXIT_OK
+
+
+def run_library_list(args: argparse.Namespace) -> int:
+    """``moodsic library list [--all]``: one line per song (id, V, A, length, title — artist, state)."""
+    with _open_index(args, create=False) as index:
+        entries = index.entries(playable_only=not args.all)
+    if not entries:
+        print(f"no {'' if args.all else 'playable '}songs in {index.path}; the built-in station plays")
+        return EXIT_OK
+    print(f"{'id':<18} {'valence':>7} {'arousal':>7} {'length':>7}  title — artist")
+    for entry in entries:
+        song = entry.song
+        length = f"{song.duration_s:6.1f}s" if song.duration_s else "      -"
+        notes = ([] if entry.playable else [f"not playable: {entry.problem}"]) + (["banned"] if entry.banned else [])
+        suffix = f"  [{'; '.join(notes)}]" if notes else ""
+        print(f"{song.song_id:<18} {song.valence:7.3f} {song.arousal:7.3f} {length}  {song.display_name}{suffix}")
+    playable = sum(entry.playable for entry in entries)
+    print(f"{len(entries)} songs" + (f", {playable} playable" if args.all else ""))
+    return EXIT_OK
+
+
+def run_library_stats(args: argparse.Namespace) -> int:
+    """``moodsic library stats``."""
+    with _open_index(args, create=False) as index:
+        stats = index.stats()
+    origins = ", ".join(f"{count} {origin}" for origin, count in stats["by_origin"].items()) or "none"
+    rates = ", ".join(f"{count} at {rate} Hz" for rate, count in sorted(stats["sample_rates"].items())) or "-"
+    channels = ", ".join(f"{count} × {ch} ch" for ch, count in sorted(stats["channels"].items())) or "-"
+    hours = stats["playable_duration_s"] / 3600
+    print(f"index: {stats['path']} (schema {stats['schema_version']})")
+    print(f"songs: {stats['songs']} ({origins}); playable: {stats['playable']}; not playable: {stats['not_playable']}")
+    print(f"playable music: {hours:.2f} h; sample rates: {rates}; channels: {channels}")
+    print(f"banned: {stats['banned']}; plays recorded: {stats['plays']}")
+    if stats["stations"]:
+        print(f"stations ({len(stats['stations'])}):")
+        for station in stats["stations"]:
+            print(
+                f"  {station['name']}: centre V {station['valence']:+.2f}, A {station['arousal']:+.2f}, "
+                f"weight {station['weight']:.2f}"
+            )
+    else:
+        print("stations: none (too few playable songs; the built-in station plays)")
+    return EXIT_OK
+
+
+def run_library_check(args: argparse.Namespace) -> int:
+    """``moodsic library check``: decode every file; exit 0 even when some do not play (they are listed)."""
+    from moodsic_desktop.audio.library_index import LibraryIndexError
+
+    with _open_index(args, create=False) as index, _ProgressBar(args, "check", unit="file") as bar:
+        try:
+            report = index.check(progress=bar.update)
+        except LibraryIndexError as error:
+            raise UserError(str(error)) from None
+    print(
+        f"checked {report.checked} songs: {report.ok} play, {len(report.broken)} do not "
+        f"({len(report.newly_broken)} newly broken, {len(report.restored)} restored) in {report.seconds:.1f} s"
+    )
+    _print_problems("not playable", report.broken, "--report FILE or `moodsic library list --all` shows every one")
+    if report.refitted:
+        print(f"station model refitted: {report.stations or 'none'} stations")
+    _write_json_report(args.report, report.to_dict())
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    command = " ".join(filter(None, (args.command, getattr(args, "library_command", None))))
     try:
         return args.run(args)
     except UserError as error:
-        print(f"moodsic {args.command}: error: {error}", file=sys.stderr)
+        print(f"moodsic {command}: error: {error}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
-        print(f"moodsic {args.command}: interrupted", file=sys.stderr)
+        print(f"moodsic {command}: interrupted", file=sys.stderr)
         return 130
 
 

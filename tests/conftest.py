@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,22 @@ import pytest
 # Native MediaPipe / TF Lite start-up chatter would drown test output.
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Widget tests draw offscreen; the Xvfb test sets its own display for the real window.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 DEAM_FIXTURE = SHARED / "fixtures" / "deam"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def moodsic_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point ``MOODSIC_HOME`` at an empty folder for the whole session (subprocesses inherit it), so no test
+    reads or writes the checkout's ``music/`` (library index, built-in station cache) or ``models/``."""
+    home = tmp_path_factory.mktemp("moodsic-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MOODSIC_HOME", str(home))
+        yield home
 
 
 @pytest.fixture(scope="session")
