@@ -1,12 +1,12 @@
-"""Double-click entry of Moodsic Desktop.
+"""Double-click entry of Moodsic Desktop: opens the main window.
 
-Until the main window lands (see the desktop-app issue), this runs the ``moodsic`` command line: with no
-arguments it analyses a generated demo clip with the built-in station and writes ``report.json``.
+``python main.py [--source VIDEO_FILE|CAMERA_INDEX] [--library DEAM_FOLDER]``; the headless commands are
+``moodsic …`` (see ``moodsic --help``).
 """
 
 import sys
 
-from moodsic_desktop.cli import main
+from moodsic_desktop.ui.app import main
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:] or ["analyze", "--demo"]))
+    sys.exit(main(sys.argv[1:]))

@@ -133,6 +133,9 @@ class Matcher:
         """Never choose this song again (until ``unban``); the current song keeps playing."""
         self._banned[self._index_of[song_id]] = True
 
+    def is_banned(self, song_id: str) -> bool:
+        return bool(self._banned[self._index_of[song_id]])
+
     def unban(self, song_id: str) -> None:
         self._banned[self._index_of[song_id]] = False
 

@@ -130,6 +130,7 @@ def test_ban_and_skip():
     m = Matcher(songs, min_dwell_s=0.0, recent_k=0)
     assert m.recommend(0.0, 0.0, 0.0).song.song_id == "a"
     m.ban("a")
+    assert m.is_banned("a") and not m.is_banned("b")
     d = m.skip(1.0)
     assert d.switched and d.song.song_id == "b" and d.reason.startswith("skipped")
     d = m.recommend(0.0, 0.0, 2.0)

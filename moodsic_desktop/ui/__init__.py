@@ -1,0 +1,1 @@
+"""Qt user interface: main window, capture worker, charts, widgets and settings."""

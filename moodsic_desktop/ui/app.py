@@ -1,0 +1,109 @@
+"""Starting the desktop program: arguments, the QApplication, the library, the pipeline, the engine, the window.
+
+``python main.py [--source VIDEO_FILE|CAMERA_INDEX] [--library DEAM_FOLDER]``. GUI thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from moodsic_desktop import __version__
+from moodsic_desktop.assembly import EngineSettings, MusicLibrary, build_pipeline, load_library, quiet_native_logs
+from moodsic_desktop.audio.library_index import fit_station_model
+from moodsic_desktop.core.pipeline import PipelineSettings
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="moodsic-desktop", description="Music that follows the mood of the room.")
+    parser.add_argument("--version", action="version", version=f"Moodsic {__version__}")
+    parser.add_argument("--source", help="start straight into this video file or camera index")
+    parser.add_argument("--library", type=Path, help="a DEAM folder to play from (default: the music library)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    return parser
+
+
+def playable(library: MusicLibrary) -> MusicLibrary:
+    """The part of a library that has audio files (stations refitted when songs were left out); raises
+    ``ValueError`` when no song has audio."""
+    songs = [song for song in library.songs if song.path is not None]
+    if len(songs) == len(library.songs):
+        return library
+    if not songs:
+        raise ValueError(f"none of the {len(library.songs)} songs of the {library.origin} has an audio file")
+    return replace(library, songs=songs, stations=fit_station_model(songs))
+
+
+def create_window(
+    source: str | None = None,
+    library_folder: Path | None = None,
+    backend=None,
+    settings_dir: Path | None = None,
+    close_fade_s: float = 1.0,
+):
+    """Build the main window and everything behind it (a QApplication must exist). ``backend`` is the audio
+    back end (None: PortAudio, or a silent clock without it)."""
+    quiet_native_logs()
+    from moodsic_desktop.audio.engine import AudioEngine
+    from moodsic_desktop.ui.main_window import EngineBridge, MainWindow
+    from moodsic_desktop.ui.settings import SettingsStore, WindowState
+
+    store = SettingsStore(settings_dir)
+    settings, settings_problem = store.load()
+    library_problem = None
+    try:
+        library = playable(load_library(library_folder))
+    except (OSError, ValueError) as error:
+        library_problem = f"The music library could not be used ({error}); the built-in station plays instead."
+        log.warning(library_problem)
+        library = load_library(None)
+    engine_settings = EngineSettings(
+        alpha=settings.alpha,
+        tau=settings.tau,
+        min_dwell_s=settings.dwell_s,
+        mode=settings.mode,
+        pipeline=PipelineSettings(fusion_mode=settings.fusion),
+    )
+    pipeline = build_pipeline(library, engine_settings)
+    bridge = EngineBridge()
+    engine = AudioEngine(
+        backend=backend, listener=bridge, crossfade_s=settings.crossfade_s, device=settings.audio_device
+    )
+    engine.volume = settings.volume
+    window = MainWindow(
+        library, pipeline, engine, bridge, store, WindowState(settings_dir), settings, close_fade_s=close_fade_s
+    )
+    engine.start()
+    for key, problem in (("settings", settings_problem), ("library", library_problem)):
+        if problem:
+            window.banners.show_banner(key, problem, "warning")
+    if source is not None:
+        window.start_source(source)
+    return window
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Moodsic")
+    app.setOrganizationName("Moodsic")
+    window = create_window(args.source, args.library)
+    window.show()
+    code = app.exec()
+    # Tear the window down while Python still runs: queued cross-thread signals still holding Python
+    # objects must not be freed during interpreter shutdown.
+    window.deleteLater()
+    app.processEvents()
+    return code

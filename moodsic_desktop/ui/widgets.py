@@ -1,0 +1,207 @@
+"""Small widgets of the main window: the preview, the banner area and the now-playing panel.
+
+GUI thread only.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.types import FaceBox
+
+EMPTY_TEXT = "No camera or video yet.\nPick a camera above, open a video file, or drop one here."
+PRIVACY_TEXT = "Preview hidden for privacy.\nThe mood is still being read."
+
+
+class PreviewWidget(QWidget):
+    """Shows the newest frame scaled to fit, with the primary face box; or a message when there is none."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumSize(320, 180)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._image: QImage | None = None
+        self._face: FaceBox | None = None
+        self._message = EMPTY_TEXT
+        self.frames_shown = 0
+
+    @property
+    def has_image(self) -> bool:
+        return self._image is not None
+
+    def show_frame(self, image: QImage) -> None:
+        """Draw ``image`` (replacing the last one) at the next paint."""
+        self._image = image
+        self.frames_shown += 1
+        self.update()
+
+    def set_face(self, face: FaceBox | None) -> None:
+        """The primary face box in the frame's pixels (None: no face)."""
+        self._face = face
+        self.update()
+
+    def show_message(self, message: str) -> None:
+        """Drop the picture and show ``message`` instead (empty state, privacy)."""
+        self._image = None
+        self._face = None
+        self._message = message
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#15181d"))
+        if self._image is None:
+            painter.setPen(QColor("#aab2bd"))
+            font = QFont(self.font())
+            font.setPointSizeF(font.pointSizeF() * 1.15)
+            painter.setFont(font)
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._message)
+            return
+        image = self._image
+        scale = min(self.width() / image.width(), self.height() / image.height())
+        width, height = image.width() * scale, image.height() * scale
+        target = QRectF((self.width() - width) / 2, (self.height() - height) / 2, width, height)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawImage(target, image)
+        if self._face is not None:
+            painter.setPen(QPen(QColor("#4cd3a5"), 2))
+            face = self._face
+            painter.drawRect(
+                QRectF(
+                    target.x() + face.x * scale, target.y() + face.y * scale, face.width * scale, face.height * scale
+                )
+            )
+
+
+class BannerArea(QWidget):
+    """A stack of dismissable one-line notices, one per key (a newer text for a key replaces the older)."""
+
+    COLOURS: ClassVar[dict[str, str]] = {"info": "#24476b", "warning": "#6b5424", "error": "#6b2424"}
+    closed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(2)
+        self._banners: dict[str, tuple[QFrame, QLabel]] = {}
+
+    def show_banner(self, key: str, text: str, level: str = "info") -> None:
+        if key in self._banners:
+            frame, label = self._banners[key]
+        else:
+            frame = QFrame(self)
+            row = QHBoxLayout(frame)
+            row.setContentsMargins(10, 4, 4, 4)
+            label = QLabel(frame)
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            close = QToolButton(frame)
+            close.setText("✕")
+            close.setAutoRaise(True)
+            close.setToolTip("Dismiss")
+            close.clicked.connect(lambda: self.hide_banner(key))
+            row.addWidget(label, 1)
+            row.addWidget(close)
+            self._layout.addWidget(frame)
+            self._banners[key] = (frame, label)
+        colour = self.COLOURS.get(level, self.COLOURS["info"])
+        frame.setStyleSheet(f"QFrame {{ background: {colour}; color: white; }}")
+        label.setText(text)
+        frame.show()
+
+    def hide_banner(self, key: str) -> None:
+        banner = self._banners.pop(key, None)
+        if banner is not None:
+            banner[0].deleteLater()
+            self.closed.emit(key)
+
+    def text(self, key: str) -> str | None:
+        """The text of a shown banner (None when hidden)."""
+        banner = self._banners.get(key)
+        return banner[1].text() if banner else None
+
+
+def format_clock(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "–:––"
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class NowPlayingPanel(QFrame):
+    """Title, artist, genre, station, elapsed time, the dwell countdown, crossfade progress and why."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QGridLayout(self)
+        self.title = QLabel("Nothing playing yet")
+        font = QFont(self.title.font())
+        font.setPointSizeF(font.pointSizeF() * 1.35)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.title.setWordWrap(True)
+        self.details = QLabel("")
+        self.details.setWordWrap(True)
+        self.station = QLabel("")
+        self.elapsed = QLabel("")
+        self.dwell = QLabel("")
+        self.crossfade = QProgressBar()
+        self.crossfade.setRange(0, 100)
+        self.crossfade.setFormat("crossfade %p%")
+        self.crossfade.setMaximumHeight(16)
+        self.reason = QLabel("")
+        self.reason.setWordWrap(True)
+        self.reason.setStyleSheet("color: #8aa0b6; font-style: italic;")
+        layout.addWidget(self.title, 0, 0, 1, 3)
+        layout.addWidget(self.details, 1, 0, 1, 3)
+        layout.addWidget(self.station, 2, 0)
+        layout.addWidget(self.elapsed, 2, 1)
+        layout.addWidget(self.dwell, 2, 2)
+        layout.addWidget(self.crossfade, 3, 0, 1, 3)
+        layout.addWidget(self.reason, 4, 0, 1, 3)
+
+    def show_song(self, song: Song | None, station: str | None, reason: str) -> None:
+        if song is None:
+            self.title.setText("Nothing playing yet")
+            self.details.setText("")
+            self.station.setText("")
+            self.reason.setText(reason)
+            return
+        self.title.setText(song.title or f"Song {song.song_id}")
+        self.details.setText(" · ".join(part for part in (song.artist, song.genre) if part))
+        self.station.setText(f"Station: {station}" if station else "")
+        self.reason.setText(f"Why: {reason}" if reason else "")
+
+    def show_progress(
+        self, elapsed_s: float | None, duration_s: float | None, dwell_left_s: float | None, crossfade: float | None
+    ) -> None:
+        """Times in seconds; crossfade in [0, 1] while one runs, else None."""
+        total = f" / {format_clock(duration_s)}" if duration_s else ""
+        self.elapsed.setText(f"Elapsed {format_clock(elapsed_s)}{total}" if elapsed_s is not None else "")
+        if dwell_left_s is None:
+            self.dwell.setText("")
+        elif dwell_left_s > 0:
+            self.dwell.setText(f"Stays at least {dwell_left_s:.0f} s more")
+        else:
+            self.dwell.setText("Free to change with the mood")
+        self.crossfade.setVisible(crossfade is not None)
+        if crossfade is not None:
+            self.crossfade.setValue(round(100 * crossfade))

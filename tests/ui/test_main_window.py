@@ -1,0 +1,175 @@
+"""The main window end to end (offscreen): real MediaPipe, real workers, the audio engine on a null output."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from moodsic_desktop.audio.engine import NullBackend
+from moodsic_desktop.core.library import load_deam
+from moodsic_desktop.ui.app import create_window
+from moodsic_desktop.ui.settings import SettingsStore, UserSettings
+from moodsic_desktop.ui.widgets import EMPTY_TEXT
+
+WAIT_MS = 30_000
+
+
+@pytest.fixture
+def open_window(qtbot, playable_library):
+    windows = []
+
+    def make(source=None, settings: UserSettings | None = None, library=playable_library):
+        if settings is not None:
+            SettingsStore().save(settings)
+        window = create_window(source, library, backend=NullBackend(), close_fade_s=0.1)
+        window.show()
+        qtbot.waitExposed(window)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+        qtbot.waitUntil(lambda w=window: w.closed_down, timeout=WAIT_MS)
+
+
+def current_song_id(window):
+    song = window.engine.current_song
+    return song.song_id if song else None
+
+
+def test_window_opens_in_a_friendly_empty_state(open_window):
+    window = open_window()
+    assert window.windowTitle() == "Moodsic"
+    assert not window.running and not window.preview.has_image
+    assert window.preview._message == EMPTY_TEXT
+    assert "Built-in experts in use" in window.banners.text("models")
+    assert window.alpha_slider.value() == 30 and window.dwell_slider.value() == 25
+    assert "time constant 2.8 s" in window.alpha_label.text()
+    assert window.now_playing.title.text() == "Nothing playing yet"
+    assert window.plane_chart.station_series  # the library's songs are on the plane
+
+
+def test_video_runs_end_to_end_and_the_music_follows_the_mood(open_window, mood_video, playable_library, qtbot):
+    songs = {s.song_id: s for s in load_deam(playable_library)}
+    window = open_window(str(mood_video), UserSettings(alpha=0.9, dwell_s=3.0, crossfade_s=1.0, loop_video=False))
+    qtbot.waitUntil(lambda: window.preview.has_image, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: current_song_id(window) is not None, timeout=WAIT_MS)
+    first = current_song_id(window)
+    qtbot.waitUntil(lambda: window.now_playing.title.text() == songs[first].title, timeout=WAIT_MS)
+    assert window.now_playing.reason.text().startswith("Why: first pick")
+    # the bright half of the clip brings a brighter song, shown in the now-playing panel
+    qtbot.waitUntil(
+        lambda: (
+            current_song_id(window) not in (None, first)
+            and songs[current_song_id(window)].valence > songs[first].valence
+        ),
+        timeout=WAIT_MS,
+    )
+    later = current_song_id(window)
+    qtbot.waitUntil(lambda: window.now_playing.title.text() == songs[later].title, timeout=WAIT_MS)
+    assert window.report.metrics.steps > 20
+    assert "fps" in window.status_label.text()
+
+
+def test_sliders_reach_the_stabiliser_and_matcher_while_running(open_window, mood_video, qtbot):
+    window = open_window(str(mood_video))
+    qtbot.waitUntil(lambda: window.report.metrics.steps > 3, timeout=WAIT_MS)
+    pipeline = window.pipeline
+    window.alpha_slider.setValue(75)
+    window.tau_slider.setValue(15)
+    window.dwell_slider.setValue(90)
+    window.mode_combo.setCurrentIndex(window.mode_combo.findData("calm"))
+    window.fusion_combo.setCurrentIndex(window.fusion_combo.findData("scene"))
+    qtbot.waitUntil(
+        lambda: (
+            (pipeline.stabilizer.alpha, pipeline.stabilizer.tau, pipeline.matcher.min_dwell_s) == (0.75, 0.15, 90.0)
+        ),
+        timeout=WAIT_MS,
+    )
+    qtbot.waitUntil(
+        lambda: pipeline.matcher.mode == "calm" and pipeline.settings.fusion_mode == "scene", timeout=WAIT_MS
+    )
+    window.crossfade_slider.setValue(12)
+    window.volume_slider.setValue(40)
+    assert window.engine.crossfade_s == 12.0 and window.engine.volume == pytest.approx(0.4)
+    # the settings are saved for the next run
+    qtbot.waitUntil(lambda: SettingsStore().load()[0].alpha == 0.75, timeout=WAIT_MS)
+
+
+def test_skip_and_ban(open_window, mood_video, qtbot):
+    window = open_window(str(mood_video), UserSettings(crossfade_s=0.0, dwell_s=600.0))
+    qtbot.waitUntil(lambda: current_song_id(window) is not None, timeout=WAIT_MS)
+    first = current_song_id(window)
+    window.skip_button.click()
+    qtbot.waitUntil(lambda: current_song_id(window) not in (None, first), timeout=WAIT_MS)
+    second = current_song_id(window)
+    qtbot.waitUntil(lambda: "skipped by the user" in window.now_playing.reason.text(), timeout=WAIT_MS)
+    window.ban_button.click()
+    qtbot.waitUntil(lambda: current_song_id(window) not in (None, second), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.pipeline.matcher.is_banned(second), timeout=WAIT_MS)
+
+
+def test_unreadable_file_gives_a_message_and_the_window_goes_on(open_window, tmp_path, mood_video, qtbot):
+    bad = tmp_path / "holiday.mp4"
+    bad.write_text("not a video")
+    window = open_window(str(bad))
+    qtbot.waitUntil(lambda: window.banners.text("source") is not None, timeout=WAIT_MS)
+    assert "holiday.mp4" in window.banners.text("source")
+    qtbot.waitUntil(lambda: not window.running, timeout=WAIT_MS)
+    window.start_source(str(mood_video))  # the window still works
+    qtbot.waitUntil(lambda: window.preview.has_image, timeout=WAIT_MS)
+    assert window.banners.text("source") is None
+
+
+def test_worker_exception_is_shown_and_the_worker_goes_on(open_window, mood_video, qtbot):
+    window = open_window(str(mood_video))
+    qtbot.waitUntil(lambda: current_song_id(window) is not None, timeout=WAIT_MS)
+    playing = current_song_id(window)
+    real_process = window.pipeline.process
+    calls = {"n": 0}
+
+    def failing_once(frame, now):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("simulated model crash")
+        return real_process(frame, now)
+
+    window.pipeline.process = failing_once
+    qtbot.waitUntil(lambda: window.banners.text("pipeline") is not None, timeout=WAIT_MS)
+    assert "simulated model crash" in window.banners.text("pipeline")
+    steps = window.report.metrics.steps
+    qtbot.waitUntil(lambda: window.report.metrics.steps > steps + 5, timeout=WAIT_MS)
+    assert window.pipeline_worker.failures == 1
+    assert current_song_id(window) == playing  # the music kept playing through it
+
+
+def test_export_session_writes_report_and_charts(open_window, mood_video, tmp_path, qtbot):
+    import json
+
+    from PySide6.QtGui import QImage
+
+    window = open_window(str(mood_video))
+    qtbot.waitUntil(lambda: window.report.metrics.steps > 10, timeout=WAIT_MS)
+    target = tmp_path / "export" / "session.json"
+    target.parent.mkdir()
+    with qtbot.waitSignal(window.pipeline_worker.exported, timeout=WAIT_MS):
+        window.export_session(target)
+    report = json.loads(target.read_text())
+    assert set(report) >= {"settings", "timeline", "switches", "metrics"} and report["timeline"]
+    for name in ("session-timeline.png", "session-mood-plane.png"):
+        image = QImage(str(target.parent / name))
+        assert not image.isNull() and image.width() > 100
+
+
+def test_closing_stops_every_thread_and_fades_out(open_window, mood_video, qtbot):
+    from moodsic_desktop.ui.workers import running_threads
+
+    window = open_window(str(mood_video))
+    qtbot.waitUntil(lambda: current_song_id(window) is not None, timeout=WAIT_MS)
+    assert set(running_threads()) == {"moodsic-pipeline", "moodsic-capture"}
+    window.close()
+    qtbot.waitUntil(lambda: window.closed_down, timeout=WAIT_MS)
+    assert running_threads() == []
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("moodsic-")]  # the audio threads too
