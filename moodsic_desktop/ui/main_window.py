@@ -482,9 +482,9 @@ class MainWindow(QMainWindow):
         )
         self._capture.preview_ready.connect(self._show_preview)
         self._capture.failed.connect(self._source_failed)
-        self._capture.lost.connect(lambda text: self.banners.show_banner("camera", text, "warning"))
-        self._capture.recovered.connect(lambda: self.banners.hide_banner("camera"))
-        self._capture.ended.connect(lambda: self.banners.show_banner("source", "The video has ended.", "info"))
+        self._capture.lost.connect(self._camera_lost)
+        self._capture.recovered.connect(self._camera_recovered)
+        self._capture.ended.connect(self._source_ended)
         self._capture.finished.connect(self._capture_finished)
         self._capture_thread = start_in_thread(self._capture, "moodsic-capture")
         self.start_button.setText("Stop")
@@ -513,6 +513,18 @@ class MainWindow(QMainWindow):
 
     def _source_failed(self, message: str) -> None:
         self.banners.show_banner("source", message, "error")
+
+    def _camera_lost(self, message: str) -> None:
+        self.banners.show_banner("camera", message, "warning")
+
+    def _camera_recovered(self) -> None:
+        self.banners.hide_banner("camera")
+
+    def _source_ended(self) -> None:
+        self.banners.show_banner("source", "The video has ended.", "info")
+
+    def _pipeline_problem(self, message: str) -> None:
+        self.banners.show_banner("pipeline", message, "warning")
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
@@ -619,11 +631,14 @@ class MainWindow(QMainWindow):
         self.audio_label.setToolTip(status)
 
     def _start_pipeline_worker(self) -> None:
-        """A new pipeline worker on its own thread, over the same pipeline and session report."""
+        """A new pipeline worker on its own thread, over the same pipeline and session report.
+
+        Worker signals connect to methods of this window only, never to lambdas: PySide calls a lambda on
+        the emitting (worker) thread, while a method of a QObject is queued to the GUI thread."""
         worker = PipelineWorker(self.pipeline, self._frames, self.engine, self.report)
         worker.steps_ready.connect(self._take_steps)
         worker.song_chosen.connect(self._song_chosen)
-        worker.problem.connect(lambda text: self.banners.show_banner("pipeline", text, "warning"))
+        worker.problem.connect(self._pipeline_problem)
         worker.exported.connect(self._session_exported)
         worker.finished.connect(self._pipeline_finished)
         self.pipeline_worker = worker

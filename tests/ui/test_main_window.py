@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 
 import pytest
@@ -32,6 +33,11 @@ def open_window(qtbot, playable_library):
     for window in windows:
         window.close()
         qtbot.waitUntil(lambda w=window: w.closed_down, timeout=WAIT_MS)
+        # delete it here, on the GUI thread: left to the garbage collector it could be destroyed on
+        # whichever thread collects next, and Qt objects must die on their own thread
+        window.deleteLater()
+    qtbot.wait(1)
+    gc.collect()
 
 
 def current_song_id(window):
@@ -154,8 +160,9 @@ def test_export_session_writes_report_and_charts(open_window, mood_video, tmp_pa
     qtbot.waitUntil(lambda: window.report.metrics.steps > 10, timeout=WAIT_MS)
     target = tmp_path / "export" / "session.json"
     target.parent.mkdir()
-    with qtbot.waitSignal(window.pipeline_worker.exported, timeout=WAIT_MS):
-        window.export_session(target)
+    window.export_session(target)
+    # (not qtbot.waitSignal: its slot would run on the worker thread that emits)
+    qtbot.waitUntil(lambda: "Session exported" in window.statusBar().currentMessage(), timeout=WAIT_MS)
     report = json.loads(target.read_text())
     assert set(report) >= {"settings", "timeline", "switches", "metrics"} and report["timeline"]
     for name in ("session-timeline.png", "session-mood-plane.png"):
