@@ -573,6 +573,7 @@ class MainWindow(QMainWindow):
         # a crossfade runs only when another song was playing; from silence the song just fades in
         self._song_started_at = time.monotonic() if self._playing_before else None
         self._playing_before = True
+        self.pipeline_worker.song_played(song.song_id)
         self.plane_chart.set_playing(song)
         self._update_now_playing()
 
@@ -635,7 +636,7 @@ class MainWindow(QMainWindow):
 
         Worker signals connect to methods of this window only, never to lambdas: PySide calls a lambda on
         the emitting (worker) thread, while a method of a QObject is queued to the GUI thread."""
-        worker = PipelineWorker(self.pipeline, self._frames, self.engine, self.report)
+        worker = PipelineWorker(self.pipeline, self._frames, self.engine, self.report, self.library.index_path)
         worker.steps_ready.connect(self._take_steps)
         worker.song_chosen.connect(self._song_chosen)
         worker.problem.connect(self._pipeline_problem)

@@ -199,9 +199,18 @@ class PipelineWorker(QObject):
     exported = Signal(str)
     finished = Signal()
 
-    def __init__(self, pipeline: Pipeline, frames: LatestSlot[TimedFrame], engine, report: SessionReport) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        frames: LatestSlot[TimedFrame],
+        engine,
+        report: SessionReport,
+        index_path: Path | None = None,
+    ) -> None:
         super().__init__()
         self.pipeline = pipeline
+        self.index_path = index_path
+        self._index = None  # LibraryIndex, opened on this worker's thread (sqlite objects stay on theirs)
         self.frames = frames
         self.engine = engine
         self.report = report
@@ -247,6 +256,10 @@ class PipelineWorker(QObject):
         """The engine could not decode this song: never choose it again in this session."""
         self.submit(lambda: self.pipeline.matcher.ban(song_id))
 
+    def song_played(self, song_id: str) -> None:
+        """The engine started this song: add it to the library's play history."""
+        self.submit(lambda: self._with_index("record the play", lambda index: index.record_play(song_id)))
+
     def song_ending(self) -> None:
         """The engine says the current song ends soon: choose the next one and queue it."""
         self.submit(self._song_ending)
@@ -274,7 +287,23 @@ class PipelineWorker(QObject):
         current = self.pipeline.matcher.current
         if current is not None:
             self.pipeline.matcher.ban(current.song_id)
+            self._with_index("remember the ban", lambda index: index.ban(current.song_id))
             self._play(self.pipeline.skip(self._now))
+
+    def _with_index(self, what: str, action: Callable) -> None:
+        """Run ``action(index)`` on the library index, if the songs came from one; a failure is reported, and
+        the music goes on."""
+        if self.index_path is None:
+            return
+        from moodsic_desktop.audio.library_index import LibraryIndex, LibraryIndexError
+
+        try:
+            if self._index is None:
+                self._index = LibraryIndex(self.index_path, create=False)
+            action(self._index)
+        except (LibraryIndexError, KeyError, OSError) as error:
+            log.warning("could not %s in the library index: %s", what, error)
+            self.problem.emit(f"Could not {what} in the music library ({error}); the music goes on.")
 
     def _song_ending(self) -> None:
         if self.pipeline.matcher.current is None:
@@ -339,6 +368,9 @@ class PipelineWorker(QObject):
                     self._play(decision)
                 self._publish(step)
         finally:
+            if self._index is not None:
+                self._index.close()
+                self._index = None
             self.finished.emit()
 
 

@@ -180,3 +180,27 @@ def test_closing_stops_every_thread_and_fades_out(open_window, mood_video, qtbot
     qtbot.waitUntil(lambda: window.closed_down, timeout=WAIT_MS)
     assert running_threads() == []
     assert not [t.name for t in threading.enumerate() if t.name.startswith("moodsic-")]  # the audio threads too
+
+
+def test_plays_and_bans_are_kept_in_the_library_index(qtbot, tmp_path, monkeypatch, playable_library, mood_video):
+    from moodsic_desktop.audio.library_index import LibraryIndex
+
+    monkeypatch.setenv("MOODSIC_HOME", str(tmp_path / "home"))
+    index_path = tmp_path / "home" / "music" / "library.sqlite"
+    index_path.parent.mkdir(parents=True)
+    with LibraryIndex(index_path) as index:
+        index.import_deam(playable_library)
+    window = create_window(str(mood_video), None, backend=NullBackend(), close_fade_s=0.1)
+    try:
+        assert window.library.index_path == index_path
+        qtbot.waitUntil(lambda: current_song_id(window) is not None, timeout=WAIT_MS)
+        played = current_song_id(window)
+        window.ban_button.click()
+        qtbot.waitUntil(lambda: current_song_id(window) not in (None, played), timeout=WAIT_MS)
+    finally:
+        window.close()
+        qtbot.waitUntil(lambda: window.closed_down, timeout=WAIT_MS)
+        window.deleteLater()
+    with LibraryIndex(index_path, create=False) as index:
+        assert played in index.banned_ids()
+        assert played in [play.song_id for play in index.recent_plays(10)]

@@ -1,0 +1,111 @@
+"""The capture and pipeline workers on their own threads, with scripted sources."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from moodsic_desktop.perception.sources import Frame, SourceError
+from moodsic_desktop.ui import workers
+from moodsic_desktop.ui.workers import CaptureWorker, LatestSlot, start_in_thread
+
+
+class ScriptedCamera:
+    """A camera that delivers ``frames`` frames and then stops (returns None), like one unplugged."""
+
+    description = "scripted camera"
+    fps = 30.0
+
+    def __init__(self, frames: int) -> None:
+        self.left = frames
+        self.closed = False
+
+    def read(self) -> Frame | None:
+        if self.left <= 0:
+            return None
+        self.left -= 1
+        return Frame(np.zeros((4, 4, 3), np.uint8), timestamp_s=0.0, index=0)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_latest_slot_keeps_only_the_newest():
+    slot: LatestSlot[int] = LatestSlot()
+    assert slot.put(1) is True
+    assert slot.put(2) is False  # the reader had not taken 1: it is replaced, not queued
+    assert slot.take() == 2
+    assert slot.take(timeout=0.01) is None
+
+
+def test_vanished_camera_is_retried_and_recovers(qtbot, monkeypatch):
+    monkeypatch.setattr(workers, "CAMERA_RETRY_S", 0.05)
+    attempts = iter([ScriptedCamera(5), SourceError("camera 0 cannot be opened"), ScriptedCamera(1000)])
+
+    def open_next(self):
+        item = next(attempts)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    monkeypatch.setattr(CaptureWorker, "_open", open_next)
+    frames: LatestSlot = LatestSlot()
+    events: list[str] = []
+    worker = CaptureWorker(0, False, frames, LatestSlot())
+    worker.lost.connect(lambda text: events.append("lost: " + text))
+    worker.recovered.connect(lambda: events.append("recovered"))
+    worker.failed.connect(lambda text: events.append("failed: " + text))
+    thread = start_in_thread(worker, "moodsic-capture")
+    try:
+        qtbot.waitUntil(lambda: "recovered" in events, timeout=10_000)
+        assert events[0].startswith("lost: The camera stopped sending pictures")
+        assert not any(e.startswith("failed") for e in events)
+        frames.take()
+        qtbot.waitUntil(lambda: frames.take() is not None, timeout=10_000)  # pictures flow again
+    finally:
+        worker.stop()
+        thread.quit()
+        thread.wait()
+
+
+def test_unopenable_source_fails_with_its_message(qtbot, tmp_path):
+    events: list[str] = []
+    worker = CaptureWorker(str(tmp_path / "gone.mp4"), False, LatestSlot(), LatestSlot())
+    worker.failed.connect(events.append)
+    thread = start_in_thread(worker, "moodsic-capture")
+    qtbot.waitUntil(lambda: bool(events), timeout=10_000)
+    thread.wait()
+    assert "gone.mp4" in events[0]
+
+
+@pytest.mark.parametrize("loop", [False, True])
+def test_video_file_is_paced_and_ends_or_loops(qtbot, tmp_path, loop):
+    from tests.ui.conftest import write_mood_video
+
+    video = write_mood_video(tmp_path / "short.mp4", seconds_per_mood=0.5, fps=20.0)  # 1 s, 20 frames
+    frames: LatestSlot = LatestSlot()
+    seen: list[float] = []
+    ended: list[bool] = []
+    worker = CaptureWorker(str(video), loop, frames, LatestSlot())
+    worker.ended.connect(lambda: ended.append(True))
+    thread = start_in_thread(worker, "moodsic-capture")
+    try:
+
+        def fifteen_seen() -> bool:
+            frame = frames.take(timeout=0.01)
+            if frame is not None:
+                seen.append(frame.time_s)
+            return len(seen) >= 15
+
+        qtbot.waitUntil(fifteen_seen, timeout=10_000)
+        # frames come at the file's own speed: 15 frames of a 20 fps file take about 0.7 s, not a burst
+        assert seen[-1] - seen[0] > 0.4
+        if loop:
+            qtbot.wait(800)
+            assert not ended
+        else:
+            qtbot.waitUntil(lambda: bool(ended), timeout=10_000)
+    finally:
+        worker.stop()
+        thread.quit()
+        thread.wait()
