@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -24,6 +26,7 @@ class ScriptedCamera:
         if self.left <= 0:
             return None
         self.left -= 1
+        time.sleep(1 / self.fps)  # a camera delivers at its own rate
         return Frame(np.zeros((4, 4, 3), np.uint8), timestamp_s=0.0, index=0)
 
     def close(self) -> None:
@@ -40,7 +43,7 @@ def test_latest_slot_keeps_only_the_newest():
 
 def test_vanished_camera_is_retried_and_recovers(qtbot, monkeypatch):
     monkeypatch.setattr(workers, "CAMERA_RETRY_S", 0.05)
-    attempts = iter([ScriptedCamera(5), SourceError("camera 0 cannot be opened"), ScriptedCamera(1000)])
+    attempts = iter([ScriptedCamera(5), SourceError("camera 0 cannot be opened"), ScriptedCamera(10**9)])
 
     def open_next(self):
         item = next(attempts)
