@@ -100,7 +100,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     quiet_native_logs()
     from tqdm import tqdm
 
-    from moodsic_desktop.core.report import SessionReport
+    from moodsic_desktop.core.report import SessionReport, session_settings
     from moodsic_desktop.perception.sources import SourceError, VideoFileSource
     from moodsic_desktop.perception.synthetic import write_demo_clip
 
@@ -126,17 +126,7 @@ def run_analyze(args: argparse.Namespace) -> int:
                 raise UserError(f"cannot use the library: {error}") from None
             pipeline = build_pipeline(library, settings)
             report = SessionReport(
-                {
-                    "video": "generated demo clip" if args.demo else str(video),
-                    "library": library.origin,
-                    "songs": len(library.songs),
-                    "stations": library.stations.describe() if library.stations else None,
-                    "experts": {
-                        "face": pipeline.face_expert.name if pipeline.face_expert else None,
-                        "scene": pipeline.scene_expert.name if pipeline.scene_expert else None,
-                    },
-                    "engine": settings.to_dict(),
-                }
+                session_settings(pipeline, "generated demo clip" if args.demo else str(video), library.origin)
             )
             total = source.frame_count or None
             with tqdm(total=total, unit="frame", desc="analyze", disable=args.quiet, file=sys.stderr) as progress:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from collections import deque
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from moodsic_desktop.core.metrics import SessionMetrics
-from moodsic_desktop.core.pipeline import StepRecord
+from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.types import Estimate
 
 REPORT_VERSION = 1
@@ -28,6 +29,34 @@ def _estimate(estimate: Estimate | None) -> dict[str, Any] | None:
         "var_valence": round(estimate.var_valence, 6),
         "var_arousal": round(estimate.var_arousal, 6),
         "source": estimate.source,
+    }
+
+
+def session_settings(pipeline: Pipeline, source: str, library: str) -> dict[str, Any]:
+    """The settings part of a report, read from the live pipeline (so an export made after the sliders
+    moved reports what is in force). Call on the pipeline's owner thread."""
+    matcher, stabilizer = pipeline.matcher, pipeline.stabilizer
+    return {
+        "video": source,
+        "library": library,
+        "songs": len(matcher.songs),
+        "stations": matcher.stations.describe() if matcher.stations is not None else None,
+        "experts": {
+            "face": pipeline.face_expert.name if pipeline.face_expert else None,
+            "scene": pipeline.scene_expert.name if pipeline.scene_expert else None,
+        },
+        "engine": {
+            "alpha": stabilizer.alpha,
+            "tau": stabilizer.tau,
+            "scene_only_alpha_factor": stabilizer.scene_only_alpha_factor,
+            "min_dwell_s": matcher.min_dwell_s,
+            "hysteresis": matcher.hysteresis,
+            "recent_k": matcher.recent_k,
+            "top_k": matcher.top_k,
+            "widen_below": matcher.widen_below,
+            "mode": matcher.mode,
+            "pipeline": asdict(pipeline.settings),
+        },
     }
 
 

@@ -118,7 +118,6 @@ class MainWindow(QMainWindow):
         self.close_fade_s = close_fade_s
         self._closing = False
         self._closed_down = False
-        self._source: str | None = None
         self._capture: CaptureWorker | None = None
         self._capture_thread: QThread | None = None
         self._frames: LatestSlot[TimedFrame] = LatestSlot()
@@ -131,9 +130,7 @@ class MainWindow(QMainWindow):
         self._timings: dict[str, float] = {}
         self._save_timer = QTimer(self, singleShot=True, interval=500, timeout=self._save_settings)
 
-        self.report = SessionReport(
-            {"library": library.origin, "songs": len(library.songs)}, max_timeline=SESSION_TIMELINE_STEPS
-        )
+        self.report = SessionReport({"library": library.origin}, max_timeline=SESSION_TIMELINE_STEPS)
         self._start_pipeline_worker()
         self._build_ui()
         self._apply_settings_to_widgets(settings)
@@ -470,7 +467,7 @@ class MainWindow(QMainWindow):
             self.source_combo.setCurrentIndex(max(self.source_combo.findData(spec), 0))
         for key in ("source", "camera"):
             self.banners.hide_banner(key)
-        self._source = spec
+        self.report.settings["video"] = f"camera {spec}" if spec.isdigit() else spec
         self._change(last_source=spec)
         self.pipeline_worker.new_source()
         self._capture = CaptureWorker(

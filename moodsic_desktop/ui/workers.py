@@ -33,7 +33,7 @@ from PySide6.QtGui import QImage
 
 from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
-from moodsic_desktop.core.report import SessionReport
+from moodsic_desktop.core.report import SessionReport, session_settings
 
 log = logging.getLogger(__name__)
 
@@ -313,6 +313,9 @@ class PipelineWorker(QObject):
         self.song_chosen.emit(decision)
 
     def _export(self, path: Path) -> None:
+        self.report.settings.update(
+            session_settings(self.pipeline, self.report.settings.get("video", ""), self.report.settings["library"])
+        )
         try:
             self.report.write(path)
         except OSError as error:

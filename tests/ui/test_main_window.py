@@ -158,6 +158,7 @@ def test_export_session_writes_report_and_charts(open_window, mood_video, tmp_pa
 
     window = open_window(str(mood_video))
     qtbot.waitUntil(lambda: window.report.metrics.steps > 10, timeout=WAIT_MS)
+    window.alpha_slider.setValue(55)
     target = tmp_path / "export" / "session.json"
     target.parent.mkdir()
     window.export_session(target)
@@ -165,6 +166,10 @@ def test_export_session_writes_report_and_charts(open_window, mood_video, tmp_pa
     qtbot.waitUntil(lambda: "Session exported" in window.statusBar().currentMessage(), timeout=WAIT_MS)
     report = json.loads(target.read_text())
     assert set(report) >= {"settings", "timeline", "switches", "metrics"} and report["timeline"]
+    settings = report["settings"]
+    assert settings["engine"]["alpha"] == 0.55  # what was in force at the export
+    assert settings["video"] == str(mood_video) and settings["songs"] == 24
+    assert settings["experts"]["face"] == "face-geometry (built-in)"
     for name in ("session-timeline.png", "session-mood-plane.png"):
         image = QImage(str(target.parent / name))
         assert not image.isNull() and image.width() > 100
