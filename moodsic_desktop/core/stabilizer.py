@@ -18,8 +18,7 @@ smoothing is the same at 5 or 30 frames per second. ``alpha`` in (0, 1], ``tau``
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 from moodsic_desktop.core.types import Estimate
 
@@ -38,9 +37,6 @@ class Stabilized:
     def held(self) -> bool:
         """True when at least one dimension was held."""
         return self.held_valence or self.held_arousal
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class Stabilizer:

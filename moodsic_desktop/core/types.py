@@ -6,8 +6,8 @@ All valence/arousal values are in reference space [-1, 1]; variances are in refe
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -40,9 +40,6 @@ class Estimate:
         values = (self.valence, self.arousal, self.var_valence, self.var_arousal)
         return all(math.isfinite(x) for x in values) and self.var_valence >= 0 and self.var_arousal >= 0
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
 class FaceBox:
@@ -61,9 +58,6 @@ class FaceBox:
     @property
     def center(self) -> tuple[float, float]:
         return self.x + self.width / 2.0, self.y + self.height / 2.0
-
-    def to_dict(self) -> dict[str, float]:
-        return asdict(self)
 
 
 @runtime_checkable
