@@ -22,6 +22,8 @@ changed between calls.
 
 from __future__ import annotations
 
+import itertools
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -32,6 +34,7 @@ from moodsic_desktop.core.stations import StationModel
 
 MATCH_MODES: tuple[str, ...] = ("match", "uplift", "calm")
 MODE_SHIFT = 0.35
+PLAY_MEMORY = 1000  # songs remembered for the recent-song rule (recent_k may be raised up to this)
 
 
 def target_for_mode(valence: float, arousal: float, mode: str) -> tuple[float, float]:
@@ -101,7 +104,8 @@ class Matcher:
         self._banned = np.zeros(len(self.songs), dtype=bool)
         self._current: _Play | None = None
         self._last_target: tuple[float, float] | None = None
-        self.plays: list[tuple[float, str]] = []  # (start time in s, song_id), oldest first
+        # (start time in s, song_id), oldest first; bounded so that a PC left running for weeks stays small
+        self.plays: deque[tuple[float, str]] = deque(maxlen=PLAY_MEMORY)
 
     @property
     def mode(self) -> str:
@@ -140,7 +144,7 @@ class Matcher:
         self._banned[self._index_of[song_id]] = False
 
     def _recent_ids(self) -> set[str]:
-        return {song_id for _, song_id in self.plays[-self.recent_k :]} if self.recent_k > 0 else set()
+        return {song_id for _, song_id in itertools.islice(reversed(self.plays), max(self.recent_k, 0))}
 
     def _candidates(self, target: tuple[float, float], exclude_current: bool) -> tuple[np.ndarray, np.ndarray]:
         """Indices of the eligible songs nearest the target, best first, and their distances."""

@@ -2,7 +2,8 @@
 
 Written by ``moodsic analyze`` and by the GUI's "Export session…"; both feed it the pipeline's
 ``StepRecord``s. The timeline can be bounded (``max_timeline``) for long live sessions; the metrics are
-running values over the whole session either way. One owner thread.
+running values over the whole session either way; ``max_switches`` bounds the list of song changes alike.
+One owner thread.
 """
 
 from __future__ import annotations
@@ -84,10 +85,12 @@ def timeline_entry(step: StepRecord) -> dict[str, Any]:
 class SessionReport:
     """Collects steps and writes the JSON report (see the module docstring)."""
 
-    def __init__(self, settings: dict[str, Any], max_timeline: int | None = None) -> None:
+    def __init__(
+        self, settings: dict[str, Any], max_timeline: int | None = None, max_switches: int | None = None
+    ) -> None:
         self.settings = dict(settings)
         self.timeline: deque[dict[str, Any]] = deque(maxlen=max_timeline)
-        self.switches: list[dict[str, Any]] = []
+        self.switches: deque[dict[str, Any]] = deque(maxlen=max_switches)
         self.metrics = SessionMetrics()
 
     def add(self, step: StepRecord) -> None:
@@ -112,7 +115,7 @@ class SessionReport:
             "scales": "all valence/arousal values are in reference space [-1, 1]; DEAM 1..9 maps by (x - 5) / 4",
             "settings": self.settings,
             "timeline": list(self.timeline),
-            "switches": self.switches,
+            "switches": list(self.switches),
             "metrics": self.metrics.summary(),
         }
 

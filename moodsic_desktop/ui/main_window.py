@@ -55,6 +55,7 @@ MODE_LABELS = {"match": "Match the mood", "uplift": "Uplift", "calm": "Calm down
 STATUS_PERIOD_MS = 1000
 PANEL_PERIOD_MS = 250
 SESSION_TIMELINE_STEPS = 20_000  # ~11 minutes at 30 steps/s kept for "Export session…"
+SESSION_SWITCHES = 10_000  # about a week of song changes
 
 
 def alpha_time_constant_s(alpha: float) -> float:
@@ -130,7 +131,9 @@ class MainWindow(QMainWindow):
         self._timings: dict[str, float] = {}
         self._save_timer = QTimer(self, singleShot=True, interval=500, timeout=self._save_settings)
 
-        self.report = SessionReport({"library": library.origin}, max_timeline=SESSION_TIMELINE_STEPS)
+        self.report = SessionReport(
+            {"library": library.origin}, max_timeline=SESSION_TIMELINE_STEPS, max_switches=SESSION_SWITCHES
+        )
         self._start_pipeline_worker()
         self._build_ui()
         self._apply_settings_to_widgets(settings)
