@@ -27,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--source", help="start straight into this video file or camera index")
     parser.add_argument("--library", type=Path, help="a DEAM folder to play from (default: the music library)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    parser.add_argument(
+        "--self-test", action="store_true", help="run the whole pipeline headless on a generated clip, then exit"
+    )
     return parser
 
 
@@ -99,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.self_test:  # headless: no Qt, no window
+        from moodsic_desktop.selftest import run_self_test
+
+        return run_self_test(args.library, verbose=args.verbose)
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -1,0 +1,373 @@
+"""Build the one-folder Moodsic app from this checkout, prove that it works, and report size and start-up time.
+
+    python build/build_app.py [--clean] [--keep-cuda] [--skip-build] [--no-window] [--no-library-check]
+                              [--with-station-audio]
+
+Run it with the Python of an environment where the app is installed with the build extra
+(``pip install -e ".[build]"``). The steps, each reported as it finishes:
+
+1. **build**: PyInstaller runs ``build/moodsic.spec`` into ``build/dist`` (work files in ``build/work``).
+2. **layout**: ``models/`` and ``music/`` (each with its README) are put beside the executable.
+3. **size**: the bundle's size on disk, and its largest parts.
+4. **self-test**: the frozen ``--self-test`` with nothing installed: built-in experts, built-in station.
+5. **library**: a small library index (generated audio, ``moodsic library add-folder``) is placed in
+   ``music/library.sqlite`` beside the executable; the frozen self-test must play from it. Removed after.
+6. **window** (Linux with Xvfb, xwd and xwdtopnm): the frozen program is started on a virtual screen with a
+   generated video, twice: the first start (the built-in station is synthesised) and a later one; the time
+   from launch until a screenshot is no longer mostly blank is the time to a visible window.
+
+At the end the bundle holds only what the build made (``--with-station-audio`` keeps the built-in station's
+audio that the self-test synthesised, for installs where ``music/`` is read-only), and
+``build/dist/build-report.json`` holds the numbers. Exit status 0 when everything passed, else 1 with the
+failing step named.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DIST = HERE / "dist"
+WORK = HERE / "work"
+SPEC = HERE / "moodsic.spec"
+RUN_TIMEOUT_S = 300.0
+WINDOW_TIMEOUT_S = 120.0
+SCREEN = "1600x1000x24"
+COVERED_FRACTION = 0.3
+"""A screenshot counts as showing the window once this share of its pixels is not near-black."""
+
+sys.path.insert(0, str(REPO))  # this checkout's moodsic_desktop (for the test video), not another copy
+sys.path.insert(0, str(HERE))
+import bundle_config as config  # noqa: E402
+
+
+class BuildError(Exception):
+    """A step failed; the message says which and why."""
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def bundle_root() -> Path:
+    """What is shipped: ``Moodsic.app`` on macOS, else the one-folder directory."""
+    if sys.platform == "darwin":
+        return DIST / f"{config.APP_NAME}.app"
+    return DIST / config.APP_NAME
+
+
+def executable() -> Path:
+    """The program a user double-clicks (inside the .app on macOS)."""
+    if sys.platform == "darwin":
+        return bundle_root() / "Contents" / "MacOS" / config.APP_NAME
+    suffix = ".exe" if sys.platform == "win32" else ""
+    return bundle_root() / f"{config.APP_NAME}{suffix}"
+
+
+def frozen_env(home: Path | None = None) -> dict[str, str]:
+    """The environment for the frozen program: the builder's, without overrides of where its files live."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MOODSIC_HOME", "PYTHONPATH", "PYTHONHOME")}
+    if home is not None:
+        env["MOODSIC_HOME"] = str(home)
+    return env
+
+
+def folder_size(path: Path) -> int:
+    """Bytes of the regular files under ``path`` (links not followed, so nothing counts twice)."""
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            file = Path(root, name)
+            if not file.is_symlink():
+                total += file.stat().st_size
+    return total
+
+
+def largest_parts(root: Path, count: int = 8) -> list[tuple[str, int]]:
+    """The biggest entries of the bundle's ``_internal`` folder (``Contents/Frameworks`` on macOS)."""
+    inner = root / "Contents" / "Frameworks" if sys.platform == "darwin" else root / "_internal"
+    if not inner.is_dir():
+        return []
+    sizes = [
+        (p.name, folder_size(p) if p.is_dir() else p.stat().st_size) for p in inner.iterdir() if not p.is_symlink()
+    ]
+    return sorted(sizes, key=lambda item: -item[1])[:count]
+
+
+def mib(size: int) -> str:
+    return f"{size / 2**20:.0f} MiB"
+
+
+# ---- steps
+
+
+def build(clean: bool, keep_cuda: bool) -> float:
+    """Run PyInstaller on the spec; returns the seconds it took."""
+    try:
+        import PyInstaller  # noqa: F401
+    except ImportError:
+        raise BuildError('PyInstaller is not installed here: pip install -e ".[build]"') from None
+    command = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN"]
+    command += ["--distpath", str(DIST), "--workpath", str(WORK)] + (["--clean"] if clean else []) + [str(SPEC)]
+    if keep_cuda:
+        command += ["--", "--keep-cuda"]
+    start = time.monotonic()
+    result = subprocess.run(command, cwd=REPO, check=False)
+    if result.returncode != 0:
+        raise BuildError(f"PyInstaller failed (exit status {result.returncode}); its messages are above")
+    return time.monotonic() - start
+
+
+def lay_out() -> Path:
+    """Put ``models/`` and ``music/`` (with their READMEs) beside the executable; returns its folder."""
+    folder = executable().parent
+    if not executable().is_file():
+        raise BuildError(f"the build made no executable at {executable()}")
+    for name in config.USER_FOLDERS:
+        target = folder / name
+        target.mkdir(exist_ok=True)
+        readme = REPO / name / "README.md"
+        if readme.is_file():
+            shutil.copy2(readme, target / "README.md")
+    return folder
+
+
+def run_frozen(args: Sequence[str], env: dict[str, str], timeout: float = RUN_TIMEOUT_S) -> tuple[int, str, str]:
+    """Run the frozen program; returns (exit status, stdout, stderr). A windowed Windows build has no
+    stdout: its self-test report is then read from ``self-test.txt`` beside the executable."""
+    report = executable().parent / "self-test.txt"
+    report.unlink(missing_ok=True)
+    try:
+        result = subprocess.run(
+            [str(executable()), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=tempfile.gettempdir(),
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise BuildError(f"the frozen program did not finish {' '.join(args)} within {timeout:.0f} s") from None
+    out, err = result.stdout, result.stderr
+    if not out.strip() and report.is_file():
+        out = report.read_text(encoding="utf-8")
+        report.unlink()
+    return result.returncode, out, err
+
+
+def self_test(label: str, env: dict[str, str]) -> list[str]:
+    """The frozen ``--self-test``; returns its report lines, raises with its failure line."""
+    code, out, err = run_frozen(["--self-test"], env)
+    lines = [line for line in out.splitlines() if line.strip()]
+    for line in lines:
+        say(f"    {line}")
+    if code != 0:
+        failure = next((line for line in (err + out).splitlines() if "self-test FAILED" in line), err.strip()[-500:])
+        raise BuildError(f"the frozen self-test ({label}) failed (exit status {code}): {failure}")
+    return lines
+
+
+def library_check(app_folder: Path) -> list[str]:
+    """Place a small library index beside the executable, check that the frozen self-test plays from it,
+    remove it again."""
+    import numpy as np
+    import soundfile as sf
+
+    index = app_folder / "music" / "library.sqlite"
+    if index.exists():
+        raise BuildError(f"{index} exists already; the library check would overwrite it")
+    with tempfile.TemporaryDirectory(prefix="moodsic-build-library-") as scratch:
+        folder = Path(scratch)
+        rows = ["file,valence,arousal,title,artist"]
+        for k in range(12):
+            valence, arousal = np.cos(k * 0.52) * 0.8, np.sin(k * 0.52) * 0.8
+            t = np.arange(6 * 44100) / 44100
+            tone = 0.2 * np.sin(2 * np.pi * (220 + 20 * k) * t) * np.minimum(1, 5 * t)
+            sf.write(folder / f"tone{k:02d}.flac", np.stack([tone, tone], axis=1).astype(np.float32), 44100)
+            rows.append(f"tone{k:02d}.flac,{valence:.3f},{arousal:.3f},Build check tone {k},Moodsic build")
+        (folder / "va.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+        command = [sys.executable, "-m", "moodsic_desktop", "library", "add-folder", str(folder)]
+        command += ["--va", str(folder / "va.csv"), "--scale", "reference", "--index", str(index), "--quiet"]
+        made = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+        try:
+            if made.returncode != 0:
+                raise BuildError(f"moodsic library add-folder failed: {made.stderr.strip() or made.stdout.strip()}")
+            lines = self_test("with a library beside it", frozen_env())
+            library = next((line for line in lines if line.startswith("ok  library")), "")
+            if "library index" not in library or "12 songs" not in library:
+                raise BuildError(f"the frozen program did not play from {index}: {library or 'no library line'}")
+            return lines
+        finally:
+            for leftover in (index, index.with_name(index.name + "-wal"), index.with_name(index.name + "-shm")):
+                leftover.unlink(missing_ok=True)
+
+
+def _screenshot(display: str, scratch: Path) -> float | None:
+    """The share of the virtual screen that is not near-black, or None when no screenshot could be taken."""
+    import cv2
+
+    env = {**os.environ, "DISPLAY": display}
+    xwd = subprocess.run(["xwd", "-root", "-silent"], env=env, capture_output=True, check=False)
+    if xwd.returncode != 0:
+        return None
+    pnm = subprocess.run(["xwdtopnm"], input=xwd.stdout, capture_output=True, check=False)
+    path = scratch / "screen.ppm"
+    path.write_bytes(pnm.stdout)
+    image = cv2.imread(str(path))
+    return None if image is None else float((image.max(axis=2) > 20).mean())
+
+
+def _start_xvfb() -> tuple[subprocess.Popen, str]:
+    read, write = os.pipe()
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", SCREEN, "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        number = pipe.readline().strip()
+    if not number:
+        server.kill()
+        server.wait()
+        raise BuildError("Xvfb did not start")
+    return server, f":{number}"
+
+
+def time_to_window(display: str, video: Path, home: Path, scratch: Path) -> float:
+    """Seconds from starting the frozen program until its window covers the virtual screen."""
+    env = {**frozen_env(home), "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+    env["MOODSIC_CONFIG_DIR"] = str(home / "config")
+    log_path = scratch / "window.log"
+    with log_path.open("w") as log:
+        start = time.monotonic()
+        app = subprocess.Popen(
+            [str(executable()), "--source", str(video)], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            while time.monotonic() - start < WINDOW_TIMEOUT_S:
+                if app.poll() is not None:
+                    tail = log_path.read_text(errors="replace")[-1500:]
+                    raise BuildError(f"the frozen program exited with status {app.returncode} before a window: {tail}")
+                covered = _screenshot(display, scratch)
+                if covered is not None and covered > COVERED_FRACTION:
+                    seconds = time.monotonic() - start
+                    time.sleep(3.0)  # it must keep running with the video playing
+                    if app.poll() is not None:
+                        raise BuildError(f"the frozen program exited with status {app.returncode} after its window")
+                    return seconds
+                time.sleep(0.1)
+            raise BuildError(f"no window within {WINDOW_TIMEOUT_S:.0f} s")
+        finally:
+            if app.poll() is None:
+                app.send_signal(signal.SIGTERM)
+                try:
+                    app.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    app.kill()
+                    app.wait()
+
+
+def window_check() -> dict[str, float] | str:
+    """Times to a visible window (first and later start), or why they were not measured."""
+    missing = [tool for tool in ("Xvfb", "xwd", "xwdtopnm") if shutil.which(tool) is None]
+    if not sys.platform.startswith("linux") or missing:
+        return f"not measured (needs Linux with {', '.join(missing) or 'Xvfb, xwd, xwdtopnm'})"
+    from moodsic_desktop.perception.synthetic import write_demo_clip
+
+    server, display = _start_xvfb()
+    try:
+        with tempfile.TemporaryDirectory(prefix="moodsic-build-window-") as scratch:
+            scratch_dir = Path(scratch)
+            video = write_demo_clip(scratch_dir / "shop.mp4", segment_s=10.0)
+            home = scratch_dir / "home"
+            home.mkdir()
+            first = time_to_window(display, video, home, scratch_dir)
+            later = time_to_window(display, video, home, scratch_dir)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    return {"first_start_s": round(first, 2), "later_start_s": round(later, 2)}
+
+
+def tidy(app_folder: Path, keep_station_audio: bool) -> None:
+    """Remove what the checks left beside the executable, so the bundle is what the build made."""
+    if not keep_station_audio:
+        shutil.rmtree(app_folder / "music" / "builtin", ignore_errors=True)
+    (app_folder / "self-test.txt").unlink(missing_ok=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clean", action="store_true", help="let PyInstaller start from an empty cache")
+    parser.add_argument("--keep-cuda", action="store_true", help="keep onnxruntime's CUDA/TensorRT providers")
+    parser.add_argument("--skip-build", action="store_true", help="check and report the existing build/dist")
+    parser.add_argument("--no-window", action="store_true", help="skip the time-to-window measurement")
+    parser.add_argument("--no-library-check", action="store_true", help="skip the library-beside-it check")
+    parser.add_argument(
+        "--with-station-audio", action="store_true", help="keep the built-in station's audio in music/builtin"
+    )
+    args = parser.parse_args(argv)
+    version = config.app_version(REPO)
+    report: dict[str, object] = {"version": version, "platform": sys.platform, "bundle": str(bundle_root())}
+    step = "build"
+    try:
+        if not args.skip_build:
+            say(f"[build] PyInstaller: {SPEC.relative_to(REPO)} → {DIST.relative_to(REPO)} (Moodsic {version})")
+            report["build_s"] = round(build(args.clean, args.keep_cuda), 1)
+            say(f"[build] done in {report['build_s']} s")
+        step = "layout"
+        app_folder = lay_out()
+        say(f"[layout] {executable()} with models/ and music/ beside it")
+        step = "size"
+        tidy(app_folder, keep_station_audio=False)
+        size = folder_size(bundle_root())
+        report["size_bytes"] = size
+        report["largest_parts"] = {name: part for name, part in largest_parts(bundle_root())}
+        parts = ", ".join(f"{name} {mib(part)}" for name, part in largest_parts(bundle_root()))
+        say(f"[size] {mib(size)} ({size:,} bytes); largest: {parts}")
+        step = "self-test"
+        say("[self-test] frozen --self-test, nothing installed:")
+        report["self_test"] = self_test("nothing installed", frozen_env())
+        if not args.no_library_check:
+            step = "library"
+            say("[library] frozen --self-test with music/library.sqlite beside the executable:")
+            report["library_check"] = library_check(app_folder)
+        if not args.no_window:
+            step = "window"
+            times = window_check()
+            report["window"] = times
+            if isinstance(times, dict):
+                say(
+                    f"[window] launch to visible window: {times['first_start_s']:.1f} s on the first start "
+                    f"(built-in station synthesised), {times['later_start_s']:.1f} s later"
+                )
+            else:
+                say(f"[window] {times}")
+    except BuildError as error:
+        say(f"BUILD FAILED at {step}: {error}")
+        return 1
+    finally:
+        if bundle_root().exists() and executable().exists():
+            tidy(executable().parent, keep_station_audio=args.with_station_audio)
+    DIST.mkdir(parents=True, exist_ok=True)
+    (DIST / "build-report.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    say(f"OK: {bundle_root()} ({mib(size)}); report in {DIST / 'build-report.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

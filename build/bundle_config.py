@@ -1,0 +1,282 @@
+"""What goes into the frozen Moodsic app and what stays out: read by ``build/moodsic.spec`` and by the tests.
+
+Plain Python without PyInstaller, so ``tests/test_bundle_config.py`` checks these choices in CI without
+building. Paths are found through ``importlib.util.find_spec`` (nothing heavy is imported) and work the same
+on Windows, macOS and Linux.
+
+* **Kept:** the Qt modules the program imports (``KEEP_QT_MODULES``) with their plugins, the ``.tflite`` /
+  ``.binarypb`` models of the MediaPipe solutions it uses (PyInstaller has no hook that collects them),
+  matplotlib (MediaPipe's solutions import ``matplotlib.pyplot``), onnxruntime's CPU runtime, and
+  ``RESOURCE_FILES``.
+* **Left out:** ``EXCLUDED_MODULES`` (jax and jaxlib, about 320 MB that mediapipe pulls in and the program
+  never imports; PyTorch, transformers and onnx, which only export and train models; test and notebook
+  tools), every other Qt module, Qt's translations, and onnxruntime's CUDA and TensorRT providers
+  (``GPU_ONLY_BINARIES``, about 270 MB): a café PC runs on the CPU, and those providers need a CUDA install
+  that the bundle does not carry anyway (``--keep-cuda`` keeps them).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+from collections.abc import Iterable, Sequence
+from pathlib import Path, PurePath
+
+APP_NAME = "Moodsic"
+"""The executable (``Moodsic``, ``Moodsic.exe``), the one-folder directory and the macOS ``Moodsic.app``."""
+BUNDLE_IDENTIFIER = "org.moodsic.desktop"
+
+KEEP_QT_MODULES = ("QtCore", "QtGui", "QtWidgets", "QtCharts", "QtMultimedia", "QtNetwork")
+"""PySide6 modules the program imports (QtNetwork: QtMultimedia imports it)."""
+
+UNUSED_QT_MODULES = (
+    "Qt3DAnimation",
+    "Qt3DCore",
+    "Qt3DExtras",
+    "Qt3DInput",
+    "Qt3DLogic",
+    "Qt3DRender",
+    "QtBluetooth",
+    "QtConcurrent",
+    "QtDBus",
+    "QtDataVisualization",
+    "QtDesigner",
+    "QtGraphs",
+    "QtGraphsWidgets",
+    "QtHelp",
+    "QtHttpServer",
+    "QtLocation",
+    "QtMultimediaWidgets",
+    "QtNetworkAuth",
+    "QtNfc",
+    "QtOpenGL",
+    "QtOpenGLWidgets",
+    "QtPdf",
+    "QtPdfWidgets",
+    "QtPositioning",
+    "QtPrintSupport",
+    "QtQml",
+    "QtQuick",
+    "QtQuick3D",
+    "QtQuickControls2",
+    "QtQuickTest",
+    "QtQuickWidgets",
+    "QtRemoteObjects",
+    "QtScxml",
+    "QtSensors",
+    "QtSerialBus",
+    "QtSerialPort",
+    "QtSpatialAudio",
+    "QtSql",
+    "QtStateMachine",
+    "QtSvg",
+    "QtSvgWidgets",
+    "QtTest",
+    "QtTextToSpeech",
+    "QtUiTools",
+    "QtWebChannel",
+    "QtWebEngineCore",
+    "QtWebEngineQuick",
+    "QtWebEngineWidgets",
+    "QtWebSockets",
+    "QtWebView",
+    "QtXml",
+)
+"""Always left out, installed or not; any other ``PySide6.Qt*`` module found installed is left out too.
+(Qt's C++ libraries that a kept module links to, such as Qt6OpenGL for QtCharts, still come along.)"""
+
+EXCLUDED_MODULES = (
+    # mediapipe 0.10.21 depends on jax/jaxlib (its genai converter uses them); the program never imports them.
+    "jax",
+    "jaxlib",
+    # Exporting and training models only (`moodsic models …` from a source checkout).
+    "torch",
+    "torchvision",
+    "torchaudio",
+    "transformers",
+    "onnx",
+    "onnxscript",
+    "tensorflow",
+    "tensorboard",
+    "moodsic_desktop.modelzoo",
+    # Tools of onnxruntime that convert and quantise models, not needed to run them.
+    "onnxruntime.transformers",
+    "onnxruntime.quantization",
+    "onnxruntime.tools",
+    # Qt is the only GUI; matplotlib (kept for MediaPipe) needs no Tk.
+    "tkinter",
+    "_tkinter",
+    # Tests and notebooks.
+    "pytest",
+    "_pytest",
+    "pytestqt",
+    "IPython",
+    "jupyter_client",
+    "notebook",
+    "skimage",
+)
+"""Python packages PyInstaller must not follow into, even where some installed package imports them."""
+
+KEPT_PACKAGES = (
+    "matplotlib",  # mediapipe.python.solutions.drawing_utils imports matplotlib.pyplot
+    "mediapipe",
+    "cv2",
+    "numpy",
+    "onnxruntime",
+    "sklearn",
+    "scipy",
+    "soundfile",
+    "sounddevice",
+    "soxr",
+)
+"""Packages the program needs at run time; none may appear in ``excludes()`` (a test checks)."""
+
+HOOKS_CONFIG = {"matplotlib": {"backends": "Agg"}}
+"""PyInstaller hook options: matplotlib is imported, never drawn with, so one backend is enough."""
+
+MEDIAPIPE_MODEL_SUFFIXES = (".tflite", ".binarypb")
+
+MEDIAPIPE_SOLUTION_MODELS = {
+    "face_detection": ("face_detection",),
+    "face_mesh": ("face_landmark", "face_detection"),
+}
+"""The folders of ``mediapipe/modules`` whose models each MediaPipe solution loads at run time. Only the
+solutions the program imports are bundled (a test checks that every one it imports is listed): the hand,
+pose, segmentation and other models (about 23 MB) stay out."""
+
+GPU_ONLY_BINARIES = ("onnxruntime_providers_cuda", "onnxruntime_providers_tensorrt")
+"""Stems of onnxruntime's GPU provider libraries, dropped unless the build keeps CUDA."""
+
+RESOURCE_FILES = ("moodsic.png", "selftest_face.jpg")
+"""Files of ``resources/`` the program reads at run time (the window icon, the self-test's face)."""
+
+USER_FOLDERS = ("models", "music")
+"""Folders placed beside the executable for the owner's ONNX models and music library (see
+``moodsic_desktop.paths``); only their README travels with the build."""
+
+ICONS = {"win32": "moodsic.ico", "darwin": "moodsic.icns"}
+"""The icon file per platform (PyInstaller on Linux embeds no icon; the PNG is bundled as a resource)."""
+
+
+def package_dir(name: str) -> Path | None:
+    """The folder of the installed package ``name``, or None (nothing is imported)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def installed_qt_modules() -> list[str]:
+    """Names of the ``PySide6.Qt*`` extension modules installed here (``QtCore`` …), sorted."""
+    folder = package_dir("PySide6")
+    if folder is None:
+        return []
+    names = {path.name.split(".")[0] for path in folder.glob("Qt*.*") if path.suffix in (".so", ".pyd")}
+    return sorted(names)
+
+
+def qt_excludes() -> list[str]:
+    """``PySide6.<module>`` for every Qt module the program does not use."""
+    unused = (set(UNUSED_QT_MODULES) | set(installed_qt_modules())) - set(KEEP_QT_MODULES)
+    return [f"PySide6.{name}" for name in sorted(unused)]
+
+
+def excludes() -> list[str]:
+    """Everything PyInstaller must leave out."""
+    return [*EXCLUDED_MODULES, *qt_excludes()]
+
+
+def mediapipe_model_dirs() -> list[str]:
+    """The ``mediapipe/modules`` folders to bundle (see ``MEDIAPIPE_SOLUTION_MODELS``)."""
+    return sorted({name for names in MEDIAPIPE_SOLUTION_MODELS.values() for name in names})
+
+
+def mediapipe_model_files() -> list[tuple[str, str]]:
+    """``(source file, destination folder)`` for the MediaPipe models the program loads, the destination
+    relative to the bundle (``mediapipe/modules/face_detection`` …), as PyInstaller's ``datas`` wants them.
+    Raises when mediapipe is missing or a listed folder holds no model."""
+    folder = package_dir("mediapipe")
+    if folder is None:
+        raise RuntimeError("mediapipe is not installed here: install the app first (pip install -e '.[build]')")
+    pairs = []
+    for name in mediapipe_model_dirs():
+        models = folder / "modules" / name
+        files = sorted(p for p in models.glob("*") if p.suffix in MEDIAPIPE_MODEL_SUFFIXES and p.is_file())
+        if not files:
+            raise RuntimeError(f"no MediaPipe model in {models}: mediapipe 0.10.21 carries them in its wheel")
+        pairs += [(str(p), PurePath("mediapipe", "modules", name).as_posix()) for p in files]
+    return pairs
+
+
+def resource_files(repo: Path) -> list[tuple[str, str]]:
+    """``(source file, "resources")`` for ``RESOURCE_FILES``; raises when one is missing."""
+    pairs = []
+    for name in RESOURCE_FILES:
+        path = repo / "resources" / name
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing (python resources/make_resources.py makes it)")
+        pairs.append((str(path), "resources"))
+    return pairs
+
+
+def data_files(repo: Path) -> list[tuple[str, str]]:
+    """All data files of the bundle: MediaPipe's models and the resources."""
+    return [*mediapipe_model_files(), *resource_files(repo)]
+
+
+def is_gpu_only(path: str) -> bool:
+    """True for onnxruntime's CUDA/TensorRT provider libraries (any platform's file name)."""
+    name = PurePath(path.replace("\\", "/")).name.lower()
+    return any(name.startswith(stem) or name.startswith("lib" + stem) for stem in GPU_ONLY_BINARIES)
+
+
+def filter_binaries(binaries: Iterable[Sequence[str]], keep_cuda: bool = False) -> list[tuple[str, ...]]:
+    """PyInstaller's binaries TOC (``(destination, source, kind)`` entries) without the GPU-only libraries."""
+    return [tuple(entry) for entry in binaries if keep_cuda or not is_gpu_only(entry[0])]
+
+
+def is_qt_translation(path: str) -> bool:
+    """True for Qt's own translations (``PySide6/[Qt/]translations/*.qm``): the program shows English only
+    and installs no QTranslator, so they stay out (about 7 MB)."""
+    parts = PurePath(path.replace("\\", "/")).parts
+    return bool(parts) and parts[0] == "PySide6" and "translations" in parts and parts[-1].endswith(".qm")
+
+
+def filter_datas(datas: Iterable[Sequence[str]]) -> list[tuple[str, ...]]:
+    """PyInstaller's datas TOC without Qt's translations."""
+    return [tuple(entry) for entry in datas if not is_qt_translation(entry[0])]
+
+
+def icon_file(repo: Path, platform: str) -> str | None:
+    """The icon for the executable on ``platform`` (``sys.platform``), or None where none is embedded."""
+    name = ICONS.get(platform)
+    return str(repo / "resources" / name) if name else None
+
+
+def app_version(repo: Path) -> str:
+    """``moodsic_desktop.__version__``, read from the source without importing the package."""
+    tree = ast.parse((repo / "moodsic_desktop" / "__init__.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__version__" for t in node.targets):
+            value = ast.literal_eval(node.value)
+            if isinstance(value, str):
+                return value
+    raise ValueError(f"no __version__ string in {repo / 'moodsic_desktop' / '__init__.py'}")
+
+
+def version_tuple(version: str) -> tuple[int, int, int, int]:
+    """``"1.2.3"`` → ``(1, 2, 3, 0)`` for Windows' version resource (non-numeric parts count as 0)."""
+    parts = [int(part) if part.isdigit() else 0 for part in version.split(".")[:4]]
+    return (*parts, *[0] * (4 - len(parts)))  # type: ignore[return-value]
+
+
+def macos_info_plist(version: str) -> dict[str, object]:
+    """Info.plist entries of ``Moodsic.app``; macOS refuses the camera to an app without a usage string."""
+    return {
+        "CFBundleDisplayName": APP_NAME,
+        "CFBundleShortVersionString": version,
+        "CFBundleVersion": version,
+        "NSHighResolutionCapable": True,
+        "NSCameraUsageDescription": "Moodsic reads the mood of the room from the camera. "
+        "Frames stay in memory on this computer and are never saved or sent anywhere.",
+    }

@@ -1,0 +1,499 @@
+"""``--self-test``: the whole program, headless, on a clip made on the spot; exit status 0 or 1.
+
+``python main.py --self-test`` (or the frozen ``Moodsic --self-test``) runs these stages in order and prints
+one line per stage, ``ok  <stage>  <what it saw> (<seconds>)``:
+
+1. ``models``: onnxruntime runs a tiny graph on the CPU, and every ``*.onnx`` file under ``models/`` loads;
+2. ``clip``: OpenCV writes an MP4 (the demo clip's three moods with a face photograph pasted in) and reads
+   it back;
+3. ``library``: the music library, as the window would choose it (a ``--library`` DEAM folder, else the
+   index ``music/library.sqlite`` beside the program, else the built-in station);
+4. ``perception``: MediaPipe face detection, the face expert and the scene expert on every frame;
+5. ``stabiliser``: the gated EMA gives finite values in [-1, 1];
+6. ``matcher``: songs chosen from the library; the JSON session report is written and read back;
+7. ``audio``: the chosen song is decoded and resampled, then played for a second through the audio engine
+   (a real output when one opens, else the engine's silent clock).
+
+The first stage that fails ends the run with one line on stderr, ``self-test FAILED at <stage>: <why>``,
+and exit status 1 (with ``--verbose`` also the traceback and the log). No Qt and no window: it runs where
+no display exists. When there is no stdout (a windowed build on Windows) the report goes to
+``self-test.txt`` beside the program, or in the temporary folder when that is not writable.
+
+Threads: runs on the calling thread; the audio engine's threads are started and closed again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import platform
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+import numpy as np
+
+from moodsic_desktop import __version__
+
+if TYPE_CHECKING:
+    from moodsic_desktop.assembly import MusicLibrary
+    from moodsic_desktop.audio.engine import AudioBackend
+    from moodsic_desktop.core.library import Song
+    from moodsic_desktop.core.pipeline import Pipeline, StepRecord
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+FACE_PHOTO = "selftest_face.jpg"
+REPORT_FILE = "self-test.txt"
+CLIP_SECONDS_PER_MOOD = 2.0
+CLIP_FPS = 10.0
+CLIP_SIZE = (640, 360)
+MIN_FACE_RATE = 0.5
+"""The face must be found in at least this share of the clip's frames (it is in every one, ~110 px wide)."""
+PLAY_SECONDS = 1.0
+PLAY_TIMEOUT_S = 20.0
+
+
+class SelfTestError(Exception):
+    """A stage saw something wrong; the message says what, in one line."""
+
+
+def resources_dir() -> Path:
+    """``resources/``: inside the bundle when frozen (PyInstaller's ``sys._MEIPASS``), else in the checkout."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if getattr(sys, "frozen", False) and bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parents[1] / "resources"
+
+
+# ---- a tiny ONNX model, written without the onnx package (which the bundle leaves out)
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _field(number: int, value: int | bytes | str) -> bytes:
+    """One protobuf field: a varint (int) or a length-delimited value (bytes, str)."""
+    if isinstance(value, int):
+        return _varint(number << 3) + _varint(value)
+    data = value.encode() if isinstance(value, str) else value
+    return _varint(number << 3 | 2) + _varint(len(data)) + data
+
+
+def tiny_onnx_model(width: int = 3) -> bytes:
+    """An ONNX model (IR 8, opset 13) computing ``y = x + x`` for float32 ``x`` of shape (1, width)."""
+
+    def tensor(name: str) -> bytes:
+        dims = _field(1, _field(1, 1)) + _field(1, _field(1, width))  # TensorShapeProto: dim { dim_value }
+        tensor_type = _field(1, 1) + _field(2, dims)  # elem_type FLOAT, shape
+        return _field(1, name) + _field(2, _field(1, tensor_type))  # ValueInfoProto: name, type.tensor_type
+
+    node = _field(1, "x") + _field(1, "x") + _field(2, "y") + _field(4, "Add")
+    graph = _field(1, node) + _field(2, "self-test") + _field(11, tensor("x")) + _field(12, tensor("y"))
+    return _field(1, 8) + _field(2, "moodsic-self-test") + _field(7, graph) + _field(8, _field(2, 13))
+
+
+# ---- the clip
+
+
+def write_self_test_clip(
+    path: Path,
+    face_bgr: np.ndarray,
+    seconds_per_mood: float = CLIP_SECONDS_PER_MOOD,
+    fps: float = CLIP_FPS,
+    size: tuple[int, int] = CLIP_SIZE,
+) -> Path:
+    """Write the demo clip's three moods with ``face_bgr`` (a BGR photograph) drifting across the middle.
+    ``size`` is (width, height) in pixels; returns ``path``."""
+    import cv2
+
+    from moodsic_desktop.perception.synthetic import demo_frame
+
+    width, height = size
+    face_h, face_w = face_bgr.shape[:2]
+    if face_w >= width or face_h >= height:
+        raise ValueError(f"the face photograph ({face_w} x {face_h}) does not fit in a {width} x {height} frame")
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    if not writer.isOpened():
+        raise SelfTestError(f"OpenCV cannot write an MP4 video to {path}")
+    frames = round(seconds_per_mood * fps * 3)
+    try:
+        for index in range(frames):
+            frame = demo_frame(index, fps, size, seconds_per_mood)
+            x = int((width - face_w) * (0.35 + 0.3 * index / max(frames - 1, 1)))
+            y = (height - face_h) // 2
+            frame[y : y + face_h, x : x + face_w] = face_bgr
+            writer.write(frame)
+    finally:
+        writer.release()
+    return path
+
+
+# ---- the run
+
+
+@dataclass
+class _Run:
+    """What the stages hand on to each other."""
+
+    library_folder: Path | None
+    scratch: Path
+    audio_backend: AudioBackend | None
+    frames: list[tuple[np.ndarray, float]] = field(default_factory=list)
+    library: MusicLibrary | None = None
+    pipeline: Pipeline | None = None
+    records: list[StepRecord] = field(default_factory=list)
+    errors: list[logging.LogRecord] = field(default_factory=list)
+
+
+class _Capture(logging.Handler):
+    """Keeps the log records of the run (WARNING and up), to quote the first error in the failure line."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextlib.contextmanager
+def _captured_logs(verbose: bool, err: TextIO) -> Iterator[_Capture]:
+    """Route the root logger's WARNING+ records into a ``_Capture``; without ``verbose`` nothing else shows
+    them (the failure line quotes what matters)."""
+    root = logging.getLogger()
+    capture = _Capture()
+    muted = [(handler, handler.level) for handler in root.handlers] if not verbose else []
+    for handler, _ in muted:
+        handler.setLevel(logging.CRITICAL + 1)
+    extra = logging.StreamHandler(err) if verbose and not root.handlers else None
+    if extra is not None:
+        root.addHandler(extra)
+    root.addHandler(capture)
+    try:
+        yield capture
+    finally:
+        root.removeHandler(capture)
+        if extra is not None:
+            root.removeHandler(extra)
+        for handler, level in muted:
+            handler.setLevel(level)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+def _stage_models(run: _Run) -> str:
+    import onnxruntime as ort
+
+    from moodsic_desktop.paths import models_dir
+
+    cpu = ["CPUExecutionProvider"]
+    session = ort.InferenceSession(tiny_onnx_model(), providers=cpu)
+    x = np.array([[0.25, -0.5, 1.0]], dtype=np.float32)
+    (y,) = session.run(None, {"x": x})
+    if not np.allclose(y, 2 * x):
+        raise SelfTestError(f"onnxruntime computed {y.tolist()} for 2 x {x.tolist()}")
+    folder = models_dir()
+    if folder.exists() and not folder.is_dir():
+        raise SelfTestError(f"{folder} is not a folder (the program looks for ONNX models in it)")
+    files = sorted(folder.rglob("*.onnx")) if folder.is_dir() else []
+    for path in files:
+        try:
+            ort.InferenceSession(str(path), providers=cpu)
+        except Exception as error:  # onnxruntime raises its own exception types for every kind of bad file
+            raise SelfTestError(f"the model {path} does not load in onnxruntime ({_first_line(error)})") from error
+    found = (
+        f"{len(files)} ONNX model(s) load ({', '.join(p.name for p in files)})"
+        if files
+        else "no ONNX model (the built-in experts read the mood)"
+    )
+    return f"onnxruntime {ort.__version__} runs a test graph on the CPU; {folder}: {found}"
+
+
+def _stage_clip(run: _Run) -> str:
+    import cv2
+
+    from moodsic_desktop.perception.sources import SourceError, VideoFileSource
+
+    photo = resources_dir() / FACE_PHOTO
+    face = cv2.imread(str(photo))
+    if face is None:
+        raise SelfTestError(f"the face photograph {photo} is missing or unreadable")
+    clip = write_self_test_clip(run.scratch / "self-test.mp4", face)
+    try:
+        with VideoFileSource(clip) as source:
+            while (frame := source.read()) is not None:
+                run.frames.append((frame.image, frame.timestamp_s))
+    except SourceError as error:
+        raise SelfTestError(f"OpenCV cannot read back the clip it wrote: {error}") from error
+    expected = round(CLIP_SECONDS_PER_MOOD * CLIP_FPS * 3)
+    if len(run.frames) < expected * 0.9:
+        raise SelfTestError(f"OpenCV read back {len(run.frames)} of the {expected} frames it wrote")
+    height, width = run.frames[0][0].shape[:2]
+    size_kb = clip.stat().st_size // 1024
+    return f"wrote and read back {len(run.frames)} frames of {width} x {height} with a face ({size_kb} KB MP4)"
+
+
+def _stage_library(run: _Run) -> str:
+    from moodsic_desktop.assembly import load_library
+
+    try:
+        run.library = load_library(run.library_folder)
+    except (OSError, ValueError) as error:
+        raise SelfTestError(f"cannot use the library: {error}") from error
+    library = run.library
+    with_audio = sum(song.path is not None for song in library.songs)
+    stations = len(library.stations.describe()) if library.stations is not None else 0
+    if with_audio == 0:
+        raise SelfTestError(
+            f"none of the {len(library.songs)} songs of the {library.origin} has an audio file "
+            "(is the music/ folder beside the program writable?)"
+        )
+    return f"{library.origin}: {len(library.songs)} songs ({with_audio} with audio), {stations} stations"
+
+
+def _stage_perception(run: _Run) -> str:
+    from moodsic_desktop.assembly import EngineSettings, build_pipeline
+
+    assert run.library is not None
+    run.pipeline = pipeline = build_pipeline(run.library, EngineSettings(min_dwell_s=2.0))
+    start = time.perf_counter()
+    run.records = [pipeline.process(image, now) for image, now in run.frames]
+    per_frame_ms = (time.perf_counter() - start) * 1000.0 / max(len(run.records), 1)
+    if pipeline.error_counts:
+        failed = ", ".join(f"{name} {count} times" for name, count in pipeline.error_counts.items())
+        first = next((r for r in run.errors if r.exc_info and r.exc_info[1] is not None), None)
+        cause = f" (first: {_first_line(first.exc_info[1])})" if first and first.exc_info else ""
+        raise SelfTestError(f"failed while reading the clip: {failed}{cause}")
+    steps = len(run.records)
+    with_face = sum(r.faces_found > 0 for r in run.records)
+    face_readings = sum(r.face is not None and r.face_fresh for r in run.records)
+    scene_readings = sum(r.scene is not None and r.scene_fresh for r in run.records)
+    if with_face < MIN_FACE_RATE * steps:
+        raise SelfTestError(f"MediaPipe found the face in only {with_face} of {steps} frames of the test clip")
+    if face_readings == 0:
+        raise SelfTestError(f"the face expert ({pipeline.face_expert.name}) read none of the {with_face} faces")
+    if scene_readings == 0:
+        raise SelfTestError(f"the scene expert ({pipeline.scene_expert.name}) gave no reading")
+    return (
+        f"MediaPipe found the face in {with_face}/{steps} frames; {pipeline.face_expert.name}: {face_readings} "
+        f"readings; {pipeline.scene_expert.name}: {scene_readings} readings ({per_frame_ms:.0f} ms per frame)"
+    )
+
+
+def _stage_stabiliser(run: _Run) -> str:
+    values = [r.stabilized for r in run.records if r.stabilized is not None]
+    if not values:
+        raise SelfTestError("no fused reading reached the stabiliser")
+    for value in values:
+        if not all(math.isfinite(x) and -1.0 <= x <= 1.0 for x in (value.valence, value.arousal)):
+            raise SelfTestError(f"the stabiliser gave V {value.valence}, A {value.arousal} (outside [-1, 1])")
+    held = sum(value.held for value in values)
+    last = values[-1]
+    return f"{len(values)} updates, {held} with a dimension held; now V {last.valence:+.2f}, A {last.arousal:+.2f}"
+
+
+def _stage_matcher(run: _Run) -> str:
+    from moodsic_desktop.core.report import SessionReport
+
+    assert run.library is not None
+    decisions = [r.decision for r in run.records if r.decision is not None]
+    if not decisions:
+        raise SelfTestError("the matcher chose no song")
+    known = {song.song_id for song in run.library.songs}
+    strangers = {d.song.song_id for d in decisions} - known
+    if strangers:
+        raise SelfTestError(f"the matcher chose songs that are not in the library: {sorted(strangers)}")
+    report = SessionReport({"video": "self-test clip", "library": run.library.origin})
+    for record in run.records:
+        report.add(record)
+    path = report.write(run.scratch / "report.json")
+    written = json.loads(path.read_text(encoding="utf-8"))
+    if written["metrics"]["steps"] != len(run.records):
+        raise SelfTestError(f"the session report holds {written['metrics']['steps']} of {len(run.records)} steps")
+    last = decisions[-1]
+    station = f", station {last.station}" if last.station else ""
+    chosen = len({d.song.song_id for d in decisions})
+    return (
+        f"{chosen} song(s) chosen, {len(report.switches)} switch(es); now {last.song.display_name!r}{station}; "
+        "session report written"
+    )
+
+
+def _play(run: _Run, song: Song) -> str:
+    """Play ``song`` for ``PLAY_SECONDS`` through a new engine; returns the engine's output status."""
+    import threading
+
+    from moodsic_desktop.audio.engine import AudioEngine, EngineListener
+
+    class Listener(EngineListener):
+        def __init__(self) -> None:
+            self.started = threading.Event()
+            self.failure: str | None = None
+
+        def song_started(self, song: Song) -> None:
+            self.started.set()
+
+        def song_failed(self, song: Song, reason: str) -> None:
+            self.failure = reason
+            self.started.set()
+
+    listener = Listener()
+    engine = AudioEngine(backend=run.audio_backend, listener=listener, prebuffer_s=0.5)
+    try:
+        engine.start()
+        engine.play(song, fade_in_s=0.05)
+        deadline = time.monotonic() + PLAY_TIMEOUT_S
+        while time.monotonic() < deadline and listener.failure is None and engine.position_s < PLAY_SECONDS:
+            listener.started.wait(0.05)
+        if listener.failure is not None:
+            raise SelfTestError(f"the audio engine could not play {song.display_name!r}: {listener.failure}")
+        if engine.position_s < PLAY_SECONDS:
+            raise SelfTestError(
+                f"the audio engine played {engine.position_s:.2f} s of {song.display_name!r} in "
+                f"{PLAY_TIMEOUT_S:.0f} s (output: {engine.status})"
+            )
+        return engine.status
+    finally:
+        engine.stop(fade_s=0.0)
+        engine.close()
+
+
+def _stage_audio(run: _Run) -> str:
+    from moodsic_desktop.audio.decoding import AudioDecodeError, StreamDecoder
+
+    decisions = [r.decision for r in run.records if r.decision is not None]
+    song = decisions[-1].song
+    if song.path is None:
+        raise SelfTestError(f"the chosen song {song.display_name!r} has no audio file")
+    samplerate = 48000
+    try:
+        with StreamDecoder(song.path, samplerate) as decoder:
+            chunk = decoder.read()
+            rate = decoder.info.samplerate
+    except AudioDecodeError as error:
+        raise SelfTestError(str(error)) from error
+    if chunk is None or len(chunk) == 0:
+        raise SelfTestError(f"{song.path} decoded to no audio")
+    peak = float(np.abs(chunk).max())
+    if peak < 1e-4:
+        raise SelfTestError(f"{song.path} decodes to silence")
+    status = _play(run, song)
+    return (
+        f"{song.path.name}: decoded ({rate} Hz to {samplerate} Hz, peak {peak:.2f}) and played {PLAY_SECONDS:.0f} s; "
+        f"output: {status}"
+    )
+
+
+STAGES: tuple[tuple[str, Callable[[_Run], str]], ...] = (
+    ("models", _stage_models),
+    ("clip", _stage_clip),
+    ("library", _stage_library),
+    ("perception", _stage_perception),
+    ("stabiliser", _stage_stabiliser),
+    ("matcher", _stage_matcher),
+    ("audio", _stage_audio),
+)
+
+
+def _environment() -> str:
+    from moodsic_desktop.paths import app_dir
+
+    kind = "frozen build" if getattr(sys, "frozen", False) else "from source"
+    return (
+        f"Moodsic {__version__} self-test ({kind}; Python {platform.python_version()}, "
+        f"{platform.system()} {platform.machine()}); program folder {app_dir()}"
+    )
+
+
+@contextlib.contextmanager
+def _report_streams(out: TextIO | None, err: TextIO | None) -> Iterator[tuple[TextIO, TextIO]]:
+    """stdout and stderr, or one report file when the program has no console (windowed build on Windows)."""
+    out = out if out is not None else sys.stdout
+    err = err if err is not None else sys.stderr
+    if out is not None and err is not None:
+        yield out, err
+        return
+    from moodsic_desktop.paths import app_dir
+
+    for folder in (app_dir(), Path(tempfile.gettempdir())):
+        try:
+            handle = (folder / REPORT_FILE).open("w", encoding="utf-8")
+        except OSError:
+            continue
+        with handle:
+            yield out or handle, err or handle
+        return
+    raise SystemExit(EXIT_FAILED)
+
+
+def run_self_test(
+    library_folder: Path | None = None,
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    verbose: bool = False,
+    audio_backend: AudioBackend | None = None,
+    stages: Sequence[tuple[str, Callable[[_Run], str]]] = STAGES,
+) -> int:
+    """Run the stages (see the module docstring); print the report; return 0, or 1 after the first failure.
+
+    ``library_folder``: a DEAM folder instead of the library beside the program; ``out``/``err``: where
+    the report and the failure line go (default stdout, stderr); ``audio_backend``: the audio engine's back
+    end (None: PortAudio, else the silent clock); ``stages``: the stages to run (tests replace some)."""
+    from moodsic_desktop.assembly import quiet_native_logs
+
+    quiet_native_logs()
+    with _report_streams(out, err) as (report, problems), _captured_logs(verbose, problems) as capture:
+        print(_environment(), file=report, flush=True)
+        began = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="moodsic-self-test-") as scratch:
+            run = _Run(library_folder=library_folder, scratch=Path(scratch), audio_backend=audio_backend)
+            run.errors = capture.records
+            try:
+                failure = _run_stages(run, stages, report, problems, verbose)
+            finally:
+                if run.pipeline is not None:
+                    run.pipeline.close()
+        if failure is not None:
+            print(failure, file=problems, flush=True)
+            return EXIT_FAILED
+        print(f"self-test passed in {time.perf_counter() - began:.1f} s", file=report, flush=True)
+        return EXIT_OK
+
+
+def _run_stages(
+    run: _Run, stages: Sequence[tuple[str, Callable[[_Run], str]]], report: TextIO, problems: TextIO, verbose: bool
+) -> str | None:
+    """Run ``stages`` in order, printing a line for each; returns the failure line of the first that fails."""
+    for name, stage in stages:
+        start = time.perf_counter()
+        try:
+            detail = stage(run)
+        except SelfTestError as failure:
+            return f"self-test FAILED at {name}: {failure}"
+        except Exception as error:  # anything else is a failure of that stage, said in one line
+            if verbose:
+                traceback.print_exc(file=problems)
+            return f"self-test FAILED at {name}: {_first_line(error)}"
+        print(f"ok  {name:<10} {detail} ({time.perf_counter() - start:.1f} s)", file=report, flush=True)
+    return None

@@ -1,0 +1,238 @@
+"""The frozen build's important choices (``build/bundle_config.py``), checked without building."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path, PurePath
+from types import ModuleType
+
+import pytest
+
+import moodsic_desktop
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def config() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bundle_config", REPO / "build" / "bundle_config.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def is_excluded(name: str, excludes: list[str]) -> bool:
+    return any(name == ex or name.startswith(ex + ".") for ex in excludes)
+
+
+def imports_of(path: Path, module: str) -> set[str]:
+    """Every module name ``path`` (the module ``module``) imports, also inside functions, as PyInstaller
+    sees them: ``from a import b`` gives ``a`` and ``a.b``; relative imports are resolved."""
+    names: set[str] = set()
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}".rstrip(".")
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def source_of(module: str) -> Path | None:
+    """The file of a ``moodsic_desktop`` module, or None (not a module: an attribute, or not ours)."""
+    parts = module.split(".")
+    if parts[0] != "moodsic_desktop":
+        return None
+    base = REPO.joinpath(*parts)
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def app_imports(excludes: list[str]) -> tuple[set[str], set[str]]:
+    """``(the program's modules, everything they import)``, following imports from ``main.py`` the way
+    PyInstaller does (function-level imports too), without entering excluded packages."""
+    seen: set[str] = set()
+    imported = imports_of(REPO / "main.py", "__main__")
+    queue = sorted(imported)
+    while queue:
+        name = queue.pop()
+        path = source_of(name)
+        if path is None or name in seen or is_excluded(name, excludes):
+            continue
+        seen.add(name)
+        parents = [".".join(name.split(".")[:k]) for k in range(1, name.count(".") + 1)]
+        found = imports_of(path, name) | set(parents)
+        imported |= found
+        queue += sorted(found - seen)
+    return seen, imported
+
+
+def test_jax_is_left_out_and_matplotlib_kept(config):
+    excludes = config.excludes()
+    assert "jax" in excludes and "jaxlib" in excludes
+    assert "matplotlib" in config.KEPT_PACKAGES
+    for package in config.KEPT_PACKAGES:
+        assert not is_excluded(package, excludes), package
+
+
+def test_export_and_training_packages_are_left_out(config):
+    excludes = config.excludes()
+    for package in ("torch", "transformers", "onnx", "moodsic_desktop.modelzoo"):
+        assert package in excludes
+    assert not is_excluded("onnxruntime", excludes)
+
+
+def test_nothing_the_program_imports_is_left_out(config):
+    excludes = config.excludes()
+    modules, imported = app_imports(excludes)
+    assert {"moodsic_desktop.ui.app", "moodsic_desktop.selftest", "moodsic_desktop.assembly"} <= modules
+    assert "mediapipe.python.solutions" in imported  # the walk sees the program's imports
+    assert sorted(name for name in imported if is_excluded(name, excludes)) == []
+
+
+def test_the_mediapipe_models_the_program_loads_are_collected(config):
+    pairs = config.mediapipe_model_files()
+    collected = {PurePath(dest, Path(source).name).as_posix() for source, dest in pairs}
+    for model in (
+        "face_detection/face_detection_full_range_sparse.tflite",
+        "face_detection/face_detection_full_range_cpu.binarypb",
+        "face_detection/face_detection_short_range.tflite",
+        "face_detection/face_detection_short_range_cpu.binarypb",
+        "face_landmark/face_landmark.tflite",
+        "face_landmark/face_landmark_front_cpu.binarypb",
+    ):
+        assert f"mediapipe/modules/{model}" in collected, model
+    assert all(Path(source).is_file() for source, _ in pairs)
+    assert all(Path(source).suffix in config.MEDIAPIPE_MODEL_SUFFIXES for source, _ in pairs)
+
+
+def test_every_mediapipe_solution_the_program_uses_has_its_models(config):
+    prefix = "mediapipe.python.solutions."
+    used = {name[len(prefix) :].split(".")[0] for name in app_imports(config.excludes())[1] if name.startswith(prefix)}
+    assert used  # face_detection, face_mesh
+    assert sorted(used - set(config.MEDIAPIPE_SOLUTION_MODELS)) == []
+
+
+def test_the_qt_modules_the_program_uses_are_kept(config):
+    excludes = config.excludes()
+    used = {
+        name.split(".")[1]
+        for name in app_imports(config.excludes())[1]
+        if name.startswith("PySide6.Qt") and "." in name
+    }
+    assert {"QtCore", "QtGui", "QtWidgets", "QtCharts", "QtMultimedia"} <= used
+    assert used <= set(config.KEEP_QT_MODULES)
+    for name in config.KEEP_QT_MODULES:
+        assert f"PySide6.{name}" not in excludes
+
+
+def test_qt_modules_pulled_in_by_the_kept_ones_are_kept(config):
+    code = (
+        "import sys; import PySide6.QtCharts, PySide6.QtMultimedia, PySide6.QtWidgets; "
+        "print(' '.join(m.split('.')[1] for m in sys.modules if m.startswith('PySide6.Qt')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stdout.split())
+    assert "QtCharts" in loaded
+    assert loaded <= set(config.KEEP_QT_MODULES)
+
+
+def test_unused_qt_modules_are_left_out(config):
+    excludes = config.excludes()
+    for name in ("QtWebEngineCore", "QtQml", "QtQuick", "QtQuick3D", "Qt3DCore", "QtPdf", "QtDesigner", "QtTest"):
+        assert f"PySide6.{name}" in excludes
+    installed = config.installed_qt_modules()
+    assert "QtCore" in installed
+    for name in set(installed) - set(config.KEEP_QT_MODULES):
+        assert f"PySide6.{name}" in excludes
+
+
+def test_onnxruntime_gpu_providers_are_dropped_unless_asked_for(config):
+    toc = [
+        ("onnxruntime/capi/libonnxruntime_providers_cuda.so", "/x/a", "BINARY"),
+        ("onnxruntime/capi/libonnxruntime_providers_tensorrt.so", "/x/b", "BINARY"),
+        ("onnxruntime\\capi\\onnxruntime_providers_cuda.dll", "C:\\x\\c", "BINARY"),
+        ("onnxruntime/capi/libonnxruntime_providers_shared.so", "/x/d", "BINARY"),
+        ("onnxruntime/capi/onnxruntime_pybind11_state.so", "/x/e", "EXTENSION"),
+    ]
+    kept = [entry[0] for entry in config.filter_binaries(toc)]
+    assert kept == [
+        "onnxruntime/capi/libonnxruntime_providers_shared.so",
+        "onnxruntime/capi/onnxruntime_pybind11_state.so",
+    ]
+    assert len(config.filter_binaries(toc, keep_cuda=True)) == len(toc)
+
+
+def test_qt_translations_are_dropped_and_nothing_else(config):
+    toc = [
+        ("PySide6/Qt/translations/qtbase_de.qm", "/x/a", "DATA"),
+        ("PySide6\\translations\\qt_fr.qm", "C:\\x\\b", "DATA"),
+        ("mediapipe/modules/face_detection/face_detection_short_range.tflite", "/x/c", "DATA"),
+        ("resources/moodsic.png", "/x/d", "DATA"),
+    ]
+    assert [entry[0] for entry in config.filter_datas(toc)] == [toc[2][0], toc[3][0]]
+
+
+def test_resources_and_icons_exist_for_every_platform_and_are_small(config):
+    resources = REPO / "resources"
+    for name in (*config.RESOURCE_FILES, *config.ICONS.values()):
+        path = resources / name
+        assert path.is_file(), name
+        assert path.stat().st_size < 100 * 1024, name
+    assert [dest for _, dest in config.resource_files(REPO)] == ["resources"] * len(config.RESOURCE_FILES)
+    assert (resources / "moodsic.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (resources / "moodsic.ico").read_bytes()[:4] == b"\0\0\1\0"
+    assert (resources / "moodsic.icns").read_bytes()[:4] == b"icns"
+    assert config.icon_file(REPO, "win32").endswith("moodsic.ico")
+    assert config.icon_file(REPO, "darwin").endswith("moodsic.icns")
+    assert config.icon_file(REPO, "linux") is None
+
+
+def test_the_version_is_the_package_version(config):
+    assert config.app_version(REPO) == moodsic_desktop.__version__
+    assert config.version_tuple("1.2.3") == (1, 2, 3, 0)
+    assert config.version_tuple("2.0rc1") == (2, 0, 0, 0)
+    assert config.macos_info_plist("1.2.3")["CFBundleShortVersionString"] == "1.2.3"
+    assert "camera" in config.macos_info_plist("1.2.3")["NSCameraUsageDescription"]
+
+
+def test_the_spec_builds_from_the_config(config):
+    spec = (REPO / "build" / "moodsic.spec").read_text(encoding="utf-8")
+    ast.parse(spec)
+    for needle in (
+        "import bundle_config as config",
+        "excludes=config.excludes()",
+        "datas=config.data_files(REPO)",
+        "config.filter_binaries(",
+        "config.filter_datas(",
+        "hooksconfig=config.HOOKS_CONFIG",
+        "icon=config.icon_file(REPO, sys.platform)",
+        "BUNDLE(",
+        'contents_directory="_internal"',
+    ):
+        assert needle in spec, needle
+
+
+def test_build_outputs_are_not_committed():
+    if shutil.which("git") is None or not (REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    paths = ["build/dist/Moodsic/Moodsic", "build/work/moodsic/warn-moodsic.txt"]
+    result = subprocess.run(["git", "check-ignore", *paths], cwd=REPO, capture_output=True, text=True)
+    assert result.stdout.split() == paths
+    kept = subprocess.run(["git", "check-ignore", "build/moodsic.spec"], cwd=REPO, capture_output=True, text=True)
+    assert kept.returncode == 1  # the spec itself is not ignored

@@ -1,0 +1,153 @@
+"""``--self-test``: the whole pipeline headless from source, and one clear line when a stage fails."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from moodsic_desktop import selftest
+from moodsic_desktop.audio.engine import NullBackend
+
+REPO = Path(__file__).resolve().parents[1]
+STAGE_NAMES = [name for name, _ in selftest.STAGES]
+
+
+def run_main(env_extra: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
+    """``python main.py --self-test`` with no display: a window would make Qt abort on xcb."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update({"QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(REPO), **env_extra})
+    return subprocess.run(
+        [sys.executable, str(REPO / "main.py"), "--self-test"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+    )
+
+
+def failure_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "self-test FAILED" in line]
+
+
+def test_self_test_runs_every_stage_from_source_without_a_window():
+    result = run_main({})
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Moodsic ") and "from source" in lines[0]
+    for name in STAGE_NAMES:
+        assert any(line.startswith(f"ok  {name} ") for line in lines), (name, result.stdout)
+    assert "MediaPipe found the face" in result.stdout
+    assert "onnxruntime" in result.stdout
+    assert lines[-1].startswith("self-test passed in ")
+    assert not failure_lines(result.stderr)
+
+
+def test_a_model_that_does_not_load_fails_with_one_clear_line(tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "broken.onnx").write_bytes(b"this is not an ONNX model")
+    result = run_main({"MOODSIC_HOME": str(tmp_path)}, timeout=120)
+    assert result.returncode == 1
+    (line,) = failure_lines(result.stderr)
+    assert line.startswith("self-test FAILED at models: the model ")
+    assert "broken.onnx" in line
+    assert "ok  clip" not in result.stdout  # the run stops at the first failure
+    assert "Traceback" not in result.stderr
+
+
+def test_a_stage_that_raises_stops_the_run_with_its_name():
+    out, err = io.StringIO(), io.StringIO()
+    ran = []
+
+    def fine(run):
+        ran.append("fine")
+        return "all good"
+
+    def broken(run):
+        raise RuntimeError("boom\nsecond line")
+
+    def never(run):
+        ran.append("never")
+        return ""
+
+    code = selftest.run_self_test(out=out, err=err, stages=[("first", fine), ("second", broken), ("third", never)])
+    assert code == selftest.EXIT_FAILED
+    assert ran == ["fine"]
+    assert "ok  first      all good" in out.getvalue()
+    assert err.getvalue().strip().splitlines() == ["self-test FAILED at second: RuntimeError: boom"]
+
+
+def test_a_failing_face_detector_fails_perception(monkeypatch):
+    """The pipeline keeps going when an expert raises; the self-test must not."""
+    from moodsic_desktop.perception.faces import MediaPipeFaceDetector
+
+    def detect(self, frame):
+        raise RuntimeError("the detector is broken")
+
+    monkeypatch.setattr(MediaPipeFaceDetector, "detect", detect)
+    out, err = io.StringIO(), io.StringIO()
+    code = selftest.run_self_test(out=out, err=err, audio_backend=NullBackend(), stages=selftest.STAGES[:4])
+    assert code == selftest.EXIT_FAILED, out.getvalue()
+    (line,) = failure_lines(err.getvalue())
+    assert line.startswith("self-test FAILED at perception: ")
+    assert "face detector" in line and "the detector is broken" in line
+
+
+def test_a_bad_library_folder_fails_the_library_stage(tmp_path):
+    out, err = io.StringIO(), io.StringIO()
+    code = selftest.run_self_test(tmp_path / "no-such-deam", out=out, err=err, stages=selftest.STAGES[:3])
+    assert code == selftest.EXIT_FAILED
+    (line,) = failure_lines(err.getvalue())
+    assert line.startswith("self-test FAILED at library: cannot use the library: ")
+
+
+def test_the_report_goes_to_a_file_when_there_is_no_console(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOODSIC_HOME", str(tmp_path))
+    monkeypatch.setattr(sys, "stdout", None)
+    monkeypatch.setattr(sys, "stderr", None)
+    code = selftest.run_self_test(stages=[("only", lambda run: "done")])
+    assert code == selftest.EXIT_OK
+    text = (tmp_path / selftest.REPORT_FILE).read_text(encoding="utf-8")
+    assert "ok  only" in text and "self-test passed" in text
+
+
+def test_the_hand_written_onnx_model_runs():
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(selftest.tiny_onnx_model(4), providers=["CPUExecutionProvider"])
+    x = np.array([[1.0, -2.0, 0.5, 0.0]], dtype=np.float32)
+    (y,) = session.run(None, {"x": x})
+    np.testing.assert_allclose(y, 2 * x)
+
+
+def test_the_clip_holds_a_face_mediapipe_finds(tmp_path):
+    import cv2
+
+    from moodsic_desktop.perception.faces import MediaPipeFaceDetector
+
+    face = cv2.imread(str(selftest.resources_dir() / selftest.FACE_PHOTO))
+    assert face is not None
+    clip = selftest.write_self_test_clip(tmp_path / "clip.mp4", face, seconds_per_mood=0.5)
+    capture = cv2.VideoCapture(str(clip))
+    ok, frame = capture.read()
+    capture.release()
+    assert ok
+    with MediaPipeFaceDetector() as detector:
+        faces = detector.detect(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    assert len(faces) == 1
+    assert 80 < faces[0].width < 160
+
+
+def test_the_self_test_module_imports_no_qt():
+    import ast
+
+    tree = ast.parse(Path(selftest.__file__).read_text(encoding="utf-8"))
+    modules = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    modules |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert not [name for name in modules if name.split(".")[0] == "PySide6"]
