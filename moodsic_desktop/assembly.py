@@ -39,8 +39,17 @@ class EngineSettings:
     # The full-range face model misses faces under ~80 px in a whole frame; a 3 x 2 grid of tiles on top
     # finds them from ~35 px (a face two to five metres from a 720p camera) at ~25 ms per frame on 2 cores.
     face_detection_tiles: tuple[int, int] = (3, 2)
-    face_expert: str = "face-geometry"
-    scene_expert: str = "scene-statistics"
+    # "auto": the first usable model of models/ for that role, else the built-in expert; or a built-in name
+    # ("face-geometry", "scene-statistics"), a model kind ("emonet", "scene") or a model's manifest name.
+    face_expert: str = "auto"
+    scene_expert: str = "auto"
+    # Model experts: onnxruntime device ("auto", "cpu", "cuda", "directml", "coreml") and intra-op threads
+    # (0: onnxruntime's default); the face model's uncertainty ("window": one pass per frame, "tta": several
+    # augmentations per frame in one batch); the scene head's MC-dropout samples (0: the model's default).
+    onnx_device: str = "auto"
+    onnx_threads: int = 0
+    face_uncertainty: str = "window"
+    scene_samples: int = 0
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
 
     def to_dict(self) -> dict[str, Any]:
@@ -144,11 +153,135 @@ def quiet_native_logs() -> None:
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 
 
-def build_pipeline(library: MusicLibrary, settings: EngineSettings) -> Pipeline:
-    """A ready pipeline: MediaPipe face detection, the configured experts, stabiliser and matcher."""
+AUTO = "auto"
+BUILTIN_EXPERTS = {"face": "face-geometry", "scene": "scene-statistics"}
+
+
+@dataclass(frozen=True)
+class ExpertChoice:
+    """The expert chosen for one role ("face" or "scene") and why, in words for the window's banner.
+
+    ``model`` is the manifest name of the model that runs (None for a built-in expert); ``reason`` one
+    line; ``problems`` the models considered and not used, each with its reason."""
+
+    role: str
+    requested: str
+    expert: Any
+    model: str | None
+    reason: str
+    problems: tuple[str, ...] = ()
+
+    @property
+    def is_model(self) -> bool:
+        return self.model is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "requested": self.requested,
+            "expert": getattr(self.expert, "name", None),
+            "model": self.model,
+            "device": getattr(self.expert, "device", None),
+            "reason": self.reason,
+            "problems": list(self.problems),
+        }
+
+
+@dataclass(frozen=True)
+class ExpertSelection:
+    """Both choices plus notes about the models folder (unlisted files, a damaged manifest)."""
+
+    face: ExpertChoice
+    scene: ExpertChoice
+    notes: tuple[str, ...] = ()
+
+    def lines(self) -> list[str]:
+        """What is active and why (one line per role), then what was rejected and the folder notes."""
+        lines = [self.face.reason, self.scene.reason]
+        lines += [f"{choice.role} model not used: {p}" for choice in (self.face, self.scene) for p in choice.problems]
+        return lines + list(self.notes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"face": self.face.to_dict(), "scene": self.scene.to_dict(), "notes": list(self.notes)}
+
+
+def _model_reason(role: str, expert: Any) -> str:
+    licence = getattr(expert, "licence", "unknown")
+    commercial = getattr(expert, "commercial_use", False) or "non-commercial" in licence
+    terms = "" if commercial else ", non-commercial use only"
+    status = getattr(expert, "status", None)
+    line = f"{role}: {expert.name} on {expert.device} — licence {licence}{terms}"
+    return line + (f" [{status}]" if status else "")
+
+
+def _choose(role: str, requested: str, scan: Any, settings: EngineSettings) -> ExpertChoice:
+    from moodsic_desktop.perception.onnx_runtime import OnnxRuntimeError, RuntimeConfig
+    from moodsic_desktop.perception.registry import create_face_expert, create_model_expert, create_scene_expert
+
+    create_builtin = create_face_expert if role == "face" else create_scene_expert
+    key = requested.strip().lower()
+    if key in _builtin_names(role):
+        expert = create_builtin(key)
+        return ExpertChoice(role, requested, expert, None, f"{role}: {expert.name}, chosen in the settings")
+    candidates = [m for m in scan.models if m.expert == role and (key == AUTO or key in (m.kind, m.name.lower()))]
+    problems = [f"{m.name}: {'; '.join(m.problems)}" for m in candidates if not m.usable]
+    device = None if settings.onnx_device == AUTO else settings.onnx_device  # "auto": MOODSIC_ONNX_DEVICE may say
+    runtime = RuntimeConfig.from_environment(device, settings.onnx_threads or None)
+    options: dict[str, Any] = {}
+    if role == "face":
+        options["uncertainty"] = settings.face_uncertainty
+    elif settings.scene_samples:
+        options["samples"] = settings.scene_samples
+    for status in (m for m in candidates if m.usable):
+        try:
+            expert = create_model_expert(status, runtime, **options)
+        except (OnnxRuntimeError, ValueError, KeyError) as error:
+            problems.append(f"{status.name}: cannot be loaded ({error})")
+            continue
+        reason = _model_reason(role, expert)
+        log.info("%s", reason)
+        return ExpertChoice(role, requested, expert, status.name, reason, tuple(problems))
+    expert = create_builtin(BUILTIN_EXPERTS[role])
+    if key == AUTO:
+        why = "no usable model" if problems else f"no {role} model installed in {scan.directory}"
+    elif candidates:
+        why = f"no usable model matches {requested!r}"
+    else:
+        why = f"no {role} model called {requested!r} in {scan.directory}"
+    reason = f"{role}: {expert.name} ({why})"
+    if problems:
+        log.warning("%s; %s", reason, "; ".join(problems))
+    return ExpertChoice(role, requested, expert, None, reason, tuple(problems))
+
+
+def _builtin_names(role: str) -> tuple[str, ...]:
+    from moodsic_desktop.perception.registry import FACE_EXPERTS, SCENE_EXPERTS
+
+    return tuple(FACE_EXPERTS if role == "face" else SCENE_EXPERTS)
+
+
+def select_experts(settings: EngineSettings, models_directory: str | Path | None = None) -> ExpertSelection:
+    """Choose the face and scene experts: the models of ``models_directory`` (default ``models/``) that
+    ``settings`` ask for and that pass the checks of ``model_store.scan_models``, else the built-in
+    experts. Never raises for a missing, corrupt or mismatched model: the reasons are in the result.
+    Opens the model files (seconds for large ones): the CLI's thread or a worker thread."""
+    quiet_native_logs()
+    from moodsic_desktop.perception.model_store import scan_models
+
+    scan = scan_models(models_directory)
+    face = _choose("face", settings.face_expert, scan, settings)
+    scene = _choose("scene", settings.scene_expert, scan, settings)
+    return ExpertSelection(face=face, scene=scene, notes=tuple(scan.notes))
+
+
+def build_pipeline(library: MusicLibrary, settings: EngineSettings, experts: ExpertSelection | None = None) -> Pipeline:
+    """A ready pipeline: MediaPipe face detection, the experts (``experts``, else :func:`select_experts`
+    with ``settings``), stabiliser and matcher."""
     quiet_native_logs()
     from moodsic_desktop.perception.faces import MediaPipeFaceDetector
-    from moodsic_desktop.perception.registry import create_face_expert, create_scene_expert
+
+    if experts is None:
+        experts = select_experts(settings)
 
     matcher = Matcher(
         library.songs,
@@ -166,8 +299,8 @@ def build_pipeline(library: MusicLibrary, settings: EngineSettings) -> Pipeline:
     stabilizer = Stabilizer(settings.alpha, settings.tau, settings.scene_only_alpha_factor)
     return Pipeline(
         detector=MediaPipeFaceDetector(tiles=settings.face_detection_tiles),
-        face_expert=create_face_expert(settings.face_expert),
-        scene_expert=create_scene_expert(settings.scene_expert),
+        face_expert=experts.face.expert,
+        scene_expert=experts.scene.expert,
         stabilizer=stabilizer,
         matcher=matcher,
         settings=settings.pipeline,

@@ -92,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
     analyze.set_defaults(run=run_analyze)
     add_library_parser(commands)
+    from moodsic_desktop.cli_models import add_bench_parser, add_models_parser
+
+    add_models_parser(commands)
+    add_bench_parser(commands)
     return parser
 
 
@@ -425,7 +429,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    command = " ".join(filter(None, (args.command, getattr(args, "library_command", None))))
+    actions = ("library_command", "models_command", "export_kind")
+    command = " ".join(filter(None, (args.command, *(getattr(args, a, None) for a in actions))))
     try:
         return args.run(args)
     except UserError as error:

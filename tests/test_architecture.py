@@ -1,6 +1,8 @@
-"""The layering rules of DESIGN.md, checked: core knows no Qt or OpenCV, audio knows no Qt."""
+"""The layering rules of DESIGN.md, checked: core knows no Qt or OpenCV, audio knows no Qt, and the running
+program (core, perception, ui) never imports PyTorch or transformers: they belong to ``moodsic models``."""
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +13,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "moodsic_desktop"
 FORBIDDEN = {
     "core": {"PySide6", "cv2", "mediapipe", "onnxruntime", "sounddevice", "torch"},
     "audio": {"PySide6", "cv2", "mediapipe", "torch"},
+    "perception": {"PySide6", "torch", "transformers", "onnx"},
+    "ui": {"torch", "transformers", "onnx"},
 }
+# Modules of the running program; importing them (and building the CLI's parser) must not load these.
+MODEL_TOOLING = ("torch", "transformers", "onnx")
 
 
 def imported_top_levels(path: Path) -> set[str]:
@@ -43,3 +49,21 @@ def test_core_imports_nothing_forbidden_at_run_time():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_running_program_never_loads_pytorch_or_transformers():
+    modules = [
+        f"moodsic_desktop.{package}.{p.stem}"
+        for package in ("core", "perception", "ui")
+        for p in (PACKAGE / package).glob("*.py")
+        if p.stem != "__init__"
+    ]
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in [*modules, "moodsic_desktop.assembly", "moodsic_desktop.cli"])
+        + "import moodsic_desktop.cli as cli\ncli.build_parser()\n"
+        + f"print(sorted(n for n in {MODEL_TOOLING!r} if n in sys.modules))"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

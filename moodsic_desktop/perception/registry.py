@@ -1,7 +1,10 @@
 """Name → class registry of the experts, so settings and the command line can name them.
 
-``create_face_expert("face-geometry")`` builds a :class:`FaceGeometryExpert`; ONNX experts join these
-tables later. Creating an expert loads its model (any thread; the experts are then called
+``create_face_expert("face-geometry")`` builds a :class:`FaceGeometryExpert`. Model experts are found by
+the ``kind`` of their entry in ``models/manifest.json`` (:data:`MODEL_EXPERTS`): ``create_model_expert``
+builds one from a checked :class:`~moodsic_desktop.perception.model_store.ModelStatus`. A second face
+model (for example one whose licence allows commercial use) joins by adding its kind here and in
+``model_store.ENTRY_KINDS``. Creating an expert loads its model (any thread; the experts are then called
 from the capture/pipeline thread). The tables are read-only after import.
 """
 
@@ -10,19 +13,27 @@ from __future__ import annotations
 from typing import Any
 
 from moodsic_desktop.core.types import FaceExpert, SceneExpert
+from moodsic_desktop.perception.emonet_expert import EmoNetExpert
 from moodsic_desktop.perception.face_geometry import FaceGeometryExpert
+from moodsic_desktop.perception.model_store import ModelStatus
+from moodsic_desktop.perception.onnx_runtime import RuntimeConfig
+from moodsic_desktop.perception.onnx_scene_expert import OnnxSceneExpert
 from moodsic_desktop.perception.scene_statistics import SceneStatisticsExpert
 
 __all__ = [
     "FACE_EXPERTS",
+    "MODEL_EXPERTS",
     "SCENE_EXPERTS",
     "UnknownExpertError",
     "create_face_expert",
+    "create_model_expert",
     "create_scene_expert",
 ]
 
 FACE_EXPERTS: dict[str, type] = {"face-geometry": FaceGeometryExpert}
 SCENE_EXPERTS: dict[str, type] = {"scene-statistics": SceneStatisticsExpert}
+# Model kind (manifest entry) → expert class; each class builds itself from the entry's files.
+MODEL_EXPERTS: dict[str, type] = {"emonet": EmoNetExpert, "scene": OnnxSceneExpert}
 
 
 class UnknownExpertError(KeyError, ValueError):
@@ -54,3 +65,17 @@ def create_scene_expert(name: str, **kwargs: Any) -> SceneExpert:
 
     Raises :class:`UnknownExpertError` listing the known names."""
     return _create(SCENE_EXPERTS, "scene", name, kwargs)
+
+
+def create_model_expert(
+    status: ModelStatus, runtime: RuntimeConfig | None = None, **kwargs: Any
+) -> FaceExpert | SceneExpert:
+    """The expert for a usable model entry (see ``model_store.scan_models``); keyword arguments go to its
+    constructor. Raises :class:`UnknownExpertError` for a kind without an expert, ``OnnxRuntimeError`` or
+    a ``ValueError`` subclass when the files cannot be opened or do not fit."""
+    cls = MODEL_EXPERTS.get(status.kind)
+    if cls is None:
+        raise UnknownExpertError(f"no expert runs models of kind {status.kind!r}; known: {', '.join(MODEL_EXPERTS)}")
+    if cls is OnnxSceneExpert:
+        return cls(status.files["backbone"], status.files["head"], runtime=runtime, label=status.name, **kwargs)
+    return cls(status.files["model"], runtime=runtime, label=status.name, **kwargs)

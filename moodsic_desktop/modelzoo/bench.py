@@ -1,0 +1,292 @@
+"""``moodsic bench``: speed of the model experts, measured side by side in one run.
+
+What it builds (no download; everything through the same export code as real models, in a scratch folder):
+EmoNet-8 at full size with the synthetic state dict of the EmoNet fixture recipe, and a scene model — CLIP
+ViT-B/32 at full size, randomly initialised (``--tiny``: a 2-layer, 32-wide stand-in) — with a randomly
+initialised head. Weights do not change the speed.
+
+What it prints (each comparison as ``ratio <name>: <times faster>``):
+
+- ``emonet-onnxruntime-vs-pytorch``: one face (1 x 3 x 256 x 256), PyTorch eager vs onnxruntime; and
+  EmoNet's milliseconds per face.
+- ``scene-onnxruntime-vs-pytorch``: backbone + head (eval) on one frame, PyTorch eager vs onnxruntime.
+- ``mc-dropout-head-only-vs-full-passes``: N MC-dropout samples as N full passes (backbone + head, each
+  through onnxruntime) vs one backbone pass and N head samples in one batched call.
+- ``end-to-end-fps``: frames per second of the program's pipeline (detector, EmoNet ONNX with one pass
+  per frame, scene ONNX every 0.5 s of video, fusion, stabiliser, matcher) vs a research-prototype-style
+  pipeline (same detector, PyTorch eager, EmoNet flip TTA on every frame, scene MC dropout by N full
+  passes on every frame), over the same generated clip (10 fps, a face moving over the demo scene).
+  ``end-to-end-fps-scene-every-frame`` repeats the program's side with the scene on every frame too.
+
+Model timings are the fastest of ``repeats`` runs after one warm-up (the least disturbed by other
+processes), on the CPU with the same thread count for both
+runtimes. Main thread.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from moodsic_desktop.core.types import Estimate, FaceBox
+from moodsic_desktop.modelzoo.emonet import EmoNet, export_emonet, load_emonet_state, synthetic_state_dict
+from moodsic_desktop.modelzoo.scene import (
+    HeadCheckpoint,
+    SceneBackbone,
+    SceneHead,
+    backbone_id,
+    export_backbone,
+    export_head,
+    input_spec,
+    load_backbone,
+    save_random_backbone,
+)
+from moodsic_desktop.perception.faces import crop_face
+from moodsic_desktop.perception.model_store import make_entry, register_model
+from moodsic_desktop.perception.onnx_runtime import RuntimeConfig, create_session
+from moodsic_desktop.perception.onnx_scene_expert import dropout_masks, prepare_image
+from moodsic_desktop.perception.synthetic import demo_frame
+
+__all__ = ["BenchOptions", "PrototypeEmoNet", "PrototypeScene", "bench_frames", "run_benchmarks"]
+
+FPS = 10.0
+FRAME_SIZE = (640, 360)
+
+
+@dataclass
+class BenchOptions:
+    """``frames`` of the end-to-end run, ``repeats`` per model timing, ``threads`` (0: all cores), ``tiny``
+    scene backbone, ``mc_samples`` N, and an optional ``workdir`` that keeps the built models."""
+
+    frames: int = 20
+    repeats: int = 5
+    threads: int = 0
+    tiny: bool = False
+    mc_samples: int = 5
+    workdir: Path | None = None
+
+
+def bench_frames(count: int, size: tuple[int, int] = FRAME_SIZE) -> list[np.ndarray]:
+    """RGB frames at 10 fps: the demo clip's scene with a real face (skimage's astronaut, about 150 px)
+    drifting across it."""
+    from skimage import data
+
+    face = cv2.resize(data.astronaut()[20:260, 120:340], (150, 164), interpolation=cv2.INTER_AREA)
+    width, height = size
+    frames = []
+    for index in range(count):
+        frame = cv2.cvtColor(demo_frame(index, FPS, size, segment_s=max(count / FPS / 3, 0.5)), cv2.COLOR_BGR2RGB)
+        x = int(width * 0.3 + 40 * np.sin(index / 7.0))
+        y = int(height * 0.25)
+        frame[y : y + face.shape[0], x : x + face.shape[1]] = face
+        frames.append(frame)
+    return frames
+
+
+def _best_ms(function: Callable[[], Any], repeats: int) -> float:
+    """The fastest of ``repeats`` timed calls after a warm-up, in ms (the least disturbed by other work)."""
+    function()
+    times = []
+    for _ in range(max(repeats, 1)):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return 1000.0 * min(times)
+
+
+class PrototypeEmoNet:
+    """Prototype-style face expert: PyTorch eager EmoNet, the crop and its mirror image as one batch."""
+
+    name = "emonet (PyTorch, flip TTA)"
+    is_fallback = False
+    device = "CPU"
+
+    def __init__(self, model: EmoNet) -> None:
+        self.model = model.eval()
+
+    def estimate(self, frame: np.ndarray, face: FaceBox, now: float) -> Estimate | None:
+        crop = crop_face(frame, face, margin=0.15, size=256)
+        batch = np.stack([crop, crop[:, ::-1]]).transpose(0, 3, 1, 2).astype(np.float32) / 255.0
+        with torch.no_grad():
+            out = self.model(torch.from_numpy(batch))
+        v = out["valence"].clamp(-1, 1).numpy()
+        a = out["arousal"].clamp(-1, 1).numpy()
+        return Estimate(float(v.mean()), float(a.mean()), float(v.var()) + 0.01, float(a.var()) + 0.01, self.name)
+
+    def reset(self) -> None:
+        """Nothing to forget."""
+
+
+class PrototypeScene:
+    """Prototype-style scene expert: N full passes (backbone + head with dropout active) in PyTorch eager."""
+
+    name = "scene (PyTorch, MC dropout by full passes)"
+    is_fallback = False
+    device = "CPU"
+
+    def __init__(self, backbone: SceneBackbone, head: SceneHead, spec_input: dict[str, Any], passes: int) -> None:
+        self.backbone, self.head, self.spec_input, self.passes = backbone.eval(), head, spec_input, passes
+
+    def estimate(self, frame: np.ndarray, now: float) -> Estimate | None:
+        pixels = torch.from_numpy(prepare_image(frame, self.spec_input))
+        self.head.train()  # dropout on
+        with torch.no_grad():
+            samples = torch.cat([self.head(self.backbone(pixels)) for _ in range(self.passes)]).numpy()
+        values = samples * 2.0 - 1.0
+        mean, var = values.mean(axis=0), values.var(axis=0) + 0.01
+        return Estimate(float(mean[0]), float(mean[1]), float(var[0]), float(var[1]), self.name)
+
+    def reset(self) -> None:
+        """Nothing to forget."""
+
+
+def _build_models(folder: Path, tiny: bool, say: Callable[[str], None]) -> dict[str, Any]:
+    say("building EmoNet-8 (synthetic weights) and exporting it …")
+    emonet = load_emonet_state(synthetic_state_dict(8))
+    emonet_path = folder / "emonet-8.onnx"
+    export_emonet(emonet, emonet_path, source_name="synthetic", source_sha256=None)
+    register_model(make_entry("emonet-8", "emonet", {"model": emonet_path}, folder, licence="CC BY-NC-ND 4.0"), folder)
+    say(f"building a {'tiny' if tiny else 'full-size'} CLIP ViT-B/32 scene model (random weights) and exporting it …")
+    backbone = load_backbone("clip-b32", save_random_backbone("clip-b32", folder / "hub" / "clip-b32", tiny=tiny))
+    spec_input = input_spec(backbone.spec, backbone.spec.input_size)
+    torch.manual_seed(0)
+    head = SceneHead(backbone.feature_dim, hidden=256, dropout=0.3).eval()
+    checkpoint = HeadCheckpoint(head, "clip-b32", backbone_id(backbone, spec_input), spec_input)
+    files = {"backbone": folder / "scene.backbone.onnx", "head": folder / "scene.head.onnx"}
+    export_backbone(backbone, files["backbone"], spec_input, name="scene-bench")
+    export_head(checkpoint, files["head"], name="scene-bench", licence="bench")
+    register_model(make_entry("scene-bench", "scene", files, folder, licence="bench"), folder)
+    return {"emonet": emonet, "backbone": backbone, "head": head, "spec_input": spec_input, "files": files}
+
+
+def _pipeline(experts: Any, scene_interval_s: float) -> Any:
+    from moodsic_desktop.assembly import BUILTIN_ORIGIN, EngineSettings, MusicLibrary, build_pipeline
+    from moodsic_desktop.audio.builtin_station import builtin_songs
+    from moodsic_desktop.audio.library_index import fit_station_model
+    from moodsic_desktop.core.pipeline import PipelineSettings
+
+    songs = builtin_songs()
+    library = MusicLibrary(songs=songs, origin=BUILTIN_ORIGIN, stations=fit_station_model(songs))
+    settings = EngineSettings(pipeline=PipelineSettings(scene_interval_s=scene_interval_s, simulate_song_end=True))
+    return build_pipeline(library, settings, experts=experts)
+
+
+def _fps(pipeline: Any, frames: list[np.ndarray]) -> tuple[float, int]:
+    pipeline.process(frames[0], 0.0)  # warm-up (not counted)
+    pipeline.reset()
+    faces = 0
+    start = time.perf_counter()
+    for index, frame in enumerate(frames):
+        step = pipeline.process(frame, index / FPS)
+        faces += step.face is not None and step.face_fresh
+    elapsed = time.perf_counter() - start
+    pipeline.close()
+    return len(frames) / elapsed, faces
+
+
+def run_benchmarks(options: BenchOptions, say: Callable[[str], None] = print) -> dict[str, Any]:
+    """Build, measure and print (see the module docstring); returns the measurements."""
+    threads = options.threads or os.cpu_count() or 1
+    torch.set_num_threads(threads)
+    # The synthetic EmoNet weights drive activations into denormal floats, which slow PyTorch's CPU kernels
+    # down more than tenfold (onnxruntime's are immune); real weights do not. Flush them, for a fair race.
+    torch.set_flush_denormal(True)
+    runtime = RuntimeConfig(device="cpu", threads=threads)
+    results: dict[str, Any] = {"threads": threads, "tiny": options.tiny, "ratios": {}}
+    saved = {key: os.environ.get(key) for key in ("MOODSIC_ONNX_DEVICE", "MOODSIC_ONNX_THREADS")}
+    os.environ["MOODSIC_ONNX_DEVICE"], os.environ["MOODSIC_ONNX_THREADS"] = "cpu", str(threads)  # for select_experts
+    try:
+        onnx_ms = _measure(options, threads, runtime, results, say)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    for name, value in results["ratios"].items():
+        say(f"ratio {name}: {value:.2f}")
+    say(f"emonet ms per face: {onnx_ms:.1f} (onnxruntime, {threads} thread(s))")
+    return results
+
+
+def _measure(
+    options: BenchOptions, threads: int, runtime: RuntimeConfig, results: dict[str, Any], say: Callable[[str], None]
+) -> float:
+    from moodsic_desktop.assembly import EngineSettings, ExpertChoice, ExpertSelection, select_experts
+
+    with tempfile.TemporaryDirectory(prefix="moodsic-bench-") as scratch:
+        folder = options.workdir or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        built = _build_models(folder, options.tiny, say)
+        say(f"measuring on the CPU with {threads} thread(s) …")
+
+        # EmoNet: PyTorch eager vs onnxruntime, one face.
+        face = torch.rand(1, 3, 256, 256)
+        emonet_session = create_session(folder / "emonet-8.onnx", runtime)
+        with torch.no_grad():
+            torch_ms = _best_ms(lambda: built["emonet"](face), options.repeats)
+        onnx_ms = _best_ms(lambda: emonet_session.run({"image": face.numpy()}), options.repeats)
+        say(f"emonet: onnxruntime {onnx_ms:.1f} ms/face, PyTorch eager {torch_ms:.1f} ms/face")
+        results["emonet_ms_per_face"] = {"onnxruntime": onnx_ms, "pytorch": torch_ms}
+        results["ratios"]["emonet-onnxruntime-vs-pytorch"] = torch_ms / onnx_ms
+
+        # Scene: backbone + eval head, PyTorch eager vs onnxruntime.
+        frame = bench_frames(1)[0]
+        pixels = prepare_image(frame, built["spec_input"])
+        backbone_session = create_session(built["files"]["backbone"], runtime)
+        head_session = create_session(built["files"]["head"], runtime)
+        dim = built["backbone"].feature_dim
+
+        def onnx_scene(samples: int) -> np.ndarray:
+            (features,) = backbone_session.run({"pixel_values": pixels})
+            masks = dropout_masks(np.random.default_rng(0), 1, samples, dim, 0.3)
+            return head_session.run({"features": features, "mask": masks})[0]
+
+        def torch_scene() -> torch.Tensor:
+            with torch.no_grad():
+                return built["head"].eval()(built["backbone"](torch.from_numpy(pixels)))
+
+        scene_torch_ms = _best_ms(torch_scene, options.repeats)
+        scene_onnx_ms = _best_ms(lambda: onnx_scene(1), options.repeats)
+        say(f"scene: onnxruntime {scene_onnx_ms:.1f} ms/frame, PyTorch eager {scene_torch_ms:.1f} ms/frame")
+        results["scene_ms_per_frame"] = {"onnxruntime": scene_onnx_ms, "pytorch": scene_torch_ms}
+        results["ratios"]["scene-onnxruntime-vs-pytorch"] = scene_torch_ms / scene_onnx_ms
+
+        # MC dropout: N full passes vs one backbone pass + N head samples in one call (both onnxruntime).
+        n = options.mc_samples
+        full_ms = _best_ms(lambda: [onnx_scene(1) for _ in range(n)], options.repeats)
+        head_only_ms = _best_ms(lambda: onnx_scene(n), options.repeats)
+        say(f"MC dropout, N = {n}: {n} full passes {full_ms:.1f} ms, head-only {head_only_ms:.1f} ms")
+        results["mc_dropout_ms"] = {"full_passes": full_ms, "head_only": head_only_ms, "n": n}
+        results["ratios"]["mc-dropout-head-only-vs-full-passes"] = full_ms / head_only_ms
+
+        # End to end over the same generated clip.
+        frames = bench_frames(options.frames)
+        ours = select_experts(EngineSettings(), folder)
+        ours_fps, ours_faces = _fps(_pipeline(ours, 0.5), frames)
+        ours_every = select_experts(EngineSettings(), folder)
+        every_fps, _ = _fps(_pipeline(ours_every, 0.0), frames)
+        prototype = ExpertSelection(
+            face=ExpertChoice("face", "prototype", PrototypeEmoNet(built["emonet"]), None, "prototype"),
+            scene=ExpertChoice(
+                "scene", "prototype", PrototypeScene(built["backbone"], built["head"], built["spec_input"], n), None, ""
+            ),
+        )
+        proto_fps, proto_faces = _fps(_pipeline(prototype, 0.0), frames)
+        say(
+            f"end to end ({len(frames)} frames, faces read {ours_faces}/{proto_faces}): pipeline {ours_fps:.2f} fps "
+            f"(scene every frame: {every_fps:.2f} fps), prototype style {proto_fps:.2f} fps"
+        )
+        results["end_to_end_fps"] = {"pipeline": ours_fps, "scene_every_frame": every_fps, "prototype": proto_fps}
+        results["ratios"]["end-to-end-fps"] = ours_fps / proto_fps
+        results["ratios"]["end-to-end-fps-scene-every-frame"] = every_fps / proto_fps
+    return onnx_ms

@@ -1,0 +1,124 @@
+"""``moodsic models fetch``: resume, checksums, licences, and the offline instructions. No test touches the
+network: downloads come from a server on 127.0.0.1 or fail as if the network were unreachable."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.error import URLError
+
+import pytest
+
+from moodsic_desktop.cli import main
+from moodsic_desktop.modelzoo import fetch
+from moodsic_desktop.modelzoo.fetch import SOURCES, ChecksumError, OfflineError, download, manual_instructions
+
+PAYLOAD = bytes(range(256)) * 4000  # 1 MB
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Anything but 127.0.0.1 fails as an unreachable network would."""
+    real = fetch.urlopen
+
+    def guarded(request, timeout=None):
+        if "//127.0.0.1:" not in request.full_url:
+            raise URLError(OSError(101, "Network is unreachable"))
+        return real(request, timeout=timeout)
+
+    monkeypatch.setattr(fetch, "urlopen", guarded)
+
+
+@pytest.fixture
+def server():
+    """Serves PAYLOAD at /file with range support; records the Range headers it saw."""
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.headers.get("Range"))
+            start = 0
+            if self.headers.get("Range"):
+                start = int(self.headers["Range"].split("=")[1].split("-")[0])
+                self.send_response(206)
+            else:
+                self.send_response(200)
+            body = PAYLOAD[start:]
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("X-Linked-Etag", f'"{hashlib.sha256(PAYLOAD).hexdigest()}"')
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}/file", seen
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+def test_download_resumes_a_partial_file_and_checks_the_hub_checksum(tmp_path, server):
+    url, seen = server
+    dest = tmp_path / "model.safetensors"
+    (tmp_path / "model.safetensors.part").write_bytes(PAYLOAD[:300_000])
+    assert download(url, dest, progress=False) == dest
+    assert dest.read_bytes() == PAYLOAD
+    assert seen == ["bytes=300000-"]
+    assert not (tmp_path / "model.safetensors.part").exists()
+
+
+def test_a_checksum_mismatch_removes_the_download(tmp_path, server):
+    url, _ = server
+    with pytest.raises(ChecksumError, match="differs from the expected"):
+        download(url, tmp_path / "x.bin", sha256="0" * 64, progress=False)
+    assert not list(tmp_path.iterdir())
+
+
+def test_offline_is_its_own_error():
+    with pytest.raises(OfflineError, match=r"cannot reach github\.com"):
+        download(SOURCES["emonet-8"].files[0][0], "/nonexistent/never/written", progress=False)
+
+
+def test_offline_fetch_says_exactly_what_to_download_and_where(tmp_path, capsys):
+    assert main(["models", "fetch", "emonet-8", "--accept-licence", "--dir", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    assert "CC BY-NC-ND 4.0" in captured.out  # the licence is shown before anything else
+    err = captured.err
+    assert "cannot reach github.com" in err
+    url = "https://github.com/face-analysis/emonet/raw/master/pretrained/emonet_8.pth"
+    assert f"{url}  →  {tmp_path / 'downloads' / 'emonet_8.pth'}" in err
+    assert f"then run: moodsic models export emonet --checkpoint {tmp_path / 'downloads'}/emonet_8.pth" in err
+
+
+def test_gated_backbones_mention_the_hub_login(tmp_path):
+    text = manual_instructions(SOURCES["dinov3-s16"], tmp_path)
+    assert "model.safetensors" in text and "gated" in text
+    assert str(tmp_path / "hub" / "dinov3-s16") in text
+
+
+def test_a_non_commercial_licence_must_be_accepted(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert main(["models", "fetch", "emonet-5", "--dir", str(tmp_path)]) == 1
+    assert "run again with --accept-licence" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: "no")
+    assert main(["models", "fetch", "emonet-5", "--dir", str(tmp_path)]) == 1
+    assert "licence not accepted: nothing downloaded" in capsys.readouterr().err
+    assert not (tmp_path / "downloads").exists()
+
+
+def test_files_already_there_are_not_downloaded_again(tmp_path, capsys):
+    folder = tmp_path / "hub" / "clip-b32"
+    folder.mkdir(parents=True)
+    for name in ("config.json", "pytorch_model.bin"):
+        (folder / name).write_text("{}")
+    assert main(["models", "fetch", "clip-b32", "--dir", str(tmp_path)]) == 0  # the guard forbids any download
+    out = capsys.readouterr().out
+    assert "licence: OpenAI CLIP weights: MIT licence." in out
+    assert f"already downloaded: {folder / 'pytorch_model.bin'}" in out
+    assert "next: moodsic models train-scene --findingemo FINDINGEMO_FOLDER --backbone clip-b32" in out

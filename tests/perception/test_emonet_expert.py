@@ -1,0 +1,95 @@
+"""The EmoNet face expert on an exported EmoNet (synthetic weights): crops, outputs, both uncertainty modes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from moodsic_desktop.core.types import FaceBox, FaceExpert
+from moodsic_desktop.perception.emonet_expert import (
+    Augmentation,
+    EmoNetExpert,
+    ModelMismatchError,
+    augmentation_set,
+    face_crops,
+)
+from moodsic_desktop.perception.faces import crop_face
+from tests import model_files
+
+pytest.importorskip("torch", reason="exporting the test model needs the models extra")
+
+
+@pytest.fixture(scope="module")
+def emonet_path(tmp_path_factory):
+    return model_files.emonet_onnx(tmp_path_factory)
+
+
+def test_the_identity_crop_is_crop_face_and_augmentations_move_it(astronaut, astronaut_face):
+    crops = face_crops(astronaut, astronaut_face, augmentation_set(4), size=256, margin=0.15)
+    assert crops.shape == (4, 256, 256, 3) and crops.dtype == np.uint8
+    reference = crop_face(astronaut, astronaut_face, margin=0.15, size=256).astype(int)
+    assert np.abs(crops[0].astype(int) - reference).mean() < 2.0
+    mirrored = face_crops(astronaut, astronaut_face, [Augmentation(flip=True)])[0]
+    assert np.abs(mirrored[:, ::-1].astype(int) - crops[0]).mean() < 2.0
+    assert np.abs(crops[2].astype(int) - crops[0]).mean() > 5.0  # shifted and scaled
+
+
+def test_augmentation_set_is_deterministic_and_starts_with_identity_and_mirror():
+    augs = augmentation_set(10)
+    assert augs[:2] == (Augmentation(), Augmentation(flip=True))
+    assert len(set(augs)) == 10
+    assert augmentation_set(10) == augs
+    with pytest.raises(ValueError):
+        augmentation_set(0)
+
+
+def test_tta_reads_va_expressions_and_a_spread_in_one_call(emonet_path, astronaut, astronaut_face):
+    expert = EmoNetExpert(emonet_path, uncertainty="tta", tta_samples=4)
+    assert isinstance(expert, FaceExpert)
+    assert expert.is_fallback is False and expert.device == "CPU"
+    assert expert.licence == "CC BY-NC-ND 4.0" and expert.commercial_use is False
+    calls = []
+    run = expert.model.run
+    expert.model.run = lambda feeds, outputs=None: calls.append(feeds["image"].shape) or run(feeds, outputs)
+    estimate = expert.estimate(astronaut, astronaut_face, 0.0)
+    assert calls == [(4, 3, 256, 256)]  # the whole TTA batch in ONE session call
+    assert estimate.is_finite() and estimate.source == "emonet-8 (ONNX)"
+    assert -1 <= estimate.valence <= 1 and -1 <= estimate.arousal <= 1
+    reading = expert.last_reading
+    assert reading.passes == 4
+    assert list(reading.expression) == ["Neutral", "Happy", "Sad", "Surprise", "Fear", "Disgust", "Anger", "Contempt"]
+    assert math.isclose(sum(reading.expression.values()), 1.0, rel_tol=1e-6)
+    assert estimate.std_valence >= 0.08  # floor
+
+
+def test_window_mode_runs_one_pass_per_frame_and_gets_a_spread_from_the_window(emonet_path, astronaut):
+    expert = EmoNetExpert(emonet_path, uncertainty="window", tta_samples=6, window_s=2.0)
+    face = FaceBox(170.0, 60.0, 110.0, 125.0, 1.0)
+    estimates = [expert.estimate(astronaut, face, 0.1 * i) for i in range(4)]
+    assert all(e.is_finite() for e in estimates)
+    assert expert.last_reading.passes == 1
+    assert estimates[0].std_valence == pytest.approx(0.5 * math.sqrt(1 + (48 / 110) ** 2) * 1.0, rel=0.05)
+    assert estimates[3].std_valence < estimates[0].std_valence  # from the window, no longer the prior
+    # Someone else (the box jumps) or a long gap: the window starts again.
+    moved = FaceBox(400.0, 300.0, 100.0, 100.0, 1.0)
+    assert expert.estimate(astronaut, moved, 0.5).std_valence > estimates[3].std_valence
+    expert.reset()
+    assert expert.last_reading is None
+
+
+def test_small_faces_are_less_certain(emonet_path, astronaut):
+    expert = EmoNetExpert(emonet_path, uncertainty="tta", tta_samples=2)
+    big = expert.estimate(astronaut, FaceBox(170.0, 60.0, 110.0, 125.0, 1.0), 0.0)
+    small = expert.estimate(astronaut, FaceBox(200.0, 100.0, 20.0, 24.0, 1.0), 0.0)
+    assert small.var_valence > big.var_valence
+
+
+def test_a_file_of_another_kind_is_refused(tmp_path):
+    from tests.perception.test_onnx_runtime import tiny_model
+
+    with pytest.raises(ModelMismatchError):
+        EmoNetExpert(tiny_model(tmp_path / "other.onnx", {"moodsic.kind": "scene-head"}))
+    with pytest.raises(ValueError, match="uncertainty"):
+        EmoNetExpert(tiny_model(tmp_path / "x.onnx", {"moodsic.kind": "emonet"}), uncertainty="magic")
