@@ -22,6 +22,15 @@ def app_dir() -> Path:
     return Path(__file__).resolve().parents[1]
 
 
+def resources_dir() -> Path:
+    """``resources/`` (icons, the self-test's photograph): inside the bundle when frozen (PyInstaller's
+    ``sys._MEIPASS``), else in the checkout."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if getattr(sys, "frozen", False) and bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parents[1] / "resources"
+
+
 def models_dir() -> Path:
     """ONNX model files and their manifest."""
     return app_dir() / "models"

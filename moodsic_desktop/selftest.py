@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
-from moodsic_desktop import __version__
+from moodsic_desktop import __version__, paths
 
 if TYPE_CHECKING:
     from moodsic_desktop.assembly import MusicLibrary
@@ -65,14 +65,6 @@ PLAY_TIMEOUT_S = 20.0
 
 class SelfTestError(Exception):
     """A stage saw something wrong; the message says what, in one line."""
-
-
-def resources_dir() -> Path:
-    """``resources/``: inside the bundle when frozen (PyInstaller's ``sys._MEIPASS``), else in the checkout."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    if getattr(sys, "frozen", False) and bundle:
-        return Path(bundle) / "resources"
-    return Path(__file__).resolve().parents[1] / "resources"
 
 
 # ---- a tiny ONNX model, written without the onnx package (which the bundle leaves out)
@@ -234,7 +226,7 @@ def _stage_clip(run: _Run) -> str:
 
     from moodsic_desktop.perception.sources import SourceError, VideoFileSource
 
-    photo = resources_dir() / FACE_PHOTO
+    photo = paths.resources_dir() / FACE_PHOTO
     face = cv2.imread(str(photo))
     if face is None:
         raise SelfTestError(f"the face photograph {photo} is missing or unreadable")

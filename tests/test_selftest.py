@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from moodsic_desktop import selftest
+from moodsic_desktop import paths, selftest
 from moodsic_desktop.audio.engine import NullBackend
 
 REPO = Path(__file__).resolve().parents[1]
@@ -131,7 +131,7 @@ def test_the_clip_holds_a_face_mediapipe_finds(tmp_path):
 
     from moodsic_desktop.perception.faces import MediaPipeFaceDetector
 
-    face = cv2.imread(str(selftest.resources_dir() / selftest.FACE_PHOTO))
+    face = cv2.imread(str(paths.resources_dir() / selftest.FACE_PHOTO))
     assert face is not None
     clip = selftest.write_self_test_clip(tmp_path / "clip.mp4", face, seconds_per_mood=0.5)
     capture = cv2.VideoCapture(str(clip))

@@ -13,8 +13,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from moodsic_desktop import __version__
-from moodsic_desktop.assembly import EngineSettings, MusicLibrary, build_pipeline, load_library, quiet_native_logs
+from moodsic_desktop import __version__, paths
+from moodsic_desktop.assembly import (
+    EngineSettings,
+    MusicLibrary,
+    build_pipeline,
+    load_library,
+    quiet_native_logs,
+    select_experts,
+)
 from moodsic_desktop.audio.library_index import fit_station_model
 from moodsic_desktop.core.pipeline import PipelineSettings
 
@@ -74,14 +81,23 @@ def create_window(
         mode=settings.mode,
         pipeline=PipelineSettings(fusion_mode=settings.fusion),
     )
-    pipeline = build_pipeline(library, engine_settings)
+    experts = select_experts(engine_settings)
+    pipeline = build_pipeline(library, engine_settings, experts)
     bridge = EngineBridge()
     engine = AudioEngine(
         backend=backend, listener=bridge, crossfade_s=settings.crossfade_s, device=settings.audio_device
     )
     engine.volume = settings.volume
     window = MainWindow(
-        library, pipeline, engine, bridge, store, WindowState(settings_dir), settings, close_fade_s=close_fade_s
+        library,
+        pipeline,
+        engine,
+        bridge,
+        store,
+        WindowState(settings_dir),
+        settings,
+        close_fade_s=close_fade_s,
+        expert_notes=experts.lines(),
     )
     engine.start()
     for key, problem in (("settings", settings_problem), ("library", library_problem)):
@@ -106,11 +122,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from moodsic_desktop.selftest import run_self_test
 
         return run_self_test(args.library, verbose=args.verbose)
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Moodsic")
     app.setOrganizationName("Moodsic")
+    app.setWindowIcon(QIcon(str(paths.resources_dir() / "moodsic.png")))
     window = create_window(args.source, args.library)
     window.show()
     code = app.exec()

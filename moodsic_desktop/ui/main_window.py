@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -105,6 +106,7 @@ class MainWindow(QMainWindow):
         window_state: WindowState,
         settings: UserSettings,
         close_fade_s: float = 1.0,
+        expert_notes: Sequence[str] = (),
     ) -> None:
         super().__init__()
         self.setWindowTitle("Moodsic")
@@ -117,6 +119,7 @@ class MainWindow(QMainWindow):
         self.window_state = window_state
         self.settings = settings
         self.close_fade_s = close_fade_s
+        self.expert_notes = list(expert_notes)  # what assembly.select_experts said about the experts
         self._closing = False
         self._closed_down = False
         self._capture: CaptureWorker | None = None
@@ -314,16 +317,18 @@ class MainWindow(QMainWindow):
         self.device_combo.blockSignals(False)
 
     def _show_expert_banner(self) -> None:
+        """Which experts read the mood and why (with a model's licence); how to get models when built-in
+        experts stand in."""
         experts = [e for e in (self.pipeline.face_expert, self.pipeline.scene_expert) if e is not None]
-        fallbacks = [e.name for e in experts if e.is_fallback]
-        if fallbacks:
-            self.banners.show_banner(
-                "models",
-                f"Built-in experts in use ({', '.join(fallbacks)}): they need no download but read the mood "
-                "roughly. To use the EmoNet face model and a scene model, place their ONNX files in the "
-                "models folder (see the README, “Models”).",
-                "info",
+        lines = list(self.expert_notes)
+        if any(e.is_fallback for e in experts):
+            lines.append(
+                "The built-in experts need no download but read the mood roughly: for the EmoNet face model and "
+                "a scene model run “moodsic models fetch” or place their ONNX files in the models folder "
+                "(README, “Models”)."
             )
+        if lines:
+            self.banners.show_banner("models", "\n".join(lines), "info")
 
     # ------------------------------------------------------------------------------------------ wiring
     def _connect(self) -> None:

@@ -50,7 +50,9 @@ def test_window_opens_in_a_friendly_empty_state(open_window):
     assert window.windowTitle() == "Moodsic"
     assert not window.running and not window.preview.has_image
     assert window.preview._message == EMPTY_TEXT
-    assert "Built-in experts in use" in window.banners.text("models")
+    banner = window.banners.text("models")
+    assert "face: face-geometry (built-in) (no face model installed" in banner
+    assert "moodsic models fetch" in banner
     assert window.alpha_slider.value() == 30 and window.dwell_slider.value() == 25
     assert "time constant 2.8 s" in window.alpha_label.text()
     assert window.now_playing.title.text() == "Nothing playing yet"
@@ -209,3 +211,26 @@ def test_plays_and_bans_are_kept_in_the_library_index(qtbot, tmp_path, monkeypat
     with LibraryIndex(index_path, create=False) as index:
         assert played in index.banned_ids()
         assert played in [play.song_id for play in index.recent_plays(10)]
+
+
+def test_installed_models_are_used_and_their_licence_shown(qtbot, tmp_path_factory, monkeypatch, mood_video):
+    pytest.importorskip("torch", reason="exporting the test models needs the models extra")
+    from moodsic_desktop.perception.model_store import make_entry, register_model
+    from tests import model_files
+
+    home = tmp_path_factory.mktemp("home-with-models")
+    monkeypatch.setenv("MOODSIC_HOME", str(home))
+    folder = home / "models"
+    folder.mkdir()
+    face = model_files.install({"model": model_files.emonet_onnx(tmp_path_factory)}, folder)
+    register_model(make_entry("emonet-8", "emonet", face, folder, licence="CC BY-NC-ND 4.0"), folder)
+    window = create_window(str(mood_video), None, backend=NullBackend(), close_fade_s=0.1)
+    try:
+        banner = window.banners.text("models")
+        assert "face: emonet-8 (ONNX) on CPU — licence CC BY-NC-ND 4.0, non-commercial use only" in banner
+        assert not window.pipeline.face_expert.is_fallback and window.pipeline.scene_expert.is_fallback
+        qtbot.waitUntil(lambda: "face: model on CPU" in window.status_label.text(), timeout=WAIT_MS)
+    finally:
+        window.close()
+        qtbot.waitUntil(lambda: window.closed_down, timeout=WAIT_MS)
+        window.deleteLater()
