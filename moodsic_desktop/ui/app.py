@@ -9,13 +9,16 @@ import argparse
 import gc
 import logging
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from moodsic_desktop import __version__, paths
 from moodsic_desktop.assembly import (
     EngineSettings,
+    ExpertSelection,
     MusicLibrary,
     build_pipeline,
     load_library,
@@ -24,6 +27,9 @@ from moodsic_desktop.assembly import (
 )
 from moodsic_desktop.audio.library_index import fit_station_model
 from moodsic_desktop.core.pipeline import PipelineSettings
+
+if TYPE_CHECKING:
+    from moodsic_desktop.ui.settings import UserSettings
 
 log = logging.getLogger(__name__)
 
@@ -51,22 +57,28 @@ def playable(library: MusicLibrary) -> MusicLibrary:
     return replace(library, songs=songs, stations=fit_station_model(songs))
 
 
-def create_window(
-    source: str | None = None,
-    library_folder: Path | None = None,
-    backend=None,
-    settings_dir: Path | None = None,
-    close_fade_s: float = 1.0,
-):
-    """Build the main window and everything behind it (a QApplication must exist). ``backend`` is the audio
-    back end (None: PortAudio, or a silent clock without it)."""
-    quiet_native_logs()
-    from moodsic_desktop.audio.engine import AudioEngine
-    from moodsic_desktop.ui.main_window import EngineBridge, MainWindow
-    from moodsic_desktop.ui.settings import SettingsStore, WindowState
+class Prepared(NamedTuple):
+    """The slow part of start-up: the library (with why it is not the one asked for) and the experts."""
 
-    store = SettingsStore(settings_dir)
-    settings, settings_problem = store.load()
+    library: MusicLibrary
+    library_problem: str | None
+    engine_settings: EngineSettings
+    experts: ExpertSelection
+
+
+def engine_settings_for(settings: UserSettings) -> EngineSettings:
+    return EngineSettings(
+        alpha=settings.alpha,
+        tau=settings.tau,
+        min_dwell_s=settings.dwell_s,
+        mode=settings.mode,
+        pipeline=PipelineSettings(fusion_mode=settings.fusion),
+    )
+
+
+def prepare(library_folder: Path | None, settings: UserSettings) -> Prepared:
+    """Load the library (synthesising the built-in station on the first start) and open the model files:
+    seconds of work, so ``main`` runs it on a worker thread while a splash screen shows. Any thread."""
     library_problem = None
     try:
         library = playable(load_library(library_folder))
@@ -74,14 +86,30 @@ def create_window(
         library_problem = f"The music library could not be used ({error}); the built-in station plays instead."
         log.warning(library_problem)
         library = load_library(None)
-    engine_settings = EngineSettings(
-        alpha=settings.alpha,
-        tau=settings.tau,
-        min_dwell_s=settings.dwell_s,
-        mode=settings.mode,
-        pipeline=PipelineSettings(fusion_mode=settings.fusion),
-    )
-    experts = select_experts(engine_settings)
+    engine_settings = engine_settings_for(settings)
+    return Prepared(library, library_problem, engine_settings, select_experts(engine_settings))
+
+
+def create_window(
+    source: str | None = None,
+    library_folder: Path | None = None,
+    backend=None,
+    settings_dir: Path | None = None,
+    close_fade_s: float = 1.0,
+    prepared: Prepared | None = None,
+):
+    """Build the main window and everything behind it (a QApplication must exist). ``backend`` is the audio
+    back end (None: PortAudio, or a silent clock without it); ``prepared`` is what ``prepare`` made on a
+    worker thread (None: prepare it here). GUI thread."""
+    quiet_native_logs()
+    from moodsic_desktop.audio.engine import AudioEngine
+    from moodsic_desktop.ui.main_window import EngineBridge, MainWindow
+    from moodsic_desktop.ui.settings import SettingsStore, WindowState
+
+    store = SettingsStore(settings_dir)
+    settings, settings_problem = store.load()
+    ready = prepared if prepared is not None else prepare(library_folder, settings)
+    library, library_problem, engine_settings, experts = ready
     pipeline = build_pipeline(library, engine_settings, experts)
     bridge = EngineBridge()
     engine = AudioEngine(
@@ -112,6 +140,57 @@ def create_window(
     return window
 
 
+def splash_picture(icon: Path):
+    """The start-up picture: the icon, the name, and what is happening (the first start makes the built-in
+    station, which takes a few seconds). GUI thread."""
+    from PySide6.QtCore import QRect, Qt
+    from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
+
+    picture = QPixmap(440, 220)
+    picture.fill(QColor("#15181d"))
+    painter = QPainter(picture)
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+    painter.drawPixmap(QRect(32, 46, 128, 128), QPixmap(str(icon)))
+    painter.setPen(QColor("#f0f2f5"))
+    title = QFont(painter.font())
+    title.setPointSize(22)
+    title.setBold(True)
+    painter.setFont(title)
+    painter.drawText(QRect(184, 60, 240, 44), Qt.AlignmentFlag.AlignLeft, "Moodsic")
+    body = QFont(painter.font())
+    body.setPointSize(10)
+    body.setBold(False)
+    painter.setFont(body)
+    painter.setPen(QColor("#aab2bd"))
+    painter.drawText(
+        QRect(184, 110, 236, 80),
+        Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
+        f"Version {__version__}\nPreparing the music and the mood experts…",
+    )
+    painter.end()
+    return picture
+
+
+def _prepare_while_responsive(app, library_folder: Path | None, settings: UserSettings) -> Prepared:
+    """Run ``prepare`` on a worker thread while the GUI thread keeps drawing the splash screen."""
+    result: list[Prepared | BaseException] = []
+
+    def work() -> None:
+        try:
+            result.append(prepare(library_folder, settings))
+        except BaseException as error:  # handed back to the GUI thread below
+            result.append(error)
+
+    worker = threading.Thread(target=work, name="moodsic-startup", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        app.processEvents()
+        worker.join(0.03)
+    if isinstance(result[0], BaseException):
+        raise result[0]
+    return result[0]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -123,14 +202,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_self_test(args.library, verbose=args.verbose)
     from PySide6.QtGui import QIcon
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QSplashScreen
+
+    from moodsic_desktop.ui.settings import SettingsStore
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Moodsic")
     app.setOrganizationName("Moodsic")
-    app.setWindowIcon(QIcon(str(paths.resources_dir() / "moodsic.png")))
-    window = create_window(args.source, args.library)
+    icon = paths.resources_dir() / "moodsic.png"
+    app.setWindowIcon(QIcon(str(icon)))
+    splash = QSplashScreen(splash_picture(icon))
+    splash.show()
+    prepared = _prepare_while_responsive(app, args.library, SettingsStore().load()[0])
+    window = create_window(args.source, args.library, prepared=prepared)
     window.show()
+    splash.finish(window)
     code = app.exec()
     # Tear the window down while Python still runs: queued cross-thread signals still holding Python
     # objects must not be freed during interpreter shutdown.

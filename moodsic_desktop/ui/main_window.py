@@ -17,6 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QImage, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -217,7 +218,16 @@ class MainWindow(QMainWindow):
             self.library.stations.names if self.library.stations is not None else None,
         )
         self._fill_sources()
-        self.resize(1400, 900)
+        self._fit_to_screen(1400, 900)
+
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        """The first-run size: ``width`` x ``height`` pixels, or 92 % of a smaller screen."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is not None:
+            available = screen.availableGeometry()
+            width = min(width, int(available.width() * 0.92))
+            height = min(height, int(available.height() * 0.92))
+        self.resize(width, height)
 
     def _stations_of_songs(self) -> list[int] | None:
         stations = self.library.stations
