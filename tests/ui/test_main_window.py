@@ -234,3 +234,31 @@ def test_installed_models_are_used_and_their_licence_shown(qtbot, tmp_path_facto
         window.close()
         qtbot.waitUntil(lambda: window.closed_down, timeout=WAIT_MS)
         window.deleteLater()
+
+
+def test_reset_to_defaults_keeps_the_last_source(open_window, mood_video, qtbot):
+    window = open_window(None, UserSettings(alpha=0.8, tau=0.1, dwell_s=90.0, mode="calm", last_source=str(mood_video)))
+    assert window.alpha_slider.value() == 80 and window.mode_combo.currentData() == "calm"
+    window.reset_action.trigger()
+    defaults = UserSettings()
+    assert window.alpha_slider.value() == round(defaults.alpha * 100)
+    assert window.dwell_slider.value() == round(defaults.dwell_s)
+    assert window.mode_combo.currentData() == defaults.mode
+    saved, problem = SettingsStore().load()
+    assert problem is None and saved.alpha == defaults.alpha and saved.last_source == str(mood_video)
+    qtbot.waitUntil(lambda: window.pipeline.stabilizer.alpha == defaults.alpha, timeout=WAIT_MS)
+
+
+def test_a_video_dropped_on_the_window_starts(open_window, mood_video, qtbot):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    window = open_window()
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(mood_video))])
+    event = QDropEvent(
+        QPointF(50, 50), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    window.dropEvent(event)
+    assert window.running and window.source_combo.currentData() == str(mood_video)
+    qtbot.waitUntil(lambda: window.preview.has_image, timeout=WAIT_MS)
