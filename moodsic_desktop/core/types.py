@@ -43,13 +43,28 @@ class Estimate:
 
 @dataclass(frozen=True)
 class FaceBox:
-    """A detected face in frame pixels: top-left corner, size, and the detector's score in [0, 1]."""
+    """A detected face in frame pixels: top-left corner, size, and the detector's score in [0, 1].
+
+    ``landmarks`` are the detector's key points in frame pixels, in MediaPipe face detection's order:
+    right eye, left eye, nose tip, mouth centre, right ear, left ear (the person's right and left);
+    empty when the detector gives none.
+    """
 
     x: float
     y: float
     width: float
     height: float
     score: float
+    landmarks: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def roll(self) -> float:
+        """The angle of the line from the right eye to the left eye against the image's x axis, in radians
+        (positive when the left eye is lower in the picture); 0 without landmarks."""
+        if len(self.landmarks) < 2:
+            return 0.0
+        (rx, ry), (lx, ly) = self.landmarks[0], self.landmarks[1]
+        return math.atan2(ly - ry, lx - rx)
 
     @property
     def area(self) -> float:

@@ -11,6 +11,10 @@ scales its side by :math:`k`, and may mirror it. Each crop is one bilinear warp 
 identity warp reproduces ``crop_face``); when a crop would shrink the frame by more than 1.5 x, the area
 around the face is first reduced with area interpolation, so small details do not alias.
 
+Alignment (``align=``): ``"landmarks"`` (default) turns the square by the face's roll, the angle of the
+line between the eyes that MediaPipe's detector already found (``FaceBox.landmarks``), so a tilted head
+reaches the model upright; ``"none"`` keeps the square upright. A box without landmarks is not turned.
+
 Uncertainty (``uncertainty=``)
 ------------------------------
 - ``"tta"``: every call runs :math:`n` augmentations (identity, mirror, then mirrored/unmirrored shifts
@@ -75,6 +79,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 UNCERTAINTY_MODES = ("window", "tta")
+ALIGN_MODES = ("landmarks", "none")
 CROP_MARGIN = 0.15
 SHIFT = 0.04
 SCALE_STEP = 0.06
@@ -128,10 +133,12 @@ def face_crops(
     augmentations: Sequence[Augmentation],
     size: int = 256,
     margin: float = CROP_MARGIN,
+    roll: float = 0.0,
 ) -> np.ndarray:
     """RGB uint8 crops (N x size x size x 3), one per augmentation, of the square of side
     ``max(w, h) (1 + 2 margin)`` centred on ``face`` — the square of :func:`crop_face`, black outside the
-    frame. Each crop is one bilinear warp; when a crop would shrink the frame by more than 1.5 x, the area
+    frame — turned by ``roll`` radians (the crop's x axis along that direction in the frame; 0: upright).
+    Each crop is one bilinear warp; when a crop would shrink the frame by more than 1.5 x, the area
     around the face is first reduced with area interpolation (no aliasing). Pure; any thread.
     """
     image = as_rgb_image(frame)
@@ -142,23 +149,28 @@ def face_crops(
     source, offset_x, offset_y, zoom = image, 0.0, 0.0, 1.0  # source pixel = (frame pixel - offset) * zoom
     largest = max(a.scale for a in augmentations) * side / size  # frame pixels per crop pixel
     if largest > 1.5:
-        half = math.ceil(max(max(abs(a.dx), abs(a.dy)) * 2.0 + a.scale for a in augmentations) * side / 2.0) + 2
+        reach = max(max(abs(a.dx), abs(a.dy)) * 2.0 + a.scale for a in augmentations)
+        turned = abs(math.cos(roll)) + abs(math.sin(roll))  # a turned square reaches further out
+        half = math.ceil(reach * turned * side / 2.0) + 2
         ix, iy = round(cx), round(cy)
         window = crop_face(image, FaceBox(ix - half, iy - half, 2 * half, 2 * half, 1.0), margin=0.0)
         target = max(round(2 * half / largest), 1)
         source = cv2.resize(window, (target, target), interpolation=cv2.INTER_AREA)
         offset_x, offset_y, zoom = float(ix - half), float(iy - half), target / (2 * half)
     crops = np.empty((len(augmentations), size, size, 3), dtype=np.uint8)
+    cos, sin = math.cos(roll), math.sin(roll)
     for i, aug in enumerate(augmentations):
         step = side * aug.scale / size  # frame pixels per crop pixel
         ax = -step if aug.flip else step
-        # crop pixel (u, v) → frame point (pixel centres at integers) → source point.
-        fx = cx + aug.dx * side + ax * (0.5 - size / 2.0) - 0.5
-        fy = cy + aug.dy * side + step * (0.5 - size / 2.0) - 0.5
+        # crop pixel (u, v) → offset from the crop centre (ax (u + 1/2 - size/2), step (v + 1/2 - size/2)),
+        # turned by roll → frame point (pixel centres at integers) → source point.
+        ox, oy = ax * (0.5 - size / 2.0), step * (0.5 - size / 2.0)
+        fx = cx + aug.dx * side + cos * ox - sin * oy - 0.5
+        fy = cy + aug.dy * side + sin * ox + cos * oy - 0.5
         matrix = np.array(
             [
-                [ax * zoom, 0.0, (fx - offset_x + 0.5) * zoom - 0.5],
-                [0.0, step * zoom, (fy - offset_y + 0.5) * zoom - 0.5],
+                [cos * ax * zoom, -sin * step * zoom, (fx - offset_x + 0.5) * zoom - 0.5],
+                [sin * ax * zoom, cos * step * zoom, (fy - offset_y + 0.5) * zoom - 0.5],
             ]
         )
         crops[i] = cv2.warpAffine(
@@ -215,7 +227,10 @@ class OnnxFaceExpert:
         window_s: float = 2.0,
         margin: float = CROP_MARGIN,
         label: str | None = None,
+        align: str = "landmarks",
     ) -> None:
+        if align not in ALIGN_MODES:
+            raise ValueError(f"unknown alignment {align!r}; expected one of {ALIGN_MODES}")
         if uncertainty not in UNCERTAINTY_MODES:
             raise ValueError(f"unknown uncertainty mode {uncertainty!r}; expected one of {UNCERTAINTY_MODES}")
         if window_s <= 0:
@@ -232,6 +247,7 @@ class OnnxFaceExpert:
         self.augmentations = augmentation_set(tta_samples)
         self.window_s = float(window_s)
         self.margin = float(margin)
+        self.align = align
         model_name = label or meta.get(META_PREFIX + "name") or self.display_name
         self.name = f"{model_name} (ONNX)"
         self.device = self.model.device
@@ -290,7 +306,8 @@ class OnnxFaceExpert:
                 self._window.clear()
             augmentations = (self.augmentations[self._cycle % len(self.augmentations)],)
             self._cycle += 1
-        crops = face_crops(frame, face, augmentations, size=self.input_size, margin=self.margin)
+        roll = face.roll if self.align == "landmarks" else 0.0
+        crops = face_crops(frame, face, augmentations, size=self.input_size, margin=self.margin, roll=roll)
         values_v, values_a, probabilities = self._run(crops)
         if self.uncertainty == "tta":
             valence, arousal = float(values_v.mean()), float(values_a.mean())

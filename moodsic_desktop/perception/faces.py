@@ -172,7 +172,11 @@ class MediaPipeFaceDetector:
             if fx1 - fx0 < 1.0 or fy1 - fy0 < 1.0:
                 continue
             score = float(detection.score[0]) if detection.score else 0.0
-            boxes.append(FaceBox(x=fx0, y=fy0, width=fx1 - fx0, height=fy1 - fy0, score=score))
+            landmarks = tuple(
+                (point.x * width + offset_x, point.y * height + offset_y)
+                for point in detection.location_data.relative_keypoints
+            )
+            boxes.append(FaceBox(x=fx0, y=fy0, width=fx1 - fx0, height=fy1 - fy0, score=score, landmarks=landmarks))
         return boxes
 
     def close(self) -> None:

@@ -93,3 +93,17 @@ def test_a_file_of_another_kind_is_refused(tmp_path):
         EmoNetExpert(tiny_model(tmp_path / "other.onnx", {"moodsic.kind": "scene-head"}))
     with pytest.raises(ValueError, match="uncertainty"):
         EmoNetExpert(tiny_model(tmp_path / "x.onnx", {"moodsic.kind": "emonet"}), uncertainty="magic")
+
+
+def test_alignment_turns_the_crop_by_the_landmarks(emonet_path, astronaut, astronaut_face):
+    with pytest.raises(ValueError, match="unknown alignment"):
+        EmoNetExpert(emonet_path, align="sideways")
+    tilted_box = FaceBox(
+        *(getattr(astronaut_face, f) for f in ("x", "y", "width", "height", "score")),
+        landmarks=((200.0, 150.0), (260.0, 190.0)),
+    )
+    aligned = EmoNetExpert(emonet_path, uncertainty="tta").estimate(astronaut, tilted_box, 0.0)
+    upright = EmoNetExpert(emonet_path, uncertainty="tta", align="none").estimate(astronaut, tilted_box, 0.0)
+    plain = EmoNetExpert(emonet_path, uncertainty="tta").estimate(astronaut, astronaut_face, 0.0)
+    assert (aligned.valence, aligned.arousal) != (upright.valence, upright.arousal)
+    assert (upright.valence, upright.arousal) == pytest.approx((plain.valence, plain.arousal))
