@@ -46,6 +46,16 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _step_times(text: str) -> tuple[float, ...]:
+    try:
+        times = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds separated by commas, got {text!r}") from None
+    if not times or any(t < 0 for t in times):
+        raise argparse.ArgumentTypeError(f"expected seconds >= 0 separated by commas, got {text!r}")
+    return times
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="moodsic", description="Moodsic Desktop: music that follows the mood.")
     parser.add_argument("--version", action="version", version=f"moodsic {__version__}")
@@ -89,6 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=PipelineSettings.scene_interval_s,
         help="seconds between scene readings (default %(default)s)",
     )
+    analyze.add_argument(
+        "--mood-steps",
+        type=_step_times,
+        default=None,
+        metavar="T1,T2,…",
+        help="seconds at which the video's mood changes, for the step-response metric (--demo: 20,40)",
+    )
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
     analyze.set_defaults(run=run_analyze)
     add_library_parser(commands)
@@ -96,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_models_parser(commands)
     add_bench_parser(commands)
+    from moodsic_desktop.cli_eval import add_eval_parser
+
+    add_eval_parser(commands)
     return parser
 
 
@@ -106,7 +126,7 @@ def run_analyze(args: argparse.Namespace) -> int:
 
     from moodsic_desktop.core.report import SessionReport, session_settings
     from moodsic_desktop.perception.sources import SourceError, VideoFileSource
-    from moodsic_desktop.perception.synthetic import write_demo_clip
+    from moodsic_desktop.perception.synthetic import DEMO_SEGMENT_S, demo_step_times, write_demo_clip
 
     settings = EngineSettings(
         alpha=args.alpha,
@@ -129,8 +149,12 @@ def run_analyze(args: argparse.Namespace) -> int:
             except (OSError, ValueError) as error:
                 raise UserError(f"cannot use the library: {error}") from None
             pipeline = build_pipeline(library, settings)
+            steps = args.mood_steps
+            if steps is None and args.demo:
+                steps = demo_step_times(DEMO_SEGMENT_S)
             report = SessionReport(
-                session_settings(pipeline, "generated demo clip" if args.demo else str(video), library.origin)
+                session_settings(pipeline, "generated demo clip" if args.demo else str(video), library.origin),
+                step_times=steps or (),
             )
             total = source.frame_count or None
             with tqdm(total=total, unit="frame", desc="analyze", disable=args.quiet, file=sys.stderr) as progress:
@@ -149,7 +173,28 @@ def run_analyze(args: argparse.Namespace) -> int:
         f"analysed {summary['steps']} frames ({summary['duration_s']:.1f} s): {summary['switches']} song switches, "
         f"report written to {args.out}"
     )
+    print(stability_line(summary))
     return EXIT_OK
+
+
+def stability_line(summary: dict) -> str:
+    """The stability metrics of a session summary in one line (``-`` where nothing was measured)."""
+
+    def show(value: float | None, unit: str = "", scale: float = 1.0, digits: int = 1) -> str:
+        return "-" if value is None else f"{value * scale:.{digits}f}{unit}"
+
+    dwell = summary.get("dwell_s") or {}
+    steps = summary.get("mood_steps") or {}
+    halfway = ", ".join(show(h, " s") for h in steps.get("halfway_s", [])) or "-"
+    return (
+        f"stability: jitter reduction {show(summary['jitter_reduction'], ' %', 100.0, 0)}, "
+        f"held updates {show(summary['gating_rate'], ' %', 100.0, 0)}, "
+        f"switches per hour {show(summary['switches_per_hour'])}, "
+        f"dwell median {show(dwell.get('median'), ' s')} (min {show(dwell.get('min'), ' s')}, "
+        f"max {show(dwell.get('max'), ' s')}), "
+        f"mean target-to-song distance {show(summary['mean_target_distance'], digits=3)}, "
+        f"halfway after mood steps: {halfway}"
+    )
 
 
 # ---- moodsic library …
@@ -429,7 +474,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    actions = ("library_command", "models_command", "export_kind")
+    actions = ("library_command", "models_command", "export_kind", "eval_dataset")
     command = " ".join(filter(None, (args.command, *(getattr(args, a, None) for a in actions))))
     try:
         return args.run(args)

@@ -10,15 +10,114 @@ Definitions (distances Euclidean in reference V-A space, times in seconds):
   the next one started (completed songs only).
 - mean_target_distance: mean distance between the matcher's target and the playing song.
 - mean_scene_face_divergence: mean distance between the scene and face estimates when both were fused.
+- switches_per_hour: switches / duration x 3600; dwell_s: min, quartiles and max of the completed dwells.
+- mood_steps (only when the clip's mood-step times are known, e.g. the generated demo clip): for each step,
+  the seconds from the step until the stabilised output crosses halfway to the new mood
+  (:func:`halfway_times`).
+
+Agreement with labels (the evaluations; any one scale, the caller converts with ``EmotionScaleAligner``):
+MAE, Spearman rank correlation ρ, and Lin's concordance correlation
+``CCC = 2 cov(x, y) / (var x + var y + (mean x - mean y)²)`` (population moments); see
+:func:`agreement_metrics`.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+from numpy.typing import ArrayLike
+
 from moodsic_desktop.core.pipeline import StepRecord
+
+MAX_DWELLS = 100_000  # a shop day at the shortest dwell holds ~1,000; the bound only guards odd settings
+MIN_STEP_CHANGE = 0.05  # reference units: a "mood step" smaller than this has no halfway point to cross
+
+
+def ccc(x: ArrayLike, y: ArrayLike) -> float | None:
+    """Lin's concordance correlation coefficient; ``None`` for fewer than 2 values or zero variance."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if len(x) < 2:
+        return None
+    denominator = x.var() + y.var() + (x.mean() - y.mean()) ** 2
+    return None if denominator <= 0 else float(2.0 * np.mean((x - x.mean()) * (y - y.mean())) / denominator)
+
+
+def spearman(x: ArrayLike, y: ArrayLike) -> float | None:
+    """Spearman's rank correlation ρ; ``None`` (undefined) for fewer than 2 values or a constant series."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return None
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(x, y).statistic)
+
+
+def agreement_metrics(pred: ArrayLike, truth: ArrayLike) -> dict[str, Any]:
+    """MAE of valence and arousal and their mean, Spearman ρ and CCC of predictions (n x 2: valence,
+    arousal) against labels (n x 2), in whatever one scale both are given. ``{"n": 0}`` when empty;
+    a correlation that is undefined (constant series) is ``None``."""
+    p, t = np.asarray(pred, dtype=np.float64).reshape(-1, 2), np.asarray(truth, dtype=np.float64).reshape(-1, 2)
+    if len(t) == 0:
+        return {"n": 0}
+    mae_v, mae_a = (float(np.abs(p[:, i] - t[:, i]).mean()) for i in (0, 1))
+    return {
+        "n": len(t),
+        "mae_valence": mae_v,
+        "mae_arousal": mae_a,
+        "mae_mean": (mae_v + mae_a) / 2.0,
+        "spearman_valence": spearman(p[:, 0], t[:, 0]),
+        "spearman_arousal": spearman(p[:, 1], t[:, 1]),
+        "ccc_valence": ccc(p[:, 0], t[:, 0]),
+        "ccc_arousal": ccc(p[:, 1], t[:, 1]),
+    }
+
+
+def halfway_times(
+    times: ArrayLike, stabilized: ArrayLike, raw: ArrayLike, step_times: Sequence[float]
+) -> list[float | None]:
+    """Seconds from each known mood step until the stabilised output crosses halfway to the new mood.
+
+    ``times`` (n, seconds), ``stabilized`` and ``raw`` (n x 2, reference V-A; NaN rows where there was
+    none). For the step at ``s`` (segment up to the next step or the end): start = the last stabilised point
+    before ``s``; target = the median raw reading over the second half of the segment (where the new mood
+    has settled); crossed at the first time ``t >= s`` with ``(y(t) - start) · d >= |d|² / 2``,
+    ``d = target - start``. ``None`` when the step is smaller than ``MIN_STEP_CHANGE``, lacks data, or is not
+    crossed before the segment ends."""
+    t = np.asarray(times, dtype=np.float64)
+    y = np.asarray(stabilized, dtype=np.float64).reshape(-1, 2)
+    x = np.asarray(raw, dtype=np.float64).reshape(-1, 2)
+    steps = sorted(float(s) for s in step_times)
+    result: list[float | None] = []
+    for k, start_time in enumerate(steps):
+        end = steps[k + 1] if k + 1 < len(steps) else (float(t[-1]) + 1e-9 if len(t) else start_time)
+        before = np.flatnonzero((t < start_time) & np.isfinite(y).all(axis=1))
+        settled = (t >= start_time + (end - start_time) / 2.0) & (t < end) & np.isfinite(x).all(axis=1)
+        if not len(before) or not settled.any():
+            result.append(None)
+            continue
+        origin = y[before[-1]]
+        direction = np.median(x[settled], axis=0) - origin
+        size = float(direction @ direction)
+        if math.sqrt(size) < MIN_STEP_CHANGE:
+            result.append(None)
+            continue
+        inside = np.flatnonzero((t >= start_time) & (t < end) & np.isfinite(y).all(axis=1))
+        crossed = inside[(y[inside] - origin) @ direction >= size / 2.0]
+        result.append(float(t[crossed[0]] - start_time) if len(crossed) else None)
+    return result
+
+
+def dwell_distribution(dwells: Sequence[float]) -> dict[str, float | int] | None:
+    """Count, min, quartiles and max of dwell times (seconds); ``None`` when there is none."""
+    if not dwells:
+        return None
+    q = np.quantile(np.asarray(dwells, dtype=np.float64), [0.0, 0.25, 0.5, 0.75, 1.0])
+    return {"count": len(dwells), "min": q[0], "p25": q[1], "median": q[2], "p75": q[3], "max": q[4]}
 
 
 @dataclass
@@ -36,9 +135,16 @@ class _Mean:
 
 
 class SessionMetrics:
-    """Running metrics over ``StepRecord``s (definitions in the module docstring). One owner thread."""
+    """Running metrics over ``StepRecord``s (definitions in the module docstring). One owner thread.
 
-    def __init__(self) -> None:
+    ``step_times``: the known mood-step times of the clip (seconds, on the steps' clock), if any; only then
+    are the raw and stabilised points kept (one small row per step, for :func:`halfway_times`), so a live
+    session still runs in constant memory."""
+
+    def __init__(self, step_times: Sequence[float] = ()) -> None:
+        self.step_times = tuple(float(s) for s in step_times)
+        self._trace: list[tuple[float, float, float, float, float]] = []
+        self._dwells: deque[float] = deque(maxlen=MAX_DWELLS)
         self.steps = 0
         self._face_runs = 0
         self._face_hits = 0
@@ -86,7 +192,27 @@ class SessionMetrics:
                 if self._song_started is not None:
                     self.switches += 1
                     self._dwell.add(step.time - self._song_started)
+                    self._dwells.append(step.time - self._song_started)
                 self._song_started = step.time
+        if self.step_times:
+            nan = math.nan
+            raw = (step.fused.valence, step.fused.arousal) if step.fused is not None else (nan, nan)
+            stab = (step.stabilized.valence, step.stabilized.arousal) if step.stabilized is not None else (nan, nan)
+            self._trace.append((step.time, *stab, *raw))
+
+    def mood_steps(self) -> dict[str, Any] | None:
+        """Step times and the seconds to halfway after each (None entries: not measurable); None without
+        known steps."""
+        if not self.step_times:
+            return None
+        trace = np.asarray(self._trace, dtype=np.float64).reshape(-1, 5)
+        halfway = halfway_times(trace[:, 0], trace[:, 1:3], trace[:, 3:5], self.step_times)
+        measured = [h for h in halfway if h is not None]
+        return {
+            "step_times_s": list(self.step_times),
+            "halfway_s": halfway,
+            "mean_halfway_s": float(np.mean(measured)) if measured else None,
+        }
 
     def summary(self) -> dict[str, Any]:
         """The metrics as a JSON-ready dict (None where there was nothing to measure)."""
@@ -105,4 +231,7 @@ class SessionMetrics:
             "mean_dwell_s": self._dwell.value,
             "mean_target_distance": self._distance.value,
             "mean_scene_face_divergence": self._divergence.value,
+            "switches_per_hour": self.switches / duration * 3600.0 if duration > 0 else None,
+            "dwell_s": dwell_distribution(list(self._dwells)),
+            "mood_steps": self.mood_steps(),
         }

@@ -1,15 +1,16 @@
 """The session report: settings, a timeline of steps, the song switches and the metrics, as JSON.
 
 Written by ``moodsic analyze`` and by the GUI's "Export session…"; both feed it the pipeline's
-``StepRecord``s. The timeline can be bounded (``max_timeline``) for long live sessions; the metrics are
-running values over the whole session either way; ``max_switches`` bounds the list of song changes alike.
-One owner thread.
+``StepRecord``s (and, for a clip with known mood steps, their times, for the step-response metric). The
+timeline can be bounded (``max_timeline``) for long live sessions; the metrics are running values
+over the whole session either way; ``max_switches`` bounds the list of song changes alike. One owner thread.
 """
 
 from __future__ import annotations
 
 import json
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -86,12 +87,16 @@ class SessionReport:
     """Collects steps and writes the JSON report (see the module docstring)."""
 
     def __init__(
-        self, settings: dict[str, Any], max_timeline: int | None = None, max_switches: int | None = None
+        self,
+        settings: dict[str, Any],
+        max_timeline: int | None = None,
+        max_switches: int | None = None,
+        step_times: Sequence[float] = (),
     ) -> None:
         self.settings = dict(settings)
         self.timeline: deque[dict[str, Any]] = deque(maxlen=max_timeline)
         self.switches: deque[dict[str, Any]] = deque(maxlen=max_switches)
-        self.metrics = SessionMetrics()
+        self.metrics = SessionMetrics(step_times)
 
     def add(self, step: StepRecord) -> None:
         self.timeline.append(timeline_entry(step))

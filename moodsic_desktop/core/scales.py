@@ -5,6 +5,7 @@ Everything inside Moodsic lives in reference space; datasets are converted only 
 - FindingEmo: valence [-3, 3], arousal [0, 6]:  v_ref = v / 3,  a_ref = a / 3 - 1
 - DEAM static (song level): both on [1, 9]:     x_ref = (x - 5) / 4
 - EmoNet: already [-1, 1]                          x_ref = x
+- VEATIC per-frame ratings: [-1, 1]               x_ref = x  (range checked on loading)
 
 Chained conversions (FindingEmo <-> DEAM) go through reference space.
 """
@@ -17,6 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 Pair = tuple[NDArray[np.float64], NDArray[np.float64]]
 
 REFERENCE_RANGE = (-1.0, 1.0)
+VEATIC_RANGE = (-1.0, 1.0)
 FINDINGEMO_VALENCE_RANGE = (-3.0, 3.0)
 FINDINGEMO_AROUSAL_RANGE = (0.0, 6.0)
 DEAM_STATIC_RANGE = (1.0, 9.0)
@@ -88,4 +90,10 @@ class EmotionScaleAligner:
         """EmoNet outputs (already [-1, 1]) → reference [-1, 1]; only checked and clipped."""
         v = self._check(valence, REFERENCE_RANGE, "EmoNet valence")
         a = self._check(arousal, REFERENCE_RANGE, "EmoNet arousal")
+        return self._clip(v, REFERENCE_RANGE), self._clip(a, REFERENCE_RANGE)
+
+    def veatic_to_reference(self, valence: ArrayLike, arousal: ArrayLike) -> Pair:
+        """VEATIC continuous ratings (both on [-1, 1]) → reference [-1, 1]: the identity, checked and clipped."""
+        v = self._check(valence, VEATIC_RANGE, "VEATIC valence")
+        a = self._check(arousal, VEATIC_RANGE, "VEATIC arousal")
         return self._clip(v, REFERENCE_RANGE), self._clip(a, REFERENCE_RANGE)

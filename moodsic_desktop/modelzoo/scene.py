@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -453,15 +453,6 @@ def head_licence(backbone: SceneBackbone | BackboneSpec | str, data_licence: str
     spec = backbone.spec if isinstance(backbone, SceneBackbone) else backbone
     spec = BACKBONES[spec] if isinstance(spec, str) else spec
     return f"backbone {spec.licence}; head trained on data under: {data_licence}"
-
-
-def split_sizes(total: int, fractions: Sequence[float]) -> list[int]:
-    """Sizes of consecutive parts of ``total`` items for ``fractions`` (rounded; the last part takes the
-    rest). Pure."""
-    sizes = [round(total * f) for f in fractions[:-1]]
-    while sum(sizes) > total:
-        sizes[sizes.index(max(sizes))] -= 1
-    return [*sizes, total - sum(sizes)]
 
 
 @dataclass

@@ -32,13 +32,10 @@ Main thread of the ``moodsic models`` command.
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import json
 import math
 import os
 import tempfile
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -48,6 +45,15 @@ import cv2
 import numpy as np
 import torch
 
+from moodsic_desktop.core.findingemo import (
+    SPLITS,
+    Sample,
+    binned_split,
+    find_annotations,
+    findingemo_metrics,
+    read_findingemo,
+)
+from moodsic_desktop.core.metrics import ccc  # re-exported (see __all__)
 from moodsic_desktop.core.scales import EmotionScaleAligner
 from moodsic_desktop.modelzoo.scene import (
     BACKBONES,
@@ -62,7 +68,6 @@ from moodsic_desktop.modelzoo.scene import (
     parse_input_size,
     save_head_checkpoint,
     scene_file_names,
-    split_sizes,
 )
 from moodsic_desktop.paths import models_dir
 from moodsic_desktop.perception.model_store import META_PREFIX, make_entry, read_onnx_metadata, register_model
@@ -84,103 +89,7 @@ __all__ = [
     "train_scene",
 ]
 
-SPLITS = ("train", "val", "test")
-FRACTIONS = (0.70, 0.15, 0.15)
-ANNOTATION_NAMES = ("annotations_single.ann", "annotations.ann", "annotations.csv")
 _ALIGNER = EmotionScaleAligner()
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One annotated image: its path, its key (path relative to the dataset folder, for the cache) and its
-    FindingEmo valence [-3, 3] and arousal [0, 6]."""
-
-    image: Path
-    key: str
-    valence: float
-    arousal: float
-
-
-def find_annotations(root: Path, annotations: Path | None = None) -> Path:
-    """The annotation file: ``annotations`` when given, else one of :data:`ANNOTATION_NAMES` in ``root``,
-    else the file of an installed findingemo-light package. ``FileNotFoundError`` says where it looked."""
-    if annotations is not None:
-        if not annotations.is_file():
-            raise FileNotFoundError(f"annotation file not found: {annotations}")
-        return annotations
-    for name in ANNOTATION_NAMES:
-        if (root / name).is_file():
-            return root / name
-    with contextlib.suppress(ImportError):
-        import findingemo_light  # type: ignore[import-not-found]
-
-        packaged = Path(findingemo_light.__file__).parent / "data" / "annotations_single.ann"
-        if packaged.is_file():
-            return packaged
-    raise FileNotFoundError(
-        f"no FindingEmo annotation file in {root} (looked for {', '.join(ANNOTATION_NAMES)}; "
-        "`pip install findingemo-light` ships annotations_single.ann, or pass --annotations FILE)"
-    )
-
-
-def read_findingemo(root: str | os.PathLike[str], annotations: Path | None = None) -> tuple[list[Sample], dict]:
-    """The usable samples of a FindingEmo folder and counts: rows, images, images missing, bad rows.
-    ``ValueError`` when the file lacks the columns ``image_path``, ``valence``, ``arousal``."""
-    root = Path(root)
-    path = find_annotations(root, annotations)
-    values: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    bad_rows = rows = 0
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        fields = {name.strip().lower(): name for name in reader.fieldnames or ()}
-        if not {"image_path", "valence", "arousal"} <= set(fields):
-            raise ValueError(f"{path} lacks the columns image_path, valence, arousal (has {reader.fieldnames})")
-        for row in reader:
-            rows += 1
-            try:
-                v, a = float(row[fields["valence"]]), float(row[fields["arousal"]])
-            except (TypeError, ValueError):
-                bad_rows += 1
-                continue
-            if not (-3.0 <= v <= 3.0 and 0.0 <= a <= 6.0) or not row[fields["image_path"]]:
-                bad_rows += 1
-                continue
-            values[row[fields["image_path"]].strip().lstrip("/")].append((v, a))
-    samples, missing = [], 0
-    for key in sorted(values):
-        image = root.joinpath(*key.split("/"))
-        if not image.is_file():
-            missing += 1
-            continue
-        v, a = np.mean(values[key], axis=0)
-        samples.append(Sample(image, key, float(v), float(a)))
-    counts = {"annotations": str(path), "rows": rows, "bad_rows": bad_rows, "images": len(values), "missing": missing}
-    return samples, counts
-
-
-def _bin(sample: Sample) -> tuple[int, int]:
-    v_bin = 0 if sample.valence < -0.5 else (1 if sample.valence <= 0.5 else 2)
-    a_bin = 0 if sample.arousal < 2.0 else (1 if sample.arousal < 4.0 else 2)
-    return v_bin, a_bin
-
-
-def binned_split(
-    samples: Sequence[Sample], seed: int = 0, fractions: Sequence[float] = FRACTIONS
-) -> dict[str, list[Sample]]:
-    """Train / val / test lists, each valence-arousal bin cut by ``fractions`` after a seeded shuffle."""
-    bins: dict[tuple[int, int], list[Sample]] = defaultdict(list)
-    for sample in samples:
-        bins[_bin(sample)].append(sample)
-    rng = np.random.default_rng(seed)
-    splits: dict[str, list[Sample]] = {name: [] for name in SPLITS}
-    for key in sorted(bins):
-        members = bins[key]
-        order = rng.permutation(len(members))
-        start = 0
-        for name, size in zip(SPLITS, split_sizes(len(members), fractions), strict=True):
-            splits[name] += [members[i] for i in order[start : start + size]]
-            start += size
-    return splits
 
 
 def _read_rgb(path: Path) -> np.ndarray | None:
@@ -290,43 +199,6 @@ def train_head(
     head.load_state_dict(best[2])
     info = {"epochs_run": len(history), "best_epoch": best[1], "best_val_mae_units": best[0], "val_mae_units": history}
     return head.eval(), info
-
-
-def ccc(x: np.ndarray, y: np.ndarray) -> float | None:
-    """Lin's concordance correlation coefficient; ``None`` for fewer than 2 values or zero variance."""
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    if len(x) < 2:
-        return None
-    denominator = x.var() + y.var() + (x.mean() - y.mean()) ** 2
-    return None if denominator <= 0 else float(2.0 * np.mean((x - x.mean()) * (y - y.mean())) / denominator)
-
-
-def _spearman(x: np.ndarray, y: np.ndarray) -> float | None:
-    from scipy.stats import spearmanr
-
-    if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return None
-    return float(spearmanr(x, y).statistic)
-
-
-def findingemo_metrics(pred_ref: np.ndarray, true_ref: np.ndarray) -> dict[str, Any]:
-    """MAE per dimension and mean, Spearman ρ and CCC, in FindingEmo units, of reference-space predictions
-    (n x 2) against reference-space truth (n x 2)."""
-    pv, pa = _ALIGNER.reference_to_findingemo(pred_ref[:, 0], pred_ref[:, 1])
-    tv, ta = _ALIGNER.reference_to_findingemo(true_ref[:, 0], true_ref[:, 1])
-    if len(tv) == 0:
-        return {"n": 0}
-    mae_v, mae_a = float(np.abs(pv - tv).mean()), float(np.abs(pa - ta).mean())
-    return {
-        "n": len(tv),
-        "mae_valence": mae_v,
-        "mae_arousal": mae_a,
-        "mae_mean": (mae_v + mae_a) / 2.0,
-        "spearman_valence": _spearman(pv, tv),
-        "spearman_arousal": _spearman(pa, ta),
-        "ccc_valence": ccc(pv, tv),
-        "ccc_arousal": ccc(pa, ta),
-    }
 
 
 def fit_calibration(pred_ref: np.ndarray, true_ref: np.ndarray) -> dict[str, list[float]]:

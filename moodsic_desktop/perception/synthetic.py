@@ -13,6 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+DEMO_SEGMENT_S = 20.0  # seconds per mood of the demo clip
+
 # (background BGR, shape BGR, shape speed in px per frame, flicker amplitude) per segment
 _SEGMENTS = (
     ((70, 45, 30), (95, 70, 50), 0.5, 0),
@@ -37,8 +39,13 @@ def demo_frame(index: int, fps: float, size: tuple[int, int], segment_s: float) 
     return frame
 
 
+def demo_step_times(segment_s: float = DEMO_SEGMENT_S) -> tuple[float, ...]:
+    """The seconds at which the demo clip's mood changes (the starts of segments 2 and 3)."""
+    return tuple(segment_s * k for k in range(1, len(_SEGMENTS)))
+
+
 def write_demo_clip(
-    path: str | Path, segment_s: float = 20.0, fps: float = 10.0, size: tuple[int, int] = (480, 270)
+    path: str | Path, segment_s: float = DEMO_SEGMENT_S, fps: float = 10.0, size: tuple[int, int] = (480, 270)
 ) -> Path:
     """Write the three-mood demo clip to ``path`` and return it. ``fps`` in frames per second."""
     path = Path(path)

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 
 from moodsic_desktop.core.library import Song
@@ -85,3 +86,31 @@ def test_report_round_trip_and_bounded_timeline(tmp_path):
     assert row["stabilized"] == {"valence": 0.15, "arousal": 0.0, "held_valence": False, "held_arousal": False}
     assert row["face"]["source"] == "face" and row["scene"] is None and row["song_id"] == "b"
     assert not (tmp_path / "r.json.part").exists()
+
+
+def test_halfway_times_and_dwell_distribution():
+    from moodsic_desktop.core.metrics import agreement_metrics, dwell_distribution, halfway_times
+
+    times = np.arange(0.0, 20.0, 0.5)
+    raw = np.where(times[:, None] < 10.0, [[0.0, 0.0]], [[1.0, 0.0]])
+    stab = np.stack([np.clip((times - 10.0) / 4.0, 0.0, 1.0), np.zeros_like(times)], axis=1)  # ramps 10..14 s
+    assert halfway_times(times, stab, raw, [10.0]) == [pytest.approx(2.0)]
+    assert halfway_times(times, stab * 0, raw, [10.0]) == [None]  # never crosses
+    assert halfway_times(times, stab, np.zeros_like(raw), [10.0]) == [None]  # no step to follow
+    d = dwell_distribution([30.0, 10.0, 20.0])
+    assert d["count"] == 3 and d["min"] == 10.0 and d["median"] == 20.0 and d["max"] == 30.0
+    assert dwell_distribution([]) is None
+    m = agreement_metrics([[0.1, 0.2], [0.3, 0.4]], [[0.1, 0.2], [0.3, 0.4]])
+    assert m["mae_mean"] == 0 and m["ccc_valence"] == pytest.approx(1.0)
+    assert agreement_metrics(np.zeros((3, 2)), np.ones((3, 2)))["spearman_valence"] is None
+
+
+def test_switches_per_hour_and_mood_steps_in_summary():
+    m = SessionMetrics(step_times=[1.0])
+    m.add(step(0.0, (0.0, 0.0), (0.0, 0.0), switched=True, song="a"))
+    m.add(step(1.0, (1.0, 0.0), (0.2, 0.0)))
+    m.add(step(2.0, (1.0, 0.0), (0.6, 0.0), switched=True, song="b"))
+    s = m.summary()
+    assert s["switches_per_hour"] == pytest.approx(1 / 2.0 * 3600)
+    assert s["dwell_s"]["median"] == 2.0
+    assert s["mood_steps"]["halfway_s"] == [pytest.approx(1.0)]

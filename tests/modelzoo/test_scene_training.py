@@ -11,6 +11,7 @@ pytest.importorskip("torch", reason="training needs the models extra (torch, tra
 
 from moodsic_desktop.assembly import EngineSettings, select_experts
 from moodsic_desktop.cli import main
+from moodsic_desktop.core import findingemo
 from moodsic_desktop.modelzoo import scene_training
 from moodsic_desktop.modelzoo.scene_training import (
     Sample,
@@ -43,7 +44,7 @@ def test_the_split_is_70_15_15_within_every_valence_arousal_bin():
     assert sizes["train"] == pytest.approx(1400, abs=10) and sizes["val"] == pytest.approx(300, abs=10)
     assert len({s.key for v in splits.values() for s in v}) == 2000
     for split in splits.values():  # each split covers the whole plane
-        assert {scene_training._bin(s) for s in split} == {(v, a) for v in range(3) for a in range(3)}
+        assert {findingemo._bin(s) for s in split} == {(v, a) for v in range(3) for a in range(3)}
     assert binned_split(samples, seed=1) == splits
 
 
