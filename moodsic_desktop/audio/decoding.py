@@ -16,11 +16,12 @@ import contextlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 import numpy as np
 import soundfile as sf
 import soxr
+
+from moodsic_desktop.closing import ClosesOnExit
 
 DEFAULT_CHUNK_FRAMES = 65536
 """Input frames read per chunk (about 1.5 s at 44.1 kHz)."""
@@ -129,7 +130,7 @@ def probe(path: str | Path) -> AudioInfo:
         return _info(path, handle)
 
 
-class StreamDecoder:
+class StreamDecoder(ClosesOnExit):
     """Decodes one file in chunks to float32 ``(frames, 2)`` at ``samplerate`` Hz.
 
     ``read()`` returns the next resampled chunk (possibly empty) until the file is done, then ``None``.
@@ -210,14 +211,6 @@ class StreamDecoder:
         if handle is not None:
             with contextlib.suppress(sf.SoundFileError, RuntimeError, OSError):
                 handle.close()
-
-    def __enter__(self) -> StreamDecoder:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def decode(path: str | Path, samplerate: int, *, chunk_frames: int = DEFAULT_CHUNK_FRAMES) -> np.ndarray:

@@ -39,13 +39,13 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any, NamedTuple
 
 import numpy as np
 import soundfile as sf
 
 from moodsic_desktop.audio import decoding
+from moodsic_desktop.closing import ClosesOnExit
 from moodsic_desktop.core.library import AUDIO_DIR, Song, _read_table, read_deam
 from moodsic_desktop.core.scales import EmotionScaleAligner
 from moodsic_desktop.core.stations import StationModel
@@ -254,7 +254,7 @@ def _kept(path: Path) -> str:
 # The index
 
 
-class LibraryIndex:
+class LibraryIndex(ClosesOnExit):
     """The persistent library (rules in the module docstring). Use as a context manager or call ``close``.
 
     ``LibraryIndex(path)`` opens ``path`` (default ``music/library.sqlite``), creating it and its folder
@@ -362,14 +362,6 @@ class LibraryIndex:
     def close(self) -> None:
         """Close the connection (idempotent)."""
         self._conn.close()
-
-    def __enter__(self) -> LibraryIndex:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     @property
     def schema_version(self) -> int:

@@ -75,12 +75,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import astuple, dataclass
-from types import TracebackType
-from typing import Self
 
 import numpy as np
 from mediapipe.python.solutions import face_mesh as _mp_face_mesh
 
+from moodsic_desktop.closing import ClosesOnExit
 from moodsic_desktop.core.types import Estimate, FaceBox
 from moodsic_desktop.perception.faces import as_rgb_image, crop_face
 
@@ -296,7 +295,7 @@ class NeutralBaseline:
         self._last = float(now)
 
 
-class FaceGeometryExpert:
+class FaceGeometryExpert(ClosesOnExit):
     """FaceExpert from face-mesh geometry; see the module docstring for every formula.
 
     ``estimate(frame, face, now)`` takes an RGB uint8 H x W x 3 frame, a face box in its pixels and the
@@ -391,14 +390,3 @@ class FaceGeometryExpert:
         if self._mesh is not None:
             self._mesh.close()
             self._mesh = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -25,13 +25,13 @@ from the capture/pipeline thread, one call at a time (creating it on another thr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import TracebackType
-from typing import Literal, Self
+from typing import Literal
 
 import cv2
 import numpy as np
 from mediapipe.python.solutions import face_detection as _mp_face_detection
 
+from moodsic_desktop.closing import ClosesOnExit
 from moodsic_desktop.core.types import FaceBox
 
 __all__ = ["MediaPipeFaceDetector", "as_rgb_image", "crop_face", "iou", "merge_boxes"]
@@ -74,7 +74,7 @@ def merge_boxes(boxes: Sequence[FaceBox], iou_threshold: float = _MERGE_IOU) -> 
     return sorted(kept, key=lambda b: b.area, reverse=True)
 
 
-class MediaPipeFaceDetector:
+class MediaPipeFaceDetector(ClosesOnExit):
     """Face detector on MediaPipe's full-range model (optionally also short-range, optionally tiled).
 
     ``min_score`` in [0, 1] is the detector confidence threshold. ``detect`` returns boxes in frame
@@ -186,17 +186,6 @@ class MediaPipeFaceDetector:
                 model.close()
         self._full = None
         self._short = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _tile_grid(width: int, height: int, nx: int, ny: int) -> list[tuple[int, int, int, int]]:

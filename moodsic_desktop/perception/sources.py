@@ -23,11 +23,11 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import cv2
 import numpy as np
+
+from moodsic_desktop.closing import ClosesOnExit
 
 __all__ = ["CameraSource", "Frame", "FrameSource", "SourceError", "VideoFileSource", "open_source"]
 
@@ -69,7 +69,7 @@ def _to_rgb_frame(bgr: np.ndarray, timestamp_s: float, index: int) -> Frame:
     return Frame(image=rgb, timestamp_s=float(timestamp_s), index=int(index))
 
 
-class FrameSource:
+class FrameSource(ClosesOnExit):
     """Base class of the OpenCV sources: ``read()``, ``close()``, context manager, ``fps``, ``frame_size``.
 
     Not thread-safe: use from the capture/pipeline thread, one call at a time.
@@ -114,17 +114,6 @@ class FrameSource:
         if self._capture is not None:
             self._capture.release()
             self._capture = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):  # never raise from a finaliser
