@@ -620,7 +620,7 @@ class MainWindow(QMainWindow):
         self._status_clock = now
         rates = {key: count / elapsed for key, count in self._counters.items()}
         self._counters = dict.fromkeys(self._counters, 0)
-        metrics = self.report.metrics.summary()
+        metrics = self.pipeline_worker.metrics_summary
         face_rate = metrics["face_detection_rate"]
         held = metrics["gating_rate"]
         experts = []

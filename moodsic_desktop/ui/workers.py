@@ -18,6 +18,7 @@ touch widgets. Camera frames stay in memory: nothing here writes them anywhere.
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 import time
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 CAMERA_RETRY_S = 2.0
 MAX_PENDING_STEPS = 600
+SUMMARY_PERIOD_S = 1.0
 
 
 class LatestSlot(Generic[T]):
@@ -219,6 +221,8 @@ class PipelineWorker(QObject):
         self._steps: deque[StepRecord] = deque(maxlen=MAX_PENDING_STEPS)
         self._steps_lock = threading.Lock()
         self._now = time.monotonic()
+        self._summary_time = -math.inf
+        self.metrics_summary: dict = self.report.metrics.summary()  # refreshed about once a second
         self.failures = 0
 
     # -- commands: any thread ---------------------------------------------------------------------------
@@ -329,6 +333,10 @@ class PipelineWorker(QObject):
         self.song_chosen.emit(decision)
 
     def _publish(self, step: StepRecord) -> None:
+        if step.time - self._summary_time >= SUMMARY_PERIOD_S or step.time < self._summary_time:
+            # the session's metrics, read here on the owner thread and handed over whole (one assignment)
+            self.metrics_summary = self.report.metrics.summary()
+            self._summary_time = step.time
         with self._steps_lock:
             was_empty = not self._steps
             self._steps.append(step)
