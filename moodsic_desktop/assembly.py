@@ -93,7 +93,7 @@ def load_library(
     """
     if folder is None:
         library = _library_from_index(index_path, n_stations, seed)
-        return library if library is not None else _builtin_library(n_stations, seed)
+        return library if library is not None else builtin_library(n_stations, seed)
     from moodsic_desktop.audio.library_index import fit_station_model
 
     result = read_deam(folder)
@@ -131,7 +131,9 @@ def _library_from_index(index_path: str | Path | None, n_stations: int, seed: in
     return MusicLibrary(songs=songs, origin=f"library index {path}", stations=stations, banned=banned, index_path=path)
 
 
-def _builtin_library(n_stations: int, seed: int) -> MusicLibrary:
+def builtin_library(n_stations: int = 5, seed: int = 0) -> MusicLibrary:
+    """The built-in station, its audio synthesised into the cache on first use (seconds: not the GUI
+    thread); without audio paths when the cache cannot be written."""
     from moodsic_desktop.audio.builtin_station import builtin_songs, ensure_builtin_audio
     from moodsic_desktop.audio.library_index import fit_station_model
 

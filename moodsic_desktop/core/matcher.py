@@ -35,6 +35,7 @@ from moodsic_desktop.core.stations import StationModel
 MATCH_MODES: tuple[str, ...] = ("match", "uplift", "calm")
 MODE_SHIFT = 0.35
 PLAY_MEMORY = 1000  # songs remembered for the recent-song rule (recent_k may be raised up to this)
+SETTINGS = ("min_dwell_s", "recent_k", "top_k", "widen_below", "hysteresis", "mode")  # plain attributes
 
 
 def target_for_mode(valence: float, arousal: float, mode: str) -> tuple[float, float]:
@@ -132,6 +133,22 @@ class Matcher:
         if self.stations is None or self._song_station is None:
             return None
         return self.stations.names[int(self._song_station[index])]
+
+    def settings(self) -> dict[str, float | int | str]:
+        """The settings (``SETTINGS``) by name, as the constructor takes them."""
+        return {name: getattr(self, name) for name in SETTINGS}
+
+    def sibling(self, songs: Sequence[Song], stations: StationModel | None = None) -> Matcher:
+        """A new matcher over other songs (another library) with this one's settings, nothing played yet."""
+        return Matcher(songs, stations, **self.settings())
+
+    def has_song(self, song_id: str) -> bool:
+        return song_id in self._index_of
+
+    def release_current(self) -> None:
+        """Forget the current song (it never played, or another library's matcher took over): the next
+        ``recommend`` or ``song_ended`` picks afresh. Bans and the play history are kept."""
+        self._current = None
 
     def ban(self, song_id: str) -> None:
         """Never choose this song again (until ``unban``); the current song keeps playing."""

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from moodsic_desktop.assembly import MusicLibrary
 from moodsic_desktop.audio.engine import AudioEngine, EngineListener
+from moodsic_desktop.audio.library_guard import LibraryGuard
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import MATCH_MODES, Decision
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
@@ -70,7 +71,6 @@ class EngineBridge(QObject, EngineListener):
     "song ending" notice to the pipeline worker, which chooses and queues the next song."""
 
     started = Signal(object)
-    failed = Signal(object, str)
     status = Signal(str)
 
     def __init__(self) -> None:
@@ -79,14 +79,17 @@ class EngineBridge(QObject, EngineListener):
 
     def next_song(self, after: Song | None, remaining_s: float) -> Song | None:
         if self.pipeline_worker is not None:
-            self.pipeline_worker.song_ending()
+            self.pipeline_worker.song_ending(after)
         return None  # the pipeline worker queues the next song a moment later
 
     def song_started(self, song: Song) -> None:
         self.started.emit(song)
 
     def song_failed(self, song: Song, reason: str) -> None:
-        self.failed.emit(song, reason)
+        # straight to the pipeline worker's queue, ahead of the "song ending" notice the engine sends next,
+        # so that the replacement is chosen knowing the song failed; the worker tells the user
+        if self.pipeline_worker is not None:
+            self.pipeline_worker.song_failed(song, reason)
 
     def status_changed(self, status: str) -> None:
         self.status.emit(status)
@@ -113,6 +116,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Moodsic")
         self.setAcceptDrops(True)
         self.library = library
+        self.library_guard = LibraryGuard(library)  # which library plays: the user's, or the fallback
         self.pipeline = pipeline
         self.engine = engine
         self.bridge = bridge
@@ -212,11 +216,7 @@ class MainWindow(QMainWindow):
         self.reset_action = QAction("&Reset to defaults", self)
         settings_menu.addAction(self.reset_action)
 
-        self.plane_chart.set_library(
-            self.library.songs,
-            self._stations_of_songs(),
-            self.library.stations.names if self.library.stations is not None else None,
-        )
+        self._show_library(self.library)
         self._fill_sources()
         self._fit_to_screen(1400, 900)
 
@@ -229,12 +229,13 @@ class MainWindow(QMainWindow):
             height = min(height, int(available.height() * 0.92))
         self.resize(width, height)
 
-    def _stations_of_songs(self) -> list[int] | None:
-        stations = self.library.stations
-        if stations is None:
-            return None
-        songs = self.library.songs
-        return [int(i) for i in stations.predict([s.valence for s in songs], [s.arousal for s in songs])]
+    def _show_library(self, library: MusicLibrary) -> None:
+        """Draw ``library``'s songs on the mood plane, coloured by station."""
+        stations, songs = library.stations, library.songs
+        station_of = None
+        if stations is not None:
+            station_of = [int(i) for i in stations.predict([s.valence for s in songs], [s.arousal for s in songs])]
+        self.plane_chart.set_library(songs, station_of, stations.names if stations is not None else None)
 
     def _slider(self, maximum: int) -> QSlider:
         slider = QSlider(Qt.Orientation.Horizontal)
@@ -362,7 +363,6 @@ class MainWindow(QMainWindow):
         self.skip_button.clicked.connect(lambda: self.pipeline_worker.skip())  # noqa: PLW0108
         self.ban_button.clicked.connect(lambda: self.pipeline_worker.ban_current())  # noqa: PLW0108
         self.bridge.started.connect(self._song_started)
-        self.bridge.failed.connect(self._song_failed)
         self.bridge.status.connect(self._audio_status)
 
     # ------------------------------------------------------------------------------------------ settings
@@ -588,13 +588,19 @@ class MainWindow(QMainWindow):
         # a crossfade runs only when another song was playing; from silence the song just fades in
         self._song_started_at = time.monotonic() if self._playing_before else None
         self._playing_before = True
-        self.pipeline_worker.song_played(song.song_id)
+        self.pipeline_worker.song_played(song)
         self.plane_chart.set_playing(song)
         self._update_now_playing()
 
-    def _song_failed(self, song: Song, reason: str) -> None:
-        self.pipeline_worker.mark_unplayable(song.song_id)
-        self.banners.show_banner("audio-file", f"Skipped “{song.title or song.song_id}”: {reason}", "warning")
+    def _song_skipped(self, message: str) -> None:
+        self.banners.show_banner("audio-file", message, "warning")
+
+    def _library_switched(self, library: MusicLibrary, message: str) -> None:
+        """Songs now come from ``library``: the built-in station while the user's is lost, or the user's
+        library again."""
+        self._show_library(library)
+        self.banners.hide_banner("audio-file")  # the skips that told of it are old news now
+        self.banners.show_banner("library", message, "info" if library is self.library else "warning")
 
     def _update_now_playing(self) -> None:
         song = self.engine.current_song
@@ -651,10 +657,12 @@ class MainWindow(QMainWindow):
 
         Worker signals connect to methods of this window only, never to lambdas: PySide calls a lambda on
         the emitting (worker) thread, while a method of a QObject is queued to the GUI thread."""
-        worker = PipelineWorker(self.pipeline, self._frames, self.engine, self.report, self.library.index_path)
+        worker = PipelineWorker(self.pipeline, self._frames, self.engine, self.report, self.library_guard)
         worker.steps_ready.connect(self._take_steps)
         worker.song_chosen.connect(self._song_chosen)
         worker.problem.connect(self._pipeline_problem)
+        worker.song_skipped.connect(self._song_skipped)
+        worker.library_switched.connect(self._library_switched)
         worker.exported.connect(self._session_exported)
         worker.finished.connect(self._pipeline_finished)
         self.pipeline_worker = worker

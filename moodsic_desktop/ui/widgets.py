@@ -101,6 +101,7 @@ class BannerArea(QWidget):
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(2)
         self._banners: dict[str, tuple[QFrame, QLabel]] = {}
+        self._levels: dict[str, str] = {}
 
     def show_banner(self, key: str, text: str, level: str = "info") -> None:
         if key in self._banners:
@@ -121,6 +122,7 @@ class BannerArea(QWidget):
             row.addWidget(close)
             self._layout.addWidget(frame)
             self._banners[key] = (frame, label)
+        self._levels[key] = level
         colour = self.COLOURS.get(level, self.COLOURS["info"])
         frame.setStyleSheet(f"QFrame {{ background: {colour}; color: white; }}")
         label.setText(text)
@@ -136,6 +138,10 @@ class BannerArea(QWidget):
         """The text of a shown banner (None when hidden)."""
         banner = self._banners.get(key)
         return banner[1].text() if banner else None
+
+    def level(self, key: str) -> str | None:
+        """The level ("info", "warning" or "error") of a shown banner (None when hidden)."""
+        return self._levels.get(key) if key in self._banners else None
 
 
 def format_clock(seconds: float | None) -> str:

@@ -7,9 +7,10 @@ the preview never waits on inference.
 
 Pipeline worker (QThread "moodsic-pipeline"): takes the newest frame, runs ``Pipeline.process`` (the same
 object ``moodsic analyze`` drives), tells the audio engine what to play, and publishes the steps for the
-GUI. Settings and commands (α, τ, dwell, skip, ban, "song ending") reach it through a thread-safe command
-queue; they are applied between frames. It runs for the whole life of the window, so the music keeps
-being chosen while no source runs.
+GUI. Settings and commands (α, τ, dwell, skip, ban, "song ending", "song failed") reach it through a
+thread-safe command queue; they are applied between frames. It runs for the whole life of the window, so
+the music keeps being chosen while no source runs. A ``LibraryGuard`` tells it when the library's files
+have gone (the built-in station plays meanwhile) and when they are back.
 
 Both are QObjects moved to their threads; they stop on an event, emit small typed signals, and never
 touch widgets. Camera frames stay in memory: nothing here writes them anywhere.
@@ -26,15 +27,20 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtGui import QImage
 
+from moodsic_desktop.audio.library_guard import LibraryGuard
+from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.report import SessionReport, session_settings
+
+if TYPE_CHECKING:
+    from moodsic_desktop.assembly import MusicLibrary
 
 log = logging.getLogger(__name__)
 
@@ -192,12 +198,17 @@ class PipelineWorker(QObject):
 
     Signals: ``steps_ready()`` when steps are waiting (take them with ``take_steps``); ``song_chosen(
     Decision)`` when the matcher chose a song to play; ``problem(message)`` when a step failed (the
-    worker resets the pipeline and goes on). Commands (any thread) are queued and applied between frames.
+    worker resets the pipeline and goes on); ``song_skipped(message)`` when a song could not be played;
+    ``library_switched(MusicLibrary, message)`` when songs now come from another library (the guard's
+    fallback, or the user's library again). Commands (any thread) are queued and applied between frames.
+    ``guard`` outlives a worker: a restarted worker goes on with the same one.
     """
 
     steps_ready = Signal()
     song_chosen = Signal(object)
     problem = Signal(str)
+    song_skipped = Signal(str)
+    library_switched = Signal(object, str)
     exported = Signal(str)
     finished = Signal()
 
@@ -207,11 +218,12 @@ class PipelineWorker(QObject):
         frames: LatestSlot[TimedFrame],
         engine,
         report: SessionReport,
-        index_path: Path | None = None,
+        guard: LibraryGuard,
     ) -> None:
         super().__init__()
         self.pipeline = pipeline
-        self.index_path = index_path
+        self.guard = guard
+        self.index_path = guard.library.index_path
         self._index = None  # LibraryIndex, opened on this worker's thread (sqlite objects stay on theirs)
         self.frames = frames
         self.engine = engine
@@ -224,6 +236,7 @@ class PipelineWorker(QObject):
         self._summary_time = -math.inf
         self.metrics_summary: dict = self.report.metrics.summary()  # refreshed about once a second
         self.failures = 0
+        self._last_mood: tuple[float, float] | None = None  # the last stabilised V-A (reference space)
 
     # -- commands: any thread ---------------------------------------------------------------------------
     def submit(self, command: Callable[[], None]) -> None:
@@ -256,17 +269,18 @@ class PipelineWorker(QObject):
         """Never play the current song again, and move on from it now."""
         self.submit(self._ban_current)
 
-    def mark_unplayable(self, song_id: str) -> None:
-        """The engine could not decode this song: never choose it again in this session."""
-        self.submit(lambda: self.pipeline.matcher.ban(song_id))
+    def song_failed(self, song: Song, reason: str) -> None:
+        """The engine could not decode ``song``: never choose it again in this session, play another one,
+        and switch to the built-in station when the library itself is gone."""
+        self.submit(lambda: self._song_failed(song, reason))
 
-    def song_played(self, song_id: str) -> None:
-        """The engine started this song: add it to the library's play history."""
-        self.submit(lambda: self._with_index("record the play", lambda index: index.record_play(song_id)))
+    def song_played(self, song: Song) -> None:
+        """The engine started ``song``: add it to the library's play history."""
+        self.submit(lambda: self._song_played(song))
 
-    def song_ending(self) -> None:
-        """The engine says the current song ends soon: choose the next one and queue it."""
-        self.submit(self._song_ending)
+    def song_ending(self, after: Song | None) -> None:
+        """The engine says ``after`` (the song playing) ends soon: choose the next one and queue it."""
+        self.submit(lambda: self._song_ending(after))
 
     def export(self, path: Path) -> None:
         """Write the session report (JSON) to ``path``; ``exported`` or ``problem`` says how it went."""
@@ -309,12 +323,82 @@ class PipelineWorker(QObject):
             log.warning("could not %s in the library index: %s", what, error)
             self.problem.emit(f"Could not {what} in the music library ({error}); the music goes on.")
 
-    def _song_ending(self) -> None:
-        if self.pipeline.matcher.current is None:
-            return
+    def _song_ending(self, after: Song | None) -> None:
+        current = self.pipeline.matcher.current
+        if current is None or after is None or after.song_id != current.song_id:
+            return  # the song ending is not the matcher's: a switch or a replacement is already on its way
         decision = self.pipeline.song_ended(self._now)
         self.engine.queue_next(decision.song)
         self.song_chosen.emit(decision)
+
+    def _song_played(self, song: Song) -> None:
+        self.guard.song_started()
+        if self.guard.owns(song):  # not the built-in songs that play while the library is lost
+            self._with_index("record the play", lambda index: index.record_play(song.song_id))
+
+    def _song_failed(self, song: Song, reason: str) -> None:
+        matcher = self.pipeline.matcher
+        if matcher.has_song(song.song_id):
+            matcher.ban(song.song_id)
+        lost = self.guard.song_failed(song, time.monotonic())
+        if lost is not None:
+            self.library_switched.emit(self.guard.fallback, lost)
+            self._use_library(self.guard.fallback)
+            return
+        if self.guard.lost and self.guard.owns(song):
+            return  # a library song still on its way fails while the library is lost: nothing new to say
+        self.song_skipped.emit(f"Skipped “{song.title or song.song_id}”: {reason}")
+        if self.guard.given_up:
+            self.problem.emit(
+                "No song could be played, not even the built-in station; the music stops until you skip, "
+                "the mood changes, or the library is back."
+            )
+            return
+        current = matcher.current
+        if current is None or current.song_id != song.song_id:
+            return
+        # the song chosen to play failed: the next best, after the song playing if that is ending anyway
+        decision = self.pipeline.song_ended(self._now)
+        remaining = self.engine.remaining_s
+        if remaining is not None and remaining <= self.engine.notice_s + 1.0:
+            self.engine.queue_next(decision.song)
+            self.song_chosen.emit(decision)
+        else:
+            self._play(decision)
+
+    def _check_library(self) -> None:
+        """While the library is lost: switch back once its files are there again."""
+        if not self.guard.check_back(time.monotonic()):
+            return
+        library = self.guard.library
+        if self.guard.parked_matcher is not None:
+            for song_id in self.guard.files_back():
+                self.guard.parked_matcher.unban(song_id)
+        self._use_library(library)
+        self.library_switched.emit(library, f"The music library is back: playing from the {library.origin} again.")
+
+    def _use_library(self, library: MusicLibrary) -> None:
+        """Choose songs from ``library`` from now on (its matcher keeps its history and bans across
+        switches), and play its best song for the mood now."""
+        matcher = self.pipeline.matcher
+        if library is self.guard.library and self.guard.parked_matcher is not None:
+            target = self.guard.parked_matcher
+            self.guard.parked_matcher = None
+            for name, value in matcher.settings().items():  # the sliders may have moved meanwhile
+                setattr(target, name, value)
+        elif library is self.guard.library:  # a restarted worker while the fallback played
+            target = matcher.sibling(library.songs, library.stations)
+            for song_id in library.banned:
+                if target.has_song(song_id):
+                    target.ban(song_id)
+        else:
+            self.guard.parked_matcher = matcher
+            target = matcher.sibling(library.songs, library.stations)
+        target.release_current()
+        mood = self._last_mood
+        self.pipeline.matcher = target
+        decision = target.song_ended(self._now, *mood) if mood is not None else target.song_ended(self._now)
+        self._play(decision)
 
     def _export(self, path: Path) -> None:
         self.report.settings.update(
@@ -360,6 +444,8 @@ class PipelineWorker(QObject):
         try:
             while not self._stop.is_set():
                 self._drain_commands()
+                if self.guard.lost:
+                    self._check_library()
                 frame = self.frames.take(timeout=0.05)
                 if frame is None:
                     self._now = max(self._now, time.monotonic())
@@ -374,6 +460,8 @@ class PipelineWorker(QObject):
                     self.pipeline.reset()
                     continue
                 self.report.add(step)
+                if step.stabilized is not None:
+                    self._last_mood = (step.stabilized.valence, step.stabilized.arousal)
                 decision = step.decision
                 if decision is not None and decision.switched:
                     self._play(decision)

@@ -140,3 +140,27 @@ def test_ban_and_skip():
 def test_empty_library_is_an_error():
     with pytest.raises(ValueError, match="at least one song"):
         Matcher([])
+
+
+def test_a_sibling_has_the_settings_and_none_of_the_history():
+    m = Matcher(grid_songs(), min_dwell_s=12.0, recent_k=3, top_k=7, widen_below=0.4, hysteresis=0.2, mode="calm")
+    m.recommend(0.0, 0.0, now=0.0)
+    other = [Song("b1", 0.5, 0.5), Song("b2", -0.5, -0.5)]
+    sibling = m.sibling(other)
+    expected = {"min_dwell_s": 12.0, "recent_k": 3, "top_k": 7, "widen_below": 0.4, "hysteresis": 0.2, "mode": "calm"}
+    assert m.settings() == expected and sibling.settings() == expected
+    assert sibling.current is None and not sibling.plays
+    assert sibling.has_song("b1") and not sibling.has_song("s00") and m.has_song("s00")
+
+
+def test_release_current_makes_the_next_call_a_first_pick_and_keeps_the_rest():
+    songs = grid_songs()
+    m = Matcher(songs, min_dwell_s=25.0)
+    first = m.recommend(-0.9, -0.9, now=0.0).song
+    m.ban("s66")
+    m.release_current()
+    assert m.current is None
+    d = m.recommend(0.9, 0.9, now=1.0)  # within the old song's dwell, yet a first pick
+    assert d.switched and "first pick" in d.reason
+    assert d.song.song_id != "s66" and d.song != first  # the ban holds
+    assert [song_id for _, song_id in m.plays] == [first.song_id, d.song.song_id]  # the history too

@@ -1,0 +1,165 @@
+"""Keeping the music going when the library's audio files go away, and coming back when they return.
+
+A shop PC's library often sits on a USB drive or a network share: it can vanish mid-session. The guard
+looks at every song that failed to play. When its file is missing and so are at least half of a sample of
+the library's other files, the library counts as *lost* (a drive unplugged, a folder moved or renamed), and
+the player switches to the fallback library (the built-in station, synthesised into the app's cache).
+When ``FAILURES_IN_ROW`` songs in a row fail for any reason, the library counts as lost too, so a library
+of unplayable files never loops through failure after failure. While lost, ``check_back`` looks at the
+sample again every ``check_every_s`` seconds; once the files are back (and the loss was about missing
+files) the library plays again. Nothing is written: the library index, its history and bans stay as they
+were; songs skipped only because their file was missing are handed back by ``files_back``.
+
+Not thread-safe: one owner thread (the pipeline worker's) calls it. File checks are ``os.stat`` calls on at
+most ``SAMPLE_SIZE`` paths, made only after a failure or once per ``check_every_s`` while lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.matcher import Matcher
+
+if TYPE_CHECKING:
+    from moodsic_desktop.assembly import MusicLibrary
+
+log = logging.getLogger(__name__)
+
+SAMPLE_SIZE = 40  # library files looked at to tell "a file is gone" from "the library is gone"
+FAILURES_IN_ROW = 5  # songs failing one after another that make the library count as lost
+
+
+def _default_fallback() -> MusicLibrary:
+    from moodsic_desktop.assembly import builtin_library
+
+    return builtin_library()
+
+
+class LibraryGuard:
+    """Tells when the playing library is lost or back. ``library`` is the user's library; ``fallback``
+    makes the library to play instead (called once, when first needed: it may take seconds); times are
+    seconds on any monotonic clock."""
+
+    def __init__(
+        self,
+        library: MusicLibrary,
+        fallback: Callable[[], MusicLibrary] = _default_fallback,
+        check_every_s: float = 10.0,
+    ) -> None:
+        self.library = library
+        self._make_fallback = fallback
+        self._fallback: MusicLibrary | None = None
+        self.check_every_s = check_every_s
+        paths = [song.path for song in library.songs if song.path is not None]
+        step = max(len(paths) / SAMPLE_SIZE, 1.0)
+        self._sample: list[Path] = [paths[int(i * step)] for i in range(min(SAMPLE_SIZE, len(paths)))]
+        self._library_ids = {song.song_id for song in library.songs}
+        self.lost = False
+        # the user library's matcher, parked here by the pipeline worker while the fallback plays (so that a
+        # restarted worker finds it, with the session's history and bans)
+        self.parked_matcher: Matcher | None = None
+        self._lost_to_missing_files = False
+        self._failures_in_row = 0
+        self._missing_ids: set[str] = set()
+        self._next_check = math.inf
+
+    @property
+    def fallback(self) -> MusicLibrary:
+        """The library that plays while the user's is lost (made on first use)."""
+        if self._fallback is None:
+            self._fallback = self._make_fallback()
+        return self._fallback
+
+    @property
+    def playing(self) -> MusicLibrary:
+        """The library songs are chosen from now."""
+        return self.fallback if self.lost else self.library
+
+    @property
+    def given_up(self) -> bool:
+        """The fallback fails as well: nothing is left to try until the next command (a skip, a new mood)."""
+        return self.lost and self._failures_in_row >= FAILURES_IN_ROW
+
+    def owns(self, song: Song) -> bool:
+        """Whether ``song`` is one of the user's library (not the fallback's)."""
+        return song.song_id in self._library_ids
+
+    def song_started(self) -> None:
+        """A song started playing: the run of failures is over."""
+        self._failures_in_row = 0
+
+    def song_failed(self, song: Song, now: float) -> str | None:
+        """``song`` could not be played. Returns a message for the user when this makes the library count
+        as lost (the caller switches to ``fallback``), else None (skip just this song)."""
+        self._failures_in_row += 1
+        if self.lost:
+            return None
+        missing = song.path is not None and not song.path.exists()
+        if missing:
+            self._missing_ids.add(song.song_id)
+        if missing and self._sample_mostly_missing():
+            folder = song.path.parent if song.path is not None else None
+            self._lose(now, missing_files=True)
+            return (
+                f"The music library's files cannot be found (is the drive or folder {folder} still there?). "
+                f"The {self.fallback.origin} plays until they are back; your library, its history and bans "
+                "are kept."
+            )
+        if self._failures_in_row >= FAILURES_IN_ROW:
+            failures = self._failures_in_row
+            self._lose(now, missing_files=False)
+            return (
+                f"{failures} songs in a row could not be played (the last: {song.display_name}). "
+                f"The {self.fallback.origin} plays instead; `moodsic library check` lists the songs that do "
+                "not play."
+            )
+        return None
+
+    def check_back(self, now: float) -> bool:
+        """While lost to missing files, look again (at most every ``check_every_s``): True once they are
+        back, and the guard is back on the user's library."""
+        if not self.lost or now < self._next_check:
+            return False
+        self._next_check = now + self.check_every_s
+        if not self._lost_to_missing_files or self._sample_mostly_missing():
+            return False
+        log.info("the music library's files are back")
+        self.lost = False
+        self._failures_in_row = 0
+        return True
+
+    def files_back(self) -> list[str]:
+        """The songs skipped this session only because their file was missing, whose file is there again
+        (forgotten here: the caller may offer them again)."""
+        back = [
+            song.song_id
+            for song in self.library.songs
+            if song.song_id in self._missing_ids and song.path is not None and song.path.exists()
+        ]
+        self._missing_ids.difference_update(back)
+        return back
+
+    def _lose(self, now: float, *, missing_files: bool) -> None:
+        log.warning("the music library is lost (%s)", "files missing" if missing_files else "songs fail in a row")
+        self.lost = True
+        self._lost_to_missing_files = missing_files
+        self._failures_in_row = 0
+        self._next_check = now + self.check_every_s
+
+    def _sample_mostly_missing(self) -> bool:
+        """At least half the sampled library files are missing (an unreadable folder counts as missing)."""
+        if not self._sample:
+            return True
+        missing = 0
+        for path in self._sample:
+            try:
+                present = path.exists()
+            except OSError:  # e.g. a network share that went away mid-check
+                present = False
+            missing += not present
+        return missing * 2 >= len(self._sample)
