@@ -114,3 +114,37 @@ def test_switches_per_hour_and_mood_steps_in_summary():
     assert s["switches_per_hour"] == pytest.approx(1 / 2.0 * 3600)
     assert s["dwell_s"]["median"] == 2.0
     assert s["mood_steps"]["halfway_s"] == [pytest.approx(1.0)]
+
+
+@pytest.mark.parametrize("alpha", [0.3, 0.6, 0.9])
+def test_jitter_reduction_of_white_noise_is_what_the_ema_implies(alpha):
+    """Readings of pure 2-D noise every 0.5 s, steps at 10 fps (the reading repeats between runs), through the
+    real stabiliser and metrics: the reduction is 1 - k / sqrt(2 - k), k the weight of one reading (k = 1 -
+    (1 - alpha)^0.5). This is the yardstick for reading the reduction of a session (module docstring)."""
+    from moodsic_desktop.core.stabilizer import Stabilizer
+
+    rng = np.random.default_rng(1)
+    stabilizer = Stabilizer(alpha=alpha, tau=10.0)
+    metrics = SessionMetrics()
+    reading = np.zeros(2)
+    for i in range(20_000):
+        if i % 5 == 0:
+            reading = rng.normal(0.0, 0.2, 2)
+        fused = Estimate(float(reading[0]), float(reading[1]), 0.01, 0.01, "fused")
+        stabilized = stabilizer.update(fused, i / 10.0, scene_only=False)
+        metrics.add(
+            StepRecord(
+                time=i / 10.0,
+                faces_found=0,
+                face_box=None,
+                scene=fused,
+                scene_fresh=i % 5 == 0,
+                face=None,
+                face_fresh=False,
+                fused=fused,
+                stabilized=stabilized,
+                decision=None,
+            )
+        )
+    k = 1.0 - (1.0 - alpha) ** 0.5
+    assert metrics.summary()["jitter_reduction"] == pytest.approx(1.0 - k / np.sqrt(2.0 - k), abs=0.02)
