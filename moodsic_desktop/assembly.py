@@ -59,18 +59,21 @@ class EngineSettings:
 @dataclass
 class MusicLibrary:
     """The songs to choose from, where they came from, and their station model (None if too few songs).
-    ``banned`` holds the ids the matcher must never choose; ``index_path`` is the library index the songs
-    came from (None for a DEAM folder or the built-in station)."""
+    ``banned`` holds the ids the matcher must never choose; ``recent`` the ids of the last songs played in
+    earlier sessions, oldest first (from the index's play history); ``index_path`` is the library index
+    the songs came from (None for a DEAM folder or the built-in station)."""
 
     songs: list[Song]
     origin: str
     stations: StationModel | None
     skipped_rows: int = 0
     banned: frozenset[str] = frozenset()
+    recent: tuple[str, ...] = ()
     index_path: Path | None = None
 
 
 BUILTIN_ORIGIN = "built-in station"
+RECENT_HISTORY = 50  # plays of earlier sessions the matcher remembers (the recent-song rule looks at recent_k)
 
 
 def load_library(
@@ -125,10 +128,12 @@ def _library_from_index(index_path: str | Path | None, n_stations: int, seed: in
             if stations is None or index.station_settings() != (n_stations, seed):
                 stations = fit_station_model(songs, n_stations=n_stations, seed=seed)
             banned = frozenset(index.banned_ids())
+            recent = tuple(play.song_id for play in reversed(index.recent_plays(RECENT_HISTORY)))
     except LibraryIndexError as error:
         log.warning("%s; the built-in station plays instead", error)
         return None
-    return MusicLibrary(songs=songs, origin=f"library index {path}", stations=stations, banned=banned, index_path=path)
+    origin = f"library index {path}"
+    return MusicLibrary(songs, origin, stations, banned=banned, recent=recent, index_path=path)
 
 
 def builtin_library(n_stations: int = 5, seed: int = 0) -> MusicLibrary:
@@ -298,6 +303,7 @@ def build_pipeline(library: MusicLibrary, settings: EngineSettings, experts: Exp
     for song_id in library.banned:
         with contextlib.suppress(KeyError):  # banned, but not among the songs loaded
             matcher.ban(song_id)
+    matcher.remember(library.recent)  # a restart does not replay the songs that just played
     stabilizer = Stabilizer(settings.alpha, settings.tau, settings.scene_only_alpha_factor)
     return Pipeline(
         detector=MediaPipeFaceDetector(tiles=settings.face_detection_tiles),

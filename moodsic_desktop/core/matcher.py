@@ -23,6 +23,7 @@ changed between calls.
 from __future__ import annotations
 
 import itertools
+import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -149,6 +150,13 @@ class Matcher:
         """Forget the current song (it never played, or another library's matcher took over): the next
         ``recommend`` or ``song_ended`` picks afresh. Bans and the play history are kept."""
         self._current = None
+
+    def remember(self, song_ids: Sequence[str]) -> None:
+        """Songs played before this session, oldest first, count for the recent-song rule (their time is
+        -inf: before any of this session's); ids of other songs are ignored."""
+        for song_id in song_ids:
+            if song_id in self._index_of:
+                self.plays.append((-math.inf, song_id))
 
     def ban(self, song_id: str) -> None:
         """Never choose this song again (until ``unban``); the current song keeps playing."""

@@ -514,8 +514,12 @@ def test_load_library_prefers_an_index_with_playable_songs(deam_with_audio, tmp_
         assert index.path == home / "music" / "library.sqlite"
         index.import_deam(deam_with_audio[0])
         index.ban(deam_with_audio[1][0])
+        played = [song.song_id for song in index.songs()][:3]
+        for when, song_id in enumerate(played):
+            index.record_play(song_id, when=1000.0 + when)
         stored = index.station_model()
     library = load_library(None)
+    assert library.recent == tuple(played)  # oldest first, for the matcher's recent-song memory
     assert library.origin == f"library index {home / 'music' / 'library.sqlite'}"
     assert len(library.songs) == N_AUDIO and all(s.path is not None for s in library.songs)
     assert library.banned == {deam_with_audio[1][0]} and library.index_path == home / "music" / "library.sqlite"

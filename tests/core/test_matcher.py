@@ -164,3 +164,13 @@ def test_release_current_makes_the_next_call_a_first_pick_and_keeps_the_rest():
     assert d.switched and "first pick" in d.reason
     assert d.song.song_id != "s66" and d.song != first  # the ban holds
     assert [song_id for _, song_id in m.plays] == [first.song_id, d.song.song_id]  # the history too
+
+
+def test_songs_played_before_the_session_count_as_recent():
+    songs = grid_songs()
+    m = Matcher(songs, recent_k=3)
+    nearest_three = sorted(songs, key=lambda s: np.hypot(s.valence, s.arousal))[:3]
+    m.remember(["not-in-this-library", *(s.song_id for s in nearest_three)])
+    d = m.recommend(0.0, 0.0, now=0.0)
+    assert d.song not in nearest_three and "first pick" in d.reason
+    assert [song_id for _, song_id in m.plays][:3] == [s.song_id for s in nearest_three]

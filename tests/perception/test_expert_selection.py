@@ -107,8 +107,16 @@ def test_build_pipeline_uses_the_selection(models):
 
     selection = select_experts(EngineSettings(), models)
     songs = builtin_songs()
-    library = MusicLibrary(songs=songs, origin="test", stations=fit_station_model(songs))
+    library = MusicLibrary(
+        songs=songs,
+        origin="test",
+        stations=fit_station_model(songs),
+        banned=frozenset({"builtin-02"}),
+        recent=("builtin-03",),
+    )
     pipeline = build_pipeline(library, EngineSettings(), experts=selection)
     assert pipeline.face_expert is selection.face.expert
     assert pipeline.scene_expert is selection.scene.expert
+    assert pipeline.matcher.is_banned("builtin-02")  # the index's bans and history reach the matcher
+    assert [song_id for _, song_id in pipeline.matcher.plays] == ["builtin-03"]
     pipeline.close()
