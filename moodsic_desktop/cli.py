@@ -11,6 +11,7 @@ import contextlib
 import logging
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -271,6 +272,15 @@ def add_library_parser(commands: argparse._SubParsersAction) -> None:
     )
     check.set_defaults(run=run_library_check)
 
+    history = actions.add_parser("history", parents=[common], help="the songs played last, newest first")
+    history.add_argument("-n", "--last", type=int, default=20, metavar="N", help="how many plays (default 20)")
+    history.set_defaults(run=run_library_history)
+
+    for action, words in (("ban", "never play SONG_ID again"), ("unban", "let SONG_ID play again")):
+        parser = actions.add_parser(action, parents=[common], help=words, description=f"{words.capitalize()}.")
+        parser.add_argument("song_id", metavar="SONG_ID", help="an id from `moodsic library list` (or builtin-NN)")
+        parser.set_defaults(run=run_library_ban, ban=action == "ban")
+
 
 def _open_index(args: argparse.Namespace, create: bool) -> LibraryIndex:
     from moodsic_desktop.audio.library_index import LibraryIndex, LibraryIndexError
@@ -421,6 +431,42 @@ def run_library_list(args: argparse.Namespace) -> int:
         print(f"{song.song_id:<18} {song.valence:7.3f} {song.arousal:7.3f} {length}  {song.display_name}{suffix}")
     playable = sum(entry.playable for entry in entries)
     print(f"{len(entries)} songs" + (f", {playable} playable" if args.all else ""))
+    return EXIT_OK
+
+
+def run_library_history(args: argparse.Namespace) -> int:
+    """``moodsic library history [-n N]``: the last plays, newest first (local time, id, title — artist)."""
+    from moodsic_desktop.audio.builtin_station import builtin_songs
+
+    with _open_index(args, create=False) as index:
+        plays = index.recent_plays(args.last)
+        names = {song.song_id: song.display_name for song in [*builtin_songs(), *index.songs(playable_only=False)]}
+    if not plays:
+        print(f"no plays recorded in {index.path}")
+        return EXIT_OK
+    for play in plays:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(play.when))
+        print(f"{when}  {play.song_id:<18} {names.get(play.song_id, '(no longer in the library)')}")
+    return EXIT_OK
+
+
+def run_library_ban(args: argparse.Namespace) -> int:
+    """``moodsic library ban|unban SONG_ID``."""
+    with _open_index(args, create=False) as index:
+        if args.ban:
+            try:
+                index.ban(args.song_id)
+            except KeyError:
+                raise UserError(
+                    f"no song {args.song_id!r} in {index.path}; `moodsic library list` shows the ids"
+                ) from None
+            print(
+                f"banned {args.song_id}: it will not be chosen again (`moodsic library unban {args.song_id}` undoes it)"
+            )
+        else:
+            was = args.song_id in index.banned_ids()
+            index.unban(args.song_id)
+            print(f"{args.song_id} may play again" if was else f"{args.song_id} was not banned; nothing changed")
     return EXIT_OK
 
 

@@ -180,3 +180,32 @@ def test_a_bad_option_is_a_usage_error(home, tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["library", "add-folder", str(tmp_path)])
     assert "--va" in capsys.readouterr().err
+
+
+def test_history_ban_and_unban(home, small_deam, capsys):
+    assert run(capsys, "library", "import-deam", str(small_deam))[0] == 0
+    code, out, _ = run(capsys, "library", "history")
+    assert code == 0 and out.startswith("no plays recorded in")
+    with LibraryIndex() as index:
+        index.record_play("3", when=1_700_000_000.0)
+        index.record_play("builtin-02", when=1_700_000_060.0)
+        index.record_play("2", when=1_700_000_120.0)
+    code, out, _ = run(capsys, "library", "history", "-n", "2")
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 2
+    assert " 2 " in lines[0] and "Title 2" in lines[0]  # newest first
+    assert "builtin-02" in lines[1] and "(built-in)" in lines[1]
+
+    code, out, _ = run(capsys, "library", "ban", "4")
+    assert code == 0 and "banned 4" in out and "unban 4" in out
+    code, out, _ = run(capsys, "library", "list")
+    assert "[banned]" in next(line for line in out.splitlines() if line.startswith("4 "))
+    code, out, err = run(capsys, "library", "ban", "nope")
+    assert code == 1 and "no song 'nope'" in one_error_line(err)
+    code, out, _ = run(capsys, "library", "unban", "4")
+    assert code == 0 and "4 may play again" in out
+    code, out, _ = run(capsys, "library", "unban", "4")
+    assert code == 0 and "was not banned" in out
+    with LibraryIndex() as index:
+        assert index.banned_ids() == set()
+        assert [play.song_id for play in index.recent_plays(10)] == ["2", "builtin-02", "3"]  # history untouched
