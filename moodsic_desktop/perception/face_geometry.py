@@ -82,6 +82,7 @@ from mediapipe.python.solutions import face_mesh as _mp_face_mesh
 from moodsic_desktop.closing import ClosesOnExit
 from moodsic_desktop.core.types import Estimate, FaceBox
 from moodsic_desktop.perception.faces import as_rgb_image, crop_face
+from moodsic_desktop.perception.mediapipe_quiet import face_picture, native_stderr_silenced, warm_up
 
 __all__ = [
     "FEATURE_SCALE",
@@ -310,12 +311,14 @@ class FaceGeometryExpert(ClosesOnExit):
     device = "CPU"
 
     def __init__(self, time_constant_s: float = BASELINE_TIME_CONSTANT_S, min_detection_score: float = 0.5) -> None:
-        self._mesh: _mp_face_mesh.FaceMesh | None = _mp_face_mesh.FaceMesh(
-            static_image_mode=True,
-            max_num_faces=1,
-            refine_landmarks=False,
-            min_detection_confidence=min_detection_score,
-        )
+        with native_stderr_silenced():
+            self._mesh: _mp_face_mesh.FaceMesh | None = _mp_face_mesh.FaceMesh(
+                static_image_mode=True,
+                max_num_faces=1,
+                refine_landmarks=False,
+                min_detection_confidence=min_detection_score,
+            )
+        warm_up(self._mesh, face_picture())  # with a face, so that the landmark stage starts too
         self._baseline = NeutralBaseline(time_constant_s)
         self._previous: tuple[float, np.ndarray, np.ndarray] | None = None  # (now, z, aligned landmarks)
         self._instability = 0.0

@@ -33,6 +33,7 @@ from mediapipe.python.solutions import face_detection as _mp_face_detection
 
 from moodsic_desktop.closing import ClosesOnExit
 from moodsic_desktop.core.types import FaceBox
+from moodsic_desktop.perception.mediapipe_quiet import native_stderr_silenced, warm_up
 
 __all__ = ["MediaPipeFaceDetector", "as_rgb_image", "crop_face", "iou", "merge_boxes"]
 
@@ -97,14 +98,18 @@ class MediaPipeFaceDetector(ClosesOnExit):
         self.min_score = float(min_score)
         self.also_short_range = bool(also_short_range)
         self.tiles = (nx, ny)
-        self._full = _mp_face_detection.FaceDetection(
-            min_detection_confidence=self.min_score, model_selection=FULL_RANGE
-        )
-        self._short = (
-            _mp_face_detection.FaceDetection(min_detection_confidence=self.min_score, model_selection=SHORT_RANGE)
-            if self.also_short_range
-            else None
-        )
+        with native_stderr_silenced():  # MediaPipe's native start-up lines (see mediapipe_quiet)
+            self._full = _mp_face_detection.FaceDetection(
+                min_detection_confidence=self.min_score, model_selection=FULL_RANGE
+            )
+            self._short = (
+                _mp_face_detection.FaceDetection(min_detection_confidence=self.min_score, model_selection=SHORT_RANGE)
+                if self.also_short_range
+                else None
+            )
+        for model in (self._full, self._short):
+            if model is not None:
+                warm_up(model)
 
     @property
     def closed(self) -> bool:

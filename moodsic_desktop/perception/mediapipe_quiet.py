@@ -1,0 +1,60 @@
+"""Keeping MediaPipe's native start-up chatter off the user's terminal.
+
+MediaPipe's C++ side (absl logging, TensorFlow Lite) prints a few lines to file descriptor 2 the first
+time each graph runs ("Created TensorFlow Lite XNNPACK delegate", "Feedback manager requires a model with
+a single signature …"); ``GLOG_minloglevel`` does not reach them and Python's logging never sees them.
+``warm_up`` runs a graph once on a blank picture with descriptor 2 pointed at /dev/null, so those lines go
+nowhere and later runs print nothing. Our own messages say what went wrong, once and clearly.
+
+Any thread; the silenced moment is one small inference (milliseconds), during which anything else written
+to descriptor 2 by any thread is lost too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null for the block (nothing happens when stderr has no descriptor,
+    e.g. a frozen GUI program without a console)."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), fd)
+            try:
+                yield
+            finally:
+                os.dup2(saved, fd)
+    finally:
+        os.close(saved)
+
+
+def warm_up(solution: Any, picture: np.ndarray | None = None) -> None:
+    """Run a MediaPipe solution (``process(rgb)``) once, its native start-up lines silenced: on ``picture``
+    (RGB uint8; a face, for graphs whose later stages start only when a face is found) or a blank one."""
+    with native_stderr_silenced():
+        solution.process(picture if picture is not None else np.zeros((64, 64, 3), np.uint8))
+
+
+def face_picture() -> np.ndarray | None:
+    """The self-test's photograph of a face (RGB uint8) from ``resources/``, None when it is not there."""
+    import cv2
+
+    from moodsic_desktop.paths import resources_dir
+
+    image = cv2.imread(str(resources_dir() / "selftest_face.jpg"))
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if image is not None else None
