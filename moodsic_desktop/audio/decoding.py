@@ -130,6 +130,25 @@ def probe(path: str | Path) -> AudioInfo:
         return _info(path, handle)
 
 
+def read_in_place(handle: sf.SoundFile, frames: int) -> np.ndarray:
+    """Up to ``frames`` frames from the file's position, float32 ``(n, channels)``, the decoder left where it
+    stopped. ``SoundFile.read`` seeks back to its own position after every read (``SoundFile._cdata_io``),
+    and libsndfile's MP3 decoder (1.2) starts afresh at a seek without the bit reservoir of the frames
+    before it: tens of milliseconds of silence at every chunk. So the frames are read through libsndfile's
+    ``sf_readf_float`` on soundfile's own handle; ``SoundFile.read`` only if soundfile ever stops exposing it.
+    Raises ``RuntimeError`` (``soundfile.LibsndfileError``) on a decoding error."""
+    lib, ffi = getattr(sf, "_snd", None), getattr(sf, "_ffi", None)
+    raw = getattr(handle, "_file", None)
+    if lib is None or ffi is None or raw is None:
+        return handle.read(frames, dtype="float32", always_2d=True)
+    out = np.empty((frames, handle.channels), np.float32)
+    got = lib.sf_readf_float(raw, ffi.from_buffer("float[]", out), frames)
+    code = lib.sf_error(raw)
+    if code:
+        raise sf.LibsndfileError(code, "decoding failed: ")
+    return out[:got]
+
+
 class StreamDecoder(ClosesOnExit):
     """Decodes one file in chunks to float32 ``(frames, 2)`` at ``samplerate`` Hz.
 
@@ -171,7 +190,7 @@ class StreamDecoder(ClosesOnExit):
         if self.done or self._file is None:
             return None
         try:
-            block = self._file.read(self._chunk_frames, dtype="float32", always_2d=True)
+            block = read_in_place(self._file, self._chunk_frames)
         except (sf.SoundFileError, RuntimeError, OSError, ValueError) as error:
             seconds = self.frames_in / self.info.samplerate
             self.close()
