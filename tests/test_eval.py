@@ -104,6 +104,71 @@ def test_replay_is_what_the_pipeline_does(veatic):
     np.testing.assert_allclose(replay(readings, headline).stabilized, stabilized, atol=1e-12)
 
 
+def test_veatic_every_n_frames(veatic, tmp_path):
+    """``--every 2``: half the frames are processed, every rated frame is still scored, and a rated frame
+    gets the output of the last processed frame at or before it (known answers: "own" is rated on every
+    frame with the every-2 scene readings held forward, "flat" only on odd frames, which are never
+    processed, plus one rating past the end of the video)."""
+    root, out_every_1, _ = veatic
+    videos, ratings, out = root / "video", tmp_path / "rating_averaged", tmp_path / "out"
+    ratings.mkdir()
+    pipeline, _ = make_pipeline(SETTINGS)
+    readings, frames, _, _ = perceive_video(pipeline, videos / "own.mp4", every=2)
+    pipeline.close()
+    assert frames == 30 and [r.index for r in readings] == list(range(0, 30, 2))
+    trace = replay(readings, SCENE_ONLY)
+    held = np.clip(trace.raw, -1, 1)[np.arange(frames) // 2]  # rated frame r -> the step of frame r - r % 2
+    assert np.abs(np.diff(held[:, 0])).max() > 0.5  # the scene changes: a misalignment would show
+    write_ratings(ratings, "own", held[:, 0], held[:, 1])
+    odd = [*range(1, frames, 2), frames + 5]
+    for name, value in (("valence", 0.2), ("arousal", -0.1)):
+        (ratings / f"flat_{name}.csv").write_text("".join(f"{i},{value}\n" for i in odd))
+    args = ["eval", "veatic", "--videos", str(videos), "--annotations", str(ratings), "--out", str(out)]
+    assert main([*args, "--every", "2", "--quiet", *BUILTIN]) == 0
+
+    report = json.loads((out / "veatic_report.json").read_text())
+    before = json.loads((out_every_1 / "veatic_report.json").read_text())
+    assert report["every"] == 2 and before["every"] == 1
+    own, flat = report["videos"]["own"], report["videos"]["flat"]
+    assert (own["frames_decoded"], own["frames_processed"], own["rated_frames_scored"]) == (30, 15, 30)
+    assert before["videos"]["own"]["frames_processed"] == 30
+    assert (flat["frames_processed"], flat["ratings"], flat["ratings_past_video_end"]) == (15, 16, 1)
+    assert flat["rated_frames_scored"] == 15
+
+    rows = {(r["video"], r["ablation"], r["output"]): r for r in read_rows(out / "veatic_metrics.csv")}
+    scene = rows[("own", "scene_only", "raw")]  # every rated frame still has an output in force
+    assert (int(scene["rated_frames"]), int(scene["n"]), float(scene["coverage"])) == (30, 30, 1.0)
+    assert float(scene["mae_mean"]) < 1e-6 and float(scene["ccc_valence"]) > 0.999
+    flat_scene = rows[("flat", "scene_only", "raw")]
+    assert (int(flat_scene["rated_frames"]), int(flat_scene["n"]), float(flat_scene["coverage"])) == (15, 15, 1.0)
+    assert int(rows[("ALL", "scene_only", "raw")]["rated_frames"]) == 45
+    # the stabilised output is aligned the same way: its MAE is the one the held-forward trace gives
+    json_rows = {(r["video"], r["ablation"], r["output"]): r for r in report["rows"]}
+    stabilized = trace.stabilized[np.arange(frames) // 2]
+    expected = np.abs(stabilized - held).mean(axis=0)
+    got = json_rows[("own", "scene_only", "stabilized")]
+    np.testing.assert_allclose([got["mae_valence"], got["mae_arousal"]], expected, atol=1e-12)
+    assert expected.max() > 1e-3  # the stabiliser lags the steps, so this is not the raw check again
+    face = rows[("own", "face_only", "raw")]  # no face in the clip: still no output, no crash
+    assert float(face["coverage"]) == 0.0 and face["mae_mean"] == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("0", "must be >= 1, got 0"), ("-1", "must be >= 1, got -1"), ("two", "expected a whole number >= 1, got 'two'")],
+)
+def test_veatic_every_must_be_a_positive_whole_number(tmp_path, capsys, value, message):
+    args = ["eval", "veatic", "--videos", str(tmp_path), "--annotations", str(tmp_path), "--every", value]
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert "Traceback" not in err and len(errors) == 1 and errors[0] == err.strip().splitlines()[-1]
+    assert errors[0] == f"moodsic eval veatic: error: argument --every: {message}"
+    assert not (tmp_path / "eval").exists()
+
+
 def test_veatic_bad_inputs_say_one_line(tmp_path, capsys):
     videos, ratings = tmp_path / "video", tmp_path / "rating_averaged"
     args = ["eval", "veatic", "--videos", str(videos), "--annotations", str(ratings), "--out", str(tmp_path / "o")]
