@@ -793,6 +793,7 @@ class AudioEngine:
         self._closed = False
         self._status = "Not started"
         self._sound_ok = False
+        self._as_chosen = False
         # worker-thread state
         self._jobs: list[_Job] = []
         self._serial = 0
@@ -891,6 +892,12 @@ class AudioEngine:
     def sound_ok(self) -> bool:
         """True while a real output device plays. Any thread."""
         return self._sound_ok
+
+    @property
+    def sound_as_chosen(self) -> bool:
+        """True while the chosen device plays and it opened without a failure: False after another device
+        took over (``status`` says what failed). Any thread."""
+        return self._as_chosen
 
     @property
     def device(self) -> Device:
@@ -1013,8 +1020,9 @@ class AudioEngine:
             self._pending_commands += 1
         self._commands.put(command)
 
-    def _set_status(self, status: str, sound_ok: bool) -> None:
+    def _set_status(self, status: str, sound_ok: bool, as_chosen: bool = False) -> None:
         self._sound_ok = sound_ok
+        self._as_chosen = sound_ok and as_chosen
         if status != self._status:
             self._status = status
             log.info("audio: %s", status)
@@ -1275,7 +1283,8 @@ class AudioEngine:
                 if opened.silent:
                     self._set_status(f"{prefix}Playing silently: {opened.name}{fell_back}", False)
                 else:
-                    self._set_status(f"{prefix}Playing through {opened.name} at {self.samplerate} Hz{fell_back}", True)
+                    status = f"{prefix}Playing through {opened.name} at {self.samplerate} Hz{fell_back}"
+                    self._set_status(status, True, as_chosen=not (problem or tried))
                 return
         sink = NullSink("clock", self.samplerate, self.blocksize, self._mixer.render, name="no output (silent)")
         sink.start()

@@ -646,10 +646,14 @@ class MainWindow(QMainWindow):
         self.audio_label.setText(f"Audio underflows: {self.engine.underflow_count}")
 
     def _audio_status(self, status: str) -> None:
-        if self.engine.sound_ok:
+        """A warning while there is no sound; a note while sound plays but not as chosen (a device failed
+        and another one took over, or the chosen one is missing); nothing on a plain "Playing through …"."""
+        if not self.engine.sound_ok:
+            self.banners.show_banner("audio", status, "warning")
+        elif self.engine.sound_as_chosen:
             self.banners.hide_banner("audio")
         else:
-            self.banners.show_banner("audio", status, "warning")
+            self.banners.show_banner("audio", status, "info")
         self.audio_label.setToolTip(status)
 
     def _start_pipeline_worker(self) -> None:

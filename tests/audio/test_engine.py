@@ -446,6 +446,7 @@ def test_a_failed_device_is_replaced_by_the_default_one(rig, make_tone):
     devices = _FakeDevices()
     r = rig(backend=devices, device="usb")
     assert r.engine.status.startswith("Playing through usb (fake)") and r.engine.sound_ok
+    assert r.engine.sound_as_chosen
     r.engine.play(song(make_tone("a.wav", 1000.0, 3.0)))
     r.ready()
     r.pull(1.0)
@@ -455,6 +456,7 @@ def test_a_failed_device_is_replaced_by_the_default_one(rig, make_tone):
     assert [d for d, _ in devices.opened] == ["usb", None]
     assert "usb (fake) failed (device unplugged)" in r.engine.status
     assert "Playing through default (fake)" in r.engine.status and r.engine.sound_ok
+    assert not r.engine.sound_as_chosen  # sound, but not on the device chosen: the window shows a note
     assert np.abs(r.pull(0.5)).max() > 0.4  # the same song goes on from where it was
     assert r.engine.position_s == pytest.approx(1.5)
     assert any(e[0] == "status_changed" and "failed" in e[1] for e in r.listener.events)
