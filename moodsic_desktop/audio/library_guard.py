@@ -40,6 +40,20 @@ def _default_fallback() -> MusicLibrary:
     return builtin_library()
 
 
+def _gone_folder(path: Path) -> Path:
+    """The outermost missing folder on the way to ``path`` (the drive or folder that went), else its
+    folder."""
+    gone = path.parent
+    for folder in path.parents:
+        try:
+            if folder.exists():
+                break
+        except OSError:
+            pass
+        gone = folder
+    return gone
+
+
 class LibraryGuard:
     """Tells when the playing library is lost or back. ``library`` is the user's library; ``fallback``
     makes the library to play instead (called once, when first needed: it may take seconds); times are
@@ -103,12 +117,11 @@ class LibraryGuard:
         if missing:
             self._missing_ids.add(song.song_id)
         if missing and self._sample_mostly_missing():
-            folder = song.path.parent if song.path is not None else None
             self._lose(now, missing_files=True)
             return (
-                f"The music library's files cannot be found (is the drive or folder {folder} still there?). "
-                f"The {self.fallback.origin} plays until they are back; your library, its history and bans "
-                "are kept."
+                f"The music library's files cannot be found: {_gone_folder(song.path)} is gone (a drive "
+                f"unplugged, a folder moved or renamed?). The {self.fallback.origin} plays until they are "
+                "back; your library, its history and bans are kept."
             )
         if self._failures_in_row >= FAILURES_IN_ROW:
             failures = self._failures_in_row

@@ -25,7 +25,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -398,7 +398,9 @@ class PipelineWorker(QObject):
         mood = self._last_mood
         self.pipeline.matcher = target
         decision = target.song_ended(self._now, *mood) if mood is not None else target.song_ended(self._now)
-        self._play(decision)
+        why = "the library is back" if library is self.guard.library else f"the library is lost: the {library.origin}"
+        nearest = f"nearest song in {decision.station}" if decision.station else "nearest song"
+        self._play(replace(decision, reason=f"{why}: {nearest}"))
 
     def _export(self, path: Path) -> None:
         self.report.settings.update(

@@ -55,9 +55,10 @@ def test_a_vanished_library_folder_hands_over_to_the_built_in_station_and_back(
         qtbot.waitUntil(lambda: (playing(window) or "").startswith("builtin-"), timeout=WAIT_MS)
         message = window.banners.text("library")
         assert message is not None and window.banners.level("library") == "warning"
-        assert str(drive) in message and "built-in station" in message and "kept" in message
+        assert f"{drive.parent} is gone" in message and "built-in station" in message and "kept" in message
         assert window.banners.text("audio-file") is None  # told once, by the library banner only
         assert window.banners.text("pipeline") is None  # no "could not record the play" either
+        qtbot.waitUntil(lambda: "Why: the library is lost: the built-in station" in window.now_playing.reason.text())
         assert chart_songs(window) == 12  # the chart shows the station that plays
 
         qtbot.wait(1500)  # a while on the built-in station: still lost, still playing, no new messages
@@ -69,6 +70,7 @@ def test_a_vanished_library_folder_hands_over_to_the_built_in_station_and_back(
         assert "back" in window.banners.text("library")
         qtbot.waitUntil(lambda: not (playing(window) or "builtin-").startswith("builtin-"), timeout=WAIT_MS)
         back = playing(window)
+        qtbot.waitUntil(lambda: window.now_playing.reason.text().startswith("Why: the library is back: nearest song"))
         assert back in songs_before and back != "24"  # the ban held through it all
         assert chart_songs(window) == len(songs_before)
     finally:
