@@ -73,6 +73,7 @@ The pure functions are safe on any thread.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import astuple, dataclass
 
@@ -82,7 +83,7 @@ from mediapipe.python.solutions import face_mesh as _mp_face_mesh
 from moodsic_desktop.closing import ClosesOnExit
 from moodsic_desktop.core.types import Estimate, FaceBox
 from moodsic_desktop.perception.faces import as_rgb_image, crop_face
-from moodsic_desktop.perception.mediapipe_quiet import face_picture, native_stderr_silenced, warm_up
+from moodsic_desktop.perception.mediapipe_quiet import face_picture, started_quietly
 
 __all__ = [
     "FEATURE_SCALE",
@@ -311,14 +312,15 @@ class FaceGeometryExpert(ClosesOnExit):
     device = "CPU"
 
     def __init__(self, time_constant_s: float = BASELINE_TIME_CONSTANT_S, min_detection_score: float = 0.5) -> None:
-        with native_stderr_silenced():
-            self._mesh: _mp_face_mesh.FaceMesh | None = _mp_face_mesh.FaceMesh(
-                static_image_mode=True,
-                max_num_faces=1,
-                refine_landmarks=False,
-                min_detection_confidence=min_detection_score,
-            )
-        warm_up(self._mesh, face_picture())  # with a face, so that the landmark stage starts too
+        mesh = functools.partial(
+            _mp_face_mesh.FaceMesh,
+            static_image_mode=True,
+            max_num_faces=1,
+            refine_landmarks=False,
+            min_detection_confidence=min_detection_score,
+        )
+        # run once on a face, so that the landmark stage starts (and says its start-up lines) now
+        self._mesh: _mp_face_mesh.FaceMesh | None = started_quietly(mesh, face_picture())
         self._baseline = NeutralBaseline(time_constant_s)
         self._previous: tuple[float, np.ndarray, np.ndarray] | None = None  # (now, z, aligned landmarks)
         self._instability = 0.0

@@ -24,6 +24,7 @@ from the capture/pipeline thread, one call at a time (creating it on another thr
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Literal
 
@@ -33,7 +34,7 @@ from mediapipe.python.solutions import face_detection as _mp_face_detection
 
 from moodsic_desktop.closing import ClosesOnExit
 from moodsic_desktop.core.types import FaceBox
-from moodsic_desktop.perception.mediapipe_quiet import native_stderr_silenced, warm_up
+from moodsic_desktop.perception.mediapipe_quiet import started_quietly
 
 __all__ = ["MediaPipeFaceDetector", "as_rgb_image", "crop_face", "iou", "merge_boxes"]
 
@@ -98,18 +99,13 @@ class MediaPipeFaceDetector(ClosesOnExit):
         self.min_score = float(min_score)
         self.also_short_range = bool(also_short_range)
         self.tiles = (nx, ny)
-        with native_stderr_silenced():  # MediaPipe's native start-up lines (see mediapipe_quiet)
-            self._full = _mp_face_detection.FaceDetection(
-                min_detection_confidence=self.min_score, model_selection=FULL_RANGE
-            )
-            self._short = (
-                _mp_face_detection.FaceDetection(min_detection_confidence=self.min_score, model_selection=SHORT_RANGE)
-                if self.also_short_range
-                else None
-            )
-        for model in (self._full, self._short):
-            if model is not None:
-                warm_up(model)
+        detection = functools.partial(_mp_face_detection.FaceDetection, min_detection_confidence=self.min_score)
+        self._full = started_quietly(functools.partial(detection, model_selection=FULL_RANGE))
+        self._short = (
+            started_quietly(functools.partial(detection, model_selection=SHORT_RANGE))
+            if self.also_short_range
+            else None
+        )
 
     @property
     def closed(self) -> bool:

@@ -4,7 +4,9 @@ MediaPipe's C++ side (absl logging, TensorFlow Lite) prints a few lines to file 
 time each graph runs ("Created TensorFlow Lite XNNPACK delegate", "Feedback manager requires a model with
 a single signature …"); ``GLOG_minloglevel`` does not reach them and Python's logging never sees them.
 ``warm_up`` runs a graph once on a blank picture with descriptor 2 pointed at /dev/null, so those lines go
-nowhere and later runs print nothing. Our own messages say what went wrong, once and clearly.
+nowhere and later runs print nothing. Making the graph is silenced too, and in the same stretch: a graph
+opens its stages on its own threads while it starts, and the first run waits for them. Our own messages
+say what went wrong, once and clearly.
 
 Any thread; the silenced moment is one small inference (milliseconds), during which anything else written
 to descriptor 2 by any thread is lost too.
@@ -15,10 +17,12 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
@@ -43,11 +47,14 @@ def native_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
-def warm_up(solution: Any, picture: np.ndarray | None = None) -> None:
-    """Run a MediaPipe solution (``process(rgb)``) once, its native start-up lines silenced: on ``picture``
-    (RGB uint8; a face, for graphs whose later stages start only when a face is found) or a blank one."""
+def started_quietly(make: Callable[[], T], picture: np.ndarray | None = None) -> T:
+    """``make()`` a MediaPipe solution and run it (``process(rgb)``) once, its native start-up lines
+    silenced: on ``picture`` (RGB uint8; a face, for graphs whose later stages start only when a face is
+    found) or a blank one. Returns the solution."""
     with native_stderr_silenced():
+        solution = make()
         solution.process(picture if picture is not None else np.zeros((64, 64, 3), np.uint8))
+    return solution
 
 
 def face_picture() -> np.ndarray | None:
