@@ -146,6 +146,13 @@ class Matcher:
     def has_song(self, song_id: str) -> bool:
         return song_id in self._index_of
 
+    def started(self, song_id: str, now: float) -> None:
+        """The current song was heard from ``now`` on (seconds): its dwell counts from then. A song chosen at
+        the "song ending" notice starts only when the one before it ends, seconds after the choice; without
+        this a mood switch could cut it short of ``min_dwell_s``. Other ids are ignored."""
+        if self._current is not None and self.songs[self._current.song_index].song_id == song_id:
+            self._current.started_at = max(self._current.started_at, now)
+
     def release_current(self) -> None:
         """Forget the current song (it never played, or another library's matcher took over): the next
         ``recommend`` or ``song_ended`` picks afresh. Bans and the play history are kept."""

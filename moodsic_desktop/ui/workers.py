@@ -333,6 +333,7 @@ class PipelineWorker(QObject):
 
     def _song_played(self, song: Song) -> None:
         self.guard.song_started()
+        self.pipeline.matcher.started(song.song_id, max(self._now, time.monotonic()))  # dwell from now
         if self.guard.owns(song):  # not the built-in songs that play while the library is lost
             self._with_index("record the play", lambda index: index.record_play(song.song_id))
 

@@ -174,3 +174,14 @@ def test_songs_played_before_the_session_count_as_recent():
     d = m.recommend(0.0, 0.0, now=0.0)
     assert d.song not in nearest_three and "first pick" in d.reason
     assert [song_id for _, song_id in m.plays][:3] == [s.song_id for s in nearest_three]
+
+
+def test_dwell_counts_from_when_the_song_is_heard():
+    m = Matcher(grid_songs(), min_dwell_s=25.0)
+    m.recommend(-0.9, -0.9, now=0.0)
+    queued = m.song_ended(now=30.0)  # chosen at the "song ending" notice
+    m.started("someone-else", now=36.0)  # ignored
+    assert m.current_started_at == 30.0
+    m.started(queued.song.song_id, now=36.0)  # heard from the end of the song before
+    assert not m.recommend(0.9, 0.9, now=60.0).switched  # 24 s heard
+    assert m.recommend(0.9, 0.9, now=61.0).switched
