@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -279,6 +280,16 @@ class CameraSource(FrameSource):
         frame = _to_rgb_frame(image, t, self._index)
         self._index += 1
         return frame
+
+
+def opencv_camera_index(position: int, device_id: bytes | str) -> int:
+    """The OpenCV index of a camera that Qt lists at ``position`` (from 0) with id ``device_id``. On Linux
+    Qt's id is the device node, and OpenCV's index N opens ``/dev/videoN``; Qt lists capture nodes only, so
+    with the usual two nodes per USB camera (capture and metadata) the second camera is ``/dev/video2``, not
+    index 1. Elsewhere (Media Foundation, AVFoundation) both list the cameras in the system's order."""
+    text = device_id.decode(errors="replace") if isinstance(device_id, bytes) else str(device_id)
+    match = re.fullmatch(r"/dev/video(\d+)", text.strip())
+    return int(match.group(1)) if match else position
 
 
 def open_source(spec: str | int | Path, loop: bool = False) -> FrameSource:

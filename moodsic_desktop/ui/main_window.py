@@ -40,6 +40,7 @@ from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import MATCH_MODES, Decision
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.report import SessionReport
+from moodsic_desktop.perception.sources import opencv_camera_index
 from moodsic_desktop.ui.charts import MoodPlaneChart, MoodTimelineChart
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings, WindowState
 from moodsic_desktop.ui.widgets import EMPTY_TEXT, PRIVACY_TEXT, BannerArea, NowPlayingPanel, PreviewWidget
@@ -301,7 +302,8 @@ class MainWindow(QMainWindow):
         except Exception:  # QtMultimedia without a back end: no camera list, files still work
             log.warning("cannot list cameras", exc_info=True)
             cameras = []
-        for index, camera in enumerate(cameras):
+        for position, camera in enumerate(cameras):
+            index = opencv_camera_index(position, bytes(camera.id().data()))
             self.source_combo.addItem(f"Camera: {camera.description()}", str(index))
         last = self.settings.last_source
         if last and not last.isdigit() and Path(last).is_file():
