@@ -7,7 +7,9 @@ Run it with the Python of an environment where the app is installed with the bui
 (``pip install -e ".[build]"``). The steps, each reported as it finishes:
 
 1. **build**: PyInstaller runs ``build/moodsic.spec`` into ``build/dist`` (work files in ``build/work``).
-2. **layout**: ``models/`` and ``music/`` (each with its README) are put beside the executable.
+2. **layout**: ``models/`` and ``music/`` (each with its README) are put beside the executable. On macOS
+   the app keeps them in ``~/Library/Application Support/Moodsic`` instead (not inside the signed .app);
+   there the checks below use ``build/dist/check-home`` (through ``MOODSIC_HOME``), removed at the end.
 3. **size**: the bundle's size on disk, and its largest parts.
 4. **self-test**: the frozen ``--self-test`` with nothing installed: built-in experts, built-in station.
 5. **library**: a small library index (generated audio, ``moodsic library add-folder``) is placed in
@@ -75,9 +77,18 @@ def executable() -> Path:
     return bundle_root() / f"{config.APP_NAME}{suffix}"
 
 
+def check_home() -> Path | None:
+    """Where the checks' frozen runs keep ``models/`` and ``music/`` when that is not beside the executable:
+    on macOS (the app uses ``~/Library/Application Support/Moodsic``) a folder of the build's own, so the
+    checks never touch the builder's; None elsewhere."""
+    return DIST / "check-home" if sys.platform == "darwin" else None
+
+
 def frozen_env(home: Path | None = None) -> dict[str, str]:
-    """The environment for the frozen program: the builder's, without overrides of where its files live."""
+    """The environment for the frozen program: the builder's, without overrides of where its files live
+    (``home``, else ``check_home()``, becomes ``MOODSIC_HOME``)."""
     env = {k: v for k, v in os.environ.items() if k not in ("MOODSIC_HOME", "PYTHONPATH", "PYTHONHOME")}
+    home = home if home is not None else check_home()
     if home is not None:
         env["MOODSIC_HOME"] = str(home)
     return env
@@ -130,10 +141,12 @@ def build(clean: bool, keep_cuda: bool) -> float:
 
 
 def lay_out() -> Path:
-    """Put ``models/`` and ``music/`` (with their READMEs) beside the executable; returns its folder."""
-    folder = executable().parent
+    """Put ``models/`` and ``music/`` (with their READMEs) beside the executable (in ``check_home()`` on
+    macOS); returns the folder holding them."""
     if not executable().is_file():
         raise BuildError(f"the build made no executable at {executable()}")
+    folder = check_home() or executable().parent
+    folder.mkdir(parents=True, exist_ok=True)
     for name in config.USER_FOLDERS:
         target = folder / name
         target.mkdir(exist_ok=True)
@@ -310,6 +323,14 @@ def tidy(app_folder: Path, keep_station_audio: bool) -> None:
     (app_folder / "self-test.txt").unlink(missing_ok=True)
 
 
+def tidy_up(keep_station_audio: bool) -> None:
+    """At the end: the bundle as the build made it, and no folder of the checks left."""
+    if bundle_root().exists() and executable().exists():
+        tidy(executable().parent, keep_station_audio=keep_station_audio)
+    if check_home() is not None:
+        shutil.rmtree(check_home(), ignore_errors=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clean", action="store_true", help="let PyInstaller start from an empty cache")
@@ -331,7 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             say(f"[build] done in {report['build_s']} s")
         step = "layout"
         app_folder = lay_out()
-        say(f"[layout] {executable()} with models/ and music/ beside it")
+        say(f"[layout] {executable()} with models/ and music/ in {app_folder}")
         step = "size"
         tidy(app_folder, keep_station_audio=False)
         size = folder_size(bundle_root())
@@ -361,8 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"BUILD FAILED at {step}: {error}")
         return 1
     finally:
-        if bundle_root().exists() and executable().exists():
-            tidy(executable().parent, keep_station_audio=args.with_station_audio)
+        tidy_up(keep_station_audio=args.with_station_audio)
     DIST.mkdir(parents=True, exist_ok=True)
     (DIST / "build-report.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     say(f"OK: {bundle_root()} ({mib(size)}); report in {DIST / 'build-report.json'}")

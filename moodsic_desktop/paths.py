@@ -1,7 +1,9 @@
 """Where the program keeps its files: ``models/`` and ``music/`` beside the program, settings per user.
 
 From a source checkout "beside the program" is the repository root (where ``main.py`` is); in a frozen
-build it is the folder of the executable. ``MOODSIC_HOME`` overrides it (tests, portable installs).
+build it is the folder of the executable, except on macOS, where the executable sits inside the signed
+``Moodsic.app`` (which must not change, and is replaced whole by an update): there it is
+``~/Library/Application Support/Moodsic``. ``MOODSIC_HOME`` overrides it (tests, portable installs).
 Pure path arithmetic; safe on any thread.
 """
 
@@ -18,6 +20,8 @@ def app_dir() -> Path:
     if override:
         return Path(override).expanduser().resolve()
     if getattr(sys, "frozen", False):
+        if sys.platform == "darwin":
+            return Path.home() / "Library" / "Application Support" / "Moodsic"
         return Path(sys.executable).resolve().parent
     return Path(__file__).resolve().parents[1]
 
