@@ -382,19 +382,13 @@ class PipelineWorker(QObject):
         """Choose songs from ``library`` from now on (its matcher keeps its history and bans across
         switches), and play its best song for the mood now."""
         matcher = self.pipeline.matcher
-        if library is self.guard.library and self.guard.parked_matcher is not None:
-            target = self.guard.parked_matcher
-            self.guard.parked_matcher = None
-            for name, value in matcher.settings().items():  # the sliders may have moved meanwhile
+        if library is self.guard.library:  # back: the parked matcher, with the sliders' settings of now
+            target, self.guard.parked_matcher = self.guard.parked_matcher, None
+            assert target is not None, "the library's matcher is parked while the fallback plays"
+            for name, value in matcher.settings().items():
                 setattr(target, name, value)
-        elif library is self.guard.library:  # a restarted worker while the fallback played
-            target = matcher.sibling(library.songs, library.stations)
-            for song_id in library.banned:
-                if target.has_song(song_id):
-                    target.ban(song_id)
         else:
-            self.guard.parked_matcher = matcher
-            target = matcher.sibling(library.songs, library.stations)
+            self.guard.parked_matcher, target = matcher, matcher.sibling(library.songs, library.stations)
         target.release_current()
         mood = self._last_mood
         self.pipeline.matcher = target

@@ -10,6 +10,10 @@ skips the built-in station plays, with one message saying what to check.
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
 
 from moodsic_desktop.audio.engine import NullBackend
 from moodsic_desktop.audio.library_index import LibraryIndex
@@ -28,9 +32,9 @@ def playing(window) -> str | None:
     return song.song_id if song is not None else None
 
 
-def test_a_vanished_library_folder_hands_over_to_the_built_in_station_and_back(
-    qtbot, tmp_path, monkeypatch, playable_library, mood_video
-):
+@pytest.fixture
+def library_on_a_drive(tmp_path, monkeypatch, playable_library) -> tuple[Path, Path, set[str]]:
+    """A library index (one song banned) of songs on a "drive" folder: (drive, index path, song ids)."""
     monkeypatch.setenv("MOODSIC_HOME", str(tmp_path / "home"))
     drive = tmp_path / "usb" / "library"
     shutil.copytree(playable_library, drive)
@@ -39,7 +43,13 @@ def test_a_vanished_library_folder_hands_over_to_the_built_in_station_and_back(
     with LibraryIndex(index_path) as index:
         index.import_deam(drive)
         index.ban("24")
-        songs_before = {song.song_id for song in index.songs()}
+        return drive, index_path, {song.song_id for song in index.songs()}
+
+
+def test_a_vanished_library_folder_hands_over_to_the_built_in_station_and_back(
+    qtbot, tmp_path, library_on_a_drive, mood_video
+):
+    drive, index_path, songs_before = library_on_a_drive
     settings = UserSettings(alpha=0.42, loop_video=True, last_source=str(mood_video))
     SettingsStore().save(settings)
 
@@ -61,6 +71,8 @@ def test_a_vanished_library_folder_hands_over_to_the_built_in_station_and_back(
         qtbot.waitUntil(lambda: "Why: the library is lost: the built-in station" in window.now_playing.reason.text())
         assert chart_songs(window) == 12  # the chart shows the station that plays
 
+        window.dwell_slider.setValue(60)  # the owner moves a slider meanwhile
+        qtbot.waitUntil(lambda: window.pipeline.matcher.min_dwell_s == 60.0, timeout=WAIT_MS)
         qtbot.wait(1500)  # a while on the built-in station: still lost, still playing, no new messages
         assert (playing(window) or "").startswith("builtin-")
         assert window.banners.text("library") == message
@@ -72,6 +84,7 @@ def test_a_vanished_library_folder_hands_over_to_the_built_in_station_and_back(
         back = playing(window)
         qtbot.waitUntil(lambda: window.now_playing.reason.text().startswith("Why: the library is back: nearest song"))
         assert back in songs_before and back != "24"  # the ban held through it all
+        assert window.pipeline.matcher.min_dwell_s == 60.0  # and the slider's setting
         assert chart_songs(window) == len(songs_before)
     finally:
         window.close()
@@ -84,7 +97,7 @@ def test_a_vanished_library_folder_hands_over_to_the_built_in_station_and_back(
         plays = [play.song_id for play in index.recent_plays(50)]
         assert first in plays and back in plays
         assert not [song_id for song_id in plays if song_id.startswith("builtin-")]
-    assert SettingsStore().load() == (settings, None)  # the settings are as they were
+    assert SettingsStore().load() == (replace(settings, dwell_s=60.0), None)  # as the owner left them
 
 
 def test_songs_that_fail_one_after_another_hand_over_to_the_built_in_station(
