@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from moodsic_desktop import __version__
 from moodsic_desktop.assembly import EngineSettings, build_pipeline, load_library, quiet_native_logs
+from moodsic_desktop.cli_eval import positive_int
 from moodsic_desktop.core.fusion import FUSION_MODES
 from moodsic_desktop.core.matcher import MATCH_MODES
 from moodsic_desktop.core.pipeline import PipelineSettings
@@ -273,7 +274,7 @@ def add_library_parser(commands: argparse._SubParsersAction) -> None:
     check.set_defaults(run=run_library_check)
 
     history = actions.add_parser("history", parents=[common], help="the songs played last, newest first")
-    history.add_argument("-n", "--last", type=int, default=20, metavar="N", help="how many plays (default 20)")
+    history.add_argument("-n", "--last", type=positive_int, default=20, metavar="N", help="how many plays (default 20)")
     history.set_defaults(run=run_library_history)
 
     for action, words in (("ban", "never play SONG_ID again"), ("unban", "let SONG_ID play again")):

@@ -12,7 +12,8 @@ from moodsic_desktop.assembly import EngineSettings, quiet_native_logs
 EXIT_OK = 0
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1 (a usage error otherwise)."""
     try:
         value = int(text)
     except ValueError:
@@ -34,7 +35,7 @@ def add_eval_parser(commands: argparse._SubParsersAction) -> None:
     datasets = evaluate.add_subparsers(dest="eval_dataset", required=True, metavar="DATASET")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--out", type=Path, default=Path("eval"), help="output folder (default ./eval)")
-    common.add_argument("--limit", type=_positive_int, help="evaluate only the first N videos or images")
+    common.add_argument("--limit", type=positive_int, help="evaluate only the first N videos or images")
     common.add_argument("--face-expert", default=EngineSettings.face_expert, help="as in the settings (auto)")
     common.add_argument("--scene-expert", default=EngineSettings.scene_expert, help="as in the settings (auto)")
     common.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -48,7 +49,7 @@ def add_eval_parser(commands: argparse._SubParsersAction) -> None:
     )
     veatic.add_argument("--videos", type=Path, required=True, metavar="DIR", help="the folder of videos")
     veatic.add_argument("--annotations", type=Path, required=True, metavar="DIR", help="the rating files")
-    veatic.add_argument("--every", type=_positive_int, default=1, help="process every N-th frame (default 1)")
+    veatic.add_argument("--every", type=positive_int, default=1, help="process every N-th frame (default 1)")
     veatic.add_argument(
         "--part",
         choices=("all", "test"),

@@ -196,6 +196,9 @@ def test_history_ban_and_unban(home, small_deam, capsys):
     assert " 2 " in lines[0] and "Title 2" in lines[0]  # newest first
     assert "builtin-02" in lines[1] and "(built-in)" in lines[1]
 
+    with pytest.raises(SystemExit) as usage:  # a usage error, not "no plays"
+        cli.main(["library", "history", "-n", "0"])
+    assert usage.value.code == 2 and "argument -n/--last: must be >= 1, got 0" in capsys.readouterr().err
     code, out, _ = run(capsys, "library", "ban", "4")
     assert code == 0 and "banned 4" in out and "unban 4" in out
     code, out, _ = run(capsys, "library", "list")
