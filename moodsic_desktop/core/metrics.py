@@ -3,6 +3,7 @@
 Definitions (distances Euclidean in reference V-A space, times in seconds):
 
 - face_detection_rate: share of face-detection runs that found a primary face.
+- faces_read_mean / faces_read_max: faces read per face-detection run (every face in view, up to the cap).
 - gating_rate: share of stabiliser updates in which at least one dimension was held (sigma > tau).
 - jitter_raw / jitter_stabilized: mean distance between consecutive fused / stabilised points;
   jitter_reduction = 1 - jitter_stabilized / jitter_raw. How to read it: for pure noise in readings that
@@ -153,6 +154,8 @@ class SessionMetrics:
         self.steps = 0
         self._face_runs = 0
         self._face_hits = 0
+        self._faces_read = 0
+        self._faces_read_max = 0
         self._updates = 0
         self._held = 0
         self._jitter_raw = _Mean()
@@ -175,6 +178,8 @@ class SessionMetrics:
         if step.face_fresh:
             self._face_runs += 1
             self._face_hits += step.face_box is not None
+            self._faces_read += step.faces_read
+            self._faces_read_max = max(self._faces_read_max, step.faces_read)
         if step.fused is not None:
             raw = (step.fused.valence, step.fused.arousal)
             if self._last_raw is not None:
@@ -228,6 +233,8 @@ class SessionMetrics:
             "steps": self.steps,
             "duration_s": duration,
             "face_detection_rate": self._face_hits / self._face_runs if self._face_runs else None,
+            "faces_read_mean": self._faces_read / self._face_runs if self._face_runs else None,
+            "faces_read_max": self._faces_read_max,
             "gating_rate": self._held / self._updates if self._updates else None,
             "jitter_raw": raw,
             "jitter_stabilized": stabilized,

@@ -1,32 +1,49 @@
 """The one pipeline object that the GUI worker and ``moodsic analyze`` both drive.
 
-PERCEIVE: detect faces → choose the primary face → face expert; scene expert on the whole frame, each at
-its own rate (the face as often as every frame, the scene less often); ``fuse`` the freshest estimates.
+PERCEIVE: detect faces → read every face in view, largest first, up to ``max_faces`` (one batched call
+for an expert that reads many at once; otherwise one call per face until ``face_budget_ms`` is spent) →
+the room's face reading (``combine_faces``: inverse variance × detection score × size); the scene expert
+on the whole frame; each at its own rate (the faces as often as every frame, the scene less often);
+``fuse`` the freshest estimates.
 STABILIZE: ``Stabilizer`` (time-based EMA with uncertainty gating). MATCH: ``Matcher``.
 
 Frames are RGB uint8 arrays (H x W x 3); times are seconds on one clock (video position or a monotonic
 clock). The pipeline is not thread-safe: the thread that calls ``process`` (the capture worker, or the
 CLI's main thread) owns it, and settings change between calls through ``stabilizer``, ``matcher`` and
 ``settings``. An expert that raises or returns a non-finite estimate is logged, counted and treated as
-silent for that step; the pipeline keeps going.
+silent for that step; the pipeline keeps going. An expert that fails ``FAILURES_BEFORE_FALLBACK`` steps in
+a row (raises or returns non-finite numbers for every face) is replaced by its fallback, when one was
+given, and the step says so once in ``notices``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from moodsic_desktop.core.fusion import FUSION_MODES, fuse
+from moodsic_desktop.core.fusion import FUSION_MODES, combine_faces, face_weights, fuse
 from moodsic_desktop.core.matcher import Decision, Matcher
 from moodsic_desktop.core.stabilizer import Stabilized, Stabilizer
-from moodsic_desktop.core.types import Estimate, FaceBox, FaceDetector, FaceExpert, SceneExpert
+from moodsic_desktop.core.types import (
+    BatchFaceExpert,
+    Estimate,
+    FaceBox,
+    FaceDetector,
+    FaceExpert,
+    FaceRead,
+    SceneExpert,
+)
 
 log = logging.getLogger(__name__)
+
+FAILURES_BEFORE_FALLBACK = 5
 
 
 def primary_face(faces: list[FaceBox], frame_width: int, frame_height: int) -> FaceBox | None:
@@ -52,7 +69,9 @@ class PipelineSettings:
     """How often each expert runs and how estimates are combined. Times in seconds.
 
     ``face_interval_s`` 0 runs detection and the face expert on every frame; ``scene_interval_s`` is the
-    time between scene readings. Between runs, each expert's last reading is fused.
+    time between scene readings. Between runs, each expert's last reading is fused. ``max_faces`` caps
+    the faces read per step (largest first); ``face_budget_ms`` is the time an expert that reads one face
+    per call may spend per step (it always reads the largest face, then more while time is left).
     ``simulate_song_end`` ends songs after their ``duration_s`` (for runs without an audio engine).
     """
 
@@ -60,10 +79,16 @@ class PipelineSettings:
     scene_interval_s: float = 0.5
     fusion_mode: str = "inverse_variance"
     simulate_song_end: bool = False
+    max_faces: int = 8
+    face_budget_ms: float = 150.0
 
     def __post_init__(self) -> None:
         if self.fusion_mode not in FUSION_MODES:
             raise ValueError(f"unknown fusion mode {self.fusion_mode!r}; expected one of {', '.join(FUSION_MODES)}")
+        if self.max_faces < 1:
+            raise ValueError(f"max_faces must be at least 1, got {self.max_faces}")
+        if not math.isfinite(self.face_budget_ms) or self.face_budget_ms < 0:
+            raise ValueError(f"face_budget_ms must be a finite number >= 0, got {self.face_budget_ms}")
 
 
 @dataclass(frozen=True)
@@ -71,8 +96,11 @@ class StepRecord:
     """What one call of ``Pipeline.process`` saw and decided.
 
     ``scene``/``face`` are the estimates fused this step (possibly from an earlier frame: see
-    ``scene_fresh``/``face_fresh``); ``timings_ms`` holds the milliseconds each stage took this step
-    (only the stages that ran); ``errors`` names the experts that failed this step.
+    ``scene_fresh``/``face_fresh``); ``face`` is the room's reading of every face read. ``faces`` are the
+    faces read (largest first, with their own estimates and shares); ``face_box`` is the primary one
+    (see :func:`primary_face`). ``timings_ms`` holds the milliseconds each stage took this step (only the
+    stages that ran); ``errors`` names the experts that failed this step; ``notices`` says, once, what
+    changed (an expert replaced by its fallback).
     """
 
     time: float
@@ -87,6 +115,13 @@ class StepRecord:
     decision: Decision | None
     timings_ms: dict[str, float] = field(default_factory=dict)
     errors: tuple[str, ...] = ()
+    faces: tuple[FaceRead, ...] = ()
+    notices: tuple[str, ...] = ()
+
+    @property
+    def faces_read(self) -> int:
+        """How many faces have an estimate in this step's reading."""
+        return sum(read.estimate is not None for read in self.faces)
 
 
 class Pipeline:
@@ -100,7 +135,10 @@ class Pipeline:
         stabilizer: Stabilizer,
         matcher: Matcher,
         settings: PipelineSettings | None = None,
+        fallbacks: Mapping[str, Callable[[], FaceExpert | SceneExpert]] | None = None,
     ) -> None:
+        """``fallbacks`` maps "face"/"scene" to a function that makes the expert to use once that role's
+        expert has failed ``FAILURES_BEFORE_FALLBACK`` steps in a row (called on the pipeline's thread)."""
         self.detector = detector
         self.face_expert = face_expert
         self.scene_expert = scene_expert
@@ -108,7 +146,11 @@ class Pipeline:
         self.matcher = matcher
         self.settings = settings or PipelineSettings()
         self.error_counts: Counter[str] = Counter()
+        self.fallbacks = dict(fallbacks or {})
+        self._failing_steps: Counter[str] = Counter()
+        self._notices: list[str] = []
         self._face: Estimate | None = None
+        self._faces: tuple[FaceRead, ...] = ()
         self._face_box: FaceBox | None = None
         self._faces_found = 0
         self._scene: Estimate | None = None
@@ -120,6 +162,7 @@ class Pipeline:
         The matcher keeps the current song and its history, so the music does not jump."""
         self._face = self._scene = None
         self._face_box = None
+        self._faces = ()
         self._faces_found = 0
         self._last_face_run = self._last_scene_run = None
         self.stabilizer.reset()
@@ -170,23 +213,96 @@ class Pipeline:
         height, width = frame.shape[:2]
         self._faces_found = len(faces)
         self._face_box = primary_face(faces, width, height)
-        estimate = None
-        if self._face_box is not None and self.face_expert is not None:
+        reads: list[FaceRead] = []
+        expert = self.face_expert
+        if faces and expert is not None:
             start = time.perf_counter()
-            estimate = self._call(self.face_expert.name, errors, self.face_expert.estimate, frame, self._face_box, now)
+            to_read = sorted(faces, key=lambda box: box.area, reverse=True)[: self.settings.max_faces]
+            failures_before = len(errors)
+            reads = self._read_faces(expert, frame, to_read, now, errors)
             timings["face"] = (time.perf_counter() - start) * 1000.0
-            estimate = self._checked(self.face_expert.name, errors, estimate)
-        self._face = estimate
+            failed = len(errors) > failures_before and all(read.estimate is None for read in reads)
+            self._count_failure("face", expert.name, failed)
+        self._faces, self._face = self._room_reading(reads)
         return True
+
+    def _read_faces(
+        self, expert: FaceExpert, frame: np.ndarray, faces: list[FaceBox], now: float, errors: list[str]
+    ) -> list[FaceRead]:
+        """Every face's reading: one call for a batch expert, else one call per face within the budget."""
+        if isinstance(expert, BatchFaceExpert):
+            reads = self._call(expert.name, errors, expert.read_faces, frame, faces, now)
+            if reads is None:
+                return [FaceRead(box, None) for box in faces]
+            return [FaceRead(r.box, self._checked(expert.name, errors, r.estimate), *_expression(r)) for r in reads]
+        reads = []
+        deadline = time.perf_counter() + self.settings.face_budget_ms / 1000.0
+        for box in faces:
+            if reads and time.perf_counter() > deadline:
+                break  # a slow expert reads as many faces as fit the budget, largest first
+            estimate = self._call(expert.name, errors, expert.estimate, frame, box, now)
+            estimate = self._checked(expert.name, errors, estimate)
+            reading = getattr(expert, "last_reading", None)
+            probabilities = getattr(reading, "expression", None) if estimate is not None else None
+            top = max(probabilities.items(), key=lambda item: item[1]) if probabilities else (None, None)
+            reads.append(FaceRead(box, estimate, top[0], top[1]))
+        return reads
+
+    def _room_reading(self, reads: list[FaceRead]) -> tuple[tuple[FaceRead, ...], Estimate | None]:
+        """The reads with their shares of the room's reading, and that reading (``None`` without one)."""
+        expert_name = self.face_expert.name if self.face_expert is not None else "face"
+        read_count = sum(read.estimate is not None for read in reads)
+        source = expert_name if read_count == 1 else f"{expert_name} × {read_count} faces"
+        room = combine_faces(reads, source=source)
+        if room is None:
+            return tuple(reads), None
+        weights = face_weights(reads, "valence")
+        total = sum(weights) or 1.0
+        shared = tuple(
+            FaceRead(read.box, read.estimate, read.expression, read.expression_probability, weight / total)
+            for read, weight in zip(reads, weights, strict=True)
+        )
+        return shared, room
+
+    def _count_failure(self, role: str, name: str, failed: bool) -> None:
+        """Count steps in a row where the ``role`` expert failed; replace it by its fallback at the limit."""
+        if not failed:
+            self._failing_steps[role] = 0
+            return
+        self._failing_steps[role] += 1
+        make_fallback = self.fallbacks.get(role)
+        if self._failing_steps[role] < FAILURES_BEFORE_FALLBACK or make_fallback is None:
+            return
+        replacement = make_fallback()
+        old = self.face_expert if role == "face" else self.scene_expert
+        close = getattr(old, "close", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                close()
+        if role == "face":
+            self.face_expert = replacement  # type: ignore[assignment]
+        else:
+            self.scene_expert = replacement  # type: ignore[assignment]
+        self.fallbacks.pop(role)
+        self._failing_steps[role] = 0
+        notice = (
+            f"The {role} reader {name} failed {FAILURES_BEFORE_FALLBACK} times in a row; "
+            f"{replacement.name} reads instead."
+        )
+        log.warning("%s", notice)
+        self._notices.append(notice)
 
     def _perceive_scene(self, frame: np.ndarray, now: float, timings: dict[str, float], errors: list[str]) -> bool:
         if self.scene_expert is None or not self._due(self._last_scene_run, self.settings.scene_interval_s, now):
             return False
         self._last_scene_run = now
         start = time.perf_counter()
-        estimate = self._call(self.scene_expert.name, errors, self.scene_expert.estimate, frame, now)
+        failures_before = len(errors)
+        name = self.scene_expert.name
+        estimate = self._call(name, errors, self.scene_expert.estimate, frame, now)
         timings["scene"] = (time.perf_counter() - start) * 1000.0
-        self._scene = self._checked(self.scene_expert.name, errors, estimate)
+        self._scene = self._checked(name, errors, estimate)
+        self._count_failure("scene", name, len(errors) > failures_before)
         return True
 
     def process(self, frame: np.ndarray, now: float) -> StepRecord:
@@ -217,7 +333,13 @@ class Pipeline:
             decision=decision,
             timings_ms=timings,
             errors=tuple(errors),
+            faces=self._faces,
+            notices=self._take_notices(),
         )
+
+    def _take_notices(self) -> tuple[str, ...]:
+        notices, self._notices = tuple(self._notices), []
+        return notices
 
     def _match(self, stabilized: Stabilized, now: float) -> Decision:
         current = self.matcher.current
@@ -239,3 +361,7 @@ class Pipeline:
     def skip(self, now: float) -> Decision:
         """The user skipped the current song: choose another one."""
         return self.matcher.skip(now)
+
+
+def _expression(read: FaceRead) -> tuple[str | None, float | None]:
+    return read.expression, read.expression_probability

@@ -68,6 +68,7 @@ def timeline_entry(step: StepRecord) -> dict[str, Any]:
     return {
         "time": round(step.time, 4),
         "faces": step.faces_found,
+        "faces_read": step.faces_read,
         "scene": _estimate(step.scene),
         "face": _estimate(step.face),
         "fused": _estimate(step.fused),

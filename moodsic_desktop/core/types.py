@@ -75,6 +75,19 @@ class FaceBox:
         return self.x + self.width / 2.0, self.y + self.height / 2.0
 
 
+@dataclass(frozen=True)
+class FaceRead:
+    """One face the pipeline read this step: its box, the expert's estimate (``None`` when the expert could
+    not read it), the most probable expression with its probability in [0, 1] (``None`` for experts without
+    classes), and the weight in [0, 1] this face had in the room's reading (its share of the total)."""
+
+    box: FaceBox
+    estimate: Estimate | None
+    expression: str | None = None
+    expression_probability: float | None = None
+    share: float = 0.0
+
+
 @runtime_checkable
 class FaceDetector(Protocol):
     """Finds faces in an RGB uint8 frame (H x W x 3). Called from the thread that runs the pipeline."""
@@ -97,6 +110,16 @@ class FaceExpert(Protocol):
     def estimate(self, frame: np.ndarray, face: FaceBox, now: float) -> Estimate | None: ...
 
     def reset(self) -> None: ...
+
+
+@runtime_checkable
+class BatchFaceExpert(FaceExpert, Protocol):
+    """A face expert that reads several faces of one frame in one call (one batched model run).
+
+    ``read_faces`` returns one :class:`FaceRead` per face, in the order given (its ``share`` left at 0:
+    the pipeline sets it). Same thread rules as ``FaceExpert``."""
+
+    def read_faces(self, frame: np.ndarray, faces: list[FaceBox], now: float) -> list[FaceRead]: ...
 
 
 @runtime_checkable

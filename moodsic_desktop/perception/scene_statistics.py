@@ -32,11 +32,16 @@ arousal, squashed to [-1, 1]:
 Uncertainty: the same measures and mapping are evaluated on each tile of a 4 x 4 grid of the downscaled
 frame; the spread across tiles (population standard deviation :math:`\sigma_{tiles}`) plus a floor gives
 
-.. math::  \sigma = \min\big(\sqrt{0.10^2 + \sigma_{tiles}^2 + \sigma_{motion}^2},\ 1\big)
+.. math::  \sigma = \min\big(\sqrt{0.25^2 + \sigma_{tiles}^2 + \sigma_{motion}^2},\ 1\big)
 
 per dimension, with :math:`\sigma_{motion}` = 0.2 on arousal when there is no motion reading, else 0.
 The estimate carries the variances :math:`\sigma^2`. A uniform frame gets the floor; a half-black,
-half-white frame a large spread.
+half-white frame a large spread. The floor of 0.25 is reasoned, not fitted: colour statistics are a weak
+cue even to how a place feels, so even a uniform frame is never read as certain (it was 0.10, which let a
+plain dark wall look surer than a face). This σ is the expert's error about the *place*; about the
+*people* in view it is further off, which ``core.fusion`` adds (``SCENE_PEOPLE_GAP_VAR``, measured on real
+labelled faces) whenever a face reading is fused: so the scene is a weak prior that leads only when no
+face is read.
 
 Threads: an expert keeps the previous frame, so it is not thread-safe: call it from the
 capture/pipeline thread, one call at a time.
@@ -65,7 +70,7 @@ COLOURFULNESS_CENTRE, COLOURFULNESS_SPREAD = 33.0, 25.0
 MOTION_REFERENCE_PER_S = 0.05
 MOTION_CENTRE = math.log(3.0)
 MIN_DT_S, MAX_DT_S = 1.0 / 60.0, 1.0
-STD_FLOOR = 0.10
+STD_FLOOR = 0.25
 STD_MOTION_UNKNOWN = 0.20
 
 

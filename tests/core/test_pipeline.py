@@ -1,8 +1,10 @@
 import math
+import time
 
 import numpy as np
 import pytest
 
+from moodsic_desktop.core.fusion import fuse
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Matcher
 from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings, primary_face
@@ -103,8 +105,9 @@ def test_fusion_and_stabilizer_are_applied():
     scene_est = Estimate(0.0, 0.0, 0.01, 0.01, "s")
     pipeline, *_ = make_pipeline(face_est, scene_est)
     record = pipeline.process(FRAME, 0.0)
-    assert record.fused.valence == pytest.approx(0.4)
-    assert record.stabilized.valence == pytest.approx(0.4)
+    expected = fuse(scene_est, face_est).valence  # one face: the room's reading is that face's
+    assert 0.4 < expected < 0.8 and record.fused.valence == pytest.approx(expected)
+    assert record.stabilized.valence == pytest.approx(expected)
     assert record.decision.song.song_id == "mid"
     assert record.face_box == FaceBox(80, 30, 40, 40, 0.9) and record.faces_found == 1
 
@@ -181,3 +184,124 @@ def test_reset_forgets_readings_and_resets_experts():
 def test_unknown_fusion_mode_rejected():
     with pytest.raises(ValueError, match="unknown fusion mode"):
         PipelineSettings(fusion_mode="mean")
+
+
+# ------------------------------------------------------------------ every face in view
+from moodsic_desktop.core.pipeline import FAILURES_BEFORE_FALLBACK  # noqa: E402
+from moodsic_desktop.core.types import BatchFaceExpert, FaceRead  # noqa: E402
+
+
+class BatchDouble:
+    """Reads every face in one call: valence is +0.8 for faces left of x=100, -0.8 right of it."""
+
+    name = "batch-double"
+    is_fallback = False
+    device = "CPU"
+
+    def __init__(self):
+        self.calls = []
+
+    def read_faces(self, frame, faces, now):
+        self.calls.append(len(faces))
+        return [
+            FaceRead(box, Estimate(0.8 if box.x < 100 else -0.8, 0.1, 0.04, 0.04, self.name), "happy", 0.9)
+            for box in faces
+        ]
+
+    def estimate(self, frame, face, now):
+        return self.read_faces(frame, [face], now)[0].estimate
+
+    def reset(self):
+        pass
+
+
+def _faces(n, x=10.0, width=30.0):
+    return [FaceBox(x + i, 5.0, width - i * 0.5, width - i * 0.5, 0.9) for i in range(n)]
+
+
+def _pipeline_with(expert, faces, **settings):
+    return Pipeline(
+        ScriptedDetector(faces),
+        expert,
+        None,
+        Stabilizer(alpha=0.5, tau=0.4),
+        Matcher(SONGS, min_dwell_s=5.0),
+        PipelineSettings(**settings),
+    )
+
+
+def test_every_face_is_read_in_one_batch_up_to_the_cap():
+    expert = BatchDouble()
+    assert isinstance(expert, BatchFaceExpert)
+    step = _pipeline_with(expert, _faces(11), max_faces=8).process(FRAME, 0.0)
+    assert expert.calls == [8]
+    assert step.faces_found == 11 and step.faces_read == 8
+    widths = [read.box.width for read in step.faces]
+    assert widths == sorted(widths, reverse=True)  # the largest faces are the ones read
+    assert sum(read.share for read in step.faces) == pytest.approx(1.0)
+    assert all(read.expression == "happy" for read in step.faces)
+    assert "8 faces" in step.face.source
+
+
+def test_the_room_reading_follows_the_majority_of_faces():
+    left = _faces(3, x=10.0)  # three happy faces
+    right = [FaceBox(150, 5, 30, 30, 0.9)]  # one unhappy face
+    step = _pipeline_with(BatchDouble(), left + right).process(FRAME, 0.0)
+    assert step.faces_read == 4
+    assert 0.2 < step.face.valence < 0.8
+    assert step.face.var_valence < 0.04  # four readings are surer than one
+
+
+def test_a_slow_expert_reads_largest_first_within_its_budget():
+    class Slow(ScriptedExpert):
+        def estimate(self, frame, face, now):
+            self.calls += 1
+            self.seen.append(face.width)
+            time.sleep(0.02)
+            return Estimate(0.5, 0.0, 0.04, 0.04, self.name)
+
+    slow = Slow("slow", None)
+    slow.seen = []
+    faces = _faces(6)
+    step = _pipeline_with(slow, faces, face_budget_ms=0.0).process(FRAME, 0.0)
+    assert slow.calls == 1 and slow.seen == [max(f.width for f in faces)]  # always the largest one
+    assert step.faces_read == 1 and step.faces_found == 6
+    slow.calls, slow.seen = 0, []
+    step = _pipeline_with(slow, faces, face_budget_ms=10_000.0).process(FRAME, 0.0)
+    assert slow.calls == 6 and slow.seen == sorted(slow.seen, reverse=True)
+
+
+def test_an_expert_that_keeps_failing_is_replaced_once_with_a_notice():
+    broken = ScriptedExpert("broken-model", error=RuntimeError("wrong input shape"))
+    made = []
+
+    def fallback():
+        made.append(ScriptedExpert("built-in", Estimate(0.1, 0.2, 0.09, 0.09, "built-in")))
+        return made[-1]
+
+    pipeline = Pipeline(
+        ScriptedDetector([CENTRE_FACE]),
+        broken,
+        None,
+        Stabilizer(alpha=0.5, tau=0.4),
+        Matcher(SONGS, min_dwell_s=5.0),
+        fallbacks={"face": fallback},
+    )
+    steps = [pipeline.process(FRAME, t * 0.1) for t in range(FAILURES_BEFORE_FALLBACK + 3)]
+    notices = [n for step in steps for n in step.notices]
+    assert len(notices) == 1 and "broken-model" in notices[0] and "built-in" in notices[0]
+    assert len(made) == 1 and pipeline.face_expert is made[0]
+    assert steps[-1].face is not None and steps[-1].face.valence == pytest.approx(0.1)
+    assert steps[FAILURES_BEFORE_FALLBACK - 2].face is None  # before the limit it was still the broken one
+
+
+def test_an_expert_that_fails_now_and_then_is_kept():
+    flaky = ScriptedExpert("flaky", Estimate(0.1, 0.2, 0.09, 0.09, "flaky"))
+    pipeline = Pipeline(
+        ScriptedDetector([CENTRE_FACE]), flaky, None, Stabilizer(0.5, 0.4), Matcher(SONGS), fallbacks={"face": object}
+    )
+    for t in range(20):
+        flaky.error = RuntimeError("glitch") if t % 2 else None
+        step = pipeline.process(FRAME, t * 0.1)
+        assert not step.notices
+    assert pipeline.face_expert is flaky

@@ -84,7 +84,7 @@ def test_motion_is_per_second_and_reset_forgets(expert) -> None:
     assert expert.last_measures.motion_per_s is None
 
 
-def test_uniform_frame_is_certain_and_split_frame_is_not(expert) -> None:
+def test_uniform_frame_gets_the_floor_and_split_frame_more(expert) -> None:
     split = np.zeros((480, 640, 3), dtype=np.uint8)
     split[:, 320:] = 255
     uniform = _uniform((120, 110, 100))
@@ -97,9 +97,10 @@ def test_uniform_frame_is_certain_and_split_frame_is_not(expert) -> None:
     expert.reset()
     expert.estimate(split, now=0.0)
     mixed = expert.estimate(split, now=0.04)
-    assert calm.var_valence < 0.02 and calm.var_arousal < 0.02
+    # a plain wall is never read as certain: the floor is sigma 0.25 (a weak cue even to how a place feels)
+    assert calm.var_valence == pytest.approx(0.25**2) and calm.var_arousal == pytest.approx(0.25**2)
     assert mixed.var_valence > 0.3
-    assert mixed.var_valence > 10 * calm.var_valence and mixed.var_arousal > calm.var_arousal
+    assert mixed.var_valence > 4 * calm.var_valence and mixed.var_arousal > calm.var_arousal
 
 
 def test_first_call_is_less_sure_of_arousal(expert) -> None:
