@@ -28,7 +28,8 @@ The ONNX interface (what the face expert codes against):
   ``input`` (JSON), ``licence``, ``commercial_use``, ``source``, ``source_sha256`` (of the hdf5),
   ``trained_on``, ``converter`` and the parity probe ``parity`` (see
   :mod:`moodsic_desktop.perception.model_check`), whose reference outputs come from :func:`keras_forward`,
-  a float64 numpy implementation of the Keras layers that shares no code with the graph builder.
+  a float64 numpy implementation of the Keras layers written apart from the graph builder (they share only
+  the arithmetic of the padding, which the tests check against PyTorch and numpy written by hand).
 
 The conversion is deterministic: the same source gives a byte-identical file (fixed IR version, opset,
 producer, names and metadata order; no timestamps; probe outputs rounded to 1e-9).
