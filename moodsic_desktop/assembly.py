@@ -6,6 +6,7 @@ Used by ``moodsic analyze`` and by the GUI's capture worker, so both run the sam
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 from dataclasses import asdict, dataclass, field
@@ -39,6 +40,10 @@ class EngineSettings:
     # The full-range face model misses faces under ~80 px in a whole frame; a 3 x 2 grid of tiles on top
     # finds them from ~35 px (a face two to five metres from a 720p camera) at ~25 ms per frame on 2 cores.
     face_detection_tiles: tuple[int, int] = (3, 2)
+    # The short-range model as well, for close-ups the full-range one misses; and a closer look at every new
+    # candidate, so that a blurred title or a patterned shirt is not read as a face (perception/faces.py).
+    face_detection_short_range: bool = True
+    face_detection_confirm: bool = True
     # "auto": the first usable model of models/ for that role, else the built-in expert; or a built-in name
     # ("face-geometry", "scene-statistics"), a model kind ("emonet", "scene") or a model's manifest name.
     face_expert: str = "auto"
@@ -223,7 +228,12 @@ def _model_reason(role: str, expert: Any) -> str:
 
 def _choose(role: str, requested: str, scan: Any, settings: EngineSettings) -> ExpertChoice:
     from moodsic_desktop.perception.onnx_runtime import OnnxRuntimeError, RuntimeConfig
-    from moodsic_desktop.perception.registry import create_face_expert, create_model_expert, create_scene_expert
+    from moodsic_desktop.perception.registry import (
+        FACE_MODEL_PREFERENCE,
+        create_face_expert,
+        create_model_expert,
+        create_scene_expert,
+    )
 
     create_builtin = create_face_expert if role == "face" else create_scene_expert
     key = requested.strip().lower()
@@ -231,6 +241,8 @@ def _choose(role: str, requested: str, scan: Any, settings: EngineSettings) -> E
         expert = create_builtin(key)
         return ExpertChoice(role, requested, expert, None, f"{role}: {expert.name}, chosen in the settings")
     candidates = [m for m in scan.models if m.expert == role and (key == AUTO or key in (m.kind, m.name.lower()))]
+    rank = {kind: i for i, kind in enumerate(FACE_MODEL_PREFERENCE)}
+    candidates.sort(key=lambda m: rank.get(m.kind, len(rank)))  # stable: manifest order within a kind
     problems = [f"{m.name}: {'; '.join(m.problems)}" for m in candidates if not m.usable]
     device = None if settings.onnx_device == AUTO else settings.onnx_device  # "auto": MOODSIC_ONNX_DEVICE may say
     runtime = RuntimeConfig.from_environment(device, settings.onnx_threads or None)
@@ -248,6 +260,12 @@ def _choose(role: str, requested: str, scan: Any, settings: EngineSettings) -> E
         reason = _model_reason(role, expert)
         log.info("%s", reason)
         return ExpertChoice(role, requested, expert, status.name, reason, tuple(problems))
+    if role == "face" and key in (AUTO, *BUNDLED_FACE_NAMES):
+        bundled = _bundled_face_expert(runtime, problems)
+        if bundled is not None:
+            return ExpertChoice(
+                role, requested, bundled, BUNDLED_FACE_MODEL, _model_reason(role, bundled), tuple(problems)
+            )
     expert = create_builtin(BUILTIN_EXPERTS[role])
     if key == AUTO:
         why = "no usable model" if problems else f"no {role} model installed in {scan.directory}"
@@ -259,6 +277,31 @@ def _choose(role: str, requested: str, scan: Any, settings: EngineSettings) -> E
     if problems:
         log.warning("%s; %s", reason, "; ".join(problems))
     return ExpertChoice(role, requested, expert, None, reason, tuple(problems))
+
+
+BUNDLED_FACE_MODEL = "fer2013-mini-xception"
+BUNDLED_FACE_NAMES = ("fer2013", BUNDLED_FACE_MODEL)
+
+
+def _bundled_face_expert(runtime: Any, problems: list[str]) -> Any:
+    """The face model in the box (FER-2013), or ``None`` with the reason added to ``problems``."""
+    from moodsic_desktop.perception.fer_expert import FerExpert, bundled_model_path
+    from moodsic_desktop.perception.onnx_runtime import OnnxRuntimeError
+
+    path = bundled_model_path()
+    try:
+        return FerExpert(path, runtime=runtime)
+    except (OnnxRuntimeError, ValueError, OSError) as error:
+        problems.append(f"{BUNDLED_FACE_MODEL} (in the box, {path}): cannot be loaded ({error})")
+        return None
+
+
+def make_fallback(role: str) -> Any:
+    """The built-in expert for ``role`` ("face" or "scene"): what takes over from a model that keeps failing."""
+    from moodsic_desktop.perception.registry import create_face_expert, create_scene_expert
+
+    create = create_face_expert if role == "face" else create_scene_expert
+    return create(BUILTIN_EXPERTS[role])
 
 
 def _builtin_names(role: str) -> tuple[str, ...]:
@@ -306,10 +349,19 @@ def build_pipeline(library: MusicLibrary, settings: EngineSettings, experts: Exp
     matcher.remember(library.recent)  # a restart does not replay the songs that just played
     stabilizer = Stabilizer(settings.alpha, settings.tau, settings.scene_only_alpha_factor)
     return Pipeline(
-        detector=MediaPipeFaceDetector(tiles=settings.face_detection_tiles),
+        detector=MediaPipeFaceDetector(
+            also_short_range=settings.face_detection_short_range,
+            tiles=settings.face_detection_tiles,
+            confirm=settings.face_detection_confirm,
+        ),
         face_expert=experts.face.expert,
         scene_expert=experts.scene.expert,
         stabilizer=stabilizer,
         matcher=matcher,
         settings=settings.pipeline,
+        fallbacks={
+            role: functools.partial(make_fallback, role)
+            for role, choice in (("face", experts.face), ("scene", experts.scene))
+            if choice.is_model
+        },
     )

@@ -21,7 +21,7 @@ from moodsic_desktop.assembly import EngineSettings, build_pipeline, load_librar
 from moodsic_desktop.cli_eval import positive_int
 from moodsic_desktop.core.fusion import FUSION_MODES
 from moodsic_desktop.core.matcher import MATCH_MODES
-from moodsic_desktop.core.pipeline import PipelineSettings
+from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings
 
 if TYPE_CHECKING:
     from moodsic_desktop.audio.library_index import ImportReport, LibraryIndex, SongProblem
@@ -175,8 +175,23 @@ def run_analyze(args: argparse.Namespace) -> int:
         f"analysed {summary['steps']} frames ({summary['duration_s']:.1f} s): {summary['switches']} song switches, "
         f"report written to {args.out}"
     )
+    print(reading_line(summary, pipeline))
     print(stability_line(summary))
     return EXIT_OK
+
+
+def reading_line(summary: dict, pipeline: Pipeline) -> str:
+    """Who read the mood and how many faces, in one line."""
+    rate, mean = summary.get("face_detection_rate"), summary.get("faces_read_mean")
+    face = pipeline.face_expert.name if pipeline.face_expert is not None else "none"
+    scene = pipeline.scene_expert.name if pipeline.scene_expert is not None else "none"
+    faces = (
+        "no face run"
+        if rate is None
+        else f"faces in view in {rate:.0%} of the frames, {mean:.1f} read per frame "
+        f"(at most {summary['faces_read_max']})"
+    )
+    return f"reading: {faces}; face reader {face}, scene reader {scene}"
 
 
 def stability_line(summary: dict) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from moodsic_desktop.core.types import FaceExpert, SceneExpert
 from moodsic_desktop.perception.emonet_expert import EmoNetExpert
 from moodsic_desktop.perception.face_geometry import FaceGeometryExpert
+from moodsic_desktop.perception.fer_expert import FerExpert
 from moodsic_desktop.perception.model_store import ModelStatus
 from moodsic_desktop.perception.onnx_runtime import RuntimeConfig
 from moodsic_desktop.perception.onnx_scene_expert import OnnxSceneExpert
@@ -33,7 +34,9 @@ __all__ = [
 FACE_EXPERTS: dict[str, type] = {"face-geometry": FaceGeometryExpert}
 SCENE_EXPERTS: dict[str, type] = {"scene-statistics": SceneStatisticsExpert}
 # Model kind (manifest entry) → expert class; each class builds itself from the entry's files.
-MODEL_EXPERTS: dict[str, type] = {"emonet": EmoNetExpert, "scene": OnnxSceneExpert}
+MODEL_EXPERTS: dict[str, type] = {"emonet": EmoNetExpert, "fer2013": FerExpert, "scene": OnnxSceneExpert}
+# Kinds "auto" prefers, best first, when several face models are installed.
+FACE_MODEL_PREFERENCE: tuple[str, ...] = ("emonet", "fer2013")
 
 
 class UnknownExpertError(KeyError, ValueError):

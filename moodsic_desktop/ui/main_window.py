@@ -332,13 +332,16 @@ class MainWindow(QMainWindow):
     def _show_expert_banner(self) -> None:
         """Which experts read the mood and why (with a model's licence); how to get models when built-in
         experts stand in."""
-        experts = [e for e in (self.pipeline.face_expert, self.pipeline.scene_expert) if e is not None]
         lines = list(self.expert_notes)
-        if any(e.is_fallback for e in experts):
+        fallbacks = [
+            role
+            for role, e in (("face", self.pipeline.face_expert), ("scene", self.pipeline.scene_expert))
+            if e is not None and e.is_fallback
+        ]
+        if fallbacks:
             lines.append(
-                "The built-in experts need no download but read the mood roughly: for the EmoNet face model and "
-                "a scene model run “moodsic models fetch” or place their ONNX files in the models folder "
-                "(README, “Models”)."
+                f"The built-in {' and '.join(fallbacks)} reader{'s' if len(fallbacks) > 1 else ''} need no download "
+                "but read the mood roughly; better models go in the models folder (README, “Models”)."
             )
         if lines:
             self.banners.show_banner("models", "\n".join(lines), "info")
@@ -570,12 +573,14 @@ class MainWindow(QMainWindow):
             self._counters["scene"] += step.scene_fresh
             for stage, ms in step.timings_ms.items():
                 self._timings[stage] = 0.8 * self._timings.get(stage, ms) + 0.2 * ms
+            for notice in step.notices:  # an expert replaced by its fallback: said once, by the pipeline
+                self.banners.show_banner("expert-replaced", notice, "warning")
         if not steps:
             return
         step = steps[-1]
         self._last_step = step
         if not self.settings.privacy:
-            self.preview.set_face(step.face_box)
+            self.preview.set_faces(step.faces)
         if step.stabilized is not None:
             self.plane_chart.set_current(step.stabilized.valence, step.stabilized.arousal)
         if step.decision is not None:
@@ -641,6 +646,7 @@ class MainWindow(QMainWindow):
             f"Face {rates['face']:.0f}/s {self._timings.get('face', 0) + self._timings.get('detect', 0):.0f} ms",
             f"Scene {rates['scene']:.1f}/s {self._timings.get('scene', 0):.0f} ms",
             f"Faces found {face_rate:.0%}" if face_rate is not None else "Faces found –",
+            f"Faces read {self._last_step.faces_read if self._last_step is not None else 0}",
             f"Held {held:.0%}" if held is not None else "Held –",
             ", ".join(experts),
         ]

@@ -23,21 +23,45 @@ from PySide6.QtWidgets import (
 )
 
 from moodsic_desktop.core.library import Song
-from moodsic_desktop.core.types import FaceBox
+from moodsic_desktop.core.types import FaceRead
 
 EMPTY_TEXT = "No camera or video yet.\nPick a camera above, open a video file, or drop one here."
 PRIVACY_TEXT = "Preview hidden for privacy.\nThe mood is still being read."
 
 
+def valence_colour(valence: float | None) -> QColor:
+    """The colour of a face box: grey when unread, else from red (valence -1) through amber (0) to green (+1)."""
+    if valence is None or not math.isfinite(valence):
+        return QColor("#8a929c")
+    t = max(-1.0, min(1.0, valence))
+    low, mid, high = QColor("#e5534b"), QColor("#e0b341"), QColor("#4cd37a")
+    a, b, f = (low, mid, t + 1.0) if t < 0 else (mid, high, t)
+    return QColor.fromRgbF(
+        a.redF() + (b.redF() - a.redF()) * f,
+        a.greenF() + (b.greenF() - a.greenF()) * f,
+        a.blueF() + (b.blueF() - a.blueF()) * f,
+    )
+
+
+def face_caption(read: FaceRead) -> str:
+    """The words over a face box: its expression and how likely (``"happy 87 %"``), or "not read"."""
+    if read.estimate is None:
+        return "not read"
+    if read.expression is None or read.expression_probability is None:
+        return ""
+    return f"{read.expression} {read.expression_probability:.0%}".replace("%", " %")
+
+
 class PreviewWidget(QWidget):
-    """Shows the newest frame scaled to fit, with the primary face box; or a message when there is none."""
+    """Shows the newest frame scaled to fit, with a box around every face read, coloured by its valence and
+    captioned with its expression; or a message when there is no picture."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMinimumSize(320, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._image: QImage | None = None
-        self._face: FaceBox | None = None
+        self._faces: tuple[FaceRead, ...] = ()
         self._message = EMPTY_TEXT
         self.frames_shown = 0
 
@@ -51,15 +75,19 @@ class PreviewWidget(QWidget):
         self.frames_shown += 1
         self.update()
 
-    def set_face(self, face: FaceBox | None) -> None:
-        """The primary face box in the frame's pixels (None: no face)."""
-        self._face = face
+    def set_faces(self, faces: tuple[FaceRead, ...]) -> None:
+        """The faces read in the frame (boxes in the frame's pixels); empty: no face."""
+        self._faces = tuple(faces)
         self.update()
+
+    @property
+    def faces(self) -> tuple[FaceRead, ...]:
+        return self._faces
 
     def show_message(self, message: str) -> None:
         """Drop the picture and show ``message`` instead (empty state, privacy)."""
         self._image = None
-        self._face = None
+        self._faces = ()
         self._message = message
         self.update()
 
@@ -79,14 +107,23 @@ class PreviewWidget(QWidget):
         target = QRectF((self.width() - width) / 2, (self.height() - height) / 2, width, height)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         painter.drawImage(target, image)
-        if self._face is not None:
-            painter.setPen(QPen(QColor("#4cd3a5"), 2))
-            face = self._face
-            painter.drawRect(
-                QRectF(
-                    target.x() + face.x * scale, target.y() + face.y * scale, face.width * scale, face.height * scale
-                )
-            )
+        metrics = painter.fontMetrics()
+        for read in self._faces:
+            box = read.box
+            rect = QRectF(target.x() + box.x * scale, target.y() + box.y * scale, box.width * scale, box.height * scale)
+            colour = valence_colour(read.estimate.valence if read.estimate is not None else None)
+            pen = QPen(colour, 2)
+            if read.estimate is None:
+                pen.setStyle(Qt.PenStyle.DashLine)
+            painter.setPen(pen)
+            painter.drawRect(rect)
+            caption = face_caption(read)
+            if caption:
+                text_width = metrics.horizontalAdvance(caption) + 8
+                label = QRectF(rect.x(), max(rect.y() - metrics.height() - 2, 0.0), text_width, metrics.height() + 2)
+                painter.fillRect(label, QColor(0, 0, 0, 160))
+                painter.setPen(colour)
+                painter.drawText(label, Qt.AlignmentFlag.AlignCenter, caption)
 
 
 class BannerArea(QWidget):

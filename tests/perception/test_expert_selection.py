@@ -1,11 +1,12 @@
-"""Choosing experts from models/: model experts when valid files are present, the built-in fallbacks (with the
-reason) when they are absent, corrupt or mismatched — never a crash."""
+"""Choosing experts from models/: model experts when valid files are present; when they are absent, corrupt or
+mismatched, the face model in the box (FER-2013) for faces and the built-in scene statistics, with the reason;
+the built-in face geometry only when the model in the box cannot be used either — never a crash."""
 
 from __future__ import annotations
 
 import pytest
 
-from moodsic_desktop.assembly import EngineSettings, MusicLibrary, build_pipeline, select_experts
+from moodsic_desktop.assembly import BUNDLED_FACE_MODEL, EngineSettings, MusicLibrary, build_pipeline, select_experts
 from moodsic_desktop.perception.model_store import MANIFEST_NAME, make_entry, register_model
 from tests import model_files
 
@@ -23,12 +24,29 @@ def models(tmp_path_factory):
     return folder
 
 
-def test_without_models_the_builtin_experts_run_and_say_why(tmp_path):
+def test_without_models_the_model_in_the_box_reads_faces_and_the_scene_is_built_in(tmp_path):
     selection = select_experts(EngineSettings(), tmp_path)
-    assert selection.face.expert.is_fallback and selection.scene.expert.is_fallback
-    assert selection.face.reason == f"face: face-geometry (built-in) (no face model installed in {tmp_path})"
+    assert selection.face.model == BUNDLED_FACE_MODEL and not selection.face.expert.is_fallback
+    assert selection.face.reason.startswith("face: fer2013-mini-xception (ONNX) on CPU — licence MIT")
+    assert "non-commercial" not in selection.face.reason
+    assert selection.scene.expert.is_fallback
     assert selection.scene.reason.startswith("scene: scene-statistics (built-in) (no scene model installed")
-    assert not selection.face.is_model
+
+
+def test_when_the_model_in_the_box_is_broken_the_geometry_reads_faces(tmp_path, monkeypatch):
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    monkeypatch.setattr("moodsic_desktop.perception.fer_expert.bundled_model_path", lambda: broken)
+    selection = select_experts(EngineSettings(), tmp_path)
+    assert selection.face.expert.is_fallback and not selection.face.is_model
+    assert selection.face.reason == "face: face-geometry (built-in) (no usable model)"
+    assert selection.face.problems[0].startswith(f"{BUNDLED_FACE_MODEL} (in the box, {broken}): cannot be loaded")
+
+
+def test_emonet_is_preferred_to_the_model_in_the_box_and_the_box_can_be_named(models):
+    assert select_experts(EngineSettings(), models).face.model == "emonet-8"
+    named = select_experts(EngineSettings(face_expert="fer2013"), models)
+    assert named.face.model == BUNDLED_FACE_MODEL and named.face.expert.licence == "MIT"
 
 
 def test_valid_models_are_chosen_with_device_and_licence(models):
@@ -44,6 +62,7 @@ def test_valid_models_are_chosen_with_device_and_licence(models):
 
 def test_settings_can_name_a_builtin_a_kind_or_a_model(models):
     builtin = select_experts(EngineSettings(face_expert="face-geometry", scene_expert="scene-statistics"), models)
+    assert builtin.face.expert.name == "face-geometry (built-in)"
     assert builtin.face.expert.is_fallback and "chosen in the settings" in builtin.face.reason
     by_kind = select_experts(EngineSettings(face_expert="emonet", scene_expert="scene-tiny"), models)
     assert by_kind.face.model == "emonet-8" and by_kind.scene.model == "scene-tiny"
@@ -67,7 +86,7 @@ def test_a_corrupt_model_falls_back_with_the_reason(models, tmp_path):
     data[len(data) // 2] ^= 0xFF
     copy["model"].write_bytes(bytes(data))
     selection = select_experts(EngineSettings(), folder)
-    assert selection.face.expert.is_fallback
+    assert selection.face.model == BUNDLED_FACE_MODEL  # the model in the box takes over
     assert selection.face.problems == ("emonet-8: corrupt: emonet-8.onnx does not match its recorded SHA-256 "
                                        "(damaged or replaced)",)  # fmt: skip
     assert "face model not used: emonet-8: corrupt" in selection.lines()[2]
@@ -80,7 +99,7 @@ def test_a_file_that_passes_the_scan_but_onnxruntime_refuses_is_reported(models,
     copy["model"].write_bytes(copy["model"].read_bytes().replace(b"Conv", b"Cxnv"))  # an operator nobody has
     register_model(make_entry("emonet-8", "emonet", copy, folder), folder)  # the checksum of the damaged file
     selection = select_experts(EngineSettings(), folder)
-    assert selection.face.expert.is_fallback
+    assert selection.face.model == BUNDLED_FACE_MODEL  # the model in the box takes over
     assert selection.face.problems[0].startswith("emonet-8: cannot be loaded (onnxruntime cannot load")
 
 
@@ -90,14 +109,14 @@ def test_a_mismatched_model_falls_back(models, tmp_path):
     copy = model_files.install({"model": models / "scene-tiny.head.onnx"}, folder)
     register_model(make_entry("emonet-8", "emonet", copy, folder), folder)
     selection = select_experts(EngineSettings(), folder)
-    assert selection.face.expert.is_fallback
+    assert selection.face.model == BUNDLED_FACE_MODEL  # the model in the box takes over
     assert "mismatched: scene-tiny.head.onnx is a scene-head model" in selection.face.problems[0]
 
 
 def test_a_damaged_manifest_is_a_note(tmp_path):
     (tmp_path / MANIFEST_NAME).write_text("{")
     selection = select_experts(EngineSettings(), tmp_path)
-    assert selection.face.expert.is_fallback
+    assert selection.face.model == BUNDLED_FACE_MODEL  # the model in the box takes over
     assert "is damaged" in selection.notes[0]
 
 
