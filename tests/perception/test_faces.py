@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from mediapipe.python.solutions import face_detection
@@ -143,3 +145,44 @@ def test_crop_resizes_and_survives_a_box_outside_the_frame(astronaut) -> None:
     assert crop_face(astronaut, face, size=300).shape == (300, 300, 3)
     gone = crop_face(astronaut, FaceBox(x=900, y=900, width=40, height=40, score=1.0), size=32)
     assert gone.shape == (32, 32, 3) and not gone.any()
+
+
+# ------------------------------------------------------------------ confirming candidates with a closer look
+REAL = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "real"
+
+
+@pytest.mark.parametrize("scale", [0.3, 0.4, 0.5, 0.7])
+def test_confirmation_keeps_real_faces_of_every_size_and_drops_what_is_not_a_face(
+    astronaut, astronaut_face, paste, scaled_box, scale
+) -> None:
+    frame = paste((1280, 720), astronaut, (200, 100), scale)  # the face 33-77 px wide
+    expected = scaled_box(astronaut_face, scale, (200, 100))
+    with (
+        MediaPipeFaceDetector(tiles=(3, 2)) as plain,
+        MediaPipeFaceDetector(tiles=(3, 2), also_short_range=True, confirm=True) as confirming,
+    ):
+        candidates = plain.detect(frame)
+        confirmed = confirming.detect(frame)
+        again = confirming.detect(frame)  # the same box again: kept without a second look
+    assert len(confirmed) == 1 and _centre_inside(confirmed[0], expected), (candidates, confirmed)
+    assert again == confirmed and confirming.closed
+    if scale == 0.3:
+        assert len(candidates) >= 2  # a patch of the suit fires too: the closer look turned it down
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason=f"../shared/fixtures/real is absent (looked in {REAL})")
+def test_confirmation_drops_the_false_faces_of_real_footage() -> None:
+    """no_face.mp4 has no face; the tiled full-range model fires on it now and then (scores 0.6-0.7)."""
+    from moodsic_desktop.perception.sources import VideoFileSource
+
+    with (
+        VideoFileSource(REAL / "no_face.mp4") as source,
+        MediaPipeFaceDetector(tiles=(3, 2)) as plain,
+        MediaPipeFaceDetector(tiles=(3, 2), also_short_range=True, confirm=True) as confirming,
+    ):
+        false_alarms = confirmed = 0
+        while (frame := source.read()) is not None:
+            false_alarms += len(plain.detect(frame.image))
+            confirmed += len(confirming.detect(frame.image))
+    assert false_alarms >= 3  # what the closer look has to catch
+    assert confirmed == 0
