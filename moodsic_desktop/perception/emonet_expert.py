@@ -22,9 +22,10 @@ Uncertainty (``uncertainty=``)
   their sample variance.
 - ``"window"`` (cheaper; default): one pass per call, the augmentation cycling through the same set
   from call to call; the reading is this call's, the variance the sample variance of the readings of
-  the last ``window_s`` seconds (at least 3 readings; before that a prior :math:`\sigma` = 0.5). The
-  window restarts when ``reset()`` is called, after a gap longer than ``window_s``, or when the face box
-  jumps by more than its width (probably someone else).
+  the last ``window_s`` seconds (at least 3 readings; before that a prior :math:`\sigma` = 0.5). Each
+  face in view keeps its own window: a reading joins the window of the face last seen within its width
+  of this box less than ``window_s`` ago; otherwise it starts a new one (someone else). ``reset()``
+  forgets every window.
 
 Either variance is then widened for small faces and floored:
 :math:`\sigma^2 = f_{size}^2\,(\sigma_{aug}^2 + 0.08^2)`, :math:`f_{size} = \sqrt{1 + (48\,px / w)^2}`
@@ -87,6 +88,19 @@ STD_FLOOR = 0.08
 PRIOR_STD = 0.5
 REFERENCE_FACE_WIDTH_PX = 48.0
 MIN_WINDOW_READINGS = 3
+
+
+@dataclass
+class _FaceTrack:
+    """One face's recent readings for the ``"window"`` uncertainty: its last box and time (seconds) and the
+    window of (time, valence, arousal)."""
+
+    box: FaceBox
+    time: float
+    window: deque[tuple[float, float, float]]
+
+
+MAX_TRACKS = 16
 
 
 class ModelMismatchError(ValueError):
@@ -253,10 +267,8 @@ class OnnxFaceExpert:
         self.device = self.model.device
         self.status = self.model.status
         self._aligner = EmotionScaleAligner()
-        self._window: deque[tuple[float, float, float]] = deque()
+        self._tracks: list[_FaceTrack] = []
         self._cycle = 0
-        self._last_box: FaceBox | None = None
-        self._last_time: float | None = None
         self.last_reading: FaceReading | None = None
 
     def _check_model(self) -> None:
@@ -271,13 +283,18 @@ class OnnxFaceExpert:
                 f"{self.model.path}: expected input 'image' and outputs valence, arousal, expression; "
                 f"found inputs {[i.name for i in inputs]} and outputs {sorted(outputs)}"
             )
+        shape = list(inputs[0].shape)
+        size = json.loads(meta.get(META_PREFIX + "input", "{}")).get("size", [256, 256])
+        fixed = [d for d in shape[1:] if isinstance(d, int)]
+        if len(shape) != 4 or (isinstance(shape[1], int) and shape[1] != 3) or (len(fixed) == 3 and fixed[1:] != size):
+            raise ModelMismatchError(
+                f"{self.model.path}: expected an 'image' input of shape N x 3 x {size[0]} x {size[1]}, found {shape}"
+            )
 
     def reset(self) -> None:
-        """Forget the window of readings (new person, new source)."""
-        self._window.clear()
+        """Forget every face's window of readings (new source)."""
+        self._tracks.clear()
         self._cycle = 0
-        self._last_box = None
-        self._last_time = None
         self.last_reading = None
 
     def _run(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -286,13 +303,18 @@ class OnnxFaceExpert:
         v, a = self._aligner.emonet_to_reference(np.clip(valence, -1, 1), np.clip(arousal, -1, 1))
         return v.reshape(-1), a.reshape(-1), _softmax(np.asarray(expression, dtype=np.float64))
 
-    def _same_face(self, face: FaceBox, now: float) -> bool:
-        if self._last_box is None or self._last_time is None:
-            return False
-        if now < self._last_time or now - self._last_time > self.window_s:
-            return False
-        (x0, y0), (x1, y1) = self._last_box.center, face.center
-        return math.hypot(x1 - x0, y1 - y0) <= max(self._last_box.width, face.width, 1.0)
+    def _track(self, face: FaceBox, now: float) -> _FaceTrack:
+        """The window of the face last seen near ``face`` (within its width, less than ``window_s`` ago), or
+        a new one; windows of faces gone longer than ``window_s`` are dropped."""
+        self._tracks = [t for t in self._tracks if 0.0 <= now - t.time <= self.window_s]
+        (x1, y1) = face.center
+        for track in self._tracks:
+            x0, y0 = track.box.center
+            if math.hypot(x1 - x0, y1 - y0) <= max(track.box.width, face.width, 1.0):
+                return track
+        track = _FaceTrack(face, now, deque())
+        self._tracks = [*self._tracks[-(MAX_TRACKS - 1) :], track]
+        return track
 
     def estimate(self, frame: np.ndarray, face: FaceBox, now: float) -> Estimate | None:
         """V-A of ``face`` in the RGB uint8 ``frame`` at time ``now`` (seconds); ``None`` for an empty box."""
@@ -302,8 +324,7 @@ class OnnxFaceExpert:
         if self.uncertainty == "tta":
             augmentations: Sequence[Augmentation] = self.augmentations
         else:
-            if not self._same_face(face, now):
-                self._window.clear()
+            track = self._track(face, now)
             augmentations = (self.augmentations[self._cycle % len(self.augmentations)],)
             self._cycle += 1
         roll = face.roll if self.align == "landmarks" else 0.0
@@ -316,15 +337,15 @@ class OnnxFaceExpert:
             var_a = float(values_a.var(ddof=1)) if n > 1 else PRIOR_STD**2
         else:
             valence, arousal = float(values_v[0]), float(values_a[0])
-            self._window.append((now, valence, arousal))
-            while self._window and now - self._window[0][0] > self.window_s:
-                self._window.popleft()
-            if len(self._window) >= MIN_WINDOW_READINGS:
-                recent = np.array([(v, a) for _, v, a in self._window])
+            track.box, track.time = face, now
+            track.window.append((now, valence, arousal))
+            while track.window and now - track.window[0][0] > self.window_s:
+                track.window.popleft()
+            if len(track.window) >= MIN_WINDOW_READINGS:
+                recent = np.array([(v, a) for _, v, a in track.window])
                 var_v, var_a = (float(x) for x in recent.var(axis=0, ddof=1))
             else:
                 var_v = var_a = PRIOR_STD**2
-        self._last_box, self._last_time = face, now
         f_size = math.sqrt(1.0 + (REFERENCE_FACE_WIDTH_PX / max(face.width, 1.0)) ** 2)
         std_v = min(f_size * math.sqrt(var_v + STD_FLOOR**2), 1.0)
         std_a = min(f_size * math.sqrt(var_a + STD_FLOOR**2), 1.0)

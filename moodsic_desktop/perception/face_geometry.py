@@ -66,6 +66,13 @@ landmarks in IOD units; a still face under sensor noise of 3 grey levels gives :
 and :math:`f_{young} = 1 + \tfrac12 e^{-t_\beta/\tau}`. The estimate carries variances :math:`\sigma^2`.
 This is the pure function :func:`face_uncertainty`.
 
+Several faces
+-------------
+The baseline belongs to one face: the first one read, followed from call to call while its box stays
+within its width of the last one. Another face read in the same second (the pipeline reads every face
+in view, largest first) is measured against the population prior alone (:math:`w` = 0, as a face just
+arrived) and changes neither the baseline nor the instability.
+
 Threads: an expert holds a MediaPipe graph and per-face state, neither thread-safe: call it from the
 capture/pipeline thread, one call at a time (creating it on another thread first is fine).
 The pure functions are safe on any thread.
@@ -325,6 +332,7 @@ class FaceGeometryExpert(ClosesOnExit):
         self._previous: tuple[float, np.ndarray, np.ndarray] | None = None  # (now, z, aligned landmarks)
         self._instability = 0.0
         self._instability_time: float | None = None
+        self._baseline_face: tuple[float, FaceBox] | None = None  # (time, box) of the face the baseline follows
         self.last_measurement: FaceMeasurement | None = None
 
     def reset(self) -> None:
@@ -333,7 +341,18 @@ class FaceGeometryExpert(ClosesOnExit):
         self._previous = None
         self._instability = 0.0
         self._instability_time = None
+        self._baseline_face = None
         self.last_measurement = None
+
+    def _someone_else(self, face: FaceBox, now: float) -> bool:
+        """True when ``face`` is not the face the baseline follows and that face was seen within a second."""
+        if self._baseline_face is None:
+            return False
+        seen, box = self._baseline_face
+        if not 0.0 <= now - seen <= _JITTER_MAX_GAP_S:
+            return False
+        (x0, y0), (x1, y1) = box.center, face.center
+        return math.hypot(x1 - x0, y1 - y0) > max(box.width, face.width, 1.0)
 
     def landmarks(self, frame: np.ndarray, face: FaceBox) -> np.ndarray | None:
         """The 468 x 3 face-mesh landmarks of the crop around ``face`` (x, y in crop pixels of a
@@ -362,6 +381,11 @@ class FaceGeometryExpert(ClosesOnExit):
         last = self._baseline.last_update_s
         if last is not None and now < last:
             self.reset()  # time went backwards: a new source or a restarted clock
+        if self._someone_else(face, now):  # another face in view: the prior alone, no state changed
+            valence, arousal = features_to_va(measurement.features, None, 0.0)
+            std_v, std_a = face_uncertainty(face.width, measurement.yaw, 0.0, 0.0, self._baseline.time_constant_s)
+            return Estimate(valence, arousal, std_v**2, std_a**2, self.name)
+        self._baseline_face = (now, face)
 
         baseline = self._baseline.value
         weight = self._baseline.weight(now)

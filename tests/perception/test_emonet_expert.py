@@ -79,6 +79,17 @@ def test_window_mode_runs_one_pass_per_frame_and_gets_a_spread_from_the_window(e
     assert expert.last_reading is None
 
 
+def test_each_face_in_view_keeps_its_own_window(emonet_path, astronaut):
+    expert = EmoNetExpert(emonet_path, uncertainty="window", tta_samples=6, window_s=2.0)
+    left, right = FaceBox(60.0, 60.0, 100.0, 100.0, 1.0), FaceBox(330.0, 60.0, 100.0, 100.0, 1.0)
+    prior = expert.estimate(astronaut, left, 0.0).std_valence
+    for i in range(1, 4):  # the pipeline reads both faces every step
+        expert.estimate(astronaut, right, 0.1 * i)
+        from_window = expert.estimate(astronaut, left, 0.1 * i + 0.01).std_valence
+    assert from_window < prior  # alternating faces did not restart the left face's window
+    assert expert.estimate(astronaut, right, 0.5).std_valence < prior
+
+
 def test_small_faces_are_less_certain(emonet_path, astronaut):
     expert = EmoNetExpert(emonet_path, uncertainty="tta", tta_samples=2)
     big = expert.estimate(astronaut, FaceBox(170.0, 60.0, 110.0, 125.0, 1.0), 0.0)
@@ -107,3 +118,44 @@ def test_alignment_turns_the_crop_by_the_landmarks(emonet_path, astronaut, astro
     plain = EmoNetExpert(emonet_path, uncertainty="tta").estimate(astronaut, astronaut_face, 0.0)
     assert (aligned.valence, aligned.arousal) != (upright.valence, upright.arousal)
     assert (upright.valence, upright.arousal) == pytest.approx((plain.valence, plain.arousal))
+
+
+def test_a_model_whose_input_shape_does_not_fit_is_refused_at_load(tmp_path):
+    """Named and tagged like EmoNet, but its input is 64 x 64 where its metadata says 256: every face call
+    would fail, so it is refused when it is opened (and the next expert is chosen)."""
+    import json
+
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper
+
+    from moodsic_desktop.perception.emonet_expert import ModelMismatchError
+
+    side = 64
+    weights = helper.make_tensor(
+        "w", TensorProto.FLOAT, [3 * side * side, 8], np.zeros(3 * side * side * 8, np.float32)
+    )
+    graph = helper.make_graph(
+        [
+            helper.make_node("ReduceMean", ["image"], ["valence"], axes=[1, 2, 3], keepdims=0),
+            helper.make_node("Identity", ["valence"], ["arousal"]),
+            helper.make_node("Flatten", ["image"], ["flat"]),
+            helper.make_node("MatMul", ["flat", "w"], ["expression"]),
+        ],
+        "wrong-size",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, side, side])],
+        [
+            helper.make_tensor_value_info("valence", TensorProto.FLOAT, ["N"]),
+            helper.make_tensor_value_info("arousal", TensorProto.FLOAT, ["N"]),
+            helper.make_tensor_value_info("expression", TensorProto.FLOAT, ["N", 8]),
+        ],
+        [weights],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    for key, value in {"moodsic.kind": "emonet", "moodsic.input": json.dumps({"size": [256, 256]})}.items():
+        model.metadata_props.add(key=key, value=value)
+    path = tmp_path / "emonet-wrong.onnx"
+    onnx.save(model, path)
+    with pytest.raises(ModelMismatchError, match="N x 3 x 256 x 256"):
+        EmoNetExpert(path)

@@ -117,6 +117,24 @@ def test_reset_and_time_going_back_restart_the_baseline(expert, astronaut, astro
     assert expert.estimate(astronaut, astronaut_box, now=6.0) is not None
 
 
+def test_a_second_face_in_view_leaves_the_first_faces_baseline_alone(astronaut, astronaut_box) -> None:
+    # Two people side by side: the astronaut and her mirror image.
+    pair = np.ascontiguousarray(np.concatenate([astronaut, astronaut[:, ::-1]], axis=1))
+    other = FaceBox(1024 - astronaut_box.x - astronaut_box.width, astronaut_box.y, astronaut_box.width,
+                    astronaut_box.height, astronaut_box.score)  # fmt: skip
+    with FaceGeometryExpert() as alone, FaceGeometryExpert() as both:
+        for step in range(8):
+            t = step * 0.5
+            expected = alone.estimate(pair, astronaut_box, now=t)
+            first = both.estimate(pair, astronaut_box, now=t)
+            second = both.estimate(pair, other, now=t + 0.01)
+            assert first.valence == pytest.approx(expected.valence, abs=1e-9)
+            assert first.var_valence == pytest.approx(expected.var_valence, rel=1e-9)
+        # the other face is read against the prior alone: as a face that has just arrived
+        with FaceGeometryExpert() as fresh:
+            assert second.valence == pytest.approx(fresh.estimate(pair, other, now=0.0).valence, abs=0.05)
+
+
 # --- pure functions --------------------------------------------------------------------------------------
 
 
