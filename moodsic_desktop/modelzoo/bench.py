@@ -12,11 +12,16 @@ What it prints (each comparison as ``ratio <name>: <times faster>``):
 - ``scene-onnxruntime-vs-pytorch``: backbone + head (eval) on one frame, PyTorch eager vs onnxruntime.
 - ``mc-dropout-head-only-vs-full-passes``: N MC-dropout samples as N full passes (backbone + head, each
   through onnxruntime) vs one backbone pass and N head samples in one batched call.
+- ``fer2013-vs-emonet``: milliseconds per face of the face model in the box (FER-2013, read plain and
+  mirrored, crops included) with one face and with eight faces in one batch, against EmoNet's one pass.
 - ``end-to-end-fps``: frames per second of the program's pipeline (detector, EmoNet ONNX with one pass
   per frame, scene ONNX every 0.5 s of video, fusion, stabiliser, matcher) vs a research-prototype-style
   pipeline (same detector, PyTorch eager, EmoNet flip TTA on every frame, scene MC dropout by N full
   passes on every frame), over the same generated clip (10 fps, a face moving over the demo scene).
   ``end-to-end-fps-scene-every-frame`` repeats the program's side with the scene on every frame too.
+- ``end-to-end-fps-8-faces-vs-1``: the program as a fresh install runs it (FER-2013, built-in scene) on
+  1280 x 720 frames with eight faces in view against the same frames with one face; the frames per
+  second with eight faces are printed too.
 
 Model timings are the fastest of ``repeats`` runs after one warm-up (the least disturbed by other
 processes), on the CPU with the same thread count for both
@@ -51,12 +56,13 @@ from moodsic_desktop.modelzoo.scene import (
     save_random_backbone,
 )
 from moodsic_desktop.perception.faces import crop_face
+from moodsic_desktop.perception.fer_expert import FerExpert
 from moodsic_desktop.perception.model_store import make_entry, register_model
 from moodsic_desktop.perception.onnx_runtime import RuntimeConfig, create_session
 from moodsic_desktop.perception.onnx_scene_expert import dropout_masks, prepare_image
 from moodsic_desktop.perception.synthetic import demo_frame
 
-__all__ = ["BenchOptions", "PrototypeEmoNet", "PrototypeScene", "bench_frames", "run_benchmarks"]
+__all__ = ["BenchOptions", "PrototypeEmoNet", "PrototypeScene", "bench_frames", "crowd_frames", "run_benchmarks"]
 
 FPS = 10.0
 FRAME_SIZE = (640, 360)
@@ -88,6 +94,24 @@ def bench_frames(count: int, size: tuple[int, int] = FRAME_SIZE) -> list[np.ndar
         x = int(width * 0.3 + 40 * np.sin(index / 7.0))
         y = int(height * 0.25)
         frame[y : y + face.shape[0], x : x + face.shape[1]] = face
+        frames.append(frame)
+    return frames
+
+
+def crowd_frames(count: int, faces: int, size: tuple[int, int] = (1280, 720)) -> list[np.ndarray]:
+    """RGB frames at 10 fps: the demo clip's scene with ``faces`` copies of the astronaut's face (about 120 px
+    wide) in a 4 x 2 grid, each drifting a little."""
+    from skimage import data
+
+    face = cv2.resize(data.astronaut()[20:260, 120:340], (120, 131), interpolation=cv2.INTER_AREA)
+    width, height = size
+    frames = []
+    for index in range(count):
+        frame = cv2.cvtColor(demo_frame(index, FPS, size, segment_s=max(count / FPS / 3, 0.5)), cv2.COLOR_BGR2RGB)
+        for k in range(faces):
+            x = int(60 + (k % 4) * width / 4 + 10 * np.sin(index / 5.0 + k))
+            y = int(80 + (k // 4) * height / 2)
+            frame[y : y + face.shape[0], x : x + face.shape[1]] = face
         frames.append(frame)
     return frames
 
@@ -187,7 +211,7 @@ def _fps(pipeline: Any, frames: list[np.ndarray]) -> tuple[float, int]:
     start = time.perf_counter()
     for index, frame in enumerate(frames):
         step = pipeline.process(frame, index / FPS)
-        faces += step.face is not None and step.face_fresh
+        faces += step.faces_read if step.face_fresh else 0
     elapsed = time.perf_counter() - start
     pipeline.close()
     return len(frames) / elapsed, faces
@@ -215,6 +239,9 @@ def run_benchmarks(options: BenchOptions, say: Callable[[str], None] = print) ->
     for name, value in results["ratios"].items():
         say(f"ratio {name}: {value:.2f}")
     say(f"emonet ms per face: {onnx_ms:.1f} (onnxruntime, {threads} thread(s))")
+    fer = results["fer2013_ms_per_face"]
+    say(f"fer2013 ms per face: {fer['batch_1']:.2f} (batch of 1), {fer['batch_8']:.2f} (batch of 8)")
+    say(f"end-to-end fps with 8 faces in view: {results['end_to_end_fps_8_faces']['fps']:.2f}")
     return results
 
 
@@ -289,4 +316,40 @@ def _measure(
         results["end_to_end_fps"] = {"pipeline": ours_fps, "scene_every_frame": every_fps, "prototype": proto_fps}
         results["ratios"]["end-to-end-fps"] = ours_fps / proto_fps
         results["ratios"]["end-to-end-fps-scene-every-frame"] = every_fps / proto_fps
+
+        _measure_face_model_in_the_box(options, runtime, folder, onnx_ms, results, say)
     return onnx_ms
+
+
+def _measure_face_model_in_the_box(
+    options: BenchOptions,
+    runtime: RuntimeConfig,
+    folder: Path,
+    emonet_ms: float,
+    results: dict[str, Any],
+    say: Callable[[str], None],
+) -> None:
+    """FER-2013's milliseconds per face (batch of 1 and of 8) and the end-to-end frames per second of a fresh
+    install with eight faces in view against one."""
+    from moodsic_desktop.assembly import EngineSettings, select_experts
+
+    # The face model in the box: one face, and eight faces in one call (crops and mirror pass included).
+    fer = FerExpert(runtime=runtime)
+    crowd = crowd_frames(1, 8)[0]
+    boxes = [FaceBox(60 + (k % 4) * 320, 80 + (k // 4) * 360, 120, 131, 1.0) for k in range(8)]
+    fer_one = _best_ms(lambda: fer.read_faces(crowd, boxes[:1], 0.0), options.repeats)
+    fer_eight = _best_ms(lambda: fer.read_faces(crowd, boxes, 0.0), options.repeats) / 8
+    say(f"fer2013: {fer_one:.2f} ms/face alone, {fer_eight:.2f} ms/face in a batch of 8")
+    results["fer2013_ms_per_face"] = {"batch_1": fer_one, "batch_8": fer_eight}
+    results["ratios"]["fer2013-vs-emonet"] = emonet_ms / fer_one
+
+    # A fresh install (the face model in the box, built-in scene) with eight faces in view, and with one.
+    box = EngineSettings(face_expert="fer2013", scene_expert="scene-statistics")
+    eight_fps, eight_read = _fps(_pipeline(select_experts(box, folder), 0.5), crowd_frames(options.frames, 8))
+    one_fps, _ = _fps(_pipeline(select_experts(box, folder), 0.5), crowd_frames(options.frames, 1))
+    say(
+        f"end to end, 1280 x 720, FER-2013: {eight_fps:.2f} fps with 8 faces in view "
+        f"({eight_read / options.frames:.1f} read per frame), {one_fps:.2f} fps with one"
+    )
+    results["end_to_end_fps_8_faces"] = {"fps": eight_fps, "one_face_fps": one_fps, "faces_read": eight_read}
+    results["ratios"]["end-to-end-fps-8-faces-vs-1"] = eight_fps / one_fps
