@@ -11,8 +11,8 @@ The gap is measured: on the labelled real faces of ``../shared/fixtures/real`` (
 disgust and surprise, a smiling face, a smiling group) the built-in scene expert's squared error about
 the people's mood averages 0.42 (valence) and 0.46 (arousal), of which its own variance claims 0.20 and
 0.15; the rest, 0.22 and 0.31, rounded to (0.25, 0.30), is the gap (README, "How sure the readings
-are"; ``tests/perception/test_calibration.py`` recomputes it). A confident face (variance 0.05-0.1)
-then carries 80-90 % of the weight, and with no face the scene speaks alone.
+are"; ``tests/perception/test_calibration.py`` recomputes it). A confident face (variance 0.02-0.1)
+then carries 80-95 % of the weight, and with no face the scene speaks alone.
 
 Inverse-variance weighting, per dimension (valence and arousal separately)::
 
