@@ -108,6 +108,7 @@ class PreviewWidget(QWidget):
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         painter.drawImage(target, image)
         metrics = painter.fontMetrics()
+        captions: list[QRectF] = []
         for read in self._faces:
             box = read.box
             rect = QRectF(target.x() + box.x * scale, target.y() + box.y * scale, box.width * scale, box.height * scale)
@@ -119,8 +120,11 @@ class PreviewWidget(QWidget):
             painter.drawRect(rect)
             caption = face_caption(read)
             if caption:
-                text_width = metrics.horizontalAdvance(caption) + 8
-                label = QRectF(rect.x(), max(rect.y() - metrics.height() - 2, 0.0), text_width, metrics.height() + 2)
+                size = (metrics.horizontalAdvance(caption) + 8, metrics.height() + 2)
+                label = QRectF(rect.x(), max(rect.y() - size[1], 0.0), *size)
+                if any(label.intersects(other) for other in captions):  # a neighbour's caption is there
+                    label.moveTop(rect.bottom())
+                captions.append(label)
                 painter.fillRect(label, QColor(0, 0, 0, 160))
                 painter.setPen(colour)
                 painter.drawText(label, Qt.AlignmentFlag.AlignCenter, caption)

@@ -3,6 +3,7 @@ worker thread running; a small playable library and mood videos for the window t
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from pathlib import Path
@@ -12,7 +13,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from moodsic_desktop.audio.engine import NullBackend
+from moodsic_desktop.ui.app import create_window
+from moodsic_desktop.ui.settings import SettingsStore, UserSettings
 from tests.conftest import write_deam_folder
+
+WAIT_MS = 30_000
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -72,3 +78,27 @@ def write_mood_video(path: Path, seconds_per_mood: float = 6.0, fps: float = 15.
 @pytest.fixture
 def mood_video(tmp_path) -> Path:
     return write_mood_video(tmp_path / "mood.mp4")
+
+
+@pytest.fixture
+def open_window(qtbot, playable_library):
+    windows = []
+
+    def make(source=None, settings: UserSettings | None = None, library=playable_library):
+        if settings is not None:
+            SettingsStore().save(settings)
+        window = create_window(source, library, backend=NullBackend(), close_fade_s=0.1)
+        window.show()
+        qtbot.waitExposed(window)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+        qtbot.waitUntil(lambda w=window: w.closed_down, timeout=WAIT_MS)
+        # delete it here, on the GUI thread: left to the garbage collector it could be destroyed on
+        # whichever thread collects next, and Qt objects must die on their own thread
+        window.deleteLater()
+    qtbot.wait(1)
+    gc.collect()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import threading
 
 import pytest
@@ -12,32 +11,7 @@ from moodsic_desktop.core.library import load_deam
 from moodsic_desktop.ui.app import create_window
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings
 from moodsic_desktop.ui.widgets import EMPTY_TEXT
-
-WAIT_MS = 30_000
-
-
-@pytest.fixture
-def open_window(qtbot, playable_library):
-    windows = []
-
-    def make(source=None, settings: UserSettings | None = None, library=playable_library):
-        if settings is not None:
-            SettingsStore().save(settings)
-        window = create_window(source, library, backend=NullBackend(), close_fade_s=0.1)
-        window.show()
-        qtbot.waitExposed(window)
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
-        qtbot.waitUntil(lambda w=window: w.closed_down, timeout=WAIT_MS)
-        # delete it here, on the GUI thread: left to the garbage collector it could be destroyed on
-        # whichever thread collects next, and Qt objects must die on their own thread
-        window.deleteLater()
-    qtbot.wait(1)
-    gc.collect()
+from tests.ui.conftest import WAIT_MS
 
 
 def current_song_id(window):
@@ -51,8 +25,8 @@ def test_window_opens_in_a_friendly_empty_state(open_window):
     assert not window.running and not window.preview.has_image
     assert window.preview._message == EMPTY_TEXT
     banner = window.banners.text("models")
-    assert "face: face-geometry (built-in) (no face model installed" in banner
-    assert "moodsic models fetch" in banner
+    assert "face: fer2013-mini-xception (ONNX) on CPU — licence MIT" in banner  # the model in the box
+    assert "built-in scene reader" in banner and "models folder" in banner
     assert window.alpha_slider.value() == 30 and window.dwell_slider.value() == 25
     assert "time constant 2.8 s" in window.alpha_label.text()
     assert window.now_playing.title.text() == "Nothing playing yet"
@@ -171,7 +145,7 @@ def test_export_session_writes_report_and_charts(open_window, mood_video, tmp_pa
     settings = report["settings"]
     assert settings["engine"]["alpha"] == 0.55  # what was in force at the export
     assert settings["video"] == str(mood_video) and settings["songs"] == 24
-    assert settings["experts"]["face"] == "face-geometry (built-in)"
+    assert settings["experts"]["face"] == "fer2013-mini-xception (ONNX)"
     for name in ("session-timeline.png", "session-mood-plane.png"):
         image = QImage(str(target.parent / name))
         assert not image.isNull() and image.width() > 100
