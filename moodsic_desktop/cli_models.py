@@ -255,6 +255,7 @@ def run_models_verify(args: argparse.Namespace) -> int:
             continue
         print(f"  {status.name} ({status.expert} expert, {status.kind}): files and checksums ok")
         failures += not check_files(status.name, status.files)
+        failures += not _expert_loads(status)
     for note in scan.notes:
         if not (args.register and "not listed" in note):
             print(f"  note: {note}")
@@ -277,6 +278,19 @@ def run_models_verify(args: argparse.Namespace) -> int:
                 failures += 1
     print("all models verified" if not failures else f"{failures} problem(s) found")
     return EXIT_OK if not failures else EXIT_FAILURE
+
+
+def _expert_loads(status: Any) -> bool:
+    """Open the entry's expert as the program would (input and output shapes included); say why it cannot."""
+    from moodsic_desktop.perception.onnx_runtime import OnnxRuntimeError, RuntimeConfig
+    from moodsic_desktop.perception.registry import create_model_expert
+
+    try:
+        create_model_expert(status, RuntimeConfig(device="cpu"))
+    except (OnnxRuntimeError, ValueError, KeyError) as error:
+        print(f"    cannot be used by the program: {error}")
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------- export

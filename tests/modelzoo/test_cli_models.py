@@ -97,3 +97,19 @@ def test_bench_prints_ratios_that_scripts_can_read(capsys):
     assert re.search(r"^end-to-end fps with 8 faces in view: [0-9.]+$", out, flags=re.MULTILINE)
     read = re.search(r"FER-2013: [0-9.]+ fps with 8 faces in view \(([0-9.]+) read per frame\)", out)
     assert read and float(read.group(1)) >= 4  # most of the crowd is read each frame
+
+
+def test_verify_refuses_a_model_whose_shapes_the_program_cannot_use(tmp_path, capsys):
+    """A FER-2013 entry whose input is 48 x 48 instead of 64 x 64: checksums fine, but every face would fail."""
+    from moodsic_desktop.perception.model_store import make_entry, register_model
+    from tests.perception.test_fer_expert import _tiny_model
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    path = _tiny_model(folder / "fer-wrong.onnx", input_size=48)
+    register_model(make_entry("fer-wrong", "fer2013", {"model": path}, folder, licence="test"), folder)
+    assert main(["models", "verify", "--dir", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert "fer-wrong (face expert, fer2013): files and checksums ok" in out
+    assert "cannot be used by the program" in out and "N x 1 x 64 x 64" in out
+    assert "all models verified" not in out
