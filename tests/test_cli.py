@@ -77,13 +77,15 @@ def test_report_structure(face_report):
     assert settings["engine"]["alpha"] == 0.5 and settings["engine"]["min_dwell_s"] == 3.0
     assert settings["engine"]["tau"] == 0.4
     assert settings["songs"] == 1802
-    assert settings["experts"] == {"face": "face-geometry (built-in)", "scene": "scene-statistics (built-in)"}
+    assert settings["experts"] == {"face": "fer2013-mini-xception (ONNX)", "scene": "scene-statistics (built-in)"}
     assert len(report["timeline"]) == 2 * SECONDS_PER_MOOD * FPS
     times = [row["time"] for row in report["timeline"]]
     assert times == sorted(times) and times[1] == pytest.approx(1 / FPS, abs=1e-3)
     metrics = report["metrics"]
     for key in (
         "face_detection_rate",
+        "faces_read_mean",
+        "faces_read_max",
         "gating_rate",
         "jitter_raw",
         "jitter_stabilized",
@@ -102,7 +104,7 @@ def test_face_and_scene_are_read(face_report):
     assert report["metrics"]["face_detection_rate"] > 0.9
     faces = [row["face"] for row in timeline if row["face"]]
     assert len(faces) > 0.9 * len(timeline)
-    assert all(f["source"] == "face-geometry (built-in)" and -1 <= f["valence"] <= 1 for f in faces)
+    assert all(f["source"] == "fer2013-mini-xception (ONNX)" and -1 <= f["valence"] <= 1 for f in faces)
     assert all(row["scene"]["source"] == "scene-statistics (built-in)" for row in timeline)
     assert all(row["fused"] is not None and row["stabilized"] is not None for row in timeline)
     assert report["metrics"]["mean_scene_face_divergence"] is not None
