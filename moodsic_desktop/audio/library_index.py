@@ -46,7 +46,7 @@ import soundfile as sf
 
 from moodsic_desktop.audio import decoding
 from moodsic_desktop.closing import ClosesOnExit
-from moodsic_desktop.core.library import AUDIO_DIR, Song, _read_table, read_deam
+from moodsic_desktop.core.library import AUDIO_DIR, DeamImport, Song, _read_table, read_deam
 from moodsic_desktop.core.scales import EmotionScaleAligner
 from moodsic_desktop.core.stations import StationModel
 
@@ -58,6 +58,7 @@ INDEX_FILENAME = "library.sqlite"
 AUDIO_EXTENSIONS = (".mp3", ".wav", ".flac", ".ogg")
 ORIGINS = ("deam", "folder")
 SCALES = ("deam", "reference")
+VA_COLUMNS = ("file", "valence", "arousal")
 DEFAULT_N_STATIONS = 5
 DEFAULT_SEED = 0
 
@@ -93,6 +94,37 @@ def fit_station_model(
 def mp3_supported() -> bool:
     """Whether the libsndfile under soundfile reads MP3 (version 1.1 or later; soundfile's wheels bundle one)."""
     return "MP3" in sf.available_formats()
+
+
+# --------------------------------------------------------------------------------------------------------
+# Reading what an import takes in (no index needed: the CLI checks its input before it makes an index)
+
+
+def read_deam_songs(folder: str | Path) -> DeamImport:
+    """``read_deam(folder)``, and a ``ValueError`` when it yields no usable song. Raises what
+    ``read_deam`` raises (``FileNotFoundError``, ``TableError``, ``OSError``). Any thread."""
+    deam = read_deam(folder)
+    if not deam.songs:
+        raise ValueError(f"no usable song in the DEAM folder {folder} ({deam.skipped_rows} bad rows)")
+    return deam
+
+
+def read_va_table(folder: str | Path, va_csv: str | Path, scale: str = "deam") -> list[dict[str, str]]:
+    """The rows of an ``add_folder`` V-A table, checked: ``scale`` known, ``folder`` a folder, the table a
+    readable CSV with the columns ``file, valence, arousal`` and at least one row. Raises ``ValueError``
+    (``TableError`` for a table that does not parse) or ``FileNotFoundError``, each naming the file. The
+    values of the rows are checked later, row by row. Any thread."""
+    folder, va_csv = Path(folder), Path(va_csv)
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"music folder not found: {folder}")
+    if not va_csv.is_file():
+        raise FileNotFoundError(f"V-A table not found: {va_csv}")
+    rows = _read_table(va_csv, required=VA_COLUMNS)
+    if not rows:
+        raise ValueError(f"the V-A table {va_csv} has no rows (expected columns {', '.join(VA_COLUMNS)})")
+    return rows
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -369,17 +401,18 @@ class LibraryIndex(ClosesOnExit):
 
     # ---- importing
 
-    def import_deam(self, folder: str | Path, progress: ProgressFn | None = None) -> ImportReport:
+    def import_deam(
+        self, folder: str | Path, progress: ProgressFn | None = None, *, deam: DeamImport | None = None
+    ) -> ImportReport:
         """Import a DEAM folder (layout in ``core.library``): every annotated song, with its audio
         ``MEMD_audio/<id>.mp3`` probed for duration, rate and channels. Songs whose audio is missing or
         unreadable are stored as not playable and listed; bad annotation rows are listed in ``skipped``.
         One transaction. Raises ``FileNotFoundError`` (not a DEAM folder) or ``ValueError`` (no usable
-        song); the index is unchanged then. Blocks while it reads the files (a worker thread or the CLI)."""
+        song); the index is unchanged then. ``deam``: what ``read_deam_songs(folder)`` returned, when the
+        caller has read the folder already. Blocks while it reads the files (a worker thread or the CLI)."""
         started = time.perf_counter()
         folder = Path(folder)
-        deam = read_deam(folder)
-        if not deam.songs:
-            raise ValueError(f"no usable song in the DEAM folder {folder} ({deam.skipped_rows} bad rows)")
+        deam = deam if deam is not None else read_deam_songs(folder)
         report = ImportReport(source=str(folder.resolve()), origin="deam")
         report.skipped = [
             SongProblem("", problem.split(":", 1)[0], problem.split(": ", 1)[-1]) for problem in deam.problems
@@ -414,21 +447,7 @@ class LibraryIndex(ClosesOnExit):
         Blocks while it reads the files (a worker thread or the CLI)."""
         started = time.perf_counter()
         folder, va_csv = Path(folder), Path(va_csv)
-        if scale not in SCALES:
-            raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
-        if not folder.is_dir():
-            raise FileNotFoundError(f"music folder not found: {folder}")
-        if not va_csv.is_file():
-            raise FileNotFoundError(f"V-A table not found: {va_csv}")
-        rows = _read_table(va_csv)
-        missing = [column for column in ("file", "valence", "arousal") if rows and column not in rows[0]]
-        if not rows:
-            raise ValueError(f"the V-A table {va_csv} has no rows (expected columns file, valence, arousal)")
-        if missing:
-            raise ValueError(
-                f"the V-A table {va_csv} lacks the column(s) {', '.join(missing)} "
-                f"(found {', '.join(rows[0]) or 'none'}; expected file, valence, arousal)"
-            )
+        rows = read_va_table(folder, va_csv, scale)
         folder = folder.resolve()
         report = ImportReport(source=str(folder), origin="folder")
         aligner = EmotionScaleAligner(strict=True)
@@ -780,4 +799,6 @@ __all__ = [
     "SongProblem",
     "default_index_path",
     "fit_station_model",
+    "read_deam_songs",
+    "read_va_table",
 ]
