@@ -148,6 +148,12 @@ def run_analyze(args: argparse.Namespace) -> int:
         except SourceError as error:
             raise UserError(str(error)) from None
         with source:
+            inputs = {"the input video": None if args.demo else video}
+            if args.library is None:
+                from moodsic_desktop.audio.library_index import default_index_path
+
+                inputs["the library index"] = default_index_path()
+            check_report_path(args.out, inputs)
             try:
                 library = load_library(args.library, n_stations=settings.n_stations)
             except (OSError, ValueError) as error:
@@ -179,6 +185,26 @@ def run_analyze(args: argparse.Namespace) -> int:
     )
     print(stability_line(summary))
     return EXIT_OK
+
+
+def check_report_path(out: Path, inputs: dict[str, Path | None]) -> None:
+    """Refuse (``UserError``) a report path that would replace one of ``inputs`` (what → path; the same
+    file also through a symbolic or hard link) or that cannot be written: a folder, or a folder that does not
+    exist or takes no new file. Run before a long analysis, so it fails at once; it leaves nothing behind."""
+    import os
+
+    if out.is_dir():
+        raise UserError(f"cannot write the report {out}: it is a folder")
+    for what, path in inputs.items():
+        with contextlib.suppress(OSError):  # either missing: they cannot be the same file
+            if path is not None and os.path.samefile(out, path):
+                raise UserError(f"the report {out} would replace {what} {path}; choose another --out")
+    try:
+        handle, probe = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    except OSError as error:
+        raise UserError(f"cannot write the report {out}: {error.strerror or error}") from None
+    os.close(handle)
+    os.unlink(probe)
 
 
 def stability_line(summary: dict) -> str:

@@ -8,7 +8,11 @@ over the whole session either way; ``max_switches`` bounds the list of song chan
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import stat
+import tempfile
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -125,9 +129,24 @@ class SessionReport:
         }
 
     def write(self, path: str | Path) -> Path:
-        """Write the report as JSON (UTF-8); the file is replaced only once it is complete."""
+        """Write the report as JSON (UTF-8). It goes to a new temporary file beside ``path`` first (a name
+        no other file has), which replaces ``path`` only once it is complete and is removed on any failure;
+        a report it replaces keeps its permissions. Raises ``OSError`` (or ``TypeError`` for settings that
+        are not JSON)."""
         path = Path(path)
-        temporary = path.with_name(path.name + ".part")
-        temporary.write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8")
-        temporary.replace(path)
+        text = json.dumps(self.to_dict(), indent=1, ensure_ascii=False)
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except OSError:
+            mode = 0o644  # mkstemp makes the file private (0600); a report is an ordinary file
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                file.write(text)
+            os.chmod(temporary, mode)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
         return path
