@@ -533,7 +533,12 @@ def run_library_check(args: argparse.Namespace) -> int:
         f"checked {report.checked} songs: {report.ok} play, {len(report.broken)} do not "
         f"({len(report.newly_broken)} newly broken, {len(report.restored)} restored) in {report.seconds:.1f} s"
     )
-    _print_problems("not playable", report.broken, "--report FILE or `moodsic library list --all` shows every one")
+    # What this check found broken comes first and is marked: it is what the user has to act on now.
+    new = set(report.newly_broken)
+    broken = [p._replace(reason=f"[new] {p.reason}") for p in report.broken if p.song_id in new]
+    broken += [p for p in report.broken if p.song_id not in new]
+    hint = "--report FILE or `moodsic library list --all` shows every one"
+    _print_problems("not playable (newly broken first, marked [new])", broken, hint)
     if report.refitted:
         print(f"station model refitted: {report.stations or 'none'} stations")
     _write_json_report(args.report, report.to_dict())

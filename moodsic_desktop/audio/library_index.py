@@ -291,9 +291,10 @@ class LibraryIndex(ClosesOnExit):
 
     ``LibraryIndex(path)`` opens ``path`` (default ``music/library.sqlite``), creating it and its folder
     when ``create`` is true and it does not exist; with ``create=False`` a missing file raises
-    ``LibraryIndexError``. ``n_stations`` and ``seed`` are used when the station model is refitted. A
-    write waits up to ``busy_timeout_s`` seconds while another connection writes, then raises
-    ``LibraryIndexError``. Only the thread that opened it may use it.
+    ``LibraryIndexError``, and so does an existing empty (0-byte) file, which is never turned into an
+    index. ``n_stations`` and ``seed`` are used when the station model is refitted. A write waits up to
+    ``busy_timeout_s`` seconds while another connection writes, then raises ``LibraryIndexError``. Only
+    the thread that opened it may use it.
     """
 
     def __init__(
@@ -318,6 +319,11 @@ class LibraryIndex(ClosesOnExit):
             )
         if not exists:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif self.path.stat().st_size == 0:
+            # SQLite would take an empty file for a new database and write one into it: the user's file.
+            raise LibraryIndexError(
+                f"{self.path} is an empty file (0 bytes), not a Moodsic library index; {_kept(self.path)}"
+            )
         try:
             self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=busy_timeout_s)
         except sqlite3.Error as error:

@@ -152,3 +152,44 @@ def test_a_failed_import_never_deletes_an_index_another_process_writes(home, tmp
     assert index_path.exists()
     with sqlite3.connect(index_path) as conn:
         assert conn.execute("SELECT song_id FROM plays").fetchall() == [("other-writer",)]
+
+
+@pytest.mark.parametrize("action", ["import-deam", "add-folder", "list", "stats", "check", "history"])
+def test_an_empty_file_at_the_index_path_is_reported_and_kept(home, tmp_path, capsys, action):
+    index_path = tmp_path / "library.sqlite"
+    index_path.write_bytes(b"")
+    music = _music(tmp_path)
+    va = tmp_path / "va.csv"
+    va.write_text("file,valence,arousal\na.wav,7,3\n")
+    folder = write_deam_folder(tmp_path / "deam", [f"{i},5,,5," for i in range(1, 5)])
+    extra = {"import-deam": [str(folder)], "add-folder": [str(music), "--va", str(va)]}.get(action, [])
+    code, _, err = run(capsys, "library", action, *extra, "--index", str(index_path))
+    line = one_error_line(err)
+    assert code == 1 and str(index_path) in line and "empty file" in line and "left as it is" in line, line
+    assert index_path.read_bytes() == b""
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("library")) == ["library.sqlite"]
+
+
+def test_check_lists_what_broke_now_before_older_problems(home, tmp_path, capsys):
+    """With more old problems than the listing shows, a song that broke since the last check is still the
+    first one listed, and marked."""
+    music = tmp_path / "many"
+    names = [f"song{k:02d}.wav" for k in range(30)]
+    for k, name in enumerate(names):
+        write_audio(music / name, seconds=0.05, freq=200.0 + 10 * k)
+    va = tmp_path / "va.csv"
+    va.write_text(
+        "file,valence,arousal\n" + "".join(f"{name},{1 + k % 9},{1 + (k * 5) % 9}\n" for k, name in enumerate(names))
+    )
+    assert run(capsys, "library", "add-folder", str(music), "--va", str(va))[0] == 0
+    for name in names[:25]:  # old problems: broken before the first check
+        (music / name).write_bytes(b"gone bad")
+    code, out, _ = run(capsys, "library", "check")
+    assert code == 0 and "25 newly broken" in out
+    (music / names[-1]).write_bytes(b"broke since the last check")
+    code, out, _ = run(capsys, "library", "check")
+    assert code == 0 and "26 do not (1 newly broken" in out
+    listed = [line for line in out.splitlines() if line.startswith("  song ")]
+    assert len(listed) == cli.LIST_LIMIT
+    assert names[-1] in listed[0] and "[new]" in listed[0], listed[0]
+    assert not any("[new]" in line for line in listed[1:])
