@@ -151,7 +151,11 @@ _native_stderr = _QuietNativeStderr()
 
 
 def _open(path: Path) -> sf.SoundFile:
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError as error:  # a name too long for the file system …
+        raise AudioDecodeError(path, f"not a usable file name ({error.strerror or error})") from None
+    if not exists:
         raise AudioDecodeError(path, "file not found")
     if not path.is_file():
         raise AudioDecodeError(path, "not a regular file")

@@ -46,7 +46,7 @@ import soundfile as sf
 
 from moodsic_desktop.audio import decoding
 from moodsic_desktop.closing import ClosesOnExit
-from moodsic_desktop.core.library import AUDIO_DIR, DeamImport, Song, _read_table, read_deam
+from moodsic_desktop.core.library import AUDIO_DIR, DeamImport, Song, _read_table, printable, read_deam
 from moodsic_desktop.core.scales import EmotionScaleAligner
 from moodsic_desktop.core.stations import StationModel
 
@@ -493,15 +493,21 @@ class LibraryIndex(ClosesOnExit):
     def _parse_csv_row(
         row: dict[str, str], folder: Path, scale: str, aligner: EmotionScaleAligner
     ) -> tuple[Song, Path] | str:
-        """A song and its resolved path, or the reason the row is not imported."""
-        name = row.get("file", "").strip()
-        if not name:
+        """A song and its resolved path, or the reason (one line) the row is not imported."""
+        raw_name = row.get("file", "").strip()
+        if not raw_name:
             return "no file named"
-        path = Path(name) if Path(name).is_absolute() else folder / name
+        name = printable(raw_name)
+        path = Path(raw_name) if Path(raw_name).is_absolute() else folder / raw_name
         if path.suffix.lower() not in AUDIO_EXTENSIONS:
-            return f"{name}: unsupported file type {path.suffix or '(none)'} (expected {', '.join(AUDIO_EXTENSIONS)})"
-        if not path.is_file():
-            return f"{name}: file not found ({path})"
+            suffix = printable(path.suffix, 20) or "(none)"
+            return f"{name}: unsupported file type {suffix} (expected {', '.join(AUDIO_EXTENSIONS)})"
+        try:
+            found = path.is_file()
+        except OSError as error:  # a name too long for the file system …
+            return f"{name}: not a usable file name ({error.strerror or error})"
+        if not found:
+            return f"{name}: file not found ({printable(str(path), 200)})"
         low, high = (1.0, 9.0) if scale == "deam" else (-1.0, 1.0)
         values = []
         for column in ("valence", "arousal"):
@@ -509,9 +515,9 @@ class LibraryIndex(ClosesOnExit):
             try:
                 value = float(text)
             except ValueError:
-                return f"{name}: {column} {text!r} is not a number"
+                return f"{name}: {column} {printable(repr(text))} is not a number"
             if not low <= value <= high:  # also false for NaN
-                return f"{name}: {column} {text} is outside the {scale} scale [{low:g}, {high:g}]"
+                return f"{name}: {column} {printable(text)} is outside the {scale} scale [{low:g}, {high:g}]"
             values.append(value)
         v, a = (float(x) for x in aligner.deam_static_to_reference(*values)) if scale == "deam" else values
         path = path.resolve()

@@ -74,6 +74,13 @@ MAX_FIELD_CHARS = csv.field_size_limit()
 ANNOTATION_COLUMNS = ("song_id", "valence_mean", "arousal_mean")
 
 
+def printable(text: str, limit: int = 80) -> str:
+    """``text`` fit for one line of a message: control characters (line breaks, NUL …) escaped as Python
+    writes them, at most ``limit`` characters (then "…")."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[: limit + 1])
+    return shown if len(shown) <= limit else shown[:limit] + "…"
+
+
 def _decode_table(raw: bytes) -> str:
     """UTF-16 when the file starts with its byte-order mark (Excel's "Unicode text"), else UTF-8 (with or
     without BOM), else Latin-1 (which decodes any bytes)."""
@@ -108,10 +115,9 @@ def _read_table(path: Path, required: tuple[str, ...] = ()) -> list[dict[str, st
     header = [_norm(h) for h in rows[0]] if rows else []
     missing = [column for column in required if column not in header]
     if missing:
-        found = ", ".join(h for h in header if h) or "none"
+        found = printable(", ".join(h for h in header if h), 200) or "none"
         raise TableError(
-            f"the table {path} lacks the column(s) {', '.join(missing)} (found {found[:200]}; "
-            f"expected {', '.join(required)})"
+            f"the table {path} lacks the column(s) {', '.join(missing)} (found {found}; expected {', '.join(required)})"
         )
     if not rows:
         return []
@@ -127,6 +133,22 @@ def _song_id(value: str) -> str:
     except ValueError:
         return value
     return str(int(number)) if number.is_integer() else value
+
+
+MAX_SONG_ID_CHARS = 100
+
+
+def _check_song_id(song_id: str) -> None:
+    """Raise ``ValueError`` unless ``song_id`` can name ``MEMD_audio/<id>.mp3``: not empty, at most
+    ``MAX_SONG_ID_CHARS`` characters, no path separator or control character, not "." or ".."."""
+    if not song_id:
+        raise ValueError("empty song_id")
+    if (
+        len(song_id) > MAX_SONG_ID_CHARS
+        or song_id in (".", "..")
+        or any(c in "/\\" or not c.isprintable() for c in song_id)
+    ):
+        raise ValueError(f"song_id {printable(song_id, 40)!r} cannot name an audio file")
 
 
 def _first(row: dict[str, str], *names: str) -> str:
@@ -184,14 +206,15 @@ def read_deam(folder: str | Path) -> DeamImport:
         for line_number, row in enumerate(_read_table(path, required=ANNOTATION_COLUMNS), start=2):
             try:
                 song_id = _song_id(row["song_id"])
+                _check_song_id(song_id)
                 valence_1_9 = float(row["valence_mean"])
                 arousal_1_9 = float(row["arousal_mean"])
-                if not (math.isfinite(valence_1_9) and math.isfinite(arousal_1_9)) or not song_id:
+                if not (math.isfinite(valence_1_9) and math.isfinite(arousal_1_9)):
                     raise ValueError("empty or non-finite value")
                 v_ref, a_ref = aligner.deam_static_to_reference(valence_1_9, arousal_1_9)
             except (KeyError, ValueError) as error:
                 result.skipped_rows += 1
-                result.problems.append(f"{path.name} line {line_number}: {error}")
+                result.problems.append(f"{path.name} line {line_number}: {printable(str(error), 200)}")
                 continue
             if song_id in seen:
                 result.skipped_rows += 1
@@ -223,4 +246,13 @@ def load_deam(folder: str | Path) -> list[Song]:
     return read_deam(folder).songs
 
 
-__all__ = ["ANNOTATION_COLUMNS", "MAX_FIELD_CHARS", "DeamImport", "Song", "TableError", "load_deam", "read_deam"]
+__all__ = [
+    "ANNOTATION_COLUMNS",
+    "MAX_FIELD_CHARS",
+    "DeamImport",
+    "Song",
+    "TableError",
+    "load_deam",
+    "printable",
+    "read_deam",
+]
