@@ -92,17 +92,19 @@ _MPG123_CHATTER = re.compile(rb"^(Note: |Warning: |\[[^\]]*libmpg123)")
 
 
 class _QuietNativeStderr:
-    """While any thread is inside ``quiet()``, file descriptor 2 points at a private temporary file; when
-    the last one leaves, fd 2 is restored and what was written meanwhile is passed on to it, less mpg123's
-    chatter. So writes from other threads in that window (a log line, a progress bar) arrive a few
-    milliseconds late but are not lost. Where fd 2 cannot be duplicated (a windowed build without a
-    console), nothing is redirected. Thread-safe: one lock guards the count and the switch."""
+    """While any thread is inside ``quiet()``, file descriptor 2 points at a private temporary file; what
+    is written there is passed on to the real stderr, less mpg123's chatter: whole lines each time a thread
+    leaves (where ``os.pread`` exists), the rest when the last one leaves and fd 2 is restored. So a log
+    line or a progress bar from another thread in that window arrives a little late but is not lost. Where
+    fd 2 cannot be duplicated (a windowed build without a console), nothing is redirected. Thread-safe:
+    one lock guards the count, the switch and the file."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._depth = 0
-        self._saved: int | None = None
+        self._saved: int | None = None  # the real stderr while fd 2 is redirected
         self._sink: IO[bytes] | None = None
+        self._passed = 0  # bytes of the sink already passed on
 
     @contextlib.contextmanager
     def quiet(self) -> Iterator[None]:
@@ -131,20 +133,33 @@ class _QuietNativeStderr:
     def _leave(self) -> None:
         with self._lock:
             self._depth -= 1
-            if self._depth > 0 or self._saved is None or self._sink is None:
+            if self._saved is None or self._sink is None:
+                return
+            sink = self._sink.fileno()
+            if self._depth > 0:  # others still decode: pass on the whole lines written so far
+                if hasattr(os, "pread"):  # reads without moving the offset fd 2 writes at
+                    written = os.pread(sink, 1 << 20, self._passed)
+                    whole = written[: written.rfind(b"\n") + 1]
+                    self._passed += len(whole)
+                    _pass_on(whole, self._saved)
                 return
             saved, self._saved = self._saved, None
             os.dup2(saved, 2)
             os.close(saved)
-            sink = self._sink
-            sink.seek(0)
-            captured = sink.read()
-            sink.seek(0)
-            sink.truncate()
-        kept = b"".join(line for line in captured.splitlines(keepends=True) if not _MPG123_CHATTER.match(line))
-        if kept:
-            with contextlib.suppress(OSError):
-                os.write(2, kept)
+            os.lseek(sink, self._passed, os.SEEK_SET)
+            rest = b"".join(iter(lambda: os.read(sink, 1 << 16), b""))
+            os.ftruncate(sink, 0)
+            os.lseek(sink, 0, os.SEEK_SET)
+            self._passed = 0
+            _pass_on(rest, 2)
+
+
+def _pass_on(captured: bytes, fd: int) -> None:
+    """Write ``captured`` to ``fd`` without mpg123's lines."""
+    kept = b"".join(line for line in captured.splitlines(keepends=True) if not _MPG123_CHATTER.match(line))
+    if kept:
+        with contextlib.suppress(OSError):
+            os.write(fd, kept)
 
 
 _native_stderr = _QuietNativeStderr()
