@@ -11,6 +11,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -81,30 +82,27 @@ def assert_one_clear_line(error: Exception, *names: Path) -> None:
     assert any(str(name) in message for name in names), message
 
 
-_TEMPLATE: list[Path] = []  # the folder made once: music/ with two real WAVs and an index of them
-
-
-def _template() -> Path:
-    if not _TEMPLATE:
-        root = Path(tempfile.mkdtemp(prefix="moodsic-fuzz-template-"))
-        music = root / "music"
-        write_audio(music / "a.wav", seconds=0.05)
-        write_audio(music / "b.wav", seconds=0.05, freq=330.0)
-        good = root / "good.csv"
-        good.write_text("file,valence,arousal\na.wav,2,3\nb.wav,8,7\n")
-        with LibraryIndex(root / "library.sqlite") as index:
-            index.add_folder(music, good)
-        _TEMPLATE.append(root)
-    return _TEMPLATE[0]
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    """Made once: music/ with two real WAVs and an index of them."""
+    root = tmp_path_factory.mktemp("fuzz-template")
+    music = root / "music"
+    write_audio(music / "a.wav", seconds=0.05)
+    write_audio(music / "b.wav", seconds=0.05, freq=330.0)
+    good = root / "good.csv"
+    good.write_text("file,valence,arousal\na.wav,2,3\nb.wav,8,7\n")
+    with LibraryIndex(root / "library.sqlite") as index:
+        index.add_folder(music, good)
+    return root
 
 
 @contextmanager
-def library_with_songs():
+def library_with_songs(template: Path):
     """A temporary folder with an index that already holds two songs from a real audio folder (a copy of
     the template, so each example starts from the same state)."""
     with tempfile.TemporaryDirectory(prefix="moodsic-fuzz-") as scratch:
         root = Path(scratch) / "lib"
-        shutil.copytree(_template(), root)
+        shutil.copytree(template, root)
         yield root, root / "music", root / "library.sqlite"
 
 
@@ -143,8 +141,8 @@ LONG_NAME = "z" * 5000 + ".wav"
 @example(table=f"file,valence,arousal\n{LONG_NAME},5,5\na.wav,5,5\n".encode(), scale="deam")
 @example(table=b'file,valence,arousal\r"a\nb.wav",5,5\rb.wav,"\n5",5\r', scale="deam")
 @example(table=b"file;valence;arousal\r\na.wav;5;5\r" + b"b" * 140_000 + b";1;1\n", scale="deam")
-def test_add_folder_va_tables(table, scale):
-    with library_with_songs() as (root, music, index_path):
+def test_add_folder_va_tables(template, table, scale):
+    with library_with_songs(template) as (root, music, index_path):
         va = root / "va.csv"
         va.write_bytes(table)
         import_checked(index_path, lambda index: index.add_folder(music, va, scale=scale), va)
@@ -161,8 +159,8 @@ GOOD_METADATA = b"song_id,Artist,Song title,Genre\n1,Band,Song,rock\n"
 @example(table=b"song_id,valence_mean,arousal_mean\n" + b"9" * 5000 + b"1,5,5\n../../x,5,5\n2,5,5\n")
 @example(table=b'song_id,valence_mean,arousal_mean\r1,5,5\r2,"5\r",5\r')
 @example(table=b"song_id,arousal_mean\n1,5\n")
-def test_deam_annotation_files(table):
-    with library_with_songs() as (root, _, index_path):
+def test_deam_annotation_files(template, table):
+    with library_with_songs(template) as (root, _, index_path):
         folder = deam_folder(root, table, GOOD_METADATA)
         file = folder / ANNOTATIONS_DIR / ANNOTATION_FILES[0]
         import_checked(index_path, lambda index: index.import_deam(folder), file, folder)
@@ -170,9 +168,9 @@ def test_deam_annotation_files(table):
 
 @FUZZ
 @given(table=tables(["song_id", "artist", "song title", "genre"]))
-def test_deam_metadata_files_never_stop_an_import(table):
+def test_deam_metadata_files_never_stop_an_import(template, table):
     """Metadata only adds titles: whatever it holds, the twelve annotated songs import."""
-    with library_with_songs() as (root, _, index_path):
+    with library_with_songs(template) as (root, _, index_path):
         folder = deam_folder(root, GOOD_ANNOTATIONS, table)
         report = import_checked(index_path, lambda index: index.import_deam(folder), folder / METADATA_DIR)
         assert report is not None and report.imported == 12
