@@ -12,9 +12,9 @@ import logging
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from moodsic_desktop import __version__
 from moodsic_desktop.assembly import EngineSettings, build_pipeline, load_library, quiet_native_logs
@@ -25,6 +25,8 @@ from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings
 
 if TYPE_CHECKING:
     from moodsic_desktop.audio.library_index import ImportReport, LibraryIndex, SongProblem
+
+T = TypeVar("T")
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -146,6 +148,12 @@ def run_analyze(args: argparse.Namespace) -> int:
         except SourceError as error:
             raise UserError(str(error)) from None
         with source:
+            inputs = {"the input video": None if args.demo else video}
+            if args.library is None:
+                from moodsic_desktop.audio.library_index import default_index_path
+
+                inputs["the library index"] = default_index_path()
+            check_report_path(args.out, inputs)
             try:
                 library = load_library(args.library, n_stations=settings.n_stations)
             except (OSError, ValueError) as error:
@@ -192,6 +200,26 @@ def reading_line(summary: dict, pipeline: Pipeline) -> str:
         f"(at most {summary['faces_read_max']})"
     )
     return f"reading: {faces}; face reader {face}, scene reader {scene}"
+
+
+def check_report_path(out: Path, inputs: dict[str, Path | None]) -> None:
+    """Refuse (``UserError``) a report path that would replace one of ``inputs`` (what → path; the same
+    file also through a symbolic or hard link) or that cannot be written: a folder, or a folder that does not
+    exist or takes no new file. Run before a long analysis, so it fails at once; it leaves nothing behind."""
+    import os
+
+    if out.is_dir():
+        raise UserError(f"cannot write the report {out}: it is a folder")
+    for what, path in inputs.items():
+        with contextlib.suppress(OSError):  # either missing: they cannot be the same file
+            if path is not None and os.path.samefile(out, path):
+                raise UserError(f"the report {out} would replace {what} {path}; choose another --out")
+    try:
+        handle, probe = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    except OSError as error:
+        raise UserError(f"cannot write the report {out}: {error.strerror or error}") from None
+    os.close(handle)
+    os.unlink(probe)
 
 
 def stability_line(summary: dict) -> str:
@@ -308,25 +336,20 @@ def _open_index(args: argparse.Namespace, create: bool) -> LibraryIndex:
 
 
 @contextlib.contextmanager
-def _index_for_import(args: argparse.Namespace) -> Iterator[LibraryIndex]:
-    """The index to import into, created when missing; if this command created it and the import then
-    failed on bad input, the new (empty) file is removed again, so a typo leaves nothing behind."""
-    from moodsic_desktop.audio.library_index import default_index_path
-
-    path = args.index if args.index is not None else default_index_path()
-    existed = path.exists()
-    index = _open_index(args, create=True)
+def _index_for_import(
+    args: argparse.Namespace, read_input: Callable[[], T], failed: str
+) -> Iterator[tuple[LibraryIndex, T]]:
+    """The index to import into, created when missing, with what ``read_input()`` returned. It runs first
+    and reads and checks what is to be imported: bad input (a typo, a table that does not parse) ends the
+    command with ``failed: <why>`` before any file is made. Once made, an index is never deleted here: another process
+    (the window, a second import) may have opened it already, and its writes would go into a deleted file.
+    A later failure (the index busy, an interrupt) leaves a valid index, empty if it was new."""
     try:
-        yield index
-    except UserError:
-        empty = not index.songs(playable_only=False)
-        index.close()
-        if not existed and empty:
-            for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-                leftover.unlink(missing_ok=True)
-        raise
-    finally:
-        index.close()
+        data = read_input()
+    except (OSError, ValueError) as error:
+        raise UserError(f"{failed}: {error}") from None
+    with _open_index(args, create=True) as index:
+        yield index, data
 
 
 class _ProgressBar:
@@ -405,28 +428,30 @@ def _print_import_report(report: ImportReport, index_path: Path, json_path: Path
 
 def run_library_import_deam(args: argparse.Namespace) -> int:
     """``moodsic library import-deam FOLDER``."""
-    from moodsic_desktop.audio.library_index import LibraryIndexError
+    from moodsic_desktop.audio.library_index import LibraryIndexError, read_deam_songs
 
-    with _index_for_import(args) as index:
+    failed = f"cannot import {args.folder}"
+    with _index_for_import(args, lambda: read_deam_songs(args.folder), failed) as (index, deam):
         try:
             with _ProgressBar(args, "import") as bar:
-                report = index.import_deam(args.folder, progress=bar.update)
+                report = index.import_deam(args.folder, progress=bar.update, deam=deam)
         except (OSError, ValueError, LibraryIndexError) as error:
-            raise UserError(f"cannot import {args.folder}: {error}") from None
+            raise UserError(f"{failed}: {error}") from None
         _print_import_report(report, index.path, args.report)
     return EXIT_OK
 
 
 def run_library_add_folder(args: argparse.Namespace) -> int:
     """``moodsic library add-folder FOLDER --va FILE.csv [--scale deam|reference]``."""
-    from moodsic_desktop.audio.library_index import LibraryIndexError
+    from moodsic_desktop.audio.library_index import LibraryIndexError, read_va_table
 
-    with _index_for_import(args) as index:
+    failed = f"cannot add {args.folder}"
+    with _index_for_import(args, lambda: read_va_table(args.folder, args.va, args.scale), failed) as (index, _):
         try:
             with _ProgressBar(args, "add") as bar:
                 report = index.add_folder(args.folder, args.va, scale=args.scale, progress=bar.update)
         except (OSError, ValueError, LibraryIndexError) as error:
-            raise UserError(f"cannot add {args.folder}: {error}") from None
+            raise UserError(f"{failed}: {error}") from None
         _print_import_report(report, index.path, args.report)
     return EXIT_OK
 
@@ -523,7 +548,12 @@ def run_library_check(args: argparse.Namespace) -> int:
         f"checked {report.checked} songs: {report.ok} play, {len(report.broken)} do not "
         f"({len(report.newly_broken)} newly broken, {len(report.restored)} restored) in {report.seconds:.1f} s"
     )
-    _print_problems("not playable", report.broken, "--report FILE or `moodsic library list --all` shows every one")
+    # What this check found broken comes first and is marked: it is what the user has to act on now.
+    new = set(report.newly_broken)
+    broken = [p._replace(reason=f"[new] {p.reason}") for p in report.broken if p.song_id in new]
+    broken += [p for p in report.broken if p.song_id not in new]
+    hint = "--report FILE or `moodsic library list --all` shows every one"
+    _print_problems("not playable (newly broken first, marked [new])", broken, hint)
     if report.refitted:
         print(f"station model refitted: {report.stations or 'none'} stations")
     _write_json_report(args.report, report.to_dict())

@@ -7,15 +7,23 @@ becomes ``AudioDecodeError`` with a message that names the file.
 
 ``StreamDecoder`` works in chunks (``chunk_frames`` input frames at a time, about 1.5 s at 44.1 kHz), so a
 long file never holds its thread for long; ``decode`` reads a whole file. Nothing here keeps global state:
-any thread may call any function, one thread per ``StreamDecoder`` object.
+any thread may call any function, one thread per ``StreamDecoder`` object. The one exception is the
+C-level stderr: while an MP3 is opened or read, file descriptor 2 is pointed away for milliseconds to
+drop mpg123's notes (``_QuietNativeStderr``); what other threads write then is passed on afterwards.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import soundfile as sf
@@ -77,20 +85,112 @@ def to_stereo(block: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(block[:, :2])
 
 
+# libsndfile's MP3 decoder (mpg123) prints notes on damaged or padded files straight to the C stderr
+# ("Note: Illegal Audio-MPEG-Header …", "Warning: Xing stream size off …", "[src/libmpg123/…] error: …");
+# it has no switch to turn that off that libsndfile exposes. The reason reaches the user in AudioDecodeError.
+_MPG123_CHATTER = re.compile(rb"^(Note: |Warning: |\[[^\]]*libmpg123)")
+
+
+class _QuietNativeStderr:
+    """While any thread is inside ``quiet()``, file descriptor 2 points at a private temporary file; what
+    is written there is passed on to the real stderr, less mpg123's chatter: whole lines each time a thread
+    leaves (where ``os.pread`` exists), the rest when the last one leaves and fd 2 is restored. So a log
+    line or a progress bar from another thread in that window arrives a little late but is not lost. Where
+    fd 2 cannot be duplicated (a windowed build without a console), nothing is redirected. Thread-safe:
+    one lock guards the count, the switch and the file."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._saved: int | None = None  # the real stderr while fd 2 is redirected
+        self._sink: IO[bytes] | None = None
+        self._passed = 0  # bytes of the sink already passed on
+
+    @contextlib.contextmanager
+    def quiet(self) -> Iterator[None]:
+        self._enter()
+        try:
+            yield
+        finally:
+            self._leave()
+
+    def _enter(self) -> None:
+        with self._lock:
+            self._depth += 1
+            if self._depth > 1:
+                return
+            try:
+                with contextlib.suppress(AttributeError, ValueError, OSError):
+                    sys.stderr.flush()  # what Python buffered goes out before the switch
+                if self._sink is None:
+                    self._sink = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for the process's life)
+                saved = os.dup(2)
+                os.dup2(self._sink.fileno(), 2)
+                self._saved = saved
+            except OSError:
+                self._saved = None
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._saved is None or self._sink is None:
+                return
+            sink = self._sink.fileno()
+            if self._depth > 0:  # others still decode: pass on the whole lines written so far
+                if hasattr(os, "pread"):  # reads without moving the offset fd 2 writes at
+                    written = os.pread(sink, 1 << 20, self._passed)
+                    whole = written[: written.rfind(b"\n") + 1]
+                    self._passed += len(whole)
+                    _pass_on(whole, self._saved)
+                return
+            saved, self._saved = self._saved, None
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.lseek(sink, self._passed, os.SEEK_SET)
+            rest = b"".join(iter(lambda: os.read(sink, 1 << 16), b""))
+            os.ftruncate(sink, 0)
+            os.lseek(sink, 0, os.SEEK_SET)
+            self._passed = 0
+            _pass_on(rest, 2)
+
+
+def _pass_on(captured: bytes, fd: int) -> None:
+    """Write ``captured`` to ``fd`` without mpg123's lines."""
+    kept = b"".join(line for line in captured.splitlines(keepends=True) if not _MPG123_CHATTER.match(line))
+    if kept:
+        with contextlib.suppress(OSError):
+            os.write(fd, kept)
+
+
+_native_stderr = _QuietNativeStderr()
+
+
 def _open(path: Path) -> sf.SoundFile:
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError as error:  # a name too long for the file system …
+        raise AudioDecodeError(path, f"not a usable file name ({error.strerror or error})") from None
+    if not exists:
         raise AudioDecodeError(path, "file not found")
     if not path.is_file():
         raise AudioDecodeError(path, "not a regular file")
     try:
-        return sf.SoundFile(str(path))
+        with _native_stderr.quiet():
+            return sf.SoundFile(str(path))
     except (sf.SoundFileError, RuntimeError, OSError, ValueError, TypeError) as error:
         raise AudioDecodeError(path, f"unreadable or unsupported audio ({_short(error, path)})") from error
 
 
+# What libsndfile says when its MP3 reader gives up on a regular file that is not audio.
+_LIBSNDFILE_PIPE = "File does not exist or is not a regular file (possibly a pipe?)."
+
+
 def _short(error: BaseException, path: Path) -> str:
-    """libsndfile's message without the repeated "Error opening '<path>':" prefix."""
+    """libsndfile's message without the repeated "Error opening '<path>':" prefix, in plain words where
+    libsndfile's own would mislead (``path`` is a regular file by then)."""
     text = str(error).replace(f"Error opening {str(path)!r}: ", "").strip()
+    if text == _LIBSNDFILE_PIPE:
+        return "not MP3, WAV, FLAC or Ogg Vorbis audio"
     return text or type(error).__name__
 
 
@@ -139,10 +239,13 @@ def read_in_place(handle: sf.SoundFile, frames: int) -> np.ndarray:
     Raises ``RuntimeError`` (``soundfile.LibsndfileError``) on a decoding error."""
     lib, ffi = getattr(sf, "_snd", None), getattr(sf, "_ffi", None)
     raw = getattr(handle, "_file", None)
+    quiet = _native_stderr.quiet() if handle.format in ("MP3", "MPEG") else contextlib.nullcontext()
     if lib is None or ffi is None or raw is None:
-        return handle.read(frames, dtype="float32", always_2d=True)
+        with quiet:
+            return handle.read(frames, dtype="float32", always_2d=True)
     out = np.empty((frames, handle.channels), np.float32)
-    got = lib.sf_readf_float(raw, ffi.from_buffer("float[]", out), frames)
+    with quiet:
+        got = lib.sf_readf_float(raw, ffi.from_buffer("float[]", out), frames)
     code = lib.sf_error(raw)
     if code:
         raise sf.LibsndfileError(code, "decoding failed: ")

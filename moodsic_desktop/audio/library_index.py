@@ -46,7 +46,7 @@ import soundfile as sf
 
 from moodsic_desktop.audio import decoding
 from moodsic_desktop.closing import ClosesOnExit
-from moodsic_desktop.core.library import AUDIO_DIR, Song, _read_table, read_deam
+from moodsic_desktop.core.library import AUDIO_DIR, DeamImport, Song, _read_table, printable, read_deam
 from moodsic_desktop.core.scales import EmotionScaleAligner
 from moodsic_desktop.core.stations import StationModel
 
@@ -58,6 +58,7 @@ INDEX_FILENAME = "library.sqlite"
 AUDIO_EXTENSIONS = (".mp3", ".wav", ".flac", ".ogg")
 ORIGINS = ("deam", "folder")
 SCALES = ("deam", "reference")
+VA_COLUMNS = ("file", "valence", "arousal")
 DEFAULT_N_STATIONS = 5
 DEFAULT_SEED = 0
 
@@ -93,6 +94,37 @@ def fit_station_model(
 def mp3_supported() -> bool:
     """Whether the libsndfile under soundfile reads MP3 (version 1.1 or later; soundfile's wheels bundle one)."""
     return "MP3" in sf.available_formats()
+
+
+# --------------------------------------------------------------------------------------------------------
+# Reading what an import takes in (no index needed: the CLI checks its input before it makes an index)
+
+
+def read_deam_songs(folder: str | Path) -> DeamImport:
+    """``read_deam(folder)``, and a ``ValueError`` when it yields no usable song. Raises what
+    ``read_deam`` raises (``FileNotFoundError``, ``TableError``, ``OSError``). Any thread."""
+    deam = read_deam(folder)
+    if not deam.songs:
+        raise ValueError(f"no usable song in the DEAM folder {folder} ({deam.skipped_rows} bad rows)")
+    return deam
+
+
+def read_va_table(folder: str | Path, va_csv: str | Path, scale: str = "deam") -> list[dict[str, str]]:
+    """The rows of an ``add_folder`` V-A table, checked: ``scale`` known, ``folder`` a folder, the table a
+    readable CSV with the columns ``file, valence, arousal`` and at least one row. Raises ``ValueError``
+    (``TableError`` for a table that does not parse) or ``FileNotFoundError``, each naming the file. The
+    values of the rows are checked later, row by row. Any thread."""
+    folder, va_csv = Path(folder), Path(va_csv)
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"music folder not found: {folder}")
+    if not va_csv.is_file():
+        raise FileNotFoundError(f"V-A table not found: {va_csv}")
+    rows = _read_table(va_csv, required=VA_COLUMNS)
+    if not rows:
+        raise ValueError(f"the V-A table {va_csv} has no rows (expected columns {', '.join(VA_COLUMNS)})")
+    return rows
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -259,9 +291,10 @@ class LibraryIndex(ClosesOnExit):
 
     ``LibraryIndex(path)`` opens ``path`` (default ``music/library.sqlite``), creating it and its folder
     when ``create`` is true and it does not exist; with ``create=False`` a missing file raises
-    ``LibraryIndexError``. ``n_stations`` and ``seed`` are used when the station model is refitted. A
-    write waits up to ``busy_timeout_s`` seconds while another connection writes, then raises
-    ``LibraryIndexError``. Only the thread that opened it may use it.
+    ``LibraryIndexError``, and so does an existing empty (0-byte) file, which is never turned into an
+    index. ``n_stations`` and ``seed`` are used when the station model is refitted. A write waits up to
+    ``busy_timeout_s`` seconds while another connection writes, then raises ``LibraryIndexError``. Only
+    the thread that opened it may use it.
     """
 
     def __init__(
@@ -286,6 +319,11 @@ class LibraryIndex(ClosesOnExit):
             )
         if not exists:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif self.path.stat().st_size == 0:
+            # SQLite would take an empty file for a new database and write one into it: the user's file.
+            raise LibraryIndexError(
+                f"{self.path} is an empty file (0 bytes), not a Moodsic library index; {_kept(self.path)}"
+            )
         try:
             self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=busy_timeout_s)
         except sqlite3.Error as error:
@@ -369,17 +407,18 @@ class LibraryIndex(ClosesOnExit):
 
     # ---- importing
 
-    def import_deam(self, folder: str | Path, progress: ProgressFn | None = None) -> ImportReport:
+    def import_deam(
+        self, folder: str | Path, progress: ProgressFn | None = None, *, deam: DeamImport | None = None
+    ) -> ImportReport:
         """Import a DEAM folder (layout in ``core.library``): every annotated song, with its audio
         ``MEMD_audio/<id>.mp3`` probed for duration, rate and channels. Songs whose audio is missing or
         unreadable are stored as not playable and listed; bad annotation rows are listed in ``skipped``.
         One transaction. Raises ``FileNotFoundError`` (not a DEAM folder) or ``ValueError`` (no usable
-        song); the index is unchanged then. Blocks while it reads the files (a worker thread or the CLI)."""
+        song); the index is unchanged then. ``deam``: what ``read_deam_songs(folder)`` returned, when the
+        caller has read the folder already. Blocks while it reads the files (a worker thread or the CLI)."""
         started = time.perf_counter()
         folder = Path(folder)
-        deam = read_deam(folder)
-        if not deam.songs:
-            raise ValueError(f"no usable song in the DEAM folder {folder} ({deam.skipped_rows} bad rows)")
+        deam = deam if deam is not None else read_deam_songs(folder)
         report = ImportReport(source=str(folder.resolve()), origin="deam")
         report.skipped = [
             SongProblem("", problem.split(":", 1)[0], problem.split(": ", 1)[-1]) for problem in deam.problems
@@ -414,21 +453,7 @@ class LibraryIndex(ClosesOnExit):
         Blocks while it reads the files (a worker thread or the CLI)."""
         started = time.perf_counter()
         folder, va_csv = Path(folder), Path(va_csv)
-        if scale not in SCALES:
-            raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
-        if not folder.is_dir():
-            raise FileNotFoundError(f"music folder not found: {folder}")
-        if not va_csv.is_file():
-            raise FileNotFoundError(f"V-A table not found: {va_csv}")
-        rows = _read_table(va_csv)
-        missing = [column for column in ("file", "valence", "arousal") if rows and column not in rows[0]]
-        if not rows:
-            raise ValueError(f"the V-A table {va_csv} has no rows (expected columns file, valence, arousal)")
-        if missing:
-            raise ValueError(
-                f"the V-A table {va_csv} lacks the column(s) {', '.join(missing)} "
-                f"(found {', '.join(rows[0]) or 'none'}; expected file, valence, arousal)"
-            )
+        rows = read_va_table(folder, va_csv, scale)
         folder = folder.resolve()
         report = ImportReport(source=str(folder), origin="folder")
         aligner = EmotionScaleAligner(strict=True)
@@ -468,15 +493,21 @@ class LibraryIndex(ClosesOnExit):
     def _parse_csv_row(
         row: dict[str, str], folder: Path, scale: str, aligner: EmotionScaleAligner
     ) -> tuple[Song, Path] | str:
-        """A song and its resolved path, or the reason the row is not imported."""
-        name = row.get("file", "").strip()
-        if not name:
+        """A song and its resolved path, or the reason (one line) the row is not imported."""
+        raw_name = row.get("file", "").strip()
+        if not raw_name:
             return "no file named"
-        path = Path(name) if Path(name).is_absolute() else folder / name
+        name = printable(raw_name)
+        path = Path(raw_name) if Path(raw_name).is_absolute() else folder / raw_name
         if path.suffix.lower() not in AUDIO_EXTENSIONS:
-            return f"{name}: unsupported file type {path.suffix or '(none)'} (expected {', '.join(AUDIO_EXTENSIONS)})"
-        if not path.is_file():
-            return f"{name}: file not found ({path})"
+            suffix = printable(path.suffix, 20) or "(none)"
+            return f"{name}: unsupported file type {suffix} (expected {', '.join(AUDIO_EXTENSIONS)})"
+        try:
+            found = path.is_file()
+        except OSError as error:  # a name too long for the file system …
+            return f"{name}: not a usable file name ({error.strerror or error})"
+        if not found:
+            return f"{name}: file not found ({printable(str(path), 200)})"
         low, high = (1.0, 9.0) if scale == "deam" else (-1.0, 1.0)
         values = []
         for column in ("valence", "arousal"):
@@ -484,9 +515,9 @@ class LibraryIndex(ClosesOnExit):
             try:
                 value = float(text)
             except ValueError:
-                return f"{name}: {column} {text!r} is not a number"
+                return f"{name}: {column} {printable(repr(text))} is not a number"
             if not low <= value <= high:  # also false for NaN
-                return f"{name}: {column} {text} is outside the {scale} scale [{low:g}, {high:g}]"
+                return f"{name}: {column} {printable(text)} is outside the {scale} scale [{low:g}, {high:g}]"
             values.append(value)
         v, a = (float(x) for x in aligner.deam_static_to_reference(*values)) if scale == "deam" else values
         path = path.resolve()
@@ -780,4 +811,6 @@ __all__ = [
     "SongProblem",
     "default_index_path",
     "fit_station_model",
+    "read_deam_songs",
+    "read_va_table",
 ]

@@ -6,6 +6,7 @@ A ``Song`` carries its song-level V-A in reference space [-1, 1]. ``load_deam`` 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import logging
@@ -61,20 +62,65 @@ def _norm(name: str) -> str:
     return name.strip().lower()
 
 
-def _read_table(path: Path) -> list[dict[str, str]]:
-    """Read a CSV whose delimiter may be ',', ';' or tab; keys are stripped lower-case column names."""
-    raw = path.read_bytes()
+class TableError(ValueError):
+    """A CSV table that cannot be read as a table: a malformed line, a field over ``MAX_FIELD_CHARS``, or a
+    required column missing. The message names the file (and the line where there is one); the CLI shows
+    it as one line."""
+
+
+MAX_FIELD_CHARS = csv.field_size_limit()
+"""The longest cell read (Python's csv default, 131072 characters): a longer one is not a V-A table."""
+
+ANNOTATION_COLUMNS = ("song_id", "valence_mean", "arousal_mean")
+
+
+def printable(text: str, limit: int = 80) -> str:
+    """``text`` fit for one line of a message: control characters (line breaks, NUL …) escaped as Python
+    writes them, at most ``limit`` characters (then "…")."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[: limit + 1])
+    return shown if len(shown) <= limit else shown[:limit] + "…"
+
+
+def _decode_table(raw: bytes) -> str:
+    """UTF-16 when the file starts with its byte-order mark (Excel's "Unicode text"), else UTF-8 (with or
+    without BOM), else Latin-1 (which decodes any bytes)."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("latin-1")
+        return raw.decode("latin-1")
+
+
+def _read_table(path: Path, required: tuple[str, ...] = ()) -> list[dict[str, str]]:
+    """Read a CSV whose delimiter may be ',', ';' or tab; keys are stripped lower-case column names.
+
+    Lines may end in LF, CRLF or CR alone (old Mac files) or any mix of them; quoted cells may hold line
+    breaks. Raises ``TableError`` naming the file and line for a line the csv module cannot parse or a cell
+    over ``MAX_FIELD_CHARS``, and naming the file and columns when one of ``required`` is missing (a file
+    without a header row lacks them all); ``OSError`` when the file cannot be read.
+    """
+    text = _decode_table(path.read_bytes())
     first_line = text.splitlines()[0] if text else ""
     delimiter = max((",", ";", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    rows = list(reader)
+    # newline="": the reader sees each line with its own ending, whichever it is, and splits on all three.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = list(reader)
+    except csv.Error as error:
+        raise TableError(f"cannot read the table {path}: line {reader.line_num}: {error}") from None
+    header = [_norm(h) for h in rows[0]] if rows else []
+    missing = [column for column in required if column not in header]
+    if missing:
+        found = printable(", ".join(h for h in header if h), 200) or "none"
+        raise TableError(
+            f"the table {path} lacks the column(s) {', '.join(missing)} (found {found}; expected {', '.join(required)})"
+        )
     if not rows:
         return []
-    header = [_norm(h) for h in rows[0]]
     cells = ([cell.strip() for cell in row] for row in rows[1:])
     return [dict(zip(header, row, strict=False)) for row in cells if any(row)]
 
@@ -87,6 +133,22 @@ def _song_id(value: str) -> str:
     except ValueError:
         return value
     return str(int(number)) if number.is_integer() else value
+
+
+MAX_SONG_ID_CHARS = 100
+
+
+def _check_song_id(song_id: str) -> None:
+    """Raise ``ValueError`` unless ``song_id`` can name ``MEMD_audio/<id>.mp3``: not empty, at most
+    ``MAX_SONG_ID_CHARS`` characters, no path separator or control character, not "." or ".."."""
+    if not song_id:
+        raise ValueError("empty song_id")
+    if (
+        len(song_id) > MAX_SONG_ID_CHARS
+        or song_id in (".", "..")
+        or any(c in "/\\" or not c.isprintable() for c in song_id)
+    ):
+        raise ValueError(f"song_id {printable(song_id, 40)!r} cannot name an audio file")
 
 
 def _first(row: dict[str, str], *names: str) -> str:
@@ -105,8 +167,8 @@ def _read_metadata(folder: Path) -> dict[str, dict[str, str]]:
     for path in sorted(meta_dir.glob("*.csv")):
         try:
             rows = _read_table(path)
-        except OSError as error:
-            log.warning("cannot read DEAM metadata %s: %s", path, error)
+        except (OSError, TableError) as error:  # titles are a nicety: the songs import without them
+            log.warning("DEAM metadata left out: %s", error)
             continue
         for row in rows:
             song_id = _song_id(_first(row, "song_id", "id"))
@@ -125,7 +187,9 @@ def read_deam(folder: str | Path) -> DeamImport:
 
     Both static annotation files are read when present (at least one must exist); columns are matched by
     stripped, case-insensitive name. Bad rows are skipped and counted. Raises ``FileNotFoundError`` naming
-    the expected path when no annotation file exists.
+    the expected path when no annotation file exists, ``TableError`` (a ``ValueError``) naming the file
+    when an annotation file lacks a column of ``ANNOTATION_COLUMNS`` or cannot be parsed, ``OSError``
+    when one cannot be read. A metadata file that cannot be read or parsed is logged and left out.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -139,17 +203,18 @@ def read_deam(folder: str | Path) -> DeamImport:
     result = DeamImport(songs=[])
     seen: set[str] = set()
     for path in present:
-        for line_number, row in enumerate(_read_table(path), start=2):
+        for line_number, row in enumerate(_read_table(path, required=ANNOTATION_COLUMNS), start=2):
             try:
                 song_id = _song_id(row["song_id"])
+                _check_song_id(song_id)
                 valence_1_9 = float(row["valence_mean"])
                 arousal_1_9 = float(row["arousal_mean"])
-                if not (math.isfinite(valence_1_9) and math.isfinite(arousal_1_9)) or not song_id:
+                if not (math.isfinite(valence_1_9) and math.isfinite(arousal_1_9)):
                     raise ValueError("empty or non-finite value")
                 v_ref, a_ref = aligner.deam_static_to_reference(valence_1_9, arousal_1_9)
             except (KeyError, ValueError) as error:
                 result.skipped_rows += 1
-                result.problems.append(f"{path.name} line {line_number}: {error}")
+                result.problems.append(f"{path.name} line {line_number}: {printable(str(error), 200)}")
                 continue
             if song_id in seen:
                 result.skipped_rows += 1
@@ -181,4 +246,13 @@ def load_deam(folder: str | Path) -> list[Song]:
     return read_deam(folder).songs
 
 
-__all__ = ["DeamImport", "Song", "load_deam", "read_deam"]
+__all__ = [
+    "ANNOTATION_COLUMNS",
+    "MAX_FIELD_CHARS",
+    "DeamImport",
+    "Song",
+    "TableError",
+    "load_deam",
+    "printable",
+    "read_deam",
+]

@@ -171,11 +171,15 @@ class Pipeline:
                 expert.reset()
 
     def close(self) -> None:
-        """Release what the detector and experts hold (MediaPipe graphs, ONNX sessions)."""
+        """Release what the detector and experts hold (MediaPipe graphs, ONNX sessions). Never raises: a
+        part whose ``close`` fails is logged and the others are still closed."""
         for part in (self.detector, self.face_expert, self.scene_expert):
             close = getattr(part, "close", None)
             if close is not None:
-                close()
+                try:
+                    close()
+                except Exception as error:
+                    log.warning("closing %s failed: %s", type(part).__name__, error)
 
     @staticmethod
     def _due(last: float | None, interval: float, now: float) -> bool:

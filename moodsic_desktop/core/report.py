@@ -4,13 +4,23 @@ Written by ``moodsic analyze`` and by the GUI's "Export session…"; both feed i
 ``StepRecord``s (and, for a clip with known mood steps, their times, for the step-response metric). The
 timeline can be bounded (``max_timeline``) for long live sessions; the metrics are running values
 over the whole session either way; ``max_switches`` bounds the list of song changes alike. One owner thread.
+
+Memory: the timeline keeps each step as 18 numbers and 4 small codes in flat arrays (``Timeline``, 160
+bytes a step, about 0.3 MB a minute at 30 frames/s) and makes the JSON rows only when the report is
+written; a dict per step took about 1 KB (2 MB a minute), which is how a long ``analyze`` grew.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
+import os
+import stat
+import tempfile
+from array import array
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -84,6 +94,110 @@ def timeline_entry(step: StepRecord) -> dict[str, Any]:
     }
 
 
+_NAN = math.nan
+_NUMBERS = 18  # time, faces, 3 x (v, a, var_v, var_a) for scene/face/fused, stabilised v, a, held v, held a
+_CODES = 4  # source of scene, face and fused; song id (-1: none)
+_CHUNK_STEPS = 4096
+
+
+class Timeline:
+    """The per-step timeline in compact form: ``append(step)`` stores a ``StepRecord``'s reported values
+    as doubles and its strings (expert sources, song ids: a handful of distinct ones) as codes into one
+    list of names; iterating yields the same dicts as ``timeline_entry``. ``maxlen`` keeps only the last
+    steps (whole chunks of ``_CHUNK_STEPS`` are dropped, so appending stays O(1)). One owner thread."""
+
+    def __init__(self, maxlen: int | None = None) -> None:
+        self.maxlen = maxlen
+        self._chunks: deque[tuple[array, array]] = deque()
+        self._skip = 0  # steps of the first chunk that fell out of ``maxlen``
+        self._names: list[str] = []
+        self._codes: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        stored = sum(len(codes) // _CODES for _, codes in self._chunks)
+        return stored - self._skip
+
+    def _code(self, name: str | None) -> int:
+        if name is None:
+            return -1
+        code = self._codes.get(name)
+        if code is None:
+            code = self._codes[name] = len(self._names)
+            self._names.append(name)
+        return code
+
+    def append(self, step: StepRecord) -> None:
+        """Store one step (the values ``timeline_entry`` reports)."""
+        if not self._chunks or len(self._chunks[-1][1]) >= _CHUNK_STEPS * _CODES:
+            self._chunks.append((array("d"), array("i")))
+        numbers, codes = self._chunks[-1]
+        numbers.extend((step.time, step.faces_found))
+        for estimate in (step.scene, step.face, step.fused):
+            if estimate is None:
+                numbers.extend((_NAN, _NAN, _NAN, _NAN))
+            else:
+                numbers.extend((estimate.valence, estimate.arousal, estimate.var_valence, estimate.var_arousal))
+        stabilized = step.stabilized
+        if stabilized is None:
+            numbers.extend((_NAN, _NAN, 0.0, 0.0))
+        else:
+            numbers.extend((stabilized.valence, stabilized.arousal, stabilized.held_valence, stabilized.held_arousal))
+        codes.extend(
+            (
+                self._code(step.scene.source if step.scene is not None else None),
+                self._code(step.face.source if step.face is not None else None),
+                self._code(step.fused.source if step.fused is not None else None),
+                self._code(step.decision.song.song_id if step.decision is not None else None),
+            )
+        )
+        self._trim()
+
+    def _trim(self) -> None:
+        if self.maxlen is None:
+            return
+        excess = len(self) - self.maxlen
+        if excess > 0:
+            self._skip += excess
+        while self._chunks and self._skip >= len(self._chunks[0][1]) // _CODES:
+            self._skip -= len(self._chunks.popleft()[1]) // _CODES
+
+    def _estimate(self, numbers: array, at: int, code: int) -> dict[str, Any] | None:
+        if code < 0:
+            return None
+        valence, arousal, var_valence, var_arousal = numbers[at : at + 4]
+        return {
+            "valence": round(valence, 5),
+            "arousal": round(arousal, 5),
+            "var_valence": round(var_valence, 6),
+            "var_arousal": round(var_arousal, 6),
+            "source": self._names[code],
+        }
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        skip = self._skip
+        for numbers, codes in self._chunks:
+            for k in range(skip, len(codes) // _CODES):
+                n, c = k * _NUMBERS, k * _CODES
+                stab_v, stab_a, held_v, held_a = numbers[n + 14 : n + 18]
+                yield {
+                    "time": round(numbers[n], 4),
+                    "faces": int(numbers[n + 1]),
+                    "scene": self._estimate(numbers, n + 2, codes[c]),
+                    "face": self._estimate(numbers, n + 6, codes[c + 1]),
+                    "fused": self._estimate(numbers, n + 10, codes[c + 2]),
+                    "stabilized": None
+                    if math.isnan(stab_v)
+                    else {
+                        "valence": round(stab_v, 5),
+                        "arousal": round(stab_a, 5),
+                        "held_valence": bool(held_v),
+                        "held_arousal": bool(held_a),
+                    },
+                    "song_id": self._names[codes[c + 3]] if codes[c + 3] >= 0 else None,
+                }
+            skip = 0
+
+
 class SessionReport:
     """Collects steps and writes the JSON report (see the module docstring)."""
 
@@ -95,12 +209,12 @@ class SessionReport:
         step_times: Sequence[float] = (),
     ) -> None:
         self.settings = dict(settings)
-        self.timeline: deque[dict[str, Any]] = deque(maxlen=max_timeline)
+        self.timeline = Timeline(maxlen=max_timeline)
         self.switches: deque[dict[str, Any]] = deque(maxlen=max_switches)
         self.metrics = SessionMetrics(step_times)
 
     def add(self, step: StepRecord) -> None:
-        self.timeline.append(timeline_entry(step))
+        self.timeline.append(step)
         self.metrics.add(step)
         decision = step.decision
         if decision is not None and decision.switched:
@@ -126,9 +240,24 @@ class SessionReport:
         }
 
     def write(self, path: str | Path) -> Path:
-        """Write the report as JSON (UTF-8); the file is replaced only once it is complete."""
+        """Write the report as JSON (UTF-8). It goes to a new temporary file beside ``path`` first (a name
+        no other file has), which replaces ``path`` only once it is complete and is removed on any failure;
+        a report it replaces keeps its permissions. Raises ``OSError`` (or ``TypeError`` for settings that
+        are not JSON)."""
         path = Path(path)
-        temporary = path.with_name(path.name + ".part")
-        temporary.write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8")
-        temporary.replace(path)
+        text = json.dumps(self.to_dict(), indent=1, ensure_ascii=False)
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except OSError:
+            mode = 0o644  # mkstemp makes the file private (0600); a report is an ordinary file
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                file.write(text)
+            os.chmod(temporary, mode)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
         return path

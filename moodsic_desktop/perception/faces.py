@@ -38,6 +38,7 @@ from the capture/pipeline thread, one call at a time (creating it on another thr
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Sequence
 from typing import Literal
 
@@ -50,6 +51,8 @@ from moodsic_desktop.core.types import FaceBox
 from moodsic_desktop.perception.mediapipe_quiet import started_quietly
 
 __all__ = ["MediaPipeFaceDetector", "as_rgb_image", "crop_face", "iou", "merge_boxes"]
+
+log = logging.getLogger(__name__)
 
 FULL_RANGE = 1
 SHORT_RANGE = 0
@@ -160,6 +163,8 @@ class MediaPipeFaceDetector(ClosesOnExit):
         nx, ny = self.tiles
         if nx > 1 or ny > 1:
             for x0, y0, x1, y1 in _tile_grid(width, height, nx, ny):
+                if x1 - x0 < 1 or y1 - y0 < 1:
+                    continue  # a frame of a few pixels has empty tiles; MediaPipe's graph fails on them
                 tile = np.ascontiguousarray(image[y0:y1, x0:x1])
                 inner = (x0 > 0, y0 > 0, x1 < width, y1 < height)
                 boxes += self._run(self._full, tile, offset_x=x0, offset_y=y0, drop_inner_edges=inner, **frame_args)
@@ -236,14 +241,17 @@ class MediaPipeFaceDetector(ClosesOnExit):
         return boxes
 
     def close(self) -> None:
-        """Free the MediaPipe graphs. Safe to call twice. Same thread as ``detect``."""
-        for model in (self._full, self._short, self._closer):
-            if model is not None:
-                model.close()
-        self._full = None
-        self._short = None
-        self._closer = None
+        """Free the MediaPipe graphs. Safe to call twice, and never raises: a graph that failed earlier
+        reports that failure again when it is closed, which is logged. Same thread as ``detect``."""
+        models = (self._full, self._short, self._closer)
+        self._full = self._short = self._closer = None
         self._confirmed = []
+        for model in models:
+            if model is not None:
+                try:
+                    model.close()
+                except Exception as error:  # the graph's earlier failure; nothing is left to free
+                    log.warning("MediaPipe face detector: closing reported %s", str(error).splitlines()[0])
 
 
 def _tile_grid(width: int, height: int, nx: int, ny: int) -> list[tuple[int, int, int, int]]:

@@ -341,11 +341,15 @@ def test_new_index_has_the_schema_version_and_marks_itself(tmp_path):
     assert sorted(library_index._MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1))
 
 
-def test_an_empty_file_becomes_an_index(tmp_path):
+def test_an_empty_file_is_reported_never_turned_into_an_index(tmp_path):
+    """A 0-byte file at the index path is the user's (a placeholder, a failed copy): SQLite would adopt it
+    as a new database, so it is reported and left as it is, also with ``create=True``."""
     path = tmp_path / "library.sqlite"
     path.write_bytes(b"")
-    with LibraryIndex(path) as index:
-        assert index.schema_version == SCHEMA_VERSION and index.songs() == []
+    for create in (True, False):
+        with pytest.raises(LibraryIndexError, match="empty file"):
+            LibraryIndex(path, create=create)
+    assert path.read_bytes() == b"" and [p.name for p in tmp_path.iterdir()] == ["library.sqlite"]
 
 
 def test_a_missing_index_is_only_created_when_asked(tmp_path):

@@ -85,7 +85,7 @@ def test_report_round_trip_and_bounded_timeline(tmp_path):
     row = data["timeline"][-1]
     assert row["stabilized"] == {"valence": 0.15, "arousal": 0.0, "held_valence": False, "held_arousal": False}
     assert row["face"]["source"] == "face" and row["scene"] is None and row["song_id"] == "b"
-    assert not (tmp_path / "r.json.part").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]  # no temporary file left
 
 
 def test_halfway_times_and_dwell_distribution():

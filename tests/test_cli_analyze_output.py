@@ -1,0 +1,146 @@
+"""``moodsic analyze``: the report never replaces an input, an unusable ``--out`` is refused before the
+analysis starts, no ``.part`` file is left behind, and a video too small for a face still gives a report."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from moodsic_desktop import cli
+from moodsic_desktop.core import pipeline as core_pipeline
+from moodsic_desktop.core.report import SessionReport
+
+
+def write_video(path: Path, size: tuple[int, int] = (64, 48), frames: int = 12) -> Path:
+    """A short MJPG clip of ``size`` (width, height) pixels whose brightness changes every frame."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, size)
+    assert writer.isOpened()
+    for k in range(frames):
+        writer.write(np.full((size[1], size[0], 3), 20 * k % 255, np.uint8))
+    writer.release()
+    return path
+
+
+@pytest.fixture
+def counted_steps(monkeypatch) -> list[int]:
+    """Counts the frames the pipeline processes (the analysis itself, unchanged)."""
+    calls: list[int] = []
+    original = core_pipeline.Pipeline.process
+
+    def process(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(core_pipeline.Pipeline, "process", process)
+    return calls
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "home"
+    monkeypatch.setenv("MOODSIC_HOME", str(folder))
+    return folder
+
+
+def analyze(capsys, *args: str) -> tuple[int, str, str]:
+    code = cli.main(["analyze", *args, "--quiet"])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def _aliases(video: Path) -> dict[str, Path]:
+    link = video.with_name("link.avi")
+    link.symlink_to(video)
+    hard = video.parent / "sub" / "hard.avi"
+    hard.parent.mkdir()
+    os.link(video, hard)
+    return {"same path": video, "symlink": link, "hard link": hard, "dotted path": video.parent / "." / video.name}
+
+
+@pytest.mark.parametrize("alias", ["same path", "symlink", "hard link", "dotted path"])
+def test_the_report_never_replaces_the_video(home, tmp_path, capsys, counted_steps, alias):
+    video = write_video(tmp_path / "clip.avi")
+    before = video.read_bytes()
+    out = _aliases(video)[alias]
+    listing = sorted(p.name for p in tmp_path.rglob("*"))
+    code, _, err = analyze(capsys, str(video), "--out", str(out))
+    line = one_error_line(err)
+    assert code == 1 and str(out) in line and "video" in line, line
+    assert video.read_bytes() == before
+    assert counted_steps == [], "refused only after the analysis"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == listing  # no .part file either
+
+
+def test_the_report_never_replaces_the_library_index(home, tmp_path, capsys, counted_steps):
+    index = home / "music" / "library.sqlite"
+    index.parent.mkdir(parents=True)
+    index.write_bytes(b"the user's index")
+    video = write_video(tmp_path / "clip.avi")
+    code, _, err = analyze(capsys, str(video), "--out", str(index))
+    line = one_error_line(err)
+    assert code == 1 and str(index) in line, line
+    assert index.read_bytes() == b"the user's index" and counted_steps == []
+
+
+@pytest.mark.parametrize("where", ["missing folder", "a folder", "under a file"])
+def test_an_unwritable_out_is_refused_before_the_analysis(tmp_path, home, capsys, counted_steps, where):
+    video = write_video(tmp_path / "clip.avi")
+    (tmp_path / "folder").mkdir()
+    out = {
+        "missing folder": tmp_path / "no" / "such" / "r.json",
+        "a folder": tmp_path / "folder",
+        "under a file": video / "r.json",
+    }[where]
+    listing = sorted(p.name for p in tmp_path.rglob("*"))
+    code, _, err = analyze(capsys, str(video), "--out", str(out))
+    line = one_error_line(err)
+    assert code == 1 and str(out) in line, line
+    assert counted_steps == []
+    assert sorted(p.name for p in tmp_path.rglob("*")) == listing  # no report, no .part
+
+
+def test_a_failed_write_leaves_no_part_file(tmp_path):
+    report = SessionReport({"source": "test"})
+    target = tmp_path / "taken"
+    target.mkdir()  # replacing a folder with a file fails after the temporary file is written
+    with pytest.raises(OSError):
+        report.write(target)
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"]
+    report.settings["bad"] = object()  # not JSON: fails while the temporary file is being written
+    with pytest.raises(TypeError):
+        report.write(tmp_path / "r.json")
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"]
+
+
+def test_a_report_replaces_an_older_report_and_keeps_its_mode(tmp_path):
+    out = tmp_path / "r.json"
+    out.write_text("old")
+    out.chmod(0o640)
+    SessionReport({"source": "test"}).write(out)
+    assert json.loads(out.read_text())["settings"] == {"source": "test"}
+    assert out.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+@pytest.mark.parametrize("size", [(1, 1), (2, 3)])
+def test_a_video_smaller_than_a_face_gives_a_report(tmp_path, home, capsys, size):
+    video = write_video(tmp_path / "tiny.avi", size=size, frames=15)
+    out = tmp_path / "r.json"
+    code, stdout, err = analyze(capsys, str(video), "--out", str(out))
+    assert code == 0, err
+    assert "Traceback" not in err and "analysed 15 frames" in stdout
+    report = json.loads(out.read_text())
+    assert report["metrics"]["face_detection_rate"] == 0.0
+    assert len(report["timeline"]) == 15
