@@ -110,20 +110,22 @@ def test_face_and_scene_are_read(face_report):
     assert report["metrics"]["mean_scene_face_divergence"] is not None
 
 
-def test_mood_step_moves_the_music(face_report, deam_fixture):
+def test_the_smiling_face_leads_through_a_change_of_scene(face_report, deam_fixture):
+    """The astronaut smiles the whole clip while the room behind her goes from dark and still to bright and
+    busy: the mood read is hers, not the background's, and the music stays pleasant."""
     report, _ = face_report
     timeline = report["timeline"]
     half = len(timeline) // 2
+    scene_dark = np.mean([row["scene"]["valence"] for row in timeline[half - 10 : half]])
+    scene_bright = np.mean([row["scene"]["valence"] for row in timeline[-10:]])
+    assert scene_bright > scene_dark + 0.3  # the background did change
     dark = np.mean([row["stabilized"]["valence"] for row in timeline[half - 10 : half]])
     bright = np.mean([row["stabilized"]["valence"] for row in timeline[-10:]])
-    assert bright > dark + 0.1
+    assert dark > 0.5 and bright > 0.5 and abs(bright - dark) < 0.15
     switches = report["switches"]
     assert switches[0]["time"] == 0.0
-    later = [s for s in switches if s["time"] >= SECONDS_PER_MOOD]
-    assert later, "the bright half of the clip should bring another song"
     songs = {s.song_id: s for s in load_deam(deam_fixture)}
-    first, last = songs[switches[0]["song_id"]], songs[later[-1]["song_id"]]
-    assert last.valence > first.valence
+    assert all(songs[s["song_id"]].valence > 0.2 for s in switches)  # pleasant songs throughout
     station_names = {s["name"] for s in report["settings"]["stations"]}
     for switch in switches:
         assert switch["title"] == songs[switch["song_id"]].title

@@ -95,7 +95,7 @@ def timeline_entry(step: StepRecord) -> dict[str, Any]:
 
 
 _NAN = math.nan
-_NUMBERS = 18  # time, faces, 3 x (v, a, var_v, var_a) for scene/face/fused, stabilised v, a, held v, held a
+_NUMBERS = 19  # time, faces found, faces read, 3 x (v, a, var_v, var_a) for scene/face/fused, stabilised v, a, held v/a
 _CODES = 4  # source of scene, face and fused; song id (-1: none)
 _CHUNK_STEPS = 4096
 
@@ -131,7 +131,7 @@ class Timeline:
         if not self._chunks or len(self._chunks[-1][1]) >= _CHUNK_STEPS * _CODES:
             self._chunks.append((array("d"), array("i")))
         numbers, codes = self._chunks[-1]
-        numbers.extend((step.time, step.faces_found))
+        numbers.extend((step.time, step.faces_found, step.faces_read))
         for estimate in (step.scene, step.face, step.fused):
             if estimate is None:
                 numbers.extend((_NAN, _NAN, _NAN, _NAN))
@@ -178,13 +178,14 @@ class Timeline:
         for numbers, codes in self._chunks:
             for k in range(skip, len(codes) // _CODES):
                 n, c = k * _NUMBERS, k * _CODES
-                stab_v, stab_a, held_v, held_a = numbers[n + 14 : n + 18]
+                stab_v, stab_a, held_v, held_a = numbers[n + 15 : n + 19]
                 yield {
                     "time": round(numbers[n], 4),
                     "faces": int(numbers[n + 1]),
-                    "scene": self._estimate(numbers, n + 2, codes[c]),
-                    "face": self._estimate(numbers, n + 6, codes[c + 1]),
-                    "fused": self._estimate(numbers, n + 10, codes[c + 2]),
+                    "faces_read": int(numbers[n + 2]),
+                    "scene": self._estimate(numbers, n + 3, codes[c]),
+                    "face": self._estimate(numbers, n + 7, codes[c + 1]),
+                    "fused": self._estimate(numbers, n + 11, codes[c + 2]),
                     "stabilized": None
                     if math.isnan(stab_v)
                     else {
