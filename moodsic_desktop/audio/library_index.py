@@ -16,6 +16,16 @@ Rules:
   restores songs whose audio plays again.
 * The station model (``StationModel.to_dict`` as JSON) is refitted inside the transaction that changed
   the set of playable songs or their V-A, and only then; with too few distinct songs none is stored.
+* Each song's mood point has a source (``songs.mood_source``): "rated" (from a V-A table or DEAM's
+  ratings; exact) or "estimated" (measured from its audio by ``add_folder_estimated``, with the expected
+  squared errors ``valence_var`` / ``arousal_var``). The owner may place a song by hand
+  (``placed_valence`` / ``placed_arousal``, set by ``place``): a placed point wins over the other two and
+  is kept across re-imports and re-estimates until ``unplace``. A re-import with a V-A table replaces an
+  estimate; an import without one never replaces a rated point.
+* Audio features (``mood_features``) are cached in the ``mood_features`` table by path, size and
+  modification time, so importing a folder again analyses only new or changed files. ``learn_moods`` fits
+  the mapping from features to mood on the rated songs and stores it (JSON) in ``meta``; estimates use it
+  from then on (until then the literature's default mapping, ``mood_estimation``).
 * The schema version is SQLite's ``PRAGMA user_version``; ``_MIGRATIONS`` upgrades older files step by
   step. A file that is not a SQLite database, is damaged, or was written by a newer version is never
   modified or deleted: opening it raises ``LibraryIndexError`` naming the path.
@@ -52,7 +62,7 @@ from moodsic_desktop.core.stations import StationModel
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x4D4F4F44  # "MOOD": marks the file as a Moodsic library index
 INDEX_FILENAME = "library.sqlite"
 AUDIO_EXTENSIONS = (".mp3", ".wav", ".flac", ".ogg")
@@ -222,9 +232,31 @@ def _migrate_to_1(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _migrate_to_2(conn: sqlite3.Connection) -> None:
+    """Mood points with a source and an uncertainty, the owner's placements, and the audio-feature cache.
+    Existing songs came from V-A tables or DEAM: they become "rated" with no uncertainty."""
+    statements = (
+        "ALTER TABLE songs ADD COLUMN mood_source TEXT NOT NULL DEFAULT 'rated' "
+        "CHECK (mood_source IN ('rated', 'estimated'))",
+        "ALTER TABLE songs ADD COLUMN valence_var REAL NOT NULL DEFAULT 0 CHECK (valence_var >= 0)",
+        "ALTER TABLE songs ADD COLUMN arousal_var REAL NOT NULL DEFAULT 0 CHECK (arousal_var >= 0)",
+        "ALTER TABLE songs ADD COLUMN placed_valence REAL CHECK (placed_valence BETWEEN -1.0 AND 1.0)",
+        "ALTER TABLE songs ADD COLUMN placed_arousal REAL CHECK (placed_arousal BETWEEN -1.0 AND 1.0)",
+        """CREATE TABLE mood_features (
+            path        TEXT PRIMARY KEY,
+            size        INTEGER NOT NULL,
+            mtime_ns    INTEGER NOT NULL,
+            features    TEXT NOT NULL,
+            analysed_at REAL NOT NULL
+        )""",
+    )
+    for statement in statements:
+        conn.execute(statement)
+
+
 # Version n's entry upgrades a file of version n - 1 to n; each step runs in the same transaction as the
 # version bump. Add a function and bump SCHEMA_VERSION to change the schema; never edit an old step.
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_to_1}
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_to_1, 2: _migrate_to_2}
 
 _SONG_COLUMNS = (
     "song_id",
@@ -241,9 +273,16 @@ _SONG_COLUMNS = (
     "problem",
     "origin",
     "source",
+    "mood_source",
+    "valence_var",
+    "arousal_var",
 )
 # Columns whose change counts as an update on re-import (not the timestamps).
 _COMPARED = _SONG_COLUMNS[1:]
+
+
+# The point a song plays at: the owner's placement when there is one, else the rated or estimated point.
+_EFFECTIVE_VA = "coalesce(placed_valence, valence), coalesce(placed_arousal, arousal)"
 
 
 def _kept(path: Path) -> str:
@@ -309,7 +348,8 @@ class LibraryIndex(ClosesOnExit):
             tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         except sqlite3.DatabaseError as error:
             raise LibraryIndexError(
-                f"the library index {self.path} is damaged or not a SQLite database ({error}); {_kept(self.path)}"
+                f"the library index {self.path} is damaged or not a SQLite database "
+                f"({' '.join(str(error).split())}); {_kept(self.path)}"
             ) from None
         if app_id != APPLICATION_ID and (tables or version):
             raise LibraryIndexError(
@@ -515,6 +555,9 @@ class LibraryIndex(ClosesOnExit):
             "problem": "",
             "origin": origin,
             "source": source,
+            "mood_source": "rated",
+            "valence_var": 0.0,
+            "arousal_var": 0.0,
         }
         try:
             info = decoding.probe(path)
@@ -561,7 +604,7 @@ class LibraryIndex(ClosesOnExit):
         """A digest of the playable songs' ids and V-A and of the fit settings."""
         digest = hashlib.sha256(f"{self.n_stations}/{self.seed}".encode())
         for song_id, valence, arousal in self._conn.execute(
-            "SELECT song_id, valence, arousal FROM songs WHERE playable = 1 ORDER BY song_id"
+            f"SELECT song_id, {_EFFECTIVE_VA} FROM songs WHERE playable = 1 ORDER BY song_id"
         ):
             digest.update(f"\n{song_id}\t{valence!r}\t{arousal!r}".encode())
         return digest.hexdigest()
@@ -624,13 +667,17 @@ class LibraryIndex(ClosesOnExit):
         banned = self.banned_ids()
         where = "WHERE playable = 1" if playable_only else ""
         rows = self._conn.execute(
-            "SELECT song_id, valence, arousal, title, artist, genre, path, duration_s, sample_rate, channels, "
-            f"playable, problem, origin FROM songs {where} ORDER BY rowid"
+            f"SELECT song_id, {_EFFECTIVE_VA}, title, artist, genre, path, duration_s, sample_rate, channels, "
+            "playable, problem, origin, mood_source, valence_var, arousal_var, placed_valence IS NOT NULL "
+            f"FROM songs {where} ORDER BY rowid"
         ).fetchall()
         out = []
-        for song_id, v, a, title, artist, genre, path, duration, rate, channels, playable, problem, origin in rows:
+        for row in rows:
+            song_id, v, a, title, artist, genre, path, duration, rate, channels, playable, problem, origin = row[:13]
+            mood_source, var_v, var_a, placed = row[13:]
             file = Path(path) if path else None
-            song = Song(song_id, v, a, title, artist, genre, file if playable else None, duration)
+            source, variance = ("placed", 0.0) if placed else (mood_source, float(var_v) + float(var_a))
+            song = Song(song_id, v, a, title, artist, genre, file if playable else None, duration, source, variance)
             out.append(IndexedSong(song, file, origin, bool(playable), problem, rate, channels, song_id in banned))
         return out
 
