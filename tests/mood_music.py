@@ -34,9 +34,7 @@ def _tone(freq: float, seconds: float, sr: int, brightness: float, rng: np.rando
     return wave * envelope
 
 
-def synth_song(
-    valence: float, arousal: float, seconds: float = 20.0, sr: int = 22050, seed: int = 0
-) -> np.ndarray:
+def synth_song(valence: float, arousal: float, seconds: float = 20.0, sr: int = 22050, seed: int = 0) -> np.ndarray:
     """A mono float32 piece of ``seconds`` at ``sr`` Hz for the target (valence, arousal)."""
     rng = np.random.default_rng(seed)
     v01, a01 = (valence + 1) / 2, (arousal + 1) / 2

@@ -219,7 +219,7 @@ def fit_mood_model(
 
     n = len(features)
     if n < MIN_LABELLED_SONGS:
-        raise ValueError(f"{n} songs with a rated mood and readable audio; learning needs at least {MIN_LABELLED_SONGS}")
+        raise ValueError(f"{n} songs with a rated mood and audio; learning needs at least {MIN_LABELLED_SONGS}")
     x = np.array([model_inputs(f) for f in features])
     y = np.column_stack([np.asarray(valence, float), np.asarray(arousal, float)])
     if y.shape != (n, 2) or not np.isfinite(y).all():

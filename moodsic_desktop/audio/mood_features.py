@@ -54,6 +54,7 @@ EXCERPT_POSITIONS = (0.25, 0.5, 0.75)
 N_FFT = 2048
 HOP = 512
 SILENCE_DB = -60.0
+FILES_PER_PROCESS = 4
 FEATURES_VERSION = 1
 """Bumped whenever a feature's definition changes, so cached features of an older version are measured again."""
 
@@ -225,14 +226,16 @@ def analyse_files(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[MoodFeatures | str]:
     """Analyse many files, ``workers`` at a time in separate processes (default ``default_workers()``;
-    1 analyses in this process). Returns, in the order of ``paths``, each file's features or the reason
+    1 analyses in this process; at least ``FILES_PER_PROCESS`` files per process, since each process
+    spends a few seconds loading librosa first). Returns, in the order of ``paths``, each file's features or the reason
     it could not be analysed: one bad file never stops the others. ``progress(done, total)`` is called
     on the calling thread after each file. An exception (``KeyboardInterrupt`` too) cancels the files
     not yet started and is raised once the running ones finish. Blocks until done."""
     total = len(paths)
     results: list[MoodFeatures | str] = [""] * total
     workers = default_workers() if workers is None else max(1, int(workers))
-    if workers == 1 or total <= 1:
+    workers = min(workers, math.ceil(total / FILES_PER_PROCESS))
+    if workers <= 1:
         for done, path in enumerate(paths, start=1):
             results[done - 1] = _analyse_quietly(str(path))
             if progress is not None:
@@ -241,7 +244,7 @@ def analyse_files(
     # "spawn" everywhere: the same behaviour on Linux as on Windows and macOS, and no fork of a process
     # that holds threads (tqdm's monitor, SQLite) and open files.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: dict[Future, int] = {}
         try:
             pending = {pool.submit(_analyse_quietly, str(path)): i for i, path in enumerate(paths)}
