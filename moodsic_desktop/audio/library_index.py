@@ -964,7 +964,8 @@ class LibraryIndex(ClosesOnExit):
 
     def stats(self) -> dict[str, Any]:
         """Counts and totals: songs, playable, not playable, by origin, banned, plays, total playable
-        duration (s), sample rates and channel counts of the playable songs, stations."""
+        duration (s), sample rates and channel counts of the playable songs, stations, songs by mood source
+        (rated, estimated, placed) and the learned mood model (None: the default mapping)."""
         c = self._conn
         total, playable, duration = c.execute(
             "SELECT count(*), coalesce(sum(playable), 0), coalesce(sum(CASE WHEN playable = 1 THEN duration_s END), 0) "
@@ -986,7 +987,23 @@ class LibraryIndex(ClosesOnExit):
             ),
             "channels": dict(c.execute("SELECT channels, count(*) FROM songs WHERE playable = 1 GROUP BY channels")),
             "stations": model.describe() if model is not None else None,
+            "moods": {
+                "placed": c.execute("SELECT count(*) FROM songs WHERE placed_valence IS NOT NULL").fetchone()[0],
+                **dict(
+                    c.execute(
+                        "SELECT mood_source, count(*) FROM songs WHERE placed_valence IS NULL GROUP BY mood_source"
+                    )
+                ),
+            },
+            "mood_model": self._mood_model_summary(),
         }
+
+    def _mood_model_summary(self) -> dict[str, Any] | None:
+        """When the mood model was learned, on how many songs, and its cross-validated metrics."""
+        model = self.mood_model()
+        if model is None:
+            return None
+        return {"fitted_at": model.fitted_at, "n_songs": model.n_songs, "folds": model.folds, "cv": model.cv}
 
     # ---- checking
 
