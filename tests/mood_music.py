@@ -97,3 +97,16 @@ def mood_grid(n: int, seed: int = 0) -> list[tuple[float, float]]:
     """``n`` target points spread over the V-A plane (uniform, seeded), in reference space."""
     rng = np.random.default_rng(seed)
     return [(float(v), float(a)) for v, a in rng.uniform(-0.9, 0.9, size=(n, 2))]
+
+
+def write_labelled_library(folder: Path, n: int, seconds: float = 12.0, seed: int = 0) -> Path:
+    """``n`` generated songs (FLAC, 22.05 kHz) under ``folder`` at ``mood_grid(n, seed)`` and a V-A table
+    ``folder/va.csv`` (reference scale) naming them; returns the table's path."""
+    lines = ["file,valence,arousal"]
+    for i, (v, a) in enumerate(mood_grid(n, seed)):
+        name = f"song_{i:03d}.flac"
+        write_song(folder / name, v, a, seconds, seed=seed * 1000 + i)
+        lines.append(f"{name},{v:.4f},{a:.4f}")
+    table = folder / "va.csv"
+    table.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return table

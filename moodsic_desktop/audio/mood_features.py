@@ -149,7 +149,9 @@ def features_from_excerpts(excerpts: Sequence[np.ndarray], samplerate: int = ANA
     for y in excerpts:
         seconds += len(y) / samplerate
         magnitude = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP))
-        level = librosa.amplitude_to_db(librosa.feature.rms(S=magnitude, frame_length=N_FFT)[0], ref=1.0, top_db=None)
+        # From the samples, not the STFT: a spectrogram's RMS carries the Hann window's energy (-4.3 dB).
+        rms = librosa.feature.rms(y=y, frame_length=N_FFT, hop_length=HOP)[0][: magnitude.shape[1]]
+        level = librosa.amplitude_to_db(rms, ref=1.0, top_db=None)
         sounding = level > SILENCE_DB
         if not sounding.any():
             continue
