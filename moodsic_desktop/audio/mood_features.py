@@ -36,6 +36,7 @@ import math
 import multiprocessing
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, fields
@@ -140,6 +141,8 @@ def features_from_excerpts(excerpts: Sequence[np.ndarray], samplerate: int = ANA
     """The features of a song from its mono excerpts (float arrays at ``samplerate`` Hz). Raises
     ``ValueError`` when there is no audio and ``MoodAnalysisError`` (path "-") when every frame is below
     ``SILENCE_DB``. Pure; any thread."""
+    if getattr(sys, "frozen", False):  # numba caches compiled code beside the sources, which a bundle lacks
+        os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(tempfile.gettempdir(), "moodsic-numba-cache"))
     import librosa
 
     excerpts = [np.asarray(e, dtype=np.float32) for e in excerpts if len(e) >= N_FFT]
