@@ -415,7 +415,10 @@ def _print_import_report(report: ImportReport, index_path: Path, json_path: Path
     )
     hint = "--report FILE or `moodsic library list --all` shows every one"
     _print_problems("kept out of playback (audio missing or unreadable)", report.not_playable, hint)
-    _print_problems("skipped rows (not imported)", report.skipped, "--report FILE lists every one")
+    skipped = (
+        "files whose mood could not be measured (not imported)" if report.method else "skipped rows (not imported)"
+    )
+    _print_problems(skipped, report.skipped, "--report FILE lists every one")
     if report.unlisted:
         shown = ", ".join(report.unlisted[:5]) + (" …" if len(report.unlisted) > 5 else "")
         print(f"audio files without a V-A row, not imported ({len(report.unlisted)}): {shown}")
