@@ -3,7 +3,9 @@
 Makes a folder of generated songs, 60–180 s each (``tests/mood_music.py``: a pool of distinct pieces,
 each file a different cut, offset and level of one of them, so no two files are the same), then prints:
 
-* the import (``LibraryIndex.add_folder_estimated``, all worker processes): seconds and songs per second;
+* the import (``LibraryIndex.add_folder_estimated``, all worker processes): seconds and songs per second,
+  and the CPU seconds it used (this process and its workers; Unix), which on a shared machine say more
+  than the wall clock: CPU seconds / cores is what it would take on idle cores;
 * the ratio against analysing whole files: on a subset, the same analysis on the whole decoded file
   versus the three 30 s excerpts, one process each (the import's ``ratio``);
 * the import again, every feature from the cache: seconds and the ratio to the first import.
@@ -63,6 +65,16 @@ def make_folder(folder: Path, n: int, fmt: str, pool_size: int, seed: int = 0) -
     return total
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (0 where ``resource`` is missing: Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return 0.0
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def whole_file_features(path: Path):
     """The same features measured on the whole file (what the import would cost without excerpts)."""
     audio = decoding.decode(path, ANALYSIS_RATE).mean(axis=1)
@@ -90,13 +102,20 @@ def main() -> int:
             f"(test data, not the import): {time.perf_counter() - started:.1f} s"
         )
         with LibraryIndex(root / "library.sqlite") as index:
+            cpu_before = cpu_seconds()
             started = time.perf_counter()
             report = index.add_folder_estimated(folder, workers=workers)
             first = time.perf_counter() - started
+            cpu = cpu_seconds() - cpu_before
             print(
                 f"import without a V-A table: {first:.1f} s, {args.songs / first:.2f} songs/s "
                 f"({report.estimated} estimated, {len(report.skipped)} skipped)"
             )
+            if cpu > 0:
+                print(
+                    f"  CPU: {cpu:.0f} s in all, {cpu / args.songs:.2f} s per song; on {workers} idle cores about "
+                    f"{cpu / workers:.0f} s (load average now {os.getloadavg()[0]:.1f})"
+                )
             files = sorted(folder.iterdir())[: args.whole]
             analyse_file(files[0])  # load librosa and its compiled functions before timing
             started = time.perf_counter()
