@@ -10,9 +10,13 @@ each file a different cut, offset and level of one of them, so no two files are 
   versus the three 30 s excerpts, one process each (the import's ``ratio``);
 * the import again, every feature from the cache: seconds and the ratio to the first import.
 
-Machines here are shared and noisy: run it twice. Run:
+With ``--learn N`` it then makes a labelled library of N generated 30 s songs (moods known by
+construction) and runs ``moodsic library add-folder --va`` and ``moodsic library learn-moods`` on it, printing
+what they print: the cross-validated errors the README quotes. Machines here are shared and noisy: run it
+twice. Run:
 
     python benchmarks/bench_mood_import.py [--songs 200] [--workers N] [--whole 12] [--format flac|mp3|wav]
+                                           [--learn 40]
 """
 
 from __future__ import annotations
@@ -88,7 +92,35 @@ def main() -> int:
     parser.add_argument("--whole", type=int, default=12, help="songs in the whole-file comparison (default 12)")
     parser.add_argument("--format", choices=sorted(FORMATS), default="flac")
     parser.add_argument("--pool", type=int, default=24, help="distinct generated pieces (default 24)")
+    parser.add_argument("--learn", type=int, default=0, metavar="N", help="also learn-moods on N labelled songs")
     args = parser.parse_args()
+    if args.songs > 0:
+        bench_import(args)
+    if args.learn > 0:
+        learn_on_generated(args.learn, args.workers)
+    return 0
+
+
+def learn_on_generated(n: int, workers: int | None) -> None:
+    """``learn-moods`` through the real command on ``n`` generated labelled songs."""
+    from moodsic_desktop import cli
+    from tests.mood_music import write_labelled_library
+
+    with tempfile.TemporaryDirectory(prefix="moodsic-bench-learn-") as scratch:
+        root = Path(scratch)
+        table = write_labelled_library(root / "labelled", n, seconds=30.0, seed=11)
+        index = str(root / "library.sqlite")
+        more = ["--workers", str(workers)] if workers else []
+        print(f"$ moodsic library add-folder LABELLED --va va.csv --scale reference  ({n} generated 30 s songs)")
+        cli.main(
+            ["library", "add-folder", str(table.parent), "--va", str(table), "--scale", "reference", "--index", index]
+        )
+        print("$ moodsic library learn-moods")
+        cli.main(["library", "learn-moods", "--index", index, "--quiet", *more])
+
+
+def bench_import(args: argparse.Namespace) -> None:
+    """The 200-song import, the whole-file ratio and the cached re-import."""
     workers = args.workers or default_workers()
     print(f"{os.cpu_count()} CPUs, {workers} worker processes; load average {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory(prefix="moodsic-bench-moods-") as scratch:
@@ -137,7 +169,6 @@ def main() -> int:
                 f"import again from the cache: {cached:.2f} s ({again.from_cache} cached, {again.analysed} analysed); "
                 f"ratio first import vs cached: {first / cached:.0f}"
             )
-    return 0
 
 
 if __name__ == "__main__":
