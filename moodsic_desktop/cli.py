@@ -264,8 +264,8 @@ def add_library_parser(commands: argparse._SubParsersAction) -> None:
     folder.add_argument(
         "--scale",
         choices=("deam", "reference"),
-        default="deam",
-        help="deam: values on DEAM's 1..9 scale; reference: values in [-1, 1] (default %(default)s)",
+        default=None,
+        help="with --va: deam, values on DEAM's 1..9 scale (the default); reference, values in [-1, 1]",
     )
     folder.set_defaults(run=run_library_add_folder)
 
@@ -450,6 +450,8 @@ def run_library_add_folder(args: argparse.Namespace) -> int:
     as before; without one, every audio file with a mood estimated from its audio."""
     from moodsic_desktop.audio.library_index import LibraryIndexError
 
+    if args.va is None and args.scale is not None:
+        raise UserError("--scale gives the scale of the --va table; without --va the moods are estimated")
     with _index_for_import(args) as index:
         try:
             if args.va is None:
@@ -457,7 +459,7 @@ def run_library_add_folder(args: argparse.Namespace) -> int:
                     report = index.add_folder_estimated(args.folder, progress=bar.update, workers=args.workers)
             else:
                 with _ProgressBar(args, "add") as bar:
-                    report = index.add_folder(args.folder, args.va, scale=args.scale, progress=bar.update)
+                    report = index.add_folder(args.folder, args.va, scale=args.scale or "deam", progress=bar.update)
         except (OSError, ValueError, LibraryIndexError) as error:
             raise UserError(f"cannot add {args.folder}: {error}") from None
         if args.va is None:

@@ -185,3 +185,5 @@ def test_add_folder_without_audio_is_one_clear_line(capsys, tmp_path):
     code, _, err = run(capsys, "library", "add-folder", str(tmp_path / "empty"), "--index", str(index))
     assert code == 1 and "no audio files" in one_error_line(err)
     assert not index.exists()  # a typo leaves no empty index behind
+    code, _, err = run(capsys, "library", "add-folder", str(tmp_path), "--scale", "reference", "--index", str(index))
+    assert code == 1 and "--scale gives the scale of the --va table" in one_error_line(err)
