@@ -361,7 +361,7 @@ class LibraryIndex(ClosesOnExit):
         if not exists and not create:
             raise LibraryIndexError(
                 f"no library index at {self.path} (import songs first: moodsic library import-deam FOLDER, "
-                "or moodsic library add-folder FOLDER --va FILE.csv)"
+                "or moodsic library add-folder FOLDER)"
             )
         if not exists:
             self.path.parent.mkdir(parents=True, exist_ok=True)
