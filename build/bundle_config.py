@@ -7,8 +7,11 @@ on Windows, macOS and Linux.
 * **Kept:** the Qt modules the program imports (``KEEP_QT_MODULES``) with their plugins, the ``.tflite`` /
   ``.binarypb`` models of the MediaPipe solutions it uses (PyInstaller has no hook that collects them),
   matplotlib (MediaPipe's solutions import ``matplotlib.pyplot``), onnxruntime's CPU runtime,
-  ``RESOURCE_FILES``, and the face-expression model that ships in the box with its licence and provenance
-  (``BUNDLED_MODEL_FILES``, in ``moodsic_desktop/perception/bundled/`` as in the source tree).
+  ``RESOURCE_FILES``, the face-expression model that ships in the box with its licence and provenance
+  (``BUNDLED_MODEL_FILES``, in ``moodsic_desktop/perception/bundled/`` as in the source tree), and librosa
+  with numba and llvmlite (the mood of the owner's own songs is measured from their audio; llvmlite's LLVM
+  library alone is about 170 MB of the roughly 215 MB they add, and librosa's lazy loader needs its ``.pyi``
+  stubs: ``librosa_stub_files``).
 * **Left out:** ``EXCLUDED_MODULES`` (jax and jaxlib, about 320 MB that mediapipe pulls in and the program
   never imports; PyTorch, transformers and onnx, which only export and train models; test and notebook
   tools), every other Qt module, Qt's translations, and onnxruntime's CUDA and TensorRT providers
@@ -129,6 +132,11 @@ KEPT_PACKAGES = (
     "soundfile",
     "sounddevice",
     "soxr",
+    # Moods estimated from the audio (moodsic_desktop.audio.mood_features). numba compiles librosa's
+    # kernels on first use; in the frozen app its cache goes to a temporary folder (NUMBA_CACHE_DIR).
+    "librosa",
+    "numba",
+    "llvmlite",
 )
 """Packages the program needs at run time; none may appear in ``excludes()`` (a test checks)."""
 
@@ -237,9 +245,23 @@ def bundled_model_files(repo: Path) -> list[tuple[str, str]]:
     return pairs
 
 
+def librosa_stub_files() -> list[tuple[str, str]]:
+    """``(source, destination folder)`` for librosa's ``.pyi`` stubs: ``lazy_loader.attach_stub`` reads
+    them at import time to learn what each sub-package holds, so without them ``import librosa`` fails in
+    the bundle. Raises when librosa is missing."""
+    folder = package_dir("librosa")
+    if folder is None:
+        raise RuntimeError("librosa is not installed here: install the app first (pip install -e '.[build]')")
+    return [
+        (str(path), PurePath("librosa", *path.relative_to(folder).parent.parts).as_posix())
+        for path in sorted(folder.rglob("*.pyi"))
+    ]
+
+
 def data_files(repo: Path) -> list[tuple[str, str]]:
-    """All data files of the bundle: MediaPipe's models, the resources and the bundled face model."""
-    return [*mediapipe_model_files(), *resource_files(repo), *bundled_model_files(repo)]
+    """All data files of the bundle: MediaPipe's models, librosa's stubs, the resources and the bundled face
+    model."""
+    return [*mediapipe_model_files(), *librosa_stub_files(), *resource_files(repo), *bundled_model_files(repo)]
 
 
 def is_gpu_only(path: str) -> bool:

@@ -282,23 +282,63 @@ def add_library_parser(commands: argparse._SubParsersAction) -> None:
     deam.add_argument("folder", type=Path, help="the DEAM folder")
     deam.set_defaults(run=run_library_import_deam)
 
+    workers = argparse.ArgumentParser(add_help=False)
+    workers.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="files analysed at once, each in its own process (default: the number of CPUs)",
+    )
     folder = actions.add_parser(
         "add-folder",
-        parents=[common, reporting],
-        help="add your own audio files (mp3, wav, flac, ogg) with V-A from a CSV",
-        description="Add the audio files of FOLDER named in a CSV with columns file, valence, arousal "
-        "(optional: title, artist, genre). Rows naming missing files, unsupported types or out-of-range "
-        "values are reported and not imported.",
+        parents=[common, reporting, workers],
+        help="add your own audio files (mp3, wav, flac, ogg): mood from a CSV, or estimated from the audio",
+        description="Add the audio files of FOLDER. With --va, the files named in a CSV with columns file, "
+        "valence, arousal (optional: title, artist, genre); rows naming missing files, unsupported types or "
+        "out-of-range values are reported and not imported. Without --va, every audio file under FOLDER, "
+        "each with a mood point estimated from its audio (marked as estimated, with its uncertainty); songs "
+        "with a rated point keep it. Analysed features are cached, so adding the folder again is quick.",
     )
     folder.add_argument("folder", type=Path, help="the folder holding the audio files")
-    folder.add_argument("--va", type=Path, required=True, metavar="FILE.csv", help="the V-A table")
+    folder.add_argument(
+        "--va", type=Path, default=None, metavar="FILE.csv", help="the V-A table (default: estimate from the audio)"
+    )
     folder.add_argument(
         "--scale",
         choices=("deam", "reference"),
-        default="deam",
-        help="deam: values on DEAM's 1..9 scale; reference: values in [-1, 1] (default %(default)s)",
+        default=None,
+        help="with --va: deam, values on DEAM's 1..9 scale (the default); reference, values in [-1, 1]",
     )
     folder.set_defaults(run=run_library_add_folder)
+
+    learn = actions.add_parser(
+        "learn-moods",
+        parents=[common, reporting, workers],
+        help="learn how the audio maps to mood from the songs with rated moods",
+        description="Fit the mapping from audio features to valence and arousal (ridge regression, "
+        "k-fold cross-validated) on every playable song with a rated mood point (a few dozen at least; a "
+        "DEAM import with its audio is exactly that), store it in the index, and re-estimate the songs whose "
+        "mood was estimated. Prints the cross-validated errors of the model and of the default mapping.",
+    )
+    learn.add_argument("--folds", type=positive_int, default=5, metavar="K", help="cross-validation folds (default 5)")
+    learn.set_defaults(run=run_library_learn_moods)
+
+    place = actions.add_parser(
+        "place",
+        parents=[common],
+        help="put a song at a mood point by hand (kept across re-imports), or --reset",
+        description="Place SONG_ID at a mood point of your choosing: it plays there, as an exact point, "
+        "across re-imports and re-estimates. --reset returns it to its rated or estimated point.",
+    )
+    place.add_argument("song_id", metavar="SONG_ID", help="an id from `moodsic library list`")
+    place.add_argument("--valence", type=float, metavar="V", help="valence (reference [-1, 1] unless --scale deam)")
+    place.add_argument("--arousal", type=float, metavar="A", help="arousal (reference [-1, 1] unless --scale deam)")
+    place.add_argument("--reset", action="store_true", help="undo the placement")
+    place.add_argument(
+        "--scale", choices=("reference", "deam"), default="reference", help="scale of V and A (default %(default)s)"
+    )
+    place.set_defaults(run=run_library_place)
 
     listing = actions.add_parser("list", parents=[common], help="list the playable songs")
     listing.add_argument("--all", action="store_true", help="also the songs that do not play, with the reason")
@@ -413,7 +453,10 @@ def _print_import_report(report: ImportReport, index_path: Path, json_path: Path
     )
     hint = "--report FILE or `moodsic library list --all` shows every one"
     _print_problems("kept out of playback (audio missing or unreadable)", report.not_playable, hint)
-    _print_problems("skipped rows (not imported)", report.skipped, "--report FILE lists every one")
+    skipped = (
+        "files whose mood could not be measured (not imported)" if report.method else "skipped rows (not imported)"
+    )
+    _print_problems(skipped, report.skipped, "--report FILE lists every one")
     if report.unlisted:
         shown = ", ".join(report.unlisted[:5]) + (" …" if len(report.unlisted) > 5 else "")
         print(f"audio files without a V-A row, not imported ({len(report.unlisted)}): {shown}")
@@ -442,17 +485,135 @@ def run_library_import_deam(args: argparse.Namespace) -> int:
 
 
 def run_library_add_folder(args: argparse.Namespace) -> int:
-    """``moodsic library add-folder FOLDER --va FILE.csv [--scale deam|reference]``."""
+    """``moodsic library add-folder FOLDER [--va FILE.csv [--scale deam|reference]]``: with a V-A table
+    as before; without one, every audio file with a mood estimated from its audio."""
     from moodsic_desktop.audio.library_index import LibraryIndexError, read_va_table
 
+    if args.va is None and args.scale is not None:
+        raise UserError("--scale gives the scale of the --va table; without --va the moods are estimated")
+
+    def check_input() -> None:
+        if args.va is not None:
+            read_va_table(args.folder, args.va, args.scale or "deam")
+        elif not Path(args.folder).is_dir():
+            raise FileNotFoundError(f"{args.folder} is not a folder")
+
     failed = f"cannot add {args.folder}"
-    with _index_for_import(args, lambda: read_va_table(args.folder, args.va, args.scale), failed) as (index, _):
+    with _index_for_import(args, check_input, failed) as (index, _):
         try:
-            with _ProgressBar(args, "add") as bar:
-                report = index.add_folder(args.folder, args.va, scale=args.scale, progress=bar.update)
+            if args.va is None:
+                with _ProgressBar(args, "analyse", unit="file") as bar:
+                    report = index.add_folder_estimated(args.folder, progress=bar.update, workers=args.workers)
+            else:
+                with _ProgressBar(args, "add") as bar:
+                    report = index.add_folder(args.folder, args.va, scale=args.scale or "deam", progress=bar.update)
         except (OSError, ValueError, LibraryIndexError) as error:
             raise UserError(f"{failed}: {error}") from None
+        if args.va is None:
+            _print_estimate_summary(report)
         _print_import_report(report, index.path, args.report)
+    return EXIT_OK
+
+
+def _print_estimate_summary(report: ImportReport) -> None:
+    from moodsic_desktop.audio.mood_estimation import DEFAULT_SIGMA
+
+    how = (
+        "the model learned from this library's rated songs"
+        if report.method == "learned"
+        else f"the default mapping from the music-emotion literature (±{DEFAULT_SIGMA:.2f}; "
+        "`moodsic library learn-moods` learns a better one from rated songs)"
+    )
+    print(
+        f"moods: {report.estimated} estimated from the audio with {how}; {report.kept_rated} kept their rated "
+        f"point; {report.analysed} files analysed, {report.from_cache} from the cache"
+    )
+
+
+def _metrics_table(cv: dict) -> list[str]:
+    """Rows of cross-validated metrics: MAE in reference and DEAM units, Spearman ρ, CCC per dimension."""
+
+    def show(value: float | None, digits: int = 3) -> str:
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    ref, deam = cv["reference"], cv["deam"]
+    rows = []
+    for dim in ("valence", "arousal"):
+        rows.append(
+            f"  {dim:<8} MAE {show(ref[f'mae_{dim}'])} (DEAM 1..9: {show(deam[f'mae_{dim}'], 2)})  "
+            f"Spearman ρ {show(ref[f'spearman_{dim}'], 2)}  CCC {show(ref[f'ccc_{dim}'], 2)}"
+        )
+    return rows
+
+
+def run_library_learn_moods(args: argparse.Namespace) -> int:
+    """``moodsic library learn-moods [--folds K]``: fit, cross-validate and store the mood model."""
+    from moodsic_desktop.audio.library_index import LibraryIndexError
+
+    with _open_index(args, create=False) as index:
+        try:
+            with _ProgressBar(args, "analyse", unit="file") as bar:
+                report = index.learn_moods(progress=bar.update, workers=args.workers, folds=args.folds)
+        except (ValueError, LibraryIndexError) as error:
+            raise UserError(str(error)) from None
+        model = report.model
+        print(
+            f"learned the moods from {report.used} rated songs ({report.analysed} files analysed, "
+            f"{report.from_cache} from the cache; {len(report.failed)} could not be analysed), "
+            f"{model.folds}-fold cross-validated:"
+        )
+        print("learned model (ridge regression on the audio features):")
+        for line in _metrics_table(model.cv):
+            print(line)
+        print("default mapping from the literature, on the same songs:")
+        for line in _metrics_table(model.cv_default):
+            print(line)
+        _print_problems("rated songs whose audio could not be analysed", report.failed, "--report FILE lists all")
+        print(
+            f"uncertainty of an estimate now: ±{model.var[0] ** 0.5:.2f} valence, ±{model.var[1] ** 0.5:.2f} "
+            f"arousal; {report.reestimated} estimated songs re-estimated"
+        )
+        if report.refitted:
+            print(f"station model refitted: {report.stations or 'none'} stations")
+        print(f"index: {index.path} ({report.seconds:.1f} s)")
+        _write_json_report(args.report, report.to_dict())
+    return EXIT_OK
+
+
+def run_library_place(args: argparse.Namespace) -> int:
+    """``moodsic library place SONG_ID --valence V --arousal A [--scale …]`` or ``--reset``."""
+    from moodsic_desktop.core.scales import EmotionScaleAligner
+
+    given = args.valence is not None or args.arousal is not None
+    if args.reset == given or (given and (args.valence is None or args.arousal is None)):
+        raise UserError("give either both --valence and --arousal, or --reset")
+    with _open_index(args, create=False) as index:
+        try:
+            if args.reset:
+                was = index.unplace(args.song_id)
+                print(
+                    f"{args.song_id} plays at its own mood point again"
+                    if was
+                    else f"{args.song_id} was not placed; nothing changed"
+                )
+                return EXIT_OK
+            try:
+                if args.scale == "deam":
+                    v, a = (
+                        float(x)
+                        for x in EmotionScaleAligner(strict=True).deam_static_to_reference(args.valence, args.arousal)
+                    )
+                else:
+                    v, a = args.valence, args.arousal
+                index.place(args.song_id, v, a)
+            except ValueError as error:
+                raise UserError(str(error)) from None
+        except KeyError:
+            raise UserError(f"no song {args.song_id!r} in {index.path}; `moodsic library list` shows the ids") from None
+    print(
+        f"placed {args.song_id} at valence {v:+.2f}, arousal {a:+.2f} (reference space); "
+        f"`moodsic library place {args.song_id} --reset` undoes it"
+    )
     return EXIT_OK
 
 
@@ -463,13 +624,19 @@ def run_library_list(args: argparse.Namespace) -> int:
     if not entries:
         print(f"no {'' if args.all else 'playable '}songs in {index.path}; the built-in station plays")
         return EXIT_OK
-    print(f"{'id':<18} {'valence':>7} {'arousal':>7} {'length':>7}  title — artist")
+    print(f"{'id':<18} {'valence':>7} {'arousal':>7} {'mood':<15} {'length':>7}  title — artist")
     for entry in entries:
         song = entry.song
         length = f"{song.duration_s:6.1f}s" if song.duration_s else "      -"
         notes = ([] if entry.playable else [f"not playable: {entry.problem}"]) + (["banned"] if entry.banned else [])
         suffix = f"  [{'; '.join(notes)}]" if notes else ""
-        print(f"{song.song_id:<18} {song.valence:7.3f} {song.arousal:7.3f} {length}  {song.display_name}{suffix}")
+        mood = song.mood_source
+        if mood == "estimated":
+            mood = f"estimated ±{(song.mood_variance / 2) ** 0.5:.2f}"
+        print(
+            f"{song.song_id:<18} {song.valence:7.3f} {song.arousal:7.3f} {mood:<15} {length}  "
+            f"{song.display_name}{suffix}"
+        )
     playable = sum(entry.playable for entry in entries)
     print(f"{len(entries)} songs" + (f", {playable} playable" if args.all else ""))
     return EXIT_OK
@@ -523,6 +690,19 @@ def run_library_stats(args: argparse.Namespace) -> int:
     print(f"songs: {stats['songs']} ({origins}); playable: {stats['playable']}; not playable: {stats['not_playable']}")
     print(f"playable music: {hours:.2f} h; sample rates: {rates}; channels: {channels}")
     print(f"banned: {stats['banned']}; plays recorded: {stats['plays']}")
+    moods = stats["moods"]
+    model = stats["mood_model"]
+    learned = (
+        f"learned {time.strftime('%Y-%m-%d %H:%M', time.localtime(model['fitted_at']))} from {model['n_songs']} "
+        f"rated songs (cross-validated MAE valence {model['cv']['reference']['mae_valence']:.3f}, arousal "
+        f"{model['cv']['reference']['mae_arousal']:.3f})"
+        if model
+        else "the default mapping from the literature (no model learned)"
+    )
+    print(
+        f"mood points: {moods.get('rated', 0)} rated, {moods.get('estimated', 0)} estimated from the audio, "
+        f"{moods['placed']} placed by hand; estimates use {learned}"
+    )
     if stats["stations"]:
         print(f"stations ({len(stats['stations'])}):")
         for station in stats["stations"]:

@@ -247,3 +247,10 @@ def test_build_outputs_are_not_committed():
     assert result.stdout.split() == paths
     kept = subprocess.run(["git", "check-ignore", "build/moodsic.spec"], cwd=REPO, capture_output=True, text=True)
     assert kept.returncode == 1  # the spec itself is not ignored
+
+
+def test_librosa_and_its_stubs_are_bundled(config):
+    assert {"librosa", "numba", "llvmlite"} <= set(config.KEPT_PACKAGES)
+    stubs = dict(config.librosa_stub_files())
+    assert any(source.endswith(str(Path("librosa", "__init__.pyi"))) for source in stubs)
+    assert {"librosa", "librosa/feature"} <= set(stubs.values())

@@ -16,6 +16,16 @@ Rules:
   restores songs whose audio plays again.
 * The station model (``StationModel.to_dict`` as JSON) is refitted inside the transaction that changed
   the set of playable songs or their V-A, and only then; with too few distinct songs none is stored.
+* Each song's mood point has a source (``songs.mood_source``): "rated" (from a V-A table or DEAM's
+  ratings; exact) or "estimated" (measured from its audio by ``add_folder_estimated``, with the expected
+  squared errors ``valence_var`` / ``arousal_var``). The owner may place a song by hand
+  (``placed_valence`` / ``placed_arousal``, set by ``place``): a placed point wins over the other two and
+  is kept across re-imports and re-estimates until ``unplace``. A re-import with a V-A table replaces an
+  estimate; an import without one never replaces a rated point.
+* Audio features (``mood_features``) are cached in the ``mood_features`` table by path, size and
+  modification time, so importing a folder again analyses only new or changed files. ``learn_moods`` fits
+  the mapping from features to mood on the rated songs and stores it (JSON) in ``meta``; estimates use it
+  from then on (until then the literature's default mapping, ``mood_estimation``).
 * The schema version is SQLite's ``PRAGMA user_version``; ``_MIGRATIONS`` upgrades older files step by
   step. A file that is not a SQLite database, is damaged, or was written by a newer version is never
   modified or deleted: opening it raises ``LibraryIndexError`` naming the path.
@@ -45,6 +55,8 @@ import numpy as np
 import soundfile as sf
 
 from moodsic_desktop.audio import decoding
+from moodsic_desktop.audio.mood_estimation import MIN_LABELLED_SONGS, LearnedMoodModel, estimate, fit_mood_model
+from moodsic_desktop.audio.mood_features import FEATURES_VERSION, MoodFeatures, analyse_files
 from moodsic_desktop.closing import ClosesOnExit
 from moodsic_desktop.core.library import AUDIO_DIR, DeamImport, Song, _read_table, printable, read_deam
 from moodsic_desktop.core.scales import EmotionScaleAligner
@@ -52,7 +64,7 @@ from moodsic_desktop.core.stations import StationModel
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x4D4F4F44  # "MOOD": marks the file as a Moodsic library index
 INDEX_FILENAME = "library.sqlite"
 AUDIO_EXTENSIONS = (".mp3", ".wav", ".flac", ".ogg")
@@ -162,7 +174,10 @@ class ImportReport:
     rows that were not imported at all (bad values, missing files named in a CSV …) with their reason;
     ``unlisted`` the audio files in the folder that the CSV does not name. ``stations`` is the number of
     stations of the stored model after the import (None: too few songs), ``refitted`` whether the import
-    changed it. ``seconds`` is wall-clock time."""
+    changed it. ``seconds`` is wall-clock time. An import without a V-A table (``add_folder_estimated``)
+    also counts the songs whose mood was ``estimated`` from their audio (by ``method``: "default" or
+    "learned"), the files ``analysed`` now and those whose features came ``from_cache``, and the songs
+    that kept their rated point (``kept_rated``); files whose mood cannot be measured are in ``skipped``."""
 
     source: str
     origin: str
@@ -176,6 +191,11 @@ class ImportReport:
     stations: int | None = None
     refitted: bool = False
     seconds: float = 0.0
+    estimated: int = 0
+    analysed: int = 0
+    from_cache: int = 0
+    kept_rated: int = 0
+    method: str = ""
 
     @property
     def imported(self) -> int:
@@ -209,6 +229,31 @@ class CheckReport:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["broken"] = [problem._asdict() for problem in self.broken]
+        return data
+
+
+@dataclass
+class LearnReport:
+    """What ``learn_moods`` did: ``labelled`` rated songs with audio, ``used`` of them analysed and fitted
+    (``failed`` lists the others with the reason), ``analysed`` / ``from_cache`` as in ``ImportReport``,
+    ``reestimated`` the estimated songs given the new model's point; ``model`` the fitted model (its
+    ``cv`` and ``cv_default`` hold the cross-validated metrics)."""
+
+    model: LearnedMoodModel
+    labelled: int = 0
+    used: int = 0
+    failed: list[SongProblem] = field(default_factory=list)
+    analysed: int = 0
+    from_cache: int = 0
+    reestimated: int = 0
+    stations: int | None = None
+    refitted: bool = False
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {k: v for k, v in asdict(self).items() if k != "model"}
+        data["failed"] = [problem._asdict() for problem in self.failed]
+        data["model"] = self.model.to_dict()
         return data
 
 
@@ -254,9 +299,31 @@ def _migrate_to_1(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _migrate_to_2(conn: sqlite3.Connection) -> None:
+    """Mood points with a source and an uncertainty, the owner's placements, and the audio-feature cache.
+    Existing songs came from V-A tables or DEAM: they become "rated" with no uncertainty."""
+    statements = (
+        "ALTER TABLE songs ADD COLUMN mood_source TEXT NOT NULL DEFAULT 'rated' "
+        "CHECK (mood_source IN ('rated', 'estimated'))",
+        "ALTER TABLE songs ADD COLUMN valence_var REAL NOT NULL DEFAULT 0 CHECK (valence_var >= 0)",
+        "ALTER TABLE songs ADD COLUMN arousal_var REAL NOT NULL DEFAULT 0 CHECK (arousal_var >= 0)",
+        "ALTER TABLE songs ADD COLUMN placed_valence REAL CHECK (placed_valence BETWEEN -1.0 AND 1.0)",
+        "ALTER TABLE songs ADD COLUMN placed_arousal REAL CHECK (placed_arousal BETWEEN -1.0 AND 1.0)",
+        """CREATE TABLE mood_features (
+            path        TEXT PRIMARY KEY,
+            size        INTEGER NOT NULL,
+            mtime_ns    INTEGER NOT NULL,
+            features    TEXT NOT NULL,
+            analysed_at REAL NOT NULL
+        )""",
+    )
+    for statement in statements:
+        conn.execute(statement)
+
+
 # Version n's entry upgrades a file of version n - 1 to n; each step runs in the same transaction as the
 # version bump. Add a function and bump SCHEMA_VERSION to change the schema; never edit an old step.
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_to_1}
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_to_1, 2: _migrate_to_2}
 
 _SONG_COLUMNS = (
     "song_id",
@@ -273,9 +340,21 @@ _SONG_COLUMNS = (
     "problem",
     "origin",
     "source",
+    "mood_source",
+    "valence_var",
+    "arousal_var",
 )
 # Columns whose change counts as an update on re-import (not the timestamps).
 _COMPARED = _SONG_COLUMNS[1:]
+
+
+# The point a song plays at: the owner's placement when there is one, else the rated or estimated point.
+_EFFECTIVE_VA = "coalesce(placed_valence, valence), coalesce(placed_arousal, arousal)"
+
+
+def _user_song_id(path: Path) -> str:
+    """The id of one of the user's own files: ``user-`` and a hash of its resolved path."""
+    return "user-" + hashlib.sha1(str(path).encode("utf-8")).hexdigest()[:12]
 
 
 def _kept(path: Path) -> str:
@@ -315,7 +394,7 @@ class LibraryIndex(ClosesOnExit):
         if not exists and not create:
             raise LibraryIndexError(
                 f"no library index at {self.path} (import songs first: moodsic library import-deam FOLDER, "
-                "or moodsic library add-folder FOLDER --va FILE.csv)"
+                "or moodsic library add-folder FOLDER)"
             )
         if not exists:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -347,7 +426,8 @@ class LibraryIndex(ClosesOnExit):
             tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         except sqlite3.DatabaseError as error:
             raise LibraryIndexError(
-                f"the library index {self.path} is damaged or not a SQLite database ({error}); {_kept(self.path)}"
+                f"the library index {self.path} is damaged or not a SQLite database "
+                f"({' '.join(str(error).split())}); {_kept(self.path)}"
             ) from None
         if app_id != APPLICATION_ID and (tables or version):
             raise LibraryIndexError(
@@ -521,7 +601,7 @@ class LibraryIndex(ClosesOnExit):
             values.append(value)
         v, a = (float(x) for x in aligner.deam_static_to_reference(*values)) if scale == "deam" else values
         path = path.resolve()
-        song_id = "user-" + hashlib.sha1(str(path).encode("utf-8")).hexdigest()[:12]
+        song_id = _user_song_id(path)
         title = row.get("title", "").strip() or path.stem.replace("_", " ")
         song = Song(
             song_id, v, a, title=title, artist=row.get("artist", "").strip(), genre=row.get("genre", "").strip()
@@ -546,6 +626,9 @@ class LibraryIndex(ClosesOnExit):
             "problem": "",
             "origin": origin,
             "source": source,
+            "mood_source": "rated",
+            "valence_var": 0.0,
+            "arousal_var": 0.0,
         }
         try:
             info = decoding.probe(path)
@@ -586,13 +669,248 @@ class LibraryIndex(ClosesOnExit):
         else:
             report.updated += 1
 
+    # ---- moods estimated from the audio
+
+    def add_folder_estimated(
+        self, folder: str | Path, progress: ProgressFn | None = None, workers: int | None = None
+    ) -> ImportReport:
+        """Add every audio file (mp3, wav, flac, ogg) under ``folder`` with a mood point estimated from
+        its audio (``mood_features``, then the learned model if there is one, else the default mapping):
+        marked "estimated", with its uncertainty. A song already in the index with a rated point keeps
+        it; a placed one stays placed. Features come from the cache when the file's size and modification
+        time are unchanged; the others are analysed in ``workers`` processes (``analyse_files``), before
+        the transaction, with ``progress(done, total)`` per file. Files that cannot be analysed (they do
+        not decode, or are silent) are listed in ``skipped`` with the reason and never stop the import;
+        one already in the index keeps its point and is stored not playable if it no longer decodes.
+        One transaction: an import that fails or is interrupted leaves the index as it was. Raises
+        ``FileNotFoundError`` / ``ValueError`` for a missing folder or one without audio files. Blocks
+        (a worker thread or the CLI)."""
+        started = time.perf_counter()
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise FileNotFoundError(f"music folder not found: {folder}")
+        folder = folder.resolve()
+        files = sorted(p.resolve() for p in folder.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file())
+        if not files:
+            raise ValueError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in the folder {folder}")
+        report = ImportReport(source=str(folder), origin="folder")
+        features, cache_rows, report.analysed, report.from_cache = self._features_for(files, progress, workers)
+        model = self.mood_model()
+        report.method = "learned" if model is not None else "default"
+        stored = {
+            row[0]: row[1:]
+            for row in self._conn.execute(
+                "SELECT song_id, valence, arousal, mood_source, valence_var, arousal_var FROM songs"
+            )
+        }
+        with self._transaction():
+            self._store_features(cache_rows)
+            existing = self._existing_rows()
+            for path in files:
+                song_id = _user_song_id(path)
+                old = stored.get(song_id)
+                measured = features[path]
+                title = path.stem.replace("_", " ")
+                if old is not None and old[2] == "rated":
+                    song, source, var = Song(song_id, old[0], old[1], title=title), "rated", (0.0, 0.0)
+                    report.kept_rated += 1
+                elif isinstance(measured, MoodFeatures):
+                    point = estimate(measured, model)
+                    song = Song(song_id, point.valence, point.arousal, title=title)
+                    source, var = "estimated", (point.var_valence, point.var_arousal)
+                    report.estimated += 1
+                elif old is not None:  # analysed before, not now: keep its point, let the probe judge the file
+                    song, source, var = Song(song_id, old[0], old[1], title=title), old[2], (old[3], old[4])
+                    report.skipped.append(SongProblem(song_id, str(path), f"mood not measured again: {measured}"))
+                else:
+                    report.skipped.append(SongProblem(song_id, str(path), f"mood not estimated: {measured}"))
+                    continue
+                row = self._row_for(song, path, origin="folder", source=report.source)
+                row.update(mood_source=source, valence_var=float(var[0]), arousal_var=float(var[1]))
+                self._upsert(row, existing, report)
+            self._refit_if_changed(report)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _features_for(
+        self, paths: Sequence[Path], progress: ProgressFn | None, workers: int | None
+    ) -> tuple[dict[Path, MoodFeatures | str], list[tuple], int, int]:
+        """Each file's features (from the cache, or analysed now) or the reason it has none; the cache
+        rows to store for those analysed now (failures too, so an unchanged bad file is not analysed on
+        every import); how many were analysed and how many came from the cache. Reads only."""
+        results: dict[Path, MoodFeatures | str] = {}
+        stats: dict[Path, tuple[int, int]] = {}
+        for path in paths:
+            try:
+                info = path.stat()
+            except OSError as error:
+                results[path] = f"cannot read the file ({error.strerror or error})"
+                continue
+            stats[path] = (int(info.st_size), int(info.st_mtime_ns))
+            cached = self._cached_features(path, *stats[path])
+            if cached is not None:
+                results[path] = cached
+        from_cache = len(results)
+        todo = [path for path in paths if path not in results]
+        done_before = len(paths) - len(todo)
+        if progress is not None:
+            progress(done_before, len(paths))
+
+        def advance(done: int, _total: int) -> None:
+            if progress is not None:
+                progress(done_before + done, len(paths))
+
+        measured = analyse_files(todo, workers=workers, progress=advance) if todo else []
+        now = time.time()
+        cache_rows = []
+        for path, result in zip(todo, measured, strict=True):
+            results[path] = result
+            if isinstance(result, MoodFeatures):
+                stored = result.to_dict()
+            else:
+                stored = {"version": FEATURES_VERSION, "error": result}
+            cache_rows.append((str(path), *stats[path], json.dumps(stored), now))
+        return results, cache_rows, len(todo), from_cache
+
+    def _cached_features(self, path: Path, size: int, mtime_ns: int) -> MoodFeatures | str | None:
+        """The cached features of an unchanged file, or the reason it could not be analysed; None when
+        it must be analysed (never, changed since, or measured by another feature version)."""
+        row = self._conn.execute(
+            "SELECT features FROM mood_features WHERE path = ? AND size = ? AND mtime_ns = ?",
+            (str(path), size, mtime_ns),
+        ).fetchone()
+        if row is None:
+            return None
+        try:
+            data = json.loads(row[0])
+            if data.get("version") == FEATURES_VERSION and isinstance(data.get("error"), str):
+                return data["error"]
+            return MoodFeatures.from_dict(data)
+        except (ValueError, TypeError, AttributeError):
+            return None
+
+    def _store_features(self, rows: Sequence[tuple]) -> None:
+        """Inside a transaction: remember features by path, size and modification time."""
+        self._conn.executemany(
+            "INSERT INTO mood_features (path, size, mtime_ns, features, analysed_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
+            "features = excluded.features, analysed_at = excluded.analysed_at",
+            rows,
+        )
+
+    def mood_model(self) -> LearnedMoodModel | None:
+        """The learned mood model, or None (never learned, or unusable: logged; estimates then use the
+        default mapping)."""
+        stored = self._meta("mood_model")
+        if not stored:
+            return None
+        try:
+            return LearnedMoodModel.from_dict(json.loads(stored))
+        except (ValueError, TypeError, KeyError) as error:
+            log.warning("library index %s: the stored mood model is unusable (%s)", self.path, error)
+            return None
+
+    def learn_moods(
+        self, progress: ProgressFn | None = None, workers: int | None = None, folds: int = 5, seed: int = 0
+    ) -> LearnReport:
+        """Learn the mapping from audio features to mood on every playable song with a rated point
+        (``mood_estimation.fit_mood_model``: ridge regression, ``folds``-fold cross-validation), store it,
+        and give every estimated song the new model's point (placed songs keep their placement). Features
+        come from the cache or are analysed now (before the transaction, ``progress`` per file). Raises
+        ``ValueError`` (the index unchanged) when fewer than ``MIN_LABELLED_SONGS`` rated songs have
+        audio that can be analysed. One transaction. Blocks (a worker thread or the CLI)."""
+        started = time.perf_counter()
+        rows = self._conn.execute(
+            "SELECT song_id, path, valence, arousal FROM songs "
+            "WHERE mood_source = 'rated' AND playable = 1 AND path IS NOT NULL ORDER BY rowid"
+        ).fetchall()
+        if len(rows) < MIN_LABELLED_SONGS:
+            raise ValueError(
+                f"learning the moods needs at least {MIN_LABELLED_SONGS} playable songs with a rated mood point; "
+                f"the index {self.path} has {len(rows)} (import a DEAM download with its audio, or add songs "
+                "with `moodsic library add-folder FOLDER --va FILE.csv`)"
+            )
+        paths = [Path(row[1]) for row in rows]
+        features, cache_rows, analysed, from_cache = self._features_for(paths, progress, workers)
+        used = [(row, features[path]) for row, path in zip(rows, paths, strict=True)]
+        good = [(row, f) for row, f in used if isinstance(f, MoodFeatures)]
+        failed = [SongProblem(row[0], row[1], str(f)) for row, f in used if not isinstance(f, MoodFeatures)]
+        if len(good) < MIN_LABELLED_SONGS:
+            example = f"{failed[0].where}: {failed[0].reason}" if failed else ""
+            raise ValueError(
+                f"learning the moods needs at least {MIN_LABELLED_SONGS} rated songs whose audio can be analysed; "
+                f"{len(good)} of {len(rows)} could be ({len(failed)} failed, e.g. {example})"
+            )
+        model = fit_mood_model(
+            [f for _, f in good], [row[2] for row, _ in good], [row[3] for row, _ in good], folds=folds, seed=seed
+        )
+        report = LearnReport(
+            model=model,
+            labelled=len(rows),
+            used=len(good),
+            failed=failed,
+            analysed=analysed,
+            from_cache=from_cache,
+        )
+        with self._transaction():
+            self._store_features(cache_rows)
+            self._set_meta("mood_model", json.dumps(model.to_dict()))
+            estimated = self._conn.execute(
+                "SELECT s.song_id, f.features FROM songs AS s JOIN mood_features AS f ON f.path = s.path "
+                "WHERE s.mood_source = 'estimated'"
+            ).fetchall()
+            for song_id, stored in estimated:
+                try:
+                    point = model.estimate(MoodFeatures.from_dict(json.loads(stored)))
+                except (ValueError, TypeError):
+                    continue
+                self._conn.execute(
+                    "UPDATE songs SET valence = ?, arousal = ?, valence_var = ?, arousal_var = ?, updated_at = ? "
+                    "WHERE song_id = ?",
+                    (point.valence, point.arousal, point.var_valence, point.var_arousal, time.time(), song_id),
+                )
+                report.reestimated += 1
+            self._refit_if_changed(report)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def place(self, song_id: str, valence: float, arousal: float) -> None:
+        """The owner puts ``song_id`` at (valence, arousal), reference space [-1, 1]: it plays there, as
+        an exact point, across re-imports and re-estimates, until ``unplace``. Refits the stations when
+        that changes them. Raises ``KeyError`` for an unknown id and ``ValueError`` for a value outside
+        [-1, 1]. One transaction."""
+        for name, value in (("valence", valence), ("arousal", arousal)):
+            if not -1.0 <= float(value) <= 1.0:  # also false for NaN
+                raise ValueError(f"{name} {value} is outside the reference scale [-1, 1]")
+        with self._transaction():
+            changed = self._conn.execute(
+                "UPDATE songs SET placed_valence = ?, placed_arousal = ?, updated_at = ? WHERE song_id = ?",
+                (float(valence), float(arousal), time.time(), song_id),
+            ).rowcount
+            if not changed:
+                raise KeyError(f"no song {song_id!r} in the library index {self.path}")
+            self._refit_if_changed(CheckReport())
+
+    def unplace(self, song_id: str) -> bool:
+        """Undo the owner's placement of ``song_id``: it plays at its rated or estimated point again.
+        Returns whether it was placed. Raises ``KeyError`` for an unknown id. One transaction."""
+        with self._transaction():
+            row = self._conn.execute("SELECT placed_valence FROM songs WHERE song_id = ?", (song_id,)).fetchone()
+            if row is None:
+                raise KeyError(f"no song {song_id!r} in the library index {self.path}")
+            self._conn.execute(
+                "UPDATE songs SET placed_valence = NULL, placed_arousal = NULL WHERE song_id = ?", (song_id,)
+            )
+            self._refit_if_changed(CheckReport())
+        return row[0] is not None
+
     # ---- the station model
 
     def _fingerprint(self) -> str:
         """A digest of the playable songs' ids and V-A and of the fit settings."""
         digest = hashlib.sha256(f"{self.n_stations}/{self.seed}".encode())
         for song_id, valence, arousal in self._conn.execute(
-            "SELECT song_id, valence, arousal FROM songs WHERE playable = 1 ORDER BY song_id"
+            f"SELECT song_id, {_EFFECTIVE_VA} FROM songs WHERE playable = 1 ORDER BY song_id"
         ):
             digest.update(f"\n{song_id}\t{valence!r}\t{arousal!r}".encode())
         return digest.hexdigest()
@@ -655,13 +973,17 @@ class LibraryIndex(ClosesOnExit):
         banned = self.banned_ids()
         where = "WHERE playable = 1" if playable_only else ""
         rows = self._conn.execute(
-            "SELECT song_id, valence, arousal, title, artist, genre, path, duration_s, sample_rate, channels, "
-            f"playable, problem, origin FROM songs {where} ORDER BY rowid"
+            f"SELECT song_id, {_EFFECTIVE_VA}, title, artist, genre, path, duration_s, sample_rate, channels, "
+            "playable, problem, origin, mood_source, valence_var, arousal_var, placed_valence IS NOT NULL "
+            f"FROM songs {where} ORDER BY rowid"
         ).fetchall()
         out = []
-        for song_id, v, a, title, artist, genre, path, duration, rate, channels, playable, problem, origin in rows:
+        for row in rows:
+            song_id, v, a, title, artist, genre, path, duration, rate, channels, playable, problem, origin = row[:13]
+            mood_source, var_v, var_a, placed = row[13:]
             file = Path(path) if path else None
-            song = Song(song_id, v, a, title, artist, genre, file if playable else None, duration)
+            source, variance = ("placed", 0.0) if placed else (mood_source, float(var_v) + float(var_a))
+            song = Song(song_id, v, a, title, artist, genre, file if playable else None, duration, source, variance)
             out.append(IndexedSong(song, file, origin, bool(playable), problem, rate, channels, song_id in banned))
         return out
 
@@ -673,7 +995,8 @@ class LibraryIndex(ClosesOnExit):
 
     def stats(self) -> dict[str, Any]:
         """Counts and totals: songs, playable, not playable, by origin, banned, plays, total playable
-        duration (s), sample rates and channel counts of the playable songs, stations."""
+        duration (s), sample rates and channel counts of the playable songs, stations, songs by mood source
+        (rated, estimated, placed) and the learned mood model (None: the default mapping)."""
         c = self._conn
         total, playable, duration = c.execute(
             "SELECT count(*), coalesce(sum(playable), 0), coalesce(sum(CASE WHEN playable = 1 THEN duration_s END), 0) "
@@ -695,7 +1018,23 @@ class LibraryIndex(ClosesOnExit):
             ),
             "channels": dict(c.execute("SELECT channels, count(*) FROM songs WHERE playable = 1 GROUP BY channels")),
             "stations": model.describe() if model is not None else None,
+            "moods": {
+                "placed": c.execute("SELECT count(*) FROM songs WHERE placed_valence IS NOT NULL").fetchone()[0],
+                **dict(
+                    c.execute(
+                        "SELECT mood_source, count(*) FROM songs WHERE placed_valence IS NULL GROUP BY mood_source"
+                    )
+                ),
+            },
+            "mood_model": self._mood_model_summary(),
         }
+
+    def _mood_model_summary(self) -> dict[str, Any] | None:
+        """When the mood model was learned, on how many songs, and its cross-validated metrics."""
+        model = self.mood_model()
+        if model is None:
+            return None
+        return {"fitted_at": model.fitted_at, "n_songs": model.n_songs, "folds": model.folds, "cv": model.cv}
 
     # ---- checking
 
@@ -805,6 +1144,7 @@ __all__ = [
     "CheckReport",
     "ImportReport",
     "IndexedSong",
+    "LearnReport",
     "LibraryIndex",
     "LibraryIndexError",
     "Play",

@@ -25,12 +25,19 @@ ANNOTATION_FILES = (
 )
 METADATA_DIR = Path("metadata")
 AUDIO_DIR = Path("MEMD_audio")
+MOOD_SOURCES = ("rated", "estimated", "placed")
+"""Where a song's mood point comes from (``Song.mood_source``)."""
 
 
 @dataclass
 class Song:
     """One playable song. ``valence``/``arousal`` in reference space [-1, 1]; ``path`` is its audio file
-    (``None`` when the audio is not available); ``duration_s`` in seconds when known."""
+    (``None`` when the audio is not available); ``duration_s`` in seconds when known.
+
+    ``mood_source`` says where the mood point comes from: "rated" (listeners' ratings, a V-A table),
+    "estimated" (measured from the audio) or "placed" (put there by the owner). ``mood_variance`` is the
+    expected squared distance between that point and the song's true mood (reference units², the sum of
+    the valence and arousal variances): 0 for a rated or placed point, which counts as exact."""
 
     song_id: str
     valence: float
@@ -40,6 +47,8 @@ class Song:
     genre: str = ""
     path: Path | None = None
     duration_s: float | None = None
+    mood_source: str = "rated"
+    mood_variance: float = 0.0
 
     @property
     def display_name(self) -> str:
@@ -249,6 +258,7 @@ def load_deam(folder: str | Path) -> list[Song]:
 __all__ = [
     "ANNOTATION_COLUMNS",
     "MAX_FIELD_CHARS",
+    "MOOD_SOURCES",
     "DeamImport",
     "Song",
     "TableError",

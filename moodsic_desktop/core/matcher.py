@@ -11,9 +11,17 @@ Rules, with distances Euclidean in reference V-A space:
 2. Candidates: songs of the gated station(s) (all songs when there is no station model or the gated
    stations hold no playable song), without banned songs, without the last ``recent_k`` played songs
    while any other song is left, then the ``top_k`` nearest to the target.
+   "Nearest" counts a song's uncertainty: a song ranks by its expected distance to the target,
+
+       d_eff = sqrt(d² + mood_variance)
+
+   with d the distance of its mood point and ``Song.mood_variance`` the expected squared error of that
+   point (0 for rated or placed songs; larger for moods estimated from the audio). So a well-placed
+   song beats a vague guess at the same distance, and a guess still wins when it is clearly closer.
 3. The first call picks the nearest candidate. Before ``min_dwell_s`` seconds have passed since the
    current song started, never switch. After that, switch only when the best candidate is closer to the
-   target than the current song by more than ``hysteresis``.
+   target than the current song by more than ``hysteresis`` (in d_eff). The reason of a decision says
+   when the chosen song's mood was estimated from its audio.
 4. ``song_ended`` (and ``skip``) always picks a song other than the current one.
 
 Not thread-safe: one owner thread (the pipeline's) calls it; settings are plain attributes that may be
@@ -101,6 +109,7 @@ class Matcher:
         self.hysteresis = hysteresis
         self.mode = mode
         self._points = np.array([[s.valence, s.arousal] for s in self.songs], dtype=float)
+        self._variance = np.array([max(float(s.mood_variance), 0.0) for s in self.songs], dtype=float)
         self._song_station = stations.predict(self._points[:, 0], self._points[:, 1]) if stations is not None else None
         self._index_of = {song.song_id: i for i, song in enumerate(self.songs)}
         self._banned = np.zeros(len(self.songs), dtype=bool)
@@ -202,18 +211,27 @@ class Matcher:
             if others.any():
                 eligible = others
         indices = np.flatnonzero(eligible)
-        distances = np.hypot(*(self._points[indices] - np.asarray(target)).T)
+        offsets = self._points[indices] - np.asarray(target)
+        distances = np.sqrt(np.einsum("ij,ij->i", offsets, offsets) + self._variance[indices])
         order = np.argsort(distances, kind="stable")[: max(self.top_k, 1)]
         return indices[order], distances[order]
 
     def _distance(self, index: int, target: tuple[float, float]) -> float:
+        """The distance of a song's mood point to the target (reference units)."""
         return float(np.hypot(*(self._points[index] - np.asarray(target))))
+
+    def _expected_distance(self, index: int, target: tuple[float, float]) -> float:
+        """``sqrt(distance² + mood_variance)``: the ranking distance (rule 2)."""
+        return math.sqrt(self._distance(index, target) ** 2 + self._variance[index])
 
     def _decide(self, index: int, target, candidates, switched: bool, reason: str, now: float) -> Decision:
         if switched:
             self._current = _Play(index, now)
             self.plays.append((now, self.songs[index].song_id))
         song = self.songs[index]
+        if song.mood_source == "estimated":
+            sigma = math.sqrt(song.mood_variance / 2.0)
+            reason += f"; its mood was estimated from the audio (±{sigma:.2f})"
         return Decision(
             song=song,
             switched=switched,
@@ -240,7 +258,7 @@ class Matcher:
         if elapsed < self.min_dwell_s:
             reason = f"dwell: {elapsed:.0f} s of {self.min_dwell_s:.0f} s played"
             return self._decide(current, target, indices, False, reason, now)
-        current_distance = self._distance(current, target)
+        current_distance = self._expected_distance(current, target)
         best = int(indices[0])
         gain = current_distance - float(distances[0])
         if best != current and gain > self.hysteresis:

@@ -1,0 +1,284 @@
+"""Audio features that carry a song's mood, measured with librosa on a bounded set of excerpts.
+
+A song is analysed on three windows of ``EXCERPT_S`` = 30 s centred at 25 %, 50 % and 75 % of its
+length (a song of up to 90 s is analysed whole), decoded by the program's own decoder
+(``decoding.decode_excerpts``), mixed to mono and resampled to ``ANALYSIS_RATE`` = 22 050 Hz, so an
+hour-long file costs the same as a song. One magnitude STFT (2048-point Hann window, hop 512 samples,
+about 23 ms) per excerpt feeds every feature; the frames of the excerpts are pooled:
+
+* ``tempo_bpm`` (beats per minute) and ``beat_strength``: librosa's beat tracker on the onset-strength
+  envelope (median tempo of the excerpts); beat strength is the mean onset strength on the beats over the
+  mean onset strength of all frames (1 = beats no stronger than the rest, larger = a clear pulse).
+* ``loudness_db`` (dBFS, full-scale sine ≈ -3 dB) and ``dynamic_range_db`` (dB): the mean of the frame
+  RMS levels, and the spread of the 95th over the 10th percentile of them, over the frames above
+  ``SILENCE_DB``.
+* ``onset_rate`` (onsets per second): librosa's onset detector (peak picking on the same envelope).
+* ``centroid_hz`` and ``rolloff_hz`` (Hz): mean spectral centroid and 85 % roll-off of the sounding frames,
+  the usual measures of brightness.
+* ``percussive_share`` (0..1): the percussive part of the energy after harmonic/percussive source
+  separation (librosa's median-filtering HPSS, on a 64-band mel spectrogram to keep it cheap).
+* ``mode`` and ``key_clarity`` (correlations, -1..1): the mean chroma is correlated with the 24 rotations
+  of the Krumhansl–Kessler major and minor key profiles (Krumhansl & Kessler 1982; the
+  Krumhansl–Schmuckler key-finding algorithm); ``key`` names the best one, ``key_clarity`` is its
+  correlation and ``mode`` the best major minus the best minor correlation (> 0: major).
+
+A file whose excerpts hold no frame above ``SILENCE_DB`` raises ``MoodAnalysisError`` ("silent").
+
+Threads: everything here is pure and may run in any thread or process. ``analyse_files`` runs a pool of
+worker *processes* (librosa holds the GIL for much of its work) and blocks until they are done: call it
+from a worker thread or the CLI, never from the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import multiprocessing
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from moodsic_desktop.audio import decoding
+
+log = logging.getLogger(__name__)
+
+ANALYSIS_RATE = 22050
+EXCERPT_S = 30.0
+EXCERPT_POSITIONS = (0.25, 0.5, 0.75)
+N_FFT = 2048
+HOP = 512
+SILENCE_DB = -60.0
+FILES_PER_PROCESS = 4
+HPSS_KERNEL = 13  # median filter length (frames across time, bands across frequency)
+FEATURES_VERSION = 1
+"""Bumped whenever a feature's definition changes, so cached features of an older version are measured again."""
+
+# Krumhansl & Kessler (1982), probe-tone ratings for C major and C minor (C, C#, …, B).
+MAJOR_PROFILE = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
+MINOR_PROFILE = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
+PITCH_CLASSES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+
+class MoodAnalysisError(ValueError):
+    """A file whose mood cannot be measured: it does not decode, or it is silent. ``reason`` says why
+    (without the path)."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"cannot analyse {self.path}: {reason}")
+
+
+@dataclass(frozen=True)
+class MoodFeatures:
+    """The measured features of one song (definitions and units in the module docstring)."""
+
+    tempo_bpm: float
+    beat_strength: float
+    loudness_db: float
+    dynamic_range_db: float
+    onset_rate: float
+    centroid_hz: float
+    rolloff_hz: float
+    percussive_share: float
+    mode: float
+    key_clarity: float
+    key: str
+    seconds_analysed: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, with ``version`` = ``FEATURES_VERSION``."""
+        return {"version": FEATURES_VERSION, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MoodFeatures:
+        """The inverse of ``to_dict``; raises ``ValueError`` for another version or missing values."""
+        if data.get("version") != FEATURES_VERSION:
+            raise ValueError(f"features of version {data.get('version')!r}, this program measures {FEATURES_VERSION}")
+        try:
+            values = {f.name: data[f.name] for f in fields(cls)}
+        except KeyError as error:
+            raise ValueError(f"stored features lack {error}") from None
+        return cls(**{k: (str(v) if k == "key" else float(v)) for k, v in values.items()})
+
+
+def _key_profiles() -> tuple[np.ndarray, list[str]]:
+    """The 24 rotated key profiles, each standardised (zero mean, unit norm), and their names."""
+    rows, names = [], []
+    for profile, mode in ((MAJOR_PROFILE, "major"), (MINOR_PROFILE, "minor")):
+        for tonic in range(12):
+            rolled = np.roll(np.asarray(profile, dtype=float), tonic)
+            rolled -= rolled.mean()
+            rows.append(rolled / np.linalg.norm(rolled))
+            names.append(f"{PITCH_CLASSES[tonic]} {mode}")
+    return np.array(rows), names
+
+
+_PROFILES, _KEY_NAMES = _key_profiles()
+
+
+def estimate_key(chroma_mean: np.ndarray) -> tuple[str, float, float]:
+    """Krumhansl–Schmuckler key finding on a 12-bin chroma vector (C first): ``(key name, clarity, mode)``
+    with clarity the best Pearson correlation and mode the best major minus the best minor correlation.
+    A flat chroma gives ``("", 0.0, 0.0)``."""
+    chroma = np.asarray(chroma_mean, dtype=float).reshape(12) - float(np.mean(chroma_mean))
+    norm = float(np.linalg.norm(chroma))
+    if norm <= 1e-12:
+        return "", 0.0, 0.0
+    correlations = _PROFILES @ (chroma / norm)
+    best = int(np.argmax(correlations))
+    return _KEY_NAMES[best], float(correlations[best]), float(correlations[:12].max() - correlations[12:].max())
+
+
+def features_from_excerpts(excerpts: Sequence[np.ndarray], samplerate: int = ANALYSIS_RATE) -> MoodFeatures:
+    """The features of a song from its mono excerpts (float arrays at ``samplerate`` Hz). Raises
+    ``ValueError`` when there is no audio and ``MoodAnalysisError`` (path "-") when every frame is below
+    ``SILENCE_DB``. Pure; any thread."""
+    if getattr(sys, "frozen", False):  # numba caches compiled code beside the sources, which a bundle lacks
+        os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(tempfile.gettempdir(), "moodsic-numba-cache"))
+    import librosa
+
+    excerpts = [np.asarray(e, dtype=np.float32) for e in excerpts if len(e) >= N_FFT]
+    if not excerpts:
+        raise ValueError("no excerpt long enough to analyse")
+    rms_db, centroid, rolloff, chroma_sum = [], [], [], np.zeros(12)
+    tempos, beat_ratio, onsets, harmonic, percussive, seconds = [], [], 0, 0.0, 0.0, 0.0
+    for y in excerpts:
+        seconds += len(y) / samplerate
+        magnitude = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP))
+        # From the samples, not the STFT: a spectrogram's RMS carries the Hann window's energy (-4.3 dB).
+        rms = librosa.feature.rms(y=y, frame_length=N_FFT, hop_length=HOP)[0][: magnitude.shape[1]]
+        level = librosa.amplitude_to_db(rms, ref=1.0, top_db=None)
+        sounding = level > SILENCE_DB
+        if not sounding.any():
+            continue
+        rms_db.append(level[sounding])
+        centroid.append(librosa.feature.spectral_centroid(S=magnitude, sr=samplerate)[0][sounding])
+        rolloff.append(librosa.feature.spectral_rolloff(S=magnitude, sr=samplerate, roll_percent=0.85)[0][sounding])
+        # tuning=0: chroma bins on A = 440 Hz; estimating the tuning per excerpt cost more than the rest of the chroma
+        chroma = librosa.feature.chroma_stft(S=magnitude**2, sr=samplerate, n_fft=N_FFT, tuning=0.0)
+        chroma_sum += (chroma[:, sounding] * (10.0 ** (level[sounding] / 20.0))).sum(axis=1)
+        mel = librosa.feature.melspectrogram(S=magnitude**2, sr=samplerate, n_fft=N_FFT)
+        envelope = librosa.onset.onset_strength(S=librosa.power_to_db(mel), sr=samplerate)
+        tempo, beats = librosa.beat.beat_track(onset_envelope=envelope, sr=samplerate, hop_length=HOP)
+        tempos.append(float(np.atleast_1d(tempo)[0]))
+        mean_strength = float(envelope.mean())
+        if len(beats) and mean_strength > 0:
+            beat_ratio.append(float(envelope[beats].mean()) / mean_strength)
+        onsets += len(librosa.onset.onset_detect(onset_envelope=envelope, sr=samplerate, hop_length=HOP))
+        h, p = librosa.decompose.hpss(mel[::2] + mel[1::2], kernel_size=HPSS_KERNEL)  # 64 bands: half the cost
+        harmonic, percussive = harmonic + float(h.sum()), percussive + float(p.sum())
+    if not rms_db:
+        raise MoodAnalysisError("-", f"silent: no sound above {SILENCE_DB:g} dBFS in the analysed excerpts")
+    levels = np.concatenate(rms_db)
+    power_mean = float(np.mean(10.0 ** (levels / 10.0)))
+    key, clarity, mode = estimate_key(chroma_sum)
+    return MoodFeatures(
+        tempo_bpm=float(np.median(tempos)),
+        beat_strength=float(np.mean(beat_ratio)) if beat_ratio else 0.0,
+        loudness_db=10.0 * math.log10(power_mean),
+        dynamic_range_db=float(np.percentile(levels, 95) - np.percentile(levels, 10)),
+        onset_rate=onsets / seconds,
+        centroid_hz=float(np.concatenate(centroid).mean()),
+        rolloff_hz=float(np.concatenate(rolloff).mean()),
+        percussive_share=percussive / (harmonic + percussive) if harmonic + percussive > 0 else 0.0,
+        mode=mode,
+        key_clarity=clarity,
+        key=key,
+        seconds_analysed=seconds,
+    )
+
+
+def analyse_file(path: str | Path) -> MoodFeatures:
+    """Decode the excerpts of one file and measure them. Raises ``MoodAnalysisError`` naming the file
+    (undecodable, truncated, silent). Any thread or process; about a second of CPU for any length."""
+    path = Path(path)
+    try:
+        _, excerpts = decoding.decode_excerpts(path, ANALYSIS_RATE, EXCERPT_S, EXCERPT_POSITIONS, quality="MQ")
+        return features_from_excerpts(excerpts, ANALYSIS_RATE)
+    except decoding.AudioDecodeError as error:
+        raise MoodAnalysisError(path, error.reason) from None
+    except MoodAnalysisError as error:
+        raise MoodAnalysisError(path, error.reason) from None
+    except ValueError as error:
+        raise MoodAnalysisError(path, f"cannot be analysed ({error})") from None
+
+
+def _analyse_quietly(path: str) -> MoodFeatures | str:
+    """``analyse_file`` for a worker process: the features, or the reason as text (always picklable)."""
+    try:
+        return analyse_file(path)
+    except MoodAnalysisError as error:
+        return error.reason
+
+
+def default_workers() -> int:
+    """Worker processes for ``analyse_files``: the CPU count, at most 8; 1 in a frozen build (where a
+    process pool would need ``multiprocessing.freeze_support`` in the entry point)."""
+    if getattr(sys, "frozen", False):
+        return 1
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+def analyse_files(
+    paths: Sequence[str | Path],
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[MoodFeatures | str]:
+    """Analyse many files, ``workers`` at a time in separate processes (default ``default_workers()``;
+    1 analyses in this process; at least ``FILES_PER_PROCESS`` files per process, since each process
+    spends a few seconds loading librosa first). Returns, in the order of ``paths``, each file's features or the reason
+    it could not be analysed: one bad file never stops the others. ``progress(done, total)`` is called
+    on the calling thread after each file. An exception (``KeyboardInterrupt`` too) cancels the files
+    not yet started and is raised once the running ones finish. Blocks until done."""
+    total = len(paths)
+    results: list[MoodFeatures | str] = [""] * total
+    workers = default_workers() if workers is None else max(1, int(workers))
+    workers = min(workers, math.ceil(total / FILES_PER_PROCESS))
+    if workers <= 1:
+        for done, path in enumerate(paths, start=1):
+            results[done - 1] = _analyse_quietly(str(path))
+            if progress is not None:
+                progress(done, total)
+        return results
+    # "spawn" everywhere: the same behaviour on Linux as on Windows and macOS, and no fork of a process
+    # that holds threads (tqdm's monitor, SQLite) and open files.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: dict[Future, int] = {}
+        try:
+            pending = {pool.submit(_analyse_quietly, str(path)): i for i, path in enumerate(paths)}
+            done_count = 0
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    results[pending.pop(future)] = future.result()
+                    done_count += 1
+                    if progress is not None:
+                        progress(done_count, total)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    return results
+
+
+__all__ = [
+    "ANALYSIS_RATE",
+    "EXCERPT_POSITIONS",
+    "EXCERPT_S",
+    "FEATURES_VERSION",
+    "MoodAnalysisError",
+    "MoodFeatures",
+    "analyse_file",
+    "analyse_files",
+    "default_workers",
+    "estimate_key",
+    "features_from_excerpts",
+]
