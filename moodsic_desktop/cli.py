@@ -487,7 +487,7 @@ def run_library_import_deam(args: argparse.Namespace) -> int:
 def run_library_add_folder(args: argparse.Namespace) -> int:
     """``moodsic library add-folder FOLDER [--va FILE.csv [--scale deam|reference]]``: with a V-A table
     as before; without one, every audio file with a mood estimated from its audio."""
-    from moodsic_desktop.audio.library_index import LibraryIndexError, read_va_table
+    from moodsic_desktop.audio.library_index import LibraryIndexError, audio_files_in, read_va_table
 
     if args.va is None and args.scale is not None:
         raise UserError("--scale gives the scale of the --va table; without --va the moods are estimated")
@@ -495,8 +495,8 @@ def run_library_add_folder(args: argparse.Namespace) -> int:
     def check_input() -> None:
         if args.va is not None:
             read_va_table(args.folder, args.va, args.scale or "deam")
-        elif not Path(args.folder).is_dir():
-            raise FileNotFoundError(f"{args.folder} is not a folder")
+        else:
+            audio_files_in(args.folder)
 
     failed = f"cannot add {args.folder}"
     with _index_for_import(args, check_input, failed) as (index, _):

@@ -67,3 +67,11 @@ def write_deam_folder(root: Path, rows: list[str], rows_2015: list[str] | None =
         for song_id in audio_ids:
             (audio / f"{song_id}.mp3").write_bytes(b"\0")
     return root
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """A fresh MOODSIC_HOME: the default index is ``home/music/library.sqlite``."""
+    folder = tmp_path / "home"
+    monkeypatch.setenv("MOODSIC_HOME", str(folder))
+    return folder

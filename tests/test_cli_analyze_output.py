@@ -14,6 +14,7 @@ import pytest
 from moodsic_desktop import cli
 from moodsic_desktop.core import pipeline as core_pipeline
 from moodsic_desktop.core.report import SessionReport
+from tests.cli_helpers import one_error_line
 
 
 def write_video(path: Path, size: tuple[int, int] = (64, 48), frames: int = 12) -> Path:
@@ -40,24 +41,10 @@ def counted_steps(monkeypatch) -> list[int]:
     return calls
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "home"
-    monkeypatch.setenv("MOODSIC_HOME", str(folder))
-    return folder
-
-
 def analyze(capsys, *args: str) -> tuple[int, str, str]:
     code = cli.main(["analyze", *args, "--quiet"])
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def one_error_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 def _aliases(video: Path) -> dict[str, Path]:

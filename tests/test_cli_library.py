@@ -13,31 +13,11 @@ import pytest
 
 from moodsic_desktop import cli
 from moodsic_desktop.audio.library_index import LibraryIndex
+from tests.cli_helpers import one_error_line, run
 from tests.conftest import write_deam_folder
 from tests.library_files import add_deam_audio, copy_deam_layout, require_mp3, write_audio
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch) -> Path:
-    """A fresh MOODSIC_HOME: the default index is ``home/music/library.sqlite``."""
-    folder = tmp_path / "home"
-    monkeypatch.setenv("MOODSIC_HOME", str(folder))
-    return folder
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = cli.main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_error_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 @pytest.fixture

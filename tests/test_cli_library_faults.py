@@ -14,31 +14,11 @@ import pytest
 from moodsic_desktop import cli
 from moodsic_desktop.audio import library_index
 from moodsic_desktop.audio.library_index import LibraryIndex
+from tests.cli_helpers import one_error_line, run
 from tests.conftest import ANNOTATIONS, write_deam_folder
 from tests.library_files import write_audio
 
 HUGE_CELL = "x" * 200_000  # over the csv module's 131072-character field limit
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch) -> Path:
-    """A fresh MOODSIC_HOME: the default index is ``home/music/library.sqlite``."""
-    folder = tmp_path / "home"
-    monkeypatch.setenv("MOODSIC_HOME", str(folder))
-    return folder
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = cli.main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_error_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 def _music(tmp_path: Path) -> Path:

@@ -14,25 +14,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from moodsic_desktop import cli
 from moodsic_desktop.audio.library_index import LibraryIndex
 from moodsic_desktop.audio.mood_estimation import MIN_LABELLED_SONGS
+from tests.cli_helpers import one_error_line, run
 from tests.mood_music import write_labelled_library, write_song
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = cli.main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_error_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

@@ -121,6 +121,20 @@ def read_deam_songs(folder: str | Path) -> DeamImport:
     return deam
 
 
+def audio_files_in(folder: str | Path) -> list[Path]:
+    """Every audio file (``AUDIO_EXTENSIONS``) under ``folder``, resolved and sorted. Raises
+    ``FileNotFoundError`` for a missing folder and ``ValueError`` for one without audio files. Any thread."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"music folder not found: {folder}")
+    files = sorted(
+        p.resolve() for p in folder.resolve().rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file()
+    )
+    if not files:
+        raise ValueError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in the folder {folder.resolve()}")
+    return files
+
+
 def read_va_table(folder: str | Path, va_csv: str | Path, scale: str = "deam") -> list[dict[str, str]]:
     """The rows of an ``add_folder`` V-A table, checked: ``scale`` known, ``folder`` a folder, the table a
     readable CSV with the columns ``file, valence, arousal`` and at least one row. Raises ``ValueError``
@@ -686,13 +700,8 @@ class LibraryIndex(ClosesOnExit):
         ``FileNotFoundError`` / ``ValueError`` for a missing folder or one without audio files. Blocks
         (a worker thread or the CLI)."""
         started = time.perf_counter()
-        folder = Path(folder)
-        if not folder.is_dir():
-            raise FileNotFoundError(f"music folder not found: {folder}")
-        folder = folder.resolve()
-        files = sorted(p.resolve() for p in folder.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file())
-        if not files:
-            raise ValueError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in the folder {folder}")
+        files = audio_files_in(folder)
+        folder = Path(folder).resolve()
         report = ImportReport(source=str(folder), origin="folder")
         features, cache_rows, report.analysed, report.from_cache = self._features_for(files, progress, workers)
         model = self.mood_model()
