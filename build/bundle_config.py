@@ -150,6 +150,10 @@ GPU_ONLY_BINARIES = ("onnxruntime_providers_cuda", "onnxruntime_providers_tensor
 RESOURCE_FILES = ("moodsic.png", "selftest_face.jpg")
 """Files of ``resources/`` the program reads at run time (the window icon, the self-test's face)."""
 
+RUNTIME_HOOKS = ("rthook_private.py",)
+"""Runtime hooks in ``build/``, run by the frozen app before ``main.py``: ``rthook_private.py`` turns off
+onnxruntime's telemetry before anything can load it."""
+
 USER_FOLDERS = ("models", "music")
 """Folders placed beside the executable for the owner's ONNX models and music library (see
 ``moodsic_desktop.paths``); only their README travels with the build."""
@@ -217,6 +221,11 @@ def resource_files(repo: Path) -> list[tuple[str, str]]:
             raise FileNotFoundError(f"{path} is missing (python resources/make_resources.py makes it)")
         pairs.append((str(path), "resources"))
     return pairs
+
+
+def runtime_hooks(repo: Path) -> list[str]:
+    """The runtime hooks' paths, for the spec's ``Analysis(runtime_hooks=…)``."""
+    return [str(repo / "build" / name) for name in RUNTIME_HOOKS]
 
 
 def data_files(repo: Path) -> list[tuple[str, str]]:
