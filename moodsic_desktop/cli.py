@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import math
 import sys
 import tempfile
 import time
@@ -34,15 +35,26 @@ class UserError(Exception):
     """A problem with what the user asked for; its message is shown as one line."""
 
 
+def _finite(text: str) -> float:
+    """An argparse type: a finite number (``nan`` and ``inf`` are refused: a NaN τ held 98 % of updates)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
 def _unit_interval(text: str) -> float:
-    value = float(text)
+    value = _finite(text)
     if not 0.0 < value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
     return value
 
 
 def _non_negative(text: str) -> float:
-    value = float(text)
+    value = _finite(text)
     if value < 0.0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
     return value
@@ -53,8 +65,8 @@ def _step_times(text: str) -> tuple[float, ...]:
         times = tuple(float(part) for part in text.split(",") if part.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected seconds separated by commas, got {text!r}") from None
-    if not times or any(t < 0 for t in times):
-        raise argparse.ArgumentTypeError(f"expected seconds >= 0 separated by commas, got {text!r}")
+    if not times or any(not math.isfinite(t) or t < 0 for t in times):
+        raise argparse.ArgumentTypeError(f"expected finite seconds >= 0 separated by commas, got {text!r}")
     return times
 
 
@@ -357,10 +369,10 @@ def _print_problems(title: str, problems: Sequence[SongProblem], hint: str) -> N
 def _write_json_report(path: Path | None, data: dict) -> None:
     if path is None:
         return
-    import json
+    from moodsic_desktop.core import strict_json
 
     try:
-        path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        path.write_text(strict_json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     except OSError as error:
         raise UserError(f"cannot write the report {path}: {error}") from None
     print(f"full report written to {path}")

@@ -8,13 +8,13 @@ end the command with one line (``UserError``), as everywhere in the CLI. Main th
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from moodsic_desktop.cli import EXIT_FAILURE, EXIT_OK, UserError
+from moodsic_desktop.core import strict_json
 from moodsic_desktop.paths import models_dir
 
 __all__ = ["add_bench_parser", "add_models_parser"]
@@ -469,5 +469,5 @@ def run_bench(args: argparse.Namespace) -> int:
         say=print,
     )
     if args.json:
-        args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+        args.json.write_text(strict_json.dumps(results, indent=1) + "\n", encoding="utf-8")
     return EXIT_OK

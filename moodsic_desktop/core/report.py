@@ -8,13 +8,13 @@ over the whole session either way; ``max_switches`` bounds the list of song chan
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from moodsic_desktop.core import strict_json
 from moodsic_desktop.core.metrics import SessionMetrics
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.types import Estimate
@@ -128,6 +128,6 @@ class SessionReport:
         """Write the report as JSON (UTF-8); the file is replaced only once it is complete."""
         path = Path(path)
         temporary = path.with_name(path.name + ".part")
-        temporary.write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8")
+        temporary.write_text(strict_json.dumps(self.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8")
         temporary.replace(path)
         return path
