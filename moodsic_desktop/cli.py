@@ -213,6 +213,7 @@ def stability_line(summary: dict) -> str:
 
 # ---- moodsic library …
 
+SQLITE_MAX_INT = 2**63 - 1  # the largest number SQLite takes (a LIMIT beyond it is an OverflowError)
 LIST_LIMIT = 20  # problems printed per report; the JSON report (--report) and `library list --all` have all
 
 
@@ -452,7 +453,7 @@ def run_library_history(args: argparse.Namespace) -> int:
     from moodsic_desktop.audio.builtin_station import builtin_songs
 
     with _open_index(args, create=False) as index:
-        plays = index.recent_plays(args.last)
+        plays = index.recent_plays(min(args.last, SQLITE_MAX_INT))  # more than SQLite can count: every play
         names = {song.song_id: song.display_name for song in [*builtin_songs(), *index.songs(playable_only=False)]}
     if not plays:
         print(f"no plays recorded in {index.path}")
