@@ -74,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="moodsic", description="Moodsic Desktop: music that follows the mood.")
     parser.add_argument("--version", action="version", version=f"moodsic {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail to stderr")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="run the whole program headless on a generated clip and exit, as main.py --self-test "
+        "(takes --library DEAM_FOLDER and --verbose)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     analyze = commands.add_parser(
@@ -528,7 +534,29 @@ def run_library_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_DESKTOP_OPTIONS_WITH_A_VALUE = ("--library", "--source")
+
+
+def _asks_for_self_test(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` is the desktop program's ``--self-test`` (with its options: ``--library DIR``,
+    ``--verbose``) rather than a ``moodsic`` command: ``--self-test`` before any command word."""
+    tokens = iter(argv)
+    for token in tokens:
+        if token == "--self-test":
+            return True
+        if token in _DESKTOP_OPTIONS_WITH_A_VALUE:
+            next(tokens, None)
+        elif not token.startswith("-"):
+            return False
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if _asks_for_self_test(argv):  # `python -m moodsic_desktop --self-test` works as `main.py --self-test`
+        from moodsic_desktop.ui.app import main as desktop_main
+
+        return desktop_main(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
