@@ -205,12 +205,17 @@ def _group_unlisted(folder: Path, listed: set[Path]) -> tuple[list[dict[str, Any
 def run_models_verify(args: argparse.Namespace) -> int:
     """``moodsic models verify [--register]``: exit 1 when any entry or file fails."""
     from moodsic_desktop.perception.model_check import check_parity
-    from moodsic_desktop.perception.model_store import ManifestError, register_model, scan_models
+    from moodsic_desktop.perception.model_store import ManifestError, read_manifest, register_model, scan_models
     from moodsic_desktop.perception.onnx_runtime import OnnxRuntimeError, RuntimeConfig, create_session
 
     folder = _folder(args)
     scan = scan_models(folder)
     failures = 0
+    try:  # a damaged manifest is a failure (the scan's note below says what is wrong), not "no models"
+        if folder.is_dir():
+            read_manifest(folder)
+    except (ManifestError, OSError):
+        failures += 1
     print(f"models folder: {folder}")
 
     def check_files(name: str, files: dict[str, Path]) -> bool:
