@@ -168,6 +168,8 @@ def run_analyze(args: argparse.Namespace) -> int:
                 library = load_library(args.library, n_stations=settings.n_stations)
             except (OSError, ValueError) as error:
                 raise UserError(f"cannot use the library: {error}") from None
+            if library.problem:  # a damaged library index: the built-in station plays
+                print(f"moodsic analyze: warning: {library.problem}", file=sys.stderr)
             pipeline = build_pipeline(library, settings)
             steps = args.mood_steps
             if steps is None and args.demo:
@@ -492,8 +494,13 @@ def run_library_ban(args: argparse.Namespace) -> int:
 
 def run_library_stats(args: argparse.Namespace) -> int:
     """``moodsic library stats``."""
+    from moodsic_desktop.audio.library_index import LibraryIndexError
+
     with _open_index(args, create=False) as index:
-        stats = index.stats()
+        try:
+            stats = index.stats()
+        except LibraryIndexError as error:  # a damaged station record
+            raise UserError(str(error)) from None
     origins = ", ".join(f"{count} {origin}" for origin, count in stats["by_origin"].items()) or "none"
     rates = ", ".join(f"{count} at {rate} Hz" for rate, count in sorted(stats["sample_rates"].items())) or "-"
     channels = ", ".join(f"{count} × {ch} ch" for ch, count in sorted(stats["channels"].items())) or "-"

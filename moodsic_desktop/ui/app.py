@@ -82,6 +82,7 @@ def prepare(library_folder: Path | None, settings: UserSettings) -> Prepared:
     library_problem = None
     try:
         library = playable(load_library(library_folder))
+        library_problem = library.problem  # a damaged library index: the built-in station plays
     except (OSError, ValueError) as error:
         library_problem = f"The music library could not be used ({error}); the built-in station plays instead."
         log.warning(library_problem)
