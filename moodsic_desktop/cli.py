@@ -35,7 +35,7 @@ class UserError(Exception):
     """A problem with what the user asked for; its message is shown as one line."""
 
 
-def _finite(text: str) -> float:
+def finite_number(text: str) -> float:
     """An argparse type: a finite number (``nan`` and ``inf`` are refused: a NaN τ held 98 % of updates)."""
     try:
         value = float(text)
@@ -47,14 +47,14 @@ def _finite(text: str) -> float:
 
 
 def _unit_interval(text: str) -> float:
-    value = _finite(text)
+    value = finite_number(text)
     if not 0.0 < value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
     return value
 
 
 def _non_negative(text: str) -> float:
-    value = _finite(text)
+    value = finite_number(text)
     if value < 0.0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
     return value

@@ -13,7 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from moodsic_desktop.cli import EXIT_FAILURE, EXIT_OK, UserError
+from moodsic_desktop.cli import EXIT_FAILURE, EXIT_OK, UserError, finite_number
 from moodsic_desktop.core import strict_json
 from moodsic_desktop.paths import models_dir
 
@@ -77,7 +77,7 @@ def add_models_parser(commands: argparse._SubParsersAction) -> None:
     fetch.add_argument("name", choices=("emonet-8", "emonet-5", *BACKBONE_CHOICES))
     fetch.add_argument("--accept-licence", action="store_true", help="accept a non-commercial licence without asking")
     fetch.add_argument("--no-export", action="store_true", help="only download (EmoNet)")
-    fetch.add_argument("--timeout", type=float, default=30.0, help="network timeout in seconds (default 30)")
+    fetch.add_argument("--timeout", type=finite_number, default=30.0, help="network timeout in seconds (default 30)")
     fetch.set_defaults(run=run_models_fetch)
 
     _add_export_parser(actions)
@@ -134,8 +134,8 @@ def _add_train_parser(actions: argparse._SubParsersAction) -> None:
     train.add_argument("--patience", type=int, default=20, help="early-stopping patience in epochs")
     train.add_argument("--batch-size", type=int, default=256)
     train.add_argument("--hidden", type=int, default=256)
-    train.add_argument("--dropout", type=float, default=0.3)
-    train.add_argument("--lr", type=float, default=1e-3)
+    train.add_argument("--dropout", type=finite_number, default=0.3)
+    train.add_argument("--lr", type=finite_number, default=1e-3)
     train.add_argument("--samples", type=int, default=16, help="MC-dropout samples per reading at run time")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--calibrate", action="store_true", help="fit an affine calibration on validation data")

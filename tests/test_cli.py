@@ -196,3 +196,19 @@ def test_non_finite_numbers_are_refused(option, value, tmp_path, capsys):
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert option in last and "finite" in last and "Traceback" not in last
     assert not (tmp_path / "report.json").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["models", "fetch", "clip-b32", "--timeout", "nan"],
+        ["models", "train-scene", "--findingemo", ".", "--lr", "inf"],
+        ["models", "train-scene", "--findingemo", ".", "--dropout", "nan"],
+    ],
+)
+def test_non_finite_numbers_are_refused_by_the_models_commands(args, capsys):
+    from moodsic_desktop.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(args)
+    assert stop.value.code == 2 and "must be a finite number" in capsys.readouterr().err
