@@ -1,7 +1,8 @@
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from moodsic_desktop.ui.settings import SCHEMA_VERSION, SettingsStore, UserSettings, WindowState
@@ -160,7 +161,7 @@ garbage_text = st.one_of(
 
 
 @given(text=garbage_text)
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_the_settings_reader_survives_any_garbage(tmp_path_factory, text):
     folder = tmp_path_factory.mktemp("garbage")
     original = text.encode("utf-8", "surrogatepass")
