@@ -142,9 +142,8 @@ class SettingsStore:
             content = self.path.read_bytes()
         except OSError as error:
             self._hands_off = True
-            return self._problem(
-                f"Settings could not be read ({error}); defaults are in use, the file is left as it is."
-            )
+            message = f"Settings could not be read ({error}); defaults are in use, the file is left as it is."
+            return UserSettings(), self._problem(message)
         try:
             data = json.loads(content.decode("utf-8"))
             if not isinstance(data, dict):

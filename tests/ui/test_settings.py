@@ -216,3 +216,13 @@ def test_the_program_tells_about_a_broken_settings_file_in_the_window(
     assert app_module.main(["--library", str(playable_library)]) == 0
     assert seen["banner"] is not None and "could not be read" in seen["banner"]
     assert list(kept_copies(isolated_config).values()) == [b"{ broken"]
+
+
+def test_a_settings_path_that_cannot_be_read_is_left_alone(tmp_path):
+    (tmp_path / "settings.json").mkdir()  # not a file: reading it fails with IsADirectoryError
+    (tmp_path / "settings.json" / "keep.txt").write_text("mine")
+    store = SettingsStore(tmp_path)
+    settings, problem = store.load()
+    assert settings == UserSettings() and "left as it is" in problem
+    store.save(UserSettings(alpha=0.9))  # never written over
+    assert (tmp_path / "settings.json" / "keep.txt").read_text() == "mine"
