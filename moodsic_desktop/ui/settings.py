@@ -162,8 +162,10 @@ class SettingsStore:
         if not rejected:
             return settings, None
         kept = self._set_aside(content, remove=False)
-        if not self._hands_off:
-            self.save(settings)
+        try:
+            self.save(settings)  # the usable rest (not when the original could not be kept: see save)
+        except OSError as error:
+            log.warning("could not write the usable settings back to %s (%s)", self.path, error)
         names = ", ".join(sorted(rejected))
         return settings, self._problem(
             f"Some settings could not be used and are back to their defaults: {names}. {kept}"
