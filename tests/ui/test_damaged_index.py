@@ -87,3 +87,14 @@ def test_the_window_starts_and_shows_the_damage_in_a_banner(damaged_index, qtbot
         qtbot.waitUntil(lambda: window.closed_down, timeout=20_000)
         window.deleteLater()
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("damaged_index", ["station_settings"], indirect=True)
+def test_the_self_test_names_the_damage_in_its_library_line(damaged_index):
+    from moodsic_desktop import selftest
+
+    path, before = damaged_index
+    run = selftest._Run(library_folder=None, scratch=Path("."), audio_backend=None)
+    line = selftest._stage_library(run)
+    assert line.startswith(BUILTIN_ORIGIN) and "damaged" in line and str(path) in line
+    assert path.read_bytes() == before
