@@ -582,6 +582,8 @@ class LibraryIndex(ClosesOnExit):
         try:
             current = self._meta("station_fingerprint") == fingerprint
             count = self._stored_station_count() if current else None
+            if current:
+                self.station_settings()  # raises when damaged
         except LibraryIndexError:
             current = False  # a damaged record is fitted and written again
         if not current:
@@ -603,7 +605,8 @@ class LibraryIndex(ClosesOnExit):
         return self.station_model()
 
     def station_model(self) -> StationModel | None:
-        """The stored station model, or None (too few songs, never fitted, or unreadable: logged)."""
+        """The stored station model, or None (too few songs, never fitted, or unusable: logged); raises
+        ``LibraryIndexError`` when its record is not JSON (a damaged index)."""
         data = self._meta_json("station_model")
         if data is None:
             return None
@@ -614,7 +617,8 @@ class LibraryIndex(ClosesOnExit):
             return None
 
     def station_settings(self) -> tuple[int, int] | None:
-        """``(n_stations, seed)`` the stored model was fitted with (None before the first fit)."""
+        """``(n_stations, seed)`` the stored model was fitted with (None before the first fit); raises
+        ``LibraryIndexError`` when its record is damaged."""
         data = self._meta_json("station_settings")
         if data is None:
             return None

@@ -98,3 +98,25 @@ def test_the_self_test_names_the_damage_in_its_library_line(damaged_index):
     line = selftest._stage_library(run)
     assert line.startswith(BUILTIN_ORIGIN) and "damaged" in line and str(path) in line
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("damaged_index", ["station_settings", "station_model"], indirect=True)
+def test_library_check_writes_a_damaged_record_again(damaged_index, capsys):
+    from moodsic_desktop.cli import main
+
+    path, _ = damaged_index
+    assert main(["library", "check", "--quiet"]) == 0
+    assert "station model refitted" in capsys.readouterr().out
+    library = load_library(None)
+    assert library.origin == f"library index {path}" and library.problem is None
+
+
+@pytest.mark.parametrize("damaged_index", ["station_model"], indirect=True)
+def test_library_stats_names_the_damage_in_one_line(damaged_index, capsys):
+    from moodsic_desktop.cli import main
+
+    path, before = damaged_index
+    assert main(["library", "stats"]) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "damaged" in err[0] and str(path) in err[0]
+    assert path.read_bytes() == before
