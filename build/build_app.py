@@ -12,9 +12,13 @@ Run it with the Python of an environment where the app is installed with the bui
    there the checks below use ``build/dist/check-home`` (through ``MOODSIC_HOME``), removed at the end.
 3. **size**: the bundle's size on disk, and its largest parts.
 4. **self-test**: the frozen ``--self-test`` with nothing installed: built-in experts, built-in station.
-5. **library**: a small library index (generated audio, ``moodsic library add-folder``) is placed in
+5. **privacy** (Linux with strace): the frozen ``--self-test`` again, as a new user (an empty ``HOME``),
+   under strace: no ``connect()`` to a network address, nothing created in ``HOME`` outside the program's
+   own folders (``build/syscall_trace.py``; ``tests/test_privacy.py`` checks the program from source the
+   same way). Skipped, and said so, where strace is missing.
+6. **library**: a small library index (generated audio, ``moodsic library add-folder``) is placed in
    ``music/library.sqlite`` beside the executable; the frozen self-test must play from it. Removed after.
-6. **window** (Linux with Xvfb, xwd and xwdtopnm): the frozen program is started on a virtual screen with a
+7. **window** (Linux with Xvfb, xwd and xwdtopnm): the frozen program is started on a virtual screen with a
    generated video, twice: the first start (the built-in station is synthesised) and a later one; the time
    from launch until a screenshot is no longer mostly blank is the time to a visible window.
 
@@ -52,6 +56,7 @@ COVERED_FRACTION = 0.3
 sys.path.insert(0, str(REPO))  # this checkout's moodsic_desktop (for the test video), not another copy
 sys.path.insert(0, str(HERE))
 import bundle_config as config  # noqa: E402
+import syscall_trace  # noqa: E402
 
 
 class BuildError(Exception):
@@ -190,6 +195,48 @@ def self_test(label: str, env: dict[str, str]) -> list[str]:
         failure = next((line for line in (err + out).splitlines() if "self-test FAILED" in line), err.strip()[-500:])
         raise BuildError(f"the frozen self-test ({label}) failed (exit status {code}): {failure}")
     return lines
+
+
+def privacy_check() -> dict[str, object] | str:
+    """The frozen ``--self-test`` as a new user (an empty ``HOME``, none of the variables that would
+    silence or move a library's files) under strace: it must open no network connection and create
+    nothing in ``HOME`` outside the program's own folders. Returns what was seen, or why the check was
+    skipped (not Linux, no strace); raises ``BuildError`` listing what it did that it must not."""
+    if not sys.platform.startswith("linux"):
+        return "skipped: the system-call trace needs Linux (strace)"
+    if shutil.which("strace") is None:
+        return "skipped: strace is not installed (Debian: apt install strace)"
+    with tempfile.TemporaryDirectory(prefix="moodsic-privacy-") as scratch:
+        root = Path(scratch)
+        home, runtime, trace = root / "home", root / "runtime", root / "trace" / "strace"
+        for folder in (home, runtime, trace.parent):
+            folder.mkdir(parents=True)
+        before = syscall_trace.listing(home)
+        env = syscall_trace.new_user_env(frozen_env(), home, runtime)
+        try:
+            result = syscall_trace.run_traced(
+                [str(executable()), "--self-test"],
+                trace,
+                env=env,
+                cwd=root,
+                capture_output=True,
+                text=True,
+                timeout=RUN_TIMEOUT_S,
+            )
+        except subprocess.TimeoutExpired:
+            raise BuildError(f"the traced self-test did not finish within {RUN_TIMEOUT_S:.0f} s") from None
+        if result.returncode != 0:
+            raise BuildError(f"the traced self-test failed (exit status {result.returncode}): {result.stderr[-500:]}")
+        seen = syscall_trace.read_trace(trace, root)
+        problems = syscall_trace.findings(seen, home, syscall_trace.own_folders(home), before)
+        if problems:
+            shown = "; ".join(problems[:5]) + (f"; … {len(problems) - 5} more" if len(problems) > 5 else "")
+            raise BuildError(f"the frozen self-test, run as a new user, did what it must not: {shown}")
+        return {
+            "network_connects": 0,
+            "calls_that_created_a_file": len(seen.created),
+            "created_in_home": sorted(str(p.relative_to(home)) for p in syscall_trace.listing(home) - before),
+        }
 
 
 def library_check(app_folder: Path) -> list[str]:
@@ -331,6 +378,27 @@ def tidy_up(keep_station_audio: bool) -> None:
         shutil.rmtree(check_home(), ignore_errors=True)
 
 
+def privacy_step() -> dict[str, object] | str:
+    """``privacy_check`` with its report lines."""
+    say("[privacy] frozen --self-test as a new user, under strace:")
+    seen = privacy_check()
+    say(f"[privacy] {seen if isinstance(seen, str) else 'no network connection, nothing created in HOME'}")
+    return seen
+
+
+def window_step() -> dict[str, float] | str:
+    """``window_check`` with its report line."""
+    times = window_check()
+    if isinstance(times, dict):
+        say(
+            f"[window] launch to visible window: {times['first_start_s']:.1f} s on the first start "
+            f"(built-in station synthesised), {times['later_start_s']:.1f} s later"
+        )
+    else:
+        say(f"[window] {times}")
+    return times
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clean", action="store_true", help="let PyInstaller start from an empty cache")
@@ -363,21 +431,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         step = "self-test"
         say("[self-test] frozen --self-test, nothing installed:")
         report["self_test"] = self_test("nothing installed", frozen_env())
+        step = "privacy"
+        report["privacy"] = privacy_step()
         if not args.no_library_check:
             step = "library"
             say("[library] frozen --self-test with music/library.sqlite beside the executable:")
             report["library_check"] = library_check(app_folder)
         if not args.no_window:
             step = "window"
-            times = window_check()
-            report["window"] = times
-            if isinstance(times, dict):
-                say(
-                    f"[window] launch to visible window: {times['first_start_s']:.1f} s on the first start "
-                    f"(built-in station synthesised), {times['later_start_s']:.1f} s later"
-                )
-            else:
-                say(f"[window] {times}")
+            report["window"] = window_step()
     except BuildError as error:
         say(f"BUILD FAILED at {step}: {error}")
         return 1

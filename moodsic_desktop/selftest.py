@@ -260,7 +260,8 @@ def _stage_library(run: _Run) -> str:
             f"none of the {len(library.songs)} songs of the {library.origin} has an audio file "
             "(is the music/ folder beside the program writable?)"
         )
-    return f"{library.origin}: {len(library.songs)} songs ({with_audio} with audio), {stations} stations"
+    line = f"{library.origin}: {len(library.songs)} songs ({with_audio} with audio), {stations} stations"
+    return f"{line}; {library.problem}" if library.problem else line  # a damaged index, as the window says
 
 
 def _stage_perception(run: _Run) -> str:

@@ -239,6 +239,12 @@ def test_the_spec_builds_from_the_config(config):
         assert needle in spec, needle
 
 
+def test_the_runtime_hooks_exist_and_the_spec_uses_them(config):
+    hooks = config.runtime_hooks(REPO)
+    assert hooks and all(Path(hook).is_file() for hook in hooks)
+    assert "runtime_hooks=config.runtime_hooks(REPO)" in (REPO / "build" / "moodsic.spec").read_text()
+
+
 def test_build_outputs_are_not_committed():
     if shutil.which("git") is None or not (REPO / ".git").exists():
         pytest.skip("not a git checkout")

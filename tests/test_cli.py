@@ -186,3 +186,33 @@ def test_bad_option_value_is_named(tmp_path):
     result = run_cli("analyze", "--demo", "--alpha", "2", cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "--alpha: must be in (0, 1], got 2" in result.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize("option", ["--alpha", "--tau", "--dwell", "--scene-interval", "--mood-steps"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-Infinity"])
+def test_non_finite_numbers_are_refused(option, value, tmp_path, capsys):
+    from moodsic_desktop.cli import main
+
+    given = f"20,{value}" if option == "--mood-steps" else value
+    with pytest.raises(SystemExit) as stop:
+        main(["analyze", "--demo", "--quiet", "--out", str(tmp_path / "report.json"), f"{option}={given}"])
+    assert stop.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert option in last and "finite" in last and "Traceback" not in last
+    assert not (tmp_path / "report.json").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["models", "fetch", "clip-b32", "--timeout", "nan"],
+        ["models", "train-scene", "--findingemo", ".", "--lr", "inf"],
+        ["models", "train-scene", "--findingemo", ".", "--dropout", "nan"],
+    ],
+)
+def test_non_finite_numbers_are_refused_by_the_models_commands(args, capsys):
+    from moodsic_desktop.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(args)
+    assert stop.value.code == 2 and "must be a finite number" in capsys.readouterr().err

@@ -192,3 +192,14 @@ def test_history_ban_and_unban(home, small_deam, capsys):
     with LibraryIndex() as index:
         assert index.banned_ids() == set()
         assert [play.song_id for play in index.recent_plays(10)] == ["2", "builtin-02", "3"]  # history untouched
+
+
+@pytest.mark.parametrize("count", ["99999999999999999999", str(2**63), str(10**400)])
+def test_history_with_a_huge_count_shows_every_play(home, small_deam, capsys, count):
+    assert run(capsys, "library", "import-deam", str(small_deam))[0] == 0
+    with LibraryIndex() as index:
+        index.record_play("3", when=1_700_000_000.0)
+        index.record_play("2", when=1_700_000_060.0)
+    code, out, err = run(capsys, "library", "history", "-n", count)
+    assert code == 0 and "Traceback" not in err
+    assert len(out.splitlines()) == 2

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from moodsic_desktop import paths, selftest
 from moodsic_desktop.audio.engine import NullBackend
@@ -17,12 +18,15 @@ REPO = Path(__file__).resolve().parents[1]
 STAGE_NAMES = [name for name, _ in selftest.STAGES]
 
 
-def run_main(env_extra: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
-    """``python main.py --self-test`` with no display: a window would make Qt abort on xcb."""
+ENTRIES = {"main.py": [str(REPO / "main.py")], "python -m moodsic_desktop": ["-m", "moodsic_desktop"]}
+
+
+def run_main(env_extra: dict[str, str], timeout: float = 300, entry: str = "main.py") -> subprocess.CompletedProcess:
+    """``python main.py --self-test`` (or another entry) with no display: a window would make Qt abort on xcb."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.update({"QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(REPO), **env_extra})
     return subprocess.run(
-        [sys.executable, str(REPO / "main.py"), "--self-test"],
+        [sys.executable, *ENTRIES[entry], "--self-test"],
         env=env,
         capture_output=True,
         text=True,
@@ -35,8 +39,9 @@ def failure_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if "self-test FAILED" in line]
 
 
-def test_self_test_runs_every_stage_from_source_without_a_window():
-    result = run_main({})
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_self_test_runs_every_stage_from_source_without_a_window(entry):
+    result = run_main({}, entry=entry)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Moodsic ") and "from source" in lines[0]

@@ -937,7 +937,14 @@ class LibraryIndex(ClosesOnExit):
     def _refit_if_changed(self, report: ImportReport | CheckReport) -> None:
         """Inside a transaction: refit and store the station model when the playable songs changed."""
         fingerprint = self._fingerprint()
-        if self._meta("station_fingerprint") != fingerprint:
+        try:
+            current = self._meta("station_fingerprint") == fingerprint
+            count = self._stored_station_count() if current else None
+            if current:
+                self.station_settings()  # raises when damaged
+        except LibraryIndexError:
+            current = False  # a damaged record is fitted and written again
+        if not current:
             model = fit_station_model(self.songs(), self.n_stations, self.seed)
             self._set_meta("station_model", json.dumps(model.to_dict()) if model is not None else "null")
             self._set_meta("station_settings", json.dumps({"n_stations": self.n_stations, "seed": self.seed}))
@@ -946,8 +953,7 @@ class LibraryIndex(ClosesOnExit):
             report.refitted = True
             report.stations = model.n_stations if model is not None else None
         else:
-            stored = self._meta("station_model")
-            report.stations = len(json.loads(stored)["weights"]) if stored and stored != "null" else None
+            report.stations = count
 
     def refit_stations(self) -> StationModel | None:
         """Refit the station model on the playable songs now and store it (one transaction); returns it."""
@@ -957,23 +963,55 @@ class LibraryIndex(ClosesOnExit):
         return self.station_model()
 
     def station_model(self) -> StationModel | None:
-        """The stored station model, or None (too few songs, never fitted, or unreadable: logged)."""
-        stored = self._meta("station_model")
-        if not stored or stored == "null":
+        """The stored station model, or None (too few songs, never fitted, or unusable: logged); raises
+        ``LibraryIndexError`` when its record is not JSON (a damaged index)."""
+        data = self._meta_json("station_model")
+        if data is None:
             return None
         try:
-            return StationModel.from_dict(json.loads(stored))
-        except (ValueError, TypeError) as error:
+            return StationModel.from_dict(data)
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
             log.warning("library index %s: the stored station model is unusable (%s)", self.path, error)
             return None
 
     def station_settings(self) -> tuple[int, int] | None:
-        """``(n_stations, seed)`` the stored model was fitted with (None before the first fit)."""
-        stored = self._meta("station_settings")
-        if not stored:
+        """``(n_stations, seed)`` the stored model was fitted with (None before the first fit); raises
+        ``LibraryIndexError`` when its record is damaged."""
+        data = self._meta_json("station_settings")
+        if data is None:
             return None
-        data = json.loads(stored)
-        return int(data["n_stations"]), int(data["seed"])
+        try:
+            return int(data["n_stations"]), int(data["seed"])
+        except (KeyError, TypeError, ValueError, OverflowError) as error:
+            raise self._damaged("station_settings", f"not usable: {error!r}") from None
+
+    def _meta_json(self, key: str) -> Any:
+        """A meta record read as JSON (None when absent, empty or ``null``); raises ``LibraryIndexError``
+        naming the index and the record when it is not JSON. The file is never changed here."""
+        stored = self._meta(key)
+        if stored is None or stored == "":
+            return None
+        try:
+            return json.loads(stored)
+        except (TypeError, ValueError, RecursionError) as error:  # RecursionError: nested too deeply
+            reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+            raise self._damaged(key, f"not JSON ({reason})") from None
+
+    def _stored_station_count(self) -> int | None:
+        """The number of stations in the stored model (None: none stored); raises ``LibraryIndexError``."""
+        data = self._meta_json("station_model")
+        if data is None:
+            return None
+        weights = data.get("weights") if isinstance(data, dict) else None
+        if not isinstance(weights, list):
+            raise self._damaged("station_model", "not a station model")
+        return len(weights)
+
+    def _damaged(self, key: str, why: str) -> LibraryIndexError:
+        return LibraryIndexError(
+            f"the library index {self.path} is damaged: its {key} record is {why} "
+            "(`moodsic library check` fits and writes it again)"
+        )
 
     # ---- reading
 

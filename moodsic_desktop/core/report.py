@@ -13,7 +13,6 @@ written; a dict per step took about 1 KB (2 MB a minute), which is how a long ``
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import stat
@@ -25,6 +24,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from moodsic_desktop.core import strict_json
 from moodsic_desktop.core.metrics import SessionMetrics
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.types import Estimate
@@ -246,7 +246,7 @@ class SessionReport:
         a report it replaces keeps its permissions. Raises ``OSError`` (or ``TypeError`` for settings that
         are not JSON)."""
         path = Path(path)
-        text = json.dumps(self.to_dict(), indent=1, ensure_ascii=False)
+        text = strict_json.dumps(self.to_dict(), indent=1, ensure_ascii=False)
         try:
             mode = stat.S_IMODE(path.stat().st_mode)
         except OSError:

@@ -197,8 +197,10 @@ def read_manifest(directory: str | os.PathLike[str] | None = None) -> dict[str, 
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (OSError, UnicodeDecodeError, ValueError) as error:  # ValueError: bad JSON, a number too long
         raise ManifestError(f"{path} is damaged ({error})") from None
+    except RecursionError:
+        raise ManifestError(f"{path} is damaged (nested too deeply)") from None
     if not isinstance(data, dict) or not isinstance(data.get("models", []), list):
         raise ManifestError(f"{path} is damaged (not a manifest object with a 'models' list)")
     version = data.get("schema_version")

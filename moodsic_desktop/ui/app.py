@@ -29,7 +29,7 @@ from moodsic_desktop.audio.library_index import fit_station_model
 from moodsic_desktop.core.pipeline import PipelineSettings
 
 if TYPE_CHECKING:
-    from moodsic_desktop.ui.settings import UserSettings
+    from moodsic_desktop.ui.settings import SettingsStore, UserSettings
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ def prepare(library_folder: Path | None, settings: UserSettings) -> Prepared:
     library_problem = None
     try:
         library = playable(load_library(library_folder))
+        library_problem = library.problem  # a damaged library index: the built-in station plays
     except (OSError, ValueError) as error:
         library_problem = f"The music library could not be used ({error}); the built-in station plays instead."
         log.warning(library_problem)
@@ -97,17 +98,22 @@ def create_window(
     settings_dir: Path | None = None,
     close_fade_s: float = 1.0,
     prepared: Prepared | None = None,
+    loaded: tuple[SettingsStore, UserSettings, str | None] | None = None,
 ):
     """Build the main window and everything behind it (a QApplication must exist). ``backend`` is the audio
     back end (None: PortAudio, or a silent clock without it); ``prepared`` is what ``prepare`` made on a
-    worker thread (None: prepare it here). GUI thread."""
+    worker thread (None: prepare it here); ``loaded`` is the settings store with what its one ``load()``
+    gave (None: load them here). Loading twice would lose the first load's message: a broken file is set
+    aside by the first. GUI thread."""
     quiet_native_logs()
     from moodsic_desktop.audio.engine import AudioEngine
     from moodsic_desktop.ui.main_window import EngineBridge, MainWindow
     from moodsic_desktop.ui.settings import SettingsStore, WindowState
 
-    store = SettingsStore(settings_dir)
-    settings, settings_problem = store.load()
+    if loaded is None:
+        store = SettingsStore(settings_dir)
+        loaded = (store, *store.load())
+    store, settings, settings_problem = loaded
     ready = prepared if prepared is not None else prepare(library_folder, settings)
     library, library_problem, engine_settings, experts = ready
     pipeline = build_pipeline(library, engine_settings, experts)
@@ -213,8 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setWindowIcon(QIcon(str(icon)))
     splash = QSplashScreen(splash_picture(icon))
     splash.show()
-    prepared = _prepare_while_responsive(app, args.library, SettingsStore().load()[0])
-    window = create_window(args.source, args.library, prepared=prepared)
+    store = SettingsStore()
+    settings, settings_problem = store.load()  # once: its message goes to the window's banner
+    prepared = _prepare_while_responsive(app, args.library, settings)
+    window = create_window(args.source, args.library, prepared=prepared, loaded=(store, settings, settings_problem))
     window.show()
     splash.finish(window)
     code = app.exec()

@@ -3,16 +3,21 @@
 Window geometry is not a user setting: it is saved apart (``WindowState``, through QSettings), so that
 "Reset to defaults" never moves the window and a broken geometry never costs the user their sliders.
 
-A settings file that cannot be read (broken JSON, wrong types) is kept beside as ``settings.json.broken``
-and the defaults are used for what could not be read; ``load`` reports what happened in one message.
-GUI thread only.
+Settings that cannot be used never stop the program and are never lost. A file that cannot be read at all
+(broken JSON, not an object, a newer schema) is set aside under a new name, ``settings.json.broken-<date>-
+<time>[-N]`` (an earlier copy is never overwritten), and the defaults are used. Values that cannot be used
+(wrong type, out of range, not finite, a whole number too large for a float) are replaced by their
+defaults one by one: the file as it was is kept under the same kind of name and the usable rest is written
+back. ``load`` reports what happened in one line, which the window shows in a banner. GUI thread only.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
+import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -48,14 +53,18 @@ class UserSettings:
     def validated(self) -> UserSettings:
         """A copy with every out-of-range value replaced by its default."""
         defaults = UserSettings()
+
+        def number(x: Any) -> bool:
+            return isinstance(x, float) and math.isfinite(x)
+
         checks = {
-            "alpha": lambda x: isinstance(x, float) and 0.0 < x <= 1.0,
-            "tau": lambda x: isinstance(x, float) and 0.0 <= x <= 2.0,
-            "dwell_s": lambda x: isinstance(x, float) and 0.0 <= x <= 600.0,
-            "crossfade_s": lambda x: isinstance(x, float) and 0.0 <= x <= 20.0,
-            "mode": lambda x: x in MATCH_MODES,
-            "fusion": lambda x: x in FUSION_MODES,
-            "volume": lambda x: isinstance(x, float) and 0.0 <= x <= 1.0,
+            "alpha": lambda x: number(x) and 0.0 < x <= 1.0,
+            "tau": lambda x: number(x) and 0.0 <= x <= 2.0,
+            "dwell_s": lambda x: number(x) and 0.0 <= x <= 600.0,
+            "crossfade_s": lambda x: number(x) and 0.0 <= x <= 20.0,
+            "mode": lambda x: isinstance(x, str) and x in MATCH_MODES,
+            "fusion": lambda x: isinstance(x, str) and x in FUSION_MODES,
+            "volume": lambda x: number(x) and 0.0 <= x <= 1.0,
             "audio_device": lambda x: x is None or isinstance(x, str),
             "last_source": lambda x: x is None or isinstance(x, str),
             "loop_video": lambda x: isinstance(x, bool),
@@ -86,10 +95,34 @@ def _migrate(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _coerce(value: Any, default: Any) -> Any:
-    """Accept a whole number where a float is expected (a hand-edited "dwell_s": 30)."""
+    """Accept a whole number where a float is expected (a hand-edited "dwell_s": 30); one too large for a
+    float is returned as it is, for ``UserSettings.validated`` to reject."""
     if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            return value
     return value
+
+
+def _timestamp() -> str:
+    """Local date and time for the name of a set-aside copy (``20261130-041500``)."""
+    return time.strftime("%Y%m%d-%H%M%S")
+
+
+def _copy_aside(path: Path, content: bytes) -> Path:
+    """Write ``content`` (the settings file as it was) to a new file beside ``path``, named
+    ``<name>.broken-<timestamp>[-N]``; never overwrites a file (exclusive creation). Raises ``OSError``."""
+    stem = f"{path.name}.broken-{_timestamp()}"
+    for number in range(1, 1000):
+        candidate = path.with_name(stem if number == 1 else f"{stem}-{number}")
+        try:
+            with candidate.open("xb") as out:
+                out.write(content)
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(f"too many set-aside copies named {stem}*")
 
 
 class SettingsStore:
@@ -98,50 +131,84 @@ class SettingsStore:
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = Path(folder) if folder is not None else config_dir()
         self.path = self.folder / SETTINGS_FILE
+        self._hands_off = False  # the file could not be read or set aside: never write over it
 
     def load(self) -> tuple[UserSettings, str | None]:
-        """The saved settings (defaults where missing or unusable) and a message when something was wrong."""
+        """The saved settings (defaults where missing or unusable) and, when something was wrong, one line
+        saying what and where the file as it was is kept. Never raises for what the file holds."""
         if not self.path.exists():
             return UserSettings(), None
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            content = self.path.read_bytes()
+        except OSError as error:
+            self._hands_off = True
+            message = f"Settings could not be read ({error}); defaults are in use, the file is left as it is."
+            return UserSettings(), self._problem(message)
+        try:
+            data = json.loads(content.decode("utf-8"))
             if not isinstance(data, dict):
                 raise ValueError("the file does not hold a settings object")
             data = _migrate(data)
-        except (OSError, UnicodeDecodeError, ValueError) as error:
-            backup = self._keep_broken()
-            message = f"Settings could not be read ({error}); defaults are in use. The old file is kept as {backup}."
-            log.warning(message)
-            return UserSettings(), message
+        except (UnicodeDecodeError, ValueError, RecursionError) as error:
+            reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+            kept = self._set_aside(content, remove=True)
+            return UserSettings(), self._problem(f"Settings could not be read ({reason}); defaults are in use. {kept}")
         defaults = UserSettings()
         known = {f.name for f in fields(UserSettings)}
         values = {k: _coerce(v, getattr(defaults, k)) for k, v in data.items() if k in known}
         loaded = UserSettings(**{**asdict(defaults), **values})
         settings = loaded.validated()
-        rejected = [name for name in known if getattr(settings, name) != getattr(loaded, name)]
-        if rejected:
-            names = ", ".join(sorted(rejected))
-            message = f"Some settings were out of range and were reset to their defaults: {names}."
-            log.warning(message)
-            return settings, message
-        return settings, None
-
-    def _keep_broken(self) -> Path:
-        backup = self.path.with_name(self.path.name + ".broken")
+        rejected = [name for name in known if not _same(getattr(settings, name), getattr(loaded, name))]
+        if not rejected:
+            return settings, None
+        kept = self._set_aside(content, remove=False)
         try:
-            self.path.replace(backup)
-        except OSError:
-            log.exception("could not keep the broken settings file aside")
-        return backup
+            self.save(settings)  # the usable rest (not when the original could not be kept: see save)
+        except OSError as error:
+            log.warning("could not write the usable settings back to %s (%s)", self.path, error)
+        names = ", ".join(sorted(rejected))
+        return settings, self._problem(
+            f"Some settings could not be used and are back to their defaults: {names}. {kept}"
+        )
+
+    @staticmethod
+    def _problem(message: str) -> str:
+        log.warning(message)
+        return message
+
+    def _set_aside(self, content: bytes, remove: bool) -> str:
+        """Keep the file as it was under a new name (and, with ``remove``, take it away from its place);
+        returns the sentence that tells the user where it is."""
+        try:
+            kept = _copy_aside(self.path, content)
+        except OSError as error:
+            self._hands_off = True
+            return f"The file could not be kept aside ({error}), so it is left as it is and not saved over."
+        if remove:
+            try:
+                self.path.unlink()
+            except OSError:
+                log.warning("could not remove %s after keeping a copy as %s", self.path, kept)
+        return f"The file as it was is kept as {kept}."
 
     def save(self, settings: UserSettings) -> None:
-        """Write the settings atomically (a crash mid-write never leaves half a file)."""
+        """Write the settings atomically (a crash mid-write never leaves half a file); does nothing when the
+        file on disk could neither be read nor kept aside (it is the user's, and is never written over)."""
+        if self._hands_off:
+            log.warning("settings not saved: %s is left as it is", self.path)
+            return
         self.folder.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(self.path.name + ".part")
         temporary.write_text(
-            json.dumps({"schema_version": SCHEMA_VERSION, **asdict(settings)}, indent=1), encoding="utf-8"
+            json.dumps({"schema_version": SCHEMA_VERSION, **asdict(settings)}, indent=1, allow_nan=False),
+            encoding="utf-8",
         )
         temporary.replace(self.path)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, and of the same type (``1 == 1.0 == True`` would hide a rejected value)."""
+    return type(a) is type(b) and a == b
 
 
 class WindowState:

@@ -538,7 +538,7 @@ def test_load_library_prefers_an_index_with_playable_songs(deam_with_audio, tmp_
     assert len(direct.songs) == 1802 and direct.origin.startswith("DEAM folder")
 
 
-def test_load_library_falls_back_to_the_builtin_station(deam_fixture, tmp_path, monkeypatch, caplog):
+def test_load_library_falls_back_to_the_builtin_station(deam_fixture, tmp_path, monkeypatch):
     from moodsic_desktop.audio import builtin_station
 
     home = tmp_path / "home"
@@ -558,8 +558,9 @@ def test_load_library_falls_back_to_the_builtin_station(deam_fixture, tmp_path, 
     assert library.origin == BUILTIN_ORIGIN and len(library.songs) == 12
     assert all(s.path is not None and s.song_id.startswith("builtin-") for s in library.songs)
     assert library.stations is not None
-    # a damaged index: logged, left alone, and the built-in station plays
+    # a damaged index: reported with the library (for the banner), left alone, and the built-in station plays
     index_file = home / "music" / "library.sqlite"
     index_file.write_bytes(b"garbage" * 1000)
-    assert load_library(None).origin == BUILTIN_ORIGIN
-    assert "left as it is" in caplog.text and index_file.read_bytes() == b"garbage" * 1000
+    library = load_library(None)
+    assert library.origin == BUILTIN_ORIGIN
+    assert "left as it is" in library.problem and index_file.read_bytes() == b"garbage" * 1000
