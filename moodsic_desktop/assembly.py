@@ -254,14 +254,9 @@ def _choose(role: str, requested: str, scan: Any, settings: EngineSettings) -> E
     problems = [f"{m.name}: {'; '.join(m.problems)}" for m in candidates if not m.usable]
     device = None if settings.onnx_device == AUTO else settings.onnx_device  # "auto": MOODSIC_ONNX_DEVICE may say
     runtime = RuntimeConfig.from_environment(device, settings.onnx_threads or None)
-    options: dict[str, Any] = {}
-    if role == "face":
-        options["uncertainty"] = settings.face_uncertainty
-    elif settings.scene_samples:
-        options["samples"] = settings.scene_samples
     for status in (m for m in candidates if m.usable):
         try:
-            expert = create_model_expert(status, runtime, **options)
+            expert = create_model_expert(status, runtime, **_expert_options(status.kind, settings))
         except (OnnxRuntimeError, ValueError, KeyError) as error:
             problems.append(f"{status.name}: cannot be loaded ({error})")
             continue
@@ -285,6 +280,15 @@ def _choose(role: str, requested: str, scan: Any, settings: EngineSettings) -> E
     if problems:
         log.warning("%s; %s", reason, "; ".join(problems))
     return ExpertChoice(role, requested, expert, None, reason, tuple(problems))
+
+
+def _expert_options(kind: str, settings: EngineSettings) -> dict[str, Any]:
+    """The settings a model expert of ``kind`` takes: EmoNet's uncertainty mode, the scene head's samples."""
+    if kind == "emonet":
+        return {"uncertainty": settings.face_uncertainty}
+    if kind == "scene" and settings.scene_samples:
+        return {"samples": settings.scene_samples}
+    return {}
 
 
 BUNDLED_FACE_MODEL = "fer2013-mini-xception"

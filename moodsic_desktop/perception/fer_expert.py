@@ -172,7 +172,6 @@ class FerExpert:
         runtime: RuntimeConfig | None = None,
         label: str | None = None,
         margin: float = CROP_MARGIN,
-        **_ignored: object,
     ) -> None:
         model = bundled_model_path() if model is None else model
         self.model = model if isinstance(model, OnnxModel) else create_session(model, runtime)
