@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--self-test",
         action="store_true",
         help="run the whole program headless on a generated clip and exit, as main.py --self-test "
-        "(takes --library DEAM_FOLDER and --verbose)",
+        "(takes --library DEAM_FOLDER and --verbose); exit status 0: passed, 1: a stage failed, "
+        "3: every stage passed but no sound output opens",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
