@@ -22,6 +22,7 @@ from moodsic_desktop.assembly import EngineSettings, build_pipeline, load_librar
 from moodsic_desktop.cli_eval import positive_int
 from moodsic_desktop.core.fusion import FUSION_MODES
 from moodsic_desktop.core.matcher import MATCH_MODES
+from moodsic_desktop.core.metrics import song_switches
 from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings
 
 if TYPE_CHECKING:
@@ -201,7 +202,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         raise UserError(f"cannot write the report {args.out}: {error}") from None
     summary = report.metrics.summary()
     print(
-        f"analysed {summary['steps']} frames ({summary['duration_s']:.1f} s): {summary['switches']} song switches, "
+        f"analysed {summary['steps']} frames ({summary['duration_s']:.1f} s): {song_switches(summary['switches'])}, "
         f"report written to {args.out}"
     )
     print(reading_line(summary, pipeline))

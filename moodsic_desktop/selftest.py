@@ -314,6 +314,7 @@ def _stage_stabiliser(run: _Run) -> str:
 
 
 def _stage_matcher(run: _Run) -> str:
+    from moodsic_desktop.core.metrics import song_switches
     from moodsic_desktop.core.report import SessionReport
 
     assert run.library is not None
@@ -334,9 +335,10 @@ def _stage_matcher(run: _Run) -> str:
     last = decisions[-1]
     station = f", station {last.station}" if last.station else ""
     chosen = len({d.song.song_id for d in decisions})
+    switches = song_switches(written["metrics"]["switches"])  # after the first pick, as `moodsic analyze` counts
     return (
-        f"{chosen} song(s) chosen, {len(report.switches)} switch(es); now {last.song.display_name!r}{station}; "
-        "session report written"
+        f"{chosen} {'song' if chosen == 1 else 'songs'} chosen, {switches}; now {last.song.display_name!r}"
+        f"{station}; session report written"
     )
 
 

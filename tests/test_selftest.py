@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +61,9 @@ def test_self_test_runs_every_stage_from_source_without_a_window(entry):
         assert any(line.startswith(f"ok  {name} ") for line in lines), (name, result.stdout)
     assert "MediaPipe found the face" in result.stdout
     assert "onnxruntime" in result.stdout
+    (matcher,) = [line for line in lines if line.startswith("ok  matcher ")]
+    assert re.search(r" chosen, (1 song switch|\d+ song switches);", matcher), matcher
+    assert "(s)" not in result.stdout
 
 
 class _SoundCard(NullBackend):
