@@ -51,6 +51,9 @@ RUN_TIMEOUT_S = 300.0
 WINDOW_TIMEOUT_S = 120.0
 SCREEN = "1600x1000x24"
 COVERED_FRACTION = 0.3
+SELF_TEST_NO_SOUND = 3
+"""The self-test's exit status when every stage passed but no sound output opened
+(``moodsic_desktop.selftest.EXIT_NO_SOUND``): accepted here, since a build machine often has no sound card."""
 """A screenshot counts as showing the window once this share of its pixels is not near-black."""
 
 sys.path.insert(0, str(REPO))  # this checkout's moodsic_desktop (for the test video), not another copy
@@ -186,11 +189,18 @@ def run_frozen(args: Sequence[str], env: dict[str, str], timeout: float = RUN_TI
 
 
 def self_test(label: str, env: dict[str, str]) -> list[str]:
-    """The frozen ``--self-test``; returns its report lines, raises with its failure line."""
+    """The frozen ``--self-test``; returns its report lines, raises with its failure line. No sound output
+    (exit status ``SELF_TEST_NO_SOUND``: every stage passed) is accepted, and said so."""
     code, out, err = run_frozen(["--self-test"], env)
     lines = [line for line in out.splitlines() if line.strip()]
     for line in lines:
         say(f"    {line}")
+    if code == SELF_TEST_NO_SOUND:
+        say(
+            f"    (exit status {code}: no sound output on this build machine; accepted for the build, since every "
+            "other stage passed; run the self-test on the café PC to test its speakers)"
+        )
+        return lines
     if code != 0:
         failure = next((line for line in (err + out).splitlines() if "self-test FAILED" in line), err.strip()[-500:])
         raise BuildError(f"the frozen self-test ({label}) failed (exit status {code}): {failure}")
@@ -225,7 +235,7 @@ def privacy_check() -> dict[str, object] | str:
             )
         except subprocess.TimeoutExpired:
             raise BuildError(f"the traced self-test did not finish within {RUN_TIMEOUT_S:.0f} s") from None
-        if result.returncode != 0:
+        if result.returncode not in (0, SELF_TEST_NO_SOUND):  # no sound card on a build machine is no failure
             raise BuildError(f"the traced self-test failed (exit status {result.returncode}): {result.stderr[-500:]}")
         seen = syscall_trace.read_trace(trace, root)
         problems = syscall_trace.findings(seen, home, syscall_trace.own_folders(home), before)

@@ -95,16 +95,17 @@ def load_library(
     * ``folder`` None: the library index (``index_path``, default ``music/library.sqlite``) when it exists
       and has playable songs, with its stored station model (refitted in memory when it was fitted with
       other settings) and its banned songs; otherwise the built-in station, its audio synthesised and
-      cached on first use (without audio paths if the cache cannot be written). A damaged index is
-      logged and left alone, and the built-in station plays.
+      cached on first use (without audio paths if the cache cannot be written), without the built-in
+      pieces an index without playable songs holds as banned (``moodsic library ban`` on a fresh install).
+      A damaged index is logged and left alone, and the built-in station plays.
 
     Raises ``FileNotFoundError`` or ``ValueError`` with a clear message when the folder is unusable.
     Blocks for a few seconds the first time the built-in station is made: a worker thread or the CLI.
     """
     if folder is None:
-        library, problem = _library_from_index(index_path, n_stations, seed)
+        library, problem, banned = _library_from_index(index_path, n_stations, seed)
         if library is None:
-            library = replace(builtin_library(n_stations, seed), problem=problem)
+            library = replace(builtin_library(n_stations, seed), problem=problem, banned=banned)
         return library
     from moodsic_desktop.audio.library_index import fit_station_model
 
@@ -118,8 +119,9 @@ def load_library(
 
 def _library_from_index(
     index_path: str | Path | None, n_stations: int, seed: int
-) -> tuple[MusicLibrary | None, str | None]:
-    """The index's library, or None with why not (None when there is simply no index or no playable song)."""
+) -> tuple[MusicLibrary | None, str | None, frozenset[str]]:
+    """The index's library, or None with why not (None when there is simply no index or no playable song)
+    and the songs it holds as banned (for the built-in station that then plays)."""
     from moodsic_desktop.audio.library_index import (
         LibraryIndex,
         LibraryIndexError,
@@ -129,13 +131,13 @@ def _library_from_index(
 
     path = Path(index_path) if index_path is not None else default_index_path()
     if not path.is_file():
-        return None, None
+        return None, None, frozenset()
     try:
         with LibraryIndex(path, create=False, n_stations=n_stations, seed=seed) as index:
             songs = index.songs(playable_only=True)
             if not songs:
                 log.info("the library index %s has no playable song: the built-in station plays", path)
-                return None, None
+                return None, None, frozenset(index.banned_ids())
             stations = index.station_model()
             if stations is None or index.station_settings() != (n_stations, seed):
                 stations = fit_station_model(songs, n_stations=n_stations, seed=seed)
@@ -144,9 +146,9 @@ def _library_from_index(
     except LibraryIndexError as error:  # left alone; the caller shows the problem (a banner, a warning)
         problem = f"{error}; the built-in station plays instead."
         log.info(problem)
-        return None, problem
+        return None, problem, frozenset()
     origin = f"library index {path}"
-    return MusicLibrary(songs, origin, stations, banned=banned, recent=recent, index_path=path), None
+    return MusicLibrary(songs, origin, stations, banned=banned, recent=recent, index_path=path), None, banned
 
 
 def builtin_library(n_stations: int = 5, seed: int = 0) -> MusicLibrary:

@@ -22,10 +22,12 @@ from moodsic_desktop.assembly import EngineSettings, build_pipeline, load_librar
 from moodsic_desktop.cli_eval import positive_int
 from moodsic_desktop.core.fusion import FUSION_MODES
 from moodsic_desktop.core.matcher import MATCH_MODES
+from moodsic_desktop.core.metrics import song_switches
 from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings
 
 if TYPE_CHECKING:
     from moodsic_desktop.audio.library_index import ImportReport, LibraryIndex, SongProblem
+    from moodsic_desktop.core.library import Song
 
 T = TypeVar("T")
 
@@ -80,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--self-test",
         action="store_true",
         help="run the whole program headless on a generated clip and exit, as main.py --self-test "
-        "(takes --library DEAM_FOLDER and --verbose)",
+        "(takes --library DEAM_FOLDER and --verbose); exit status 0: passed, 1: a stage failed, "
+        "3: every stage passed but no sound output opens",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -200,7 +203,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         raise UserError(f"cannot write the report {args.out}: {error}") from None
     summary = report.metrics.summary()
     print(
-        f"analysed {summary['steps']} frames ({summary['duration_s']:.1f} s): {summary['switches']} song switches, "
+        f"analysed {summary['steps']} frames ({summary['duration_s']:.1f} s): {song_switches(summary['switches'])}, "
         f"report written to {args.out}"
     )
     print(reading_line(summary, pipeline))
@@ -396,6 +399,74 @@ def _open_index(args: argparse.Namespace, create: bool) -> LibraryIndex:
         raise UserError(str(error)) from None
 
 
+def _index_path(args: argparse.Namespace) -> Path:
+    """The library index file the command works on (``--index``, else ``music/library.sqlite``)."""
+    from moodsic_desktop.audio.library_index import default_index_path
+
+    return args.index if args.index is not None else default_index_path()
+
+
+def _existing_index(args: argparse.Namespace) -> LibraryIndex | None:
+    """The library index, or None when there is no file at its path yet (a fresh install: the built-in
+    station plays). A damaged one ends the command with its one-line message."""
+    if not _index_path(args).exists():
+        return None
+    return _open_index(args, create=False)
+
+
+ADD_MUSIC = (
+    "add your music with `moodsic library add-folder FOLDER` (moods from the audio) or "
+    "`moodsic library import-deam DEAM_FOLDER`"
+)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _builtin_station() -> tuple[list[Song], list[dict]]:
+    """The built-in pieces and their stations, as the window and `moodsic analyze` fit them."""
+    from moodsic_desktop.audio.builtin_station import builtin_songs
+    from moodsic_desktop.audio.library_index import fit_station_model
+
+    songs = builtin_songs()
+    model = fit_station_model(songs)
+    return songs, model.describe() if model is not None else []
+
+
+def _station_lines(stations: Sequence[dict]) -> list[str]:
+    return [
+        f"  {s['name']}: centre V {s['valence']:+.2f}, A {s['arousal']:+.2f}, weight {s['weight']:.2f}"
+        for s in stations
+    ]
+
+
+def _what_plays(songs: Sequence[Song], n_stations: int | None) -> str:
+    """What the window and `moodsic analyze` without --library play (``assembly.load_library``), in one
+    line: the index's playable ``songs`` (in ``n_stations`` stations, the stored model's, once there are
+    enough songs), else the built-in station."""
+    from moodsic_desktop.audio.library_index import songs_for_stations
+
+    need = songs_for_stations()
+    if not songs:
+        pieces, stations = _builtin_station()
+        return (
+            f"what plays: the built-in station ({len(pieces)} pieces made by Moodsic, in {len(stations)} stations), "
+            f"since this index has no playable song; {ADD_MUSIC}"
+        )
+    they = "it plays" if len(songs) == 1 else "they play"
+    head = f"what plays: {_plural(len(songs), 'playable song')} of this index ({they} in the window and in analyze)"
+    if n_stations:
+        return f"{head}, in {n_stations} stations"
+    distinct = len({(song.valence, song.arousal) for song in songs})
+    if distinct >= need:
+        return f"{head}; their stations are fitted when they play"
+    return (
+        f"{head}; stations need at least {need} songs with distinct mood points (here {distinct}): until then "
+        "the music is chosen from all of them, without stations"
+    )
+
+
 @contextlib.contextmanager
 def _index_for_import(
     args: argparse.Namespace, read_input: Callable[[], T], failed: str
@@ -465,7 +536,7 @@ def _write_json_report(path: Path | None, data: dict) -> None:
     print(f"full report written to {path}")
 
 
-def _print_import_report(report: ImportReport, index_path: Path, json_path: Path | None) -> None:
+def _print_import_report(report: ImportReport, index: LibraryIndex, json_path: Path | None) -> None:
     kind = "DEAM folder" if report.origin == "deam" else "folder"
     print(
         f"imported {report.imported} songs from the {kind} {report.source}: {report.new} new, "
@@ -484,9 +555,8 @@ def _print_import_report(report: ImportReport, index_path: Path, json_path: Path
     if report.stations:
         state = "refitted" if report.refitted else "unchanged"
         print(f"station model: {report.stations} stations ({state})")
-    else:
-        print("station model: none (too few playable songs; the built-in station plays until there are more)")
-    print(f"index: {index_path} ({report.seconds:.1f} s)")
+    print(_what_plays(index.songs(playable_only=True), report.stations))
+    print(f"index: {index.path} ({report.seconds:.1f} s)")
     _write_json_report(json_path, report.to_dict())
 
 
@@ -501,7 +571,7 @@ def run_library_import_deam(args: argparse.Namespace) -> int:
                 report = index.import_deam(args.folder, progress=bar.update, deam=deam)
         except (OSError, ValueError, LibraryIndexError) as error:
             raise UserError(f"{failed}: {error}") from None
-        _print_import_report(report, index.path, args.report)
+        _print_import_report(report, index, args.report)
     return EXIT_OK
 
 
@@ -532,7 +602,7 @@ def run_library_add_folder(args: argparse.Namespace) -> int:
             raise UserError(f"{failed}: {error}") from None
         if args.va is None:
             _print_estimate_summary(report)
-        _print_import_report(report, index.path, args.report)
+        _print_import_report(report, index, args.report)
     return EXIT_OK
 
 
@@ -638,26 +708,45 @@ def run_library_place(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def run_library_list(args: argparse.Namespace) -> int:
-    """``moodsic library list [--all]``: one line per song (id, V, A, length, title — artist, state)."""
-    with _open_index(args, create=False) as index:
-        entries = index.entries(playable_only=not args.all)
-    if not entries:
-        print(f"no {'' if args.all else 'playable '}songs in {index.path}; the built-in station plays")
-        return EXIT_OK
+def _song_rows(rows: Sequence[tuple[Song, str, list[str]]]) -> None:
+    """Print a header and one line per ``(song, mood, notes)``: id, V, A, mood, length, title — artist."""
     print(f"{'id':<18} {'valence':>7} {'arousal':>7} {'mood':<15} {'length':>7}  title — artist")
-    for entry in entries:
-        song = entry.song
+    for song, mood, notes in rows:
         length = f"{song.duration_s:6.1f}s" if song.duration_s else "      -"
-        notes = ([] if entry.playable else [f"not playable: {entry.problem}"]) + (["banned"] if entry.banned else [])
         suffix = f"  [{'; '.join(notes)}]" if notes else ""
-        mood = song.mood_source
-        if mood == "estimated":
-            mood = f"estimated ±{(song.mood_variance / 2) ** 0.5:.2f}"
         print(
             f"{song.song_id:<18} {song.valence:7.3f} {song.arousal:7.3f} {mood:<15} {length}  "
             f"{song.display_name}{suffix}"
         )
+
+
+def run_library_list(args: argparse.Namespace) -> int:
+    """``moodsic library list [--all]``: one line per song (id, V, A, length, title — artist, state); the
+    built-in pieces when they are what plays (no index yet, or none of its songs playable)."""
+    index = _existing_index(args)
+    if index is None:
+        entries, banned = [], set()
+        print(f"no library index at {_index_path(args)} yet: the built-in station plays")
+    else:
+        with index:
+            entries = index.entries(playable_only=not args.all)
+            banned = index.banned_ids() if not any(entry.playable for entry in entries) else set()
+        if not entries:
+            print(f"no {'' if args.all else 'playable '}songs in {index.path}: the built-in station plays")
+    if not entries:
+        pieces, _ = _builtin_station()
+        _song_rows([(song, "built-in", ["banned"] if song.song_id in banned else []) for song in pieces])
+        print(f"{len(pieces)} built-in pieces; {ADD_MUSIC}")
+        return EXIT_OK
+    rows = []
+    for entry in entries:
+        song = entry.song
+        notes = ([] if entry.playable else [f"not playable: {entry.problem}"]) + (["banned"] if entry.banned else [])
+        mood = song.mood_source
+        if mood == "estimated":
+            mood = f"estimated ±{(song.mood_variance / 2) ** 0.5:.2f}"
+        rows.append((song, mood, notes))
+    _song_rows(rows)
     playable = sum(entry.playable for entry in entries)
     print(f"{len(entries)} songs" + (f", {playable} playable" if args.all else ""))
     return EXIT_OK
@@ -667,7 +756,14 @@ def run_library_history(args: argparse.Namespace) -> int:
     """``moodsic library history [-n N]``: the last plays, newest first (local time, id, title — artist)."""
     from moodsic_desktop.audio.builtin_station import builtin_songs
 
-    with _open_index(args, create=False) as index:
+    index = _existing_index(args)
+    if index is None:
+        print(
+            f"no plays recorded: there is no library index at {_index_path(args)} yet; the built-in station's "
+            "plays are not recorded, your own songs' plays are once you add them (`moodsic library add-folder FOLDER`)"
+        )
+        return EXIT_OK
+    with index:
         plays = index.recent_plays(min(args.last, SQLITE_MAX_INT))  # more than SQLite can count: every play
         names = {song.song_id: song.display_name for song in [*builtin_songs(), *index.songs(playable_only=False)]}
     if not plays:
@@ -679,9 +775,35 @@ def run_library_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _ban_without_an_index(args: argparse.Namespace) -> int:
+    """``ban|unban SONG_ID`` on a fresh install: bans are kept in the library index, so banning a built-in
+    piece makes the (empty) index to keep it; nothing else does."""
+    path = _index_path(args)
+    pieces = {song.song_id: song for song in _builtin_station()[0]}
+    if not args.ban:
+        print(f"{args.song_id} was not banned; nothing changed (there is no library index at {path} yet)")
+        return EXIT_OK
+    if args.song_id not in pieces:
+        raise UserError(
+            f"no song {args.song_id!r}: there is no library index at {path} yet, so only the built-in station "
+            "plays; `moodsic library list` shows its pieces"
+        )
+    with _open_index(args, create=True) as index:
+        index.ban(args.song_id)
+    print(
+        f"banned {args.song_id} ({pieces[args.song_id].display_name}): it will not be chosen again "
+        f"(`moodsic library unban {args.song_id}` undoes it); bans are kept in the library index, so {path} was "
+        "made to keep it (it holds no songs yet)"
+    )
+    return EXIT_OK
+
+
 def run_library_ban(args: argparse.Namespace) -> int:
     """``moodsic library ban|unban SONG_ID``."""
-    with _open_index(args, create=False) as index:
+    index = _existing_index(args)
+    if index is None:
+        return _ban_without_an_index(args)
+    with index:
         if args.ban:
             try:
                 index.ban(args.song_id)
@@ -701,13 +823,27 @@ def run_library_ban(args: argparse.Namespace) -> int:
 
 def run_library_stats(args: argparse.Namespace) -> int:
     """``moodsic library stats``."""
-    from moodsic_desktop.audio.library_index import LibraryIndexError
+    from moodsic_desktop.audio.library_index import LibraryIndexError, songs_for_stations
 
-    with _open_index(args, create=False) as index:
+    index = _existing_index(args)
+    if index is None:
+        pieces, stations = _builtin_station()
+        print(f"no library index at {_index_path(args)} yet: no songs added, no plays recorded, nothing banned")
+        print(f"what plays: the built-in station, {len(pieces)} pieces made by Moodsic, in {len(stations)} stations:")
+        for line in _station_lines(stations):
+            print(line)
+        print(
+            f"{ADD_MUSIC}; once added, your songs play instead of the built-in station, and stations need at least "
+            f"{songs_for_stations()} songs with distinct mood points (with fewer, the music is chosen from all of "
+            "them, without stations)"
+        )
+        return EXIT_OK
+    with index:
         try:
             stats = index.stats()
         except LibraryIndexError as error:  # a damaged station record
             raise UserError(str(error)) from None
+        playable_songs = index.songs(playable_only=True)
     origins = ", ".join(f"{count} {origin}" for origin, count in stats["by_origin"].items()) or "none"
     rates = ", ".join(f"{count} at {rate} Hz" for rate, count in sorted(stats["sample_rates"].items())) or "-"
     channels = ", ".join(f"{count} × {ch} ch" for ch, count in sorted(stats["channels"].items())) or "-"
@@ -729,15 +865,10 @@ def run_library_stats(args: argparse.Namespace) -> int:
         f"mood points: {moods.get('rated', 0)} rated, {moods.get('estimated', 0)} estimated from the audio, "
         f"{moods['placed']} placed by hand; estimates use {learned}"
     )
-    if stats["stations"]:
-        print(f"stations ({len(stats['stations'])}):")
-        for station in stats["stations"]:
-            print(
-                f"  {station['name']}: centre V {station['valence']:+.2f}, A {station['arousal']:+.2f}, "
-                f"weight {station['weight']:.2f}"
-            )
-    else:
-        print("stations: none (too few playable songs; the built-in station plays)")
+    stations = stats["stations"] if playable_songs else None
+    print(_what_plays(playable_songs, len(stations) if stations else None) + (":" if stations else ""))
+    for line in _station_lines(stations or []):
+        print(line)
     return EXIT_OK
 
 

@@ -1,4 +1,4 @@
-"""``--self-test``: the whole program, headless, on a clip made on the spot; exit status 0 or 1.
+"""``--self-test``: the whole program, headless, on a clip made on the spot; exit status 0, 1 or 3.
 
 ``python main.py --self-test`` (or the frozen ``Moodsic --self-test``) runs these stages in order and prints
 one line per stage, ``ok  <stage>  <what it saw> (<seconds>)``:
@@ -15,7 +15,12 @@ one line per stage, ``ok  <stage>  <what it saw> (<seconds>)``:
    (a real output when one opens, else the engine's silent clock).
 
 The first stage that fails ends the run with one line on stderr, ``self-test FAILED at <stage>: <why>``,
-and exit status 1 (with ``--verbose`` also the traceback and the log). No Qt and no window: it runs where
+and exit status 1 (with ``--verbose`` also the traceback and the log). When no sound output opens (no sound
+card, no PortAudio), the first line of the report says so (``No sound output: <why>``) before the stages
+run; every stage is still tested (the audio stage plays through the engine's silent clock), and a run whose
+stages all pass then ends with exit status 3 (``EXIT_NO_SOUND``) and the line
+``self-test FAILED at sound output: <why>`` on stderr, so an owner checking the speakers is not told all is
+well. A failing stage still gives 1. No Qt and no window: it runs where
 no display exists. When there is no stdout (a windowed build on Windows) the report goes to
 ``self-test.txt`` beside the program, or in the temporary folder when that is not writable.
 
@@ -52,6 +57,8 @@ log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+EXIT_NO_SOUND = 3
+"""Every stage passed, but no sound output opened: the music would play silently."""
 FACE_PHOTO = "selftest_face.jpg"
 REPORT_FILE = "self-test.txt"
 CLIP_SECONDS_PER_MOOD = 2.0
@@ -61,6 +68,7 @@ MIN_FACE_RATE = 0.5
 """The face must be found in at least this share of the clip's frames (it is in every one, ~110 px wide)."""
 PLAY_SECONDS = 1.0
 PLAY_TIMEOUT_S = 20.0
+SOUND_PROBE_TIMEOUT_S = 10.0
 
 
 class SelfTestError(Exception):
@@ -306,6 +314,7 @@ def _stage_stabiliser(run: _Run) -> str:
 
 
 def _stage_matcher(run: _Run) -> str:
+    from moodsic_desktop.core.metrics import song_switches
     from moodsic_desktop.core.report import SessionReport
 
     assert run.library is not None
@@ -326,9 +335,10 @@ def _stage_matcher(run: _Run) -> str:
     last = decisions[-1]
     station = f", station {last.station}" if last.station else ""
     chosen = len({d.song.song_id for d in decisions})
+    switches = song_switches(written["metrics"]["switches"])  # after the first pick, as `moodsic analyze` counts
     return (
-        f"{chosen} song(s) chosen, {len(report.switches)} switch(es); now {last.song.display_name!r}{station}; "
-        "session report written"
+        f"{chosen} {'song' if chosen == 1 else 'songs'} chosen, {switches}; now {last.song.display_name!r}"
+        f"{station}; session report written"
     )
 
 
@@ -397,6 +407,26 @@ def _stage_audio(run: _Run) -> str:
     )
 
 
+def no_sound_output(backend: AudioBackend | None, timeout_s: float = SOUND_PROBE_TIMEOUT_S) -> str | None:
+    """Why no sound output opens, in one line, or None when one does: an audio engine on ``backend``
+    (None: PortAudio) is started, asked for its output and closed again. Calling thread; blocks until the
+    engine has tried (at most ``timeout_s`` seconds, after which an output not yet open counts as none)."""
+    from moodsic_desktop.audio.engine import AudioEngine
+
+    engine = AudioEngine(backend=backend)
+    try:
+        engine.start()
+        settled = engine.wait_idle(timeout=timeout_s)
+        if engine.sound_ok:
+            return None
+        why = engine.status if settled else f"the audio output did not open within {timeout_s:.0f} s"
+    finally:
+        engine.close()
+    # "No sound: …. Playing silently; Moodsic keeps trying …": the engine's advice for the window
+    why = why.removeprefix("No sound: ")
+    return why.split(". Playing silently")[0] if not why.startswith("Playing silently") else why
+
+
 STAGES: tuple[tuple[str, Callable[[_Run], str]], ...] = (
     ("models", _stage_models),
     ("clip", _stage_clip),
@@ -448,7 +478,8 @@ def run_self_test(
     audio_backend: AudioBackend | None = None,
     stages: Sequence[tuple[str, Callable[[_Run], str]]] = STAGES,
 ) -> int:
-    """Run the stages (see the module docstring); print the report; return 0, or 1 after the first failure.
+    """Run the stages (see the module docstring); print the report; return 0, 1 after the first failure,
+    or 3 when every stage passed but no sound output opens (checked first, only when the audio stage runs).
 
     ``library_folder``: a DEAM folder instead of the library beside the program; ``out``/``err``: where
     the report and the failure line go (default stdout, stderr); ``audio_backend``: the audio engine's back
@@ -457,8 +488,16 @@ def run_self_test(
 
     quiet_native_logs()
     with _report_streams(out, err) as (report, problems), _captured_logs(verbose, problems) as capture:
-        print(_environment(), file=report, flush=True)
         began = time.perf_counter()
+        no_sound = no_sound_output(audio_backend) if any(stage is _stage_audio for _, stage in stages) else None
+        if no_sound is not None:
+            print(
+                f"No sound output: {no_sound}. The speakers cannot be tested; every other stage is tested below "
+                f"(exit status {EXIT_NO_SOUND}).",
+                file=report,
+                flush=True,
+            )
+        print(_environment(), file=report, flush=True)
         with tempfile.TemporaryDirectory(prefix="moodsic-self-test-") as scratch:
             run = _Run(library_folder=library_folder, scratch=Path(scratch), audio_backend=audio_backend)
             run.errors = capture.records
@@ -470,7 +509,12 @@ def run_self_test(
         if failure is not None:
             print(failure, file=problems, flush=True)
             return EXIT_FAILED
-        print(f"self-test passed in {time.perf_counter() - began:.1f} s", file=report, flush=True)
+        seconds = time.perf_counter() - began
+        if no_sound is not None:
+            print(f"self-test: every stage passed in {seconds:.1f} s, but there is no sound output", file=report)
+            print(f"self-test FAILED at sound output: {no_sound}", file=problems, flush=True)
+            return EXIT_NO_SOUND
+        print(f"self-test passed in {seconds:.1f} s", file=report, flush=True)
         return EXIT_OK
 
 

@@ -74,3 +74,30 @@ def test_a_failing_self_test_fails_the_step(tmp_path, build_app, monkeypatch):
 def test_without_strace_the_step_says_it_was_skipped(build_app, monkeypatch):
     monkeypatch.setattr(build_app.shutil, "which", lambda name: None)
     assert build_app.privacy_check().startswith("skipped: ")
+
+
+@needs_strace
+def test_a_self_test_without_sound_passes_the_privacy_step(tmp_path, build_app, monkeypatch):
+    """A build machine often has no sound card: the self-test's 'no sound output' status is not a failure."""
+    stand_in(
+        tmp_path, build_app, monkeypatch, f"echo 'No sound output: no device'; exit {build_app.SELF_TEST_NO_SOUND}"
+    )
+    assert build_app.privacy_check()["network_connects"] == 0
+
+
+def test_the_self_test_step_accepts_no_sound_and_says_so(tmp_path, build_app, monkeypatch, capsys):
+    from moodsic_desktop import selftest
+
+    assert build_app.SELF_TEST_NO_SOUND == selftest.EXIT_NO_SOUND
+    stand_in(tmp_path, build_app, monkeypatch, "echo 'No sound output: no device'; echo 'ok  audio x'; exit 3")
+    assert build_app.self_test("nothing installed", {"PATH": "/usr/bin:/bin"}) == [
+        "No sound output: no device",
+        "ok  audio x",
+    ]
+    assert "no sound output on this build machine; accepted" in capsys.readouterr().out
+
+
+def test_the_self_test_step_fails_on_a_failing_stage(tmp_path, build_app, monkeypatch):
+    stand_in(tmp_path, build_app, monkeypatch, "echo 'self-test FAILED at audio: broken' >&2; exit 1")
+    with pytest.raises(build_app.BuildError, match=r"exit status 1\): self-test FAILED at audio: broken"):
+        build_app.self_test("nothing installed", {"PATH": "/usr/bin:/bin"})

@@ -129,5 +129,7 @@ def test_a_video_smaller_than_a_face_gives_a_report(tmp_path, home, capsys, size
     assert code == 0, err
     assert "Traceback" not in err and "analysed 15 frames" in stdout
     report = json.loads(out.read_text())
+    switches = report["metrics"]["switches"]  # after the first pick, as the self-test counts them
+    assert f"{switches} song switch{'' if switches == 1 else 'es'}," in stdout
     assert report["metrics"]["face_detection_rate"] == 0.0
     assert len(report["timeline"]) == 15

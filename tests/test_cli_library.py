@@ -39,7 +39,8 @@ def test_import_deam_reports_and_reimports(home, small_deam, capsys, tmp_path):
     assert "song 6 (" in out and "unreadable" in out
     assert "song 7 (" in out and "file not found" in out
     assert "skipped rows (not imported) (1):" in out and "line 12" in out
-    assert "station model: none" in out
+    assert "station model" not in out and "built-in" not in out  # 5 songs play, without stations
+    assert "what plays: 5 playable songs of this index (they play in the window and in analyze); stations need" in out
     assert str(home / "music" / "library.sqlite") in out
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["imported"] == 10 and len(report["not_playable"]) == 5 and len(report["skipped"]) == 1
@@ -59,7 +60,7 @@ def test_the_fixture_library_imports_through_the_cli(home, deam_fixture, tmp_pat
     assert "… and 1770 more" in out and "station model: 5 stations (refitted)" in out
     code, out, _ = run(capsys, "library", "stats", "--index", str(index))
     assert code == 0 and "songs: 1802 (1802 deam); playable: 12; not playable: 1790" in out
-    assert "stations (5):" in out
+    assert "what plays: 12 playable songs of this index (they play in the window and in analyze), in 5 stations:" in out
     code, out, _ = run(capsys, "library", "list", "--index", str(index))
     assert code == 0 and out.splitlines()[-1] == "12 songs"
 
@@ -100,7 +101,8 @@ def test_add_folder_list_stats_and_check(home, tmp_path, capsys):
     code, out, _ = run(capsys, "library", "list", "--all")
     assert out.splitlines()[-1] == "4 songs, 3 playable" and "[not playable:" in out
     code, out, _ = run(capsys, "library", "stats")
-    assert "songs: 4 (4 folder); playable: 3; not playable: 1" in out and "stations: none" in out
+    assert "songs: 4 (4 folder); playable: 3; not playable: 1" in out
+    assert "what plays: 3 playable songs of this index" in out and "(here 3)" in out
 
     ref = tmp_path / "ref.csv"
     ref.write_text("file,valence,arousal\nsad.ogg,-0.5,-0.5\nbusy.wav,0.1,2\n")
@@ -114,9 +116,8 @@ def test_bad_input_is_one_line_and_exit_1(home, tmp_path, capsys):
         (["library", "import-deam", str(tmp_path)], "DEAM annotations not found"),
         (["library", "add-folder", str(tmp_path), "--va", str(tmp_path / "va.csv")], "V-A table not found"),
         (["library", "add-folder", str(tmp_path / "nope"), "--va", str(tmp_path)], "nope"),
-        (["library", "list"], "no library index at"),
-        (["library", "stats", "--index", str(tmp_path / "x.sqlite")], "x.sqlite"),
         (["library", "check"], "import songs first"),
+        (["library", "learn-moods", "--index", str(tmp_path / "x.sqlite")], "x.sqlite"),
     ]
     for args, expected in cases:
         code, _, err = run(capsys, *args)

@@ -52,7 +52,6 @@ from moodsic_desktop.core.library import Song
 log = logging.getLogger(__name__)
 
 BUILTIN_ARTIST = "Moodsic built-in station"
-BUILTIN_GENRE = "built-in"
 PIECE_DURATION_S = 60.0
 SAMPLE_RATE = 44100
 SYNTH_VERSION = 1
@@ -80,7 +79,8 @@ _CATALOGUE: tuple[tuple[str, float, float], ...] = (
 
 
 def builtin_songs() -> list[Song]:
-    """The built-in pieces as ``Song``s (V-A in reference space; ``path`` None until synthesised)."""
+    """The built-in pieces as ``Song``s (V-A in reference space; ``path`` None until synthesised). No genre:
+    the artist already says "built-in station", and the window shows artist and genre on one line."""
     return [
         Song(
             song_id=f"builtin-{number:02d}",
@@ -88,7 +88,6 @@ def builtin_songs() -> list[Song]:
             arousal=arousal,
             title=f"{title} (built-in)",
             artist=BUILTIN_ARTIST,
-            genre=BUILTIN_GENRE,
             path=None,
             duration_s=PIECE_DURATION_S,
         )
@@ -785,7 +784,6 @@ def ensure_builtin_audio(
 
 __all__ = [
     "BUILTIN_ARTIST",
-    "BUILTIN_GENRE",
     "PIECE_DURATION_S",
     "SAMPLE_RATE",
     "PieceParameters",

@@ -90,15 +90,21 @@ def default_index_path() -> Path:
     return music_dir() / INDEX_FILENAME
 
 
+def songs_for_stations(n_stations: int = DEFAULT_N_STATIONS) -> int:
+    """The fewest songs with distinct mood points that get a station model: ``2 · max(n_stations, 2)``.
+    With fewer, the matcher chooses from all songs, without stations."""
+    return max(n_stations, 2) * 2
+
+
 def fit_station_model(
     songs: Sequence[Song], n_stations: int = DEFAULT_N_STATIONS, seed: int = DEFAULT_SEED
 ) -> StationModel | None:
-    """Fit the stations of a library, or ``None`` when it has fewer than ``2 · max(n_stations, 2)`` songs
-    with distinct V-A (too few for a mixture to mean anything). Any thread."""
+    """Fit the stations of a library, or ``None`` when it has fewer than ``songs_for_stations(n_stations)``
+    songs with distinct V-A (too few for a mixture to mean anything). Any thread."""
     if not songs:
         return None
     points = np.array([[s.valence, s.arousal] for s in songs], dtype=float)
-    if len(np.unique(points, axis=0)) < max(n_stations, 2) * 2:
+    if len(np.unique(points, axis=0)) < songs_for_stations(n_stations):
         return None
     return StationModel.fit(points[:, 0], points[:, 1], n_stations=n_stations, seed=seed)
 
@@ -1200,4 +1206,5 @@ __all__ = [
     "fit_station_model",
     "read_deam_songs",
     "read_va_table",
+    "songs_for_stations",
 ]

@@ -34,7 +34,7 @@ import itertools
 import math
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -268,20 +268,25 @@ class Matcher:
         return self._decide(current, target, indices, False, reason, now)
 
     def song_ended(self, now: float, v_ref: float | None = None, a_ref: float | None = None) -> Decision:
-        """The current song has ended (or was skipped): choose another one, for the mood given (reference
-        V-A) or else for the last target seen."""
+        """The current song has ended: choose another one, for the mood given (reference V-A) or else for
+        the last target seen."""
+        return self._another_song(now, v_ref, a_ref, skipped=False)
+
+    def skip(self, now: float) -> Decision:
+        """The user skipped the song: like ``song_ended``; the reason says only that the user skipped it
+        (and, as always, when the next song's mood was estimated)."""
+        return self._another_song(now, None, None, skipped=True)
+
+    def _another_song(self, now: float, v_ref: float | None, a_ref: float | None, skipped: bool) -> Decision:
         if v_ref is not None and a_ref is not None:
             self._last_target = target_for_mode(v_ref, a_ref, self._mode)
         target = self._last_target or (0.0, 0.0)
         indices, _ = self._candidates(target, exclude_current=True)
         best = int(indices[0])
-        if self._current is not None and best == self._current.song_index:
+        if skipped:
+            reason = "skipped by the user"
+        elif self._current is not None and best == self._current.song_index:
             reason = "song ended: the library holds no other song"
         else:
             reason = f"song ended: nearest other song in {self._station_name(best) or 'the library'}"
         return self._decide(best, target, indices, True, reason, now)
-
-    def skip(self, now: float) -> Decision:
-        """The user skipped the song: like ``song_ended``, with its own reason."""
-        decision = self.song_ended(now)
-        return replace(decision, reason="skipped by the user; " + decision.reason)

@@ -118,6 +118,12 @@ def halfway_times(
     return result
 
 
+def song_switches(count: int) -> str:
+    """``count`` song changes after the first pick, said the one way every report says it: "1 song switch",
+    "3 song switches"."""
+    return f"{count} song switch" if count == 1 else f"{count} song switches"
+
+
 def dwell_distribution(dwells: Sequence[float]) -> dict[str, float | int] | None:
     """Count, min, quartiles and max of dwell times (seconds); ``None`` when there is none."""
     if not dwells:

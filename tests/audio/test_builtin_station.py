@@ -270,3 +270,10 @@ def test_an_unwritable_cache_leaves_the_station_without_audio(tmp_path, monkeypa
     library = load_library(None)
     assert library.origin == BUILTIN_ORIGIN and len(library.songs) == 12
     assert all(s.path is None for s in library.songs) and "cannot write" in caplog.text
+
+
+def test_a_piece_says_built_in_once_beside_its_title():
+    """The window shows "artist · genre" under the title: "Moodsic built-in station · built-in" said it twice."""
+    for song in builtin_songs():
+        details = " · ".join(part for part in (song.artist, song.genre) if part)
+        assert details == builtin_station.BUILTIN_ARTIST and details.count("built-in") == 1

@@ -148,3 +148,14 @@ def test_jitter_reduction_of_white_noise_is_what_the_ema_implies(alpha):
         )
     k = 1.0 - (1.0 - alpha) ** 0.5
     assert metrics.summary()["jitter_reduction"] == pytest.approx(1.0 - k / np.sqrt(2.0 - k), abs=0.02)
+
+
+def test_song_switches_are_said_one_way_with_the_right_plural():
+    from moodsic_desktop.core.metrics import song_switches
+
+    assert [song_switches(n) for n in (0, 1, 2, 3)] == [
+        "0 song switches",
+        "1 song switch",
+        "2 song switches",
+        "3 song switches",
+    ]
