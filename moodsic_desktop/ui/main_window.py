@@ -298,24 +298,6 @@ class MainWindow(QMainWindow):
         self.resize(width, height)
         self.splitter.setSizes([2 * width // 5, 3 * width // 5])  # the first run's split; later, the saved one
 
-    def _keep_on_screen(self) -> None:
-        """A restored size larger than this screen's available area (saved on a bigger screen) is cut down
-        to it, and the window moved back onto it."""
-        screen = self.screen() or QApplication.primaryScreen()
-        if screen is None:
-            return
-        available = screen.availableGeometry()
-        frame = self.frameGeometry()
-        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
-        width = min(self.width(), available.width() - extra_w)
-        height = min(self.height(), available.height() - extra_h)
-        if (width, height) != (self.width(), self.height()):
-            self.resize(width, height)
-        if not available.contains(self.frameGeometry()):
-            x = min(max(frame.x(), available.x()), available.right() - width - extra_w + 1)
-            y = min(max(frame.y(), available.y()), available.bottom() - height - extra_h + 1)
-            self.move(x, y)
-
     def _show_library(self, library: MusicLibrary) -> None:
         """Draw ``library``'s songs on the mood plane, coloured by station."""
         stations, songs = library.stations, library.songs
@@ -845,6 +827,8 @@ class MainWindow(QMainWindow):
         return self._closed_down
 
     def _restore_geometry(self) -> None:
+        """The size, place and splitters of the last run. A geometry saved on a larger screen is cut down to
+        this screen's available area by ``restoreGeometry`` itself (Qt 6)."""
         geometry = self.window_state.restore("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -854,7 +838,6 @@ class MainWindow(QMainWindow):
         charts = self.window_state.restore("charts-splitter")
         if charts is not None:
             self.charts_splitter.restoreState(charts)
-        self._keep_on_screen()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._closed_down:

@@ -33,7 +33,6 @@ def test_the_mood_line_reads_a_real_face_and_follows_the_music_mode(open_window,
     if not SINGLE_FACE.is_file():
         pytest.skip(f"needs the real fixture {SINGLE_FACE}")
     window = open_window(str(SINGLE_FACE.resolve()))
-    assert window.mood_words.headline.text() in (WAITING_WORDS, "Not read yet") or window._last_step is not None
     qtbot.waitUntil(lambda: "reading 1 person" in shown(window), timeout=WAIT_MS)
     line = expected_line(window)
     assert shown(window) == f"{line.headline}\n{line.detail}"
@@ -121,13 +120,19 @@ def test_the_window_fits_a_small_screen(open_window, qtbot, size):
 
 
 def test_a_saved_size_larger_than_the_screen_is_cut_down(open_window, qtbot):
+    """A size kept from a bigger screen (closing saves it) opens cut down to this one (``restoreGeometry``
+    does it: this checks that the window's saved state goes through it)."""
     window = open_window()
-    window.resize(5000, 4000)
-    window._keep_on_screen()
-    available = window.screen().availableGeometry()  # the offscreen screen: 800 x 800
-    least = window.minimumSizeHint()  # narrower than that, the window's parts would not fit
-    assert window.width() <= max(available.width(), least.width()) and window.height() <= available.height()
-    assert available.contains(window.frameGeometry().topLeft())
+    window.setGeometry(300, 200, 5000, 4000)
+    assert window.width() == 5000
+    window.close()
+    qtbot.waitUntil(lambda: window.closed_down, timeout=WAIT_MS)
+    again = open_window()
+    available = again.screen().availableGeometry()  # the offscreen screen: 800 x 800
+    least = again.minimumSizeHint()  # narrower than that, the window's parts would not fit
+    assert again.width() <= max(available.width(), least.width()) and again.height() <= available.height()
+    assert again.geometry().topLeft() != window.geometry().topLeft()  # moved back: it was at 300, 200
+    assert available.contains(again.geometry().topLeft())  # its top-left corner (and menu) on the screen
 
 
 def test_nothing_moves_when_the_title_or_the_crossfade_changes(open_window, qtbot):
@@ -143,7 +148,7 @@ def test_nothing_moves_when_the_title_or_the_crossfade_changes(open_window, qtbo
         qtbot.wait(30)
         assert window.left_scroll.width() == left
         assert window.preview.height() == preview_height
-    assert window.now_playing.title.text() == long.title.strip() or window.now_playing.title.text() == long.title
+    assert window.now_playing.title.text() == long.title
     assert window.now_playing.title.shown_text().endswith("…")  # elided, the whole title in the tooltip
     assert window.now_playing.title.toolTip() == window.now_playing.title.text()
 
