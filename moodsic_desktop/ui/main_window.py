@@ -429,8 +429,9 @@ class MainWindow(QMainWindow):
         ]
         if fallbacks:
             lines.append(
-                f"The built-in {' and '.join(fallbacks)} reader{'s' if len(fallbacks) > 1 else ''} need no download "
-                "but read the mood roughly; better models go in the models folder (README, “Models”)."
+                f"The built-in {' and '.join(fallbacks)} "
+                + ("readers need no download but read" if len(fallbacks) > 1 else "reader needs no download but reads")
+                + " the mood roughly; better models go in the models folder (README, “Models”)."
             )
         self.experts_label.setText("\n".join(lines))
         if any("non-commercial use only" in line for line in self.expert_notes):
