@@ -223,6 +223,9 @@ def _grab_to_png(widget: QWidget, path: str | os.PathLike[str]) -> Path:
 _T = 0
 _PER_DIMENSION = 6
 _SCENE, _FACE, _FUSED, _SIGMA, _STABLE, _HELD = range(_PER_DIMENSION)
+# the legend in plain words: the room's look, the faces, the two combined (fused), and the stabilised
+# reading the music follows
+LEGEND_NAMES = {"scene": "room", "face": "faces", "fused": "combined", "stabilised": "music follows"}
 _LINE_FIELDS = {"scene": _SCENE, "face": _FACE, "fused": _FUSED, "stabilised": _STABLE}
 _COLUMNS = 1 + _PER_DIMENSION * len(DIMENSIONS)
 
@@ -477,13 +480,13 @@ class MoodTimelineChart(QWidget):
 
         held_upper, held_lower = QLineSeries(chart), QLineSeries(chart)  # parented: QAreaSeries does not own them
         held = QAreaSeries(held_upper, held_lower)
-        held.setName("held")
+        held.setName("music held")
         held.setBrush(QBrush(_colour(palette.held, palette.held_alpha)))
         held.setPen(QPen(Qt.PenStyle.NoPen))
 
         band_upper, band_lower = QLineSeries(chart), QLineSeries(chart)
         band = QAreaSeries(band_upper, band_lower)
-        band.setName("fused ± σ")
+        band.setName("uncertainty")
         band.setBrush(QBrush(_colour(palette.fused, palette.band_alpha)))
         band.setPen(QPen(Qt.PenStyle.NoPen))
 
@@ -495,7 +498,7 @@ class MoodTimelineChart(QWidget):
             ("stabilised", palette.stabilised, 3.0),
         ):
             line = QLineSeries()
-            line.setName(name)
+            line.setName(LEGEND_NAMES[name])
             line.setPen(_pen(colour, width))  # solid on purpose: NaN gaps break solid lines only
             lines[name] = line
 

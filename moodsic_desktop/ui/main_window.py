@@ -1,4 +1,7 @@
-"""The main window: source picker, preview, live charts, now playing, the owner's controls, status bar.
+"""The main window: source picker, the mood in words, preview, now playing, the owner's controls, the live
+charts, and a Diagnostics view (off by default) with the engineering detail: which models read, how the
+readings are combined, rates, timings and audio underflows. Everything fits a 1280 x 720 screen: the left
+column scrolls when it must, and text that changes is elided on lines of fixed height.
 
 The GUI thread only draws and forwards: frames are read on the capture worker's thread, the models run
 on the pipeline worker's thread, and the audio engine mixes on its own threads (see ``workers.py``).
@@ -27,6 +30,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
+    QScrollArea,
     QSlider,
     QSplitter,
     QVBoxLayout,
@@ -38,12 +42,20 @@ from moodsic_desktop.audio.engine import AudioEngine, EngineListener
 from moodsic_desktop.audio.library_guard import LibraryGuard
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import MATCH_MODES, Decision
+from moodsic_desktop.core.mood_words import mood_line
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.report import SessionReport
 from moodsic_desktop.perception.sources import opencv_camera_index
 from moodsic_desktop.ui.charts import MoodPlaneChart, MoodTimelineChart
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings, WindowState
-from moodsic_desktop.ui.widgets import EMPTY_TEXT, PRIVACY_TEXT, BannerArea, NowPlayingPanel, PreviewWidget
+from moodsic_desktop.ui.widgets import (
+    EMPTY_TEXT,
+    PRIVACY_TEXT,
+    BannerArea,
+    MoodWordsPanel,
+    NowPlayingPanel,
+    PreviewWidget,
+)
 from moodsic_desktop.ui.workers import CaptureWorker, LatestSlot, PipelineWorker, TimedFrame, start_in_thread
 
 log = logging.getLogger(__name__)
@@ -55,7 +67,10 @@ FUSION_LABELS = {
     "scene": "Scene only",
     "face": "Face only",
 }
-MODE_LABELS = {"match": "Match the mood", "uplift": "Uplift", "calm": "Calm down"}
+MODE_LABELS = {"match": "Match the mood", "uplift": "Lift the mood", "calm": "Calm the room"}
+VALUE_LABEL_WIDTH = 150  # the value beside a slider: fixed, so that the column never changes width
+LEFT_MIN_WIDTH = 380
+CHART_MIN_HEIGHT = 200  # the mood plane's least height; the timeline's two charts take 150 each
 STATUS_PERIOD_MS = 1000
 PANEL_PERIOD_MS = 250
 SESSION_TIMELINE_STEPS = 20_000  # ~11 minutes at 30 steps/s kept for "Export session…"
@@ -162,16 +177,21 @@ class MainWindow(QMainWindow):
         outer.setContentsMargins(8, 8, 8, 4)
 
         source_row = QHBoxLayout()
-        source_row.addWidget(QLabel("Source:"))
+        source_row.addWidget(QLabel("Camera or video:"))
         self.source_combo = QComboBox()
-        self.source_combo.setMinimumWidth(280)
+        self.source_combo.setMinimumWidth(240)
+        self.source_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.source_combo.setToolTip("The camera that watches the room, or a video file to try the program with")
         source_row.addWidget(self.source_combo, 1)
         self.open_button = QPushButton("Open video file…")
+        self.open_button.setToolTip("Play a video file instead of a camera (you can also drop one on the window)")
         source_row.addWidget(self.open_button)
         self.loop_check = QCheckBox("Loop video")
+        self.loop_check.setToolTip("Start a video file again from the beginning when it ends")
         source_row.addWidget(self.loop_check)
         self.start_button = QPushButton("Start")
         self.start_button.setMinimumWidth(90)
+        self.start_button.setToolTip("Start or stop reading the room (the music carries on when stopped)")
         source_row.addWidget(self.start_button)
         outer.addLayout(source_row)
 
@@ -181,30 +201,42 @@ class MainWindow(QMainWindow):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         left = QWidget()
         left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.setContentsMargins(0, 0, 4, 0)
+        self.mood_words = MoodWordsPanel()
+        left_layout.addWidget(self.mood_words)
         self.preview = PreviewWidget()
-        left_layout.addWidget(self.preview, 3)
+        left_layout.addWidget(self.preview, 1)
         self.now_playing = NowPlayingPanel()
         left_layout.addWidget(self.now_playing)
         left_layout.addWidget(self._build_controls())
-        splitter.addWidget(left)
+        self.diagnostics = self._build_diagnostics()
+        left_layout.addWidget(self.diagnostics)
+        self.left_column = left
+        scroll = QScrollArea()  # on a small screen the column scrolls rather than pushing the window off it
+        scroll.setWidget(left)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(LEFT_MIN_WIDTH)
+        self.left_scroll = scroll
+        splitter.addWidget(scroll)
 
         charts = QSplitter(Qt.Orientation.Vertical)
         self.timeline_chart = MoodTimelineChart()
         self.plane_chart = MoodPlaneChart()
+        self.plane_chart.setMinimumHeight(CHART_MIN_HEIGHT)
         charts.addWidget(self.timeline_chart)
         charts.addWidget(self.plane_chart)
+        charts.setChildrenCollapsible(False)
+        self.charts_splitter = charts
         splitter.addWidget(charts)
+        splitter.setChildrenCollapsible(False)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         self.splitter = splitter
         outer.addWidget(splitter, 1)
         self.setCentralWidget(central)
-
-        self.status_label = QLabel("")
-        self.statusBar().addWidget(self.status_label, 1)
-        self.audio_label = QLabel("")
-        self.statusBar().addPermanentWidget(self.audio_label)
+        self.mood_words.show_line(mood_line(None, None, self.settings.tau, 0, self.settings.mode))
 
         file_menu = self.menuBar().addMenu("&File")
         self.open_action = QAction("&Open video file…", self, shortcut=QKeySequence.StandardKey.Open)
@@ -216,19 +248,55 @@ class MainWindow(QMainWindow):
         settings_menu = self.menuBar().addMenu("&Settings")
         self.reset_action = QAction("&Reset to defaults", self)
         settings_menu.addAction(self.reset_action)
+        view_menu = self.menuBar().addMenu("&View")
+        self.diagnostics_action = QAction("&Diagnostics", self, checkable=True)
+        self.diagnostics_action.setToolTip("Show the engineering detail: models, timings, audio underflows")
+        self.diagnostics_action.toggled.connect(self.diagnostics.setVisible)
+        view_menu.addAction(self.diagnostics_action)
 
         self._show_library(self.library)
         self._fill_sources()
         self._fit_to_screen(1400, 900)
 
+    def _build_diagnostics(self) -> QGroupBox:
+        """The engineering view (View → Diagnostics, hidden at start): the experts and their licences, how
+        readings are combined, and the rates, timings and audio underflows once a second."""
+        box = QGroupBox("Diagnostics")
+        form = QFormLayout(box)
+        self.experts_label = QLabel("")
+        self.experts_label.setWordWrap(True)
+        self.experts_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow(self.experts_label)
+        self.fusion_combo = QComboBox()
+        for fusion, label in FUSION_LABELS.items():
+            self.fusion_combo.addItem(label, fusion)
+        self.fusion_combo.setToolTip(
+            "How the face and scene readings are combined. Inverse variance: each weighted by 1 / its variance "
+            "(the surer reading counts more); Fixed: 0.6 face, 0.4 scene; or one reader alone."
+        )
+        form.addRow("Fusion", self.fusion_combo)
+        self.status_label = QLabel("")
+        self.status_label.setWordWrap(True)
+        self.status_label.setToolTip(
+            "Per second: preview frames, face and scene readings with their milliseconds; the share of frames "
+            "with a face; the faces in the last reading; the share of steps the stabiliser held"
+        )
+        form.addRow(self.status_label)
+        self.audio_label = QLabel("")
+        form.addRow(self.audio_label)
+        box.setVisible(False)
+        return box
+
     def _fit_to_screen(self, width: int, height: int) -> None:
-        """The first-run size: ``width`` x ``height`` pixels, or 92 % of a smaller screen."""
+        """The first-run size: ``width`` x ``height`` pixels, or the screen's available area when smaller."""
         screen = self.screen() or QApplication.primaryScreen()
         if screen is not None:
             available = screen.availableGeometry()
-            width = min(width, int(available.width() * 0.92))
-            height = min(height, int(available.height() * 0.92))
+            width = min(width, available.width())
+            height = min(height, available.height())
+            self.move(available.topLeft())
         self.resize(width, height)
+        self.splitter.setSizes([2 * width // 5, 3 * width // 5])  # the first run's split; later, the saved one
 
     def _show_library(self, library: MusicLibrary) -> None:
         """Draw ``library``'s songs on the mood plane, coloured by station."""
@@ -244,7 +312,8 @@ class MainWindow(QMainWindow):
         return slider
 
     def _build_controls(self) -> QGroupBox:
-        box = QGroupBox("Controls")
+        """The owner's controls, in plain words; each tooltip gives the exact meaning and unit."""
+        box = QGroupBox("Music controls")
         form = QFormLayout(box)
         self.alpha_slider = self._slider(100)
         self.alpha_slider.setMinimum(1)
@@ -256,38 +325,57 @@ class MainWindow(QMainWindow):
         self.crossfade_slider = self._slider(20)
         self.crossfade_label = QLabel()
         self.volume_slider = self._slider(100)
+        tips = {
+            self.alpha_slider: "α, the weight a new reading gets one second after the last one (per second, "
+            "0.01 to 1). The music follows a change of mood with a time constant of −1 / ln(1 − α) seconds: "
+            "α 0.30 settles in about 2.8 s. Right: reacts faster; left: steadier.",
+            self.tau_slider: "τ, in reference units (valence and arousal run from −1 to +1): while the reading's "
+            "standard deviation is larger than τ the mood is held and the music stays. Left: react only when "
+            "very sure; right: react to rougher readings too.",
+            self.dwell_slider: "The least time, in seconds, a song plays before the mood may change it "
+            "(skipping is always allowed).",
+            self.crossfade_slider: "Seconds over which one song fades out while the next fades in (0: cut).",
+            self.volume_slider: "The music's volume, 0 to 100 % of full scale.",
+        }
         for name, slider, label in (
-            ("Responsiveness α", self.alpha_slider, self.alpha_label),
-            ("Certainty needed τ", self.tau_slider, self.tau_label),
-            ("Minimum time per song", self.dwell_slider, self.dwell_label),
+            ("How fast the music reacts", self.alpha_slider, self.alpha_label),
+            ("Only react when sure", self.tau_slider, self.tau_label),
+            ("Shortest time per song", self.dwell_slider, self.dwell_label),
             ("Crossfade", self.crossfade_slider, self.crossfade_label),
         ):
             row = QHBoxLayout()
             row.addWidget(slider, 1)
-            label.setMinimumWidth(150)
+            label.setFixedWidth(VALUE_LABEL_WIDTH)
             row.addWidget(label)
             form.addRow(name, row)
+            slider.setToolTip(tips[slider])
+            label.setToolTip(tips[slider])
+            form.labelForField(row).setToolTip(tips[slider])
+        self.volume_slider.setToolTip(tips[self.volume_slider])
         self.mode_combo = QComboBox()
         for mode in MATCH_MODES:
             self.mode_combo.addItem(MODE_LABELS[mode], mode)
-        self.fusion_combo = QComboBox()
-        for fusion, label in FUSION_LABELS.items():
-            self.fusion_combo.addItem(label, fusion)
-        modes = QHBoxLayout()
-        modes.addWidget(self.mode_combo)
-        modes.addWidget(QLabel("Fusion:"))
-        modes.addWidget(self.fusion_combo)
-        form.addRow("Music mode", modes)
+        self.mode_combo.setToolTip(
+            "Match the mood: songs close to the room's mood. Lift the mood: songs a little more pleasant "
+            "than the room. Calm the room: songs a little calmer (lower energy) than the room."
+        )
+        form.addRow("The music should", self.mode_combo)
         form.addRow("Volume", self.volume_slider)
         buttons = QHBoxLayout()
         self.skip_button = QPushButton("Skip song")
+        self.skip_button.setToolTip("Play another song that fits the mood now")
         self.ban_button = QPushButton("Never play this song")
+        self.ban_button.setToolTip("Skip this song and never choose it again (kept in the library's index)")
         buttons.addWidget(self.skip_button)
         buttons.addWidget(self.ban_button)
         form.addRow(buttons)
         self.device_combo = QComboBox()
-        form.addRow("Audio output", self.device_combo)
-        self.privacy_check = QCheckBox("Hide the camera preview (privacy)")
+        self.device_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.device_combo.setMinimumContentsLength(12)
+        self.device_combo.setToolTip("Where the music plays: the system's default output or a chosen device")
+        form.addRow("Sound output", self.device_combo)
+        self.privacy_check = QCheckBox("Hide the camera picture (privacy)")
+        self.privacy_check.setToolTip("Show no camera picture on screen; the mood is still read from the camera.")
         form.addRow(self.privacy_check)
         self._fill_devices()
         return box
@@ -330,8 +418,9 @@ class MainWindow(QMainWindow):
         self.device_combo.blockSignals(False)
 
     def _show_expert_banner(self) -> None:
-        """Which experts read the mood and why (with a model's licence); how to get models when built-in
-        experts stand in."""
+        """Which experts read the mood and why (with a model's licence), and how to get models when built-in
+        experts stand in: in Diagnostics. A banner only when the owner has something to do: a model whose
+        licence forbids commercial use."""
         lines = list(self.expert_notes)
         fallbacks = [
             role
@@ -340,11 +429,18 @@ class MainWindow(QMainWindow):
         ]
         if fallbacks:
             lines.append(
-                f"The built-in {' and '.join(fallbacks)} reader{'s' if len(fallbacks) > 1 else ''} need no download "
-                "but read the mood roughly; better models go in the models folder (README, “Models”)."
+                f"The built-in {' and '.join(fallbacks)} "
+                + ("readers need no download but read" if len(fallbacks) > 1 else "reader needs no download but reads")
+                + " the mood roughly; better models go in the models folder (README, “Models”)."
             )
-        if lines:
-            self.banners.show_banner("models", "\n".join(lines), "info")
+        self.experts_label.setText("\n".join(lines))
+        if any("non-commercial use only" in line for line in self.expert_notes):
+            self.banners.show_banner(
+                "models",
+                "A mood model installed here is licensed for non-commercial use only; "
+                "see View → Diagnostics before using it in the café.",
+                "warning",
+            )
 
     # ------------------------------------------------------------------------------------------ wiring
     def _connect(self) -> None:
@@ -405,15 +501,16 @@ class MainWindow(QMainWindow):
 
     def _alpha_changed(self, value: int) -> None:
         alpha = value / 100
-        self.alpha_label.setText(f"{alpha:.2f}  (time constant {alpha_time_constant_s(alpha):.1f} s)")
+        self.alpha_label.setText(f"settles in ~{alpha_time_constant_s(alpha):.1f} s")
         self.pipeline_worker.set_alpha(alpha)
         self._change(alpha=alpha)
 
     def _tau_changed(self, value: int) -> None:
         tau = value / 100
-        self.tau_label.setText(f"{tau:.2f}  (hold when less sure)")
+        self.tau_label.setText(f"holds beyond ± {tau:.2f}")
         self.pipeline_worker.set_tau(tau)
         self._change(tau=tau)
+        self._show_mood_words()
 
     def _dwell_changed(self, value: int) -> None:
         self.dwell_label.setText(f"{value} s")
@@ -432,6 +529,7 @@ class MainWindow(QMainWindow):
     def _mode_changed(self, mode: str) -> None:
         self.pipeline_worker.set_mode(mode)
         self._change(mode=mode)
+        self._show_mood_words()
 
     def _fusion_changed(self, fusion: str) -> None:
         self.pipeline_worker.set_fusion(fusion)
@@ -522,6 +620,8 @@ class MainWindow(QMainWindow):
             thread.wait()
         self._frames.clear()
         self._preview.clear()
+        self._last_step = None
+        self._show_mood_words()
         self.start_button.setText("Start")
         if not self.settings.privacy:
             self.preview.show_message(EMPTY_TEXT)
@@ -581,10 +681,27 @@ class MainWindow(QMainWindow):
         self._last_step = step
         if not self.settings.privacy:
             self.preview.set_faces(step.faces)
+        self._show_mood_words()
         if step.stabilized is not None:
             self.plane_chart.set_current(step.stabilized.valence, step.stabilized.arousal)
         if step.decision is not None:
             self.plane_chart.set_candidates(list(step.decision.candidates[:5]))
+
+    def _show_mood_words(self) -> None:
+        """The mood line from the last step: its stabilised mood, the fused reading's spread against tau,
+        the faces read and the music mode (``core.mood_words``)."""
+        if not hasattr(self, "mood_words"):
+            return  # a control changed while the window is being built
+        step = self._last_step
+        stabilized = fused_std = None
+        faces = 0
+        if step is not None:
+            if step.stabilized is not None:
+                stabilized = (step.stabilized.valence, step.stabilized.arousal)
+            if step.fused is not None:
+                fused_std = (step.fused.std_valence, step.fused.std_arousal)
+            faces = step.faces_read
+        self.mood_words.show_line(mood_line(stabilized, fused_std, self.settings.tau, faces, self.settings.mode))
 
     def _song_chosen(self, decision: Decision) -> None:
         self._decisions[decision.song.song_id] = decision
@@ -650,7 +767,7 @@ class MainWindow(QMainWindow):
             f"Held {held:.0%}" if held is not None else "Held –",
             ", ".join(experts),
         ]
-        self.status_label.setText("   |   ".join(parts))
+        self.status_label.setText("\n".join(parts))
         self.audio_label.setText(f"Audio underflows: {self.engine.underflow_count}")
 
     def _audio_status(self, status: str) -> None:
@@ -711,12 +828,17 @@ class MainWindow(QMainWindow):
         return self._closed_down
 
     def _restore_geometry(self) -> None:
+        """The size, place and splitters of the last run. A geometry saved on a larger screen is cut down to
+        this screen's available area by ``restoreGeometry`` itself (Qt 6)."""
         geometry = self.window_state.restore("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
         splitter = self.window_state.restore("splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)
+        charts = self.window_state.restore("charts-splitter")
+        if charts is not None:
+            self.charts_splitter.restoreState(charts)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._closed_down:
@@ -726,6 +848,7 @@ class MainWindow(QMainWindow):
             self._closing = True
             self.window_state.save("geometry", self.saveGeometry())
             self.window_state.save("splitter", self.splitter.saveState())
+            self.window_state.save("charts-splitter", self.charts_splitter.saveState())
             self._save_timer.stop()
             self._save_settings()
             self.stop_source()

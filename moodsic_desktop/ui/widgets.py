@@ -1,4 +1,6 @@
-"""Small widgets of the main window: the preview, the banner area and the now-playing panel.
+"""Small widgets of the main window: the preview, the banner area, the mood in words and the now-playing
+panel. Text that changes is shown on one elided line of a fixed height, so that no widget changes size as
+titles or reasons change (the full text is in the tooltip).
 
 GUI thread only.
 """
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.mood_words import MoodLine
 from moodsic_desktop.core.types import FaceRead
 
 EMPTY_TEXT = "No camera or video yet.\nPick a camera above, open a video file, or drop one here."
@@ -192,6 +195,90 @@ def format_clock(seconds: float | None) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
+class ElidedLabel(QLabel):
+    """A one-line label that never asks for more width than it has: text too long for it ends in "…", and
+    the whole text is its tooltip. Its height is one line of its font, whatever the text."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text if text else "")
+        self._elide()
+
+    def text(self) -> str:
+        """The text as set, before eliding (``shown_text`` is what fits)."""
+        return self._full
+
+    def shown_text(self) -> str:
+        """The text as drawn: elided to the label's width."""
+        return super().text()
+
+    def setFont(self, font: QFont) -> None:
+        super().setFont(font)
+        self.setFixedHeight(self.fontMetrics().height() + 4)
+        self._elide()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def minimumSizeHint(self):
+        hint = super().minimumSizeHint()
+        hint.setWidth(20)
+        return hint
+
+    def sizeHint(self):
+        hint = super().sizeHint()
+        hint.setWidth(min(hint.width(), 200))
+        return hint
+
+    def _elide(self) -> None:
+        self.setFixedHeight(self.fontMetrics().height() + 4)
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(self.width(), 20))
+        super().setText(shown)
+
+
+class MoodWordsPanel(QFrame):
+    """How the room feels, in large plain words, over one line of how sure, whom it reads and what the
+    music does (see ``core.mood_words``). A fixed height: the words change, the layout does not."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("moodWords")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.setSpacing(2)
+        self.headline = ElidedLabel("")
+        font = QFont(self.headline.font())
+        font.setPointSizeF(font.pointSizeF() * 1.8)
+        font.setBold(True)
+        self.headline.setFont(font)
+        self.detail = ElidedLabel("")
+        self.setToolTip(
+            "How the room feels now, from the smoothed mood the music follows; how sure the program is "
+            "(the reading's spread against “Only react when sure”); how many faces it reads; and what the "
+            "music mode does about the mood."
+        )
+        layout.addWidget(self.headline)
+        layout.addWidget(self.detail)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(layout.contentsMargins().top() * 2 + self.headline.height() + self.detail.height() + 6)
+
+    def show_line(self, line: MoodLine) -> None:
+        self.headline.setText(line.headline)
+        self.detail.setText(line.detail)
+
+    def text(self) -> str:
+        """The headline and the detail, one per line (the full words, never elided)."""
+        return f"{self.headline.text()}\n{self.detail.text()}"
+
+
 class NowPlayingPanel(QFrame):
     """Title, artist, genre, station, elapsed time, the dwell countdown, crossfade progress and why."""
 
@@ -199,24 +286,27 @@ class NowPlayingPanel(QFrame):
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QGridLayout(self)
-        self.title = QLabel("Nothing playing yet")
+        self.title = ElidedLabel("Nothing playing yet")
         font = QFont(self.title.font())
         font.setPointSizeF(font.pointSizeF() * 1.35)
         font.setBold(True)
         self.title.setFont(font)
-        self.title.setWordWrap(True)
-        self.details = QLabel("")
-        self.details.setWordWrap(True)
-        self.station = QLabel("")
-        self.elapsed = QLabel("")
-        self.dwell = QLabel("")
+        self.details = ElidedLabel("")
+        self.station = ElidedLabel("")
+        self.elapsed = ElidedLabel("")
+        self.dwell = ElidedLabel("")
         self.crossfade = QProgressBar()
         self.crossfade.setRange(0, 100)
         self.crossfade.setFormat("crossfade %p%")
-        self.crossfade.setMaximumHeight(16)
-        self.reason = QLabel("")
-        self.reason.setWordWrap(True)
+        self.crossfade.setFixedHeight(16)
+        self.crossfade.setToolTip("How far the crossfade from the last song to this one has gone")
+        policy = self.crossfade.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # its room stays when it hides: nothing else moves
+        self.crossfade.setSizePolicy(policy)
+        self.crossfade.hide()
+        self.reason = ElidedLabel("")
         self.reason.setStyleSheet("color: #8aa0b6; font-style: italic;")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         layout.addWidget(self.title, 0, 0, 1, 3)
         layout.addWidget(self.details, 1, 0, 1, 3)
         layout.addWidget(self.station, 2, 0)
@@ -224,6 +314,8 @@ class NowPlayingPanel(QFrame):
         layout.addWidget(self.dwell, 2, 2)
         layout.addWidget(self.crossfade, 3, 0, 1, 3)
         layout.addWidget(self.reason, 4, 0, 1, 3)
+        for column in range(3):
+            layout.setColumnStretch(column, 1)
 
     def show_song(self, song: Song | None, station: str | None, reason: str) -> None:
         if song is None:

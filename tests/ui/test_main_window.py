@@ -24,11 +24,13 @@ def test_window_opens_in_a_friendly_empty_state(open_window):
     assert window.windowTitle() == "Moodsic"
     assert not window.running and not window.preview.has_image
     assert window.preview._message == EMPTY_TEXT
-    banner = window.banners.text("models")
-    assert "face: fer2013-mini-xception (ONNX) on CPU — licence MIT" in banner  # the model in the box
-    assert "built-in scene reader" in banner and "models folder" in banner
+    assert window.banners.text("models") is None  # nothing for the owner to do: no developer text on top
+    experts = window.experts_label.text()  # the expert detail is in Diagnostics
+    assert "face: fer2013-mini-xception (ONNX) on CPU — licence MIT" in experts  # the model in the box
+    assert "built-in scene reader" in experts and "models folder" in experts
     assert window.alpha_slider.value() == 30 and window.dwell_slider.value() == 25
-    assert "time constant 2.8 s" in window.alpha_label.text()
+    assert "settles in ~2.8 s" in window.alpha_label.text()  # the time constant of α 0.30
+    assert window.mood_words.headline.text() == "Waiting for a picture"
     assert window.now_playing.title.text() == "Nothing playing yet"
     assert window.plane_chart.station_series  # the library's songs are on the plane
 
@@ -200,8 +202,9 @@ def test_installed_models_are_used_and_their_licence_shown(qtbot, tmp_path_facto
     register_model(make_entry("emonet-8", "emonet", face, folder, licence="CC BY-NC-ND 4.0"), folder)
     window = create_window(str(mood_video), None, backend=NullBackend(), close_fade_s=0.1)
     try:
-        banner = window.banners.text("models")
-        assert "face: emonet-8 (ONNX) on CPU — licence CC BY-NC-ND 4.0, non-commercial use only" in banner
+        experts = window.experts_label.text()
+        assert "face: emonet-8 (ONNX) on CPU — licence CC BY-NC-ND 4.0, non-commercial use only" in experts
+        assert "non-commercial use only" in window.banners.text("models")  # the owner is told in plain words
         assert not window.pipeline.face_expert.is_fallback and window.pipeline.scene_expert.is_fallback
         qtbot.waitUntil(lambda: "face: model on CPU" in window.status_label.text(), timeout=WAIT_MS)
     finally:
