@@ -23,8 +23,9 @@ Reading the metadata needs neither onnxruntime nor the ``onnx`` package: :func:`
 walks the protobuf wire format of the top-level ``ModelProto`` (skipping the graph), which also detects
 truncated or non-ONNX files.
 
-Threads: everything here is plain file I/O; any thread. Writers (:func:`register_model`) replace the
-manifest atomically; concurrent writers are not coordinated (only the ``moodsic models`` commands write).
+Threads: everything here is plain file I/O; any thread. Writers (:func:`register_model`,
+:func:`unregister_model`) replace the manifest atomically; concurrent writers are not coordinated (the
+``moodsic models`` commands and the window's *Mood readers* dialog write).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ __all__ = [
     "register_model",
     "scan_models",
     "sha256_file",
+    "unregister_model",
 ]
 
 MANIFEST_NAME = "manifest.json"
@@ -246,6 +248,26 @@ def register_model(entry: Mapping[str, Any], directory: str | os.PathLike[str] |
     models = [m for m in data["models"] if not (isinstance(m, dict) and m.get("name") == entry["name"])]
     models.append(dict(entry))
     data["models"] = models
+    return _write_manifest(root, data)
+
+
+def unregister_model(name: str, directory: str | os.PathLike[str] | None = None) -> dict[str, Any] | None:
+    """Remove the entry called ``name`` from the manifest (written atomically); its files are left alone.
+    Returns the removed entry, None when there was none. Raises :class:`ManifestError` when the manifest is
+    damaged (it is never overwritten then)."""
+    root = Path(directory if directory is not None else models_dir())
+    data = read_manifest(root)
+    if data is None:
+        return None
+    removed = next((m for m in data["models"] if isinstance(m, dict) and m.get("name") == name), None)
+    if removed is None:
+        return None
+    data["models"] = [m for m in data["models"] if not (isinstance(m, dict) and m.get("name") == name)]
+    _write_manifest(root, data)
+    return removed
+
+
+def _write_manifest(root: Path, data: dict[str, Any]) -> Path:
     path = root / MANIFEST_NAME
     handle, temporary = tempfile.mkstemp(prefix=".manifest-", suffix=".json", dir=root)
     try:
