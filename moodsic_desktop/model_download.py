@@ -4,7 +4,7 @@ instructions for a manual download when the machine is offline. No Qt, no PyTorc
 Used by ``moodsic models fetch`` (through :mod:`moodsic_desktop.modelzoo.fetch`) and by the window's
 *Settings → Mood readers…* dialog, which calls :func:`download` on a worker thread. This is the only module
 of the program that opens a network connection, and only when the user asks for a download: the running
-program never imports it at start (the dialog imports it when its Install button is pressed).
+program never imports it at start (the dialog imports it when the user opens it).
 
 Sources (:data:`SOURCES`):
 

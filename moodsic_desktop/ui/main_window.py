@@ -248,6 +248,10 @@ class MainWindow(QMainWindow):
         settings_menu = self.menuBar().addMenu("&Settings")
         self.reset_action = QAction("&Reset to defaults", self)
         settings_menu.addAction(self.reset_action)
+        self.models_action = QAction("Mood &readers…", self, triggered=self.open_models_dialog)
+        self.models_action.setToolTip("Which models read the mood; install, import or remove one")
+        settings_menu.addAction(self.models_action)
+        self.models_dialog = None
         view_menu = self.menuBar().addMenu("&View")
         self.diagnostics_action = QAction("&Diagnostics", self, checkable=True)
         self.diagnostics_action.setToolTip("Show the engineering detail: models, timings, audio underflows")
@@ -434,6 +438,13 @@ class MainWindow(QMainWindow):
                 + " the mood roughly; better models go in the models folder (README, “Models”)."
             )
         self.experts_label.setText("\n".join(lines))
+        if any(" model not used: " in line or "damaged" in line for line in self.expert_notes):
+            self.banners.show_banner(
+                "model-broken",
+                "A mood model could not be used, so a simpler reader stands in.",
+                "warning",
+                button=("Mood readers…", self.open_models_dialog),
+            )
         if any("non-commercial use only" in line for line in self.expert_notes):
             self.banners.show_banner(
                 "models",
@@ -441,6 +452,19 @@ class MainWindow(QMainWindow):
                 "see View → Diagnostics before using it in the café.",
                 "warning",
             )
+
+    def open_models_dialog(self) -> None:
+        """Settings → Mood readers…: the readers in use and one click to install, import or remove a model
+        (used from the next start). Non-modal; GUI thread."""
+        from moodsic_desktop.ui.models_dialog import ModelsDialog
+
+        if self.models_dialog is None:
+            face, scene = self.pipeline.face_expert, self.pipeline.scene_expert
+            self.models_dialog = ModelsDialog(getattr(face, "name", None), getattr(scene, "name", None), parent=self)
+        elif self.models_dialog.isVisible():
+            self.models_dialog.raise_()  # already open behind the window: bring it forward
+        self.models_dialog.refresh()
+        self.models_dialog.show()
 
     # ------------------------------------------------------------------------------------------ wiring
     def _connect(self) -> None:
@@ -857,7 +881,12 @@ class MainWindow(QMainWindow):
         event.ignore()
 
     def _shut_down(self) -> None:
-        """After the music faded: stop the pipeline worker, close the engine, and close the window."""
+        """After the music faded: stop the pipeline worker, close the engine, and close the window (once a
+        model download the user started has stopped: it is cancelled, its partial file kept)."""
+        if self.models_dialog is not None and self.models_dialog.downloading():
+            self.models_dialog.cancel_download()
+            QTimer.singleShot(100, self._shut_down)
+            return
         self._status_timer.stop()
         self._panel_timer.stop()
         self.pipeline_worker.stop()

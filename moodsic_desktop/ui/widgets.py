@@ -8,6 +8,7 @@ GUI thread only.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import ClassVar
 
 from PySide6.QtCore import QRectF, Qt, Signal
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QProgressBar,
+    QPushButton,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -147,7 +149,11 @@ class BannerArea(QWidget):
         self._banners: dict[str, tuple[QFrame, QLabel]] = {}
         self._levels: dict[str, str] = {}
 
-    def show_banner(self, key: str, text: str, level: str = "info") -> None:
+    def show_banner(
+        self, key: str, text: str, level: str = "info", button: tuple[str, Callable[[], None]] | None = None
+    ) -> None:
+        """Show (or update) the banner ``key``; ``button``: (label, action) of a button beside the text, added
+        when the banner is first shown. GUI thread."""
         if key in self._banners:
             frame, label = self._banners[key]
         else:
@@ -163,6 +169,10 @@ class BannerArea(QWidget):
             close.setToolTip("Dismiss")
             close.clicked.connect(lambda: self.hide_banner(key))
             row.addWidget(label, 1)
+            if button is not None:
+                action = QPushButton(button[0], frame)
+                action.clicked.connect(button[1])
+                row.addWidget(action)
             row.addWidget(close)
             self._layout.addWidget(frame)
             self._banners[key] = (frame, label)

@@ -1,0 +1,597 @@
+"""*Settings → Mood readers…*: which readers (experts) read the mood, in plain words, and one click to
+install, import or remove a model.
+
+Each row is one reader: the face readers (EmoNet, FER-2013 in the box, the built-in face geometry, any
+imported face model) and the scene readers (installed scene models, the built-in image statistics), with
+its state (in use, installed, not installed, downloaded but not converted, broken and why), what it needs
+and its licence. The rows come from :func:`reader_rows`, a plain function of ``model_store.scan_models``
+and the names of the window's current experts.
+
+**Install** downloads what ``moodsic models fetch`` knows (:data:`moodsic_desktop.model_download.SOURCES`)
+with :func:`moodsic_desktop.model_download.download` on a worker QThread (progress, Cancel, resume of a
+partial file, SHA-256 check), after an explicit "I accept" for a non-commercial licence. A download that is
+a ready ONNX model (``Source.register_as``) is registered in ``models/manifest.json``; EmoNet's ``.pth``
+still needs PyTorch to become an ONNX model, and the dialog says so rather than pretend. **Import a file…**
+copies a Moodsic ONNX file into ``models/`` and registers it; **Remove** deletes a registered model after a
+confirmation naming its files (the model in the box cannot be removed). New readers are used from the next
+start: the experts are not swapped while the music plays.
+
+Test seam: ``catalogue`` (the sources offered for Install; default ``SOURCES``' EmoNet entry) and
+``models_folder`` (default ``models/``, which ``MOODSIC_HOME`` moves). Every method runs on the GUI thread;
+only :class:`DownloadWorker.run` runs on its own thread, and nothing here opens a connection unless the user
+presses Install (``model_download`` is imported when the dialog opens, never at start).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+from shiboken6 import Shiboken
+
+from moodsic_desktop.assembly import BUNDLED_FACE_MODEL
+from moodsic_desktop.paths import models_dir
+from moodsic_desktop.perception.model_store import (
+    META_PREFIX,
+    ManifestError,
+    OnnxFileError,
+    StoreScan,
+    make_entry,
+    read_onnx_metadata,
+    register_model,
+    scan_models,
+    unregister_model,
+)
+from moodsic_desktop.ui.workers import start_in_thread
+
+__all__ = ["DownloadWorker", "LicenceDialog", "ModelsDialog", "ReaderRow", "default_catalogue", "reader_rows"]
+
+NEXT_START = "Moodsic uses it from the next start (close the program and open it again)."
+BUILTIN_FACE = "face-geometry (built-in)"
+BUILTIN_SCENE = "scene-statistics (built-in)"
+SINGLE_FILE_KINDS = ("emonet", "fer2013")
+
+
+def default_catalogue() -> dict[str, Any]:
+    """What Install offers in the program: EmoNet-8 (the download ``moodsic models fetch emonet-8`` makes).
+    The scene backbones are left to the command line: they are only a start for a training run."""
+    from moodsic_desktop.model_download import SOURCES  # plain data; no connection is opened
+
+    return {"emonet-8": SOURCES["emonet-8"]}
+
+
+@dataclass(frozen=True)
+class ReaderRow:
+    """One reader as the dialog shows it. ``state``: "in use", "installed", "not installed", "downloaded",
+    "broken" or "built in"; ``detail``: plain words (why broken, what it needs); ``install``: the catalogue
+    key Install downloads (None: no Install); ``entry``: the manifest entry Remove deletes (None: none)."""
+
+    role: str
+    title: str
+    state: str
+    detail: str
+    licence: str
+    install: str | None = None
+    entry: str | None = None
+
+
+def _plain_problem(problem: str) -> str:
+    """A scan problem ("missing: …", "corrupt: …") in a café owner's words, keeping the file name."""
+    head, _, rest = problem.partition(": ")
+    words = {
+        "missing": "a file is missing",
+        "corrupt": "a file is damaged or incomplete",
+        "mismatched": "a file is not the one expected",
+        "unsupported": "made for another version of Moodsic",
+    }
+    return f"{words[head]} ({rest})" if head in words else problem
+
+
+def reader_rows(
+    scan: StoreScan,
+    face_in_use: str | None,
+    scene_in_use: str | None,
+    catalogue: Mapping[str, Any],
+) -> list[ReaderRow]:
+    """The rows of the dialog: every reader with its state. ``face_in_use``/``scene_in_use`` are the
+    ``name`` of the window's current experts ("emonet-8 (ONNX)", "face-geometry (built-in)", …). Pure."""
+    in_use = {face_in_use, scene_in_use}
+    rows: list[ReaderRow] = []
+    offered = dict(catalogue)
+    for status in scan.models:
+        used = f"{status.name} (ONNX)" in in_use
+        source_key = status.name if status.name in offered else None
+        offered.pop(status.name, None)
+        commercial = "commercial use allowed" if status.commercial_use else "non-commercial use only"
+        if not status.usable:
+            state = "broken"
+            detail = "Not used: " + "; ".join(_plain_problem(p) for p in status.problems) + "."
+            if source_key:
+                detail += " Remove it and install it again."
+        else:
+            state = "in use" if used else "installed"
+            detail = (
+                "Reads the mood now."
+                if used
+                else "Installed, standing by: another reader is preferred, or it was added after the start."
+            )
+        title = f"{status.name} ({status.expert} model)"
+        rows.append(ReaderRow(status.expert, title, state, detail, f"{status.licence}, {commercial}", source_key,
+                              status.name))  # fmt: skip
+    for key, source in offered.items():
+        file_names = [name for _, name, _ in source.files]
+        downloaded = all((scan.directory / source.folder / name).is_file() for name in file_names)
+        licence = source.licence.split(":")[0] if source.must_accept else source.licence
+        terms = "non-commercial use only, you must accept its licence" if source.must_accept else "see its licence"
+        needs = "a download" + ("" if source.register_as else ", then a conversion with PyTorch")
+        if downloaded and not source.register_as:
+            state = "downloaded"
+            detail = (
+                f"Downloaded, not converted yet. Converting it needs PyTorch (the “models” extra) on a computer "
+                f"set up for it: {source.next_step.format(folder=scan.directory / source.folder)}"
+            )
+        else:
+            state, detail = "not installed", f"Needs {needs}."
+        rows.append(ReaderRow("face" if key.startswith("emonet") else "scene", f"{key} (download)", state, detail,
+                              f"{licence} ({terms})", key, None))  # fmt: skip
+    bundled_used = f"{BUNDLED_FACE_MODEL} (ONNX)" in in_use
+    rows.append(
+        ReaderRow(
+            "face", "FER-2013 (in the box)", "in use" if bundled_used else "built in",
+            "Reads broad facial expressions; comes with the program, nothing to download."
+            + ("" if bundled_used else " Standing by: another reader is in use."),
+            "MIT, commercial use allowed",
+        )
+    )  # fmt: skip
+    rows.append(
+        ReaderRow(
+            "face", "Face geometry (built in)", "in use" if BUILTIN_FACE in in_use else "built in",
+            "A rough reading from the shape of the face; the last fallback, needs nothing.", "part of Moodsic",
+        )
+    )  # fmt: skip
+    if not any(r.role == "scene" and r.entry for r in rows):
+        rows.append(
+            ReaderRow(
+                "scene", "Scene model", "not installed",
+                "None installed. Making one needs PyTorch and a training run on the FindingEmo photos "
+                "(`moodsic models train-scene`); see the README, “Models”.", "depends on the model",
+            )
+        )  # fmt: skip
+    rows.append(
+        ReaderRow(
+            "scene", "Scene statistics (built in)", "in use" if BUILTIN_SCENE in in_use else "built in",
+            "Reads the colours and movement of the room; needs nothing.", "part of Moodsic",
+        )
+    )  # fmt: skip
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------- worker
+class DownloadWorker(QObject):
+    """Downloads the files of one source into ``folder`` (an absolute path) on its own QThread.
+
+    Signals: ``progress(done_bytes, total_bytes)`` (total -1 when unknown; Python ints, any size);
+    ``succeeded(paths)`` with the downloaded files; ``failed(kind, message)`` with kind "offline",
+    "checksum", "cancelled" or "error"; ``finished()`` last, always. Construct on the GUI thread and start
+    with ``start_in_thread``; ``run`` runs on the worker thread; ``stop`` from any thread (the download stops
+    after the current chunk, keeping the partial file for a resume)."""
+
+    progress = Signal(object, object)
+    succeeded = Signal(list)
+    failed = Signal(str, str)
+    finished = Signal()
+
+    def __init__(self, source: Any, folder: Path, timeout_s: float = 30.0) -> None:
+        super().__init__()
+        self.source = source
+        self.folder = Path(folder)
+        self.timeout_s = timeout_s
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        from moodsic_desktop import model_download as md
+
+        try:
+            paths = []
+            for url, name, sha256 in self.source.files:
+                dest = self.folder / name
+                if not dest.is_file():  # a complete earlier download is kept; a .part is resumed
+                    md.download(
+                        url, dest, sha256=sha256, headers=md.request_headers(self.source.gated),
+                        timeout=self.timeout_s, cancelled=self._stop.is_set,
+                        on_progress=lambda done, total: self.progress.emit(done, -1 if total is None else total),
+                    )  # fmt: skip
+                paths.append(str(dest))
+            self.succeeded.emit(paths)
+        except md.DownloadCancelledError as error:
+            self.failed.emit("cancelled", str(error))
+        except md.OfflineError as error:
+            self.failed.emit("offline", str(error))
+        except md.ChecksumError as error:
+            self.failed.emit("checksum", str(error))
+        except (md.FetchError, OSError) as error:
+            self.failed.emit("error", str(error))
+        finally:
+            self.finished.emit()
+
+
+# ---------------------------------------------------------------------------------------------- licence
+class LicenceDialog(QDialog):
+    """Shows a licence; the "I accept" button works only once the box "I have read …" is ticked. GUI
+    thread; open it with ``open()`` (it does not block) and listen to ``accepted``/``rejected``."""
+
+    def __init__(self, name: str, licence: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Licence of {name}")
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"{name} may only be used under this licence:"))
+        text = QTextBrowser()
+        text.setOpenExternalLinks(False)
+        text.setPlainText(licence)
+        layout.addWidget(text)
+        self.agree = QCheckBox("I have read the licence and accept it")
+        layout.addWidget(self.agree)
+        buttons = QDialogButtonBox()
+        self.accept_button = buttons.addButton("I accept", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.cancel_button = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.accept_button.setEnabled(False)
+        self.agree.toggled.connect(self.accept_button.setEnabled)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+
+# ---------------------------------------------------------------------------------------------- dialog
+class ModelsDialog(QDialog):
+    """The *Mood readers* dialog (see the module docstring). GUI thread.
+
+    ``face_in_use``/``scene_in_use``: the ``name`` of the window's current experts. ``catalogue``: what
+    Install offers (key → ``model_download.Source``; default :func:`default_catalogue`). ``models_folder``:
+    where models go (default ``models/``). ``message`` holds the last outcome in plain words (also shown)."""
+
+    changed = Signal()  # a model was installed, imported or removed (used from the next start)
+
+    def __init__(
+        self,
+        face_in_use: str | None = None,
+        scene_in_use: str | None = None,
+        *,
+        catalogue: Mapping[str, Any] | None = None,
+        models_folder: Path | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Mood readers")
+        self.resize(760, 560)
+        self.face_in_use, self.scene_in_use = face_in_use, scene_in_use
+        self.catalogue = dict(catalogue) if catalogue is not None else default_catalogue()
+        self.folder = Path(models_folder) if models_folder is not None else models_dir()
+        self.rows: list[ReaderRow] = []
+        self.row_buttons: dict[str, dict[str, QPushButton]] = {}
+        self.licence_dialog: LicenceDialog | None = None
+        self.confirm_box: QMessageBox | None = None
+        self._worker: DownloadWorker | None = None
+        self._thread: QThread | None = None
+        self._installing: str | None = None
+        self._close_when_done = False
+
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            "The readers that watch faces and the room. Better models read the mood more surely; "
+            f"they live in the models folder: {self.folder}"
+        )
+        intro.setWordWrap(True)
+        intro.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(intro)
+        self._list = QWidget()
+        self._grid = QGridLayout(self._list)
+        scroll = QScrollArea()
+        scroll.setWidget(self._list)
+        scroll.setWidgetResizable(True)
+        layout.addWidget(scroll, 1)
+        progress_row = QHBoxLayout()
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.cancel_button = QPushButton("Cancel download")
+        self.cancel_button.setVisible(False)
+        self.cancel_button.clicked.connect(self.cancel_download)
+        progress_row.addWidget(self.progress, 1)
+        progress_row.addWidget(self.cancel_button)
+        layout.addLayout(progress_row)
+        self.message_label = QLabel("")
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.message_label)
+        bottom = QHBoxLayout()
+        self.import_button = QPushButton("Import a file…")
+        self.import_button.setToolTip("Add a Moodsic model file (.onnx) you already have")
+        self.import_button.clicked.connect(self._pick_file)
+        bottom.addWidget(self.import_button)
+        bottom.addStretch(1)
+        close = QPushButton("Close")
+        close.clicked.connect(self.reject)
+        bottom.addWidget(close)
+        layout.addLayout(bottom)
+        self.refresh()
+
+    # ------------------------------------------------------------------------------------------ rows
+    @property
+    def message(self) -> str:
+        return self.message_label.text()
+
+    def _say(self, text: str) -> None:
+        self.message_label.setText(text)
+
+    def row(self, title_start: str) -> ReaderRow:
+        """The row whose title starts with ``title_start`` (for tests and the window)."""
+        return next(r for r in self.rows if r.title.startswith(title_start))
+
+    def refresh(self) -> None:
+        """Scan the models folder (sizes and labels; the checksums are checked at start) and rebuild the rows."""
+        scan = scan_models(self.folder, verify_checksums=False)
+        self.rows = reader_rows(scan, self.face_in_use, self.scene_in_use, self.catalogue)
+        while self._grid.count():
+            item = self._grid.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.row_buttons = {}
+        busy = self._worker is not None
+        for index, row in enumerate(self.rows):
+            frame = QFrame(self._list)
+            frame.setFrameShape(QFrame.Shape.StyledPanel)
+            box = QGridLayout(frame)
+            title = QLabel(f"<b>{row.title}</b> — {row.role} reader — <i>{row.state}</i>")
+            box.addWidget(title, 0, 0)
+            detail = QLabel(f"{row.detail}<br>Licence: {row.licence}")
+            detail.setWordWrap(True)
+            detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            box.addWidget(detail, 1, 0, 1, 2)
+            button_box = QWidget(frame)  # a widget with a parent: Qt, not Python, owns the row's buttons
+            buttons = QHBoxLayout(button_box)
+            buttons.setContentsMargins(0, 0, 0, 0)
+            self.row_buttons[row.title] = {}
+            if row.install is not None and row.state in ("not installed", "broken"):
+                install = QPushButton("Install", button_box)
+                install.setEnabled(not busy)
+                install.clicked.connect(lambda _=False, key=row.install: self.install(key))
+                buttons.addWidget(install)
+                self.row_buttons[row.title]["install"] = install
+            if row.entry is not None:
+                remove = QPushButton("Remove", button_box)
+                remove.setEnabled(not busy)
+                remove.clicked.connect(lambda _=False, name=row.entry: self.remove(name))
+                buttons.addWidget(remove)
+                self.row_buttons[row.title]["remove"] = remove
+            box.addWidget(button_box, 0, 1, Qt.AlignmentFlag.AlignRight)
+            self._grid.addWidget(frame, index, 0)
+        self._grid.setRowStretch(len(self.rows), 1)
+
+    # ------------------------------------------------------------------------------------------ install
+    def install(self, key: str) -> None:
+        """Install the catalogue entry ``key``: the licence first when it must be accepted, then the download."""
+        source = self.catalogue[key]
+        if not source.must_accept:
+            self._start_download(key)
+            return
+        self.licence_dialog = LicenceDialog(key, source.licence, self)
+        self.licence_dialog.accepted.connect(lambda: self._start_download(key))
+        self.licence_dialog.rejected.connect(lambda: self._say(f"Licence not accepted: {key} was not downloaded."))
+        self.licence_dialog.open()
+
+    def _start_download(self, key: str) -> None:
+        if self._worker is not None:
+            return
+        source = self.catalogue[key]
+        self._installing = key
+        self._worker = DownloadWorker(source, self.folder / source.folder)
+        self._worker.progress.connect(self._show_progress)
+        self._worker.succeeded.connect(self._downloaded)
+        self._worker.failed.connect(self._download_failed)
+        self._worker.finished.connect(self._download_finished)
+        self.progress.setRange(0, 0)
+        self.progress.setVisible(True)
+        self.cancel_button.setVisible(True)
+        self._say(f"Downloading {key}…")
+        self.refresh()  # disables the other buttons while it runs
+        self._thread = start_in_thread(self._worker, "moodsic-model-download")
+
+    def downloading(self) -> bool:
+        return self._worker is not None
+
+    def cancel_download(self) -> None:
+        """Stop the running download after its current chunk; the part already downloaded is kept."""
+        if self._worker is not None:
+            self._worker.stop()
+
+    def _show_progress(self, done: int, total: int) -> None:
+        if total > 0:  # QProgressBar counts in int32: show kilobytes
+            self.progress.setRange(0, max(1, total // 1024))
+            self.progress.setValue(done // 1024)
+            self.progress.setFormat(f"{done / 1e6:.1f} of {total / 1e6:.1f} MB")
+        else:
+            self.progress.setFormat(f"{done / 1e6:.1f} MB")
+
+    def _downloaded(self, paths: list[str]) -> None:
+        key = self._installing or "?"
+        source = self.catalogue[key]
+        if source.register_as is None:
+            self._say(
+                f"Downloaded {key} to {paths[0]}. It is not ready yet: it has to be converted into a model "
+                "Moodsic can run, which needs PyTorch (the “models” extra) on a computer set up for it: "
+                f"{source.next_step.format(folder=self.folder / source.folder)}. "
+                "Until then Moodsic keeps its current readers."
+            )
+            return
+        try:
+            self._register(key, source.register_as, Path(paths[0]))
+        except (OnnxFileError, ManifestError, OSError, ValueError) as error:
+            self._say(f"{key} was downloaded but cannot be used: {error}")
+            return
+        self._say(f"Installed {key}. {NEXT_START}")
+        self.changed.emit()
+
+    def _register(self, name: str, kind: str, path: Path) -> None:
+        meta = read_onnx_metadata(path)
+        if meta.get(META_PREFIX + "kind") != kind:
+            raise ValueError(f"{path.name} is not a {kind} model")
+        extra = {
+            "licence": meta.get(META_PREFIX + "licence", "unknown"),
+            "commercial_use": meta.get(META_PREFIX + "commercial_use", "false") == "true",
+        }
+        register_model(make_entry(name, kind, {"model": path}, self.folder, **extra), self.folder)
+
+    def _download_failed(self, kind: str, message: str) -> None:
+        key = self._installing or "?"
+        source = self.catalogue[key]
+        folder = self.folder / source.folder
+        if kind == "offline":
+            files = "; ".join(f"{url} saved as {folder / name}" for url, name, _ in source.files)
+            self._say(
+                f"Could not connect to the internet ({message}). To install {key} by hand, download on a "
+                f"computer with internet: {files}. Then open this window again and press Install."
+            )
+        elif kind == "checksum":
+            self._say(f"The download of {key} arrived damaged (its checksum did not match), so it was deleted. "
+                      "Press Install to try again.")  # fmt: skip
+        elif kind == "cancelled":
+            self._say(f"Download of {key} stopped. The part already downloaded is kept: Install carries on from there.")
+        else:
+            self._say(f"{key} could not be downloaded: {message}")
+
+    def _download_finished(self) -> None:
+        thread, worker, self._thread, self._worker = self._thread, self._worker, None, None
+        if thread is not None:  # the worker's run has returned: the thread is only leaving its event loop
+            thread.quit()
+            thread.wait()
+        if worker is not None:
+            # Delete the worker now, on this thread: left to Python's garbage collector (an exception's
+            # traceback can hold it in a cycle) it could be destroyed on whichever thread collects next.
+            Shiboken.delete(worker)
+        self._installing = None
+        self.progress.setVisible(False)
+        self.cancel_button.setVisible(False)
+        self.refresh()
+        if self._close_when_done:
+            super().reject()
+
+    def reject(self) -> None:
+        """Close; a running download is stopped first (the dialog closes when its thread has ended)."""
+        if self._worker is not None:
+            self._close_when_done = True
+            self._worker.stop()
+            return
+        super().reject()
+
+    # ------------------------------------------------------------------------------------------ import
+    def _pick_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import a mood model", "", "ONNX models (*.onnx)")
+        if path:
+            self.import_file(Path(path))
+
+    def import_file(self, path: Path) -> bool:
+        """Copy a Moodsic ONNX face model into the models folder and register it; True when done."""
+        try:
+            meta = read_onnx_metadata(path)
+        except (OnnxFileError, OSError) as error:
+            self._say(f"{path.name} is not a model file Moodsic can read ({error}).")
+            return False
+        kind = meta.get(META_PREFIX + "kind")
+        if kind in ("scene-backbone", "scene-head"):
+            self._say(
+                f"{path.name} is half of a scene model (they come as two files, a backbone and a head). Put both "
+                f"into {self.folder} and run `moodsic models verify --register`."
+            )
+            return False
+        if kind not in SINGLE_FILE_KINDS:
+            self._say(
+                f"{path.name} was not made for Moodsic (it carries no Moodsic labels). Models are prepared "
+                "with `moodsic models export` or `moodsic models import` (README, “Models”)."
+            )
+            return False
+        name = meta.get(META_PREFIX + "name") or path.stem
+        dest = self.folder / f"{name}.onnx"
+        if name == BUNDLED_FACE_MODEL:
+            self._say(f"{path.name} is the model already in the box; nothing to import.")
+            return False
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            if dest.resolve() != path.resolve():
+                shutil.copyfile(path, dest)
+            self._register(name, kind, dest)
+        except (OnnxFileError, ManifestError, OSError, ValueError) as error:
+            self._say(f"{path.name} could not be imported: {error}")
+            return False
+        self._say(f"Imported {name} into {dest}. {NEXT_START}")
+        self.refresh()
+        self.changed.emit()
+        return True
+
+    # ------------------------------------------------------------------------------------------ remove
+    def remove(self, name: str) -> None:
+        """Ask (naming the files), then remove the model ``name``; answer through ``confirm_box``."""
+        status = scan_models(self.folder, verify_checksums=False).find(name)
+        files = list(status.files.values()) if status else []
+        inside = [f for f in files if self._inside(f)]
+        outside = [f for f in files if not self._inside(f)]
+        text = f"Remove {name}?"
+        if inside:
+            text += " These files will be deleted: " + ", ".join(str(f) for f in inside) + "."
+        if outside:
+            text += " These files lie outside the models folder and are kept: " + ", ".join(map(str, outside)) + "."
+        box = QMessageBox(QMessageBox.Icon.Question, "Remove a mood reader", text, parent=self)
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        self.confirm_remove = box.button(QMessageBox.StandardButton.Yes)
+        self.confirm_keep = box.button(QMessageBox.StandardButton.No)
+        self.confirm_remove.setText("Remove")
+        self.confirm_keep.setText("Keep")
+        self.confirm_remove.clicked.connect(lambda: self._remove_now(name, inside))
+        self.confirm_keep.clicked.connect(lambda: self._say(f"Nothing removed: {name} stays."))
+        self.confirm_box = box
+        box.open()
+
+    def _inside(self, path: Path) -> bool:
+        try:
+            path.resolve().relative_to(self.folder.resolve())
+        except ValueError:
+            return False
+        return True
+
+    def _remove_now(self, name: str, files: list[Path]) -> None:
+        try:
+            unregister_model(name, self.folder)
+        except ManifestError as error:
+            self._say(f"{name} could not be removed: {error}")
+            return
+        for path in files:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        self._say(f"Removed {name}. {NEXT_START}")
+        self.refresh()
+        self.changed.emit()
