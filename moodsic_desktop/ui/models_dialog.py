@@ -24,7 +24,6 @@ presses Install (``model_download`` is imported when the dialog opens, never at 
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import threading
 from collections.abc import Mapping
@@ -55,6 +54,7 @@ from shiboken6 import Shiboken
 from moodsic_desktop.assembly import BUNDLED_FACE_MODEL
 from moodsic_desktop.paths import models_dir
 from moodsic_desktop.perception.model_store import (
+    ENTRY_KINDS,
     META_PREFIX,
     ManifestError,
     OnnxFileError,
@@ -155,8 +155,8 @@ def reader_rows(
             )
         else:
             state, detail = "not installed", f"Needs {needs}."
-        rows.append(ReaderRow("face" if key.startswith("emonet") else "scene", f"{key} (download)", state, detail,
-                              f"{licence} ({terms})", key, None))  # fmt: skip
+        role = ENTRY_KINDS[source.register_as].expert if source.register_as else "face" if "emonet" in key else "scene"
+        rows.append(ReaderRow(role, f"{key} (download)", state, detail, f"{licence} ({terms})", key, None))
     bundled_used = f"{BUNDLED_FACE_MODEL} (ONNX)" in in_use
     rows.append(
         ReaderRow(
@@ -294,6 +294,7 @@ class ModelsDialog(QDialog):
         self.folder = Path(models_folder) if models_folder is not None else models_dir()
         self.rows: list[ReaderRow] = []
         self.row_buttons: dict[str, dict[str, QPushButton]] = {}
+        self._frames: list[QFrame] = []
         self.licence_dialog: LicenceDialog | None = None
         self.confirm_box: QMessageBox | None = None
         self._worker: DownloadWorker | None = None
@@ -356,10 +357,12 @@ class ModelsDialog(QDialog):
         """Scan the models folder (sizes and labels; the checksums are checked at start) and rebuild the rows."""
         scan = scan_models(self.folder, verify_checksums=False)
         self.rows = reader_rows(scan, self.face_in_use, self.scene_in_use, self.catalogue)
-        while self._grid.count():
-            item = self._grid.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+        for frame in self._frames:
+            # Hidden, not deleted: a button of it may be emitting the click that led here, and deleting rows
+            # (even with deleteLater) crashed PySide in the tests. The few hidden rows go with the dialog.
+            self._grid.removeWidget(frame)
+            frame.hide()
+        self._frames = []
         self.row_buttons = {}
         busy = self._worker is not None
         for index, row in enumerate(self.rows):
@@ -376,7 +379,7 @@ class ModelsDialog(QDialog):
             buttons = QHBoxLayout(button_box)
             buttons.setContentsMargins(0, 0, 0, 0)
             self.row_buttons[row.title] = {}
-            if row.install is not None and row.state in ("not installed", "broken"):
+            if row.install is not None and row.state == "not installed":  # broken: Remove first, then Install
                 install = QPushButton("Install", button_box)
                 install.setEnabled(not busy)
                 install.clicked.connect(lambda _=False, key=row.install: self.install(key))
@@ -390,6 +393,7 @@ class ModelsDialog(QDialog):
                 self.row_buttons[row.title]["remove"] = remove
             box.addWidget(button_box, 0, 1, Qt.AlignmentFlag.AlignRight)
             self._grid.addWidget(frame, index, 0)
+            self._frames.append(frame)
         self._grid.setRowStretch(len(self.rows), 1)
 
     # ------------------------------------------------------------------------------------------ install
@@ -589,9 +593,13 @@ class ModelsDialog(QDialog):
         except ManifestError as error:
             self._say(f"{name} could not be removed: {error}")
             return
+        kept = []
         for path in files:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        self._say(f"Removed {name}. {NEXT_START}")
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:  # e.g. Windows, while the running reader still has it open
+                kept.append(str(path))
+        left = f" Delete {', '.join(kept)} after closing Moodsic (it is in use now)." if kept else ""
+        self._say(f"Removed {name}.{left} {NEXT_START}")
         self.refresh()
         self.changed.emit()

@@ -134,7 +134,7 @@ def test_install_downloads_with_progress_checks_and_registers(qtbot, server, mod
     server.piece, server.delay_s = 16384, 0.005
     catalogue = {"test-fer": source(server.url("/m.onnx"), hashlib.sha256(payload).hexdigest())}
     dialog = make_dialog(qtbot, models, catalogue)
-    assert dialog.row("test-fer").state == "not installed"
+    assert dialog.row("test-fer").state == "not installed" and dialog.row("test-fer").role == "face"
     values = []
     dialog.progress.valueChanged.connect(values.append)
     qtbot.mouseClick(dialog.row_buttons["test-fer (download)"]["install"], Qt.MouseButton.LeftButton)
@@ -303,6 +303,7 @@ def test_a_broken_model_shows_a_banner_that_opens_the_dialog(qtbot, open_window,
     assert dialog.isVisible()
     broken = dialog.row("my-fer")
     assert broken.state == "broken" and "damaged or incomplete" in broken.detail
+    assert set(dialog.row_buttons[broken.title]) == {"remove"}  # no Install over a broken file
     assert dialog.row("FER-2013 (in the box)").state == "in use"
 
 
