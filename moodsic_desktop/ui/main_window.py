@@ -459,10 +459,12 @@ class MainWindow(QMainWindow):
         from moodsic_desktop.ui.models_dialog import ModelsDialog
 
         if self.models_dialog is None:
-            face, scene = self.pipeline.face_expert, self.pipeline.scene_expert
-            self.models_dialog = ModelsDialog(getattr(face, "name", None), getattr(scene, "name", None), parent=self)
+            self.models_dialog = ModelsDialog(parent=self)
         elif self.models_dialog.isVisible():
             self.models_dialog.raise_()  # already open behind the window: bring it forward
+        # the experts now (a model that kept failing has been replaced by the built-in reader)
+        self.models_dialog.face_in_use = getattr(self.pipeline.face_expert, "name", None)
+        self.models_dialog.scene_in_use = getattr(self.pipeline.scene_expert, "name", None)
         self.models_dialog.refresh()
         self.models_dialog.show()
 
