@@ -225,6 +225,8 @@ class LibraryTools(QObject):
         self._tell("Music not added", message, QMessageBox.Icon.Warning)
 
     def _tell(self, title: str, text: str, icon: QMessageBox.Icon) -> None:
+        if self.worker is None:
+            return  # the window closed during the import (``shut_down``): nobody to tell
         box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self.window)
         box.setModal(False)
         box.show()  # not exec(): the window goes on drawing and playing

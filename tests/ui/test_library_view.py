@@ -3,6 +3,7 @@ files written by the tests, the real import on its worker thread."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -49,14 +50,11 @@ def wait_for_import(window, qtbot) -> str:
 def test_add_folder_imports_in_the_background_and_reports(open_window, qtbot, monkeypatch, home, music_folder):
     window = open_window()
     tools = window.library_tools
-    ticks = []
-    window._status_timer.timeout.connect(lambda: ticks.append(1))
     add_folder_through_menu(window, qtbot, monkeypatch, music_folder)
     assert tools.importing and tools.progress_dialog is not None and tools.progress_dialog.isVisible()
     assert not tools.add_folder_action.isEnabled()  # one import at a time
     assert tools.thread.objectName() == "moodsic-import"
     text = wait_for_import(window, qtbot)
-    assert ticks, "the window's once-a-second timer stopped while the import ran"
     assert f"Added 3 songs from {music_folder.resolve()}: 3 new" in text
     assert "Moods estimated from the sound: 3." in text
     assert "broken.wav" in text and "could not be measured" in text
@@ -181,3 +179,50 @@ def test_a_placed_song_stays_placed_when_the_folder_is_added_again(open_window, 
         song = {entry.song.song_id: entry.song for entry in index.entries()}[song_id]
     assert (song.mood_source, song.valence, song.arousal) == ("placed", -0.3, 0.4)
     assert cell(dialog.songs_table, 1, 3) == "placed by you"  # the open view was read again
+
+
+@pytest.fixture
+def long_folder(tmp_path) -> Path:
+    """30 files of 30 s: seconds of analysis, far longer than closing the window or a timer tick takes."""
+    folder = tmp_path / "a long folder"
+    first = write_song(folder / "song_00.flac", 0.2, 0.3, seconds=30.0)
+    for i in range(1, 30):
+        shutil.copy(first, folder / f"song_{i:02}.flac")
+    return folder
+
+
+def test_the_window_goes_on_during_an_import_and_cancel_stops_it(open_window, qtbot, monkeypatch, home, long_folder):
+    window = open_window()
+    tools = window.library_tools
+    ticks = []
+    window._panel_timer.timeout.connect(lambda: ticks.append(tools.importing))
+    add_folder_through_menu(window, qtbot, monkeypatch, long_folder)
+    qtbot.waitUntil(lambda: ticks.count(True) >= 3 and tools.progress_dialog.value() >= 1, timeout=WAIT_MS)
+    assert tools.importing  # the window's 4-a-second timer ticked, and the progress bar moved, meanwhile
+    tools.progress_dialog.findChild(QPushButton).click()
+    text = wait_for_import(window, qtbot)
+    assert text == "The import was cancelled; the music library is as it was."
+    with LibraryIndex(default_index_path(), create=False) as index:
+        assert index.entries() == []
+
+
+def test_closing_the_window_during_an_import_stops_it(open_window, qtbot, monkeypatch, home, long_folder):
+    window = open_window()
+    add_folder_through_menu(window, qtbot, monkeypatch, long_folder)
+    assert window.library_tools.importing
+    window.close()
+    qtbot.waitUntil(lambda: window.closed_down, timeout=WAIT_MS)
+    assert not window.library_tools.importing  # and the fixture checks that no thread is left running
+    assert window.library_tools.report_box is None
+
+
+def test_library_view_says_when_the_index_cannot_be_read(open_window, qtbot, home):
+    window = open_window()
+    default_index_path().parent.mkdir(parents=True)
+    default_index_path().write_bytes(b"")
+    window.library_tools.library_action.trigger()
+    dialog = window.library_tools.dialog
+    assert dialog.message.text().startswith("The music library cannot be read:")
+    assert "empty file" in dialog.message.text()
+    assert not dialog.tabs.isVisible()
+    assert default_index_path().read_bytes() == b""  # never overwritten
