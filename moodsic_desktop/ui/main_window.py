@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from moodsic_desktop.assembly import MusicLibrary
 from moodsic_desktop.audio.engine import AudioEngine, EngineListener
 from moodsic_desktop.audio.library_guard import LibraryGuard
+from moodsic_desktop.audio.library_index import default_index_path
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import MATCH_MODES, Decision
 from moodsic_desktop.core.mood_words import mood_line
@@ -47,6 +48,7 @@ from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.report import SessionReport
 from moodsic_desktop.perception.sources import opencv_camera_index
 from moodsic_desktop.ui.charts import MoodPlaneChart, MoodTimelineChart
+from moodsic_desktop.ui.library_dialog import LibraryTools
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings, WindowState
 from moodsic_desktop.ui.widgets import (
     EMPTY_TEXT,
@@ -243,6 +245,10 @@ class MainWindow(QMainWindow):
         self.export_action = QAction("&Export session…", self)
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
         file_menu.addActions([self.open_action, self.export_action])
+        file_menu.addSeparator()
+        # the same library index as `moodsic library`: the one the songs came from, else music/library.sqlite
+        self.library_tools = LibraryTools(self, self.library.index_path or default_index_path())
+        file_menu.addActions([self.library_tools.add_folder_action, self.library_tools.library_action])
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         settings_menu = self.menuBar().addMenu("&Settings")
@@ -891,6 +897,7 @@ class MainWindow(QMainWindow):
             return
         self._status_timer.stop()
         self._panel_timer.stop()
+        self.library_tools.shut_down()
         self.pipeline_worker.stop()
         self._pipeline_thread.quit()
         self._pipeline_thread.wait()

@@ -1,0 +1,463 @@
+"""The music library in the window: *File → Add music folder…* and *File → Music library…*.
+
+Both work on the same library index as ``moodsic library`` (``music/library.sqlite``, or the one the
+window's songs came from) through the same ``LibraryIndex`` methods: ``add_folder_estimated`` (what
+``moodsic library add-folder FOLDER`` runs without ``--va``), ``place`` / ``unplace``, ``recent_plays``,
+``ban`` / ``unban`` and ``entries``.
+
+Threads: the import runs on its own worker QThread ("moodsic-import"), which opens its own connection to
+the index (an index connection belongs to the thread that opened it); its progress reaches the GUI thread
+as a queued signal, and Cancel stops it between two files, leaving the index as it was. Everything else
+here runs on the GUI thread and opens the index only for the few milliseconds a read or a one-row change
+takes. Changes made here are saved at once; the running music picks them up at the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from moodsic_desktop.audio.library_index import (
+    ImportReport,
+    IndexedSong,
+    LibraryIndex,
+    LibraryIndexError,
+    audio_files_in,
+)
+from moodsic_desktop.ui.workers import start_in_thread
+
+log = logging.getLogger(__name__)
+
+AFTER_RESTART = "New songs and changes play from the next start of Moodsic."
+FRESH_INSTALL = (
+    "No music of your own yet: the built-in station plays (a dozen pieces that come with Moodsic).\n\n"
+    "To play your own music, choose File → Add music folder… and pick a folder of MP3, WAV, FLAC or OGG "
+    "files. Moodsic listens to each song and places it on the mood plane by itself."
+)
+SOURCE_WORDS = {"rated": "rated by listeners", "placed": "placed by you"}
+
+
+class ImportCancelledError(Exception):
+    """The owner pressed Cancel: raised from the import's progress callback, which ends the import
+    before it writes anything."""
+
+
+def valence_words(valence: float) -> str:
+    """Plain words for a valence in reference units [-1, 1]."""
+    return "pleasant" if valence > 0.33 else "unpleasant" if valence < -0.33 else "neither pleasant nor unpleasant"
+
+
+def arousal_words(arousal: float) -> str:
+    """Plain words for an arousal in reference units [-1, 1]."""
+    return "energetic" if arousal > 0.33 else "calm" if arousal < -0.33 else "neither calm nor energetic"
+
+
+def mood_text(valence: float, arousal: float) -> str:
+    """ "pleasant, calm (valence +0.50, arousal -0.60)": the words, then the numbers in reference units."""
+    return f"{valence_words(valence)}, {arousal_words(arousal)} (valence {valence:+.2f}, arousal {arousal:+.2f})"
+
+
+def source_text(entry: IndexedSong) -> str:
+    """Where the song's mood point comes from: rated, estimated ±σ (per dimension), or placed by you."""
+    song = entry.song
+    if song.mood_source == "estimated":
+        return f"estimated from the sound ±{math.sqrt(max(song.mood_variance, 0.0) / 2):.2f}"
+    return SOURCE_WORDS.get(song.mood_source, song.mood_source)
+
+
+def import_report_text(report: ImportReport) -> str:
+    """What an import did, in plain words, for the café owner."""
+    lines = [
+        f"Added {report.imported} songs from {report.source}: {report.new} new, {report.updated} updated, "
+        f"{report.unchanged} already there.",
+        f"Moods estimated from the sound: {report.estimated}."
+        + (f" {report.kept_rated} songs kept the mood listeners gave them." if report.kept_rated else ""),
+    ]
+    if report.not_playable:
+        lines.append(f"Not playable ({len(report.not_playable)}):")
+        lines += [f"  • {Path(p.where).name}: {p.reason}" for p in report.not_playable[:10]]
+    if report.skipped:
+        lines.append(f"Not added, the mood could not be measured ({len(report.skipped)}):")
+        lines += [f"  • {Path(p.where).name}: {p.reason}" for p in report.skipped[:10]]
+    hidden = max(len(report.not_playable) - 10, 0) + max(len(report.skipped) - 10, 0)
+    if hidden:
+        lines.append(f"  … and {hidden} more (File → Music library… lists every song).")
+    lines.append(AFTER_RESTART)
+    return "\n".join(lines)
+
+
+class ImportWorker(QObject):
+    """Adds a folder to the library index on a worker thread, with moods estimated from the audio.
+
+    Signals: ``progress(done, total)`` after each file (files, not songs); ``done(report)`` with the
+    ``ImportReport``; ``failed(message)`` with a plain sentence (also when cancelled); ``finished()`` last.
+    ``cancel`` may be called from any thread."""
+
+    progress = Signal(int, int)
+    done = Signal(object)
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, index_path: Path, folder: Path, workers: int | None = 1) -> None:
+        super().__init__()
+        self.index_path = index_path
+        self.folder = folder
+        self.workers = workers
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop after the file being analysed now; nothing is written."""
+        self._cancel.set()
+
+    def _progress(self, done: int, total: int) -> None:
+        if self._cancel.is_set():
+            raise ImportCancelledError
+        self.progress.emit(done, total)
+
+    def run(self) -> None:
+        """Worker thread: check the folder before any index file is made, then import (blocks)."""
+        try:
+            audio_files_in(self.folder)
+            with LibraryIndex(self.index_path, create=True) as index:
+                report = index.add_folder_estimated(self.folder, progress=self._progress, workers=self.workers)
+            self.done.emit(report)
+        except ImportCancelledError:
+            self.failed.emit("The import was cancelled; the music library is as it was.")
+        except (OSError, ValueError, LibraryIndexError) as error:
+            log.warning("cannot add %s: %s", self.folder, error)
+            self.failed.emit(f"Could not add {self.folder}: {error}")
+        finally:
+            self.finished.emit()
+
+
+class LibraryTools(QObject):
+    """The window's library menu items and the import they start. GUI thread.
+
+    ``add_folder_action`` asks for a folder and imports it on a worker thread with a progress dialog;
+    ``library_action`` opens ``LibraryDialog``. ``shut_down`` cancels a running import and waits for it."""
+
+    def __init__(self, parent: QWidget, index_path: Path, workers: int | None = 1) -> None:
+        super().__init__(parent)
+        self.window = parent
+        self.index_path = index_path
+        self.workers = workers
+        self.add_folder_action = QAction("&Add music folder…", parent, triggered=self.add_folder_dialog)
+        self.add_folder_action.setToolTip("Add a folder of your own music; Moodsic finds each song's mood")
+        self.library_action = QAction("&Music library…", parent, triggered=self.show_library)
+        self.library_action.setToolTip("Your songs, their moods, what played and what never plays")
+        self.worker: ImportWorker | None = None
+        self.thread: QThread | None = None
+        self.progress_dialog: QProgressDialog | None = None
+        self.report_box: QMessageBox | None = None
+        self.dialog: LibraryDialog | None = None
+
+    @property
+    def importing(self) -> bool:
+        return self.worker is not None
+
+    def add_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.window, "Add a folder of music")
+        if folder:
+            self.start_import(Path(folder))
+
+    def start_import(self, folder: Path) -> None:
+        """Import ``folder`` on the "moodsic-import" thread; a progress dialog with Cancel shows meanwhile."""
+        if self.importing:
+            return
+        self.add_folder_action.setEnabled(False)
+        self.worker = ImportWorker(self.index_path, folder, self.workers)
+        dialog = QProgressDialog(f"Listening to the songs in {folder}…", "Cancel", 0, 0, self.window)
+        dialog.setWindowTitle("Adding music")
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(self.cancel_import)
+        dialog.show()
+        self.progress_dialog = dialog
+        self.worker.progress.connect(self._progress)
+        self.worker.done.connect(self._done)
+        self.worker.failed.connect(self._failed)
+        self.worker.finished.connect(self._finished)
+        self.thread = start_in_thread(self.worker, "moodsic-import")
+
+    def cancel_import(self) -> None:
+        """Cancel pressed. Called here, on the GUI thread: a signal connected to the worker's own slot
+        would wait in its thread's queue until the import is over."""
+        if self.worker is not None:
+            self.worker.cancel()
+        if self.progress_dialog is not None:
+            self.progress_dialog.setLabelText("Stopping after the song being listened to now…")
+
+    def _progress(self, done: int, total: int) -> None:
+        if self.progress_dialog is not None:
+            self.progress_dialog.setMaximum(max(total, 1))
+            self.progress_dialog.setValue(done)
+            self.progress_dialog.setLabelText(f"Listening to the songs: {done} of {total} files")
+
+    def _done(self, report: ImportReport) -> None:
+        self._tell("Music added", import_report_text(report), QMessageBox.Icon.Information)
+
+    def _failed(self, message: str) -> None:
+        self._tell("Music not added", message, QMessageBox.Icon.Warning)
+
+    def _tell(self, title: str, text: str, icon: QMessageBox.Icon) -> None:
+        if self.worker is None:
+            return  # the window closed during the import (``shut_down``): nobody to tell
+        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self.window)
+        box.setModal(False)
+        box.show()  # not exec(): the window goes on drawing and playing
+        self.report_box = box
+        if self.dialog is not None and self.dialog.isVisible():
+            self.dialog.reload()
+
+    def _finished(self) -> None:
+        if self.thread is not None:  # quit here: the queued quit from ``start_in_thread`` comes after this
+            self.thread.quit()
+            self.thread.wait()
+        if self.progress_dialog is not None:
+            self.progress_dialog.close()
+            self.progress_dialog.deleteLater()
+        self.worker = self.thread = self.progress_dialog = None
+        self.add_folder_action.setEnabled(True)
+
+    def shut_down(self) -> None:
+        """Cancel a running import and wait until its thread ended (closing the window)."""
+        if self.worker is not None:
+            self.worker.cancel()
+        if self.thread is not None:
+            self.thread.quit()
+            self.thread.wait()
+        if self.worker is not None:
+            self._finished()
+
+    def show_library(self) -> None:
+        if self.dialog is None:
+            self.dialog = LibraryDialog(self.index_path, self.window)
+        self.dialog.reload()
+        self.dialog.show()
+
+
+class LibraryDialog(QDialog):
+    """The library index's songs (mood, where it comes from, playable or why not), the play history and
+    the never-play list; the owner can put a song where they hear it on the mood plane or undo that.
+    GUI thread; the index is opened for each read or change and closed again."""
+
+    COLUMNS = ("Title", "Artist", "Mood", "Where the mood comes from", "Plays?")
+
+    def __init__(self, index_path: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Music library")
+        self.resize(900, 560)
+        self.index_path = index_path
+        self.entries: list[IndexedSong] = []
+        layout = QVBoxLayout(self)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+        self.tabs = QTabWidget()
+        layout.addWidget(self.tabs, 1)
+        self.tabs.addTab(self._build_songs_tab(), "Songs")
+        self.history_table = self._table(("When", "Song"))
+        self.tabs.addTab(self.history_table, "Played lately")
+        self.tabs.addTab(self._build_bans_tab(), "Never play")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        layout.addWidget(buttons)
+
+    def _table(self, headers: tuple[str, ...]) -> QTableWidget:
+        table = QTableWidget(0, len(headers))
+        table.setHorizontalHeaderLabels(list(headers))
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.horizontalHeader().setStretchLastSection(True)
+        table.verticalHeader().setVisible(False)
+        return table
+
+    def _spin(self, tip: str) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox()
+        spin.setRange(-1.0, 1.0)
+        spin.setSingleStep(0.1)
+        spin.setDecimals(2)
+        spin.setToolTip(tip)
+        return spin
+
+    def _build_songs_tab(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.songs_table = self._table(self.COLUMNS)
+        self.songs_table.itemSelectionChanged.connect(self._song_selected)
+        layout.addWidget(self.songs_table, 1)
+        form = QFormLayout()
+        self.selected_label = QLabel("Choose a song above to put it where you hear it.")
+        form.addRow(self.selected_label)
+        self.valence_spin = self._spin("-1 is as unpleasant as music gets, +1 as pleasant (reference scale)")
+        self.arousal_spin = self._spin("-1 is as calm as music gets, +1 as energetic (reference scale)")
+        form.addRow("unpleasant (−1) ↔ pleasant (+1)", self.valence_spin)
+        form.addRow("calm (−1) ↔ energetic (+1)", self.arousal_spin)
+        layout.addLayout(form)
+        row = QHBoxLayout()
+        self.place_button = QPushButton("Put the song here")
+        self.place_button.setToolTip("Keep this mood for the song, also when the folder is added again")
+        self.place_button.clicked.connect(self.place_selected)
+        self.reset_button = QPushButton("Reset to the estimate")
+        self.reset_button.setToolTip("Forget where you put the song: its rated or estimated mood counts again")
+        self.reset_button.clicked.connect(self.reset_selected)
+        self.ban_button = QPushButton("Never play this song")
+        self.ban_button.clicked.connect(self.ban_selected)
+        for button in (self.place_button, self.reset_button, self.ban_button):
+            row.addWidget(button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self._enable_song_buttons(None)
+        return page
+
+    def _build_bans_tab(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.bans_table = self._table(("Song",))
+        layout.addWidget(self.bans_table, 1)
+        self.unban_button = QPushButton("Undo: let it play again")
+        self.unban_button.clicked.connect(self.unban_selected)
+        layout.addWidget(self.unban_button, 0, Qt.AlignmentFlag.AlignLeft)
+        return page
+
+    # ---- reading
+    def _open(self) -> LibraryIndex | None:
+        """The index, or None with the reason shown (a fresh install, or a damaged index)."""
+        if not self.index_path.exists():
+            self.message.setText(FRESH_INSTALL)
+            return None
+        try:
+            return LibraryIndex(self.index_path, create=False, busy_timeout_s=2.0)
+        except LibraryIndexError as error:
+            self.message.setText(f"The music library cannot be read: {error}")
+            return None
+
+    def reload(self) -> None:
+        """Read the songs, the history and the bans again from the index."""
+        index = self._open()
+        self.tabs.setVisible(index is not None)
+        if index is None:
+            self.entries = []
+            return
+        with index:
+            self.entries = index.entries()
+            plays = index.recent_plays(100)
+            banned = sorted(index.banned_ids())
+        playable = sum(entry.playable for entry in self.entries)
+        self.message.setText(
+            f"{len(self.entries)} songs, {playable} of them playable. {AFTER_RESTART}"
+            if self.entries
+            else FRESH_INSTALL
+        )
+        names = {entry.song.song_id: entry.song.display_name for entry in self.entries}
+        self.songs_table.setRowCount(len(self.entries))
+        for row, entry in enumerate(self.entries):
+            song = entry.song
+            plays_text = "yes" if entry.playable else f"no: {entry.problem}"
+            if entry.banned:
+                plays_text = "never (you said so)"
+            cells = (song.title or song.song_id, song.artist, mood_text(song.valence, song.arousal))
+            for column, text in enumerate((*cells, source_text(entry), plays_text)):
+                self.songs_table.setItem(row, column, QTableWidgetItem(text))
+        self.songs_table.resizeColumnsToContents()
+        self.history_table.setRowCount(len(plays))
+        for row, play in enumerate(plays):
+            when = time.strftime("%a %d %b %H:%M", time.localtime(play.when))
+            self.history_table.setItem(row, 0, QTableWidgetItem(when))
+            self.history_table.setItem(row, 1, QTableWidgetItem(names.get(play.song_id, play.song_id)))
+        self.bans_table.setRowCount(len(banned))
+        for row, song_id in enumerate(banned):
+            item = QTableWidgetItem(names.get(song_id, song_id))
+            item.setData(Qt.ItemDataRole.UserRole, song_id)
+            self.bans_table.setItem(row, 0, item)
+        self._song_selected()
+
+    def selected_entry(self) -> IndexedSong | None:
+        rows = self.songs_table.selectionModel().selectedRows()
+        return self.entries[rows[0].row()] if rows and rows[0].row() < len(self.entries) else None
+
+    def _enable_song_buttons(self, entry: IndexedSong | None) -> None:
+        for widget in (self.place_button, self.valence_spin, self.arousal_spin, self.ban_button):
+            widget.setEnabled(entry is not None)
+        self.reset_button.setEnabled(entry is not None and entry.song.mood_source == "placed")
+
+    def _song_selected(self) -> None:
+        entry = self.selected_entry()
+        self._enable_song_buttons(entry)
+        if entry is not None:
+            song = entry.song
+            self.selected_label.setText(f"“{song.display_name}”: {mood_text(song.valence, song.arousal)}")
+            self.valence_spin.setValue(entry.song.valence)
+            self.arousal_spin.setValue(entry.song.arousal)
+
+    # ---- changing
+    def select_song(self, song_id: str) -> None:
+        """Select the row of ``song_id`` in the songs table."""
+        for row, entry in enumerate(self.entries):
+            if entry.song.song_id == song_id:
+                self.songs_table.selectRow(row)
+                return
+        raise KeyError(song_id)
+
+    def _change(self, action) -> None:
+        """Run ``action(index)``, then show the index as it is now; a failure is said in the dialog."""
+        index = self._open()
+        if index is None:
+            return
+        selected = self.selected_entry()
+        try:
+            with index:
+                action(index)
+        except (LibraryIndexError, KeyError, ValueError) as error:
+            QMessageBox.warning(self, "Music library", f"That did not work: {error}")
+        self.reload()
+        if selected is not None:
+            self.select_song(selected.song.song_id)
+
+    def place_selected(self) -> None:
+        entry = self.selected_entry()
+        if entry is not None:
+            v, a = self.valence_spin.value(), self.arousal_spin.value()
+            self._change(lambda index: index.place(entry.song.song_id, v, a))
+
+    def reset_selected(self) -> None:
+        entry = self.selected_entry()
+        if entry is not None:
+            self._change(lambda index: index.unplace(entry.song.song_id))
+
+    def ban_selected(self) -> None:
+        entry = self.selected_entry()
+        if entry is not None:
+            self._change(lambda index: index.ban(entry.song.song_id))
+
+    def unban_selected(self) -> None:
+        items = self.bans_table.selectedItems()
+        if items:
+            song_id = items[0].data(Qt.ItemDataRole.UserRole)
+            self._change(lambda index: index.unban(song_id))

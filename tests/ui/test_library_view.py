@@ -1,0 +1,228 @@
+"""File → Add music folder… and File → Music library…: a real window, the real library index, real audio
+files written by the tests, the real import on its worker thread."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QFileDialog, QPushButton
+
+from moodsic_desktop.audio.library_index import LibraryIndex, default_index_path
+from moodsic_desktop.ui.library_dialog import AFTER_RESTART, FRESH_INSTALL
+from tests.mood_music import write_song
+from tests.ui.conftest import WAIT_MS
+
+MOODS = [(-0.6, -0.6), (0.6, 0.7), (0.5, -0.5)]
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """An empty program folder: a fresh install, its index at home/music/library.sqlite."""
+    folder = tmp_path / "home"
+    monkeypatch.setenv("MOODSIC_HOME", str(folder))
+    return folder
+
+
+@pytest.fixture
+def music_folder(tmp_path) -> Path:
+    """Three generated songs (WAV and FLAC, 6 s each) and one file that is not audio at all."""
+    folder = tmp_path / "my music"
+    for i, (v, a) in enumerate(MOODS):
+        write_song(folder / f"song_{i}.{'flac' if i % 2 else 'wav'}", v, a, seconds=6.0, seed=i)
+    (folder / "broken.wav").write_bytes(b"not a sound file at all" * 100)
+    return folder
+
+
+def add_folder_through_menu(window, qtbot, monkeypatch, folder: Path) -> None:
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args, **kwargs: str(folder))
+    window.library_tools.add_folder_action.trigger()
+
+
+def wait_for_import(window, qtbot) -> str:
+    tools = window.library_tools
+    qtbot.waitUntil(lambda: not tools.importing, timeout=WAIT_MS * 4)
+    assert tools.report_box is not None
+    return tools.report_box.text()
+
+
+def test_add_folder_imports_in_the_background_and_reports(open_window, qtbot, monkeypatch, home, music_folder):
+    window = open_window()
+    tools = window.library_tools
+    add_folder_through_menu(window, qtbot, monkeypatch, music_folder)
+    assert tools.importing and tools.progress_dialog is not None and tools.progress_dialog.isVisible()
+    assert not tools.add_folder_action.isEnabled()  # one import at a time
+    assert tools.thread.objectName() == "moodsic-import"
+    text = wait_for_import(window, qtbot)
+    assert f"Added 3 songs from {music_folder.resolve()}: 3 new" in text
+    assert "Moods estimated from the sound: 3." in text
+    assert "broken.wav" in text and "could not be measured" in text
+    assert AFTER_RESTART in text
+    assert tools.add_folder_action.isEnabled()
+    with LibraryIndex(default_index_path(), create=False) as index:
+        entries = index.entries()
+    assert sorted(entry.path.name for entry in entries) == ["song_0.wav", "song_1.flac", "song_2.wav"]
+    assert {entry.song.mood_source for entry in entries} == {"estimated"}
+
+
+def test_a_folder_without_music_is_refused_and_makes_no_index(open_window, qtbot, monkeypatch, home, tmp_path):
+    window = open_window()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    add_folder_through_menu(window, qtbot, monkeypatch, empty)
+    text = wait_for_import(window, qtbot)
+    assert text.startswith(f"Could not add {empty}")
+    assert not default_index_path().exists()
+
+
+def test_cancel_stops_the_import_and_leaves_the_index_as_it_was(open_window, qtbot, monkeypatch, home, music_folder):
+    window = open_window()
+    tools = window.library_tools
+    add_folder_through_menu(window, qtbot, monkeypatch, music_folder)
+    cancel = tools.progress_dialog.findChild(QPushButton)
+    assert cancel.text() == "Cancel"
+    cancel.click()
+    text = wait_for_import(window, qtbot)
+    assert text == "The import was cancelled; the music library is as it was."
+    with LibraryIndex(default_index_path(), create=False) as index:  # opened before the first file is read
+        assert index.entries() == []
+
+
+def test_library_view_on_a_fresh_install(open_window, qtbot, home):
+    window = open_window()
+    window.library_tools.library_action.trigger()
+    dialog = window.library_tools.dialog
+    assert dialog.isVisible()
+    assert dialog.message.text() == FRESH_INSTALL
+    assert "built-in station plays" in FRESH_INSTALL and "File → Add music folder…" in FRESH_INSTALL
+    assert not dialog.tabs.isVisible()
+    assert not default_index_path().exists()  # looking makes no file
+
+
+def cell(table, row: int, column: int) -> str:
+    return table.item(row, column).text()
+
+
+def test_library_view_lists_places_resets_bans_and_undoes(open_window, qtbot, monkeypatch, home, music_folder):
+    window = open_window()
+    add_folder_through_menu(window, qtbot, monkeypatch, music_folder)
+    wait_for_import(window, qtbot)
+    with LibraryIndex(default_index_path(), create=False) as index:
+        index.record_play("does-not-matter-older", when=1_000)
+        song_id = index.entries()[0].song.song_id
+        index.record_play(song_id, when=2_000)
+        estimate = (index.entries()[0].song.valence, index.entries()[0].song.arousal)
+
+    window.library_tools.library_action.trigger()
+    dialog = window.library_tools.dialog
+    assert dialog.tabs.isVisible()
+    table = dialog.songs_table
+    assert table.rowCount() == 3
+    for row in range(3):
+        assert cell(table, row, 3) == "estimated from the sound ±0.50"
+        assert cell(table, row, 4) == "yes"
+        assert "valence" in cell(table, row, 2) and "arousal" in cell(table, row, 2)
+    assert cell(table, 0, 0) == "song 0"
+    history = dialog.history_table  # newest first, titles where known
+    assert [cell(history, row, 1) for row in range(2)] == ["song 0", "does-not-matter-older"]
+
+    dialog.select_song(song_id)
+    assert not dialog.reset_button.isEnabled()  # nothing to reset yet
+    dialog.valence_spin.setValue(0.8)
+    dialog.arousal_spin.setValue(-0.9)
+    dialog.place_button.click()
+    with LibraryIndex(default_index_path(), create=False) as index:
+        placed = index.entries()[0].song
+    assert (placed.mood_source, placed.valence, placed.arousal) == ("placed", 0.8, -0.9)
+    assert cell(table, 0, 3) == "placed by you"
+    assert cell(table, 0, 2) == "pleasant, calm (valence +0.80, arousal -0.90)"
+    assert dialog.reset_button.isEnabled()
+
+    dialog.reset_button.click()
+    with LibraryIndex(default_index_path(), create=False) as index:
+        back = index.entries()[0].song
+    assert back.mood_source == "estimated"
+    assert (back.valence, back.arousal) == pytest.approx(estimate)
+    assert cell(table, 0, 3) == "estimated from the sound ±0.50"
+
+    dialog.select_song(song_id)
+    dialog.ban_button.click()
+    with LibraryIndex(default_index_path(), create=False) as index:
+        assert index.banned_ids() == {song_id}
+    assert cell(table, 0, 4) == "never (you said so)"
+    assert dialog.bans_table.rowCount() == 1 and cell(dialog.bans_table, 0, 0) == "song 0"
+    dialog.bans_table.selectRow(0)
+    dialog.unban_button.click()
+    with LibraryIndex(default_index_path(), create=False) as index:
+        assert index.banned_ids() == set()
+    assert dialog.bans_table.rowCount() == 0
+    assert cell(table, 0, 4) == "yes"
+
+
+def test_a_placed_song_stays_placed_when_the_folder_is_added_again(open_window, qtbot, monkeypatch, home, music_folder):
+    window = open_window()
+    add_folder_through_menu(window, qtbot, monkeypatch, music_folder)
+    wait_for_import(window, qtbot)
+    window.library_tools.library_action.trigger()
+    dialog = window.library_tools.dialog
+    song_id = dialog.entries[1].song.song_id
+    dialog.select_song(song_id)
+    dialog.valence_spin.setValue(-0.3)
+    dialog.arousal_spin.setValue(0.4)
+    dialog.place_button.click()
+
+    add_folder_through_menu(window, qtbot, monkeypatch, music_folder)
+    text = wait_for_import(window, qtbot)
+    assert "3 already there" in text
+    with LibraryIndex(default_index_path(), create=False) as index:
+        song = {entry.song.song_id: entry.song for entry in index.entries()}[song_id]
+    assert (song.mood_source, song.valence, song.arousal) == ("placed", -0.3, 0.4)
+    assert cell(dialog.songs_table, 1, 3) == "placed by you"  # the open view was read again
+
+
+@pytest.fixture
+def long_folder(tmp_path) -> Path:
+    """30 files of 30 s: seconds of analysis, far longer than closing the window or a timer tick takes."""
+    folder = tmp_path / "a long folder"
+    first = write_song(folder / "song_00.flac", 0.2, 0.3, seconds=30.0)
+    for i in range(1, 30):
+        shutil.copy(first, folder / f"song_{i:02}.flac")
+    return folder
+
+
+def test_the_window_goes_on_during_an_import_and_cancel_stops_it(open_window, qtbot, monkeypatch, home, long_folder):
+    window = open_window()
+    tools = window.library_tools
+    ticks = []
+    window._panel_timer.timeout.connect(lambda: ticks.append(tools.importing))
+    add_folder_through_menu(window, qtbot, monkeypatch, long_folder)
+    qtbot.waitUntil(lambda: ticks.count(True) >= 3 and tools.progress_dialog.value() >= 1, timeout=WAIT_MS)
+    assert tools.importing  # the window's 4-a-second timer ticked, and the progress bar moved, meanwhile
+    tools.progress_dialog.findChild(QPushButton).click()
+    text = wait_for_import(window, qtbot)
+    assert text == "The import was cancelled; the music library is as it was."
+    with LibraryIndex(default_index_path(), create=False) as index:
+        assert index.entries() == []
+
+
+def test_closing_the_window_during_an_import_stops_it(open_window, qtbot, monkeypatch, home, long_folder):
+    window = open_window()
+    add_folder_through_menu(window, qtbot, monkeypatch, long_folder)
+    assert window.library_tools.importing
+    window.close()
+    qtbot.waitUntil(lambda: window.closed_down, timeout=WAIT_MS)
+    assert not window.library_tools.importing  # and the fixture checks that no thread is left running
+    assert window.library_tools.report_box is None
+
+
+def test_library_view_says_when_the_index_cannot_be_read(open_window, qtbot, home):
+    window = open_window()
+    default_index_path().parent.mkdir(parents=True)
+    default_index_path().write_bytes(b"")
+    window.library_tools.library_action.trigger()
+    dialog = window.library_tools.dialog
+    assert dialog.message.text().startswith("The music library cannot be read:")
+    assert "empty file" in dialog.message.text()
+    assert not dialog.tabs.isVisible()
+    assert default_index_path().read_bytes() == b""  # never overwritten
