@@ -164,6 +164,7 @@ class Pipeline:
         self._face_box = None
         self._faces = ()
         self._faces_found = 0
+        self._failing_steps.clear()  # a new source: an expert's earlier failures do not count against it
         self._last_face_run = self._last_scene_run = None
         self.stabilizer.reset()
         for expert in (self.face_expert, self.scene_expert):

@@ -298,10 +298,33 @@ def test_an_expert_that_keeps_failing_is_replaced_once_with_a_notice():
 def test_an_expert_that_fails_now_and_then_is_kept():
     flaky = ScriptedExpert("flaky", Estimate(0.1, 0.2, 0.09, 0.09, "flaky"))
     pipeline = Pipeline(
-        ScriptedDetector([CENTRE_FACE]), flaky, None, Stabilizer(0.5, 0.4), Matcher(SONGS), fallbacks={"face": object}
+        ScriptedDetector([CENTRE_FACE]),
+        flaky,
+        None,
+        Stabilizer(0.5, 0.4),
+        Matcher(SONGS),
+        fallbacks={"face": lambda: ScriptedExpert("built-in", Estimate(0.0, 0.0, 0.09, 0.09, "built-in"))},
     )
     for t in range(20):
         flaky.error = RuntimeError("glitch") if t % 2 else None
         step = pipeline.process(FRAME, t * 0.1)
         assert not step.notices
     assert pipeline.face_expert is flaky
+
+
+def test_failures_before_a_new_source_do_not_count_against_the_expert():
+    broken = ScriptedExpert("broken-model", error=RuntimeError("glitch"))
+    pipeline = Pipeline(
+        ScriptedDetector([CENTRE_FACE]),
+        broken,
+        None,
+        Stabilizer(0.5, 0.4),
+        Matcher(SONGS),
+        fallbacks={"face": lambda: ScriptedExpert("built-in", Estimate(0.0, 0.0, 0.09, 0.09, "built-in"))},
+    )
+    for t in range(FAILURES_BEFORE_FALLBACK - 1):
+        pipeline.process(FRAME, t * 0.1)
+    pipeline.reset()
+    steps = [pipeline.process(FRAME, t * 0.1) for t in range(FAILURES_BEFORE_FALLBACK - 1)]
+    assert pipeline.face_expert is broken and not any(step.notices for step in steps)
+    assert pipeline.process(FRAME, 1.0).notices  # the limit counts within one source
