@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from moodsic_desktop import __version__
-from moodsic_desktop.assembly import EngineSettings, build_pipeline, load_library, quiet_native_logs
 from moodsic_desktop.cli_eval import positive_int
 from moodsic_desktop.core.fusion import FUSION_MODES
 from moodsic_desktop.core.matcher import MATCH_MODES
 from moodsic_desktop.core.metrics import song_switches
 from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings
+from moodsic_desktop.session.assembly import EngineSettings, build_pipeline, load_library, quiet_native_logs
 
 if TYPE_CHECKING:
     from moodsic_desktop.audio.library_index import ImportReport, LibraryIndex, SongProblem

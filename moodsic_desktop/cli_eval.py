@@ -1,4 +1,4 @@
-"""``moodsic eval veatic|findingemo``: the ablations on labelled data (see :mod:`moodsic_desktop.evaluation`)."""
+"""``moodsic eval veatic|findingemo``: the ablations on labelled data (:mod:`moodsic_desktop.evaluation.datasets`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from moodsic_desktop.assembly import EngineSettings, quiet_native_logs
+from moodsic_desktop.session.assembly import EngineSettings, quiet_native_logs
 
 EXIT_OK = 0
 
@@ -102,7 +102,7 @@ def run_eval_veatic(args: argparse.Namespace) -> int:
     """``moodsic eval veatic --videos DIR --annotations DIR``."""
     quiet_native_logs()
     from moodsic_desktop.cli import UserError
-    from moodsic_desktop.evaluation import VEATIC_SCALES, EvaluationError, evaluate_veatic
+    from moodsic_desktop.evaluation.datasets import VEATIC_SCALES, EvaluationError, evaluate_veatic
 
     try:
         with _progress(args, "eval", "video") as bar:
@@ -137,7 +137,7 @@ def run_eval_findingemo(args: argparse.Namespace) -> int:
     """``moodsic eval findingemo --findingemo DIR``."""
     quiet_native_logs()
     from moodsic_desktop.cli import UserError
-    from moodsic_desktop.evaluation import FINDINGEMO_SCALES, EvaluationError, evaluate_findingemo
+    from moodsic_desktop.evaluation.datasets import FINDINGEMO_SCALES, EvaluationError, evaluate_findingemo
 
     try:
         with _progress(args, "eval", "image") as bar:

@@ -169,8 +169,8 @@ def _add_train_parser(actions: argparse._SubParsersAction) -> None:
 # ---------------------------------------------------------------------------------------------- list / verify
 def run_models_list(args: argparse.Namespace) -> int:
     """``moodsic models list``: the entries with their state, the folder's notes, and the active experts."""
-    from moodsic_desktop.assembly import EngineSettings, select_experts
     from moodsic_desktop.perception.model_store import scan_models
+    from moodsic_desktop.session.assembly import EngineSettings, select_experts
 
     folder = _folder(args)
     scan = scan_models(folder, verify_checksums=not args.no_checksums)
@@ -537,7 +537,7 @@ def add_bench_parser(commands: argparse._SubParsersAction) -> None:
 def run_bench(args: argparse.Namespace) -> int:
     """``moodsic bench``."""
     _require_models_extra()
-    from moodsic_desktop.modelzoo.bench import BenchOptions, run_benchmarks
+    from moodsic_desktop.evaluation.bench import BenchOptions, run_benchmarks
 
     results = run_benchmarks(
         BenchOptions(

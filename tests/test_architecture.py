@@ -60,7 +60,7 @@ def test_the_running_program_never_loads_pytorch_or_transformers():
     ]
     code = (
         "import sys\n"
-        + "".join(f"import {m}\n" for m in [*modules, "moodsic_desktop.assembly", "moodsic_desktop.cli"])
+        + "".join(f"import {m}\n" for m in [*modules, "moodsic_desktop.session.assembly", "moodsic_desktop.cli"])
         + "import moodsic_desktop.cli as cli\ncli.build_parser()\n"
         + f"print(sorted(n for n in {MODEL_TOOLING!r} if n in sys.modules))"
     )

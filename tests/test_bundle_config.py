@@ -97,7 +97,11 @@ def test_export_and_training_packages_are_left_out(config):
 def test_nothing_the_program_imports_is_left_out(config):
     excludes = config.excludes()
     modules, imported = app_imports(excludes)
-    assert {"moodsic_desktop.ui.app", "moodsic_desktop.selftest", "moodsic_desktop.assembly"} <= modules
+    assert {
+        "moodsic_desktop.ui.app",
+        "moodsic_desktop.session.self_test",
+        "moodsic_desktop.session.assembly",
+    } <= modules
     assert "mediapipe.python.solutions" in imported  # the walk sees the program's imports
     assert sorted(name for name in imported if is_excluded(name, excludes)) == []
 

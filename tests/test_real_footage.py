@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 import pytest
 
-from moodsic_desktop.assembly import EngineSettings, MusicLibrary, build_pipeline
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.library import MusicLibrary, Song
+from moodsic_desktop.session.assembly import EngineSettings, build_pipeline
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "real"
 pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason=f"../shared/fixtures/real is absent (looked in {REAL})")
@@ -27,7 +27,7 @@ SONGS = [Song(f"s{i}", v, a, duration_s=60.0) for i, (v, a) in enumerate([(-0.6,
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     """The pipeline a fresh install builds (experts chosen from an empty models folder)."""
-    from moodsic_desktop.assembly import select_experts
+    from moodsic_desktop.session.assembly import select_experts
 
     experts = select_experts(EngineSettings(), tmp_path_factory.mktemp("empty-models"))
     assert experts.face.model == "fer2013-mini-xception", experts.face.reason

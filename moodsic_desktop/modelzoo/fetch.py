@@ -1,7 +1,7 @@
-"""``moodsic models fetch``: the command-line face of :mod:`moodsic_desktop.model_download` (sources,
+"""``moodsic models fetch``: the command-line face of :mod:`moodsic_desktop.perception.model_download` (sources,
 resume, checksums, licences, offline instructions), with a progress bar on stderr.
 
-The HTTP part lives in :mod:`moodsic_desktop.model_download`, which needs no PyTorch, so that the window's
+The HTTP part lives in :mod:`moodsic_desktop.perception.model_download`, which needs no PyTorch, so that the window's
 *Mood readers* dialog can download with the same code. Main thread of the ``moodsic models`` command.
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.request import urlopen
 
-from moodsic_desktop import model_download
-from moodsic_desktop.model_download import (
+from moodsic_desktop.perception import model_download
+from moodsic_desktop.perception.model_download import (
     DINOV3_LICENCE_TEXT,
     EMONET_LICENCE_TEXT,
     SOURCES,
@@ -26,7 +26,7 @@ from moodsic_desktop.model_download import (
     manual_instructions,
     source_folder,
 )
-from moodsic_desktop.model_download import request_headers as _headers
+from moodsic_desktop.perception.model_download import request_headers as _headers
 
 __all__ = [
     "DINOV3_LICENCE_TEXT",
@@ -54,7 +54,7 @@ def download(
     progress: bool = True,
     opener: Callable | None = None,
 ) -> Path:
-    """:func:`moodsic_desktop.model_download.download` with a tqdm progress bar on stderr (bytes)."""
+    """:func:`moodsic_desktop.perception.model_download.download` with a tqdm progress bar on stderr (bytes)."""
     from tqdm import tqdm
 
     with tqdm(

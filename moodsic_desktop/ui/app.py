@@ -16,17 +16,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from moodsic_desktop import __version__, paths
-from moodsic_desktop.assembly import (
+from moodsic_desktop.audio.library_index import fit_station_model
+from moodsic_desktop.core.library import MusicLibrary
+from moodsic_desktop.core.pipeline import PipelineSettings
+from moodsic_desktop.session.assembly import (
     EngineSettings,
     ExpertSelection,
-    MusicLibrary,
     build_pipeline,
     load_library,
     quiet_native_logs,
     select_experts,
 )
-from moodsic_desktop.audio.library_index import fit_station_model
-from moodsic_desktop.core.pipeline import PipelineSettings
 
 if TYPE_CHECKING:
     from moodsic_desktop.ui.settings import SettingsStore, UserSettings
@@ -204,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if args.self_test:  # headless: no Qt, no window
-        from moodsic_desktop.selftest import run_self_test
+        from moodsic_desktop.session.self_test import run_self_test
 
         return run_self_test(args.library, verbose=args.verbose)
     from PySide6.QtGui import QIcon

@@ -37,16 +37,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from moodsic_desktop.assembly import MusicLibrary
 from moodsic_desktop.audio.engine import AudioEngine, EngineListener
-from moodsic_desktop.audio.library_guard import LibraryGuard
 from moodsic_desktop.audio.library_index import default_index_path
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.library import MusicLibrary, Song
 from moodsic_desktop.core.matcher import MATCH_MODES, Decision
 from moodsic_desktop.core.mood_words import mood_line
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.report import SessionReport
 from moodsic_desktop.perception.sources import opencv_camera_index
+from moodsic_desktop.session.library_guard import LibraryGuard
 from moodsic_desktop.ui.charts import MoodPlaneChart, MoodTimelineChart
 from moodsic_desktop.ui.library_dialog import LibraryTools
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings, WindowState
@@ -114,7 +113,7 @@ class EngineBridge(QObject, EngineListener):
 
 
 class MainWindow(QMainWindow):
-    """Moodsic's main window. ``library`` and ``pipeline`` come from ``moodsic_desktop.assembly``; the
+    """Moodsic's main window. ``library`` and ``pipeline`` come from ``moodsic_desktop.session.assembly``; the
     window creates the workers and owns ``engine`` (closing the window fades the music out and stops every
     thread)."""
 

@@ -7,8 +7,8 @@ its state (in use, installed, not installed, downloaded but not converted, broke
 and its licence. The rows come from :func:`reader_rows`, a plain function of ``model_store.scan_models``
 and the names of the window's current experts.
 
-**Install** downloads what ``moodsic models fetch`` knows (:data:`moodsic_desktop.model_download.SOURCES`)
-with :func:`moodsic_desktop.model_download.download` on a worker QThread (progress, Cancel, resume of a
+**Install** downloads what ``moodsic models fetch`` knows (:data:`moodsic_desktop.perception.model_download.SOURCES`)
+with :func:`moodsic_desktop.perception.model_download.download` on a worker QThread (progress, Cancel, resume of a
 partial file, SHA-256 check), after an explicit "I accept" for a non-commercial licence. A download that is
 a ready ONNX model (``Source.register_as``) is registered in ``models/manifest.json``; EmoNet's ``.pth``
 still needs PyTorch to become an ONNX model, and the dialog says so rather than pretend. **Import a file…**
@@ -51,7 +51,6 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import Shiboken
 
-from moodsic_desktop.assembly import BUNDLED_FACE_MODEL
 from moodsic_desktop.paths import models_dir
 from moodsic_desktop.perception.model_store import (
     ENTRY_KINDS,
@@ -65,6 +64,7 @@ from moodsic_desktop.perception.model_store import (
     scan_models,
     unregister_model,
 )
+from moodsic_desktop.session.assembly import BUNDLED_FACE_MODEL
 from moodsic_desktop.ui.workers import start_in_thread
 
 __all__ = ["DownloadWorker", "LicenceDialog", "ModelsDialog", "ReaderRow", "default_catalogue", "reader_rows"]
@@ -78,7 +78,7 @@ SINGLE_FILE_KINDS = ("emonet", "fer2013")
 def default_catalogue() -> dict[str, Any]:
     """What Install offers in the program: EmoNet-8 (the download ``moodsic models fetch emonet-8`` makes).
     The scene backbones are left to the command line: they are only a start for a training run."""
-    from moodsic_desktop.model_download import SOURCES  # plain data; no connection is opened
+    from moodsic_desktop.perception.model_download import SOURCES  # plain data; no connection is opened
 
     return {"emonet-8": SOURCES["emonet-8"]}
 
@@ -215,7 +215,7 @@ class DownloadWorker(QObject):
         self._stop.set()
 
     def run(self) -> None:
-        from moodsic_desktop import model_download as md
+        from moodsic_desktop.perception import model_download as md
 
         try:
             paths = []

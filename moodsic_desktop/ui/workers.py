@@ -33,14 +33,14 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtGui import QImage
 
-from moodsic_desktop.audio.library_guard import LibraryGuard
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.report import SessionReport, session_settings
+from moodsic_desktop.session.library_guard import LibraryGuard
 
 if TYPE_CHECKING:
-    from moodsic_desktop.assembly import MusicLibrary
+    from moodsic_desktop.core.library import MusicLibrary
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from moodsic_desktop.assembly import BUILTIN_ORIGIN, load_library
 from moodsic_desktop.audio import builtin_station
 from moodsic_desktop.audio.builtin_station import (
     MANIFEST_NAME,
@@ -28,6 +27,7 @@ from moodsic_desktop.audio.builtin_station import (
     piece_parameters,
     render_piece,
 )
+from moodsic_desktop.session.assembly import BUILTIN_ORIGIN, load_library
 
 FRAMES = round(PIECE_DURATION_S * SAMPLE_RATE)
 # Krumhansl & Kessler (1982) key profiles, tonic first.

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from moodsic_desktop.assembly import BUILTIN_ORIGIN, load_library
 from moodsic_desktop.audio import decoding, library_index
 from moodsic_desktop.audio.library_index import (
     APPLICATION_ID,
@@ -22,6 +21,7 @@ from moodsic_desktop.audio.library_index import (
 )
 from moodsic_desktop.core.library import load_deam
 from moodsic_desktop.core.stations import StationModel
+from moodsic_desktop.session.assembly import BUILTIN_ORIGIN, load_library
 from tests.conftest import write_deam_folder
 from tests.library_files import add_deam_audio, copy_deam_layout, require_mp3, write_audio
 

@@ -9,7 +9,6 @@ import pytest
 
 pytest.importorskip("torch", reason="training needs the models extra (torch, transformers)")
 
-from moodsic_desktop.assembly import EngineSettings, select_experts
 from moodsic_desktop.cli import main
 from moodsic_desktop.core import findingemo
 from moodsic_desktop.modelzoo import scene_training
@@ -22,6 +21,7 @@ from moodsic_desktop.modelzoo.scene_training import (
     read_findingemo,
 )
 from moodsic_desktop.perception.model_store import scan_models
+from moodsic_desktop.session.assembly import EngineSettings, select_experts
 from tests import model_files
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from moodsic_desktop.assembly import BUNDLED_FACE_MODEL, EngineSettings, MusicLibrary, build_pipeline, select_experts
+from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.perception.model_store import MANIFEST_NAME, make_entry, register_model
+from moodsic_desktop.session.assembly import BUNDLED_FACE_MODEL, EngineSettings, build_pipeline, select_experts
 from tests import model_files
 
 pytest.importorskip("torch", reason="exporting the test models needs the models extra")

@@ -8,11 +8,11 @@ import logging
 import numpy as np
 import pytest
 
-from moodsic_desktop.assembly import EngineSettings
 from moodsic_desktop.core.matcher import Matcher
 from moodsic_desktop.core.pipeline import Pipeline
 from moodsic_desktop.core.stabilizer import Stabilizer
 from moodsic_desktop.perception.faces import MediaPipeFaceDetector
+from moodsic_desktop.session.assembly import EngineSettings
 from tests.core.test_pipeline import SONGS, ScriptedExpert
 
 

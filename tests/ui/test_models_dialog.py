@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from moodsic_desktop.model_download import Source
+from moodsic_desktop.perception.model_download import Source
 from moodsic_desktop.perception.model_store import MANIFEST_NAME, read_manifest, scan_models
 from moodsic_desktop.ui.models_dialog import ModelsDialog
 
@@ -317,7 +317,7 @@ def test_a_window_with_nothing_to_do_shows_no_models_banner(qtbot, open_window, 
 def test_the_running_program_does_not_load_the_download_code():
     code = (
         "import sys\nimport moodsic_desktop.ui.main_window, moodsic_desktop.ui.models_dialog, moodsic_desktop.ui.app\n"
-        "print('moodsic_desktop.model_download' in sys.modules)"
+        "print('moodsic_desktop.perception.model_download' in sys.modules)"
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)

@@ -193,10 +193,11 @@ def _build_models(folder: Path, tiny: bool, say: Callable[[str], None]) -> dict[
 
 
 def _pipeline(experts: Any, scene_interval_s: float) -> Any:
-    from moodsic_desktop.assembly import BUILTIN_ORIGIN, EngineSettings, MusicLibrary, build_pipeline
     from moodsic_desktop.audio.builtin_station import builtin_songs
     from moodsic_desktop.audio.library_index import fit_station_model
+    from moodsic_desktop.core.library import MusicLibrary
     from moodsic_desktop.core.pipeline import PipelineSettings
+    from moodsic_desktop.session.assembly import BUILTIN_ORIGIN, EngineSettings, build_pipeline
 
     songs = builtin_songs()
     library = MusicLibrary(songs=songs, origin=BUILTIN_ORIGIN, stations=fit_station_model(songs))
@@ -248,7 +249,7 @@ def run_benchmarks(options: BenchOptions, say: Callable[[str], None] = print) ->
 def _measure(
     options: BenchOptions, threads: int, runtime: RuntimeConfig, results: dict[str, Any], say: Callable[[str], None]
 ) -> float:
-    from moodsic_desktop.assembly import EngineSettings, ExpertChoice, ExpertSelection, select_experts
+    from moodsic_desktop.session.assembly import EngineSettings, ExpertChoice, ExpertSelection, select_experts
 
     with tempfile.TemporaryDirectory(prefix="moodsic-bench-") as scratch:
         folder = options.workdir or Path(scratch)
@@ -331,7 +332,7 @@ def _measure_face_model_in_the_box(
 ) -> None:
     """FER-2013's milliseconds per face (batch of 1 and of 8) and the end-to-end frames per second of a fresh
     install with eight faces in view against one."""
-    from moodsic_desktop.assembly import EngineSettings, select_experts
+    from moodsic_desktop.session.assembly import EngineSettings, select_experts
 
     # The face model in the box: one face, and eight faces in one call (crops and mirror pass included).
     fer = FerExpert(runtime=runtime)

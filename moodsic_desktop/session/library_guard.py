@@ -26,7 +26,7 @@ from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Matcher
 
 if TYPE_CHECKING:
-    from moodsic_desktop.assembly import MusicLibrary
+    from moodsic_desktop.core.library import MusicLibrary
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ FAILURES_IN_ROW = 5  # songs failing one after another that make the library cou
 
 
 def _default_fallback() -> MusicLibrary:
-    from moodsic_desktop.assembly import builtin_library
+    from moodsic_desktop.session.assembly import builtin_library
 
     return builtin_library()
 

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from moodsic_desktop.assembly import MusicLibrary
-from moodsic_desktop.audio.library_guard import FAILURES_IN_ROW, SAMPLE_SIZE, LibraryGuard
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.library import MusicLibrary, Song
+from moodsic_desktop.session.library_guard import FAILURES_IN_ROW, SAMPLE_SIZE, LibraryGuard
 
 
 def make_library(folder: Path, count: int) -> MusicLibrary:

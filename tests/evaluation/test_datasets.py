@@ -11,13 +11,13 @@ import cv2
 import numpy as np
 import pytest
 
-from moodsic_desktop.assembly import EngineSettings
 from moodsic_desktop.cli import main
-from moodsic_desktop.core.evaluation import ABLATIONS, replay
 from moodsic_desktop.core.findingemo import binned_split, read_findingemo
-from moodsic_desktop.evaluation import make_pipeline, perceive_video
+from moodsic_desktop.evaluation.ablations import ABLATIONS, replay
+from moodsic_desktop.evaluation.datasets import make_pipeline, perceive_video
 from moodsic_desktop.perception.sources import VideoFileSource
 from moodsic_desktop.perception.synthetic import write_demo_clip
+from moodsic_desktop.session.assembly import EngineSettings
 
 BUILTIN = ("--face-expert", "face-geometry", "--scene-expert", "scene-statistics")
 SETTINGS = EngineSettings(face_expert="face-geometry", scene_expert="scene-statistics")
@@ -92,7 +92,7 @@ def test_replay_is_what_the_pipeline_does(veatic):
     root, _, _ = veatic
     pipeline, _ = make_pipeline(SETTINGS)
     stabilized, readings = [], []
-    from moodsic_desktop.evaluation import reading_of
+    from moodsic_desktop.evaluation.datasets import reading_of
 
     with VideoFileSource(root / "video" / "own.mp4") as source:
         while (frame := source.read()) is not None:

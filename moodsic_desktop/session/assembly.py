@@ -13,11 +13,10 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from moodsic_desktop.core.library import Song, read_deam
+from moodsic_desktop.core.library import MusicLibrary, read_deam
 from moodsic_desktop.core.matcher import Matcher
 from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings
 from moodsic_desktop.core.stabilizer import Stabilizer
-from moodsic_desktop.core.stations import StationModel
 
 log = logging.getLogger(__name__)
 
@@ -59,24 +58,6 @@ class EngineSettings:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass
-class MusicLibrary:
-    """The songs to choose from, where they came from, and their station model (None if too few songs).
-    ``banned`` holds the ids the matcher must never choose; ``recent`` the ids of the last songs played in
-    earlier sessions, oldest first (from the index's play history); ``index_path`` is the library index
-    the songs came from (None for a DEAM folder or the built-in station); ``problem`` says, in one line,
-    why this is not the library that was asked for (a damaged index), for a banner or a warning."""
-
-    songs: list[Song]
-    origin: str
-    stations: StationModel | None
-    skipped_rows: int = 0
-    banned: frozenset[str] = frozenset()
-    recent: tuple[str, ...] = ()
-    index_path: Path | None = None
-    problem: str | None = None
 
 
 BUILTIN_ORIGIN = "built-in station"

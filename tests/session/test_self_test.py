@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from moodsic_desktop import paths, selftest
+from moodsic_desktop import paths
 from moodsic_desktop.audio.engine import NullBackend
+from moodsic_desktop.session import self_test as selftest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 STAGE_NAMES = [name for name, _ in selftest.STAGES]
 
 

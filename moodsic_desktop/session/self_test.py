@@ -48,9 +48,8 @@ import numpy as np
 from moodsic_desktop import __version__, paths
 
 if TYPE_CHECKING:
-    from moodsic_desktop.assembly import MusicLibrary
     from moodsic_desktop.audio.engine import AudioBackend
-    from moodsic_desktop.core.library import Song
+    from moodsic_desktop.core.library import MusicLibrary, Song
     from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 
 log = logging.getLogger(__name__)
@@ -254,7 +253,7 @@ def _stage_clip(run: _Run) -> str:
 
 
 def _stage_library(run: _Run) -> str:
-    from moodsic_desktop.assembly import load_library
+    from moodsic_desktop.session.assembly import load_library
 
     try:
         run.library = load_library(run.library_folder)
@@ -273,7 +272,7 @@ def _stage_library(run: _Run) -> str:
 
 
 def _stage_perception(run: _Run) -> str:
-    from moodsic_desktop.assembly import EngineSettings, build_pipeline
+    from moodsic_desktop.session.assembly import EngineSettings, build_pipeline
 
     assert run.library is not None
     run.pipeline = pipeline = build_pipeline(run.library, EngineSettings(min_dwell_s=2.0))
@@ -484,7 +483,7 @@ def run_self_test(
     ``library_folder``: a DEAM folder instead of the library beside the program; ``out``/``err``: where
     the report and the failure line go (default stdout, stderr); ``audio_backend``: the audio engine's back
     end (None: PortAudio, else the silent clock); ``stages``: the stages to run (tests replace some)."""
-    from moodsic_desktop.assembly import quiet_native_logs
+    from moodsic_desktop.session.assembly import quiet_native_logs
 
     quiet_native_logs()
     with _report_streams(out, err) as (report, problems), _captured_logs(verbose, problems) as capture:

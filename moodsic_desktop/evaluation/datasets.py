@@ -1,6 +1,6 @@
 """``moodsic eval``: how well the mood reading follows labelled data (VEATIC videos, FindingEmo images).
 
-Perceive once, fuse and stabilise per ablation (:mod:`moodsic_desktop.core.evaluation`): the pipeline runs
+Perceive once, fuse and stabilise per ablation (:mod:`moodsic_desktop.evaluation.ablations`): the pipeline runs
 over every frame (or every ``every``-th) with the experts the settings choose, its per-step scene and face
 readings are kept, and each ablation (scene only, face only, fusion without gating, fusion with gating)
 replays fusion and stabilisation on them.
@@ -33,14 +33,15 @@ from typing import Any
 
 import numpy as np
 
-from moodsic_desktop.assembly import EngineSettings, MusicLibrary, build_pipeline, select_experts
 from moodsic_desktop.core import strict_json
-from moodsic_desktop.core.evaluation import ABLATIONS, OUTPUTS, AblationTrace, Reading, align_to_frames, replay
 from moodsic_desktop.core.findingemo import Sample, binned_split, findingemo_metrics, read_findingemo
 from moodsic_desktop.core.fusion import fuse
+from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.core.metrics import agreement_metrics
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.scales import VEATIC_RANGE, EmotionScaleAligner
+from moodsic_desktop.evaluation.ablations import ABLATIONS, OUTPUTS, AblationTrace, Reading, align_to_frames, replay
+from moodsic_desktop.session.assembly import EngineSettings, build_pipeline, select_experts
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm")
 TEST_FRACTION = 0.30  # VEATIC's benchmark tests on the last 30 % of each video's frames
