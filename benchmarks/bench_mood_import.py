@@ -36,8 +36,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from moodsic_desktop.audio import decoding  # noqa: E402
-from moodsic_desktop.audio.library_index import LibraryIndex  # noqa: E402
-from moodsic_desktop.audio.mood_features import (  # noqa: E402
+from moodsic_desktop.audio.library.index import LibraryIndex  # noqa: E402
+from moodsic_desktop.audio.library.mood_features import (  # noqa: E402
     ANALYSIS_RATE,
     analyse_file,
     default_workers,

@@ -26,7 +26,8 @@ from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings
 from moodsic_desktop.session.assembly import EngineSettings, build_pipeline, load_library, quiet_native_logs
 
 if TYPE_CHECKING:
-    from moodsic_desktop.audio.library_index import ImportReport, LibraryIndex, SongProblem
+    from moodsic_desktop.audio.library.index import LibraryIndex
+    from moodsic_desktop.audio.library.reports import ImportReport, SongProblem
     from moodsic_desktop.core.library import Song
 
 T = TypeVar("T")
@@ -171,7 +172,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         with source:
             inputs = {"the input video": None if args.demo else video}
             if args.library is None:
-                from moodsic_desktop.audio.library_index import default_index_path
+                from moodsic_desktop.audio.library.schema import default_index_path
 
                 inputs["the library index"] = default_index_path()
             check_report_path(args.out, inputs)
@@ -391,7 +392,8 @@ def add_library_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _open_index(args: argparse.Namespace, create: bool) -> LibraryIndex:
-    from moodsic_desktop.audio.library_index import LibraryIndex, LibraryIndexError
+    from moodsic_desktop.audio.library.index import LibraryIndex
+    from moodsic_desktop.audio.library.reports import LibraryIndexError
 
     try:
         return LibraryIndex(args.index, create=create)
@@ -401,7 +403,7 @@ def _open_index(args: argparse.Namespace, create: bool) -> LibraryIndex:
 
 def _index_path(args: argparse.Namespace) -> Path:
     """The library index file the command works on (``--index``, else ``music/library.sqlite``)."""
-    from moodsic_desktop.audio.library_index import default_index_path
+    from moodsic_desktop.audio.library.schema import default_index_path
 
     return args.index if args.index is not None else default_index_path()
 
@@ -427,7 +429,7 @@ def _plural(count: int, word: str) -> str:
 def _builtin_station() -> tuple[list[Song], list[dict]]:
     """The built-in pieces and their stations, as the window and `moodsic analyze` fit them."""
     from moodsic_desktop.audio.builtin_station import builtin_songs
-    from moodsic_desktop.audio.library_index import fit_station_model
+    from moodsic_desktop.core.stations import fit_station_model
 
     songs = builtin_songs()
     model = fit_station_model(songs)
@@ -445,7 +447,7 @@ def _what_plays(songs: Sequence[Song], n_stations: int | None) -> str:
     """What the window and `moodsic analyze` without --library play (``assembly.load_library``), in one
     line: the index's playable ``songs`` (in ``n_stations`` stations, the stored model's, once there are
     enough songs), else the built-in station."""
-    from moodsic_desktop.audio.library_index import songs_for_stations
+    from moodsic_desktop.core.stations import songs_for_stations
 
     need = songs_for_stations()
     if not songs:
@@ -562,7 +564,8 @@ def _print_import_report(report: ImportReport, index: LibraryIndex, json_path: P
 
 def run_library_import_deam(args: argparse.Namespace) -> int:
     """``moodsic library import-deam FOLDER``."""
-    from moodsic_desktop.audio.library_index import LibraryIndexError, read_deam_songs
+    from moodsic_desktop.audio.library.reports import LibraryIndexError
+    from moodsic_desktop.audio.library.sources import read_deam_songs
 
     failed = f"cannot import {args.folder}"
     with _index_for_import(args, lambda: read_deam_songs(args.folder), failed) as (index, deam):
@@ -578,7 +581,8 @@ def run_library_import_deam(args: argparse.Namespace) -> int:
 def run_library_add_folder(args: argparse.Namespace) -> int:
     """``moodsic library add-folder FOLDER [--va FILE.csv [--scale deam|reference]]``: with a V-A table
     as before; without one, every audio file with a mood estimated from its audio."""
-    from moodsic_desktop.audio.library_index import LibraryIndexError, audio_files_in, read_va_table
+    from moodsic_desktop.audio.library.reports import LibraryIndexError
+    from moodsic_desktop.audio.library.sources import audio_files_in, read_va_table
 
     if args.va is None and args.scale is not None:
         raise UserError("--scale gives the scale of the --va table; without --va the moods are estimated")
@@ -607,7 +611,7 @@ def run_library_add_folder(args: argparse.Namespace) -> int:
 
 
 def _print_estimate_summary(report: ImportReport) -> None:
-    from moodsic_desktop.audio.mood_estimation import DEFAULT_SIGMA
+    from moodsic_desktop.audio.library.mood_estimation import DEFAULT_SIGMA
 
     how = (
         "the model learned from this library's rated songs"
@@ -639,7 +643,7 @@ def _metrics_table(cv: dict) -> list[str]:
 
 def run_library_learn_moods(args: argparse.Namespace) -> int:
     """``moodsic library learn-moods [--folds K]``: fit, cross-validate and store the mood model."""
-    from moodsic_desktop.audio.library_index import LibraryIndexError
+    from moodsic_desktop.audio.library.reports import LibraryIndexError
 
     with _open_index(args, create=False) as index:
         try:
@@ -823,7 +827,8 @@ def run_library_ban(args: argparse.Namespace) -> int:
 
 def run_library_stats(args: argparse.Namespace) -> int:
     """``moodsic library stats``."""
-    from moodsic_desktop.audio.library_index import LibraryIndexError, songs_for_stations
+    from moodsic_desktop.audio.library.reports import LibraryIndexError
+    from moodsic_desktop.core.stations import songs_for_stations
 
     index = _existing_index(args)
     if index is None:
@@ -874,7 +879,7 @@ def run_library_stats(args: argparse.Namespace) -> int:
 
 def run_library_check(args: argparse.Namespace) -> int:
     """``moodsic library check``: decode every file; exit 0 even when some do not play (they are listed)."""
-    from moodsic_desktop.audio.library_index import LibraryIndexError
+    from moodsic_desktop.audio.library.reports import LibraryIndexError
 
     with _open_index(args, create=False) as index, _ProgressBar(args, "check", unit="file") as bar:
         try:

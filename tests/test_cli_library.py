@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from moodsic_desktop import cli
-from moodsic_desktop.audio.library_index import LibraryIndex
+from moodsic_desktop.audio.library.index import LibraryIndex
 from tests.cli_helpers import one_error_line, run
 from tests.conftest import write_deam_folder
 from tests.library_files import add_deam_audio, copy_deam_layout, require_mp3, write_audio

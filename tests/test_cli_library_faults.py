@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from moodsic_desktop import cli
-from moodsic_desktop.audio import library_index
-from moodsic_desktop.audio.library_index import LibraryIndex
+from moodsic_desktop.audio.library import index as library_index
+from moodsic_desktop.audio.library.index import LibraryIndex
 from tests.cli_helpers import one_error_line, run
 from tests.conftest import ANNOTATIONS, write_deam_folder
 from tests.library_files import write_audio

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from moodsic_desktop.audio.library_index import LibraryIndex
-from moodsic_desktop.audio.mood_estimation import MIN_LABELLED_SONGS
+from moodsic_desktop.audio.library.index import LibraryIndex
+from moodsic_desktop.audio.library.mood_estimation import MIN_LABELLED_SONGS
 from tests.cli_helpers import one_error_line, run
 from tests.mood_music import write_labelled_library, write_song
 

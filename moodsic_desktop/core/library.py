@@ -105,7 +105,7 @@ def _decode_table(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
-def _read_table(path: Path, required: tuple[str, ...] = ()) -> list[dict[str, str]]:
+def read_table(path: Path, required: tuple[str, ...] = ()) -> list[dict[str, str]]:
     """Read a CSV whose delimiter may be ',', ';' or tab; keys are stripped lower-case column names.
 
     Lines may end in LF, CRLF or CR alone (old Mac files) or any mix of them; quoted cells may hold line
@@ -176,7 +176,7 @@ def _read_metadata(folder: Path) -> dict[str, dict[str, str]]:
         return meta
     for path in sorted(meta_dir.glob("*.csv")):
         try:
-            rows = _read_table(path)
+            rows = read_table(path)
         except (OSError, TableError) as error:  # titles are a nicety: the songs import without them
             log.warning("DEAM metadata left out: %s", error)
             continue
@@ -213,7 +213,7 @@ def read_deam(folder: str | Path) -> DeamImport:
     result = DeamImport(songs=[])
     seen: set[str] = set()
     for path in present:
-        for line_number, row in enumerate(_read_table(path, required=ANNOTATION_COLUMNS), start=2):
+        for line_number, row in enumerate(read_table(path, required=ANNOTATION_COLUMNS), start=2):
             try:
                 song_id = _song_id(row["song_id"])
                 _check_song_id(song_id)
@@ -266,6 +266,7 @@ __all__ = [
     "load_deam",
     "printable",
     "read_deam",
+    "read_table",
 ]
 
 

@@ -9,12 +9,16 @@ stations, so both are searched). Station names describe where each centre lies i
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
+
+if TYPE_CHECKING:  # only for annotations: core.library imports this module (StationModel)
+    from moodsic_desktop.core.library import Song
 
 # Thresholds in reference units that split each axis into low / mid / high for naming.
 _NAME_THRESHOLD = 0.15
@@ -147,3 +151,30 @@ class StationModel:
             {"index": i, "name": name, "valence": float(c[0]), "arousal": float(c[1]), "weight": float(w)}
             for i, (name, c, w) in enumerate(zip(self.names, self.centres, self._mixture.weights_, strict=True))
         ]
+
+
+# --------------------------------------------------------------------------------------------------------
+# Fitting a library's stations (moved here from the library index: pure domain logic)
+
+DEFAULT_N_STATIONS = 5
+DEFAULT_SEED = 0
+
+
+def songs_for_stations(n_stations: int = DEFAULT_N_STATIONS) -> int:
+    """The fewest songs with distinct mood points that get a station model: ``2 · max(n_stations, 2)``.
+    With fewer, the matcher chooses from all songs, without stations. Any thread."""
+    return max(n_stations, 2) * 2
+
+
+def fit_station_model(
+    songs: Sequence[Song], n_stations: int = DEFAULT_N_STATIONS, seed: int = DEFAULT_SEED
+) -> StationModel | None:
+    """Fit the stations of a library (songs' V-A in reference space [-1, 1]), or ``None`` when it has fewer
+    than ``songs_for_stations(n_stations)`` songs with distinct V-A (too few for a mixture to mean
+    anything). Deterministic for a given ``seed``. Any thread."""
+    if not songs:
+        return None
+    points = np.array([[s.valence, s.arousal] for s in songs], dtype=float)
+    if len(np.unique(points, axis=0)) < songs_for_stations(n_stations):
+        return None
+    return StationModel.fit(points[:, 0], points[:, 1], n_stations=n_stations, seed=seed)

@@ -88,7 +88,7 @@ def load_library(
         if library is None:
             library = replace(builtin_library(n_stations, seed), problem=problem, banned=banned)
         return library
-    from moodsic_desktop.audio.library_index import fit_station_model
+    from moodsic_desktop.core.stations import fit_station_model
 
     result = read_deam(folder)
     songs, skipped = result.songs, result.skipped_rows
@@ -103,12 +103,10 @@ def _library_from_index(
 ) -> tuple[MusicLibrary | None, str | None, frozenset[str]]:
     """The index's library, or None with why not (None when there is simply no index or no playable song)
     and the songs it holds as banned (for the built-in station that then plays)."""
-    from moodsic_desktop.audio.library_index import (
-        LibraryIndex,
-        LibraryIndexError,
-        default_index_path,
-        fit_station_model,
-    )
+    from moodsic_desktop.audio.library.index import LibraryIndex
+    from moodsic_desktop.audio.library.reports import LibraryIndexError
+    from moodsic_desktop.audio.library.schema import default_index_path
+    from moodsic_desktop.core.stations import fit_station_model
 
     path = Path(index_path) if index_path is not None else default_index_path()
     if not path.is_file():
@@ -136,7 +134,7 @@ def builtin_library(n_stations: int = 5, seed: int = 0) -> MusicLibrary:
     """The built-in station, its audio synthesised into the cache on first use (seconds: not the GUI
     thread); without audio paths when the cache cannot be written."""
     from moodsic_desktop.audio.builtin_station import builtin_songs, ensure_builtin_audio
-    from moodsic_desktop.audio.library_index import fit_station_model
+    from moodsic_desktop.core.stations import fit_station_model
 
     try:
         songs = ensure_builtin_audio()

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from moodsic_desktop import __version__, paths
-from moodsic_desktop.audio.library_index import fit_station_model
 from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.core.pipeline import PipelineSettings
+from moodsic_desktop.core.stations import fit_station_model
 from moodsic_desktop.session.assembly import (
     EngineSettings,
     ExpertSelection,

@@ -41,13 +41,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from moodsic_desktop.audio.library_index import (
-    ImportReport,
-    IndexedSong,
-    LibraryIndex,
-    LibraryIndexError,
-    audio_files_in,
-)
+from moodsic_desktop.audio.library.index import LibraryIndex
+from moodsic_desktop.audio.library.reports import ImportReport, IndexedSong, LibraryIndexError
+from moodsic_desktop.audio.library.sources import audio_files_in
 from moodsic_desktop.ui.workers import start_in_thread
 
 log = logging.getLogger(__name__)

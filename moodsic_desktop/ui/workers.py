@@ -313,7 +313,8 @@ class PipelineWorker(QObject):
         the music goes on."""
         if self.index_path is None:
             return
-        from moodsic_desktop.audio.library_index import LibraryIndex, LibraryIndexError
+        from moodsic_desktop.audio.library.index import LibraryIndex
+        from moodsic_desktop.audio.library.reports import LibraryIndexError
 
         try:
             if self._index is None:

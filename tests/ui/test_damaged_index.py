@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from moodsic_desktop.audio.library_index import LibraryIndex
+from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.session.assembly import BUILTIN_ORIGIN, load_library
 from tests.ui.conftest import write_mood_video
 

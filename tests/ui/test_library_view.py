@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QFileDialog, QPushButton
 
-from moodsic_desktop.audio.library_index import LibraryIndex, default_index_path
+from moodsic_desktop.audio.library.index import LibraryIndex
+from moodsic_desktop.audio.library.schema import default_index_path
 from moodsic_desktop.ui.library_dialog import AFTER_RESTART, FRESH_INSTALL
 from tests.mood_music import write_song
 from tests.ui.conftest import WAIT_MS

@@ -166,7 +166,7 @@ def test_closing_stops_every_thread_and_fades_out(open_window, mood_video, qtbot
 
 
 def test_plays_and_bans_are_kept_in_the_library_index(qtbot, tmp_path, monkeypatch, playable_library, mood_video):
-    from moodsic_desktop.audio.library_index import LibraryIndex
+    from moodsic_desktop.audio.library.index import LibraryIndex
 
     monkeypatch.setenv("MOODSIC_HOME", str(tmp_path / "home"))
     index_path = tmp_path / "home" / "music" / "library.sqlite"

@@ -34,7 +34,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from moodsic_desktop.audio.library_index import LibraryIndex
+from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.ui.app import create_window
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings
 from tests.audio.conftest import SINK_RATE, Sink, _setup_sink

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from moodsic_desktop.audio.library_index import LibraryIndex
+from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.core.library import ANNOTATION_FILES, ANNOTATIONS_DIR, METADATA_DIR
 from tests.library_files import write_audio
 

@@ -1,20 +1,18 @@
-"""The library index with moods estimated from the audio: the schema migration, an import without a V-A
+"""The library index with moods estimated from the audio: an import without a V-A
 table, the feature cache, bad files, interrupted imports, rated points that win, owner placements and
 learning the mapping."""
 
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from moodsic_desktop.audio import library_index
-from moodsic_desktop.audio.library_index import APPLICATION_ID, SCHEMA_VERSION, LibraryIndex
-from moodsic_desktop.audio.mood_estimation import DEFAULT_SIGMA, MIN_LABELLED_SONGS
+from moodsic_desktop.audio.library.index import LibraryIndex
+from moodsic_desktop.audio.library.mood_estimation import DEFAULT_SIGMA, MIN_LABELLED_SONGS
 from tests.mood_music import write_labelled_library, write_song
 
 CORNERS = {"calm_sad": (-0.8, -0.8), "lively_sad": (-0.8, 0.8), "calm_happy": (0.8, -0.8), "lively_happy": (0.8, 0.8)}
@@ -49,24 +47,6 @@ def index(tmp_path) -> LibraryIndex:
 def by_title(index: LibraryIndex) -> dict:
     """Entries by file name without its suffix (the title, with "_" for the spaces the import puts in)."""
     return {entry.song.title.replace(" ", "_"): entry for entry in index.entries(playable_only=False)}
-
-
-def test_an_index_of_schema_1_opens_with_its_songs_rated(tmp_path):
-    path = tmp_path / "old.sqlite"
-    conn = sqlite3.connect(path, isolation_level=None)
-    library_index._migrate_to_1(conn)
-    conn.execute(
-        "INSERT INTO songs (song_id, valence, arousal, path, playable, origin, added_at, updated_at) "
-        "VALUES ('7', 0.25, -0.5, NULL, 0, 'deam', 0, 0)"
-    )
-    conn.execute("PRAGMA user_version = 1")
-    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    conn.close()
-    with LibraryIndex(path) as index:
-        assert index.schema_version == SCHEMA_VERSION == 2
-        (song,) = index.songs(playable_only=False)
-        assert (song.valence, song.arousal, song.mood_source, song.mood_variance) == (0.25, -0.5, "rated", 0.0)
-        assert index.stats()["moods"] == {"placed": 0, "rated": 1}
 
 
 def test_a_folder_without_a_table_gets_estimated_moods_in_the_right_order(own_folder, index):

@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 
 from moodsic_desktop.audio import decoding
-from moodsic_desktop.audio.mood_features import (
+from moodsic_desktop.audio.library.mood_features import (
     ANALYSIS_RATE,
     EXCERPT_S,
     MAJOR_PROFILE,

@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 
 from moodsic_desktop.audio.builtin_station import builtin_songs, render_piece
-from moodsic_desktop.audio.mood_estimation import (
+from moodsic_desktop.audio.library.mood_estimation import (
     DEFAULT_SIGMA,
     MIN_LABELLED_SONGS,
     LearnedMoodModel,
     default_estimate,
     fit_mood_model,
 )
-from moodsic_desktop.audio.mood_features import ANALYSIS_RATE, MoodFeatures, features_from_excerpts
+from moodsic_desktop.audio.library.mood_features import ANALYSIS_RATE, MoodFeatures, features_from_excerpts
 from moodsic_desktop.core.metrics import spearman
 from tests.mood_music import mood_grid, synth_song
 

@@ -1,58 +1,22 @@
-"""The library index: DEAM import (the real 1,802-song fixture with generated MP3s), re-import, interrupted
-import, bad rows and missing or broken files, add-folder, check, a damaged index file, bans and history,
-and the stored station model."""
+"""Importing into the library index: the DEAM import (the real 1,802-song fixture with generated MP3s),
+re-import, interrupted import, bad rows and missing or broken files, add-folder with a V-A table, and
+``check``."""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from moodsic_desktop.audio import decoding, library_index
-from moodsic_desktop.audio.library_index import (
-    APPLICATION_ID,
-    SCHEMA_VERSION,
-    LibraryIndex,
-    LibraryIndexError,
-    fit_station_model,
-)
+from moodsic_desktop.audio import decoding
+from moodsic_desktop.audio.library import sources
+from moodsic_desktop.audio.library.index import LibraryIndex
+from moodsic_desktop.audio.library.schema import SCHEMA_VERSION
 from moodsic_desktop.core.library import load_deam
-from moodsic_desktop.core.stations import StationModel
-from moodsic_desktop.session.assembly import BUILTIN_ORIGIN, load_library
+from tests.audio.library.index_rows import N_AUDIO, meta, song_rows
 from tests.conftest import write_deam_folder
-from tests.library_files import add_deam_audio, copy_deam_layout, require_mp3, write_audio
-
-N_AUDIO = 36  # fixture songs that get a generated MP3
-
-
-def song_rows(index: LibraryIndex) -> list[tuple]:
-    """Every row of the songs table except the timestamps, in a stable order."""
-    columns = ", ".join(library_index._SONG_COLUMNS)
-    return index._conn.execute(f"SELECT {columns} FROM songs ORDER BY song_id").fetchall()
-
-
-def meta(index: LibraryIndex) -> dict[str, str]:
-    return dict(index._conn.execute("SELECT key, value FROM meta"))
-
-
-@pytest.fixture(scope="module")
-def deam_with_audio(deam_fixture, tmp_path_factory) -> tuple[Path, list[str]]:
-    """A copy of the fixture's layout with real MP3s for the first ``N_AUDIO`` songs (several rates,
-    mono and stereo), and the ids of those songs."""
-    folder = copy_deam_layout(deam_fixture, tmp_path_factory.mktemp("deam") / "DEAM")
-    ids = [song.song_id for song in load_deam(folder)[:N_AUDIO]]
-    add_deam_audio(folder, ids)
-    return folder, ids
-
-
-@pytest.fixture
-def index(tmp_path) -> LibraryIndex:
-    with LibraryIndex(tmp_path / "music" / "library.sqlite") as opened:
-        yield opened
-
+from tests.library_files import add_deam_audio, require_mp3, write_audio
 
 # ---- the DEAM fixture
 
@@ -178,9 +142,9 @@ def test_bad_rows_missing_and_broken_files_are_reported(tmp_path, index):
 
 
 def test_mp3_support_is_checked_and_named(tmp_path, index, monkeypatch):
-    assert library_index.mp3_supported(), "soundfile's bundled libsndfile reads MP3 (1.1 or later)"
+    assert sources.mp3_supported(), "soundfile's bundled libsndfile reads MP3 (1.1 or later)"
     folder = write_deam_folder(tmp_path / "deam", ["1,5,,5,"], audio_ids=["1"])
-    monkeypatch.setattr(library_index, "mp3_supported", lambda: False)  # as with an old system libsndfile
+    monkeypatch.setattr(sources, "mp3_supported", lambda: False)  # as with an old system libsndfile
     report = index.import_deam(folder)
     assert "MP3 needs libsndfile 1.1 or later" in report.not_playable[0].reason
 
@@ -325,242 +289,3 @@ def test_check_restores_a_deam_song_whose_audio_arrives_later(tmp_path, index):
     write_audio(folder / "MEMD_audio" / "2.mp3")
     report = index.check()
     assert report.restored == ["2"] and [s.song_id for s in index.songs()] == ["2"]
-
-
-# ---- the file itself
-
-
-def test_new_index_has_the_schema_version_and_marks_itself(tmp_path):
-    path = tmp_path / "deep" / "folder" / "library.sqlite"
-    with LibraryIndex(path) as index:
-        assert index.schema_version == SCHEMA_VERSION
-    conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
-    conn.close()
-    assert sorted(library_index._MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1))
-
-
-def test_an_empty_file_is_reported_never_turned_into_an_index(tmp_path):
-    """A 0-byte file at the index path is the user's (a placeholder, a failed copy): SQLite would adopt it
-    as a new database, so it is reported and left as it is, also with ``create=True``."""
-    path = tmp_path / "library.sqlite"
-    path.write_bytes(b"")
-    for create in (True, False):
-        with pytest.raises(LibraryIndexError, match="empty file"):
-            LibraryIndex(path, create=create)
-    assert path.read_bytes() == b"" and [p.name for p in tmp_path.iterdir()] == ["library.sqlite"]
-
-
-def test_a_missing_index_is_only_created_when_asked(tmp_path):
-    with pytest.raises(LibraryIndexError, match="no library index at"):
-        LibraryIndex(tmp_path / "library.sqlite", create=False)
-    assert not (tmp_path / "library.sqlite").exists()
-
-
-def damaged_copy(source: Path, target: Path) -> Path:
-    data = bytearray(source.read_bytes())
-    data[4096:8192] = b"\xa5" * 4096  # the second page (first table pages) overwritten
-    target.write_bytes(bytes(data))
-    return target
-
-
-@pytest.mark.parametrize("damage", ["garbage", "text", "overwritten-page", "truncated"])
-def test_a_damaged_index_is_a_clear_error_and_is_kept(deam_with_audio, tmp_path, damage):
-    path = tmp_path / "library.sqlite"
-    if damage == "garbage":
-        path.write_bytes(np.random.default_rng(3).integers(0, 256, 10000, np.uint8).tobytes())
-    elif damage == "text":
-        path.write_text("this is my shopping list, not a database\n")
-    else:
-        good = tmp_path / "good.sqlite"
-        with LibraryIndex(good) as index:
-            index.import_deam(deam_with_audio[0])
-            index._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        if damage == "overwritten-page":
-            damaged_copy(good, path)
-        else:
-            data = good.read_bytes()
-            path.write_bytes(data[: len(data) // 2])
-    before = path.read_bytes()
-    with pytest.raises(LibraryIndexError) as raised:
-        LibraryIndex(path)
-    message = str(raised.value)
-    assert str(path) in message and "left as it is" in message and "\n" not in message
-    assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("library")) == ["library.sqlite"]
-
-
-def test_other_databases_and_newer_versions_are_refused(tmp_path):
-    other = tmp_path / "other.sqlite"
-    conn = sqlite3.connect(other)
-    conn.execute("CREATE TABLE invoices (id INTEGER)")
-    conn.commit()
-    conn.close()
-    with pytest.raises(LibraryIndexError, match="not a Moodsic library index"):
-        LibraryIndex(other)
-    newer = tmp_path / "newer.sqlite"
-    LibraryIndex(newer).close()
-    conn = sqlite3.connect(newer)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    conn.commit()
-    conn.close()
-    before = newer.read_bytes()
-    with pytest.raises(LibraryIndexError, match="newer Moodsic"):
-        LibraryIndex(newer)
-    assert newer.read_bytes() == before
-
-
-def test_one_connection_per_thread(index):
-    errors = []
-
-    def use() -> None:
-        try:
-            index.songs()
-        except sqlite3.ProgrammingError as error:
-            errors.append(error)
-
-    worker = threading.Thread(target=use)
-    worker.start()
-    worker.join()
-    assert errors, "sqlite3 objects must not cross threads"
-    with LibraryIndex(index.path) as other:  # a second connection (another thread would open its own)
-        assert other.songs() == []
-
-
-def test_a_busy_index_is_a_clear_error_and_changes_nothing(tmp_path):
-    folder = write_deam_folder(tmp_path / "deam", ["1,5,,5,", "2,3,,7,"])
-    path = tmp_path / "library.sqlite"
-    with LibraryIndex(path) as holder, LibraryIndex(path, busy_timeout_s=0.05) as waiting:
-        holder._conn.execute("BEGIN IMMEDIATE")  # another writer holds the index (an import in progress)
-        with pytest.raises(LibraryIndexError, match=r"cannot be written now.*nothing was changed"):
-            waiting.import_deam(folder)
-        with pytest.raises(LibraryIndexError, match="locked"):
-            waiting.record_play("1", 5.0)
-        holder._conn.execute("ROLLBACK")
-        assert waiting.songs(playable_only=False) == [] and waiting.recent_plays() == []
-        assert waiting.import_deam(folder).imported == 2
-
-
-# ---- history, bans, stations
-
-
-def test_play_history_and_bans_persist(tmp_path):
-    path = tmp_path / "library.sqlite"
-    folder = write_deam_folder(tmp_path / "deam", ["1,5,,5,", "2,3,,7,", "3,7,,2,"])
-    with LibraryIndex(path) as index:
-        index.import_deam(folder)
-        for when, song_id in [(100.0, "1"), (160.0, "2"), (130.0, "3"), (220.0, "builtin-04")]:
-            index.record_play(song_id, when)
-        index.ban("2")
-        index.ban("builtin-07")
-        index.ban("2")  # twice is fine
-        with pytest.raises(KeyError, match="no song 'nope'"):
-            index.ban("nope")
-    with LibraryIndex(path) as index:
-        assert index.recent_plays(3) == [(220.0, "builtin-04"), (160.0, "2"), (130.0, "3")]
-        assert index.recent_plays(0) == [] and len(index.recent_plays(10)) == 4
-        assert index.banned_ids() == {"2", "builtin-07"}
-        assert [e.song.song_id for e in index.entries() if e.banned] == ["2"]
-        index.unban("2")
-        index.unban("never-banned")
-        assert index.banned_ids() == {"builtin-07"}
-        assert index.stats()["plays"] == 4 and index.stats()["banned"] == 1
-
-
-def test_station_model_is_stored_reloaded_and_refitted_after_a_change(deam_with_audio, tmp_path):
-    folder, _ = deam_with_audio
-    path = tmp_path / "library.sqlite"
-    probe_v, probe_a = np.linspace(-0.9, 0.9, 25), np.linspace(0.8, -0.8, 25)
-    with LibraryIndex(path) as index:
-        index.import_deam(folder)
-        songs = index.songs()
-        stored_at = meta(index)["station_fitted_at"]
-    fresh = StationModel.fit([s.valence for s in songs], [s.arousal for s in songs], n_stations=5, seed=0)
-    with LibraryIndex(path) as index:
-        reloaded = index.station_model()
-        assert index.station_settings() == (5, 0)
-        np.testing.assert_allclose(
-            reloaded.predict_proba(probe_v, probe_a), fresh.predict_proba(probe_v, probe_a), atol=1e-9
-        )
-        assert reloaded.names == fresh.names
-        # a library change (new songs that play) refits, in the same transaction as the import
-        own = tmp_path / "own"
-        for k in range(6):
-            write_audio(own / f"x{k}.wav", freq=300.0 + 20 * k)
-        csv = tmp_path / "va.csv"
-        csv.write_text("file,valence,arousal\n" + "".join(f"x{k}.wav,9,{1 + k}\n" for k in range(6)))
-        report = index.add_folder(own, csv)
-        assert report.refitted and meta(index)["station_fitted_at"] != stored_at
-        changed = index.station_model()
-        assert not np.allclose(changed.predict_proba(probe_v, probe_a), fresh.predict_proba(probe_v, probe_a))
-        everything = index.songs()
-        expected = fit_station_model(everything)
-        np.testing.assert_allclose(changed.centres, expected.centres, atol=1e-9)
-
-
-def test_too_few_songs_store_no_model(tmp_path, index):
-    require_mp3()
-    folder = write_deam_folder(tmp_path / "deam", [f"{i},{i},,{10 - i},," for i in range(1, 9)])
-    add_deam_audio(folder, [str(i) for i in range(1, 10)])
-    report = index.import_deam(folder)
-    assert report.playable == 8 and report.stations is None and index.station_model() is None
-    assert fit_station_model(index.songs()) is None  # 8 < 2 · 5 distinct songs
-
-
-# ---- load_library
-
-
-def test_load_library_prefers_an_index_with_playable_songs(deam_with_audio, tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    monkeypatch.setenv("MOODSIC_HOME", str(home))
-    with LibraryIndex() as index:
-        assert index.path == home / "music" / "library.sqlite"
-        index.import_deam(deam_with_audio[0])
-        index.ban(deam_with_audio[1][0])
-        played = [song.song_id for song in index.songs()][:3]
-        for when, song_id in enumerate(played):
-            index.record_play(song_id, when=1000.0 + when)
-        stored = index.station_model()
-    library = load_library(None)
-    assert library.recent == tuple(played)  # oldest first, for the matcher's recent-song memory
-    assert library.origin == f"library index {home / 'music' / 'library.sqlite'}"
-    assert len(library.songs) == N_AUDIO and all(s.path is not None for s in library.songs)
-    assert library.banned == {deam_with_audio[1][0]} and library.index_path == home / "music" / "library.sqlite"
-    np.testing.assert_allclose(library.stations.centres, stored.centres)
-    # other station settings: refitted in memory, the stored model is kept
-    seven = load_library(None, n_stations=3)
-    assert seven.stations.n_stations == 3
-    with LibraryIndex() as index:
-        assert index.station_settings() == (5, 0)
-    # a DEAM folder given explicitly is still read directly
-    direct = load_library(deam_with_audio[0])
-    assert len(direct.songs) == 1802 and direct.origin.startswith("DEAM folder")
-
-
-def test_load_library_falls_back_to_the_builtin_station(deam_fixture, tmp_path, monkeypatch):
-    from moodsic_desktop.audio import builtin_station
-
-    home = tmp_path / "home"
-    monkeypatch.setenv("MOODSIC_HOME", str(home))
-
-    def fake_audio():  # the real synthesis is tested in test_builtin_station.py
-        songs = builtin_station.builtin_songs()
-        for song in songs:
-            song.path = home / "music" / "builtin" / f"{song.song_id}.flac"
-        return songs
-
-    monkeypatch.setattr(builtin_station, "ensure_builtin_audio", fake_audio)
-    assert load_library(None).origin == BUILTIN_ORIGIN  # no index
-    with LibraryIndex() as index:
-        index.import_deam(deam_fixture)  # 1,802 songs, none playable
-    library = load_library(None)
-    assert library.origin == BUILTIN_ORIGIN and len(library.songs) == 12
-    assert all(s.path is not None and s.song_id.startswith("builtin-") for s in library.songs)
-    assert library.stations is not None
-    # a damaged index: reported with the library (for the banner), left alone, and the built-in station plays
-    index_file = home / "music" / "library.sqlite"
-    index_file.write_bytes(b"garbage" * 1000)
-    library = load_library(None)
-    assert library.origin == BUILTIN_ORIGIN
-    assert "left as it is" in library.problem and index_file.read_bytes() == b"garbage" * 1000

@@ -48,7 +48,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from moodsic_desktop.audio.mood_features import FEATURES_VERSION, MoodFeatures
+from moodsic_desktop.audio.library.mood_features import FEATURES_VERSION, MoodFeatures
+from moodsic_desktop.core.metrics import agreement_metrics
 
 INPUT_NAMES = (
     "log2_tempo_bpm",
@@ -214,8 +215,6 @@ def fit_mood_model(
     from sklearn.model_selection import KFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
-
-    from moodsic_desktop.core.metrics import agreement_metrics
 
     n = len(features)
     if n < MIN_LABELLED_SONGS:
