@@ -132,7 +132,7 @@ KEPT_PACKAGES = (
     "soundfile",
     "sounddevice",
     "soxr",
-    # Moods estimated from the audio (moodsic_desktop.audio.mood_features). numba compiles librosa's
+    # Moods estimated from the audio (moodsic_desktop.audio.library.mood_features). numba compiles librosa's
     # kernels on first use; in the frozen app its cache goes to a temporary folder (NUMBA_CACHE_DIR).
     "librosa",
     "numba",
