@@ -1168,7 +1168,7 @@ class LibraryIndex(ClosesOnExit):
     def ban(self, song_id: str) -> None:
         """Never choose ``song_id`` (a library song or a built-in piece) again, until ``unban``. Raises
         ``KeyError`` for an id the index does not know."""
-        from moodsic_desktop.audio.builtin_station import builtin_songs
+        from moodsic_desktop.audio.builtin.catalogue import builtin_songs
 
         known = self._conn.execute("SELECT 1 FROM songs WHERE song_id = ?", (song_id,)).fetchone() is not None
         if not known and song_id not in {song.song_id for song in builtin_songs()}:
