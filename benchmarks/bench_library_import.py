@@ -21,7 +21,7 @@ from typing import TypeVar
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from moodsic_desktop.audio.builtin_station import ensure_builtin_audio  # noqa: E402
+from moodsic_desktop.audio.builtin.cache import ensure_builtin_audio  # noqa: E402
 from moodsic_desktop.audio.library.index import LibraryIndex  # noqa: E402
 from moodsic_desktop.core.library import load_deam  # noqa: E402
 from tests.library_files import add_deam_audio, copy_deam_layout  # noqa: E402

@@ -428,7 +428,7 @@ def _plural(count: int, word: str) -> str:
 
 def _builtin_station() -> tuple[list[Song], list[dict]]:
     """The built-in pieces and their stations, as the window and `moodsic analyze` fit them."""
-    from moodsic_desktop.audio.builtin_station import builtin_songs
+    from moodsic_desktop.audio.builtin.catalogue import builtin_songs
     from moodsic_desktop.core.stations import fit_station_model
 
     songs = builtin_songs()
@@ -758,7 +758,7 @@ def run_library_list(args: argparse.Namespace) -> int:
 
 def run_library_history(args: argparse.Namespace) -> int:
     """``moodsic library history [-n N]``: the last plays, newest first (local time, id, title — artist)."""
-    from moodsic_desktop.audio.builtin_station import builtin_songs
+    from moodsic_desktop.audio.builtin.catalogue import builtin_songs
 
     index = _existing_index(args)
     if index is None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from moodsic_desktop.audio import builtin_station
+from moodsic_desktop.audio.builtin import cache as builtin_cache
+from moodsic_desktop.audio.builtin.catalogue import builtin_songs
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.core.stations import fit_station_model, songs_for_stations
 from moodsic_desktop.session.assembly import EngineSettings, build_pipeline, load_library
@@ -17,7 +18,7 @@ from tests.library_files import require_mp3, write_audio
 @pytest.fixture
 def no_synthesis(monkeypatch):
     """The built-in pieces without their audio (synthesising them is tested in tests/audio)."""
-    monkeypatch.setattr(builtin_station, "ensure_builtin_audio", builtin_station.builtin_songs)
+    monkeypatch.setattr(builtin_cache, "ensure_builtin_audio", builtin_songs)
 
 
 def test_stats_list_and_history_show_the_built_in_station_and_make_no_index(home, capsys):
@@ -35,7 +36,7 @@ def test_stats_list_and_history_show_the_built_in_station_and_make_no_index(home
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == f"no library index at {index} yet: the built-in station plays"
-    pieces = builtin_station.builtin_songs()
+    pieces = builtin_songs()
     for song in pieces:
         (row,) = [line for line in lines if line.startswith(f"{song.song_id} ")]
         assert song.title in row and "built-in" in row and "[banned]" not in row

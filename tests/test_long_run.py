@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from moodsic_desktop.audio.builtin_station import builtin_songs
+from moodsic_desktop.audio.builtin.catalogue import builtin_songs
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Matcher
 from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings

@@ -193,7 +193,7 @@ def _build_models(folder: Path, tiny: bool, say: Callable[[str], None]) -> dict[
 
 
 def _pipeline(experts: Any, scene_interval_s: float) -> Any:
-    from moodsic_desktop.audio.builtin_station import builtin_songs
+    from moodsic_desktop.audio.builtin.catalogue import builtin_songs
     from moodsic_desktop.core.library import MusicLibrary
     from moodsic_desktop.core.pipeline import PipelineSettings
     from moodsic_desktop.core.stations import fit_station_model

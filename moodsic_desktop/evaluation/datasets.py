@@ -170,7 +170,7 @@ def find_veatic_videos(videos: Path, annotations: Path) -> tuple[Path, Path, lis
 def eval_library() -> MusicLibrary:
     """The songs the pipeline's matcher needs to run: the built-in station's list (nothing is played, no
     audio is made)."""
-    from moodsic_desktop.audio.builtin_station import builtin_songs
+    from moodsic_desktop.audio.builtin.catalogue import builtin_songs
 
     return MusicLibrary(songs=builtin_songs(), origin="built-in station (matching unused)", stations=None)
 

@@ -133,7 +133,8 @@ def _library_from_index(
 def builtin_library(n_stations: int = 5, seed: int = 0) -> MusicLibrary:
     """The built-in station, its audio synthesised into the cache on first use (seconds: not the GUI
     thread); without audio paths when the cache cannot be written."""
-    from moodsic_desktop.audio.builtin_station import builtin_songs, ensure_builtin_audio
+    from moodsic_desktop.audio.builtin.cache import ensure_builtin_audio
+    from moodsic_desktop.audio.builtin.catalogue import builtin_songs
     from moodsic_desktop.core.stations import fit_station_model
 
     try:

@@ -46,9 +46,10 @@ from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.report import SessionReport
 from moodsic_desktop.perception.sources import opencv_camera_index
 from moodsic_desktop.session.library_guard import LibraryGuard
-from moodsic_desktop.ui.charts import MoodPlaneChart, MoodTimelineChart
 from moodsic_desktop.ui.library_dialog import LibraryTools
+from moodsic_desktop.ui.mood_plane_chart import MoodPlaneChart
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings, WindowState
+from moodsic_desktop.ui.timeline_chart import MoodTimelineChart
 from moodsic_desktop.ui.widgets import (
     EMPTY_TEXT,
     PRIVACY_TEXT,

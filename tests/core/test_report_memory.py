@@ -9,7 +9,7 @@ import tracemalloc
 
 import numpy as np
 
-from moodsic_desktop.audio.builtin_station import builtin_songs
+from moodsic_desktop.audio.builtin.catalogue import builtin_songs
 from moodsic_desktop.core.matcher import Matcher
 from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings
 from moodsic_desktop.core.report import SessionReport, timeline_entry

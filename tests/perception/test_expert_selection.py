@@ -122,7 +122,7 @@ def test_a_damaged_manifest_is_a_note(tmp_path):
 
 
 def test_build_pipeline_uses_the_selection(models):
-    from moodsic_desktop.audio.builtin_station import builtin_songs
+    from moodsic_desktop.audio.builtin.catalogue import builtin_songs
     from moodsic_desktop.core.stations import fit_station_model
 
     selection = select_experts(EngineSettings(), models)

@@ -16,7 +16,8 @@ from moodsic_desktop.core.pipeline import StepRecord
 from moodsic_desktop.core.stabilizer import Stabilized
 from moodsic_desktop.core.stations import StationModel
 from moodsic_desktop.core.types import Estimate
-from moodsic_desktop.ui.charts import MoodPlaneChart, MoodTimelineChart
+from moodsic_desktop.ui.mood_plane_chart import MoodPlaneChart
+from moodsic_desktop.ui.timeline_chart import MoodTimelineChart
 
 
 def estimate(valence: float, arousal: float, var_valence: float = 0.01, var_arousal: float = 0.04) -> Estimate:

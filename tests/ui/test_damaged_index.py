@@ -27,7 +27,7 @@ DAMAGE = {
 def builtin_audio() -> Path:
     """The built-in station's synthesised audio in the session's MOODSIC_HOME (made once: seconds)."""
     from moodsic_desktop import paths
-    from moodsic_desktop.audio.builtin_station import ensure_builtin_audio
+    from moodsic_desktop.audio.builtin.cache import ensure_builtin_audio
 
     ensure_builtin_audio()
     return paths.music_dir() / "builtin"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from moodsic_desktop.audio.builtin_station import builtin_songs
+from moodsic_desktop.audio.builtin.catalogue import builtin_songs
 from moodsic_desktop.audio.library.reports import CheckReport, Play
 from moodsic_desktop.audio.library.store import IndexStore
 

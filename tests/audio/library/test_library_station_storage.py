@@ -84,18 +84,19 @@ def test_load_library_prefers_an_index_with_playable_songs(deam_with_audio, tmp_
 
 
 def test_load_library_falls_back_to_the_builtin_station(deam_fixture, tmp_path, monkeypatch):
-    from moodsic_desktop.audio import builtin_station
+    from moodsic_desktop.audio.builtin import cache
+    from moodsic_desktop.audio.builtin.catalogue import builtin_songs
 
     home = tmp_path / "home"
     monkeypatch.setenv("MOODSIC_HOME", str(home))
 
-    def fake_audio():  # the real synthesis is tested in test_builtin_station.py
-        songs = builtin_station.builtin_songs()
+    def fake_audio():  # the real synthesis is tested in tests/audio/builtin/
+        songs = builtin_songs()
         for song in songs:
             song.path = home / "music" / "builtin" / f"{song.song_id}.flac"
         return songs
 
-    monkeypatch.setattr(builtin_station, "ensure_builtin_audio", fake_audio)
+    monkeypatch.setattr(cache, "ensure_builtin_audio", fake_audio)
     assert load_library(None).origin == BUILTIN_ORIGIN  # no index
     with LibraryIndex() as index:
         index.import_deam(deam_fixture)  # 1,802 songs, none playable

@@ -9,7 +9,8 @@ import json
 import numpy as np
 import pytest
 
-from moodsic_desktop.audio.builtin_station import builtin_songs, render_piece
+from moodsic_desktop.audio.builtin.arrangement import render_piece
+from moodsic_desktop.audio.builtin.catalogue import builtin_songs
 from moodsic_desktop.audio.library.mood_estimation import (
     DEFAULT_SIGMA,
     MIN_LABELLED_SONGS,
