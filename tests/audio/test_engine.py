@@ -22,14 +22,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from moodsic_desktop.audio.engine import (
-    AudioBackend,
-    AudioEngine,
-    EngineListener,
-    NullBackend,
-    NullSink,
-    OutputError,
-)
+from moodsic_desktop.audio.engine import AudioEngine
+from moodsic_desktop.audio.listener import EngineListener
+from moodsic_desktop.audio.output import AudioBackend, NullBackend, NullSink, OutputError
 from moodsic_desktop.core.library import Song
 
 RATE = 48000  # the engine's output rate in these tests, and the rate of the sinks' out.raw
@@ -534,7 +529,9 @@ def test_without_portaudio_the_engine_says_what_to_install_and_runs_on(tmp_path,
         f"""
         import json, threading
         from pathlib import Path
-        from moodsic_desktop.audio.engine import AudioEngine, EngineListener, list_output_devices, portaudio_problem
+        from moodsic_desktop.audio.engine import AudioEngine
+        from moodsic_desktop.audio.listener import EngineListener
+        from moodsic_desktop.audio.output import list_output_devices, portaudio_problem
         from moodsic_desktop.core.library import Song
         done = threading.Event()
         class L(EngineListener):
