@@ -67,7 +67,9 @@ class OutputDevice:
 
 
 class AudioSink(ABC):
-    """An open output that calls ``render`` on its own (audio) thread until closed."""
+    """An open output that calls ``render`` on its own (audio) thread until closed. ``render_errors`` counts
+    exceptions ``render`` raised (the block is then silence); ``last_render_error`` is the latest. The worker
+    thread reads them; only the audio thread writes them."""
 
     name: str = "output"
     silent: bool = False
@@ -83,7 +85,8 @@ class AudioSink(ABC):
 
     @abstractmethod
     def failure(self) -> str | None:
-        """Why the output stopped working (device gone, stream error), or ``None`` while it works."""
+        """Why the output stopped working (device gone, stream error), or ``None`` while it works. Worker
+        thread."""
 
     @abstractmethod
     def close(self, *, drain: bool = False) -> None:
@@ -304,8 +307,8 @@ class NullSink(AudioSink):
             self._stop.wait(max(0.0, deadline - time.monotonic()))
 
     def pull(self, frames: int, out: np.ndarray | None = None) -> np.ndarray:
-        """Manual mode: render ``frames`` frames now on the calling thread and return them (float32
-        ``(frames, 2)``, written into ``out`` when given)."""
+        """Manual mode: render ``frames`` frames now on the calling thread, which acts as the audio thread
+        (one thread at a time), and return them (float32 ``(frames, 2)``, written into ``out`` when given)."""
         if self.mode != "manual":
             raise RuntimeError("pull() is for mode='manual'")
         if self.closed:
@@ -342,7 +345,8 @@ class NullBackend(AudioBackend):
         return self.sink
 
     def pull(self, frames: int, out: np.ndarray | None = None) -> np.ndarray:
-        """Manual mode: render ``frames`` frames from the open output (see ``NullSink.pull``)."""
+        """Manual mode: render ``frames`` frames from the open output (see ``NullSink.pull``); the calling
+        thread acts as the audio thread."""
         if self.sink is None:
             raise RuntimeError("no output is open: call AudioEngine.start() and wait_idle() first")
         return self.sink.pull(frames, out)
