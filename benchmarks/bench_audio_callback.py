@@ -29,16 +29,9 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from moodsic_desktop.audio.engine import (
-    AudioBackend,
-    AudioEngine,
-    AudioSink,
-    Device,
-    EngineListener,
-    NullBackend,
-    RenderFn,
-    SoundDeviceBackend,
-)
+from moodsic_desktop.audio.engine import AudioEngine
+from moodsic_desktop.audio.listener import EngineListener
+from moodsic_desktop.audio.output import AudioBackend, AudioSink, Device, NullBackend, RenderFn, SoundDeviceBackend
 from moodsic_desktop.core.library import Song
 
 

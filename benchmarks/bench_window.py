@@ -74,7 +74,7 @@ def main() -> None:
     parser.add_argument("--sound", action="store_true", help="play through PortAudio (default: null output)")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
-    from moodsic_desktop.audio.engine import NullBackend
+    from moodsic_desktop.audio.output import NullBackend
     from moodsic_desktop.ui.app import create_window
 
     with tempfile.TemporaryDirectory() as scratch:

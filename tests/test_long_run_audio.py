@@ -38,7 +38,9 @@ import pytest
 import soundfile as sf
 
 from moodsic_desktop.audio.decoding import decode
-from moodsic_desktop.audio.engine import AudioEngine, EngineListener, NullBackend
+from moodsic_desktop.audio.engine import AudioEngine
+from moodsic_desktop.audio.listener import EngineListener
+from moodsic_desktop.audio.output import NullBackend
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Decision, Matcher
 from moodsic_desktop.core.stations import StationModel

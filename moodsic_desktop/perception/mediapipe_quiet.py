@@ -22,6 +22,8 @@ from typing import TypeVar
 
 import numpy as np
 
+from moodsic_desktop.paths import resources_dir
+
 T = TypeVar("T")
 
 
@@ -60,8 +62,6 @@ def started_quietly(make: Callable[[], T], picture: np.ndarray | None = None) ->
 def face_picture() -> np.ndarray | None:
     """The self-test's photograph of a face (RGB uint8) from ``resources/``, None when it is not there."""
     import cv2
-
-    from moodsic_desktop.paths import resources_dir
 
     image = cv2.imread(str(resources_dir() / "selftest_face.jpg"))
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if image is not None else None

@@ -48,7 +48,7 @@ import numpy as np
 from moodsic_desktop import __version__, paths
 
 if TYPE_CHECKING:
-    from moodsic_desktop.audio.engine import AudioBackend
+    from moodsic_desktop.audio.output import AudioBackend
     from moodsic_desktop.core.library import MusicLibrary, Song
     from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 
@@ -345,7 +345,8 @@ def _play(run: _Run, song: Song) -> str:
     """Play ``song`` for ``PLAY_SECONDS`` through a new engine; returns the engine's output status."""
     import threading
 
-    from moodsic_desktop.audio.engine import AudioEngine, EngineListener
+    from moodsic_desktop.audio.engine import AudioEngine
+    from moodsic_desktop.audio.listener import EngineListener
 
     class Listener(EngineListener):
         def __init__(self) -> None:

@@ -37,8 +37,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from moodsic_desktop.audio.engine import AudioEngine, EngineListener
+from moodsic_desktop.audio.engine import AudioEngine
 from moodsic_desktop.audio.library.schema import default_index_path
+from moodsic_desktop.audio.listener import EngineListener
 from moodsic_desktop.core.library import MusicLibrary, Song
 from moodsic_desktop.core.matcher import MATCH_MODES, Decision
 from moodsic_desktop.core.mood_words import mood_line

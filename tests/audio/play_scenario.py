@@ -22,7 +22,9 @@ import threading
 import time
 from pathlib import Path
 
-from moodsic_desktop.audio.engine import AudioEngine, EngineListener, SoundDeviceBackend, list_output_devices
+from moodsic_desktop.audio.engine import AudioEngine
+from moodsic_desktop.audio.listener import EngineListener
+from moodsic_desktop.audio.output import SoundDeviceBackend, list_output_devices
 from moodsic_desktop.core.library import Song
 
 

@@ -1,134 +1,25 @@
-"""The playback engine.
+"""The playback engine end to end: the worker thread, the mixer and the commands together.
 
 Most tests run the real engine logic (worker thread, mixer) on ``NullBackend("manual")``: the test thread
 plays the audio thread and pulls blocks, and ``wait_idle`` lets the worker react between pulls, so timing is
 deterministic. The ``tap``/``realtime`` tests play through real PortAudio into the sinks of
-``../shared/scripts/audio-sink.sh`` and check the samples that came out.
+``../shared/scripts/audio-sink.sh`` and check the samples that came out. Outputs are tested in
+test_output.py, the mixer alone in test_mixer.py, the commands in test_commands.py.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import subprocess
-import sys
-import textwrap
-import threading
-import time
-import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from moodsic_desktop.audio.engine import (
-    AudioBackend,
-    AudioEngine,
-    EngineListener,
-    NullBackend,
-    NullSink,
-    OutputError,
-)
-from moodsic_desktop.core.library import Song
-
-RATE = 48000  # the engine's output rate in these tests, and the rate of the sinks' out.raw
-REPO = Path(__file__).resolve().parents[2]
-
-
-def song(path: Path | None, song_id: str | None = None) -> Song:
-    return Song(
-        song_id=song_id or (path.name if path else "none"),
-        valence=0.0,
-        arousal=0.0,
-        title=path.stem if path else "",
-        path=path,
-    )
-
-
-class Recorder(EngineListener):
-    """Records every notice and the thread it came on; ``next_song`` hands out ``songs`` in order."""
-
-    def __init__(self, songs: list[Song] | None = None) -> None:
-        self.songs = list(songs or [])
-        self.events: list[tuple] = []
-        self.threads: set[str] = set()
-
-    def _log(self, *event: object) -> None:
-        self.threads.add(threading.current_thread().name)
-        self.events.append(event)
-
-    def next_song(self, after, remaining_s):
-        chosen = self.songs.pop(0) if self.songs else None
-        self._log("next_song", after.song_id if after else None, remaining_s, chosen.song_id if chosen else None)
-        return chosen
-
-    def song_started(self, song):
-        self._log("song_started", song.song_id)
-
-    def song_failed(self, song, reason):
-        self._log("song_failed", song.song_id, reason)
-
-    def playback_stopped(self):
-        self._log("playback_stopped")
-
-    def status_changed(self, status):
-        self._log("status_changed", status)
-
-    def named(self, name: str) -> list[tuple]:
-        return [e for e in self.events if e[0] == name]
-
-
-class Rig:
-    """An engine on a manual null output: ``pull(seconds)`` plays that much audio, letting the worker
-    react every ``step_s``."""
-
-    def __init__(self, listener: Recorder | None = None, backend: AudioBackend | None = None, **options) -> None:
-        self.listener = listener or Recorder()
-        self.backend = backend or NullBackend("manual")
-        options.setdefault("start_fade_s", 0.0)
-        self.engine = AudioEngine(backend=self.backend, listener=self.listener, **options)
-        self.engine.start()
-        assert self.engine.wait_idle(30)
-
-    def ready(self) -> None:
-        assert self.engine.wait_idle(30), "the audio worker did not settle"
-
-    def pull(self, seconds: float, step_s: float | None = None) -> np.ndarray:
-        frames = round(seconds * RATE)
-        step = frames if step_s is None else round(step_s * RATE)
-        out = np.zeros((frames, 2), dtype=np.float32)
-        done = 0
-        while done < frames:
-            n = min(step, frames - done)
-            self.backend.pull(n, out[done : done + n])
-            done += n
-            self.ready()
-        return out
+from tests.audio.engine_rig import RATE, Recorder, crossfade_gains, expected_gains, make_rigs, song, tap_scenario
 
 
 @pytest.fixture
 def rig():
-    rigs: list[Rig] = []
-
-    def make(**options) -> Rig:
-        rigs.append(Rig(**options))
-        return rigs[-1]
-
-    yield make
-    for made in rigs:
-        made.engine.close()
-
-
-def crossfade_gains(out: np.ndarray, sig, f_out: float, f_in: float, amplitude: float = 0.5) -> np.ndarray:
-    """Gains of the two tones in 10 ms windows (both have whole cycles in 480 samples)."""
-    return sig.tone_amplitudes(out[:, 0], [f_out, f_in], RATE, 480) / amplitude
-
-
-def expected_gains(start: int, length: int, windows: int, window: int = 480) -> np.ndarray:
-    centres = (np.arange(windows) + 0.5) * window - 0.5
-    phase = np.clip((centres - start) / length, 0.0, 1.0) * (np.pi / 2)
-    return np.stack([np.cos(phase), np.sin(phase)], axis=1)
+    yield from make_rigs()
 
 
 # ---- mixing, on the null output -----------------------------------------------------------------------
@@ -383,190 +274,7 @@ def test_listener_errors_do_not_stop_the_engine(rig, make_tone, caplog):
     assert "cannot be called from the listener" in str(r.listener.close_error)
 
 
-def test_steady_state_rendering_allocates_no_buffers(rig, make_tone):
-    """The callback mixes with in-place numpy operations on preallocated scratch arrays: rendering a block
-    of 1024 frames (8 KiB) during a crossfade and a volume glide must not allocate a block-sized array."""
-    r = rig(crossfade_s=1.0, start_fade_s=0.5)
-    r.engine.play(song(make_tone("a.wav", 1000.0, 3.0)))
-    r.engine.queue_next(song(make_tone("b.wav", 1500.0, 3.0)))
-    r.ready()
-    block = np.zeros((1024, 2), dtype=np.float32)
-    r.backend.pull(1024, block)
-    tracemalloc.start()
-    try:
-        baseline = tracemalloc.get_traced_memory()[0]
-        tracemalloc.reset_peak()
-        for i in range(200):  # 4.3 s: fade-in, steady, crossfade, steady
-            if i == 50:
-                r.engine.volume = 0.5
-            r.backend.pull(1024, block)
-        peak = tracemalloc.get_traced_memory()[1] - baseline
-    finally:
-        tracemalloc.stop()
-    assert peak < 4096, f"rendering allocated {peak} bytes at peak"
-    assert np.abs(block).max() > 0.1
-
-
-# ---- outputs: failure, recovery, no device ----------------------------------------------------------------
-
-
-class _FakeDeviceSink(NullSink):
-    silent = False
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.silent = False
-        self.broken: str | None = None
-
-    def failure(self) -> str | None:
-        return self.broken
-
-
-class _FakeDevices(AudioBackend):
-    """Manual outputs that pretend to be devices; ``refuse`` names devices that no longer open."""
-
-    def __init__(self, mode: str = "manual") -> None:
-        self.mode = mode
-        self.refuse: set = set()
-        self.opened: list[tuple] = []
-        self.sink: _FakeDeviceSink | None = None
-
-    def open(self, device, samplerate, blocksize, render):
-        if device in self.refuse or "all" in self.refuse:
-            raise OutputError(f"no device {device!r}")
-        self.sink = _FakeDeviceSink(self.mode, samplerate, blocksize, render, name=f"{device or 'default'} (fake)")
-        self.opened.append((device, self.sink))
-        return self.sink
-
-    def pull(self, frames, out=None):
-        return self.sink.pull(frames, out)
-
-
-def test_a_failed_device_is_replaced_by_the_default_one(rig, make_tone):
-    devices = _FakeDevices()
-    r = rig(backend=devices, device="usb")
-    assert r.engine.status.startswith("Playing through usb (fake)") and r.engine.sound_ok
-    assert r.engine.sound_as_chosen
-    r.engine.play(song(make_tone("a.wav", 1000.0, 3.0)))
-    r.ready()
-    r.pull(1.0)
-    devices.refuse.add("usb")
-    devices.sink.broken = "device unplugged"
-    r.ready()
-    assert [d for d, _ in devices.opened] == ["usb", None]
-    assert "usb (fake) failed (device unplugged)" in r.engine.status
-    assert "Playing through default (fake)" in r.engine.status and r.engine.sound_ok
-    assert not r.engine.sound_as_chosen  # sound, but not on the device chosen: the window shows a note
-    assert np.abs(r.pull(0.5)).max() > 0.4  # the same song goes on from where it was
-    assert r.engine.position_s == pytest.approx(1.5)
-    assert any(e[0] == "status_changed" and "failed" in e[1] for e in r.listener.events)
-
-
-def test_choosing_a_device_reopens_the_output(rig):
-    devices = _FakeDevices()
-    r = rig(backend=devices)
-    r.engine.device = "hdmi"
-    r.ready()
-    assert [d for d, _ in devices.opened] == [None, "hdmi"]
-    assert devices.opened[0][1].closed and r.engine.device == "hdmi"
-    assert "hdmi (fake)" in r.engine.status
-
-
-def _wait_for(condition, guard_s: float = 30.0) -> bool:
-    end = time.monotonic() + guard_s  # a guard against hanging, not a timing requirement
-    while not condition():
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.01)
-    return True
-
-
-def test_a_stalled_output_is_reopened(rig):
-    devices = _FakeDevices(mode="manual")
-    r = rig(backend=devices, stall_s=0.05)
-    devices.sink.watchdog = True  # a "device" that never asks for audio
-    assert _wait_for(lambda: len(devices.opened) >= 2)
-    assert "stopped asking for sound" in r.engine.status
-
-
-def test_no_working_output_plays_silently_and_retries(rig, make_tone):
-    devices = _FakeDevices()
-    devices.refuse.add("all")
-    r = rig(backend=devices, retry_s=0.05)
-    assert r.engine.status.startswith("No sound: no audio output works") and not r.engine.sound_ok
-    r.engine.play(song(make_tone("a.wav", 1000.0, 30.0)))
-    assert _wait_for(lambda: r.engine.position_s > 0.05)  # the silent clock keeps the song moving
-    devices.refuse.clear()
-    assert _wait_for(lambda: r.engine.sound_ok)
-    assert r.engine.status.startswith("Playing through default (fake)")
-    position = r.engine.position_s
-    r.ready()
-    assert np.abs(r.pull(0.2)).max() > 0.4
-    assert r.engine.position_s >= position + 0.2 - 1e-9
-
-
-def _run_python(code: str, env: dict[str, str] | None = None, extra_path: list[Path] = ()) -> dict:
-    path = os.pathsep.join([*(str(p) for p in extra_path), str(REPO)])
-    full_env = {**os.environ, **(env or {}), "PYTHONPATH": path}
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], env=full_env, cwd=REPO, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def test_the_audio_package_imports_without_qt_or_portaudio():
-    report = _run_python("""
-        import json, sys
-        import moodsic_desktop.audio, moodsic_desktop.audio.decoding, moodsic_desktop.audio.engine
-        print(json.dumps({"qt": any(m.startswith("PySide6") for m in sys.modules),
-                          "sounddevice": "sounddevice" in sys.modules}))
-    """)
-    assert report == {"qt": False, "sounddevice": False}
-
-
-def test_without_portaudio_the_engine_says_what_to_install_and_runs_on(tmp_path, make_tone):
-    fake = tmp_path / "fake"
-    fake.mkdir()
-    (fake / "sounddevice.py").write_text("raise OSError('PortAudio library not found')\n")
-    tone = make_tone("a.wav", 1000.0, 0.3)
-    report = _run_python(
-        f"""
-        import json, threading
-        from pathlib import Path
-        from moodsic_desktop.audio.engine import AudioEngine, EngineListener, list_output_devices, portaudio_problem
-        from moodsic_desktop.core.library import Song
-        done = threading.Event()
-        class L(EngineListener):
-            def playback_stopped(self):
-                done.set()
-        engine = AudioEngine(listener=L())
-        engine.start()
-        engine.play(Song("a", 0.0, 0.0, path=Path({str(tone)!r})))
-        finished = done.wait(60)
-        print(json.dumps({{"status": engine.status, "sound_ok": engine.sound_ok, "finished": finished,
-                           "devices": list_output_devices(), "problem": portaudio_problem(),
-                           "frames": engine.frames_rendered}}))
-        engine.close()
-    """,
-        extra_path=[fake],
-    )
-    assert "libportaudio2" in report["status"] and "apt install" in report["status"]
-    assert report["problem"] == report["status"]
-    assert not report["sound_ok"] and report["devices"] == []
-    assert report["finished"] and report["frames"] >= 0.3 * RATE  # the song played (silently) to its end
-
-
 # ---- real PortAudio: tap (not paced) and realtime (PulseAudio) sinks ---------------------------------------
-
-
-def tap_scenario(scenario_runner, tap_sink, **scenario) -> tuple[dict, np.ndarray]:
-    engine = {"samplerate": RATE, "blocksize": 1024, "start_fade_s": 0.0, **scenario.pop("engine", {})}
-    report = scenario_runner(tap_sink.env, {"prepare": True, "engine": engine, **scenario})
-    assert report["finished"], report
-    played = tap_sink.read()
-    start = int(np.flatnonzero(np.abs(played).max(axis=1) > 1e-3)[0])
-    return report, played[start:]
 
 
 def test_tap_equal_power_crossfade_and_no_gap(scenario_runner, tap_sink, make_tone, sig):
@@ -618,28 +326,6 @@ def test_tap_corrupt_files_are_skipped(scenario_runner, tap_sink, make_tone, mak
     amplitudes = sig.tone_amplitudes(out[: int(1.75 * RATE), 0], [1000.0, 500.0], RATE, 480)
     assert amplitudes[:70, 0].min() > 0.45 and amplitudes[110:, 1].min() > 0.45
     assert sig.window_rms(out[: int(1.75 * RATE)], 240).min() > 0.3
-
-
-def test_tap_lists_devices_and_falls_back_from_an_unknown_device(scenario_runner, tap_sink, make_tone):
-    tone = make_tone("a.wav", 1000.0, 0.5)
-    report, out = tap_scenario(scenario_runner, tap_sink, play=str(tone), engine={"device": "no such device"})
-    assert {"moodsic_tap", "default"} <= set(report["devices"])
-    assert report["sound_ok"]
-    assert "using the default device" in report["status"] and "no such device" in report["status"]
-    assert np.abs(out[: RATE // 2]).max() > 0.4
-
-
-def test_no_working_device_gives_a_clear_status(scenario_runner, portaudio, tmp_path, make_tone):
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / ".asoundrc").write_text("pcm.!default { type hw card 99 }\nctl.!default { type hw card 99 }\n")
-    tone = make_tone("a.wav", 1000.0, 0.3)
-    env = {"HOME": str(home), "PULSE_SERVER": "unix:/nonexistent", "XDG_RUNTIME_DIR": str(home)}
-    report = scenario_runner(env, {"play": str(tone), "engine": {"retry_s": 60.0}})
-    assert report["finished"]  # the song went on silently
-    assert not report["sound_ok"]
-    assert report["status"].startswith("No sound: no audio output works")
-    assert "keeps trying to open it (first after 60 s)" in report["status"]
 
 
 def test_realtime_no_underflow_while_a_core_is_busy(scenario_runner, realtime_sink, make_tone, sig):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from moodsic_desktop import paths
-from moodsic_desktop.audio.engine import NullBackend
+from moodsic_desktop.audio.output import NullBackend
 from moodsic_desktop.session import self_test as selftest
 
 REPO = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from moodsic_desktop.audio.engine import NullBackend
+from moodsic_desktop.audio.output import NullBackend
 from moodsic_desktop.ui.app import create_window
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings
 from tests.conftest import write_deam_folder

@@ -74,7 +74,7 @@ def test_analyze_goes_on_with_the_builtin_station(damaged_index, tmp_path, capsy
 
 @pytest.mark.parametrize("damaged_index", ["station_model"], indirect=True)
 def test_the_window_starts_and_shows_the_damage_in_a_banner(damaged_index, qtbot):
-    from moodsic_desktop.audio.engine import NullBackend
+    from moodsic_desktop.audio.output import NullBackend
     from moodsic_desktop.ui.app import create_window
 
     path, before = damaged_index

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from moodsic_desktop.audio.engine import NullBackend
+from moodsic_desktop.audio.output import NullBackend
 from moodsic_desktop.core.library import load_deam
 from moodsic_desktop.ui.app import create_window
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings

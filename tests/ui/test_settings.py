@@ -193,7 +193,7 @@ def test_the_program_tells_about_a_broken_settings_file_in_the_window(
     message reaches the window's banner, and the file is kept."""
     from PySide6.QtWidgets import QApplication
 
-    from moodsic_desktop.audio.engine import NullBackend
+    from moodsic_desktop.audio.output import NullBackend
     from moodsic_desktop.ui import app as app_module
 
     isolated_config.mkdir(parents=True, exist_ok=True)

@@ -44,7 +44,7 @@ USB = "moodsic_usb"  # the ALSA name of the output that fails
 
 
 def _reinitialise_portaudio() -> None:
-    from moodsic_desktop.audio.engine import SoundDeviceBackend
+    from moodsic_desktop.audio.output import SoundDeviceBackend
 
     SoundDeviceBackend().refresh()  # re-reads the ALSA configuration (and so $HOME/.asoundrc)
 
@@ -74,7 +74,7 @@ def pulse_outputs(tmp_path):
         (audio_home / ".asoundrc").write_text("\n".join(lines) + "\n")
         os.environ["HOME"] = str(audio_home)
         _reinitialise_portaudio()
-        from moodsic_desktop.audio.engine import list_output_devices
+        from moodsic_desktop.audio.output import list_output_devices
 
         seen = {device.name for device in list_output_devices()}
         wanted = {name if name == "default" else f"moodsic_{name}" for name in names}

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from moodsic_desktop.audio.engine import NullBackend
 from moodsic_desktop.audio.library.index import LibraryIndex
+from moodsic_desktop.audio.output import NullBackend
 from moodsic_desktop.ui.app import create_window
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings
 

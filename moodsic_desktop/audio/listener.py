@@ -1,0 +1,38 @@
+"""The listener protocol: the notices the audio engine gives its owner.
+
+No Qt, no audio here: a GUI, the CLI or a test subclasses ``EngineListener`` and passes it to
+``AudioEngine(listener=...)``.
+"""
+
+from __future__ import annotations
+
+from moodsic_desktop.core.library import Song
+
+
+class EngineListener:
+    """Notices from the engine. Called on the engine's worker thread ("moodsic-audio"), never on the audio
+    thread; keep each call short (decoding waits meanwhile). A listener may call the engine's command
+    methods (``play``, ``queue_next``, …) but not ``close``, ``start`` or ``wait_idle``. A GUI forwards these
+    to its own thread (e.g. through Qt signals). Override what you need."""
+
+    def next_song(self, after: Song | None, remaining_s: float) -> Song | None:
+        """The "song ending" notice: ``after`` ends in ``remaining_s`` seconds (asked once per song, when
+        ``remaining_s`` ≤ ``crossfade_s`` + ``decode_margin_s``), or the song chosen before could not be
+        decoded (``after`` is what plays then, ``None`` when nothing does). Return the song to crossfade
+        into, or ``None`` (then call ``queue_next``/``crossfade_to`` later, or let the song end)."""
+        return None
+
+    def song_started(self, song: Song) -> None:
+        """``song`` became the current song (its fade-in or crossfade began)."""
+
+    def song_failed(self, song: Song, reason: str) -> None:
+        """``song`` could not be decoded and was skipped; ``reason`` says why."""
+
+    def playback_stopped(self) -> None:
+        """Nothing is audible any more (after ``stop`` or after the last song ended)."""
+
+    def status_changed(self, status: str) -> None:
+        """The output status changed (see ``AudioEngine.status``)."""
+
+
+__all__ = ["EngineListener"]
