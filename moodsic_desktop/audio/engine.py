@@ -58,11 +58,12 @@ import numpy as np
 
 from moodsic_desktop.audio.decoding import DEFAULT_CHUNK_FRAMES, AudioDecodeError, StreamDecoder
 from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.settings_schema import CROSSFADE
 
 log = logging.getLogger(__name__)
 
 HALF_PI = math.pi / 2
-MAX_CROSSFADE_S = 20.0
+MAX_CROSSFADE_S = CROSSFADE.maximum
 PORTAUDIO_MISSING = (
     "No sound: the PortAudio library is not installed. Install libportaudio2 "
     "(Debian/Ubuntu: sudo apt install libportaudio2) and restart Moodsic."
@@ -753,7 +754,7 @@ class AudioEngine:
         samplerate: int = 48000,
         blocksize: int = 1024,
         device: Device = None,
-        crossfade_s: float = 6.0,
+        crossfade_s: float = CROSSFADE.default,
         start_fade_s: float = 0.5,
         stop_fade_s: float = 1.0,
         decode_margin_s: float = 5.0,
