@@ -9,7 +9,7 @@ import pytest
 from moodsic_desktop.audio import builtin_station
 from moodsic_desktop.audio.library_index import LibraryIndex, fit_station_model, songs_for_stations
 from moodsic_desktop.session.assembly import EngineSettings, build_pipeline, load_library
-from tests.cli_helpers import one_error_line, run
+from tests.cli.cli_helpers import one_error_line, run
 from tests.library_files import require_mp3, write_audio
 
 
