@@ -2,6 +2,6 @@
 
 import sys
 
-from moodsic_desktop.cli import main
+from moodsic_desktop.cli.main import main
 
 sys.exit(main())

@@ -58,10 +58,11 @@ def test_the_running_program_never_loads_pytorch_or_transformers():
         for p in (PACKAGE / package).glob("*.py")
         if p.stem != "__init__"
     ]
+    cli_modules = [f"moodsic_desktop.cli.{p.stem}" for p in (PACKAGE / "cli").glob("*.py")]
     code = (
         "import sys\n"
-        + "".join(f"import {m}\n" for m in [*modules, "moodsic_desktop.session.assembly", "moodsic_desktop.cli"])
-        + "import moodsic_desktop.cli as cli\ncli.build_parser()\n"
+        + "".join(f"import {m}\n" for m in [*modules, "moodsic_desktop.session.assembly", *cli_modules])
+        + "import moodsic_desktop.cli.main as cli\ncli.build_parser()\n"
         + f"print(sorted(n for n in {MODEL_TOOLING!r} if n in sys.modules))"
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}

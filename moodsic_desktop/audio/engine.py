@@ -60,10 +60,11 @@ from moodsic_desktop.audio.mixer import (
 )
 from moodsic_desktop.audio.output import AudioBackend, Device, OutputDevice, OutputKeeper, SoundDeviceBackend
 from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.settings_schema import CROSSFADE
 
 log = logging.getLogger(__name__)
 
-MAX_CROSSFADE_S = 20.0
+MAX_CROSSFADE_S = CROSSFADE.maximum
 
 
 def _check_fade(name: str, seconds: float, upper: float | None = None) -> float:
@@ -98,7 +99,7 @@ class AudioEngine:
         samplerate: int = 48000,
         blocksize: int = 1024,
         device: Device = None,
-        crossfade_s: float = 6.0,
+        crossfade_s: float = CROSSFADE.default,
         start_fade_s: float = 0.5,
         stop_fade_s: float = 1.0,
         decode_margin_s: float = 5.0,

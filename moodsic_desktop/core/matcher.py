@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.settings_schema import DWELL
 from moodsic_desktop.core.stations import StationModel
 
 MATCH_MODES: tuple[str, ...] = ("match", "uplift", "calm")
@@ -91,7 +92,7 @@ class Matcher:
         self,
         songs: Sequence[Song],
         stations: StationModel | None = None,
-        min_dwell_s: float = 25.0,
+        min_dwell_s: float = DWELL.default,
         recent_k: int = 5,
         top_k: int = 20,
         widen_below: float = 0.55,

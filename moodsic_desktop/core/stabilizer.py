@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from moodsic_desktop.core.settings_schema import ALPHA, TAU
 from moodsic_desktop.core.types import Estimate
 
 
@@ -42,7 +43,9 @@ class Stabilized:
 class Stabilizer:
     """Uncertainty-gated, frame-rate-independent EMA (equations in the module docstring)."""
 
-    def __init__(self, alpha: float = 0.3, tau: float = 0.4, scene_only_alpha_factor: float = 0.5) -> None:
+    def __init__(
+        self, alpha: float = ALPHA.default, tau: float = TAU.default, scene_only_alpha_factor: float = 0.5
+    ) -> None:
         self.alpha = alpha
         self.tau = tau
         self.scene_only_alpha_factor = scene_only_alpha_factor

@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from moodsic_desktop.core.fusion import fuse
+from moodsic_desktop.core.settings_schema import ALPHA, TAU
 from moodsic_desktop.core.stabilizer import Stabilizer
 from moodsic_desktop.core.types import Estimate
 
@@ -88,8 +89,8 @@ class AblationTrace:
 def replay(
     readings: Sequence[Reading],
     ablation: Ablation,
-    alpha: float = 0.3,
-    tau: float = 0.4,
+    alpha: float = ALPHA.default,
+    tau: float = TAU.default,
     scene_only_alpha_factor: float = 0.5,
 ) -> AblationTrace:
     """Fuse and stabilise ``readings`` as the pipeline would under ``ablation`` (see the module docstring).

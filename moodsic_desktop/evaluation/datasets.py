@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from moodsic_desktop.audio.builtin.catalogue import builtin_songs
 from moodsic_desktop.core import strict_json
 from moodsic_desktop.core.findingemo import Sample, binned_split, findingemo_metrics, read_findingemo
 from moodsic_desktop.core.fusion import fuse
@@ -41,6 +42,7 @@ from moodsic_desktop.core.metrics import agreement_metrics
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.scales import VEATIC_RANGE, EmotionScaleAligner
 from moodsic_desktop.evaluation.ablations import ABLATIONS, OUTPUTS, AblationTrace, Reading, align_to_frames, replay
+from moodsic_desktop.perception.sources import SourceError, VideoFileSource
 from moodsic_desktop.session.assembly import EngineSettings, build_pipeline, select_experts
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm")
@@ -170,8 +172,6 @@ def find_veatic_videos(videos: Path, annotations: Path) -> tuple[Path, Path, lis
 def eval_library() -> MusicLibrary:
     """The songs the pipeline's matcher needs to run: the built-in station's list (nothing is played, no
     audio is made)."""
-    from moodsic_desktop.audio.builtin.catalogue import builtin_songs
-
     return MusicLibrary(songs=builtin_songs(), origin="built-in station (matching unused)", stations=None)
 
 
@@ -189,8 +189,6 @@ def reading_of(step: StepRecord, index: int) -> Reading:
 def perceive_video(pipeline: Pipeline, path: Path, every: int = 1) -> tuple[list[Reading], int, float, float | None]:
     """Run the pipeline over every ``every``-th frame of ``path``. Returns the readings, the frames decoded,
     the frame rate and the face-detection coverage (share of processed frames with a primary face)."""
-    from moodsic_desktop.perception.sources import VideoFileSource
-
     readings: list[Reading] = []
     frames = faces = runs = 0
     pipeline.reset()
@@ -375,8 +373,6 @@ def evaluate_veatic(
 ) -> dict[str, Any]:
     """The whole ``moodsic eval veatic``: writes ``veatic_metrics.csv``, ``veatic_report.json`` and PNG
     plots (one per video and ``veatic_summary.png``) into ``out`` and returns the report."""
-    from moodsic_desktop.perception.sources import SourceError
-
     videos, annotations, rated, unrated = find_veatic_videos(videos, annotations)
     if limit is not None:
         rated = rated[:limit]

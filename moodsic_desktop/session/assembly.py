@@ -16,6 +16,7 @@ from typing import Any
 from moodsic_desktop.core.library import MusicLibrary, read_deam
 from moodsic_desktop.core.matcher import Matcher
 from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings
+from moodsic_desktop.core.settings_schema import ALPHA, DWELL, TAU
 from moodsic_desktop.core.stabilizer import Stabilizer
 
 log = logging.getLogger(__name__)
@@ -26,10 +27,10 @@ class EngineSettings:
     """Every tunable of the PERCEIVE → STABILIZE → MATCH engine, with its default. Times in seconds,
     alpha is the EMA weight of an estimate 1 s after the last, tau a standard deviation in reference units."""
 
-    alpha: float = 0.3
-    tau: float = 0.4
+    alpha: float = ALPHA.default
+    tau: float = TAU.default
     scene_only_alpha_factor: float = 0.5
-    min_dwell_s: float = 25.0
+    min_dwell_s: float = DWELL.default
     hysteresis: float = 0.15
     recent_k: int = 5
     top_k: int = 20

@@ -45,6 +45,7 @@ from moodsic_desktop.core.matcher import MATCH_MODES, Decision
 from moodsic_desktop.core.mood_words import mood_line
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.report import SessionReport
+from moodsic_desktop.core.settings_schema import ALPHA, CROSSFADE, DWELL, TAU, VOLUME, NumberSetting
 from moodsic_desktop.perception.sources import opencv_camera_index
 from moodsic_desktop.session.library_guard import LibraryGuard
 from moodsic_desktop.ui.library_dialog import LibraryTools
@@ -317,52 +318,39 @@ class MainWindow(QMainWindow):
             station_of = [int(i) for i in stations.predict([s.valence for s in songs], [s.arousal for s in songs])]
         self.plane_chart.set_library(songs, station_of, stations.names if stations is not None else None)
 
-    def _slider(self, maximum: int) -> QSlider:
+    def _slider(self, setting: NumberSetting) -> QSlider:
+        """A slider over ``setting``'s range in its steps, with its tooltip (core/settings_schema.py)."""
         slider = QSlider(Qt.Orientation.Horizontal)
-        slider.setRange(0, maximum)
+        slider.setRange(*setting.slider_range())
+        slider.setToolTip(setting.tooltip)
         return slider
 
     def _build_controls(self) -> QGroupBox:
         """The owner's controls, in plain words; each tooltip gives the exact meaning and unit."""
         box = QGroupBox("Music controls")
         form = QFormLayout(box)
-        self.alpha_slider = self._slider(100)
-        self.alpha_slider.setMinimum(1)
+        self.alpha_slider = self._slider(ALPHA)
         self.alpha_label = QLabel()
-        self.tau_slider = self._slider(100)
+        self.tau_slider = self._slider(TAU)
         self.tau_label = QLabel()
-        self.dwell_slider = self._slider(180)
+        self.dwell_slider = self._slider(DWELL)
         self.dwell_label = QLabel()
-        self.crossfade_slider = self._slider(20)
+        self.crossfade_slider = self._slider(CROSSFADE)
         self.crossfade_label = QLabel()
-        self.volume_slider = self._slider(100)
-        tips = {
-            self.alpha_slider: "α, the weight a new reading gets one second after the last one (per second, "
-            "0.01 to 1). The music follows a change of mood with a time constant of −1 / ln(1 − α) seconds: "
-            "α 0.30 settles in about 2.8 s. Right: reacts faster; left: steadier.",
-            self.tau_slider: "τ, in reference units (valence and arousal run from −1 to +1): while the reading's "
-            "standard deviation is larger than τ the mood is held and the music stays. Left: react only when "
-            "very sure; right: react to rougher readings too.",
-            self.dwell_slider: "The least time, in seconds, a song plays before the mood may change it "
-            "(skipping is always allowed).",
-            self.crossfade_slider: "Seconds over which one song fades out while the next fades in (0: cut).",
-            self.volume_slider: "The music's volume, 0 to 100 % of full scale.",
-        }
-        for name, slider, label in (
-            ("How fast the music reacts", self.alpha_slider, self.alpha_label),
-            ("Only react when sure", self.tau_slider, self.tau_label),
-            ("Shortest time per song", self.dwell_slider, self.dwell_label),
-            ("Crossfade", self.crossfade_slider, self.crossfade_label),
+        self.volume_slider = self._slider(VOLUME)
+        for setting, slider, label in (
+            (ALPHA, self.alpha_slider, self.alpha_label),
+            (TAU, self.tau_slider, self.tau_label),
+            (DWELL, self.dwell_slider, self.dwell_label),
+            (CROSSFADE, self.crossfade_slider, self.crossfade_label),
         ):
             row = QHBoxLayout()
             row.addWidget(slider, 1)
             label.setFixedWidth(VALUE_LABEL_WIDTH)
             row.addWidget(label)
-            form.addRow(name, row)
-            slider.setToolTip(tips[slider])
-            label.setToolTip(tips[slider])
-            form.labelForField(row).setToolTip(tips[slider])
-        self.volume_slider.setToolTip(tips[self.volume_slider])
+            form.addRow(setting.label, row)
+            label.setToolTip(setting.tooltip)
+            form.labelForField(row).setToolTip(setting.tooltip)
         self.mode_combo = QComboBox()
         for mode in MATCH_MODES:
             self.mode_combo.addItem(MODE_LABELS[mode], mode)
@@ -371,7 +359,7 @@ class MainWindow(QMainWindow):
             "than the room. Calm the room: songs a little calmer (lower energy) than the room."
         )
         form.addRow("The music should", self.mode_combo)
-        form.addRow("Volume", self.volume_slider)
+        form.addRow(VOLUME.label, self.volume_slider)
         buttons = QHBoxLayout()
         self.skip_button = QPushButton("Skip song")
         self.skip_button.setToolTip("Play another song that fits the mood now")

@@ -26,6 +26,7 @@ from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from moodsic_desktop.core.fusion import FUSION_MODES
 from moodsic_desktop.core.matcher import MATCH_MODES
+from moodsic_desktop.core.settings_schema import ALPHA, CROSSFADE, DWELL, NUMBER_SETTINGS, TAU, VOLUME
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +37,16 @@ SETTINGS_FILE = "settings.json"
 @dataclass
 class UserSettings:
     """What the owner tunes. alpha: EMA weight of a reading 1 s after the last, (0, 1]; tau: hold while the
-    standard deviation exceeds it (reference units); dwell_s and crossfade_s in seconds; volume 0..1."""
+    standard deviation exceeds it (reference units); dwell_s and crossfade_s in seconds; volume 0..1. The
+    numbers' defaults and ranges: ``core.settings_schema``."""
 
-    alpha: float = 0.3
-    tau: float = 0.4
-    dwell_s: float = 25.0
-    crossfade_s: float = 6.0
+    alpha: float = ALPHA.default
+    tau: float = TAU.default
+    dwell_s: float = DWELL.default
+    crossfade_s: float = CROSSFADE.default
     mode: str = "match"
     fusion: str = "inverse_variance"
-    volume: float = 0.8
+    volume: float = VOLUME.default
     audio_device: str | None = None
     last_source: str | None = None
     loop_video: bool = True
@@ -58,13 +60,9 @@ class UserSettings:
             return isinstance(x, float) and math.isfinite(x)
 
         checks = {
-            "alpha": lambda x: number(x) and 0.0 < x <= 1.0,
-            "tau": lambda x: number(x) and 0.0 <= x <= 2.0,
-            "dwell_s": lambda x: number(x) and 0.0 <= x <= 600.0,
-            "crossfade_s": lambda x: number(x) and 0.0 <= x <= 20.0,
+            **{spec.name: (lambda x, spec=spec: number(x) and spec.contains(x)) for spec in NUMBER_SETTINGS},
             "mode": lambda x: isinstance(x, str) and x in MATCH_MODES,
             "fusion": lambda x: isinstance(x, str) and x in FUSION_MODES,
-            "volume": lambda x: number(x) and 0.0 <= x <= 1.0,
             "audio_device": lambda x: x is None or isinstance(x, str),
             "last_source": lambda x: x is None or isinstance(x, str),
             "loop_video": lambda x: isinstance(x, bool),

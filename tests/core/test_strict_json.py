@@ -14,8 +14,13 @@ from moodsic_desktop.core import strict_json
 
 PACKAGE = Path(__file__).resolve().parents[2] / "moodsic_desktop"
 # every file that writes a report the user asked for: analyze and the session export (core/report.py),
-# eval (evaluation/datasets.py), library --report (cli.py), bench --json (cli_models.py)
-REPORT_WRITERS = ("core/report.py", "evaluation/datasets.py", "cli.py", "cli_models.py")
+# eval (evaluation/datasets.py), library --report and bench --json (cli/_common.py, write_json_report), and
+# every other command module, so that none writes JSON past it
+REPORT_WRITERS = (
+    "core/report.py",
+    "evaluation/datasets.py",
+    *sorted(p.relative_to(PACKAGE).as_posix() for p in (PACKAGE / "cli").glob("*.py")),
+)
 
 
 def strict_loads(text: str):

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from moodsic_desktop.cli import main
+from moodsic_desktop.cli.main import main
 from moodsic_desktop.core.findingemo import binned_split, read_findingemo
 from moodsic_desktop.evaluation.ablations import ABLATIONS, replay
 from moodsic_desktop.evaluation.datasets import make_pipeline, perceive_video

@@ -10,7 +10,7 @@ from urllib.error import URLError
 
 import pytest
 
-from moodsic_desktop.cli import main
+from moodsic_desktop.cli.main import main
 from moodsic_desktop.modelzoo import fetch
 from moodsic_desktop.modelzoo.fetch import SOURCES, ChecksumError, OfflineError, download, manual_instructions
 

@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("torch", reason="training needs the models extra (torch, transformers)")
 
-from moodsic_desktop.cli import main
+from moodsic_desktop.cli.main import main
 from moodsic_desktop.core import findingemo
 from moodsic_desktop.modelzoo import scene_training
 from moodsic_desktop.modelzoo.scene_training import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from moodsic_desktop.cli import main
+from moodsic_desktop.cli.main import main
 
 
 @pytest.mark.parametrize(

@@ -217,7 +217,7 @@ def test_the_self_test_module_imports_no_qt():
 
 
 def test_the_help_text_names_the_exit_statuses():
-    from moodsic_desktop.cli import build_parser
+    from moodsic_desktop.cli.main import build_parser
 
     text = " ".join(build_parser().format_help().split())
     assert f"{selftest.EXIT_NO_SOUND}: every stage passed but no sound output opens" in text

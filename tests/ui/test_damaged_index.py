@@ -60,7 +60,7 @@ def test_a_damaged_record_plays_the_builtin_station_and_says_why(damaged_index):
 
 @pytest.mark.parametrize("damaged_index", ["station_settings"], indirect=True)
 def test_analyze_goes_on_with_the_builtin_station(damaged_index, tmp_path, capsys):
-    from moodsic_desktop.cli import main
+    from moodsic_desktop.cli.main import main
 
     path, before = damaged_index
     video = write_mood_video(tmp_path / "shop.mp4", seconds_per_mood=1.0)
@@ -102,7 +102,7 @@ def test_the_self_test_names_the_damage_in_its_library_line(damaged_index):
 
 @pytest.mark.parametrize("damaged_index", ["station_settings", "station_model"], indirect=True)
 def test_library_check_writes_a_damaged_record_again(damaged_index, capsys):
-    from moodsic_desktop.cli import main
+    from moodsic_desktop.cli.main import main
 
     path, _ = damaged_index
     assert main(["library", "check", "--quiet"]) == 0
@@ -113,7 +113,7 @@ def test_library_check_writes_a_damaged_record_again(damaged_index, capsys):
 
 @pytest.mark.parametrize("damaged_index", ["station_model"], indirect=True)
 def test_library_stats_names_the_damage_in_one_line(damaged_index, capsys):
-    from moodsic_desktop.cli import main
+    from moodsic_desktop.cli.main import main
 
     path, before = damaged_index
     assert main(["library", "stats"]) == 1

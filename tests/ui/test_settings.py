@@ -226,3 +226,28 @@ def test_a_settings_path_that_cannot_be_read_is_left_alone(tmp_path):
     assert settings == UserSettings() and "left as it is" in problem
     store.save(UserSettings(alpha=0.9))  # never written over
     assert (tmp_path / "settings.json" / "keep.txt").read_text() == "mine"
+
+
+def test_the_sliders_follow_the_settings_schema(open_window):
+    """Each slider's range, words and tooltip come from core/settings_schema.py, and a slider position means
+    the schema's value for it (what the window saves)."""
+    from PySide6.QtWidgets import QLabel
+
+    from moodsic_desktop.core.settings_schema import ALPHA, CROSSFADE, DWELL, TAU, VOLUME
+
+    window = open_window()
+    labels = {label.text(): label for label in window.findChildren(QLabel)}
+    for setting, slider in (
+        (ALPHA, window.alpha_slider),
+        (TAU, window.tau_slider),
+        (DWELL, window.dwell_slider),
+        (CROSSFADE, window.crossfade_slider),
+        (VOLUME, window.volume_slider),
+    ):
+        assert (slider.minimum(), slider.maximum()) == setting.slider_range()
+        assert slider.toolTip() == setting.tooltip
+        assert setting.label in labels
+        assert slider.value() == setting.to_slider(getattr(window.settings, setting.name))
+        for position in (slider.minimum(), slider.maximum()):
+            slider.setValue(position)
+            assert getattr(window.settings, setting.name) == pytest.approx(setting.from_slider(position))

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from moodsic_desktop import cli
 from moodsic_desktop.audio.library import index as library_index
 from moodsic_desktop.audio.library.index import LibraryIndex
-from tests.cli_helpers import one_error_line, run
+from moodsic_desktop.cli.library_common import LIST_LIMIT
+from tests.cli.cli_helpers import one_error_line, run
 from tests.conftest import ANNOTATIONS, write_deam_folder
 from tests.library_files import write_audio
 
@@ -170,6 +170,6 @@ def test_check_lists_what_broke_now_before_older_problems(home, tmp_path, capsys
     code, out, _ = run(capsys, "library", "check")
     assert code == 0 and "26 do not (1 newly broken" in out
     listed = [line for line in out.splitlines() if line.startswith("  song ")]
-    assert len(listed) == cli.LIST_LIMIT
+    assert len(listed) == LIST_LIMIT
     assert names[-1] in listed[0] and "[new]" in listed[0], listed[0]
     assert not any("[new]" in line for line in listed[1:])

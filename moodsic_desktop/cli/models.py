@@ -2,8 +2,12 @@
 
 ``list`` and ``verify`` need only onnxruntime; ``import`` needs h5py and onnx; ``fetch``, ``export``,
 ``train-scene`` and ``bench`` need the ``models`` extra (PyTorch, transformers, onnx, h5py) and say so when
-it is missing. Errors in what the user gave
-end the command with one line (``UserError``), as everywhere in the CLI. Main thread.
+it is missing. Errors in what the user gave end the command with one line (``UserError``), as everywhere in
+the CLI. Main thread.
+
+The modules that load PyTorch (``modelzoo.emonet``, ``onnx_export``, ``scene``, ``scene_training`` and
+``evaluation.bench``) are imported inside the commands that need them, after ``_require_models_extra``:
+building the parser, ``list`` and ``verify`` must work without the extra.
 """
 
 from __future__ import annotations
@@ -14,9 +18,40 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from moodsic_desktop.cli import EXIT_FAILURE, EXIT_OK, UserError, finite_number
-from moodsic_desktop.core import strict_json
+from moodsic_desktop.cli._common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    ProgressBar,
+    UserError,
+    finite_number,
+    write_json_report,
+)
+from moodsic_desktop.modelzoo.fer2013 import MODEL_NAME, SourceError, convert_fer2013, metadata_for
+from moodsic_desktop.modelzoo.fetch import (
+    SOURCES,
+    FetchError,
+    LicenceNotAcceptedError,
+    OfflineError,
+    download,
+    manual_instructions,
+)
 from moodsic_desktop.paths import models_dir
+from moodsic_desktop.perception.model_check import check_parity
+from moodsic_desktop.perception.model_download import request_headers
+from moodsic_desktop.perception.model_store import (
+    META_PREFIX,
+    ManifestError,
+    OnnxFileError,
+    make_entry,
+    read_manifest,
+    read_onnx_metadata,
+    register_model,
+    scan_models,
+    sha256_file,
+)
+from moodsic_desktop.perception.onnx_runtime import OnnxRuntimeError, RuntimeConfig, create_session
+from moodsic_desktop.perception.registry import create_model_expert
+from moodsic_desktop.session.assembly import EngineSettings, select_experts
 
 __all__ = ["add_bench_parser", "add_models_parser"]
 
@@ -169,9 +204,6 @@ def _add_train_parser(actions: argparse._SubParsersAction) -> None:
 # ---------------------------------------------------------------------------------------------- list / verify
 def run_models_list(args: argparse.Namespace) -> int:
     """``moodsic models list``: the entries with their state, the folder's notes, and the active experts."""
-    from moodsic_desktop.perception.model_store import scan_models
-    from moodsic_desktop.session.assembly import EngineSettings, select_experts
-
     folder = _folder(args)
     scan = scan_models(folder, verify_checksums=not args.no_checksums)
     print(f"models folder: {folder}")
@@ -193,8 +225,6 @@ def run_models_list(args: argparse.Namespace) -> int:
 
 def _group_unlisted(folder: Path, listed: set[Path]) -> tuple[list[dict[str, Any]], list[str]]:
     """Manifest entries for the ONNX files no entry lists, grouped by their metadata; and problems."""
-    from moodsic_desktop.perception.model_store import META_PREFIX, OnnxFileError, make_entry, read_onnx_metadata
-
     entries, problems = [], []
     scenes: dict[str, dict[str, Path]] = defaultdict(dict)
     for path in sorted(folder.glob("*.onnx")):
@@ -226,10 +256,6 @@ def _group_unlisted(folder: Path, listed: set[Path]) -> tuple[list[dict[str, Any
 
 def run_models_verify(args: argparse.Namespace) -> int:
     """``moodsic models verify [--register]``: exit 1 when any entry or file fails."""
-    from moodsic_desktop.perception.model_check import check_parity
-    from moodsic_desktop.perception.model_store import ManifestError, read_manifest, register_model, scan_models
-    from moodsic_desktop.perception.onnx_runtime import OnnxRuntimeError, RuntimeConfig, create_session
-
     folder = _folder(args)
     scan = scan_models(folder)
     failures = 0
@@ -287,9 +313,6 @@ def run_models_verify(args: argparse.Namespace) -> int:
 
 def _expert_loads(status: Any) -> bool:
     """Open the entry's expert as the program would (input and output shapes included); say why it cannot."""
-    from moodsic_desktop.perception.onnx_runtime import OnnxRuntimeError, RuntimeConfig
-    from moodsic_desktop.perception.registry import create_model_expert
-
     try:
         create_model_expert(status, RuntimeConfig(device="cpu"))
     except (OnnxRuntimeError, ValueError, KeyError) as error:
@@ -300,8 +323,6 @@ def _expert_loads(status: Any) -> bool:
 
 # ---------------------------------------------------------------------------------------------- export
 def _register(entry: dict[str, Any], folder: Path) -> None:
-    from moodsic_desktop.perception.model_store import ManifestError, register_model
-
     try:
         path = register_model(entry, folder)
     except ManifestError as error:
@@ -315,7 +336,6 @@ def export_emonet_file(
     """Load, export, check and (optionally) register an EmoNet checkpoint; returns the ONNX path."""
     from moodsic_desktop.modelzoo.emonet import EMONET_LICENCE, CheckpointError, export_emonet, load_emonet_checkpoint
     from moodsic_desktop.modelzoo.onnx_export import ParityError
-    from moodsic_desktop.perception.model_store import make_entry
 
     try:
         loaded = load_emonet_checkpoint(checkpoint)
@@ -362,7 +382,6 @@ def run_models_export_scene(args: argparse.Namespace) -> int:
     _require_models_extra()
     from moodsic_desktop.modelzoo.onnx_export import ParityError
     from moodsic_desktop.modelzoo.scene import BackboneMissingError, export_scene
-    from moodsic_desktop.perception.model_store import make_entry
 
     out_dir = args.out_dir if args.out_dir is not None else models_dir()
     try:
@@ -391,8 +410,6 @@ def run_models_import_fer2013(args: argparse.Namespace) -> int:
         raise UserError(
             f"this command needs the models extra ({error.name} is missing): pip install -e '.[models]'"
         ) from None
-    from moodsic_desktop.modelzoo.fer2013 import MODEL_NAME, SourceError, convert_fer2013, metadata_for
-    from moodsic_desktop.perception.model_store import make_entry
 
     out = args.out if args.out is not None else _folder(args) / f"{MODEL_NAME}.onnx"
     try:
@@ -425,11 +442,9 @@ def run_models_import_fer2013(args: argparse.Namespace) -> int:
 def run_models_train_scene(args: argparse.Namespace) -> int:
     """``moodsic models train-scene --findingemo DIR --backbone …``."""
     _require_models_extra()
-    from moodsic_desktop.cli import _ProgressBar
     from moodsic_desktop.modelzoo.onnx_export import ParityError
     from moodsic_desktop.modelzoo.scene import BackboneMissingError
     from moodsic_desktop.modelzoo.scene_training import TrainOptions, train_scene
-    from moodsic_desktop.perception.model_store import ManifestError
 
     options = TrainOptions(
         findingemo=args.findingemo,
@@ -453,7 +468,7 @@ def run_models_train_scene(args: argparse.Namespace) -> int:
         register=not args.no_register,
     )
     try:
-        with _ProgressBar(args, "features", unit="image") as bar:
+        with ProgressBar(args, "features", unit="image") as bar:
             train_scene(options, progress=bar.update)
     except (BackboneMissingError, FileNotFoundError, ValueError, ParityError, ManifestError) as error:
         raise UserError(str(error)) from None
@@ -462,8 +477,6 @@ def run_models_train_scene(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------------------------- fetch
 def _accept(source: Any, args: argparse.Namespace) -> None:
-    from moodsic_desktop.modelzoo.fetch import LicenceNotAcceptedError
-
     print(f"licence: {source.licence}")
     if not source.must_accept or args.accept_licence:
         return
@@ -476,8 +489,6 @@ def _accept(source: Any, args: argparse.Namespace) -> None:
 
 def run_models_fetch(args: argparse.Namespace) -> int:
     """``moodsic models fetch NAME``: download (resumable, checked), then export EmoNet."""
-    from moodsic_desktop.modelzoo.fetch import SOURCES, FetchError, OfflineError, download, manual_instructions
-
     source = SOURCES[args.name]
     root = _folder(args)
     folder = root / source.folder
@@ -485,7 +496,6 @@ def run_models_fetch(args: argparse.Namespace) -> int:
         _accept(source, args)
     except FetchError as error:
         raise UserError(str(error)) from None
-    from moodsic_desktop.modelzoo.fetch import _headers
 
     fetched = []
     for url, file_name, sha256 in source.files:
@@ -496,14 +506,14 @@ def run_models_fetch(args: argparse.Namespace) -> int:
             continue
         print(f"downloading {url}")
         try:
-            fetched.append(download(url, dest, sha256=sha256, headers=_headers(source.gated), timeout=args.timeout))
+            fetched.append(
+                download(url, dest, sha256=sha256, headers=request_headers(source.gated), timeout=args.timeout)
+            )
         except OfflineError as error:
             raise UserError(f"{error}: no internet here?\n{manual_instructions(source, root)}") from None
         except FetchError as error:
             raise UserError(f"{error}\n{manual_instructions(source, root)}") from None
     for path in fetched:
-        from moodsic_desktop.perception.model_store import sha256_file
-
         print(f"saved {path} (SHA-256 {sha256_file(path)})")
     if args.name.startswith("emonet") and not args.no_export:
         _require_models_extra()
@@ -549,6 +559,5 @@ def run_bench(args: argparse.Namespace) -> int:
         ),
         say=print,
     )
-    if args.json:
-        args.json.write_text(strict_json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    write_json_report(args.json, results, say=False)
     return EXIT_OK

@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("torch", reason="these commands need the models extra")
 
-from moodsic_desktop.cli import main
+from moodsic_desktop.cli.main import main
 from moodsic_desktop.perception.model_store import read_manifest
 from tests import model_files
 

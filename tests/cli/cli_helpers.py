@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from moodsic_desktop import cli
+from moodsic_desktop.cli.main import main
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
     """``moodsic ARGS`` in this process: (exit status, stdout, stderr)."""
-    code = cli.main(list(args))
+    code = main(list(args))
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -11,10 +11,10 @@ import cv2
 import numpy as np
 import pytest
 
-from moodsic_desktop import cli
+from moodsic_desktop.cli.main import main
 from moodsic_desktop.core import pipeline as core_pipeline
 from moodsic_desktop.core.report import SessionReport
-from tests.cli_helpers import one_error_line
+from tests.cli.cli_helpers import one_error_line
 
 
 def write_video(path: Path, size: tuple[int, int] = (64, 48), frames: int = 12) -> Path:
@@ -42,7 +42,7 @@ def counted_steps(monkeypatch) -> list[int]:
 
 
 def analyze(capsys, *args: str) -> tuple[int, str, str]:
-    code = cli.main(["analyze", *args, "--quiet"])
+    code = main(["analyze", *args, "--quiet"])
     out, err = capsys.readouterr()
     return code, out, err
 

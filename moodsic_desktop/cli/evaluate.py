@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
+from moodsic_desktop.cli._common import EXIT_OK, ProgressBar, UserError, positive_int
+from moodsic_desktop.evaluation.datasets import (
+    FINDINGEMO_SCALES,
+    VEATIC_SCALES,
+    EvaluationError,
+    evaluate_findingemo,
+    evaluate_veatic,
+)
 from moodsic_desktop.session.assembly import EngineSettings, quiet_native_logs
-
-EXIT_OK = 0
-
-
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number >= 1 (a usage error otherwise)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
 
 
 def add_eval_parser(commands: argparse._SubParsersAction) -> None:
@@ -92,20 +86,12 @@ def _print_table(rows: list[dict[str, Any]], key: str, group: str) -> None:
         print(f"{row['ablation']:<13} {row['output']:<10} " + " ".join(number(c) for c in cells))
 
 
-def _progress(args: argparse.Namespace, desc: str, unit: str) -> Any:
-    from moodsic_desktop.cli import _ProgressBar
-
-    return _ProgressBar(args, desc, unit=unit)
-
-
 def run_eval_veatic(args: argparse.Namespace) -> int:
     """``moodsic eval veatic --videos DIR --annotations DIR``."""
     quiet_native_logs()
-    from moodsic_desktop.cli import UserError
-    from moodsic_desktop.evaluation.datasets import VEATIC_SCALES, EvaluationError, evaluate_veatic
 
     try:
-        with _progress(args, "eval", "video") as bar:
+        with ProgressBar(args, "eval", unit="video") as bar:
             report = evaluate_veatic(
                 args.videos,
                 args.annotations,
@@ -136,11 +122,9 @@ def run_eval_veatic(args: argparse.Namespace) -> int:
 def run_eval_findingemo(args: argparse.Namespace) -> int:
     """``moodsic eval findingemo --findingemo DIR``."""
     quiet_native_logs()
-    from moodsic_desktop.cli import UserError
-    from moodsic_desktop.evaluation.datasets import FINDINGEMO_SCALES, EvaluationError, evaluate_findingemo
 
     try:
-        with _progress(args, "eval", "image") as bar:
+        with ProgressBar(args, "eval", unit="image") as bar:
             report = evaluate_findingemo(
                 args.findingemo,
                 args.out,
@@ -160,7 +144,3 @@ def run_eval_findingemo(args: argparse.Namespace) -> int:
     _print_table(report["rows"], "split", args.split)
     print(f"written to {args.out}: {', '.join(Path(f).name for f in report['files'])}")
     return EXIT_OK
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use `moodsic eval …`")

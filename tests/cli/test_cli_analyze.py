@@ -17,7 +17,7 @@ from skimage import data
 from moodsic_desktop.core.library import load_deam
 from tests.conftest import write_deam_folder
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FPS = 10
 SECONDS_PER_MOOD = 8
 
@@ -191,7 +191,7 @@ def test_bad_option_value_is_named(tmp_path):
 @pytest.mark.parametrize("option", ["--alpha", "--tau", "--dwell", "--scene-interval", "--mood-steps"])
 @pytest.mark.parametrize("value", ["nan", "inf", "-Infinity"])
 def test_non_finite_numbers_are_refused(option, value, tmp_path, capsys):
-    from moodsic_desktop.cli import main
+    from moodsic_desktop.cli.main import main
 
     given = f"20,{value}" if option == "--mood-steps" else value
     with pytest.raises(SystemExit) as stop:
@@ -211,7 +211,7 @@ def test_non_finite_numbers_are_refused(option, value, tmp_path, capsys):
     ],
 )
 def test_non_finite_numbers_are_refused_by_the_models_commands(args, capsys):
-    from moodsic_desktop.cli import main
+    from moodsic_desktop.cli.main import main
 
     with pytest.raises(SystemExit) as stop:
         main(args)

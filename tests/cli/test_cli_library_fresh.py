@@ -11,7 +11,7 @@ from moodsic_desktop.audio.builtin.catalogue import builtin_songs
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.core.stations import fit_station_model, songs_for_stations
 from moodsic_desktop.session.assembly import EngineSettings, build_pipeline, load_library
-from tests.cli_helpers import one_error_line, run
+from tests.cli.cli_helpers import one_error_line, run
 from tests.library_files import require_mp3, write_audio
 
 

@@ -17,7 +17,7 @@ import pytest
 h5py = pytest.importorskip("h5py", reason="the import needs h5py (the models extra)")
 pytest.importorskip("onnx", reason="the import needs onnx (the models extra)")
 
-from moodsic_desktop.cli import main  # noqa: E402
+from moodsic_desktop.cli.main import main  # noqa: E402
 from moodsic_desktop.modelzoo import fer2013  # noqa: E402
 from moodsic_desktop.perception.model_store import read_manifest, read_onnx_metadata  # noqa: E402
 from tests.model_files import BUNDLED_FER, FER_MISSING, fer_source  # noqa: E402

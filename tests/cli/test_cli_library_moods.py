@@ -16,10 +16,10 @@ import soundfile as sf
 
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.mood_estimation import MIN_LABELLED_SONGS
-from tests.cli_helpers import one_error_line, run
+from tests.cli.cli_helpers import one_error_line, run
 from tests.mood_music import write_labelled_library, write_song
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_add_folder_without_a_table_estimates_through_the_real_command(own_music
     command = [
         sys.executable,
         "-m",
-        "moodsic_desktop.cli",
+        "moodsic_desktop",
         "library",
         "add-folder",
         str(own_music),
@@ -58,7 +58,7 @@ def test_add_folder_without_a_table_estimates_through_the_real_command(own_music
     assert "3 files analysed, 0 from the cache" in result.stdout
     assert "files whose mood could not be measured (not imported) (1):" in result.stdout and "silent" in result.stdout
     listing = subprocess.run(
-        [sys.executable, "-m", "moodsic_desktop.cli", "library", "list", "--index", str(index)],
+        [sys.executable, "-m", "moodsic_desktop", "library", "list", "--index", str(index)],
         capture_output=True,
         text=True,
         env=env,

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from moodsic_desktop import cli
 from moodsic_desktop.audio.library.index import LibraryIndex
-from tests.cli_helpers import one_error_line, run
+from moodsic_desktop.cli.main import main
+from tests.cli.cli_helpers import one_error_line, run
 from tests.conftest import write_deam_folder
 from tests.library_files import add_deam_audio, copy_deam_layout, require_mp3, write_audio
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -156,10 +156,10 @@ def test_the_installed_command(home, small_deam, tmp_path):
 
 def test_a_bad_option_is_a_usage_error(home, tmp_path, capsys):
     with pytest.raises(SystemExit) as exited:
-        cli.main(["library", "add-folder", str(tmp_path), "--va", "x.csv", "--scale", "percent"])
+        main(["library", "add-folder", str(tmp_path), "--va", "x.csv", "--scale", "percent"])
     assert exited.value.code == 2 and "invalid choice: 'percent'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        cli.main(["library", "add-folder", str(tmp_path), "--workers", "0"])
+        main(["library", "add-folder", str(tmp_path), "--workers", "0"])
     assert "--workers" in capsys.readouterr().err
 
 
@@ -178,7 +178,7 @@ def test_history_ban_and_unban(home, small_deam, capsys):
     assert "builtin-02" in lines[1] and "(built-in)" in lines[1]
 
     with pytest.raises(SystemExit) as usage:  # a usage error, not "no plays"
-        cli.main(["library", "history", "-n", "0"])
+        main(["library", "history", "-n", "0"])
     assert usage.value.code == 2 and "argument -n/--last: must be >= 1, got 0" in capsys.readouterr().err
     code, out, _ = run(capsys, "library", "ban", "4")
     assert code == 0 and "banned 4" in out and "unban 4" in out
