@@ -238,6 +238,7 @@ def run_benchmarks(options: BenchOptions, say: Callable[[str], None] = print) ->
     try:
         onnx_ms = _measure(options, threads, runtime, results, say)
     finally:
+        torch.set_flush_denormal(False)  # the processor's default again: a caller's float maths stays exact
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
