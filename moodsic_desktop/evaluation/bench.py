@@ -42,6 +42,8 @@ import cv2
 import numpy as np
 import torch
 
+from moodsic_desktop.core.library import MusicLibrary
+from moodsic_desktop.core.pipeline import PipelineSettings
 from moodsic_desktop.core.types import Estimate, FaceBox
 from moodsic_desktop.modelzoo.emonet import EmoNet, export_emonet, load_emonet_state, synthetic_state_dict
 from moodsic_desktop.modelzoo.scene import (
@@ -61,6 +63,14 @@ from moodsic_desktop.perception.model_store import make_entry, register_model
 from moodsic_desktop.perception.onnx_runtime import RuntimeConfig, create_session
 from moodsic_desktop.perception.onnx_scene_expert import dropout_masks, prepare_image
 from moodsic_desktop.perception.synthetic import demo_frame
+from moodsic_desktop.session.assembly import (
+    BUILTIN_ORIGIN,
+    EngineSettings,
+    ExpertChoice,
+    ExpertSelection,
+    build_pipeline,
+    select_experts,
+)
 
 __all__ = ["BenchOptions", "PrototypeEmoNet", "PrototypeScene", "bench_frames", "crowd_frames", "run_benchmarks"]
 
@@ -195,9 +205,6 @@ def _build_models(folder: Path, tiny: bool, say: Callable[[str], None]) -> dict[
 def _pipeline(experts: Any, scene_interval_s: float) -> Any:
     from moodsic_desktop.audio.builtin_station import builtin_songs
     from moodsic_desktop.audio.library_index import fit_station_model
-    from moodsic_desktop.core.library import MusicLibrary
-    from moodsic_desktop.core.pipeline import PipelineSettings
-    from moodsic_desktop.session.assembly import BUILTIN_ORIGIN, EngineSettings, build_pipeline
 
     songs = builtin_songs()
     library = MusicLibrary(songs=songs, origin=BUILTIN_ORIGIN, stations=fit_station_model(songs))
@@ -249,8 +256,6 @@ def run_benchmarks(options: BenchOptions, say: Callable[[str], None] = print) ->
 def _measure(
     options: BenchOptions, threads: int, runtime: RuntimeConfig, results: dict[str, Any], say: Callable[[str], None]
 ) -> float:
-    from moodsic_desktop.session.assembly import EngineSettings, ExpertChoice, ExpertSelection, select_experts
-
     with tempfile.TemporaryDirectory(prefix="moodsic-bench-") as scratch:
         folder = options.workdir or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
@@ -332,8 +337,6 @@ def _measure_face_model_in_the_box(
 ) -> None:
     """FER-2013's milliseconds per face (batch of 1 and of 8) and the end-to-end frames per second of a fresh
     install with eight faces in view against one."""
-    from moodsic_desktop.session.assembly import EngineSettings, select_experts
-
     # The face model in the box: one face, and eight faces in one call (crops and mirror pass included).
     fer = FerExpert(runtime=runtime)
     crowd = crowd_frames(1, 8)[0]

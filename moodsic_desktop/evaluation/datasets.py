@@ -41,6 +41,7 @@ from moodsic_desktop.core.metrics import agreement_metrics
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.scales import VEATIC_RANGE, EmotionScaleAligner
 from moodsic_desktop.evaluation.ablations import ABLATIONS, OUTPUTS, AblationTrace, Reading, align_to_frames, replay
+from moodsic_desktop.perception.sources import SourceError, VideoFileSource
 from moodsic_desktop.session.assembly import EngineSettings, build_pipeline, select_experts
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm")
@@ -189,8 +190,6 @@ def reading_of(step: StepRecord, index: int) -> Reading:
 def perceive_video(pipeline: Pipeline, path: Path, every: int = 1) -> tuple[list[Reading], int, float, float | None]:
     """Run the pipeline over every ``every``-th frame of ``path``. Returns the readings, the frames decoded,
     the frame rate and the face-detection coverage (share of processed frames with a primary face)."""
-    from moodsic_desktop.perception.sources import VideoFileSource
-
     readings: list[Reading] = []
     frames = faces = runs = 0
     pipeline.reset()
@@ -266,10 +265,10 @@ def score_video(
 
 def veatic_rows(results: Sequence[VideoResult]) -> list[dict[str, Any]]:
     """CSV rows: per video x ablation x output, then the pooled "ALL" rows."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for result in results:
         for (ablation, output), (pred, valid) in result.aligned.items():
-            row = {"video": result.video_id, "ablation": ablation, "output": output}
+            row: dict[str, Any] = {"video": result.video_id, "ablation": ablation, "output": output}
             row |= {"rated_frames": len(result.rated), "face_coverage": result.face_coverage}
             rows.append(row | _metrics_row(pred, result.truth, valid))
     if results:
@@ -375,8 +374,6 @@ def evaluate_veatic(
 ) -> dict[str, Any]:
     """The whole ``moodsic eval veatic``: writes ``veatic_metrics.csv``, ``veatic_report.json`` and PNG
     plots (one per video and ``veatic_summary.png``) into ``out`` and returns the report."""
-    from moodsic_desktop.perception.sources import SourceError
-
     videos, annotations, rated, unrated = find_veatic_videos(videos, annotations)
     if limit is not None:
         rated = rated[:limit]

@@ -53,6 +53,10 @@ from typing import Any
 
 import numpy as np
 
+from moodsic_desktop.perception.model_check import PARITY_KEY, check_parity, probe_feeds
+from moodsic_desktop.perception.model_store import FORMAT_VERSION
+from moodsic_desktop.perception.onnx_runtime import RuntimeConfig, create_session
+
 __all__ = [
     "CLASSES",
     "FER_HDF5_SHA256",
@@ -421,7 +425,7 @@ def _same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def _pads(padding: str, size: tuple[int, int], kernel: Sequence[int], strides: Sequence[int]) -> list[tuple[int, int]]:
+def _pads(padding: str, size: Sequence[int], kernel: Sequence[int], strides: Sequence[int]) -> list[tuple[int, int]]:
     if padding == "valid":
         return [(0, 0), (0, 0)]
     if padding == "same":
@@ -432,7 +436,8 @@ def _pads(padding: str, size: tuple[int, int], kernel: Sequence[int], strides: S
 def _windows(x: np.ndarray, kernel: Sequence[int], strides: Sequence[int], pads: Sequence[tuple[int, int]],
              fill: float) -> np.ndarray:  # fmt: skip
     padded = np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)), constant_values=fill)
-    view = np.lib.stride_tricks.sliding_window_view(padded, tuple(kernel), axis=(1, 2))
+    # numpy's stub types ``axis`` as one index; a tuple of axes is documented and works
+    view = np.lib.stride_tricks.sliding_window_view(padded, tuple(kernel), axis=(1, 2))  # type: ignore[call-overload]
     return view[:, :: strides[0], :: strides[1]]  # N, H', W', C, kh, kw
 
 
@@ -689,8 +694,6 @@ def build_onnx(model: KerasModel) -> Any:
 
 def metadata_for(model: KerasModel) -> dict[str, str]:
     """The ``moodsic.*`` metadata of the converted file (without the parity probe), in the order written."""
-    from moodsic_desktop.perception.model_store import FORMAT_VERSION
-
     known = model.is_fer_release
     return {
         "moodsic.kind": KIND,
@@ -723,8 +726,6 @@ def serialize(model: KerasModel) -> bytes:
     """The converted ONNX file's bytes (graph, metadata and parity probe). Deterministic."""
     import onnx
 
-    from moodsic_desktop.perception.model_check import PARITY_KEY, probe_feeds
-
     onnx_model = build_onnx(model)
     feeds = probe_feeds(PROBE)
     reference = keras_forward(model, feeds[INPUT_NAME])[OUTPUT_NAME]
@@ -748,9 +749,6 @@ def convert_fer2013(
     (relative error ≤ 1e-4). The file appears only when all of that succeeded (written to a temporary
     file beside it, then renamed). Raises :class:`SourceError` for a bad source, ``OSError`` when ``out``
     cannot be written, ``RuntimeError`` when the parity check fails."""
-    from moodsic_desktop.perception.model_check import check_parity
-    from moodsic_desktop.perception.onnx_runtime import RuntimeConfig, create_session
-
     model = read_source(source, require_release=require_release)
     data = serialize(model)
     out = Path(out)

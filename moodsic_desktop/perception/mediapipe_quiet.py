@@ -18,11 +18,20 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
 
-T = TypeVar("T")
+from moodsic_desktop.paths import resources_dir
+
+
+class _Solution(Protocol):
+    """A MediaPipe solution (FaceDetection, FaceMesh): ``process`` reads one RGB uint8 image."""
+
+    def process(self, image: np.ndarray) -> object: ...
+
+
+T = TypeVar("T", bound=_Solution)
 
 
 @contextlib.contextmanager
@@ -60,8 +69,6 @@ def started_quietly(make: Callable[[], T], picture: np.ndarray | None = None) ->
 def face_picture() -> np.ndarray | None:
     """The self-test's photograph of a face (RGB uint8) from ``resources/``, None when it is not there."""
     import cv2
-
-    from moodsic_desktop.paths import resources_dir
 
     image = cv2.imread(str(resources_dir() / "selftest_face.jpg"))
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if image is not None else None
