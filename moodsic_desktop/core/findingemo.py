@@ -21,8 +21,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from moodsic_desktop.core.metrics import agreement_metrics
 from moodsic_desktop.core.scales import EmotionScaleAligner
@@ -86,7 +88,9 @@ def find_annotations(root: Path, annotations: Path | None = None) -> Path:
     )
 
 
-def read_findingemo(root: str | os.PathLike[str], annotations: Path | None = None) -> tuple[list[Sample], dict]:
+def read_findingemo(
+    root: str | os.PathLike[str], annotations: Path | None = None
+) -> tuple[list[Sample], dict[str, str | int]]:
     """The usable samples of a FindingEmo folder and counts: rows, images, images missing, bad rows.
     ``ValueError`` when the file lacks the columns ``image_path``, ``valence``, ``arousal``."""
     root = Path(root)
@@ -117,7 +121,13 @@ def read_findingemo(root: str | os.PathLike[str], annotations: Path | None = Non
             continue
         v, a = np.mean(values[key], axis=0)
         samples.append(Sample(image, key, float(v), float(a)))
-    counts = {"annotations": str(path), "rows": rows, "bad_rows": bad_rows, "images": len(values), "missing": missing}
+    counts: dict[str, str | int] = {
+        "annotations": str(path),
+        "rows": rows,
+        "bad_rows": bad_rows,
+        "images": len(values),
+        "missing": missing,
+    }
     return samples, counts
 
 
@@ -146,7 +156,7 @@ def binned_split(
     return splits
 
 
-def findingemo_metrics(pred_ref: np.ndarray, true_ref: np.ndarray) -> dict:
+def findingemo_metrics(pred_ref: NDArray[np.floating[Any]], true_ref: NDArray[np.floating[Any]]) -> dict[str, Any]:
     """MAE per dimension and mean, Spearman ρ and CCC, in FindingEmo units, of reference-space predictions
     (n x 2) against reference-space truth (n x 2) (definitions in :func:`core.metrics.agreement_metrics`)."""
     aligner = EmotionScaleAligner()

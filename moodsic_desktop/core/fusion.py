@@ -43,12 +43,13 @@ same variance; one 20 px wide a fifth. What it estimates is the mean mood of the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, get_args
 
 from moodsic_desktop.core.types import Estimate, FaceRead
 
 FusionMode = Literal["inverse_variance", "fixed", "scene", "face"]
-FUSION_MODES: tuple[str, ...] = ("inverse_variance", "fixed", "scene", "face")
+"""How ``fuse`` combines the experts; the strings are what settings files, reports and the CLI carry."""
+FUSION_MODES: tuple[FusionMode, ...] = get_args(FusionMode)
 _EPSILON = 1e-6
 FACE_SIZE_REFERENCE_PX = 40.0
 SCENE_PEOPLE_GAP_VAR = (0.25, 0.30)  # valence, arousal; see the module docstring
@@ -90,6 +91,14 @@ def combine_faces(reads: Sequence[FaceRead], source: str = "faces") -> Estimate 
     return Estimate(valence, arousal, var_valence, var_arousal, source)
 
 
+def validate_fusion_mode(mode: str) -> FusionMode:
+    """``mode`` as a :data:`FusionMode`; ``ValueError`` when it is not one (a settings file, a command line)."""
+    for known in FUSION_MODES:
+        if mode == known:
+            return known
+    raise ValueError(f"unknown fusion mode {mode!r}; expected one of {', '.join(FUSION_MODES)}")
+
+
 def _inverse_variance(x_scene: float, var_scene: float, x_face: float, var_face: float) -> tuple[float, float]:
     w_scene = 1.0 / (var_scene + _EPSILON)
     w_face = 1.0 / (var_face + _EPSILON)
@@ -100,12 +109,11 @@ def _inverse_variance(x_scene: float, var_scene: float, x_face: float, var_face:
 def fuse(
     scene: Estimate | None,
     face: Estimate | None,
-    mode: FusionMode | str = "inverse_variance",
+    mode: FusionMode = "inverse_variance",
     weights: tuple[float, float] = (0.6, 0.4),
 ) -> Estimate | None:
     """Fuse the scene and face estimates (see the module docstring for the equations)."""
-    if mode not in FUSION_MODES:
-        raise ValueError(f"unknown fusion mode {mode!r}; expected one of {', '.join(FUSION_MODES)}")
+    mode = validate_fusion_mode(mode)  # callers may hold an unchecked str at run time
     if mode == "scene":
         return scene
     if mode == "face":

@@ -13,6 +13,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, get_args
 
 from moodsic_desktop.core.scales import EmotionScaleAligner
 from moodsic_desktop.core.stations import StationModel
@@ -26,8 +27,9 @@ ANNOTATION_FILES = (
 )
 METADATA_DIR = Path("metadata")
 AUDIO_DIR = Path("MEMD_audio")
-MOOD_SOURCES = ("rated", "estimated", "placed")
-"""Where a song's mood point comes from (``Song.mood_source``)."""
+MoodSource = Literal["rated", "estimated", "placed"]
+"""Where a song's mood point comes from (``Song.mood_source``); the strings are stored in the library index."""
+MOOD_SOURCES: tuple[MoodSource, ...] = get_args(MoodSource)
 
 
 @dataclass
@@ -48,7 +50,7 @@ class Song:
     genre: str = ""
     path: Path | None = None
     duration_s: float | None = None
-    mood_source: str = "rated"
+    mood_source: MoodSource = "rated"
     mood_variance: float = 0.0
 
     @property

@@ -35,20 +35,45 @@ import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, TypedDict, get_args
 
 import numpy as np
+from numpy.typing import NDArray
 
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.settings_schema import DWELL
 from moodsic_desktop.core.stations import StationModel
 
-MATCH_MODES: tuple[str, ...] = ("match", "uplift", "calm")
+MatchMode = Literal["match", "uplift", "calm"]
+"""What the matcher aims for (rule 1); the strings are what settings files, reports and the CLI carry."""
+MATCH_MODES: tuple[MatchMode, ...] = get_args(MatchMode)
 MODE_SHIFT = 0.35
 PLAY_MEMORY = 1000  # songs remembered for the recent-song rule (recent_k may be raised up to this)
-SETTINGS = ("min_dwell_s", "recent_k", "top_k", "widen_below", "hysteresis", "mode")  # plain attributes
 
 
-def target_for_mode(valence: float, arousal: float, mode: str) -> tuple[float, float]:
+class MatcherSettings(TypedDict):
+    """The settings by name, as ``Matcher`` takes them as keyword arguments (plain attributes of it)."""
+
+    min_dwell_s: float
+    recent_k: int
+    top_k: int
+    widen_below: float
+    hysteresis: float
+    mode: MatchMode
+
+
+SETTINGS: tuple[str, ...] = tuple(MatcherSettings.__annotations__)  # plain attributes of a Matcher
+
+
+def validate_match_mode(mode: str) -> MatchMode:
+    """``mode`` as a :data:`MatchMode`; ``ValueError`` when it is not one (a settings file, a command line)."""
+    for known in MATCH_MODES:
+        if mode == known:
+            return known
+    raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MATCH_MODES)}")
+
+
+def target_for_mode(valence: float, arousal: float, mode: MatchMode) -> tuple[float, float]:
     """The target V-A (reference space) that a mode asks for; formulas in the module docstring."""
     if mode == "match":
         return valence, arousal
@@ -56,7 +81,7 @@ def target_for_mode(valence: float, arousal: float, mode: str) -> tuple[float, f
         return valence + MODE_SHIFT * (1.0 - valence), arousal
     if mode == "calm":
         return valence, arousal - MODE_SHIFT * (arousal + 1.0)
-    raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MATCH_MODES)}")
+    raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MATCH_MODES)}")  # an unchecked str
 
 
 @dataclass(frozen=True)
@@ -97,7 +122,7 @@ class Matcher:
         top_k: int = 20,
         widen_below: float = 0.55,
         hysteresis: float = 0.15,
-        mode: str = "match",
+        mode: MatchMode | str = "match",
     ) -> None:
         if not songs:
             raise ValueError("the matcher needs at least one song")
@@ -120,13 +145,13 @@ class Matcher:
         self.plays: deque[tuple[float, str]] = deque(maxlen=PLAY_MEMORY)
 
     @property
-    def mode(self) -> str:
+    def mode(self) -> MatchMode:
         return self._mode
 
     @mode.setter
-    def mode(self, value: str) -> None:
-        target_for_mode(0.0, 0.0, value)  # validates
-        self._mode = value
+    def mode(self, value: MatchMode | str) -> None:
+        """Takes a plain str too (the GUI's menu, a settings file) and checks it."""
+        self._mode = validate_match_mode(value)
 
     @property
     def current(self) -> Song | None:
@@ -145,9 +170,16 @@ class Matcher:
             return None
         return self.stations.names[int(self._song_station[index])]
 
-    def settings(self) -> dict[str, float | int | str]:
+    def settings(self) -> MatcherSettings:
         """The settings (``SETTINGS``) by name, as the constructor takes them."""
-        return {name: getattr(self, name) for name in SETTINGS}
+        return MatcherSettings(
+            min_dwell_s=self.min_dwell_s,
+            recent_k=self.recent_k,
+            top_k=self.top_k,
+            widen_below=self.widen_below,
+            hysteresis=self.hysteresis,
+            mode=self.mode,
+        )
 
     def sibling(self, songs: Sequence[Song], stations: StationModel | None = None) -> Matcher:
         """A new matcher over other songs (another library) with this one's settings, nothing played yet."""
@@ -188,7 +220,9 @@ class Matcher:
     def _recent_ids(self) -> set[str]:
         return {song_id for _, song_id in itertools.islice(reversed(self.plays), max(self.recent_k, 0))}
 
-    def _candidates(self, target: tuple[float, float], exclude_current: bool) -> tuple[np.ndarray, np.ndarray]:
+    def _candidates(
+        self, target: tuple[float, float], exclude_current: bool
+    ) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
         """Indices of the eligible songs nearest the target, best first, and their distances."""
         eligible = ~self._banned
         if not eligible.any():
@@ -225,7 +259,15 @@ class Matcher:
         """``sqrt(distance² + mood_variance)``: the ranking distance (rule 2)."""
         return math.sqrt(self._distance(index, target) ** 2 + self._variance[index])
 
-    def _decide(self, index: int, target, candidates, switched: bool, reason: str, now: float) -> Decision:
+    def _decide(
+        self,
+        index: int,
+        target: tuple[float, float],
+        candidates: NDArray[np.intp],
+        switched: bool,
+        reason: str,
+        now: float,
+    ) -> Decision:
         if switched:
             self._current = _Play(index, now)
             self.plays.append((now, self.songs[index].song_id))

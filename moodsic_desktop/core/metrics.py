@@ -234,7 +234,8 @@ class SessionMetrics:
         """The metrics as a JSON-ready dict (None where there was nothing to measure)."""
         raw, stabilized = self._jitter_raw.value, self._jitter_stabilized.value
         reduction = 1.0 - stabilized / raw if raw and stabilized is not None else None
-        duration = (self.last_time - self.first_time) if self.first_time is not None else 0.0
+        first, last = self.first_time, self.last_time  # both set by the first step, or neither
+        duration = last - first if first is not None and last is not None else 0.0
         return {
             "steps": self.steps,
             "duration_s": duration,

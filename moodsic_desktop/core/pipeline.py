@@ -25,10 +25,9 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import ParamSpec, TypeVar
 
-import numpy as np
-
-from moodsic_desktop.core.fusion import FUSION_MODES, combine_faces, face_weights, fuse
+from moodsic_desktop.core.fusion import FusionMode, combine_faces, face_weights, fuse, validate_fusion_mode
 from moodsic_desktop.core.matcher import Decision, Matcher
 from moodsic_desktop.core.stabilizer import Stabilized, Stabilizer
 from moodsic_desktop.core.types import (
@@ -38,12 +37,16 @@ from moodsic_desktop.core.types import (
     FaceDetector,
     FaceExpert,
     FaceRead,
+    Frame,
     SceneExpert,
 )
 
 log = logging.getLogger(__name__)
 
 FAILURES_BEFORE_FALLBACK = 5
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 def primary_face(faces: list[FaceBox], frame_width: int, frame_height: int) -> FaceBox | None:
@@ -77,14 +80,13 @@ class PipelineSettings:
 
     face_interval_s: float = 0.0
     scene_interval_s: float = 0.5
-    fusion_mode: str = "inverse_variance"
+    fusion_mode: FusionMode = "inverse_variance"
     simulate_song_end: bool = False
     max_faces: int = 8
     face_budget_ms: float = 150.0
 
     def __post_init__(self) -> None:
-        if self.fusion_mode not in FUSION_MODES:
-            raise ValueError(f"unknown fusion mode {self.fusion_mode!r}; expected one of {', '.join(FUSION_MODES)}")
+        self.fusion_mode = validate_fusion_mode(self.fusion_mode)  # settings files and the CLI give plain str
         if self.max_faces < 1:
             raise ValueError(f"max_faces must be at least 1, got {self.max_faces}")
         if not math.isfinite(self.face_budget_ms) or self.face_budget_ms < 0:
@@ -186,10 +188,12 @@ class Pipeline:
     def _due(last: float | None, interval: float, now: float) -> bool:
         return last is None or now - last >= interval or now < last
 
-    def _call(self, name: str, errors: list[str], fn, *args):
+    def _call(
+        self, name: str, errors: list[str], fn: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs
+    ) -> _R | None:
         """Run one stage; an exception is logged (first time in full), counted and turned into None."""
         try:
-            return fn(*args)
+            return fn(*args, **kwargs)
         except Exception as error:  # an expert must never stop the pipeline
             self.error_counts[name] += 1
             errors.append(name)
@@ -208,7 +212,7 @@ class Pipeline:
             return None
         return estimate
 
-    def _perceive_face(self, frame: np.ndarray, now: float, timings: dict[str, float], errors: list[str]) -> bool:
+    def _perceive_face(self, frame: Frame, now: float, timings: dict[str, float], errors: list[str]) -> bool:
         if self.detector is None or not self._due(self._last_face_run, self.settings.face_interval_s, now):
             return False
         self._last_face_run = now
@@ -232,7 +236,7 @@ class Pipeline:
         return True
 
     def _read_faces(
-        self, expert: FaceExpert, frame: np.ndarray, faces: list[FaceBox], now: float, errors: list[str]
+        self, expert: FaceExpert, frame: Frame, faces: list[FaceBox], now: float, errors: list[str]
     ) -> list[FaceRead]:
         """Every face's reading: one call for a batch expert, else one call per face within the budget."""
         if isinstance(expert, BatchFaceExpert):
@@ -297,7 +301,7 @@ class Pipeline:
         log.warning("%s", notice)
         self._notices.append(notice)
 
-    def _perceive_scene(self, frame: np.ndarray, now: float, timings: dict[str, float], errors: list[str]) -> bool:
+    def _perceive_scene(self, frame: Frame, now: float, timings: dict[str, float], errors: list[str]) -> bool:
         if self.scene_expert is None or not self._due(self._last_scene_run, self.settings.scene_interval_s, now):
             return False
         self._last_scene_run = now
@@ -310,7 +314,7 @@ class Pipeline:
         self._count_failure("scene", name, len(errors) > failures_before)
         return True
 
-    def process(self, frame: np.ndarray, now: float) -> StepRecord:
+    def process(self, frame: Frame, now: float) -> StepRecord:
         """Run one step on an RGB uint8 frame taken at ``now`` seconds; returns what happened."""
         timings: dict[str, float] = {}
         errors: list[str] = []

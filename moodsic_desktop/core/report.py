@@ -108,7 +108,7 @@ class Timeline:
 
     def __init__(self, maxlen: int | None = None) -> None:
         self.maxlen = maxlen
-        self._chunks: deque[tuple[array, array]] = deque()
+        self._chunks: deque[tuple[array[float], array[int]]] = deque()
         self._skip = 0  # steps of the first chunk that fell out of ``maxlen``
         self._names: list[str] = []
         self._codes: dict[str, int] = {}
@@ -161,7 +161,7 @@ class Timeline:
         while self._chunks and self._skip >= len(self._chunks[0][1]) // _CODES:
             self._skip -= len(self._chunks.popleft()[1]) // _CODES
 
-    def _estimate(self, numbers: array, at: int, code: int) -> dict[str, Any] | None:
+    def _estimate(self, numbers: array[float], at: int, code: int) -> dict[str, Any] | None:
         if code < 0:
             return None
         valence, arousal, var_valence, var_arousal = numbers[at : at + 4]

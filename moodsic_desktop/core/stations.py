@@ -126,16 +126,17 @@ class StationModel:
 
     def _points(self, valence: ArrayLike, arousal: ArrayLike) -> NDArray[np.float64]:
         points = np.column_stack([np.atleast_1d(np.asarray(valence, float)), np.atleast_1d(np.asarray(arousal, float))])
-        return self._scaler.transform(points)
+        return np.asarray(self._scaler.transform(points), dtype=np.float64)  # scikit-learn is untyped
 
     def predict_proba(self, valence: ArrayLike, arousal: ArrayLike) -> NDArray[np.float64]:
         """Posterior over stations: shape (n_stations,) for scalars, (n, n_stations) for arrays; rows sum to 1."""
         proba = self._mixture.predict_proba(self._points(valence, arousal))
-        return proba[0] if np.ndim(valence) == 0 and np.ndim(arousal) == 0 else proba
+        return np.asarray(proba[0] if np.ndim(valence) == 0 and np.ndim(arousal) == 0 else proba, dtype=np.float64)
 
     def predict(self, valence: ArrayLike, arousal: ArrayLike) -> NDArray[np.int64]:
         """The most probable station of each point."""
-        return np.atleast_1d(np.argmax(self._mixture.predict_proba(self._points(valence, arousal)), axis=1))
+        proba = self._mixture.predict_proba(self._points(valence, arousal))
+        return np.atleast_1d(np.asarray(np.argmax(proba, axis=1), dtype=np.int64))
 
     def gate(self, valence: float, arousal: float, widen_below: float = 0.55) -> list[int]:
         """The top station, or the top two when the top posterior is below ``widen_below``."""

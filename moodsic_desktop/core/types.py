@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
+from numpy.typing import NDArray
+
+Frame: TypeAlias = NDArray[np.uint8]
+"""An RGB image, H x W x 3, uint8: what the pipeline, the detector and the experts take."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ class FaceRead:
 class FaceDetector(Protocol):
     """Finds faces in an RGB uint8 frame (H x W x 3). Called from the thread that runs the pipeline."""
 
-    def detect(self, frame: np.ndarray) -> list[FaceBox]: ...
+    def detect(self, frame: Frame) -> list[FaceBox]: ...
 
 
 @runtime_checkable
@@ -107,7 +111,7 @@ class FaceExpert(Protocol):
     is_fallback: bool
     device: str
 
-    def estimate(self, frame: np.ndarray, face: FaceBox, now: float) -> Estimate | None: ...
+    def estimate(self, frame: Frame, face: FaceBox, now: float) -> Estimate | None: ...
 
     def reset(self) -> None: ...
 
@@ -119,7 +123,7 @@ class BatchFaceExpert(FaceExpert, Protocol):
     ``read_faces`` returns one :class:`FaceRead` per face, in the order given (its ``share`` left at 0:
     the pipeline sets it). Same thread rules as ``FaceExpert``."""
 
-    def read_faces(self, frame: np.ndarray, faces: list[FaceBox], now: float) -> list[FaceRead]: ...
+    def read_faces(self, frame: Frame, faces: list[FaceBox], now: float) -> list[FaceRead]: ...
 
 
 @runtime_checkable
@@ -130,6 +134,6 @@ class SceneExpert(Protocol):
     is_fallback: bool
     device: str
 
-    def estimate(self, frame: np.ndarray, now: float) -> Estimate | None: ...
+    def estimate(self, frame: Frame, now: float) -> Estimate | None: ...
 
     def reset(self) -> None: ...

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from moodsic_desktop.core.fusion import fuse
+from moodsic_desktop.core.fusion import FusionMode, fuse
 from moodsic_desktop.core.settings_schema import ALPHA, TAU
 from moodsic_desktop.core.stabilizer import Stabilizer
 from moodsic_desktop.core.types import Estimate
@@ -42,7 +42,7 @@ class Ablation:
     """One variant of the engine: a fusion mode and whether uncertainty gating is on."""
 
     name: str
-    fusion_mode: str
+    fusion_mode: FusionMode
     gating: bool
     description: str
 

@@ -264,10 +264,10 @@ def score_video(
 
 def veatic_rows(results: Sequence[VideoResult]) -> list[dict[str, Any]]:
     """CSV rows: per video x ablation x output, then the pooled "ALL" rows."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for result in results:
         for (ablation, output), (pred, valid) in result.aligned.items():
-            row = {"video": result.video_id, "ablation": ablation, "output": output}
+            row: dict[str, Any] = {"video": result.video_id, "ablation": ablation, "output": output}
             row |= {"rated_frames": len(result.rated), "face_coverage": result.face_coverage}
             rows.append(row | _metrics_row(pred, result.truth, valid))
     if results:

@@ -126,10 +126,10 @@ class HourGlass(nn.Module):
         self.add_module(f"b3_{level}", ConvBlock(features, features))
 
     def _level(self, level: int, x: torch.Tensor) -> torch.Tensor:
-        upper = self._modules[f"b1_{level}"](x)
-        lower = self._modules[f"b2_{level}"](F.max_pool2d(x, 2, stride=2))
-        lower = self._level(level - 1, lower) if level > 1 else self._modules[f"b2_plus_{level}"](lower)
-        lower = self._modules[f"b3_{level}"](lower)
+        upper = self.get_submodule(f"b1_{level}")(x)
+        lower = self.get_submodule(f"b2_{level}")(F.max_pool2d(x, 2, stride=2))
+        lower = self._level(level - 1, lower) if level > 1 else self.get_submodule(f"b2_plus_{level}")(lower)
+        lower = self.get_submodule(f"b3_{level}")(lower)
         return upper + F.interpolate(lower, scale_factor=2.0, mode="nearest")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -179,12 +179,12 @@ class EmoNet(nn.Module):
         features = []
         heatmap = x  # replaced in the loop
         for i in range(self.num_modules):
-            out = self._modules[f"top_m_{i}"](self._modules[f"m{i}"](previous))
-            out = F.relu(self._modules[f"bn_end{i}"](self._modules[f"conv_last{i}"](out)))
-            heatmap = self._modules[f"l{i}"](out)
+            out = self.get_submodule(f"top_m_{i}")(self.get_submodule(f"m{i}")(previous))
+            out = F.relu(self.get_submodule(f"bn_end{i}")(self.get_submodule(f"conv_last{i}")(out)))
+            heatmap = self.get_submodule(f"l{i}")(out)
             if i < self.num_modules - 1:
-                out = self._modules[f"bl{i}"](out)
-                previous = previous + out + self._modules[f"al{i}"](heatmap)
+                out = self.get_submodule(f"bl{i}")(out)
+                previous = previous + out + self.get_submodule(f"al{i}")(heatmap)
             features.append(out)
         mask = heatmap.sum(dim=1, keepdim=True)
         emotion = torch.cat((x, torch.cat(features, dim=1) * mask), dim=1)

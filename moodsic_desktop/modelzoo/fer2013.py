@@ -425,7 +425,7 @@ def _same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def _pads(padding: str, size: tuple[int, int], kernel: Sequence[int], strides: Sequence[int]) -> list[tuple[int, int]]:
+def _pads(padding: str, size: Sequence[int], kernel: Sequence[int], strides: Sequence[int]) -> list[tuple[int, int]]:
     if padding == "valid":
         return [(0, 0), (0, 0)]
     if padding == "same":
@@ -436,7 +436,8 @@ def _pads(padding: str, size: tuple[int, int], kernel: Sequence[int], strides: S
 def _windows(x: np.ndarray, kernel: Sequence[int], strides: Sequence[int], pads: Sequence[tuple[int, int]],
              fill: float) -> np.ndarray:  # fmt: skip
     padded = np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)), constant_values=fill)
-    view = np.lib.stride_tricks.sliding_window_view(padded, tuple(kernel), axis=(1, 2))
+    # numpy's stub types ``axis`` as one index; a tuple of axes is documented and works
+    view = np.lib.stride_tricks.sliding_window_view(padded, tuple(kernel), axis=(1, 2))  # type: ignore[call-overload]
     return view[:, :: strides[0], :: strides[1]]  # N, H', W', C, kh, kw
 
 

@@ -298,6 +298,7 @@ def crop_face(
     sx1, sy1 = min(max(x1, 0), width), min(max(y1, 0), height)
     inside = image[sy0:sy1, sx0:sx1]
     pads = ((sy0 - y0, y1 - sy1), (sx0 - x0, x1 - sx1), (0, 0))
+    crop: np.ndarray
     if inside.size == 0:
         crop = np.zeros((side, side, 3), dtype=np.uint8)
     elif any(p for pair in pads for p in pair):

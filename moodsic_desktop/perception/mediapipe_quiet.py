@@ -18,13 +18,20 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
 
 from moodsic_desktop.paths import resources_dir
 
-T = TypeVar("T")
+
+class _Solution(Protocol):
+    """A MediaPipe solution (FaceDetection, FaceMesh): ``process`` reads one RGB uint8 image."""
+
+    def process(self, image: np.ndarray) -> object: ...
+
+
+T = TypeVar("T", bound=_Solution)
 
 
 @contextlib.contextmanager

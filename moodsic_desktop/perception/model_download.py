@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
@@ -178,8 +179,14 @@ def request_headers(gated: bool) -> dict[str, str]:
     return headers
 
 
+class _Body(Protocol):
+    """An HTTP response body (``http.client.HTTPResponse``); ``read1`` is used too where it has one."""
+
+    def read(self, amount: int, /) -> bytes: ...
+
+
 def _receive(
-    response: object,
+    response: _Body,
     part: Path,
     resumed: bool,
     done: int,
@@ -255,7 +262,7 @@ def download(
             etag = (response.headers.get("X-Linked-Etag") or "").strip('W/"')  # the hub's SHA-256 of LFS files
             if expected is None and re.fullmatch(r"[0-9a-f]{64}", etag):
                 expected = etag
-            resumed = start and response.status == 206
+            resumed = bool(start) and response.status == 206
             done = start if resumed else 0
             length = response.headers.get("Content-Length")
             total = done + int(length) if length and length.isdigit() else None

@@ -117,6 +117,7 @@ def _varint(buffer: Any, pos: int, end: int) -> tuple[int, int]:
 def _fields(buffer: Any, start: int, end: int) -> Iterable[tuple[int, int, Any]]:
     """(field number, wire type, value) of a protobuf message; length-delimited values as (start, end)."""
     pos = start
+    value: int | tuple[int, int] | None
     while pos < end:
         key, pos = _varint(buffer, pos, end)
         number, wire = key >> 3, key & 7

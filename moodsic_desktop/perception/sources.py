@@ -65,7 +65,7 @@ def _to_rgb_frame(bgr: np.ndarray, timestamp_s: float, index: int) -> Frame:
     else:
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     if rgb.dtype != np.uint8:  # 16-bit sources: keep the top 8 bits
-        rgb = (rgb >> 8).astype(np.uint8) if rgb.dtype == np.uint16 else rgb.astype(np.uint8)
+        rgb = (rgb.view(np.uint16) >> 8).astype(np.uint8) if rgb.dtype == np.uint16 else rgb.astype(np.uint8)
     rgb.flags.writeable = False
     return Frame(image=rgb, timestamp_s=float(timestamp_s), index=int(index))
 

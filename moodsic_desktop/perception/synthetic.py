@@ -49,7 +49,7 @@ def write_demo_clip(
 ) -> Path:
     """Write the three-mood demo clip to ``path`` and return it. ``fps`` in frames per second."""
     path = Path(path)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
     if not writer.isOpened():
         raise OSError(f"cannot write a video to {path}")
     try:

@@ -161,9 +161,11 @@ class LibraryTools(QObject):
         self.window = parent
         self.index_path = index_path
         self.workers = workers
-        self.add_folder_action = QAction("&Add music folder…", parent, triggered=self.add_folder_dialog)
+        self.add_folder_action = QAction("&Add music folder…", parent)
+        self.add_folder_action.triggered.connect(self.add_folder_dialog)
         self.add_folder_action.setToolTip("Add a folder of your own music; Moodsic finds each song's mood")
-        self.library_action = QAction("&Music library…", parent, triggered=self.show_library)
+        self.library_action = QAction("&Music library…", parent)
+        self.library_action.triggered.connect(self.show_library)
         self.library_action.setToolTip("Your songs, their moods, what played and what never plays")
         self.worker: ImportWorker | None = None
         self.thread: QThread | None = None

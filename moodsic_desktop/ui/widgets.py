@@ -8,7 +8,7 @@ GUI thread only.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from PySide6.QtCore import QRectF, Qt, Signal
@@ -228,7 +228,7 @@ class ElidedLabel(QLabel):
         """The text as drawn: elided to the label's width."""
         return super().text()
 
-    def setFont(self, font: QFont) -> None:
+    def setFont(self, font: QFont | str | Sequence[str]) -> None:
         super().setFont(font)
         self.setFixedHeight(self.fontMetrics().height() + 4)
         self._elide()

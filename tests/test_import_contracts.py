@@ -1,0 +1,132 @@
+"""The import rules of pyproject.toml, checked: the layers and forbidden imports of ``[tool.importlinter]``
+(``lint-imports``), and no import of the program's own modules hidden inside a function.
+
+An import inside a function hides a dependency from the module's header and from import-linter's reader
+of the intent; it is kept only for a real cycle or a heavy, optional dependency, each named in ``ALLOWED``
+with its reason. Third-party imports inside functions (Qt, OpenCV, onnxruntime for optional paths) are not
+this test's business.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "moodsic_desktop"
+
+# (importing module or package, imported module, reason): the only own-module imports allowed inside a
+# function. The importer may be a package (moodsic_desktop.cli: a module today, a package soon).
+ALLOWED: set[tuple[str, str, str]] = {
+    (
+        "moodsic_desktop.cli",
+        "moodsic_desktop.ui.app",
+        "heavy and optional: `moodsic` without a command opens the window; the headless commands never load Qt",
+    ),
+    (
+        "moodsic_desktop.ui.models_dialog",
+        "moodsic_desktop.perception.model_download",
+        "privacy: the running program loads no download code until Install is pressed "
+        "(tests/ui/test_models_dialog.py::test_the_running_program_does_not_load_the_download_code)",
+    ),
+}
+
+
+def _allowed(importer: str, imported: str) -> bool:
+    return any(
+        imported == allowed_module and (importer == allowed_importer or importer.startswith(allowed_importer + "."))
+        for allowed_importer, allowed_module, _ in ALLOWED
+    )
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _resolve(node: ast.ImportFrom, module: str, is_package: bool) -> str:
+    """The absolute module an ``ImportFrom`` names (relative imports resolved against ``module``)."""
+    if node.level == 0:
+        return node.module or ""
+    base = module.split(".")
+    base = base if is_package else base[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def _is_module(name: str) -> bool:
+    path = ROOT.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def imports_inside_functions() -> list[tuple[str, str, int]]:
+    """(importing module, imported own module, line) for every own-module import inside a function."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = _module_name(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        seen: set[int] = set()
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                if id(node) in seen:
+                    continue
+                seen.add(id(node))
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    target = _resolve(node, module, path.name == "__init__.py")
+                    # `from moodsic_desktop import paths` imports a module, `from moodsic_desktop.x import f` a name
+                    names = [
+                        f"{target}.{alias.name}" if _is_module(f"{target}.{alias.name}") else target
+                        for alias in node.names
+                    ]
+                else:
+                    continue
+                found += [
+                    (module, name, node.lineno)
+                    for name in names
+                    if name == "moodsic_desktop" or name.startswith("moodsic_desktop.")
+                ]
+    return found
+
+
+def test_no_own_module_is_imported_inside_a_function():
+    offenders = sorted(
+        f"{importer}:{line} imports {imported}"
+        for importer, imported, line in imports_inside_functions()
+        if not _allowed(importer, imported)
+    )
+    assert offenders == [], "move these imports to the top of the module (or name a real reason in ALLOWED)"
+
+
+def test_the_allow_list_names_only_imports_that_exist():
+    found = imports_inside_functions()
+    stale = sorted(
+        f"{allowed_importer} -> {allowed_module}"
+        for allowed_importer, allowed_module, _ in ALLOWED
+        if not any(
+            imported == allowed_module and (importer == allowed_importer or importer.startswith(allowed_importer + "."))
+            for importer, imported, _ in found
+        )
+    )
+    assert stale == [], "these ALLOWED entries no longer happen: remove them"
+
+
+def test_import_contracts_are_kept():
+    """``lint-imports`` (the console script beside this interpreter) passes on this checkout's package."""
+    # This checkout's package first on the path, whichever environment (an editable install elsewhere) runs.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("lint-imports")), "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert "0 broken" in result.stdout
