@@ -152,6 +152,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     from moodsic_desktop.core.report import SessionReport, session_settings
     from moodsic_desktop.perception.sources import SourceError, VideoFileSource
     from moodsic_desktop.perception.synthetic import DEMO_SEGMENT_S, demo_step_times, write_demo_clip
+    from moodsic_desktop.session.playback import PlaybackSession
 
     settings = EngineSettings(
         alpha=args.alpha,
@@ -189,12 +190,14 @@ def run_analyze(args: argparse.Namespace) -> int:
                 session_settings(pipeline, "generated demo clip" if args.demo else str(video), library.origin),
                 step_times=steps or (),
             )
+            # the session the window drives, silent: no audio, no index writes (no song plays, fails or is banned)
+            session = PlaybackSession(pipeline, library, report=report, contain_failures=False)
             total = source.frame_count or None
             with tqdm(total=total, unit="frame", desc="analyze", disable=args.quiet, file=sys.stderr) as progress:
                 while (frame := source.read()) is not None:
-                    report.add(pipeline.process(frame.image, frame.timestamp_s))
+                    session.step(frame.image, frame.timestamp_s)
                     progress.update(1)
-            pipeline.close()
+            session.close()
     if report.metrics.steps == 0:
         raise UserError(f"no frame could be decoded from {video}")
     try:
