@@ -191,7 +191,9 @@ def run_analyze(args: argparse.Namespace) -> int:
                 step_times=steps or (),
             )
             # the session the window drives, silent: no audio, no index writes (no song plays, fails or is banned)
-            session = PlaybackSession(pipeline, library, report=report, contain_failures=False)
+            session = PlaybackSession(
+                pipeline, library, report=report, contain_failures=False, summary_period_s=math.inf
+            )
             total = source.frame_count or None
             with tqdm(total=total, unit="frame", desc="analyze", disable=args.quiet, file=sys.stderr) as progress:
                 while (frame := source.read()) is not None:

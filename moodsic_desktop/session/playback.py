@@ -47,7 +47,9 @@ class PlaybackSession:
     is chosen (default: a silent port); ``report`` collects every step (None: no report); ``fallback``
     makes the library that plays while the user's is lost (default: the built-in station);
     ``contain_failures`` turns a step that raises into a problem in the snapshot and a pipeline restart
-    (False: the exception propagates, as ``moodsic analyze`` wants).
+    (False: the exception propagates, as ``moodsic analyze`` wants); ``summary_period_s`` is how often the
+    snapshots' ``metrics`` are refreshed, in session seconds (``math.inf``: once, for a run nobody watches;
+    a summary's cost grows with the session).
     """
 
     def __init__(
@@ -60,6 +62,7 @@ class PlaybackSession:
         fallback: Callable[[], MusicLibrary] | None = None,
         check_every_s: float = 10.0,
         contain_failures: bool = True,
+        summary_period_s: float = SUMMARY_PERIOD_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.pipeline = pipeline
@@ -71,6 +74,7 @@ class PlaybackSession:
         self.audio: AudioPort = audio if audio is not None else SilentAudioPort()
         self.report = report
         self.contain_failures = contain_failures
+        self.summary_period_s = summary_period_s
         self.clock = clock
         self.index_path: Path | None = library.index_path
         self._index: LibraryIndex | None = None
@@ -282,7 +286,7 @@ class PlaybackSession:
     def _refresh_metrics(self, now: float) -> None:
         if self.report is None:
             return
-        if now - self._summary_time >= SUMMARY_PERIOD_S or now < self._summary_time:
+        if now - self._summary_time >= self.summary_period_s or now < self._summary_time:
             self._metrics = MappingProxyType(self.report.metrics.summary())
             self._summary_time = now
 

@@ -4,6 +4,7 @@ built-in station and the hand-back, the experts' fallback, and the snapshots it 
 from __future__ import annotations
 
 import dataclasses
+import math
 import shutil
 from pathlib import Path
 
@@ -353,3 +354,12 @@ def test_without_a_port_the_session_is_silent():
     session = make_session(library)
     assert isinstance(session.audio, SilentAudioPort) and session.audio.remaining_s is None
     assert run(session, 1.0)[0].decisions
+
+
+def test_the_snapshots_metrics_are_refreshed_about_once_a_second_or_once(indexed):
+    library, _ = indexed
+    session = make_session(library)
+    snapshots = run(session, 2.5)
+    assert [s.metrics["steps"] for s in snapshots[::5]] == [1, 1, 11, 11, 21]
+    session.summary_period_s = math.inf  # a run nobody watches: the summary's cost grows with the session
+    assert run(session, 2.0, start=3.0)[-1].metrics["steps"] == 21
