@@ -47,13 +47,14 @@ from typing import TYPE_CHECKING, TextIO
 import numpy as np
 
 from moodsic_desktop import __version__, paths
+from moodsic_desktop.audio.decoding import AudioDecodeError, StreamDecoder
+from moodsic_desktop.audio.engine import AudioBackend, AudioEngine, EngineListener
 from moodsic_desktop.core.metrics import song_switches
 from moodsic_desktop.core.report import SessionReport
 from moodsic_desktop.session.assembly import EngineSettings, build_pipeline, load_library, quiet_native_logs
 from moodsic_desktop.session.playback import PlaybackSession
 
 if TYPE_CHECKING:
-    from moodsic_desktop.audio.engine import AudioBackend
     from moodsic_desktop.core.library import MusicLibrary, Song
     from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 
@@ -341,7 +342,6 @@ def _stage_matcher(run: _Run) -> str:
 
 def _play(run: _Run, song: Song) -> str:
     """Play ``song`` for ``PLAY_SECONDS`` through a new engine; returns the engine's output status."""
-    from moodsic_desktop.audio.engine import AudioEngine, EngineListener
 
     class Listener(EngineListener):
         def __init__(self) -> None:
@@ -377,8 +377,6 @@ def _play(run: _Run, song: Song) -> str:
 
 
 def _stage_audio(run: _Run) -> str:
-    from moodsic_desktop.audio.decoding import AudioDecodeError, StreamDecoder
-
     decisions = [r.decision for r in run.records if r.decision is not None]
     song = decisions[-1].song
     if song.path is None:
@@ -406,8 +404,6 @@ def no_sound_output(backend: AudioBackend | None, timeout_s: float = SOUND_PROBE
     """Why no sound output opens, in one line, or None when one does: an audio engine on ``backend``
     (None: PortAudio) is started, asked for its output and closed again. Calling thread; blocks until the
     engine has tried (at most ``timeout_s`` seconds, after which an output not yet open counts as none)."""
-    from moodsic_desktop.audio.engine import AudioEngine
-
     engine = AudioEngine(backend=backend)
     try:
         engine.start()

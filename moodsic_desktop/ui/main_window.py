@@ -822,7 +822,8 @@ class MainWindow(QMainWindow):
         self.audio_label.setToolTip(status)
 
     def _start_pipeline_worker(self) -> None:
-        """A new pipeline worker on its own thread, over the same pipeline and session report.
+        """A new pipeline worker on its own thread, over the same ``PlaybackSession`` (its pipeline, library
+        guard and report go on).
 
         Worker signals connect to methods of this window only, never to lambdas: PySide calls a lambda on
         the emitting (worker) thread, while a method of a QObject is queued to the GUI thread."""
