@@ -103,7 +103,7 @@ def main() -> int:
 
 def learn_on_generated(n: int, workers: int | None) -> None:
     """``learn-moods`` through the real command on ``n`` generated labelled songs."""
-    from moodsic_desktop import cli
+    from moodsic_desktop.cli import main as cli
     from tests.mood_music import write_labelled_library
 
     with tempfile.TemporaryDirectory(prefix="moodsic-bench-learn-") as scratch:

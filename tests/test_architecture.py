@@ -14,6 +14,7 @@ FORBIDDEN = {
     "core": {"PySide6", "cv2", "mediapipe", "onnxruntime", "sounddevice", "torch"},
     "audio": {"PySide6", "cv2", "mediapipe", "torch"},
     "perception": {"PySide6", "torch", "transformers", "onnx"},
+    "session": {"PySide6", "torch", "transformers", "onnx"},
     "ui": {"torch", "transformers", "onnx"},
 }
 # Modules of the running program; importing them (and building the CLI's parser) must not load these.
@@ -49,6 +50,24 @@ def test_core_imports_nothing_forbidden_at_run_time():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_core_and_session_load_no_qt_at_run_time():
+    """The PlaybackSession and everything below it run without Qt (``moodsic analyze``, ``--self-test``)."""
+    modules = [
+        f"moodsic_desktop.{package}.{p.stem}"
+        for package in ("core", "session")
+        for p in (PACKAGE / package).glob("*.py")
+        if p.stem != "__init__"
+    ]
+    assert "moodsic_desktop.session.playback" in modules
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in modules)
+        + "print(sorted(n for n in sys.modules if n == 'PySide6' or n.startswith('PySide6.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_the_running_program_never_loads_pytorch_or_transformers():

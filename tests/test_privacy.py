@@ -178,8 +178,8 @@ def test_trace_lines_are_read_as_connects_and_created_names(tmp_path):
 
 ENTRY_POINTS = {
     "main.py": f"import runpy; runpy.run_path({str(REPO / 'main.py')!r}, run_name='imported')",
-    "moodsic": "import moodsic_desktop.cli",
-    "moodsic models and bench": "import moodsic_desktop.cli_models",
+    "moodsic": "import moodsic_desktop.cli.main",
+    "moodsic models and bench": "import moodsic_desktop.cli.models",
     "frozen runtime hook": f"import runpy; runpy.run_path({str(REPO / 'build' / 'rthook_private.py')!r})",
 }
 

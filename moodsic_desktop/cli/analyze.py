@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import sys
 import tempfile
 from pathlib import Path
 
+from tqdm import tqdm
+
+from moodsic_desktop.audio.library.schema import default_index_path
 from moodsic_desktop.cli._common import EXIT_OK, UserError, non_negative, setting_value, step_times
 from moodsic_desktop.core.fusion import FUSION_MODES
 from moodsic_desktop.core.matcher import MATCH_MODES
 from moodsic_desktop.core.metrics import song_switches
 from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings
+from moodsic_desktop.core.report import SessionReport, session_settings
 from moodsic_desktop.core.settings_schema import ALPHA, DWELL, TAU
-from moodsic_desktop.session.assembly import EngineSettings, build_pipeline, load_library, quiet_native_logs
+from moodsic_desktop.perception.sources import SourceError, VideoFileSource
+from moodsic_desktop.perception.synthetic import DEMO_SEGMENT_S, demo_step_times, write_demo_clip
+from moodsic_desktop.session.assembly import EngineSettings, build_pipeline, load_library
+from moodsic_desktop.session.playback import PlaybackSession
 
 
 def add_analyze_parser(commands: argparse._SubParsersAction) -> None:
@@ -71,13 +79,6 @@ def add_analyze_parser(commands: argparse._SubParsersAction) -> None:
 
 def run_analyze(args: argparse.Namespace) -> int:
     """``moodsic analyze``: the whole pipeline over a file, as fast as it can, into a JSON report."""
-    quiet_native_logs()
-    from tqdm import tqdm
-
-    from moodsic_desktop.core.report import SessionReport, session_settings
-    from moodsic_desktop.perception.sources import SourceError, VideoFileSource
-    from moodsic_desktop.perception.synthetic import DEMO_SEGMENT_S, demo_step_times, write_demo_clip
-
     settings = EngineSettings(
         alpha=args.alpha,
         tau=args.tau,
@@ -96,8 +97,6 @@ def run_analyze(args: argparse.Namespace) -> int:
         with source:
             inputs = {"the input video": None if args.demo else video}
             if args.library is None:
-                from moodsic_desktop.audio.library.schema import default_index_path
-
                 inputs["the library index"] = default_index_path()
             check_report_path(args.out, inputs)
             try:
@@ -114,12 +113,16 @@ def run_analyze(args: argparse.Namespace) -> int:
                 session_settings(pipeline, "generated demo clip" if args.demo else str(video), library.origin),
                 step_times=steps or (),
             )
+            # the session the window drives, silent: no audio, no index writes (no song plays, fails or is banned)
+            session = PlaybackSession(
+                pipeline, library, report=report, contain_failures=False, summary_period_s=math.inf
+            )
             total = source.frame_count or None
             with tqdm(total=total, unit="frame", desc="analyze", disable=args.quiet, file=sys.stderr) as progress:
                 while (frame := source.read()) is not None:
-                    report.add(pipeline.process(frame.image, frame.timestamp_s))
+                    session.step(frame.image, frame.timestamp_s)
                     progress.update(1)
-            pipeline.close()
+            session.close()
     if report.metrics.steps == 0:
         raise UserError(f"no frame could be decoded from {video}")
     try:

@@ -14,7 +14,7 @@ from moodsic_desktop.evaluation.datasets import (
     evaluate_findingemo,
     evaluate_veatic,
 )
-from moodsic_desktop.session.assembly import EngineSettings, quiet_native_logs
+from moodsic_desktop.session.assembly import EngineSettings
 
 
 def add_eval_parser(commands: argparse._SubParsersAction) -> None:
@@ -88,7 +88,6 @@ def _print_table(rows: list[dict[str, Any]], key: str, group: str) -> None:
 
 def run_eval_veatic(args: argparse.Namespace) -> int:
     """``moodsic eval veatic --videos DIR --annotations DIR``."""
-    quiet_native_logs()
 
     try:
         with ProgressBar(args, "eval", unit="video") as bar:
@@ -121,7 +120,6 @@ def run_eval_veatic(args: argparse.Namespace) -> int:
 
 def run_eval_findingemo(args: argparse.Namespace) -> int:
     """``moodsic eval findingemo --findingemo DIR``."""
-    quiet_native_logs()
 
     try:
         with ProgressBar(args, "eval", unit="image") as bar:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -145,15 +144,6 @@ def builtin_library(n_stations: int = 5, seed: int = 0) -> MusicLibrary:
         songs = builtin_songs()
     stations = fit_station_model(songs, n_stations=n_stations, seed=seed)
     return MusicLibrary(songs=songs, origin=BUILTIN_ORIGIN, stations=stations)
-
-
-def quiet_native_logs() -> None:
-    """Silence the native chatter of MediaPipe, TensorFlow Lite and FFmpeg (call before importing them):
-    our own messages say what went wrong, once and clearly."""
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
-    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 
 
 AUTO = "auto"
@@ -310,7 +300,6 @@ def select_experts(settings: EngineSettings, models_directory: str | Path | None
     ``settings`` ask for and that pass the checks of ``model_store.scan_models``, else the built-in
     experts. Never raises for a missing, corrupt or mismatched model: the reasons are in the result.
     Opens the model files (seconds for large ones): the CLI's thread or a worker thread."""
-    quiet_native_logs()
     from moodsic_desktop.perception.model_store import scan_models
 
     scan = scan_models(models_directory)
@@ -322,7 +311,6 @@ def select_experts(settings: EngineSettings, models_directory: str | Path | None
 def build_pipeline(library: MusicLibrary, settings: EngineSettings, experts: ExpertSelection | None = None) -> Pipeline:
     """A ready pipeline: MediaPipe face detection, the experts (``experts``, else :func:`select_experts`
     with ``settings``), stabiliser and matcher."""
-    quiet_native_logs()
     from moodsic_desktop.perception.faces import MediaPipeFaceDetector
 
     if experts is None:

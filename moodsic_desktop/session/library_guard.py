@@ -10,7 +10,7 @@ sample again every ``check_every_s`` seconds; once the files are back (and the l
 files) the library plays again. Nothing is written: the library index, its history and bans stay as they
 were; songs skipped only because their file was missing are handed back by ``files_back``.
 
-Not thread-safe: one owner thread (the pipeline worker's) calls it. File checks are ``os.stat`` calls on at
+Not thread-safe: one owner thread (the ``PlaybackSession``'s) calls it. File checks are ``os.stat`` calls on at
 most ``SAMPLE_SIZE`` paths, made only after a failure or once per ``check_every_s`` while lost.
 """
 
@@ -20,24 +20,15 @@ import logging
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.library import MusicLibrary, Song
 from moodsic_desktop.core.matcher import Matcher
-
-if TYPE_CHECKING:
-    from moodsic_desktop.core.library import MusicLibrary
+from moodsic_desktop.session.assembly import builtin_library
 
 log = logging.getLogger(__name__)
 
 SAMPLE_SIZE = 40  # library files looked at to tell "a file is gone" from "the library is gone"
 FAILURES_IN_ROW = 5  # songs failing one after another that make the library count as lost
-
-
-def _default_fallback() -> MusicLibrary:
-    from moodsic_desktop.session.assembly import builtin_library
-
-    return builtin_library()
 
 
 def _gone_folder(path: Path) -> Path:
@@ -62,7 +53,7 @@ class LibraryGuard:
     def __init__(
         self,
         library: MusicLibrary,
-        fallback: Callable[[], MusicLibrary] = _default_fallback,
+        fallback: Callable[[], MusicLibrary] = builtin_library,
         check_every_s: float = 10.0,
     ) -> None:
         self.library = library
@@ -74,7 +65,7 @@ class LibraryGuard:
         self._sample: list[Path] = [paths[int(i * step)] for i in range(min(SAMPLE_SIZE, len(paths)))]
         self._library_ids = {song.song_id for song in library.songs}
         self.lost = False
-        # the user library's matcher, parked here by the pipeline worker while the fallback plays (so that a
+        # the user library's matcher, parked here by the session while the fallback plays (so that a
         # restarted worker finds it, with the session's history and bans)
         self.parked_matcher: Matcher | None = None
         self._lost_to_missing_files = False

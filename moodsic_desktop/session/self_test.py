@@ -36,6 +36,7 @@ import math
 import platform
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -46,9 +47,16 @@ from typing import TYPE_CHECKING, TextIO
 import numpy as np
 
 from moodsic_desktop import __version__, paths
+from moodsic_desktop.audio.decoding import AudioDecodeError, StreamDecoder
+from moodsic_desktop.audio.engine import AudioEngine
+from moodsic_desktop.audio.listener import EngineListener
+from moodsic_desktop.audio.output import AudioBackend
+from moodsic_desktop.core.metrics import song_switches
+from moodsic_desktop.core.report import SessionReport
+from moodsic_desktop.session.assembly import EngineSettings, build_pipeline, load_library
+from moodsic_desktop.session.playback import PlaybackSession
 
 if TYPE_CHECKING:
-    from moodsic_desktop.audio.output import AudioBackend
     from moodsic_desktop.core.library import MusicLibrary, Song
     from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 
@@ -203,15 +211,13 @@ def _first_line(error: BaseException) -> str:
 def _stage_models(run: _Run) -> str:
     import onnxruntime as ort
 
-    from moodsic_desktop.paths import models_dir
-
     cpu = ["CPUExecutionProvider"]
     session = ort.InferenceSession(tiny_onnx_model(), providers=cpu)
     x = np.array([[0.25, -0.5, 1.0]], dtype=np.float32)
     (y,) = session.run(None, {"x": x})
     if not np.allclose(y, 2 * x):
         raise SelfTestError(f"onnxruntime computed {y.tolist()} for 2 x {x.tolist()}")
-    folder = models_dir()
+    folder = paths.models_dir()
     if folder.exists() and not folder.is_dir():
         raise SelfTestError(f"{folder} is not a folder (the program looks for ONNX models in it)")
     files = sorted(folder.rglob("*.onnx")) if folder.is_dir() else []
@@ -253,8 +259,6 @@ def _stage_clip(run: _Run) -> str:
 
 
 def _stage_library(run: _Run) -> str:
-    from moodsic_desktop.session.assembly import load_library
-
     try:
         run.library = load_library(run.library_folder)
     except (OSError, ValueError) as error:
@@ -272,12 +276,12 @@ def _stage_library(run: _Run) -> str:
 
 
 def _stage_perception(run: _Run) -> str:
-    from moodsic_desktop.session.assembly import EngineSettings, build_pipeline
-
     assert run.library is not None
     run.pipeline = pipeline = build_pipeline(run.library, EngineSettings(min_dwell_s=2.0))
+    # the session the window drives, silent (the audio stage plays through an engine of its own)
+    session = PlaybackSession(pipeline, run.library, contain_failures=False)
     start = time.perf_counter()
-    run.records = [pipeline.process(image, now) for image, now in run.frames]
+    run.records = [snapshot.step for snapshot in (session.step(image, now) for image, now in run.frames)]
     per_frame_ms = (time.perf_counter() - start) * 1000.0 / max(len(run.records), 1)
     if pipeline.error_counts:
         failed = ", ".join(f"{name} {count} times" for name, count in pipeline.error_counts.items())
@@ -313,9 +317,6 @@ def _stage_stabiliser(run: _Run) -> str:
 
 
 def _stage_matcher(run: _Run) -> str:
-    from moodsic_desktop.core.metrics import song_switches
-    from moodsic_desktop.core.report import SessionReport
-
     assert run.library is not None
     decisions = [r.decision for r in run.records if r.decision is not None]
     if not decisions:
@@ -343,10 +344,6 @@ def _stage_matcher(run: _Run) -> str:
 
 def _play(run: _Run, song: Song) -> str:
     """Play ``song`` for ``PLAY_SECONDS`` through a new engine; returns the engine's output status."""
-    import threading
-
-    from moodsic_desktop.audio.engine import AudioEngine
-    from moodsic_desktop.audio.listener import EngineListener
 
     class Listener(EngineListener):
         def __init__(self) -> None:
@@ -382,8 +379,6 @@ def _play(run: _Run, song: Song) -> str:
 
 
 def _stage_audio(run: _Run) -> str:
-    from moodsic_desktop.audio.decoding import AudioDecodeError, StreamDecoder
-
     decisions = [r.decision for r in run.records if r.decision is not None]
     song = decisions[-1].song
     if song.path is None:
@@ -411,8 +406,6 @@ def no_sound_output(backend: AudioBackend | None, timeout_s: float = SOUND_PROBE
     """Why no sound output opens, in one line, or None when one does: an audio engine on ``backend``
     (None: PortAudio) is started, asked for its output and closed again. Calling thread; blocks until the
     engine has tried (at most ``timeout_s`` seconds, after which an output not yet open counts as none)."""
-    from moodsic_desktop.audio.engine import AudioEngine
-
     engine = AudioEngine(backend=backend)
     try:
         engine.start()
@@ -439,12 +432,10 @@ STAGES: tuple[tuple[str, Callable[[_Run], str]], ...] = (
 
 
 def _environment() -> str:
-    from moodsic_desktop.paths import app_dir
-
     kind = "frozen build" if getattr(sys, "frozen", False) else "from source"
     return (
         f"Moodsic {__version__} self-test ({kind}; Python {platform.python_version()}, "
-        f"{platform.system()} {platform.machine()}); program folder {app_dir()}"
+        f"{platform.system()} {platform.machine()}); program folder {paths.app_dir()}"
     )
 
 
@@ -456,9 +447,7 @@ def _report_streams(out: TextIO | None, err: TextIO | None) -> Iterator[tuple[Te
     if out is not None and err is not None:
         yield out, err
         return
-    from moodsic_desktop.paths import app_dir
-
-    for folder in (app_dir(), Path(tempfile.gettempdir())):
+    for folder in (paths.app_dir(), Path(tempfile.gettempdir())):
         try:
             handle = (folder / REPORT_FILE).open("w", encoding="utf-8")
         except OSError:
@@ -484,9 +473,6 @@ def run_self_test(
     ``library_folder``: a DEAM folder instead of the library beside the program; ``out``/``err``: where
     the report and the failure line go (default stdout, stderr); ``audio_backend``: the audio engine's back
     end (None: PortAudio, else the silent clock); ``stages``: the stages to run (tests replace some)."""
-    from moodsic_desktop.session.assembly import quiet_native_logs
-
-    quiet_native_logs()
     with _report_streams(out, err) as (report, problems), _captured_logs(verbose, problems) as capture:
         began = time.perf_counter()
         no_sound = no_sound_output(audio_backend) if any(stage is _stage_audio for _, stage in stages) else None

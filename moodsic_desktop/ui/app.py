@@ -24,7 +24,6 @@ from moodsic_desktop.session.assembly import (
     ExpertSelection,
     build_pipeline,
     load_library,
-    quiet_native_logs,
     select_experts,
 )
 
@@ -105,7 +104,6 @@ def create_window(
     worker thread (None: prepare it here); ``loaded`` is the settings store with what its one ``load()``
     gave (None: load them here). Loading twice would lose the first load's message: a broken file is set
     aside by the first. GUI thread."""
-    quiet_native_logs()
     from moodsic_desktop.audio.engine import AudioEngine
     from moodsic_desktop.ui.main_window import EngineBridge, MainWindow
     from moodsic_desktop.ui.settings import SettingsStore, WindowState

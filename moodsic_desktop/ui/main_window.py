@@ -47,8 +47,10 @@ from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.report import SessionReport
 from moodsic_desktop.core.settings_schema import ALPHA, CROSSFADE, DWELL, TAU, VOLUME, NumberSetting
 from moodsic_desktop.perception.sources import opencv_camera_index
-from moodsic_desktop.session.library_guard import LibraryGuard
+from moodsic_desktop.session.playback import PlaybackSession
+from moodsic_desktop.session.snapshot import SessionSnapshot
 from moodsic_desktop.ui.library_dialog import LibraryTools
+from moodsic_desktop.ui.models_dialog import ModelsDialog
 from moodsic_desktop.ui.mood_plane_chart import MoodPlaneChart
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings, WindowState
 from moodsic_desktop.ui.timeline_chart import MoodTimelineChart
@@ -136,8 +138,6 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Moodsic")
         self.setAcceptDrops(True)
         self.library = library
-        self.library_guard = LibraryGuard(library)  # which library plays: the user's, or the fallback
-        self.pipeline = pipeline
         self.engine = engine
         self.bridge = bridge
         self.settings_store = settings_store
@@ -162,6 +162,10 @@ class MainWindow(QMainWindow):
         self.report = SessionReport(
             {"library": library.origin}, max_timeline=SESSION_TIMELINE_STEPS, max_switches=SESSION_SWITCHES
         )
+        # the session owns the pipeline, the library guard and the index writes; it lives on the pipeline
+        # worker's thread from here on: the window reads only the snapshots it publishes
+        self.session = PlaybackSession(pipeline, library, audio=engine, report=self.report)
+        self._snapshot: SessionSnapshot = self.session.snapshot()  # no worker runs yet
         self._start_pipeline_worker()
         self._build_ui()
         self._apply_settings_to_widgets(settings)
@@ -421,11 +425,7 @@ class MainWindow(QMainWindow):
         experts stand in: in Diagnostics. A banner only when the owner has something to do: a model whose
         licence forbids commercial use."""
         lines = list(self.expert_notes)
-        fallbacks = [
-            role
-            for role, e in (("face", self.pipeline.face_expert), ("scene", self.pipeline.scene_expert))
-            if e is not None and e.is_fallback
-        ]
+        fallbacks = [expert.role for expert in self._snapshot.experts if expert.is_fallback]
         if fallbacks:
             lines.append(
                 f"The built-in {' and '.join(fallbacks)} "
@@ -451,15 +451,14 @@ class MainWindow(QMainWindow):
     def open_models_dialog(self) -> None:
         """Settings → Mood readers…: the readers in use and one click to install, import or remove a model
         (used from the next start). Non-modal; GUI thread."""
-        from moodsic_desktop.ui.models_dialog import ModelsDialog
-
         if self.models_dialog is None:
             self.models_dialog = ModelsDialog(parent=self)
         elif self.models_dialog.isVisible():
             self.models_dialog.raise_()  # already open behind the window: bring it forward
         # the experts now (a model that kept failing has been replaced by the built-in reader)
-        self.models_dialog.face_in_use = getattr(self.pipeline.face_expert, "name", None)
-        self.models_dialog.scene_in_use = getattr(self.pipeline.scene_expert, "name", None)
+        face, scene = self._snapshot.face_expert, self._snapshot.scene_expert
+        self.models_dialog.face_in_use = face.name if face is not None else None
+        self.models_dialog.scene_in_use = scene.name if scene is not None else None
         self.models_dialog.refresh()
         self.models_dialog.show()
 
@@ -609,9 +608,8 @@ class MainWindow(QMainWindow):
             self.source_combo.setCurrentIndex(max(self.source_combo.findData(spec), 0))
         for key in ("source", "camera"):
             self.banners.hide_banner(key)
-        self.report.settings["video"] = f"camera {spec}" if spec.isdigit() else spec
         self._change(last_source=spec)
-        self.pipeline_worker.new_source()
+        self.pipeline_worker.new_source(f"camera {spec}" if spec.isdigit() else spec)
         self._capture = CaptureWorker(
             int(spec) if spec.isdigit() else spec,
             self.settings.loop_video,
@@ -685,20 +683,32 @@ class MainWindow(QMainWindow):
         self.preview.show_frame(image)
         self._counters["preview"] += 1
 
-    def _take_steps(self) -> None:
-        steps = self.pipeline_worker.take_steps()
-        for step in steps:
-            self.timeline_chart.add_step(step)
-            self._counters["steps"] += 1
-            self._counters["face"] += step.face_fresh
-            self._counters["scene"] += step.scene_fresh
-            for stage, ms in step.timings_ms.items():
-                self._timings[stage] = 0.8 * self._timings.get(stage, ms) + 0.2 * ms
-            for notice in step.notices:  # an expert replaced by its fallback: said once, by the pipeline
-                self.banners.show_banner("expert-replaced", notice, "warning")
-        if not steps:
-            return
-        step = steps[-1]
+    def _show_snapshot(self, snapshot: SessionSnapshot) -> None:
+        """Draw what the session published (GUI thread): its events, then its step."""
+        self._snapshot = snapshot
+        for decision in snapshot.decisions:
+            self._song_chosen(decision)
+        for message in snapshot.skipped:
+            self._song_skipped(message)
+        change = snapshot.library_change
+        if change is not None:  # after the skips that led to it: its banner replaces theirs
+            self._library_switched(change.library, change.message, change.lost)
+        for message in snapshot.problems:
+            self._pipeline_problem(message)
+        for path in snapshot.exported:
+            self._session_exported(path)
+        if snapshot.step is not None:
+            self._take_step(snapshot.step)
+
+    def _take_step(self, step: StepRecord) -> None:
+        self.timeline_chart.add_step(step)
+        self._counters["steps"] += 1
+        self._counters["face"] += step.face_fresh
+        self._counters["scene"] += step.scene_fresh
+        for stage, ms in step.timings_ms.items():
+            self._timings[stage] = 0.8 * self._timings.get(stage, ms) + 0.2 * ms
+        for notice in step.notices:  # an expert replaced by its fallback: said once, by the pipeline
+            self.banners.show_banner("expert-replaced", notice, "warning")
         self._last_step = step
         if not self.settings.privacy:
             self.preview.set_faces(step.faces)
@@ -740,12 +750,12 @@ class MainWindow(QMainWindow):
     def _song_skipped(self, message: str) -> None:
         self.banners.show_banner("audio-file", message, "warning")
 
-    def _library_switched(self, library: MusicLibrary, message: str) -> None:
-        """Songs now come from ``library``: the built-in station while the user's is lost, or the user's
+    def _library_switched(self, library: MusicLibrary, message: str, lost: bool) -> None:
+        """Songs now come from ``library``: the built-in station while the user's is ``lost``, or the user's
         library again."""
         self._show_library(library)
         self.banners.hide_banner("audio-file")  # the skips that told of it are old news now
-        self.banners.show_banner("library", message, "info" if library is self.library else "warning")
+        self.banners.show_banner("library", message, "warning" if lost else "info")
 
     def _update_now_playing(self) -> None:
         song = self.engine.current_song
@@ -758,7 +768,7 @@ class MainWindow(QMainWindow):
         step = self._last_step
         dwell_left = None
         if step is not None and step.decision is not None and step.decision.song.song_id == song.song_id:
-            dwell_left = self.pipeline.matcher.min_dwell_s - (step.time - step.decision.song_started_at)
+            dwell_left = self._snapshot.min_dwell_s - (step.time - step.decision.song_started_at)
         crossfade = None
         if self._song_started_at is not None and self.engine.crossfade_s > 0:
             progress = (time.monotonic() - self._song_started_at) / self.engine.crossfade_s
@@ -771,14 +781,13 @@ class MainWindow(QMainWindow):
         self._status_clock = now
         rates = {key: count / elapsed for key, count in self._counters.items()}
         self._counters = dict.fromkeys(self._counters, 0)
-        metrics = self.pipeline_worker.metrics_summary
-        face_rate = metrics["face_detection_rate"]
-        held = metrics["gating_rate"]
+        metrics = self._snapshot.metrics
+        face_rate = metrics.get("face_detection_rate")
+        held = metrics.get("gating_rate")
         experts = []
-        for role, expert in (("face", self.pipeline.face_expert), ("scene", self.pipeline.scene_expert)):
-            if expert is not None:
-                kind = "built-in" if expert.is_fallback else "model"
-                experts.append(f"{role}: {kind} on {expert.device}")
+        for expert in self._snapshot.experts:
+            kind = "built-in" if expert.is_fallback else "model"
+            experts.append(f"{expert.role}: {kind} on {expert.device}")
         parts = [
             f"Preview {rates['preview']:.0f} fps",
             f"Face {rates['face']:.0f}/s {self._timings.get('face', 0) + self._timings.get('detect', 0):.0f} ms",
@@ -803,17 +812,13 @@ class MainWindow(QMainWindow):
         self.audio_label.setToolTip(status)
 
     def _start_pipeline_worker(self) -> None:
-        """A new pipeline worker on its own thread, over the same pipeline and session report.
+        """A new pipeline worker on its own thread, over the same ``PlaybackSession`` (its pipeline, library
+        guard and report go on).
 
         Worker signals connect to methods of this window only, never to lambdas: PySide calls a lambda on
         the emitting (worker) thread, while a method of a QObject is queued to the GUI thread."""
-        worker = PipelineWorker(self.pipeline, self._frames, self.engine, self.report, self.library_guard)
-        worker.steps_ready.connect(self._take_steps)
-        worker.song_chosen.connect(self._song_chosen)
-        worker.problem.connect(self._pipeline_problem)
-        worker.song_skipped.connect(self._song_skipped)
-        worker.library_switched.connect(self._library_switched)
-        worker.exported.connect(self._session_exported)
+        worker = PipelineWorker(self.session, self._frames)
+        worker.snapshot_ready.connect(self._show_snapshot)
         worker.finished.connect(self._pipeline_finished)
         self.pipeline_worker = worker
         self.bridge.pipeline_worker = worker
@@ -825,7 +830,7 @@ class MainWindow(QMainWindow):
         log.error("the pipeline worker ended unexpectedly; restarting it")
         self.banners.show_banner("pipeline", "The mood reading stopped unexpectedly and was restarted.", "warning")
         self._pipeline_thread.wait()
-        self._start_pipeline_worker()  # the pipeline object keeps its settings
+        self._start_pipeline_worker()  # the session keeps its pipeline, settings and library guard
 
     # ------------------------------------------------------------------------------------------ export
     def export_session_dialog(self) -> None:
@@ -891,6 +896,6 @@ class MainWindow(QMainWindow):
         self._pipeline_thread.quit()
         self._pipeline_thread.wait()
         self.engine.close()
-        self.pipeline.close()
+        self.session.close()
         self._closed_down = True
         self.close()

@@ -60,7 +60,7 @@ def test_video_runs_end_to_end_and_the_music_follows_the_mood(open_window, mood_
 def test_sliders_reach_the_stabiliser_and_matcher_while_running(open_window, mood_video, qtbot):
     window = open_window(str(mood_video))
     qtbot.waitUntil(lambda: window.report.metrics.steps > 3, timeout=WAIT_MS)
-    pipeline = window.pipeline
+    pipeline = window.session.pipeline
     window.alpha_slider.setValue(75)
     window.tau_slider.setValue(15)
     window.dwell_slider.setValue(90)
@@ -92,7 +92,7 @@ def test_skip_and_ban(open_window, mood_video, qtbot):
     qtbot.waitUntil(lambda: "skipped by the user" in window.now_playing.reason.text(), timeout=WAIT_MS)
     window.ban_button.click()
     qtbot.waitUntil(lambda: current_song_id(window) not in (None, second), timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: window.pipeline.matcher.is_banned(second), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.pipeline.matcher.is_banned(second), timeout=WAIT_MS)
 
 
 def test_unreadable_file_gives_a_message_and_the_window_goes_on(open_window, tmp_path, mood_video, qtbot):
@@ -111,7 +111,7 @@ def test_worker_exception_is_shown_and_the_worker_goes_on(open_window, mood_vide
     window = open_window(str(mood_video))
     qtbot.waitUntil(lambda: current_song_id(window) is not None, timeout=WAIT_MS)
     playing = current_song_id(window)
-    real_process = window.pipeline.process
+    real_process = window.session.pipeline.process
     calls = {"n": 0}
 
     def failing_once(frame, now):
@@ -120,7 +120,7 @@ def test_worker_exception_is_shown_and_the_worker_goes_on(open_window, mood_vide
             raise RuntimeError("simulated model crash")
         return real_process(frame, now)
 
-    window.pipeline.process = failing_once
+    window.session.pipeline.process = failing_once
     qtbot.waitUntil(lambda: window.banners.text("pipeline") is not None, timeout=WAIT_MS)
     assert "simulated model crash" in window.banners.text("pipeline")
     steps = window.report.metrics.steps
@@ -205,7 +205,7 @@ def test_installed_models_are_used_and_their_licence_shown(qtbot, tmp_path_facto
         experts = window.experts_label.text()
         assert "face: emonet-8 (ONNX) on CPU — licence CC BY-NC-ND 4.0, non-commercial use only" in experts
         assert "non-commercial use only" in window.banners.text("models")  # the owner is told in plain words
-        assert not window.pipeline.face_expert.is_fallback and window.pipeline.scene_expert.is_fallback
+        assert not window.session.pipeline.face_expert.is_fallback and window.session.pipeline.scene_expert.is_fallback
         qtbot.waitUntil(lambda: "face: model on CPU" in window.status_label.text(), timeout=WAIT_MS)
     finally:
         window.close()
@@ -223,7 +223,7 @@ def test_reset_to_defaults_keeps_the_last_source(open_window, mood_video, qtbot)
     assert window.mode_combo.currentData() == defaults.mode
     saved, problem = SettingsStore().load()
     assert problem is None and saved.alpha == defaults.alpha and saved.last_source == str(mood_video)
-    qtbot.waitUntil(lambda: window.pipeline.stabilizer.alpha == defaults.alpha, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.pipeline.stabilizer.alpha == defaults.alpha, timeout=WAIT_MS)
 
 
 def test_a_video_dropped_on_the_window_starts(open_window, mood_video, qtbot):

@@ -55,7 +55,7 @@ def test_a_vanished_library_folder_hands_over_to_the_built_in_station_and_back(
 
     window = create_window(str(mood_video), None, backend=NullBackend(), close_fade_s=0.1)
     try:
-        window.library_guard.check_every_s = 0.5  # look for the drive often, to keep the test short
+        window.session.guard.check_every_s = 0.5  # look for the drive often, to keep the test short
         qtbot.waitUntil(lambda: playing(window) is not None, timeout=WAIT_MS)
         first = playing(window)
         assert not first.startswith("builtin-")
@@ -63,8 +63,9 @@ def test_a_vanished_library_folder_hands_over_to_the_built_in_station_and_back(
         shutil.move(drive.parent, tmp_path / "unplugged")  # the drive goes
         window.skip_button.click()  # the next song's file is gone
         qtbot.waitUntil(lambda: (playing(window) or "").startswith("builtin-"), timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: window.banners.text("library") is not None, timeout=WAIT_MS)  # the next snapshot
         message = window.banners.text("library")
-        assert message is not None and window.banners.level("library") == "warning"
+        assert window.banners.level("library") == "warning"
         assert f"{drive.parent} is gone" in message and "built-in station" in message and "kept" in message
         assert window.banners.text("audio-file") is None  # told once, by the library banner only
         assert window.banners.text("pipeline") is None  # no "could not record the play" either
@@ -72,7 +73,7 @@ def test_a_vanished_library_folder_hands_over_to_the_built_in_station_and_back(
         assert chart_songs(window) == 12  # the chart shows the station that plays
 
         window.dwell_slider.setValue(60)  # the owner moves a slider meanwhile
-        qtbot.waitUntil(lambda: window.pipeline.matcher.min_dwell_s == 60.0, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: window.session.pipeline.matcher.min_dwell_s == 60.0, timeout=WAIT_MS)
         qtbot.wait(1500)  # a while on the built-in station: still lost, still playing, no new messages
         assert (playing(window) or "").startswith("builtin-")
         assert window.banners.text("library") == message
@@ -84,7 +85,7 @@ def test_a_vanished_library_folder_hands_over_to_the_built_in_station_and_back(
         back = playing(window)
         qtbot.waitUntil(lambda: window.now_playing.reason.text().startswith("Why: the library is back: nearest song"))
         assert back in songs_before and back != "24"  # the ban held through it all
-        assert window.pipeline.matcher.min_dwell_s == 60.0  # and the slider's setting
+        assert window.session.pipeline.matcher.min_dwell_s == 60.0  # and the slider's setting
         assert chart_songs(window) == len(songs_before)
     finally:
         window.close()
@@ -115,8 +116,9 @@ def test_songs_that_fail_one_after_another_hand_over_to_the_built_in_station(
                 audio.write_bytes(b"ID3" + bytes(range(256)) * 40)  # there, but not audio any more
         window.skip_button.click()
         qtbot.waitUntil(lambda: (playing(window) or "").startswith("builtin-"), timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: window.banners.text("library") is not None, timeout=WAIT_MS)  # the next snapshot
         message = window.banners.text("library")
-        assert message is not None and window.banners.level("library") == "warning"
+        assert window.banners.level("library") == "warning"
         assert "5 songs in a row could not be played" in message and "moodsic library check" in message
         assert window.banners.text("audio-file") is None  # the skips that led to it are not left behind
         assert window.banners.text("pipeline") is None

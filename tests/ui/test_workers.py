@@ -1,4 +1,4 @@
-"""The capture and pipeline workers on their own threads, with scripted sources."""
+"""The capture and pipeline workers on their own threads, with scripted sources and a session over fakes."""
 
 from __future__ import annotations
 
@@ -6,10 +6,14 @@ import time
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
+from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.perception.sources import Frame, SourceError
+from moodsic_desktop.session.snapshot import SessionSnapshot
 from moodsic_desktop.ui import workers
-from moodsic_desktop.ui.workers import CaptureWorker, LatestSlot, start_in_thread
+from moodsic_desktop.ui.workers import CaptureWorker, LatestSlot, PipelineWorker, TimedFrame, start_in_thread
+from tests.session.test_playback import FakeAudio, make_session, make_songs
 
 
 class ScriptedCamera:
@@ -112,3 +116,28 @@ def test_video_file_is_paced_and_ends_or_loops(qtbot, tmp_path, loop):
         worker.stop()
         thread.quit()
         thread.wait()
+
+
+def test_pipeline_worker_steps_the_session_and_emits_its_snapshots(qtbot):
+    library = MusicLibrary(songs=make_songs(None), origin="test", stations=None)
+    audio = FakeAudio()
+    session = make_session(library, audio)
+    frames: LatestSlot[TimedFrame] = LatestSlot()
+    worker = PipelineWorker(session, frames)
+    snapshots: list[SessionSnapshot] = []
+    worker.snapshot_ready.connect(snapshots.append, Qt.ConnectionType.DirectConnection)
+    thread = start_in_thread(worker, "moodsic-pipeline-test")
+    try:
+        frames.put(TimedFrame(np.zeros((8, 8, 3), np.uint8), 1.0))
+        qtbot.waitUntil(lambda: any(s.step is not None for s in snapshots), timeout=5000)
+        first = next(s for s in snapshots if s.step is not None).decisions[0].song.song_id
+        worker.set_dwell(33.0)
+        worker.skip()  # a command without a frame: its snapshot comes all the same
+        qtbot.waitUntil(lambda: any(s.step is None and s.decisions for s in snapshots), timeout=5000)
+        skipped_to = next(s for s in snapshots if s.step is None and s.decisions).decisions[0].song.song_id
+        assert skipped_to != first and audio.calls[-1] == ("crossfade", skipped_to)
+        assert snapshots[-1].min_dwell_s == 33.0
+    finally:
+        worker.stop()
+        thread.quit()
+        assert thread.wait(5000)
