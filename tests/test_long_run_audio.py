@@ -37,9 +37,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from moodsic_desktop.audio.decoding import decode
+from moodsic_desktop.audio.decoding import StreamDecoder, decode
 from moodsic_desktop.audio.engine import AudioEngine
 from moodsic_desktop.audio.listener import EngineListener
+from moodsic_desktop.audio.mixer import Deck
 from moodsic_desktop.audio.output import NullBackend
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Decision, Matcher
@@ -155,7 +156,7 @@ def resident_bytes() -> int:
 
 def live_objects() -> dict[str, int]:
     """How many decks, decoders and open sound files exist (at most: playing, fading out, queued)."""
-    counts = dict.fromkeys(("_Deck", "StreamDecoder", "SoundFile"), 0)
+    counts = dict.fromkeys((Deck.__name__, StreamDecoder.__name__, "SoundFile"), 0)  # by the classes' own names
     for thing in gc.get_objects():
         name = type(thing).__name__
         if name in counts and not (name == "SoundFile" and thing.closed):
@@ -276,7 +277,7 @@ def check_resources(session: Session) -> None:
     before, after = session.at_warm_up, session.at_end
     growth = after["rss"] - before["rss"]
     assert growth < 16_000_000, f"memory grew by {growth / 1e6:.1f} MB after the warm-up"
-    assert after["_Deck"] <= 3 and after["StreamDecoder"] <= 2 and after["SoundFile"] <= 2, after
+    assert after[Deck.__name__] <= 3 and after[StreamDecoder.__name__] <= 2 and after["SoundFile"] <= 2, after
     assert before["threads"] == after["threads"] == ["moodsic-audio"]  # the engine's worker, nothing else
     assert new_threads(session.threads_before) == []
     assert open_files(session.folder) == 0, "a song file is still open"

@@ -1,6 +1,6 @@
 """Decoding songs into decks ahead of need: the engine worker's queue of decode jobs.
 
-A job decodes and resamples one song, a chunk at a time, into a ``_Deck`` for the mixer, so that a long file
+A job decodes and resamples one song, a chunk at a time, into a ``Deck`` for the mixer, so that a long file
 never holds the worker for long. The engine decides when a job's deck is handed to the mixer and what to do
 when a song fails; this module only keeps the jobs, picks the most urgent one and feeds its deck. Worker
 thread only. Frames are at the engine's output rate (48 kHz by default).
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from moodsic_desktop.audio.decoding import AudioDecodeError, StreamDecoder
-from moodsic_desktop.audio.mixer import _Deck
+from moodsic_desktop.audio.mixer import Deck
 from moodsic_desktop.core.library import Song
 
 
@@ -27,7 +27,7 @@ class DecodeJob:
     xfade_frames: int
     start_fade_frames: int
     decoder: StreamDecoder | None = None
-    deck: _Deck | None = None
+    deck: Deck | None = None
     handed: bool = False
 
     def close(self) -> None:
@@ -65,7 +65,7 @@ class DecodeJobs:
                 keep.append(job)
         self._jobs = keep
 
-    def forget(self, deck: _Deck) -> None:
+    def forget(self, deck: Deck) -> None:
         """The mixer dropped ``deck``: stop decoding into it."""
         for job in self._jobs:
             if job.deck is deck:
@@ -92,7 +92,7 @@ class DecodeJobs:
                     raise AudioDecodeError(f"song {job.song.song_id}", "the song has no audio file")
                 job.decoder = StreamDecoder(job.song.path, self.samplerate, chunk_frames=self.chunk_frames)
                 self._serial += 1
-                job.deck = _Deck(self._serial, job.song, job.decoder.expected_frames + self.samplerate // 10)
+                job.deck = Deck(self._serial, job.song, job.decoder.expected_frames + self.samplerate // 10)
             chunk = job.decoder.read()
         except AudioDecodeError as error:
             self._jobs.remove(job)

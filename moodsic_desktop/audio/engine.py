@@ -51,12 +51,12 @@ from moodsic_desktop.audio.listener import EngineListener
 from moodsic_desktop.audio.mixer import (
     Advance,
     ClearQueued,
+    Deck,
     FadeOutAll,
     Mixer,
     MixerEvent,
     QueueDeck,
     StartDeck,
-    _Deck,
 )
 from moodsic_desktop.audio.output import AudioBackend, Device, OutputDevice, OutputKeeper, SoundDeviceBackend
 from moodsic_desktop.core.library import Song
@@ -150,8 +150,8 @@ class AudioEngine:
         self._as_chosen = False
         # worker-thread state
         self._jobs = DecodeJobs(self.samplerate, int(chunk_frames))
-        self._next_deck: _Deck | None = None
-        self._awaiting_start: _Deck | None = None
+        self._next_deck: Deck | None = None
+        self._awaiting_start: Deck | None = None
         self._noticed_serial = -1
         self._failures = 0
 
@@ -495,7 +495,7 @@ class AudioEngine:
             self._next_deck = None
             self._mixer.inbox.append(ClearQueued())
 
-    def _ask_next(self, current: _Deck | None) -> Song | None:
+    def _ask_next(self, current: Deck | None) -> Song | None:
         """The listener's next song after ``current`` (the "song ending" notice)."""
         song = self._notify("next_song", current.song if current else None, self._remaining(current))
         if song is not None and not isinstance(song, Song):
@@ -503,7 +503,7 @@ class AudioEngine:
             return None
         return song
 
-    def _remaining(self, deck: _Deck | None) -> float:
+    def _remaining(self, deck: Deck | None) -> float:
         if deck is None:
             return 0.0
         end = deck.length if deck.complete else max(deck.filled, deck.length)

@@ -50,7 +50,7 @@ _VOLUME_GLIDE_S = 0.03
 
 
 # The class keeps its leading underscore: tests/test_long_run_audio.py counts live decks by this name.
-class _Deck:
+class Deck:
     """One song's decoded audio. The worker appends to ``buf`` and then raises ``filled``; once the file is
     done it sets ``length`` and then ``complete``. The mixer owns ``pos``, ``theta`` and ``dtheta``.
     A grown buffer replaces ``buf`` before ``filled`` rises; the old one stays in ``old_bufs`` so the audio
@@ -99,7 +99,7 @@ class StartDeck:
     """Make ``deck`` current now: crossfade from the current deck over ``xfade_frames`` frames, or fade in
     from silence over ``start_fade_frames`` frames."""
 
-    deck: _Deck
+    deck: Deck
     xfade_frames: int
     start_fade_frames: int
 
@@ -109,7 +109,7 @@ class QueueDeck:
     """Play ``deck`` after the current one (crossfading ``Mixer.xfade_frames`` before its end); replaces a
     queued deck."""
 
-    deck: _Deck
+    deck: Deck
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,10 +164,10 @@ class Mixer:
     def __init__(self, samplerate: int, max_segment: int = MAX_SEGMENT) -> None:
         self.samplerate = samplerate
         self.inbox: deque[MixerMessage] = deque()
-        self.outbox: deque[tuple[MixerEvent, _Deck | None]] = deque()
-        self.current: _Deck | None = None
-        self.pending: _Deck | None = None
-        self.fading: list[_Deck | None] = [None] * _FADE_SLOTS
+        self.outbox: deque[tuple[MixerEvent, Deck | None]] = deque()
+        self.current: Deck | None = None
+        self.pending: Deck | None = None
+        self.fading: list[Deck | None] = [None] * _FADE_SLOTS
         self.volume = 1.0
         self.xfade_frames = 0
         self.start_fade_frames = 0
@@ -259,7 +259,7 @@ class Mixer:
             self.outbox.append((MixerEvent.IDLE, None))
         self._audible = audible
 
-    def _mix(self, deck: _Deck, block: np.ndarray, seg: int) -> bool:
+    def _mix(self, deck: Deck, block: np.ndarray, seg: int) -> bool:
         """Add ``deck``'s next ``seg`` frames at its gain into ``block``; True once the deck is finished
         (faded out, or at its end)."""
         pos = deck.pos
@@ -361,7 +361,7 @@ class Mixer:
             self.outbox.append((MixerEvent.RETIRED, self.pending))
             self.pending = None
 
-    def _begin(self, deck: _Deck, xfade_frames: int, start_fade_frames: int) -> None:
+    def _begin(self, deck: Deck, xfade_frames: int, start_fade_frames: int) -> None:
         """Make ``deck`` current: crossfade from the current deck over ``xfade_frames`` (shortened to what
         is left of it), or fade in over ``start_fade_frames`` from silence."""
         cur = self.current
@@ -380,7 +380,7 @@ class Mixer:
         self._audible = True
         self.outbox.append((MixerEvent.STARTED, deck))
 
-    def _fade_out(self, deck: _Deck, frames: int) -> None:
+    def _fade_out(self, deck: Deck, frames: int) -> None:
         if frames <= 0 or deck.theta <= 0.0:
             self.outbox.append((MixerEvent.RETIRED, deck))
             return

@@ -12,12 +12,12 @@ import pytest
 from moodsic_desktop.audio.mixer import (
     Advance,
     ClearQueued,
+    Deck,
     FadeOutAll,
     Mixer,
     MixerEvent,
     QueueDeck,
     StartDeck,
-    _Deck,
 )
 from tests.audio.engine_rig import make_rigs, song
 
@@ -57,8 +57,8 @@ A_ONLY = np.array([0.5, 0.0], dtype=np.float32)  # deck A plays on the left chan
 B_ONLY = np.array([0.0, 0.5], dtype=np.float32)
 
 
-def deck(serial: int, frames: int, value: np.ndarray = A_ONLY, complete: bool = True) -> _Deck:
-    made = _Deck(serial, song(None, f"deck{serial}"), frames)
+def deck(serial: int, frames: int, value: np.ndarray = A_ONLY, complete: bool = True) -> Deck:
+    made = Deck(serial, song(None, f"deck{serial}"), frames)
     made.append(np.tile(value, (frames, 1)))
     if complete:
         made.finish()
@@ -79,7 +79,7 @@ def events(mixer: Mixer) -> list[tuple[MixerEvent, int | None]]:
 
 
 def test_a_deck_grows_without_freeing_its_old_buffer():
-    d = _Deck(1, song(None), 4)
+    d = Deck(1, song(None), 4)
     first = d.buf
     d.append(np.ones((3, 2), np.float32))
     assert d.buf is first and d.filled == 3 and not d.complete
