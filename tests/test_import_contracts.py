@@ -1,5 +1,6 @@
-"""The import rules of pyproject.toml, checked: the layers and forbidden imports of ``[tool.importlinter]``
-(``lint-imports``), and no import of the program's own modules hidden inside a function.
+"""The shape of the package, checked: the layers and forbidden imports of ``[tool.importlinter]`` in
+pyproject.toml (``lint-imports``), no import of the program's own modules hidden inside a function, no module
+over ``MAX_LINES`` lines, and no private name used outside its module.
 
 An import inside a function hides a dependency from the module's header and from import-linter's reader
 of the intent; it is kept only for a real cycle or a heavy, optional dependency, each named in ``ALLOWED``
@@ -18,13 +19,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "moodsic_desktop"
 
-# (importing module or package, imported module, reason): the only own-module imports allowed inside a
-# function. The importer may be a package (moodsic_desktop.cli: a module today, a package soon).
+# (importing module or package, imported module — "name.*" for a package's modules —, reason): the only
+# own-module imports allowed inside a function.
 ALLOWED: set[tuple[str, str, str]] = {
     (
-        "moodsic_desktop.cli",
+        "moodsic_desktop.cli.main",
         "moodsic_desktop.ui.app",
         "heavy and optional: `moodsic` without a command opens the window; the headless commands never load Qt",
+    ),
+    (
+        "moodsic_desktop.cli.models",
+        "moodsic_desktop.modelzoo.*",
+        "PyTorch (the `models` extra): only `moodsic models export | train-scene` load it",
+    ),
+    (
+        "moodsic_desktop.cli.models",
+        "moodsic_desktop.evaluation.bench",
+        "PyTorch (the `models` extra): only `moodsic bench` loads it",
+    ),
+    (
+        "moodsic_desktop.session.self_test",
+        "moodsic_desktop.perception.*",
+        "each stage imports what it checks, so that a broken OpenCV fails its stage with one line",
     ),
     (
         "moodsic_desktop.ui.models_dialog",
@@ -33,13 +49,19 @@ ALLOWED: set[tuple[str, str, str]] = {
         "(tests/ui/test_models_dialog.py::test_the_running_program_does_not_load_the_download_code)",
     ),
 }
+MAX_LINES = 600  # a module over this holds more than one idea
+
+
+def _matches(importer: str, imported: str, entry: tuple[str, str, str]) -> bool:
+    allowed_importer, allowed_module, _ = entry
+    module_ok = (
+        imported.startswith(allowed_module[:-1]) if allowed_module.endswith(".*") else imported == allowed_module
+    )
+    return module_ok and (importer == allowed_importer or importer.startswith(allowed_importer + "."))
 
 
 def _allowed(importer: str, imported: str) -> bool:
-    return any(
-        imported == allowed_module and (importer == allowed_importer or importer.startswith(allowed_importer + "."))
-        for allowed_importer, allowed_module, _ in ALLOWED
-    )
+    return any(_matches(importer, imported, entry) for entry in ALLOWED)
 
 
 def _module_name(path: Path) -> str:
@@ -107,14 +129,34 @@ def test_no_own_module_is_imported_inside_a_function():
 def test_the_allow_list_names_only_imports_that_exist():
     found = imports_inside_functions()
     stale = sorted(
-        f"{allowed_importer} -> {allowed_module}"
-        for allowed_importer, allowed_module, _ in ALLOWED
-        if not any(
-            imported == allowed_module and (importer == allowed_importer or importer.startswith(allowed_importer + "."))
-            for importer, imported, _ in found
-        )
+        f"{entry[0]} -> {entry[1]}"
+        for entry in ALLOWED
+        if not any(_matches(importer, imported, entry) for importer, imported, _ in found)
     )
     assert stale == [], "these ALLOWED entries no longer happen: remove them"
+
+
+def test_every_module_is_small():
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert long == {}, f"split these by idea (at most {MAX_LINES} lines each)"
+
+
+def test_no_private_name_is_imported_from_another_module():
+    """A leading underscore means "this module's business": another module that needs the name needs it public."""
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("moodsic_desktop")):
+                offenders += [
+                    f"{path.relative_to(ROOT)}:{node.lineno} {alias.name}"
+                    for alias in node.names
+                    if alias.name.startswith("_") and not alias.name.endswith("__")
+                ]
+    assert offenders == []
 
 
 def test_import_contracts_are_kept():
