@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from moodsic_desktop import __version__, paths
+from moodsic_desktop.core.fusion import validate_fusion_mode
 from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.core.pipeline import PipelineSettings
 from moodsic_desktop.core.stations import fit_station_model
@@ -71,7 +72,7 @@ def engine_settings_for(settings: UserSettings) -> EngineSettings:
         tau=settings.tau,
         min_dwell_s=settings.dwell_s,
         mode=settings.mode,
-        pipeline=PipelineSettings(fusion_mode=settings.fusion),
+        pipeline=PipelineSettings(fusion_mode=validate_fusion_mode(settings.fusion)),
     )
 
 
@@ -105,7 +106,8 @@ def create_window(
     gave (None: load them here). Loading twice would lose the first load's message: a broken file is set
     aside by the first. GUI thread."""
     from moodsic_desktop.audio.engine import AudioEngine
-    from moodsic_desktop.ui.main_window import EngineBridge, MainWindow
+    from moodsic_desktop.ui.engine_bridge import EngineBridge
+    from moodsic_desktop.ui.main_window import MainWindow
     from moodsic_desktop.ui.settings import SettingsStore, WindowState
 
     if loaded is None:
@@ -210,7 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from moodsic_desktop.ui.settings import SettingsStore
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Moodsic")
     app.setOrganizationName("Moodsic")
     icon = paths.resources_dir() / "moodsic.png"

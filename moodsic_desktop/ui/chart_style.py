@@ -43,7 +43,7 @@ def set_points(series: QXYSeries, x: np.ndarray, y: np.ndarray) -> None:
     if len(x) == 0:
         series.clear()
     elif _HAS_REPLACE_NP:
-        series.replaceNp(x, y)
+        series.replaceNp(x, y)  # type: ignore[arg-type]  # the stub says Sequence; it takes numpy arrays
     else:
         series.replace([QPointF(a, b) for a, b in zip(x.tolist(), y.tolist(), strict=True)])
 

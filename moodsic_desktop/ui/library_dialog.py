@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.reports import ImportReport, IndexedSong, LibraryIndexError
 from moodsic_desktop.audio.library.sources import audio_files_in
-from moodsic_desktop.ui.workers import start_in_thread
+from moodsic_desktop.ui.workers import ThreadWorker, start_in_thread
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def import_report_text(report: ImportReport) -> str:
     return "\n".join(lines)
 
 
-class ImportWorker(QObject):
+class ImportWorker(ThreadWorker):
     """Adds a folder to the library index on a worker thread, with moods estimated from the audio.
 
     Signals: ``progress(done, total)`` after each file (files, not songs); ``done(report)`` with the
@@ -114,9 +114,8 @@ class ImportWorker(QObject):
     ``cancel`` may be called from any thread."""
 
     progress = Signal(int, int)
-    done = Signal(object)
+    done = Signal(ImportReport)
     failed = Signal(str)
-    finished = Signal()
 
     def __init__(self, index_path: Path, folder: Path, workers: int | None = 1) -> None:
         super().__init__()
@@ -168,7 +167,7 @@ class LibraryTools(QObject):
         self.library_action.triggered.connect(self.show_library)
         self.library_action.setToolTip("Your songs, their moods, what played and what never plays")
         self.worker: ImportWorker | None = None
-        self.thread: QThread | None = None
+        self.import_thread: QThread | None = None
         self.progress_dialog: QProgressDialog | None = None
         self.report_box: QMessageBox | None = None
         self.dialog: LibraryDialog | None = None
@@ -200,7 +199,7 @@ class LibraryTools(QObject):
         self.worker.done.connect(self._done)
         self.worker.failed.connect(self._failed)
         self.worker.finished.connect(self._finished)
-        self.thread = start_in_thread(self.worker, "moodsic-import")
+        self.import_thread = start_in_thread(self.worker, "moodsic-import")
 
     def cancel_import(self) -> None:
         """Cancel pressed. Called here, on the GUI thread: a signal connected to the worker's own slot
@@ -233,22 +232,22 @@ class LibraryTools(QObject):
             self.dialog.reload()
 
     def _finished(self) -> None:
-        if self.thread is not None:  # quit here: the queued quit from ``start_in_thread`` comes after this
-            self.thread.quit()
-            self.thread.wait()
+        if self.import_thread is not None:  # quit here: the queued quit from ``start_in_thread`` comes after this
+            self.import_thread.quit()
+            self.import_thread.wait()
         if self.progress_dialog is not None:
             self.progress_dialog.close()
             self.progress_dialog.deleteLater()
-        self.worker = self.thread = self.progress_dialog = None
+        self.worker = self.import_thread = self.progress_dialog = None
         self.add_folder_action.setEnabled(True)
 
     def shut_down(self) -> None:
         """Cancel a running import and wait until its thread ended (closing the window)."""
         if self.worker is not None:
             self.worker.cancel()
-        if self.thread is not None:
-            self.thread.quit()
-            self.thread.wait()
+        if self.import_thread is not None:
+            self.import_thread.quit()
+            self.import_thread.wait()
         if self.worker is not None:
             self._finished()
 

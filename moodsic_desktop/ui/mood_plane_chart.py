@@ -34,7 +34,7 @@ from moodsic_desktop.ui.chart_style import (
 )
 
 # (long text, short text for a narrow plot, sign of valence, sign of arousal)
-_QUADRANT_LABELS = (
+_QUADRANT_LABELS: tuple[tuple[str, str, int, int], ...] = (
     ("tense · angry", "tense", -1, 1),
     ("excited · happy", "happy", 1, 1),
     ("sad · bored", "sad", -1, -1),
@@ -177,7 +177,7 @@ class MoodPlaneChart(QChartView):
                 axis.setTitleText(titles[narrow])
         pad = 6.0
         for (item, sx, sy), texts in zip(self._quadrant_items, _QUADRANT_LABELS, strict=True):
-            item.setText(texts[narrow])
+            item.setText(texts[1] if narrow else texts[0])
             box = item.boundingRect()
             x = area.left() + pad if sx < 0 else area.right() - pad - box.width()
             y = area.top() + pad if sy > 0 else area.bottom() - pad - box.height()
@@ -228,8 +228,8 @@ class MoodPlaneChart(QChartView):
         groups = station_groups(songs, station_of, station_names)
         # Library points sit under the trail and markers: re-add those so they stay on top.
         overlays = self._overlays()
-        for series in overlays:
-            chart.removeSeries(series)
+        for overlay in overlays:
+            chart.removeSeries(overlay)
         for k, (label, group) in enumerate(groups):
             series = QScatterSeries()
             series.setName(label)
@@ -244,8 +244,8 @@ class MoodPlaneChart(QChartView):
             self._station_series.append(series)
             self._station_songs.append(group)
             self._station_points.append(points)
-        for series in overlays:
-            self._add(series, legend=series not in self._trail_series)
+        for overlay in overlays:
+            self._add(overlay, legend=overlay not in self._trail_series)
         # Legend markers for library series: opaque colour swatches.
         for series in self._station_series:
             for marker in chart.legend().markers(series):

@@ -18,15 +18,19 @@ import logging
 import math
 import os
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from moodsic_desktop.core.fusion import FUSION_MODES
 from moodsic_desktop.core.matcher import MATCH_MODES
-from moodsic_desktop.core.settings_schema import ALPHA, CROSSFADE, DWELL, NUMBER_SETTINGS, TAU, VOLUME
+from moodsic_desktop.core.settings_schema import ALPHA, CROSSFADE, DWELL, NUMBER_SETTINGS, TAU, VOLUME, NumberSetting
+
+if TYPE_CHECKING:  # annotations only: the settings load without QtWidgets
+    from PySide6.QtWidgets import QSplitter, QWidget
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +63,11 @@ class UserSettings:
         def number(x: Any) -> bool:
             return isinstance(x, float) and math.isfinite(x)
 
-        checks = {
-            **{spec.name: (lambda x, spec=spec: number(x) and spec.contains(x)) for spec in NUMBER_SETTINGS},
+        def in_range(spec: NumberSetting) -> Callable[[Any], bool]:
+            return lambda x: number(x) and spec.contains(x)
+
+        checks: dict[str, Callable[[Any], bool]] = {
+            **{spec.name: in_range(spec) for spec in NUMBER_SETTINGS},
             "mode": lambda x: isinstance(x, str) and x in MATCH_MODES,
             "fusion": lambda x: isinstance(x, str) and x in FUSION_MODES,
             "audio_device": lambda x: x is None or isinstance(x, str),
@@ -223,3 +230,21 @@ class WindowState:
     def save(self, key: str, value: QByteArray) -> None:
         self._settings.setValue(key, value)
         self._settings.sync()
+
+    def restore_layout(self, window: QWidget, splitters: Mapping[str, QSplitter]) -> None:
+        """The size and place of ``window`` and the state of its ``splitters`` (by key) from the last run. A
+        geometry saved on a larger screen is cut down to this screen's available area by ``restoreGeometry``
+        itself (Qt 6). GUI thread."""
+        geometry = self.restore("geometry")
+        if geometry is not None:
+            window.restoreGeometry(geometry)
+        for key, splitter in splitters.items():
+            state = self.restore(key)
+            if state is not None:
+                splitter.restoreState(state)
+
+    def save_layout(self, window: QWidget, splitters: Mapping[str, QSplitter]) -> None:
+        """Keep what ``restore_layout`` restores. GUI thread."""
+        self.save("geometry", window.saveGeometry())
+        for key, splitter in splitters.items():
+            self.save(key, splitter.saveState())

@@ -173,7 +173,7 @@ class MoodTimelineChart(QWidget):
                 marker.setBrush(QBrush(with_alpha(colour, 150)))
                 marker.setPen(QPen(with_alpha(colour, 150)))
 
-        series = TimelineSeries(
+        timeline = TimelineSeries(
             chart=chart,
             scene=lines["scene"],
             face=lines["face"],
@@ -182,7 +182,7 @@ class MoodTimelineChart(QWidget):
             band=band,
             held=held,
         )
-        return series, x_axis
+        return timeline, x_axis
 
     def _update_time_axes(self) -> None:
         window = self._window_s

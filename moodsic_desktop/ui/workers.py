@@ -35,6 +35,7 @@ from PySide6.QtGui import QImage
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.perception.sources import SourceError, open_source
 from moodsic_desktop.session.playback import PlaybackSession
+from moodsic_desktop.session.snapshot import SessionSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,17 @@ def to_qimage(rgb: np.ndarray) -> QImage:
     return QImage(data.data, width, height, data.strides[0], QImage.Format.Format_RGB888).copy()
 
 
-class CaptureWorker(QObject):
+class ThreadWorker(QObject):
+    """A worker for ``start_in_thread``: ``run`` (its loop, on the worker thread) emits ``finished()`` when it
+    ends, whatever the reason. Construct on the GUI thread."""
+
+    finished = Signal()
+
+    def run(self) -> None:
+        raise NotImplementedError
+
+
+class CaptureWorker(ThreadWorker):
     """Reads one source (a camera index or a video file path) until ``stop``.
 
     Signals: ``opened(description, fps)``; ``preview_ready()`` when the preview slot got a frame after
@@ -102,7 +113,6 @@ class CaptureWorker(QObject):
     lost = Signal(str)
     recovered = Signal()
     ended = Signal()
-    finished = Signal()
 
     def __init__(
         self,
@@ -179,7 +189,7 @@ class CaptureWorker(QObject):
                 self.preview_ready.emit()
 
 
-class PipelineWorker(QObject):
+class PipelineWorker(ThreadWorker):
     """A thin Qt loop around a ``PlaybackSession`` (see the module docstring).
 
     Commands (any thread) are queued and applied between frames, on the worker thread, as calls of the
@@ -190,19 +200,18 @@ class PipelineWorker(QObject):
     ended. The session outlives a worker: a restarted worker goes on with the same one.
     """
 
-    snapshot_ready = Signal(object)  # SessionSnapshot
-    finished = Signal()
+    snapshot_ready = Signal(SessionSnapshot)
 
     def __init__(self, session: PlaybackSession, frames: LatestSlot[TimedFrame]) -> None:
         super().__init__()
         self.session = session
         self.frames = frames
-        self._commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._commands: queue.SimpleQueue[Callable[[], object]] = queue.SimpleQueue()
         self._stop = threading.Event()
 
     # -- commands: any thread ---------------------------------------------------------------------------
-    def submit(self, command: Callable[[], None]) -> None:
-        """Run ``command`` on the worker thread between frames."""
+    def submit(self, command: Callable[[], object]) -> None:
+        """Run ``command`` on the worker thread between frames (what it returns is dropped)."""
         self._commands.put(command)
 
     def set_alpha(self, alpha: float) -> None:
@@ -293,7 +302,7 @@ class PipelineWorker(QObject):
 _started_threads: list[QThread] = []
 
 
-def start_in_thread(worker: QObject, name: str) -> QThread:
+def start_in_thread(worker: ThreadWorker, name: str) -> QThread:
     """Move ``worker`` (created on the GUI thread) to a new QThread named ``name``, run its ``run`` there, and
     quit the thread when the worker emits ``finished``. A worker whose thread ended is not restarted: make a
     new one. GUI thread."""

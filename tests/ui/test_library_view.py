@@ -54,7 +54,7 @@ def test_add_folder_imports_in_the_background_and_reports(open_window, qtbot, mo
     add_folder_through_menu(window, qtbot, monkeypatch, music_folder)
     assert tools.importing and tools.progress_dialog is not None and tools.progress_dialog.isVisible()
     assert not tools.add_folder_action.isEnabled()  # one import at a time
-    assert tools.thread.objectName() == "moodsic-import"
+    assert tools.import_thread.objectName() == "moodsic-import"
     text = wait_for_import(window, qtbot)
     assert f"Added 3 songs from {music_folder.resolve()}: 3 new" in text
     assert "Moods estimated from the sound: 3." in text

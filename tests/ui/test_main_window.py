@@ -25,11 +25,11 @@ def test_window_opens_in_a_friendly_empty_state(open_window):
     assert not window.running and not window.preview.has_image
     assert window.preview._message == EMPTY_TEXT
     assert window.banners.text("models") is None  # nothing for the owner to do: no developer text on top
-    experts = window.experts_label.text()  # the expert detail is in Diagnostics
+    experts = window.diagnostics.experts_label.text()  # the expert detail is in Diagnostics
     assert "face: fer2013-mini-xception (ONNX) on CPU — licence MIT" in experts  # the model in the box
     assert "built-in scene reader" in experts and "models folder" in experts
-    assert window.alpha_slider.value() == 30 and window.dwell_slider.value() == 25
-    assert "settles in ~2.8 s" in window.alpha_label.text()  # the time constant of α 0.30
+    assert window.controls.alpha_slider.value() == 30 and window.controls.dwell_slider.value() == 25
+    assert "settles in ~2.8 s" in window.controls.alpha_label.text()  # the time constant of α 0.30
     assert window.mood_words.headline.text() == "Waiting for a picture"
     assert window.now_playing.title.text() == "Nothing playing yet"
     assert window.plane_chart.station_series  # the library's songs are on the plane
@@ -54,18 +54,18 @@ def test_video_runs_end_to_end_and_the_music_follows_the_mood(open_window, mood_
     later = current_song_id(window)
     qtbot.waitUntil(lambda: window.now_playing.title.text() == songs[later].title, timeout=WAIT_MS)
     assert window.report.metrics.steps > 20
-    assert "fps" in window.status_label.text()
+    assert "fps" in window.diagnostics.status_label.text()
 
 
 def test_sliders_reach_the_stabiliser_and_matcher_while_running(open_window, mood_video, qtbot):
     window = open_window(str(mood_video))
     qtbot.waitUntil(lambda: window.report.metrics.steps > 3, timeout=WAIT_MS)
     pipeline = window.session.pipeline
-    window.alpha_slider.setValue(75)
-    window.tau_slider.setValue(15)
-    window.dwell_slider.setValue(90)
-    window.mode_combo.setCurrentIndex(window.mode_combo.findData("calm"))
-    window.fusion_combo.setCurrentIndex(window.fusion_combo.findData("scene"))
+    window.controls.alpha_slider.setValue(75)
+    window.controls.tau_slider.setValue(15)
+    window.controls.dwell_slider.setValue(90)
+    window.controls.mode_combo.setCurrentIndex(window.controls.mode_combo.findData("calm"))
+    window.diagnostics.fusion_combo.setCurrentIndex(window.diagnostics.fusion_combo.findData("scene"))
     qtbot.waitUntil(
         lambda: (
             (pipeline.stabilizer.alpha, pipeline.stabilizer.tau, pipeline.matcher.min_dwell_s) == (0.75, 0.15, 90.0)
@@ -75,8 +75,8 @@ def test_sliders_reach_the_stabiliser_and_matcher_while_running(open_window, moo
     qtbot.waitUntil(
         lambda: pipeline.matcher.mode == "calm" and pipeline.settings.fusion_mode == "scene", timeout=WAIT_MS
     )
-    window.crossfade_slider.setValue(12)
-    window.volume_slider.setValue(40)
+    window.controls.crossfade_slider.setValue(12)
+    window.controls.volume_slider.setValue(40)
     assert window.engine.crossfade_s == 12.0 and window.engine.volume == pytest.approx(0.4)
     # the settings are saved for the next run
     qtbot.waitUntil(lambda: SettingsStore().load()[0].alpha == 0.75, timeout=WAIT_MS)
@@ -86,11 +86,11 @@ def test_skip_and_ban(open_window, mood_video, qtbot):
     window = open_window(str(mood_video), UserSettings(crossfade_s=0.0, dwell_s=600.0))
     qtbot.waitUntil(lambda: current_song_id(window) is not None, timeout=WAIT_MS)
     first = current_song_id(window)
-    window.skip_button.click()
+    window.controls.skip_button.click()
     qtbot.waitUntil(lambda: current_song_id(window) not in (None, first), timeout=WAIT_MS)
     second = current_song_id(window)
     qtbot.waitUntil(lambda: "skipped by the user" in window.now_playing.reason.text(), timeout=WAIT_MS)
-    window.ban_button.click()
+    window.controls.ban_button.click()
     qtbot.waitUntil(lambda: current_song_id(window) not in (None, second), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: window.session.pipeline.matcher.is_banned(second), timeout=WAIT_MS)
 
@@ -136,7 +136,7 @@ def test_export_session_writes_report_and_charts(open_window, mood_video, tmp_pa
 
     window = open_window(str(mood_video))
     qtbot.waitUntil(lambda: window.report.metrics.steps > 10, timeout=WAIT_MS)
-    window.alpha_slider.setValue(55)
+    window.controls.alpha_slider.setValue(55)
     target = tmp_path / "export" / "session.json"
     target.parent.mkdir()
     window.export_session(target)
@@ -178,7 +178,7 @@ def test_plays_and_bans_are_kept_in_the_library_index(qtbot, tmp_path, monkeypat
         assert window.library.index_path == index_path
         qtbot.waitUntil(lambda: current_song_id(window) is not None, timeout=WAIT_MS)
         played = current_song_id(window)
-        window.ban_button.click()
+        window.controls.ban_button.click()
         qtbot.waitUntil(lambda: current_song_id(window) not in (None, played), timeout=WAIT_MS)
     finally:
         window.close()
@@ -202,11 +202,11 @@ def test_installed_models_are_used_and_their_licence_shown(qtbot, tmp_path_facto
     register_model(make_entry("emonet-8", "emonet", face, folder, licence="CC BY-NC-ND 4.0"), folder)
     window = create_window(str(mood_video), None, backend=NullBackend(), close_fade_s=0.1)
     try:
-        experts = window.experts_label.text()
+        experts = window.diagnostics.experts_label.text()
         assert "face: emonet-8 (ONNX) on CPU — licence CC BY-NC-ND 4.0, non-commercial use only" in experts
         assert "non-commercial use only" in window.banners.text("models")  # the owner is told in plain words
         assert not window.session.pipeline.face_expert.is_fallback and window.session.pipeline.scene_expert.is_fallback
-        qtbot.waitUntil(lambda: "face: model on CPU" in window.status_label.text(), timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: "face: model on CPU" in window.diagnostics.status_label.text(), timeout=WAIT_MS)
     finally:
         window.close()
         qtbot.waitUntil(lambda: window.closed_down, timeout=WAIT_MS)
@@ -215,12 +215,12 @@ def test_installed_models_are_used_and_their_licence_shown(qtbot, tmp_path_facto
 
 def test_reset_to_defaults_keeps_the_last_source(open_window, mood_video, qtbot):
     window = open_window(None, UserSettings(alpha=0.8, tau=0.1, dwell_s=90.0, mode="calm", last_source=str(mood_video)))
-    assert window.alpha_slider.value() == 80 and window.mode_combo.currentData() == "calm"
-    window.reset_action.trigger()
+    assert window.controls.alpha_slider.value() == 80 and window.controls.mode_combo.currentData() == "calm"
+    window.menus.reset_action.trigger()
     defaults = UserSettings()
-    assert window.alpha_slider.value() == round(defaults.alpha * 100)
-    assert window.dwell_slider.value() == round(defaults.dwell_s)
-    assert window.mode_combo.currentData() == defaults.mode
+    assert window.controls.alpha_slider.value() == round(defaults.alpha * 100)
+    assert window.controls.dwell_slider.value() == round(defaults.dwell_s)
+    assert window.controls.mode_combo.currentData() == defaults.mode
     saved, problem = SettingsStore().load()
     assert problem is None and saved.alpha == defaults.alpha and saved.last_source == str(mood_video)
     qtbot.waitUntil(lambda: window.session.pipeline.stabilizer.alpha == defaults.alpha, timeout=WAIT_MS)
@@ -237,5 +237,5 @@ def test_a_video_dropped_on_the_window_starts(open_window, mood_video, qtbot):
         QPointF(50, 50), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     )
     window.dropEvent(event)
-    assert window.running and window.source_combo.currentData() == str(mood_video)
+    assert window.running and window.source_bar.source_combo.currentData() == str(mood_video)
     qtbot.waitUntil(lambda: window.preview.has_image, timeout=WAIT_MS)

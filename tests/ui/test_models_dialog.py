@@ -297,7 +297,7 @@ def test_a_broken_model_shows_a_banner_that_opens_the_dialog(qtbot, open_window,
     window = open_window()
     assert "could not be used" in window.banners.text("model-broken")
     frame = window.banners._banners["model-broken"][0]
-    button = next(b for b in frame.findChildren(type(window.start_button)) if b.text() == "Mood readers…")
+    button = next(b for b in frame.findChildren(type(window.source_bar.start_button)) if b.text() == "Mood readers…")
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     dialog = window.models_dialog
     assert dialog.isVisible()
@@ -310,7 +310,7 @@ def test_a_broken_model_shows_a_banner_that_opens_the_dialog(qtbot, open_window,
 def test_a_window_with_nothing_to_do_shows_no_models_banner(qtbot, open_window, models):
     window = open_window()
     assert window.banners.text("model-broken") is None
-    window.models_action.trigger()
+    window.menus.models_action.trigger()
     assert window.models_dialog.isVisible()
 
 

@@ -65,5 +65,5 @@ def test_a_group_photo_shows_five_faces_in_the_running_window(open_window, tmp_p
     reads = window.preview.faces
     assert sum(read.expression == "happy" for read in reads) >= 4
     assert all(read.estimate is not None and read.estimate.valence > 0 for read in reads if read.expression == "happy")
-    qtbot.waitUntil(lambda: "Faces read 5" in window.status_label.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "Faces read 5" in window.diagnostics.status_label.text(), timeout=10_000)
     assert np.isclose(sum(read.share for read in reads), 1.0)

@@ -238,11 +238,11 @@ def test_the_sliders_follow_the_settings_schema(open_window):
     window = open_window()
     labels = {label.text(): label for label in window.findChildren(QLabel)}
     for setting, slider in (
-        (ALPHA, window.alpha_slider),
-        (TAU, window.tau_slider),
-        (DWELL, window.dwell_slider),
-        (CROSSFADE, window.crossfade_slider),
-        (VOLUME, window.volume_slider),
+        (ALPHA, window.controls.alpha_slider),
+        (TAU, window.controls.tau_slider),
+        (DWELL, window.controls.dwell_slider),
+        (CROSSFADE, window.controls.crossfade_slider),
+        (VOLUME, window.controls.volume_slider),
     ):
         assert (slider.minimum(), slider.maximum()) == setting.slider_range()
         assert slider.toolTip() == setting.tooltip

@@ -135,7 +135,7 @@ class Session(SimpleNamespace):
         """Wait until the engine's status meets ``condition`` and the window has taken it in; return it."""
         qtbot.waitUntil(lambda: condition(self.engine), timeout=WAIT_MS)
         status = self.engine.status
-        qtbot.waitUntil(lambda: self.window.audio_label.toolTip() == status, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: self.window.diagnostics.audio_label.toolTip() == status, timeout=WAIT_MS)
         return status
 
     def assert_keeps_running(self, qtbot) -> None:
@@ -202,7 +202,7 @@ def playing_session(qtbot, tmp_path, monkeypatch, playable_library, mood_video, 
         monkeypatch.setattr(window.banners, "show_banner", recording_show_banner)
         window.show()
         qtbot.waitExposed(window)
-        assert window.device_combo.currentData() == audio_device
+        assert window.controls.device_combo.currentData() == audio_device
         return session
 
     yield start

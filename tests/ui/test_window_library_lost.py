@@ -61,7 +61,7 @@ def test_a_vanished_library_folder_hands_over_to_the_built_in_station_and_back(
         assert not first.startswith("builtin-")
 
         shutil.move(drive.parent, tmp_path / "unplugged")  # the drive goes
-        window.skip_button.click()  # the next song's file is gone
+        window.controls.skip_button.click()  # the next song's file is gone
         qtbot.waitUntil(lambda: (playing(window) or "").startswith("builtin-"), timeout=WAIT_MS)
         qtbot.waitUntil(lambda: window.banners.text("library") is not None, timeout=WAIT_MS)  # the next snapshot
         message = window.banners.text("library")
@@ -72,7 +72,7 @@ def test_a_vanished_library_folder_hands_over_to_the_built_in_station_and_back(
         qtbot.waitUntil(lambda: "Why: the library is lost: the built-in station" in window.now_playing.reason.text())
         assert chart_songs(window) == 12  # the chart shows the station that plays
 
-        window.dwell_slider.setValue(60)  # the owner moves a slider meanwhile
+        window.controls.dwell_slider.setValue(60)  # the owner moves a slider meanwhile
         qtbot.waitUntil(lambda: window.session.pipeline.matcher.min_dwell_s == 60.0, timeout=WAIT_MS)
         qtbot.wait(1500)  # a while on the built-in station: still lost, still playing, no new messages
         assert (playing(window) or "").startswith("builtin-")
@@ -114,7 +114,7 @@ def test_songs_that_fail_one_after_another_hand_over_to_the_built_in_station(
         for audio in (folder / "MEMD_audio").iterdir():
             if audio.stem != first:
                 audio.write_bytes(b"ID3" + bytes(range(256)) * 40)  # there, but not audio any more
-        window.skip_button.click()
+        window.controls.skip_button.click()
         qtbot.waitUntil(lambda: (playing(window) or "").startswith("builtin-"), timeout=WAIT_MS)
         qtbot.waitUntil(lambda: window.banners.text("library") is not None, timeout=WAIT_MS)  # the next snapshot
         message = window.banners.text("library")

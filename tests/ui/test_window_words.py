@@ -37,12 +37,12 @@ def test_the_mood_line_reads_a_real_face_and_follows_the_music_mode(open_window,
     line = expected_line(window)
     assert shown(window) == f"{line.headline}\n{line.detail}"
     assert shown(window).endswith("the music is matching the mood")
-    window.mode_combo.setCurrentIndex(window.mode_combo.findData("uplift"))
+    window.controls.mode_combo.setCurrentIndex(window.controls.mode_combo.findData("uplift"))
     assert shown(window).endswith("the music is lifting it")  # at once, not at the next reading
-    window.mode_combo.setCurrentIndex(window.mode_combo.findData("calm"))
+    window.controls.mode_combo.setCurrentIndex(window.controls.mode_combo.findData("calm"))
     assert shown(window).endswith("the music is calming it")
     # holding: with tau 0 no reading is sure enough, and the line says the music is held
-    window.tau_slider.setValue(0)
+    window.controls.tau_slider.setValue(0)
     qtbot.waitUntil(lambda: "Unsure — holding the music" in shown(window), timeout=WAIT_MS)
     window.stop_source()
     assert window.mood_words.headline.text() == WAITING_WORDS
@@ -71,10 +71,20 @@ def test_every_control_has_a_tooltip_and_plain_words(open_window):
     assert len(found) >= 12
     missing = [f"{type(w).__name__} {getattr(w, 'text', lambda: '')()!r}" for w in found if not w.toolTip().strip()]
     assert missing == []
-    assert "time constant" in window.alpha_slider.toolTip() and "per second" in window.alpha_slider.toolTip()
-    assert "standard deviation" in window.tau_slider.toolTip() and "reference units" in window.tau_slider.toolTip()
-    assert "seconds" in window.dwell_slider.toolTip() and "Seconds" in window.crossfade_slider.toolTip()
-    form_labels = [label.text() for label in window.findChildren(type(window.status_label)) if label.isVisible()]
+    assert (
+        "time constant" in window.controls.alpha_slider.toolTip()
+        and "per second" in window.controls.alpha_slider.toolTip()
+    )
+    assert (
+        "standard deviation" in window.controls.tau_slider.toolTip()
+        and "reference units" in window.controls.tau_slider.toolTip()
+    )
+    assert (
+        "seconds" in window.controls.dwell_slider.toolTip() and "Seconds" in window.controls.crossfade_slider.toolTip()
+    )
+    form_labels = [
+        label.text() for label in window.findChildren(type(window.diagnostics.status_label)) if label.isVisible()
+    ]
     for jargon in ("α", "τ", "Fusion", "Responsiveness", "σ"):
         assert not any(jargon in text for text in form_labels), jargon
     assert "How fast the music reacts" in form_labels and "Only react when sure" in form_labels
@@ -82,15 +92,17 @@ def test_every_control_has_a_tooltip_and_plain_words(open_window):
 
 def test_diagnostics_are_hidden_until_asked_for(open_window, mood_video, qtbot):
     window = open_window(str(mood_video))
-    assert not window.diagnostics.isVisible() and not window.fusion_combo.isVisible()
-    assert not window.status_label.isVisible() and not window.experts_label.isVisible()
+    assert not window.diagnostics.isVisible() and not window.diagnostics.fusion_combo.isVisible()
+    assert not window.diagnostics.status_label.isVisible() and not window.diagnostics.experts_label.isVisible()
     assert window.banners.text("models") is None
-    window.diagnostics_action.trigger()  # View → Diagnostics
-    assert window.diagnostics.isVisible() and window.fusion_combo.isVisible()
-    assert "licence" in window.experts_label.text() and window.experts_label.isVisible()
-    qtbot.waitUntil(lambda: "Audio underflows" in window.audio_label.text(), timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: "Scene" in window.status_label.text() and " ms" in window.status_label.text())
-    window.diagnostics_action.trigger()
+    window.menus.diagnostics_action.trigger()  # View → Diagnostics
+    assert window.diagnostics.isVisible() and window.diagnostics.fusion_combo.isVisible()
+    assert "licence" in window.diagnostics.experts_label.text() and window.diagnostics.experts_label.isVisible()
+    qtbot.waitUntil(lambda: "Audio underflows" in window.diagnostics.audio_label.text(), timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: "Scene" in window.diagnostics.status_label.text() and " ms" in window.diagnostics.status_label.text()
+    )
+    window.menus.diagnostics_action.trigger()
     assert not window.diagnostics.isVisible()
 
 

@@ -1,0 +1,83 @@
+"""The source row at the top of the window: the camera or video to read, "Open video file…", "Loop video"
+and Start/Stop. GUI thread.
+
+A source is a spec: a camera's OpenCV index as a string of digits ("0"), or a video file's path.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from moodsic_desktop.perception.sources import opencv_camera_index
+
+log = logging.getLogger(__name__)
+
+VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg *.wmv);;All files (*)"
+
+
+class SourceBar(QWidget):
+    """The combo box of cameras and video files (item data: the spec, None for the prompt), the buttons and
+    the loop switch. The window connects them. GUI thread."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Camera or video:"))
+        self.source_combo = QComboBox()
+        self.source_combo.setMinimumWidth(240)
+        self.source_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.source_combo.setToolTip("The camera that watches the room, or a video file to try the program with")
+        row.addWidget(self.source_combo, 1)
+        self.open_button = QPushButton("Open video file…")
+        self.open_button.setToolTip("Play a video file instead of a camera (you can also drop one on the window)")
+        row.addWidget(self.open_button)
+        self.loop_check = QCheckBox("Loop video")
+        self.loop_check.setToolTip("Start a video file again from the beginning when it ends")
+        row.addWidget(self.loop_check)
+        self.start_button = QPushButton("Start")
+        self.start_button.setMinimumWidth(90)
+        self.start_button.setToolTip("Start or stop reading the room (the music carries on when stopped)")
+        row.addWidget(self.start_button)
+
+    def fill(self, last_source: str | None) -> None:
+        """The prompt, the cameras Qt Multimedia lists, and ``last_source`` when it is a video file that exists."""
+        self.source_combo.clear()
+        self.source_combo.addItem("Choose a camera or a video file…", None)
+        try:
+            from PySide6.QtMultimedia import QMediaDevices
+
+            cameras = QMediaDevices.videoInputs()
+        except Exception:  # QtMultimedia without a back end: no camera list, files still work
+            log.warning("cannot list cameras", exc_info=True)
+            cameras = []
+        for position, camera in enumerate(cameras):
+            index = opencv_camera_index(position, bytes(camera.id().data()))
+            self.source_combo.addItem(f"Camera: {camera.description()}", str(index))
+        if last_source and not last_source.isdigit() and Path(last_source).is_file():
+            self.add_file(last_source)
+
+    def add_file(self, path: str) -> int:
+        """The combo index of the video file ``path``, added when it is not listed yet."""
+        index = self.source_combo.findData(path)
+        if index < 0:
+            self.source_combo.addItem(f"Video: {Path(path).name}", path)
+            index = self.source_combo.count() - 1
+        return index
+
+    def select(self, spec: str) -> None:
+        """Show ``spec`` (a camera index in digits, or a video file path) as the current source."""
+        if spec.isdigit():
+            self.source_combo.setCurrentIndex(max(self.source_combo.findData(spec), 0))
+        else:
+            self.source_combo.setCurrentIndex(self.add_file(spec))
+
+    def current_spec(self) -> str | None:
+        spec = self.source_combo.currentData()
+        return None if spec is None else str(spec)
+
+    def show_running(self, running: bool) -> None:
+        self.start_button.setText("Stop" if running else "Start")

@@ -1,0 +1,45 @@
+"""The main window's menus: File (open a video, export the session, the music library, quit), Settings
+(reset to defaults, the mood readers) and View (Diagnostics). GUI thread.
+
+``WindowMenus`` only builds the menus and holds their actions; the window connects the actions to what
+they do.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenuBar, QWidget
+
+from moodsic_desktop.ui.library_dialog import LibraryTools
+
+
+class WindowMenus:
+    """The actions of the menu bar ``menu_bar``, parented to ``window``; ``library_tools`` gives the two
+    music library items of the File menu. GUI thread."""
+
+    def __init__(self, window: QWidget, menu_bar: QMenuBar, library_tools: LibraryTools) -> None:
+        file_menu = menu_bar.addMenu("&File")
+        self.open_action = QAction("&Open video file…", window)
+        self.open_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.export_action = QAction("&Export session…", window)
+        self.export_action.setToolTip("Save the session's report (JSON) and pictures of the charts (PNG)")
+        self.quit_action = QAction("&Quit", window)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        file_menu.addActions([self.open_action, self.export_action])
+        file_menu.addSeparator()
+        file_menu.addActions([library_tools.add_folder_action, library_tools.library_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+        settings_menu = menu_bar.addMenu("&Settings")
+        self.reset_action = QAction("&Reset to defaults", window)
+        settings_menu.addAction(self.reset_action)
+        self.models_action = QAction("Mood &readers…", window)
+        self.models_action.setToolTip("Which models read the mood; install, import or remove one")
+        settings_menu.addAction(self.models_action)
+
+        view_menu = menu_bar.addMenu("&View")
+        self.diagnostics_action = QAction("&Diagnostics", window)
+        self.diagnostics_action.setCheckable(True)
+        self.diagnostics_action.setToolTip("Show the engineering detail: models, timings, audio underflows")
+        view_menu.addAction(self.diagnostics_action)
