@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+import cv2
 import numpy as np
 
 from moodsic_desktop import __version__, paths
@@ -53,6 +54,8 @@ from moodsic_desktop.audio.listener import EngineListener
 from moodsic_desktop.audio.output import AudioBackend
 from moodsic_desktop.core.metrics import song_switches
 from moodsic_desktop.core.report import SessionReport
+from moodsic_desktop.perception.sources import SourceError, VideoFileSource
+from moodsic_desktop.perception.synthetic import demo_frame
 from moodsic_desktop.session.assembly import EngineSettings, build_pipeline, load_library
 from moodsic_desktop.session.playback import PlaybackSession
 
@@ -128,10 +131,6 @@ def write_self_test_clip(
 ) -> Path:
     """Write the demo clip's three moods with ``face_bgr`` (a BGR photograph) drifting across the middle.
     ``size`` is (width, height) in pixels; returns ``path``."""
-    import cv2
-
-    from moodsic_desktop.perception.synthetic import demo_frame
-
     width, height = size
     face_h, face_w = face_bgr.shape[:2]
     if face_w >= width or face_h >= height:
@@ -235,10 +234,6 @@ def _stage_models(run: _Run) -> str:
 
 
 def _stage_clip(run: _Run) -> str:
-    import cv2
-
-    from moodsic_desktop.perception.sources import SourceError, VideoFileSource
-
     photo = paths.resources_dir() / FACE_PHOTO
     face = cv2.imread(str(photo))
     if face is None:
