@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
-from moodsic_desktop.audio.builtin.cache import ensure_builtin_audio
+from moodsic_desktop.audio.builtin import cache as builtin_cache
 from moodsic_desktop.audio.builtin.catalogue import builtin_songs
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.reports import LibraryIndexError
@@ -24,9 +24,10 @@ from moodsic_desktop.core.settings_schema import ALPHA, DWELL, TAU
 from moodsic_desktop.core.stabilizer import Stabilizer
 from moodsic_desktop.core.stations import fit_station_model
 from moodsic_desktop.core.types import ExpertRole, FaceExpert, SceneExpert
+from moodsic_desktop.perception import fer_expert
 from moodsic_desktop.perception.emonet_expert import FaceUncertainty, validate_face_uncertainty
 from moodsic_desktop.perception.faces import MediaPipeFaceDetector
-from moodsic_desktop.perception.fer_expert import FerExpert, bundled_model_path
+from moodsic_desktop.perception.fer_expert import FerExpert
 from moodsic_desktop.perception.model_store import StoreScan, scan_models
 from moodsic_desktop.perception.onnx_runtime import OnnxDevice, OnnxRuntimeError, RuntimeConfig, validate_onnx_device
 from moodsic_desktop.perception.registry import (
@@ -153,7 +154,7 @@ def builtin_library(n_stations: int = 5, seed: int = 0) -> MusicLibrary:
     """The built-in station, its audio synthesised into the cache on first use (seconds: not the GUI
     thread); without audio paths when the cache cannot be written."""
     try:
-        songs = ensure_builtin_audio()
+        songs = builtin_cache.ensure_builtin_audio()  # looked up on its module, where a test may replace it
     except OSError as error:
         log.warning("cannot write the built-in station's audio (%s); it has no sound this time", error)
         songs = builtin_songs()
@@ -279,7 +280,7 @@ BUNDLED_FACE_NAMES = ("fer2013", BUNDLED_FACE_MODEL)
 
 def _bundled_face_expert(runtime: Any, problems: list[str]) -> Any:
     """The face model in the box (FER-2013), or ``None`` with the reason added to ``problems``."""
-    path = bundled_model_path()
+    path = fer_expert.bundled_model_path()  # looked up on its module, where a test may replace it
     try:
         return FerExpert(path, runtime=runtime)
     except (OnnxRuntimeError, ValueError, OSError) as error:
