@@ -38,11 +38,6 @@ ALLOWED: set[tuple[str, str, str]] = {
         "PyTorch (the `models` extra): only `moodsic bench` loads it",
     ),
     (
-        "moodsic_desktop.session.self_test",
-        "moodsic_desktop.perception.*",
-        "each stage imports what it checks, so that a broken OpenCV fails its stage with one line",
-    ),
-    (
         "moodsic_desktop.ui.app",
         "moodsic_desktop.session.self_test",
         "only for --self-test, which runs headless without Qt; a normal start never loads it",

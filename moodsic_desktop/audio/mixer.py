@@ -333,10 +333,10 @@ class Mixer:
             case ClearQueued():
                 self._drop_pending()
             case Advance(xfade_frames):
-                deck = self.pending
-                if deck is not None:
+                queued = self.pending  # not ``deck``: the cases above bind that name as a plain _Deck
+                if queued is not None:
                     self.pending = None
-                    self._begin(deck, xfade_frames, self.start_fade_frames)
+                    self._begin(queued, xfade_frames, self.start_fade_frames)
             case FadeOutAll(frames):
                 self._fade_out_all(frames)
 

@@ -166,7 +166,7 @@ def run_library_list(args: argparse.Namespace) -> int:
     for entry in entries:
         song = entry.song
         notes = ([] if entry.playable else [f"not playable: {entry.problem}"]) + (["banned"] if entry.banned else [])
-        mood = song.mood_source
+        mood: str = song.mood_source  # the source, or for an estimate its source and spread
         if mood == "estimated":
             mood = f"estimated ±{(song.mood_variance / 2) ** 0.5:.2f}"
         rows.append((song, mood, notes))
@@ -285,9 +285,9 @@ def run_library_stats(args: argparse.Namespace) -> int:
         f"mood points: {moods.get('rated', 0)} rated, {moods.get('estimated', 0)} estimated from the audio, "
         f"{moods['placed']} placed by hand; estimates use {learned}"
     )
-    stations = stats["stations"] if playable_songs else None
-    print(what_plays(playable_songs, len(stations) if stations else None) + (":" if stations else ""))
-    for line in station_lines(stations or []):
+    fitted = stats["stations"] if playable_songs else None
+    print(what_plays(playable_songs, len(fitted) if fitted else None) + (":" if fitted else ""))
+    for line in station_lines(fitted or []):
         print(line)
     return EXIT_OK
 

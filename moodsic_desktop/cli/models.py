@@ -236,7 +236,7 @@ def _group_unlisted(folder: Path, listed: set[Path]) -> tuple[list[dict[str, Any
             problems.append(f"{path.name}: corrupt: not a readable ONNX model ({error})")
             continue
         kind, name = meta.get(META_PREFIX + "kind"), meta.get(META_PREFIX + "name") or path.stem
-        extra = {"licence": meta.get(META_PREFIX + "licence", "unknown")}
+        extra: dict[str, Any] = {"licence": meta.get(META_PREFIX + "licence", "unknown")}
         extra["commercial_use"] = meta.get(META_PREFIX + "commercial_use", "false") == "true"
         if kind in ("emonet", "fer2013"):
             entries.append(make_entry(name, kind, {"model": path}, folder, **extra))

@@ -32,6 +32,14 @@ MoodSource = Literal["rated", "estimated", "placed"]
 MOOD_SOURCES: tuple[MoodSource, ...] = get_args(MoodSource)
 
 
+def validate_mood_source(source: str) -> MoodSource:
+    """``source`` as a :data:`MoodSource`; ``ValueError`` when it is not one (a library index, a report)."""
+    for known in MOOD_SOURCES:
+        if source == known:
+            return known
+    raise ValueError(f"unknown mood source {source!r}; expected one of {', '.join(MOOD_SOURCES)}")
+
+
 @dataclass
 class Song:
     """One playable song. ``valence``/``arousal`` in reference space [-1, 1]; ``path`` is its audio file
@@ -263,12 +271,14 @@ __all__ = [
     "MAX_FIELD_CHARS",
     "MOOD_SOURCES",
     "DeamImport",
+    "MoodSource",
     "Song",
     "TableError",
     "load_deam",
     "printable",
     "read_deam",
     "read_table",
+    "validate_mood_source",
 ]
 
 

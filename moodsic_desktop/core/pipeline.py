@@ -33,6 +33,7 @@ from moodsic_desktop.core.stabilizer import Stabilized, Stabilizer
 from moodsic_desktop.core.types import (
     BatchFaceExpert,
     Estimate,
+    ExpertRole,
     FaceBox,
     FaceDetector,
     FaceExpert,
@@ -137,7 +138,7 @@ class Pipeline:
         stabilizer: Stabilizer,
         matcher: Matcher,
         settings: PipelineSettings | None = None,
-        fallbacks: Mapping[str, Callable[[], FaceExpert | SceneExpert]] | None = None,
+        fallbacks: Mapping[ExpertRole, Callable[[], FaceExpert | SceneExpert]] | None = None,
     ) -> None:
         """``fallbacks`` maps "face"/"scene" to a function that makes the expert to use once that role's
         expert has failed ``FAILURES_BEFORE_FALLBACK`` steps in a row (called on the pipeline's thread)."""
@@ -149,7 +150,7 @@ class Pipeline:
         self.settings = settings or PipelineSettings()
         self.error_counts: Counter[str] = Counter()
         self.fallbacks = dict(fallbacks or {})
-        self._failing_steps: Counter[str] = Counter()
+        self._failing_steps: Counter[ExpertRole] = Counter()
         self._notices: list[str] = []
         self._face: Estimate | None = None
         self._faces: tuple[FaceRead, ...] = ()
@@ -273,7 +274,7 @@ class Pipeline:
         )
         return shared, room
 
-    def _count_failure(self, role: str, name: str, failed: bool) -> None:
+    def _count_failure(self, role: ExpertRole, name: str, failed: bool) -> None:
         """Count steps in a row where the ``role`` expert failed; replace it by its fallback at the limit."""
         if not failed:
             self._failing_steps[role] = 0

@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol, TypeAlias, runtime_checkable
+from typing import Literal, Protocol, TypeAlias, get_args, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
 Frame: TypeAlias = NDArray[np.uint8]
 """An RGB image, H x W x 3, uint8: what the pipeline, the detector and the experts take."""
+
+ExpertRole = Literal["face", "scene"]
+"""The two expert roles: the face expert reads faces, the scene expert the whole frame. The strings are
+what model manifests (``expert``), reports and the window carry."""
+EXPERT_ROLES: tuple[ExpertRole, ...] = get_args(ExpertRole)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -36,6 +36,9 @@ from moodsic_desktop.paths import models_dir
 from moodsic_desktop.perception.model_check import ParityResult
 from moodsic_desktop.perception.model_store import sha256_file
 from moodsic_desktop.perception.onnx_scene_expert import FIT_MODES
+
+if TYPE_CHECKING:  # transformers is imported when a backbone is used (seconds), not with this module
+    from transformers import PretrainedConfig, PreTrainedModel
 
 __all__ = [
     "BACKBONES",
@@ -160,7 +163,7 @@ def default_backbone_dir(key: str) -> Path:
     return models_dir() / "hub" / key
 
 
-def _model_classes(family: str) -> tuple[type, type]:
+def _model_classes(family: str) -> tuple[type[PretrainedConfig], type[PreTrainedModel]]:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # "Loading weights" / "Writing model shards" bars on every load
@@ -177,7 +180,7 @@ class SceneBackbone(nn.Module):
     """A transformers vision model returning its pooled features (B x d float32) for ``pixel_values``
     (B x 3 x H x W, normalised as in :func:`input_spec`)."""
 
-    def __init__(self, model: nn.Module, spec: BackboneSpec, weights_sha256: str) -> None:
+    def __init__(self, model: PreTrainedModel, spec: BackboneSpec, weights_sha256: str) -> None:
         super().__init__()
         self.model = model
         self.spec = spec
@@ -249,9 +252,10 @@ def save_random_backbone(
     torch.manual_seed(seed)
     model = model_class(config_class(**options))
     if spec.family == "dinov3":
+        embeddings: Any = model.embeddings  # DINOv3ViTEmbeddings (torch types a submodule as Tensor | Module)
         with torch.no_grad():  # unit-scale prefix tokens: tiny random models are otherwise ill-conditioned
-            model.embeddings.cls_token.normal_()
-            model.embeddings.register_tokens.normal_()
+            embeddings.cls_token.normal_()
+            embeddings.register_tokens.normal_()
     folder = Path(directory)
     model.save_pretrained(str(folder))
     return folder

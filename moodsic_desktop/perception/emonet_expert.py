@@ -56,6 +56,7 @@ import os
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import cv2
 import numpy as np
@@ -71,15 +72,19 @@ __all__ = [
     "Augmentation",
     "EmoNetExpert",
     "FaceReading",
+    "FaceUncertainty",
     "ModelMismatchError",
     "OnnxFaceExpert",
     "augmentation_set",
     "face_crops",
+    "validate_face_uncertainty",
 ]
 
 log = logging.getLogger(__name__)
 
-UNCERTAINTY_MODES = ("window", "tta")
+FaceUncertainty = Literal["window", "tta"]
+"""How a face model's uncertainty is measured (module docstring); the strings are what settings carry."""
+UNCERTAINTY_MODES: tuple[FaceUncertainty, ...] = get_args(FaceUncertainty)
 ALIGN_MODES = ("landmarks", "none")
 CROP_MARGIN = 0.15
 SHIFT = 0.04
@@ -101,6 +106,14 @@ class _FaceTrack:
 
 
 MAX_TRACKS = 16
+
+
+def validate_face_uncertainty(mode: str) -> FaceUncertainty:
+    """``mode`` as a :data:`FaceUncertainty`; ``ValueError`` when it is not one (a settings file)."""
+    for known in UNCERTAINTY_MODES:
+        if mode == known:
+            return known
+    raise ValueError(f"unknown uncertainty mode {mode!r}; expected one of {UNCERTAINTY_MODES}")
 
 
 class ModelMismatchError(ValueError):
@@ -236,7 +249,7 @@ class OnnxFaceExpert:
         model: str | os.PathLike[str] | OnnxModel,
         *,
         runtime: RuntimeConfig | None = None,
-        uncertainty: str = "window",
+        uncertainty: FaceUncertainty | str = "window",
         tta_samples: int = 6,
         window_s: float = 2.0,
         margin: float = CROP_MARGIN,
@@ -245,8 +258,7 @@ class OnnxFaceExpert:
     ) -> None:
         if align not in ALIGN_MODES:
             raise ValueError(f"unknown alignment {align!r}; expected one of {ALIGN_MODES}")
-        if uncertainty not in UNCERTAINTY_MODES:
-            raise ValueError(f"unknown uncertainty mode {uncertainty!r}; expected one of {UNCERTAINTY_MODES}")
+        uncertainty_mode = validate_face_uncertainty(uncertainty)
         if window_s <= 0:
             raise ValueError(f"window_s must be > 0, got {window_s}")
         self.model = model if isinstance(model, OnnxModel) else create_session(model, runtime)
@@ -257,7 +269,7 @@ class OnnxFaceExpert:
         self.input_size = int(input_spec.get("size", [256, 256])[0])
         self.licence = meta.get(META_PREFIX + "licence", "unknown")
         self.commercial_use = meta.get(META_PREFIX + "commercial_use", "false").lower() == "true"
-        self.uncertainty = uncertainty
+        self.uncertainty = uncertainty_mode
         self.augmentations = augmentation_set(tta_samples)
         self.window_s = float(window_s)
         self.margin = float(margin)

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from moodsic_desktop.core.types import ExpertRole
 from moodsic_desktop.paths import models_dir
 
 __all__ = [
@@ -74,7 +75,7 @@ class EntryKind:
     """What an entry of a kind consists of: the expert role it fills and, per file role, the
     ``moodsic.kind`` its ONNX file must declare."""
 
-    expert: str
+    expert: ExpertRole
     files: Mapping[str, str]
 
 

@@ -33,17 +33,20 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 import numpy as np
 import onnxruntime as ort
 
 __all__ = [
     "DEVICE_CHOICES",
+    "OnnxDevice",
     "OnnxModel",
     "OnnxRuntimeError",
     "RuntimeConfig",
     "create_session",
     "plan_providers",
+    "validate_onnx_device",
 ]
 
 log = logging.getLogger(__name__)
@@ -53,7 +56,10 @@ CUDA = "CUDAExecutionProvider"
 DIRECTML = "DmlExecutionProvider"
 COREML = "CoreMLExecutionProvider"
 
-DEVICE_CHOICES = ("auto", "cpu", "cuda", "directml", "coreml")
+OnnxDevice = Literal["auto", "cpu", "cuda", "directml", "coreml"]
+"""Where model experts run (``RuntimeConfig.device``); the strings are what settings, the CLI and
+``MOODSIC_ONNX_DEVICE`` carry."""
+DEVICE_CHOICES: tuple[OnnxDevice, ...] = get_args(OnnxDevice)
 _PROVIDER_OF_CHOICE = {"cpu": CPU, "cuda": CUDA, "directml": DIRECTML, "coreml": COREML}
 _AUTO_ORDER = (CUDA, DIRECTML, COREML)
 DEVICE_LABELS = {CPU: "CPU", CUDA: "GPU (CUDA)", DIRECTML: "GPU (DirectML)", COREML: "GPU (CoreML)"}
@@ -67,6 +73,14 @@ _PROVIDER_FAILURES: dict[str, str] = {}  # provider -> why it could not start, r
 ort.set_default_logger_severity(_QUIET_SEVERITY)
 
 
+def validate_onnx_device(device: str) -> OnnxDevice:
+    """``device`` as an :data:`OnnxDevice`; ``ValueError`` when it is not one (a setting, the environment)."""
+    for known in DEVICE_CHOICES:
+        if device == known:
+            return known
+    raise ValueError(f"unknown ONNX device {device!r}; expected one of {', '.join(DEVICE_CHOICES)}")
+
+
 class OnnxRuntimeError(RuntimeError):
     """A model file could not be opened as an onnxruntime session (message says which and why)."""
 
@@ -76,22 +90,21 @@ class RuntimeConfig:
     """Where and how wide sessions run: ``device`` one of :data:`DEVICE_CHOICES`, ``threads`` the intra-op
     thread count (0: onnxruntime's default, one per physical core)."""
 
-    device: str = "auto"
+    device: OnnxDevice = "auto"
     threads: int = 0
 
     def __post_init__(self) -> None:
-        if self.device not in DEVICE_CHOICES:
-            raise ValueError(f"unknown ONNX device {self.device!r}; expected one of {', '.join(DEVICE_CHOICES)}")
+        validate_onnx_device(self.device)  # a caller without type checks may still pass any str
         if self.threads < 0:
             raise ValueError(f"threads must be >= 0, got {self.threads}")
 
     @classmethod
-    def from_environment(cls, device: str | None = None, threads: int | None = None) -> RuntimeConfig:
+    def from_environment(cls, device: OnnxDevice | str | None = None, threads: int | None = None) -> RuntimeConfig:
         """Explicit values first, then ``MOODSIC_ONNX_DEVICE`` / ``MOODSIC_ONNX_THREADS``, then defaults."""
         env_device = os.environ.get("MOODSIC_ONNX_DEVICE", "").strip().lower() or "auto"
         env_threads = os.environ.get("MOODSIC_ONNX_THREADS", "").strip()
         return cls(
-            device=device if device is not None else env_device,
+            device=validate_onnx_device(device if device is not None else env_device),
             threads=threads if threads is not None else (int(env_threads) if env_threads.isdigit() else 0),
         )
 

@@ -10,13 +10,34 @@ import functools
 import logging
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+from moodsic_desktop.audio.builtin import cache as builtin_cache
+from moodsic_desktop.audio.builtin.catalogue import builtin_songs
+from moodsic_desktop.audio.library.index import LibraryIndex
+from moodsic_desktop.audio.library.reports import LibraryIndexError
+from moodsic_desktop.audio.library.schema import default_index_path
 from moodsic_desktop.core.library import MusicLibrary, read_deam
-from moodsic_desktop.core.matcher import Matcher
+from moodsic_desktop.core.matcher import Matcher, MatchMode, validate_match_mode
 from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings
 from moodsic_desktop.core.settings_schema import ALPHA, DWELL, TAU
 from moodsic_desktop.core.stabilizer import Stabilizer
+from moodsic_desktop.core.stations import fit_station_model
+from moodsic_desktop.core.types import ExpertRole, FaceExpert, SceneExpert
+from moodsic_desktop.perception import fer_expert
+from moodsic_desktop.perception.emonet_expert import FaceUncertainty, validate_face_uncertainty
+from moodsic_desktop.perception.faces import MediaPipeFaceDetector
+from moodsic_desktop.perception.fer_expert import FerExpert
+from moodsic_desktop.perception.model_store import StoreScan, scan_models
+from moodsic_desktop.perception.onnx_runtime import OnnxDevice, OnnxRuntimeError, RuntimeConfig, validate_onnx_device
+from moodsic_desktop.perception.registry import (
+    FACE_EXPERTS,
+    FACE_MODEL_PREFERENCE,
+    SCENE_EXPERTS,
+    create_face_expert,
+    create_model_expert,
+    create_scene_expert,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +55,7 @@ class EngineSettings:
     recent_k: int = 5
     top_k: int = 20
     widen_below: float = 0.55
-    mode: str = "match"
+    mode: MatchMode = "match"
     n_stations: int = 5
     # The full-range face model misses faces under ~80 px in a whole frame; a 3 x 2 grid of tiles on top
     # finds them from ~35 px (a face two to five metres from a 720p camera) at ~25 ms per frame on 2 cores.
@@ -50,11 +71,17 @@ class EngineSettings:
     # Model experts: onnxruntime device ("auto", "cpu", "cuda", "directml", "coreml") and intra-op threads
     # (0: onnxruntime's default); the face model's uncertainty ("window": one pass per frame, "tta": several
     # augmentations per frame in one batch); the scene head's MC-dropout samples (0: the model's default).
-    onnx_device: str = "auto"
+    onnx_device: OnnxDevice = "auto"
     onnx_threads: int = 0
-    face_uncertainty: str = "window"
+    face_uncertainty: FaceUncertainty = "window"
     scene_samples: int = 0
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
+
+    def __post_init__(self) -> None:
+        # settings files and the command line give plain str: checked here, ValueError naming the choices
+        self.mode = validate_match_mode(self.mode)
+        self.onnx_device = validate_onnx_device(self.onnx_device)
+        self.face_uncertainty = validate_face_uncertainty(self.face_uncertainty)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,8 +115,6 @@ def load_library(
         if library is None:
             library = replace(builtin_library(n_stations, seed), problem=problem, banned=banned)
         return library
-    from moodsic_desktop.core.stations import fit_station_model
-
     result = read_deam(folder)
     songs, skipped = result.songs, result.skipped_rows
     if not songs:
@@ -103,11 +128,6 @@ def _library_from_index(
 ) -> tuple[MusicLibrary | None, str | None, frozenset[str]]:
     """The index's library, or None with why not (None when there is simply no index or no playable song)
     and the songs it holds as banned (for the built-in station that then plays)."""
-    from moodsic_desktop.audio.library.index import LibraryIndex
-    from moodsic_desktop.audio.library.reports import LibraryIndexError
-    from moodsic_desktop.audio.library.schema import default_index_path
-    from moodsic_desktop.core.stations import fit_station_model
-
     path = Path(index_path) if index_path is not None else default_index_path()
     if not path.is_file():
         return None, None, frozenset()
@@ -133,12 +153,8 @@ def _library_from_index(
 def builtin_library(n_stations: int = 5, seed: int = 0) -> MusicLibrary:
     """The built-in station, its audio synthesised into the cache on first use (seconds: not the GUI
     thread); without audio paths when the cache cannot be written."""
-    from moodsic_desktop.audio.builtin.cache import ensure_builtin_audio
-    from moodsic_desktop.audio.builtin.catalogue import builtin_songs
-    from moodsic_desktop.core.stations import fit_station_model
-
     try:
-        songs = ensure_builtin_audio()
+        songs = builtin_cache.ensure_builtin_audio()  # looked up on its module, where a test may replace it
     except OSError as error:
         log.warning("cannot write the built-in station's audio (%s); it has no sound this time", error)
         songs = builtin_songs()
@@ -146,8 +162,10 @@ def builtin_library(n_stations: int = 5, seed: int = 0) -> MusicLibrary:
     return MusicLibrary(songs=songs, origin=BUILTIN_ORIGIN, stations=stations)
 
 
-AUTO = "auto"
-BUILTIN_EXPERTS = {"face": "face-geometry", "scene": "scene-statistics"}
+# The expert setting that lets the models folder decide. Not a Literal: the setting may also name a built-in
+# expert, a model kind or any manifest name (EngineSettings.face_expert).
+AUTO: Final = "auto"
+BUILTIN_EXPERTS: Final[dict[ExpertRole, str]] = {"face": "face-geometry", "scene": "scene-statistics"}
 
 
 @dataclass(frozen=True)
@@ -157,7 +175,7 @@ class ExpertChoice:
     ``model`` is the manifest name of the model that runs (None for a built-in expert); ``reason`` one
     line; ``problems`` the models considered and not used, each with its reason."""
 
-    role: str
+    role: ExpertRole
     requested: str
     expert: Any
     model: str | None
@@ -198,7 +216,7 @@ class ExpertSelection:
         return {"face": self.face.to_dict(), "scene": self.scene.to_dict(), "notes": list(self.notes)}
 
 
-def _model_reason(role: str, expert: Any) -> str:
+def _model_reason(role: ExpertRole, expert: Any) -> str:
     licence = getattr(expert, "licence", "unknown")
     commercial = getattr(expert, "commercial_use", False) or "non-commercial" in licence
     terms = "" if commercial else ", non-commercial use only"
@@ -207,15 +225,7 @@ def _model_reason(role: str, expert: Any) -> str:
     return line + (f" [{status}]" if status else "")
 
 
-def _choose(role: str, requested: str, scan: Any, settings: EngineSettings) -> ExpertChoice:
-    from moodsic_desktop.perception.onnx_runtime import OnnxRuntimeError, RuntimeConfig
-    from moodsic_desktop.perception.registry import (
-        FACE_MODEL_PREFERENCE,
-        create_face_expert,
-        create_model_expert,
-        create_scene_expert,
-    )
-
+def _choose(role: ExpertRole, requested: str, scan: StoreScan, settings: EngineSettings) -> ExpertChoice:
     create_builtin = create_face_expert if role == "face" else create_scene_expert
     key = requested.strip().lower()
     if key in _builtin_names(role):
@@ -270,10 +280,7 @@ BUNDLED_FACE_NAMES = ("fer2013", BUNDLED_FACE_MODEL)
 
 def _bundled_face_expert(runtime: Any, problems: list[str]) -> Any:
     """The face model in the box (FER-2013), or ``None`` with the reason added to ``problems``."""
-    from moodsic_desktop.perception.fer_expert import FerExpert, bundled_model_path
-    from moodsic_desktop.perception.onnx_runtime import OnnxRuntimeError
-
-    path = bundled_model_path()
+    path = fer_expert.bundled_model_path()  # looked up on its module, where a test may replace it
     try:
         return FerExpert(path, runtime=runtime)
     except (OnnxRuntimeError, ValueError, OSError) as error:
@@ -281,17 +288,13 @@ def _bundled_face_expert(runtime: Any, problems: list[str]) -> Any:
         return None
 
 
-def make_fallback(role: str) -> Any:
+def make_fallback(role: ExpertRole) -> FaceExpert | SceneExpert:
     """The built-in expert for ``role`` ("face" or "scene"): what takes over from a model that keeps failing."""
-    from moodsic_desktop.perception.registry import create_face_expert, create_scene_expert
-
     create = create_face_expert if role == "face" else create_scene_expert
     return create(BUILTIN_EXPERTS[role])
 
 
-def _builtin_names(role: str) -> tuple[str, ...]:
-    from moodsic_desktop.perception.registry import FACE_EXPERTS, SCENE_EXPERTS
-
+def _builtin_names(role: ExpertRole) -> tuple[str, ...]:
     return tuple(FACE_EXPERTS if role == "face" else SCENE_EXPERTS)
 
 
@@ -300,8 +303,6 @@ def select_experts(settings: EngineSettings, models_directory: str | Path | None
     ``settings`` ask for and that pass the checks of ``model_store.scan_models``, else the built-in
     experts. Never raises for a missing, corrupt or mismatched model: the reasons are in the result.
     Opens the model files (seconds for large ones): the CLI's thread or a worker thread."""
-    from moodsic_desktop.perception.model_store import scan_models
-
     scan = scan_models(models_directory)
     face = _choose("face", settings.face_expert, scan, settings)
     scene = _choose("scene", settings.scene_expert, scan, settings)
@@ -311,8 +312,6 @@ def select_experts(settings: EngineSettings, models_directory: str | Path | None
 def build_pipeline(library: MusicLibrary, settings: EngineSettings, experts: ExpertSelection | None = None) -> Pipeline:
     """A ready pipeline: MediaPipe face detection, the experts (``experts``, else :func:`select_experts`
     with ``settings``), stabiliser and matcher."""
-    from moodsic_desktop.perception.faces import MediaPipeFaceDetector
-
     if experts is None:
         experts = select_experts(settings)
 
@@ -343,8 +342,8 @@ def build_pipeline(library: MusicLibrary, settings: EngineSettings, experts: Exp
         matcher=matcher,
         settings=settings.pipeline,
         fallbacks={
-            role: functools.partial(make_fallback, role)
-            for role, choice in (("face", experts.face), ("scene", experts.scene))
+            choice.role: functools.partial(make_fallback, choice.role)
+            for choice in (experts.face, experts.scene)
             if choice.is_model
         },
     )

@@ -104,13 +104,13 @@ class LibraryGuard:
         self._failures_in_row += 1
         if self.lost:
             return None
-        missing = song.path is not None and not song.path.exists()
-        if missing:
+        missing = song.path if song.path is not None and not song.path.exists() else None
+        if missing is not None:
             self._missing_ids.add(song.song_id)
-        if missing and self._sample_mostly_missing():
+        if missing is not None and self._sample_mostly_missing():
             self._lose(now, missing_files=True)
             return (
-                f"The music library's files cannot be found: {_gone_folder(song.path)} is gone (a drive "
+                f"The music library's files cannot be found: {_gone_folder(missing)} is gone (a drive "
                 f"unplugged, a folder moved or renamed?). The {self.fallback.origin} plays until they are "
                 "back; your library, its history and bans are kept."
             )

@@ -28,8 +28,9 @@ import numpy as np
 
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.reports import LibraryIndexError
+from moodsic_desktop.core.fusion import FusionMode, validate_fusion_mode
 from moodsic_desktop.core.library import MusicLibrary, Song
-from moodsic_desktop.core.matcher import Decision
+from moodsic_desktop.core.matcher import Decision, MatchMode, validate_match_mode
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.report import SessionReport, session_settings
 from moodsic_desktop.session.audio_port import AudioPort, SilentAudioPort
@@ -103,13 +104,13 @@ class PlaybackSession:
         """The least seconds a song plays before the mood may switch it."""
         self.pipeline.matcher.min_dwell_s = seconds
 
-    def set_mode(self, mode: str) -> None:
-        """The music mode: one of ``core.matcher.MATCH_MODES``."""
-        self.pipeline.matcher.mode = mode
+    def set_mode(self, mode: MatchMode | str) -> None:
+        """The music mode: one of ``core.matcher.MATCH_MODES`` (``ValueError`` otherwise)."""
+        self.pipeline.matcher.mode = validate_match_mode(mode)
 
-    def set_fusion(self, fusion: str) -> None:
-        """How face and scene readings are fused: one of ``core.fusion.FUSION_MODES``."""
-        self.pipeline.settings.fusion_mode = fusion
+    def set_fusion(self, fusion: FusionMode | str) -> None:
+        """How face and scene readings are fused: one of ``core.fusion.FUSION_MODES`` (``ValueError`` otherwise)."""
+        self.pipeline.settings.fusion_mode = validate_fusion_mode(fusion)
 
     # -- commands -----------------------------------------------------------------------------------------
     def new_source(self, description: str | None = None) -> None:

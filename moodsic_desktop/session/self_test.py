@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+import cv2
 import numpy as np
 
 from moodsic_desktop import __version__, paths
@@ -53,6 +54,8 @@ from moodsic_desktop.audio.listener import EngineListener
 from moodsic_desktop.audio.output import AudioBackend
 from moodsic_desktop.core.metrics import song_switches
 from moodsic_desktop.core.report import SessionReport
+from moodsic_desktop.perception.sources import SourceError, VideoFileSource
+from moodsic_desktop.perception.synthetic import demo_frame
 from moodsic_desktop.session.assembly import EngineSettings, build_pipeline, load_library
 from moodsic_desktop.session.playback import PlaybackSession
 
@@ -128,15 +131,11 @@ def write_self_test_clip(
 ) -> Path:
     """Write the demo clip's three moods with ``face_bgr`` (a BGR photograph) drifting across the middle.
     ``size`` is (width, height) in pixels; returns ``path``."""
-    import cv2
-
-    from moodsic_desktop.perception.synthetic import demo_frame
-
     width, height = size
     face_h, face_w = face_bgr.shape[:2]
     if face_w >= width or face_h >= height:
         raise ValueError(f"the face photograph ({face_w} x {face_h}) does not fit in a {width} x {height} frame")
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
     if not writer.isOpened():
         raise SelfTestError(f"OpenCV cannot write an MP4 video to {path}")
     frames = round(seconds_per_mood * fps * 3)
@@ -235,10 +234,6 @@ def _stage_models(run: _Run) -> str:
 
 
 def _stage_clip(run: _Run) -> str:
-    import cv2
-
-    from moodsic_desktop.perception.sources import SourceError, VideoFileSource
-
     photo = paths.resources_dir() / FACE_PHOTO
     face = cv2.imread(str(photo))
     if face is None:
@@ -281,12 +276,13 @@ def _stage_perception(run: _Run) -> str:
     # the session the window drives, silent (the audio stage plays through an engine of its own)
     session = PlaybackSession(pipeline, run.library, contain_failures=False)
     start = time.perf_counter()
-    run.records = [snapshot.step for snapshot in (session.step(image, now) for image, now in run.frames)]
+    stepped = [session.step(image, now).step for image, now in run.frames]
+    run.records = [step for step in stepped if step is not None]  # a step's snapshot always carries its step
     per_frame_ms = (time.perf_counter() - start) * 1000.0 / max(len(run.records), 1)
     if pipeline.error_counts:
         failed = ", ".join(f"{name} {count} times" for name, count in pipeline.error_counts.items())
-        first = next((r for r in run.errors if r.exc_info and r.exc_info[1] is not None), None)
-        cause = f" (first: {_first_line(first.exc_info[1])})" if first and first.exc_info else ""
+        first = next((r.exc_info[1] for r in run.errors if r.exc_info and r.exc_info[1] is not None), None)
+        cause = f" (first: {_first_line(first)})" if first is not None else ""
         raise SelfTestError(f"failed while reading the clip: {failed}{cause}")
     steps = len(run.records)
     with_face = sum(r.faces_found > 0 for r in run.records)
@@ -294,13 +290,15 @@ def _stage_perception(run: _Run) -> str:
     scene_readings = sum(r.scene is not None and r.scene_fresh for r in run.records)
     if with_face < MIN_FACE_RATE * steps:
         raise SelfTestError(f"MediaPipe found the face in only {with_face} of {steps} frames of the test clip")
+    face_expert, scene_expert = pipeline.face_expert, pipeline.scene_expert
+    assert face_expert is not None and scene_expert is not None  # build_pipeline always gives both
     if face_readings == 0:
-        raise SelfTestError(f"the face expert ({pipeline.face_expert.name}) read none of the {with_face} faces")
+        raise SelfTestError(f"the face expert ({face_expert.name}) read none of the {with_face} faces")
     if scene_readings == 0:
-        raise SelfTestError(f"the scene expert ({pipeline.scene_expert.name}) gave no reading")
+        raise SelfTestError(f"the scene expert ({scene_expert.name}) gave no reading")
     return (
-        f"MediaPipe found the face in {with_face}/{steps} frames; {pipeline.face_expert.name}: {face_readings} "
-        f"readings; {pipeline.scene_expert.name}: {scene_readings} readings ({per_frame_ms:.0f} ms per frame)"
+        f"MediaPipe found the face in {with_face}/{steps} frames; {face_expert.name}: {face_readings} "
+        f"readings; {scene_expert.name}: {scene_readings} readings ({per_frame_ms:.0f} ms per frame)"
     )
 
 

@@ -17,19 +17,20 @@ from typing import Any
 from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.pipeline import StepRecord
+from moodsic_desktop.core.types import ExpertRole
 
 
 @dataclass(frozen=True)
 class ExpertInfo:
     """One expert in use: its ``name``, whether it is a built-in fallback, and the ``device`` it runs on."""
 
-    role: str
+    role: ExpertRole
     name: str
     is_fallback: bool
     device: str
 
     @classmethod
-    def of(cls, role: str, expert: Any) -> ExpertInfo | None:
+    def of(cls, role: ExpertRole, expert: Any) -> ExpertInfo | None:
         """The info of ``expert`` (a face or scene expert, or None). Owner thread of the expert."""
         if expert is None:
             return None

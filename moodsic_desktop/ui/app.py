@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from moodsic_desktop import __version__, paths
 from moodsic_desktop.core.fusion import validate_fusion_mode
 from moodsic_desktop.core.library import MusicLibrary
+from moodsic_desktop.core.matcher import validate_match_mode
 from moodsic_desktop.core.pipeline import PipelineSettings
 from moodsic_desktop.core.stations import fit_station_model
 from moodsic_desktop.session.assembly import (
@@ -71,7 +72,7 @@ def engine_settings_for(settings: UserSettings) -> EngineSettings:
         alpha=settings.alpha,
         tau=settings.tau,
         min_dwell_s=settings.dwell_s,
-        mode=settings.mode,
+        mode=validate_match_mode(settings.mode),
         pipeline=PipelineSettings(fusion_mode=validate_fusion_mode(settings.fusion)),
     )
 

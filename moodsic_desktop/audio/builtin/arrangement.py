@@ -287,8 +287,8 @@ class _Piece:
         rms = math.sqrt((float(np.dot(left, left)) + float(np.dot(right, right))) / (2 * n))
         target = 10 ** ((-20.0 + 3.0 * (self.p.arousal + 1.0) / 2.0) / 20.0)
         peak = max(float(np.abs(left).max()), float(np.abs(right).max()))
-        gain = np.float32(min(target / rms if rms > 0 else 1.0, PEAK_LIMIT / peak if peak > 0 else 1.0))
-        return np.stack([left * gain, right * gain], axis=1)
+        level = np.float32(min(target / rms if rms > 0 else 1.0, PEAK_LIMIT / peak if peak > 0 else 1.0))
+        return np.stack([left * level, right * level], axis=1)
 
 
 def render_piece(

@@ -106,7 +106,8 @@ class MoodFeatures:
             values = {f.name: data[f.name] for f in fields(cls)}
         except KeyError as error:
             raise ValueError(f"stored features lack {error}") from None
-        return cls(**{k: (str(v) if k == "key" else float(v)) for k, v in values.items()})
+        key = str(values.pop("key"))
+        return cls(key=key, **{k: float(v) for k, v in values.items()})
 
 
 def _key_profiles() -> tuple[np.ndarray, list[str]]:

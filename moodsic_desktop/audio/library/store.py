@@ -36,7 +36,7 @@ from moodsic_desktop.audio.library.schema import (
     default_index_path,
 )
 from moodsic_desktop.closing import ClosesOnExit
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.library import Song, validate_mood_source
 from moodsic_desktop.core.stations import DEFAULT_N_STATIONS, DEFAULT_SEED, StationModel, fit_station_model
 
 log = logging.getLogger(__name__)
@@ -318,7 +318,11 @@ class IndexStore(ClosesOnExit):
             song_id, v, a, title, artist, genre, path, duration, rate, channels, playable, problem, origin = row[:13]
             mood_source, var_v, var_a, placed = row[13:]
             file = Path(path) if path else None
-            source, variance = ("placed", 0.0) if placed else (mood_source, float(var_v) + float(var_a))
+            try:  # the schema's CHECK admits only known sources; this reports a row written around it
+                source = "placed" if placed else validate_mood_source(mood_source)
+            except ValueError as error:
+                raise LibraryIndexError(f"the library index {self.path} is damaged: song {song_id}: {error}") from None
+            variance = 0.0 if placed else float(var_v) + float(var_a)
             song = Song(song_id, v, a, title, artist, genre, file if playable else None, duration, source, variance)
             out.append(IndexedSong(song, file, origin, bool(playable), problem, rate, channels, song_id in banned))
         return out
