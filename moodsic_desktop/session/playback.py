@@ -35,7 +35,7 @@ from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.report import SessionReport, session_settings
 from moodsic_desktop.session.audio_port import AudioPort, SilentAudioPort
 from moodsic_desktop.session.library_guard import LibraryGuard
-from moodsic_desktop.session.snapshot import ExpertInfo, LibraryChange, SessionSnapshot
+from moodsic_desktop.session.snapshot import ExpertInfo, LibraryChange, LibraryView, SessionSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,8 @@ class PlaybackSession:
         self._skipped: list[str] = []
         self._exported: list[str] = []
         self._library_change: LibraryChange | None = None
+        self._view: LibraryView | None = None  # the snapshots' view of ``_viewed``, the library that plays
+        self._viewed: MusicLibrary | None = None
 
     # -- settings commands ------------------------------------------------------------------------------
     def set_alpha(self, alpha: float) -> None:
@@ -248,7 +250,7 @@ class PlaybackSession:
         snapshot = SessionSnapshot(
             time=self._now,
             step=step,
-            library=guard.playing,
+            library=self._view_of(guard.playing),
             library_lost=guard.lost,
             face_expert=ExpertInfo.of("face", pipeline.face_expert),
             scene_expert=ExpertInfo.of("scene", pipeline.scene_expert),
@@ -321,10 +323,16 @@ class PlaybackSession:
         self.pipeline.matcher = target
         mood = self._last_mood
         decision = target.song_ended(self._now, *mood) if mood is not None else target.song_ended(self._now)
-        self._library_change = LibraryChange(library=library, lost=not back, message=message)
+        self._library_change = LibraryChange(library=self._view_of(library), lost=not back, message=message)
         why = "the library is back" if back else f"the library is lost: the {library.origin}"
         nearest = f"nearest song in {decision.station}" if decision.station else "nearest song"
         self._play(replace(decision, reason=f"{why}: {nearest}"))
+
+    def _view_of(self, library: MusicLibrary) -> LibraryView:
+        """The frozen view of ``library`` for snapshots, made once per library."""
+        if self._view is None or self._viewed is not library:
+            self._view, self._viewed = LibraryView.of(library), library
+        return self._view
 
     def _play(self, decision: Decision) -> None:
         """Crossfade to the chosen song (from silence the engine fades it in)."""

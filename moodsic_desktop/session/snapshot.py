@@ -3,7 +3,9 @@
 The window draws only from snapshots: they are made on the session's owner thread (the pipeline worker's)
 and handed whole to the GUI thread, so the GUI never reads an object the worker may change (the pipeline,
 its matcher or experts). Every field is immutable (frozen dataclasses, tuples, read-only mappings), or an
-object that nobody changes once made (``StepRecord``, ``Decision``, ``MusicLibrary``). Times are seconds on
+object that nobody changes once made (``StepRecord``, ``Decision``, ``Song``). A library crosses as a
+``LibraryView``: its songs and their stations, not the ``MusicLibrary`` (a list and a mixture model) the
+session plays from. Times are seconds on
 the session's clock; V-A values are in reference space [-1, 1].
 """
 
@@ -11,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from moodsic_desktop.core.library import MusicLibrary
+from moodsic_desktop.core.library import MusicLibrary, Song
 from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.pipeline import StepRecord
 from moodsic_desktop.core.types import ExpertRole
@@ -43,11 +46,35 @@ class ExpertInfo:
 
 
 @dataclass(frozen=True)
+class LibraryView:
+    """What the window shows of a library: where it comes from, its songs (V-A in reference space [-1, 1]),
+    each song's station (an index into ``station_names``; None without a station model) and the library
+    index it belongs to. Made once per library on the session's thread (:meth:`of`)."""
+
+    origin: str
+    songs: tuple[Song, ...]
+    station_of: tuple[int, ...] | None
+    station_names: tuple[str, ...] | None
+    index_path: Path | None = None
+    problem: str | None = None
+
+    @classmethod
+    def of(cls, library: MusicLibrary) -> LibraryView:
+        """The view of ``library``; assigns the songs to stations (a mixture model's prediction: milliseconds)."""
+        songs, stations = tuple(library.songs), library.stations
+        station_of = station_names = None
+        if stations is not None and songs:
+            predicted = stations.predict([s.valence for s in songs], [s.arousal for s in songs])
+            station_of, station_names = tuple(int(i) for i in predicted), tuple(stations.names)
+        return cls(library.origin, songs, station_of, station_names, library.index_path, library.problem)
+
+
+@dataclass(frozen=True)
 class LibraryChange:
     """Songs now come from ``library``: the fallback while the user's library is ``lost``, or the user's
     library again (``lost`` False). ``message`` tells the user why, in one sentence or two."""
 
-    library: MusicLibrary
+    library: LibraryView
     lost: bool
     message: str
 
@@ -68,7 +95,7 @@ class SessionSnapshot:
 
     time: float
     step: StepRecord | None
-    library: MusicLibrary
+    library: LibraryView
     library_lost: bool
     face_expert: ExpertInfo | None
     scene_expert: ExpertInfo | None

@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 
 from moodsic_desktop.audio.engine import AudioEngine
-from moodsic_desktop.core.library import MusicLibrary, Song
+from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.pipeline import StepRecord
-from moodsic_desktop.session.snapshot import LibraryChange, SessionSnapshot
+from moodsic_desktop.session.snapshot import LibraryChange, LibraryView, SessionSnapshot
 from moodsic_desktop.ui.diagnostics_panel import DiagnosticsPanel, status_lines
 from moodsic_desktop.ui.live_readout import LiveReadout
 from moodsic_desktop.ui.mood_plane_chart import MoodPlaneChart
@@ -81,13 +81,9 @@ class LiveView:
     def show_mood_words(self, tau: float, mode: str) -> None:
         self.mood_words.show_line(self.readout.mood_words(tau, mode))
 
-    def show_library(self, library: MusicLibrary) -> None:
+    def show_library(self, library: LibraryView) -> None:
         """Draw ``library``'s songs on the mood plane, coloured by station."""
-        stations, songs = library.stations, library.songs
-        station_of = None
-        if stations is not None:
-            station_of = [int(i) for i in stations.predict([s.valence for s in songs], [s.arousal for s in songs])]
-        self.plane_chart.set_library(songs, station_of, stations.names if stations is not None else None)
+        self.plane_chart.set_library(library.songs, library.station_of, library.station_names)
 
     def show_library_change(self, change: LibraryChange) -> None:
         """Songs now come from ``change.library``: the built-in station while the user's is lost, or the

@@ -29,7 +29,7 @@ from moodsic_desktop.core.library import MusicLibrary, Song
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.report import SessionReport
 from moodsic_desktop.session.playback import PlaybackSession
-from moodsic_desktop.session.snapshot import SessionSnapshot
+from moodsic_desktop.session.snapshot import LibraryView, SessionSnapshot
 from moodsic_desktop.ui.diagnostics_panel import DiagnosticsPanel, expert_lines
 from moodsic_desktop.ui.engine_bridge import EngineBridge
 from moodsic_desktop.ui.library_dialog import LibraryTools
@@ -189,7 +189,7 @@ class MainWindow(QMainWindow):
         self.library_tools = LibraryTools(self, self.library.index_path or default_index_path())
         self.menus = WindowMenus(self, self.menuBar(), self.library_tools)
 
-        self.live.show_library(self.library)
+        self.live.show_library(LibraryView.of(self.library))
         self.source_bar.fill(self.settings.last_source)
         self.controls.fill_devices(self._output_devices())
         self._fit_to_screen(1400, 900)

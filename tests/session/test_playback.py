@@ -11,16 +11,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from moodsic_desktop.audio.builtin.catalogue import builtin_songs
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.core.library import MusicLibrary, Song
 from moodsic_desktop.core.matcher import Matcher
 from moodsic_desktop.core.pipeline import FAILURES_BEFORE_FALLBACK, Pipeline
 from moodsic_desktop.core.report import SessionReport
 from moodsic_desktop.core.stabilizer import Stabilizer
+from moodsic_desktop.core.stations import fit_station_model
 from moodsic_desktop.core.types import Estimate
 from moodsic_desktop.session.audio_port import AudioPort, SilentAudioPort
 from moodsic_desktop.session.playback import PlaybackSession
-from moodsic_desktop.session.snapshot import SessionSnapshot
+from moodsic_desktop.session.snapshot import LibraryView, SessionSnapshot
 from tests.conftest import write_deam_folder
 
 FRAME = np.zeros((48, 64, 3), dtype=np.uint8)
@@ -141,7 +143,9 @@ def test_a_step_plays_the_first_song_and_publishes_a_frozen_snapshot(indexed):
     assert snapshot.step is not None and snapshot.step.decision is not None
     assert audio.calls == [("crossfade", snapshot.step.decision.song.song_id)]
     assert [d.song.song_id for d in snapshot.decisions] == [snapshot.step.decision.song.song_id]
-    assert snapshot.library is library and not snapshot.library_lost
+    assert snapshot.library == LibraryView.of(library) and not snapshot.library_lost
+    assert snapshot.library.origin == library.origin and snapshot.library.songs == tuple(library.songs)
+    assert session.snapshot().library is snapshot.library  # one view per library, not one per snapshot
     assert snapshot.scene_expert.name == "test-scene" and snapshot.face_expert is None
     assert snapshot.faces_read == 0 and snapshot.metrics["steps"] == 1
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -266,9 +270,9 @@ def test_a_vanished_library_hands_over_to_the_built_in_station_and_back(indexed,
     session.song_failed(first, "file not found")
     snapshot = session.snapshot()
     change = snapshot.library_change
-    assert change is not None and change.lost and change.library is BUILT_IN
+    assert change is not None and change.lost and change.library.origin == BUILT_IN.origin
     assert "is gone" in change.message and "built-in station" in change.message
-    assert snapshot.library_lost and snapshot.library is BUILT_IN and snapshot.skipped == ()
+    assert snapshot.library_lost and snapshot.library == LibraryView.of(BUILT_IN) and snapshot.skipped == ()
     assert snapshot.decisions[0].song.song_id.startswith("builtin-")
     assert snapshot.decisions[0].reason.startswith("the library is lost: the built-in station")
     session.song_played(snapshot.decisions[0].song)  # a built-in song: not in the history
@@ -281,7 +285,7 @@ def test_a_vanished_library_hands_over_to_the_built_in_station_and_back(indexed,
     clock.now += 5.0
     snapshot = session.step(FRAME, 1.0)
     change = snapshot.library_change
-    assert change is not None and not change.lost and change.library is library
+    assert change is not None and not change.lost and change.library == LibraryView.of(library)
     assert "back" in change.message and not snapshot.library_lost
     back = snapshot.decisions[0]
     assert back.reason.startswith("the library is back: nearest song") and back.song.song_id in SONG_IDS
@@ -363,3 +367,18 @@ def test_the_snapshots_metrics_are_refreshed_about_once_a_second_or_once(indexed
     assert [s.metrics["steps"] for s in snapshots[::5]] == [1, 1, 11, 11, 21]
     session.summary_period_s = math.inf  # a run nobody watches: the summary's cost grows with the session
     assert run(session, 2.0, start=3.0)[-1].metrics["steps"] == 21
+
+
+def test_a_library_crosses_to_the_window_as_a_frozen_view_with_its_stations():
+    songs = builtin_songs()
+    stations = fit_station_model(songs)
+    library = MusicLibrary(songs=songs, origin="built-in station", stations=stations)
+    view = LibraryView.of(library)
+    expected = stations.predict([s.valence for s in songs], [s.arousal for s in songs])
+    assert view.station_of == tuple(int(i) for i in expected) and view.station_names == tuple(stations.names)
+    assert len(set(view.station_of)) > 1  # the pieces sit in several stations
+    songs.pop()  # the session's library changes: the view made before does not
+    assert len(view.songs) == len(songs) + 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        view.origin = "elsewhere"
+    assert LibraryView.of(MusicLibrary(songs=[], origin="empty", stations=None)).station_of is None
