@@ -4,13 +4,19 @@ Frames are small generated pictures whose mood drifts and jumps during the day; 
 reads them (the face path is off: no camera picture of a person). Checked: memory stays within a small
 bound after the first hour, no thread or open file is added, and every song change obeys the rules
 (the minimum dwell unless the song had ended; never one of the recently played songs).
+
+The day runs in a process of its own (``python -m tests.test_long_run REPORT``), so that its memory and
+open files are the day's alone, not what the tests that ran before left in the test process.
 """
 
 from __future__ import annotations
 
 import gc
 import itertools
+import json
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -26,6 +32,7 @@ from moodsic_desktop.core.stabilizer import Stabilizer
 from moodsic_desktop.core.stations import StationModel
 from moodsic_desktop.perception.scene_statistics import SceneStatisticsExpert
 
+REPO = Path(__file__).resolve().parents[1]
 HOURS = 8
 STEP_S = 1.0  # one reading per simulated second
 DWELL_S = 40.0
@@ -63,8 +70,9 @@ def resident_bytes() -> int:
     return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-@pytest.mark.skipif(not Path("/proc/self/statm").is_file(), reason="reads memory and open files from Linux /proc")
-def test_a_shop_day_keeps_memory_threads_files_and_rules(tmp_path):
+def shop_day(report_path: Path) -> dict[str, int]:
+    """Run the day, write its report to ``report_path``; returns the resident memory's growth after the
+    first hour (bytes) and the threads and open files added."""
     songs = library()
     stations = StationModel.fit([s.valence for s in songs], [s.arousal for s in songs])
     matcher = Matcher(songs, stations, min_dwell_s=DWELL_S, recent_k=RECENT_K)
@@ -89,14 +97,33 @@ def test_a_shop_day_keeps_memory_threads_files_and_rules(tmp_path):
             memory_after_first_hour = resident_bytes()
     gc.collect()
     growth = resident_bytes() - memory_after_first_hour
-    report.write(tmp_path / "day.json")
+    added = {"memory_growth": growth, "threads_added": threading.active_count() - threads}
+    report.write(report_path)
+    return {**added, "files_added": open_files() - files}
 
+
+@pytest.mark.skipif(not Path("/proc/self/statm").is_file(), reason="reads memory and open files from Linux /proc")
+def test_a_shop_day_keeps_memory_threads_files_and_rules(tmp_path):
+    songs = library()
+    report_path = tmp_path / "day.json"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    run = subprocess.run(
+        [sys.executable, "-m", "tests.test_long_run", str(report_path)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    day = json.loads(run.stdout.splitlines()[-1])
+    growth = day["memory_growth"]
     assert growth < 8_000_000, f"memory grew by {growth / 1e6:.1f} MB over seven hours"
-    assert threading.active_count() == threads
-    assert open_files() == files
-    metrics = report.metrics.summary()
+    assert day["threads_added"] == 0
+    assert day["files_added"] == 0
+    report = json.loads(report_path.read_text())
+    metrics = report["metrics"]
     assert metrics["duration_s"] >= HOURS * 3600 - STEP_S
-    switches = list(report.switches)
+    switches = report["switches"]
     assert len(switches) > HOURS * 30  # the music did follow the day
     by_id = {s.song_id: s for s in songs}
     for previous, current in itertools.pairwise(switches):
@@ -108,3 +135,7 @@ def test_a_shop_day_keeps_memory_threads_files_and_rules(tmp_path):
     ids = [s["song_id"] for s in switches]
     for i, song_id in enumerate(ids):
         assert song_id not in ids[max(0, i - RECENT_K) : i], f"{song_id} came back within {RECENT_K} songs"
+
+
+if __name__ == "__main__":
+    print(json.dumps(shop_day(Path(sys.argv[1]))))
