@@ -185,6 +185,19 @@ class Matcher:
         """A new matcher over other songs (another library) with this one's settings, nothing played yet."""
         return Matcher(songs, stations, **self.settings())
 
+    def successor(self, songs: Sequence[Song], stations: StationModel | None = None) -> Matcher:
+        """A matcher over a new version of this library (songs added, removed, moved on the mood plane) with
+        this one's settings, its memory of recent plays and last target, and its current song when that is
+        still among ``songs`` (with its start time: the dwell goes on). Bans are not carried over: the
+        caller bans what the new version says."""
+        successor = self.sibling(songs, stations)
+        successor.plays.extend(play for play in self.plays if play[1] in successor._index_of)
+        successor._last_target = self._last_target
+        current = self.current
+        if self._current is not None and current is not None and current.song_id in successor._index_of:
+            successor._current = _Play(successor._index_of[current.song_id], self._current.started_at)
+        return successor
+
     def has_song(self, song_id: str) -> bool:
         return song_id in self._index_of
 

@@ -153,6 +153,23 @@ def test_a_sibling_has_the_settings_and_none_of_the_history():
     assert sibling.has_song("b1") and not sibling.has_song("s00") and m.has_song("s00")
 
 
+def test_a_successor_keeps_the_current_song_its_dwell_and_the_recent_plays():
+    songs = grid_songs()
+    m = Matcher(songs, min_dwell_s=30.0, recent_k=3, mode="calm")
+    m.ban("s00")
+    first = m.recommend(-0.9, -0.9, now=0.0).song
+    moved = [Song(s.song_id, 0.9, 0.9) if s.song_id == first.song_id else s for s in songs]
+    successor = m.successor([*moved, Song("new", 0.0, 0.0)])
+    assert successor.settings() == m.settings() and successor.has_song("new")
+    assert successor.current is not None and successor.current.song_id == first.song_id
+    assert successor.current.valence == 0.9  # the new version of the song
+    assert successor.current_started_at == 0.0 and [p[1] for p in successor.plays] == [first.song_id]
+    assert not successor.recommend(0.9, 0.9, now=10.0).switched  # the dwell goes on
+    assert not successor.is_banned("s00")  # bans come from the new version, not from here
+    without = m.successor([s for s in songs if s.song_id != first.song_id])
+    assert without.current is None and not without.plays
+
+
 def test_release_current_makes_the_next_call_a_first_pick_and_keeps_the_rest():
     songs = grid_songs()
     m = Matcher(songs, min_dwell_s=25.0)
