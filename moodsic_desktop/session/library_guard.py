@@ -56,14 +56,10 @@ class LibraryGuard:
         fallback: Callable[[], MusicLibrary] = builtin_library,
         check_every_s: float = 10.0,
     ) -> None:
-        self.library = library
         self._make_fallback = fallback
         self._fallback: MusicLibrary | None = None
         self.check_every_s = check_every_s
-        paths = [song.path for song in library.songs if song.path is not None]
-        step = max(len(paths) / SAMPLE_SIZE, 1.0)
-        self._sample: list[Path] = [paths[int(i * step)] for i in range(min(SAMPLE_SIZE, len(paths)))]
-        self._library_ids = {song.song_id for song in library.songs}
+        self._watch(library)
         self.lost = False
         # the user library's matcher, parked here by the session while the fallback plays (so that a
         # restarted worker finds it, with the session's history and bans)
@@ -72,6 +68,21 @@ class LibraryGuard:
         self._failures_in_row = 0
         self._missing_ids: set[str] = set()
         self._next_check = math.inf
+
+    def _watch(self, library: MusicLibrary) -> None:
+        self.library = library
+        paths = [song.path for song in library.songs if song.path is not None]
+        step = max(len(paths) / SAMPLE_SIZE, 1.0)
+        self._sample: list[Path] = [paths[int(i * step)] for i in range(min(SAMPLE_SIZE, len(paths)))]
+        self._library_ids = {song.song_id for song in library.songs}
+
+    def replace_library(self, library: MusicLibrary) -> None:
+        """A new version of the user's library (reloaded from the index) takes the old one's place. While
+        lost, its files are looked at on the next ``check_back``: the new version may be there."""
+        self._watch(library)
+        self._missing_ids.intersection_update(self._library_ids)
+        if self.lost:
+            self._next_check = -math.inf
 
     @property
     def fallback(self) -> MusicLibrary:

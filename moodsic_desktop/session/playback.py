@@ -33,8 +33,10 @@ from moodsic_desktop.core.library import MusicLibrary, Song
 from moodsic_desktop.core.matcher import Decision, MatchMode, validate_match_mode
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.report import SessionReport, session_settings
+from moodsic_desktop.session.assembly import BUILTIN_ORIGIN, load_library
 from moodsic_desktop.session.audio_port import AudioPort, SilentAudioPort
 from moodsic_desktop.session.library_guard import LibraryGuard
+from moodsic_desktop.session.library_reload import describe_change
 from moodsic_desktop.session.snapshot import ExpertInfo, LibraryChange, LibraryView, SessionSnapshot
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,7 @@ class PlaybackSession:
         self._library_change: LibraryChange | None = None
         self._view: LibraryView | None = None  # the snapshots' view of ``_viewed``, the library that plays
         self._viewed: MusicLibrary | None = None
+        self._unplayable: set[str] = set()  # banned this session only: they failed to play
 
     # -- settings commands ------------------------------------------------------------------------------
     def set_alpha(self, alpha: float) -> None:
@@ -158,6 +161,7 @@ class PlaybackSession:
         matcher = self.pipeline.matcher
         if matcher.has_song(song.song_id):
             matcher.ban(song.song_id)
+            self._unplayable.add(song.song_id)
         lost = self.guard.song_failed(song, self.clock())
         if lost is not None:
             self._use_library(self.guard.fallback, lost)
@@ -203,6 +207,60 @@ class PlaybackSession:
         """Tell the user of a problem met outside the session (a command that failed) in the next snapshot."""
         self._problems.append(message)
 
+    # -- the library changed while the program runs ------------------------------------------------------------
+    @property
+    def follows_index(self) -> bool:
+        """Whether the user's library is the library index's (or the built-in station that plays while the
+        index has no playable song): the library tools' changes are then for it; not for a DEAM folder."""
+        return self.guard.library.index_path is not None or self.guard.library.origin == BUILTIN_ORIGIN
+
+    def reload_from_index(self, index_path: Path, n_stations: int = 5) -> None:
+        """Read the library index at ``index_path`` again and play from it (:meth:`reload_library`), when the
+        session follows the index (``follows_index``). Reading takes up to seconds (a station refit, the
+        built-in station's synthesis the first time): owner thread, never the GUI's."""
+        if self.follows_index:
+            self.reload_library(load_library(None, n_stations=n_stations, index_path=index_path))
+
+    def reload_library(self, library: MusicLibrary) -> None:
+        """``library``, a new version of the user's library (``assembly.load_library`` after the library tools
+        changed the index), plays from now on: songs added can be chosen, the index's bans and the points
+        the owner placed count, the matcher keeps its settings and recent plays, and the song playing plays
+        on (when it left the library, or the built-in station played, the new library's nearest song follows
+        it). While the library is lost, the new version waits in its place for its files. The next snapshot
+        has its view and a ``LibraryChange`` saying what changed (nothing when nothing did); a library that
+        could not be read (its ``problem``) changes nothing and is a problem there. Owner thread."""
+        if library.problem is not None:
+            why = library.problem.removesuffix("; the built-in station plays instead.")
+            self._problems.append(f"The music library could not be read again ({why}); the music goes on as before.")
+            return
+        guard = self.guard
+        parked = guard.parked_matcher if guard.lost else None
+        old = parked if parked is not None else self.pipeline.matcher
+        banned_before = frozenset(
+            s.song_id for s in guard.library.songs if old.has_song(s.song_id) and old.is_banned(s.song_id)
+        )
+        banned_before -= self._unplayable
+        message = describe_change(guard.library, library, banned_before, library.banned)
+        if message is None:
+            return
+        matcher = old.successor(library.songs, library.stations)
+        for song_id in library.banned | self._unplayable:
+            if matcher.has_song(song_id):
+                matcher.ban(song_id)
+        guard.replace_library(library)
+        if library.index_path != self.index_path:
+            self.close_index()
+            self.index_path = library.index_path
+        if guard.lost:
+            guard.parked_matcher = matcher
+        else:
+            self.pipeline.matcher = matcher
+            if old.current is not None and matcher.current is None:  # it plays to its end, then the library
+                decision = matcher.song_ended(self._now)
+                self.audio.queue_next(decision.song)
+                self._decisions.append(replace(decision, reason=f"the library changed: {decision.reason}"))
+        self._library_change = LibraryChange(library=self._view_of(guard.playing), lost=guard.lost, message=message)
+
     # -- the loop -----------------------------------------------------------------------------------------
     def idle(self, now: float | None = None) -> None:
         """No frame came: let the clock run on to ``now`` (default the clock's now) and, while the library
@@ -218,6 +276,7 @@ class PlaybackSession:
         if self.guard.parked_matcher is not None:
             for song_id in self.guard.files_back():
                 self.guard.parked_matcher.unban(song_id)
+                self._unplayable.discard(song_id)
         self._use_library(library, f"The music library is back: playing from the {library.origin} again.")
 
     def step(self, frame: np.ndarray, now: float) -> SessionSnapshot:
