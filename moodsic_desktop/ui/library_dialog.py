@@ -9,7 +9,8 @@ Threads: the import runs on its own worker QThread ("moodsic-import"), which ope
 the index (an index connection belongs to the thread that opened it); its progress reaches the GUI thread
 as a queued signal, and Cancel stops it between two files, leaving the index as it was. Everything else
 here runs on the GUI thread and opens the index only for the few milliseconds a read or a one-row change
-takes. Changes made here are saved at once; the running music picks them up at the next start.
+takes. Changes made here are saved at once; ``LibraryTools.changed`` then tells the window (after an import,
+or once a quick run of edits is over), which has the pipeline worker read the index again and play from it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -48,7 +49,8 @@ from moodsic_desktop.ui.workers import ThreadWorker, start_in_thread
 
 log = logging.getLogger(__name__)
 
-AFTER_RESTART = "New songs and changes play from the next start of Moodsic."
+PLAYS_NOW = "New songs and changes play at once; the song playing now plays to its end."
+RELOAD_DELAY_MS = 1500  # edits closer together than this make one reload of the library
 FRESH_INSTALL = (
     "No music of your own yet: the built-in station plays (a dozen pieces that come with Moodsic).\n\n"
     "To play your own music, choose File → Add music folder… and pick a folder of MP3, WAV, FLAC or OGG "
@@ -102,7 +104,7 @@ def import_report_text(report: ImportReport) -> str:
     hidden = max(len(report.not_playable) - 10, 0) + max(len(report.skipped) - 10, 0)
     if hidden:
         lines.append(f"  … and {hidden} more (File → Music library… lists every song).")
-    lines.append(AFTER_RESTART)
+    lines.append(PLAYS_NOW)
     return "\n".join(lines)
 
 
@@ -153,7 +155,11 @@ class LibraryTools(QObject):
     """The window's library menu items and the import they start. GUI thread.
 
     ``add_folder_action`` asks for a folder and imports it on a worker thread with a progress dialog;
-    ``library_action`` opens ``LibraryDialog``. ``shut_down`` cancels a running import and waits for it."""
+    ``library_action`` opens ``LibraryDialog``. ``shut_down`` cancels a running import and waits for it.
+    ``changed()`` is emitted when the index changed: after an import, and ``RELOAD_DELAY_MS`` after the last
+    of a run of edits in the dialog."""
+
+    changed = Signal()
 
     def __init__(self, parent: QWidget, index_path: Path, workers: int | None = 1) -> None:
         super().__init__(parent)
@@ -171,6 +177,10 @@ class LibraryTools(QObject):
         self.progress_dialog: QProgressDialog | None = None
         self.report_box: QMessageBox | None = None
         self.dialog: LibraryDialog | None = None
+        self._edits = QTimer(self)
+        self._edits.setSingleShot(True)
+        self._edits.setInterval(RELOAD_DELAY_MS)
+        self._edits.timeout.connect(self.changed)
 
     @property
     def importing(self) -> bool:
@@ -217,6 +227,9 @@ class LibraryTools(QObject):
 
     def _done(self, report: ImportReport) -> None:
         self._tell("Music added", import_report_text(report), QMessageBox.Icon.Information)
+        if self.worker is not None:  # not after the window closed (``shut_down``)
+            self._edits.stop()
+            self.changed.emit()
 
     def _failed(self, message: str) -> None:
         self._tell("Music not added", message, QMessageBox.Icon.Warning)
@@ -243,6 +256,7 @@ class LibraryTools(QObject):
 
     def shut_down(self) -> None:
         """Cancel a running import and wait until its thread ended (closing the window)."""
+        self._edits.stop()
         if self.worker is not None:
             self.worker.cancel()
         if self.import_thread is not None:
@@ -254,6 +268,7 @@ class LibraryTools(QObject):
     def show_library(self) -> None:
         if self.dialog is None:
             self.dialog = LibraryDialog(self.index_path, self.window)
+            self.dialog.changed.connect(self._edits.start)  # (re)started: one reload after a run of edits
         self.dialog.reload()
         self.dialog.show()
 
@@ -264,6 +279,7 @@ class LibraryDialog(QDialog):
     GUI thread; the index is opened for each read or change and closed again."""
 
     COLUMNS = ("Title", "Artist", "Mood", "Where the mood comes from", "Plays?")
+    changed = Signal()  # the index was changed here (a place, reset, ban or undo)
 
     def __init__(self, index_path: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -368,9 +384,7 @@ class LibraryDialog(QDialog):
             banned = sorted(index.banned_ids())
         playable = sum(entry.playable for entry in self.entries)
         self.message.setText(
-            f"{len(self.entries)} songs, {playable} of them playable. {AFTER_RESTART}"
-            if self.entries
-            else FRESH_INSTALL
+            f"{len(self.entries)} songs, {playable} of them playable. {PLAYS_NOW}" if self.entries else FRESH_INSTALL
         )
         names = {entry.song.song_id: entry.song.display_name for entry in self.entries}
         self.songs_table.setRowCount(len(self.entries))
@@ -433,6 +447,8 @@ class LibraryDialog(QDialog):
                 action(index)
         except (LibraryIndexError, KeyError, ValueError) as error:
             QMessageBox.warning(self, "Music library", f"That did not work: {error}")
+        else:
+            self.changed.emit()
         self.reload()
         if selected is not None:
             self.select_song(selected.song.song_id)

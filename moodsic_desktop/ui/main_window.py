@@ -187,6 +187,7 @@ class MainWindow(QMainWindow):
 
         # the same library index as `moodsic library`: the one the songs came from, else music/library.sqlite
         self.library_tools = LibraryTools(self, self.library.index_path or default_index_path())
+        self.library_tools.changed.connect(self._library_changed)  # what changed there plays at once
         self.menus = WindowMenus(self, self.menuBar(), self.library_tools)
 
         self.live.show_library(LibraryView.of(self.library))
@@ -355,6 +356,9 @@ class MainWindow(QMainWindow):
         self._save_settings()
 
     # the pipeline worker is looked up at each press: a restarted worker replaces self.pipeline_worker
+    def _library_changed(self) -> None:
+        self.pipeline_worker.reload_library(self.library_tools.index_path)
+
     def _skip(self) -> None:
         self.pipeline_worker.skip()
 

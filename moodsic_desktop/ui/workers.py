@@ -257,6 +257,11 @@ class PipelineWorker(ThreadWorker):
         says how it went."""
         self.submit(lambda: self.session.export_report(path))
 
+    def reload_library(self, index_path: Path) -> None:
+        """The library index at ``index_path`` changed (the window's library tools): read it again, on the
+        worker thread, and play from it (``PlaybackSession.reload_from_index``). Any thread."""
+        self.submit(lambda: self.session.reload_from_index(index_path))
+
     @property
     def failures(self) -> int:
         """Steps that failed and restarted the pipeline (read for tests and diagnostics)."""

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QPushButton
 
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.schema import default_index_path
-from moodsic_desktop.ui.library_dialog import AFTER_RESTART, FRESH_INSTALL
+from moodsic_desktop.ui.library_dialog import FRESH_INSTALL, PLAYS_NOW
 from tests.mood_music import write_song
 from tests.ui.conftest import WAIT_MS
 
@@ -59,7 +59,7 @@ def test_add_folder_imports_in_the_background_and_reports(open_window, qtbot, mo
     assert f"Added 3 songs from {music_folder.resolve()}: 3 new" in text
     assert "Moods estimated from the sound: 3." in text
     assert "broken.wav" in text and "could not be measured" in text
-    assert AFTER_RESTART in text
+    assert PLAYS_NOW in text
     assert tools.add_folder_action.isEnabled()
     with LibraryIndex(default_index_path(), create=False) as index:
         entries = index.entries()
@@ -227,3 +227,19 @@ def test_library_view_says_when_the_index_cannot_be_read(open_window, qtbot, hom
     assert "empty file" in dialog.message.text()
     assert not dialog.tabs.isVisible()
     assert default_index_path().read_bytes() == b""  # never overwritten
+
+
+def test_songs_imported_in_the_window_play_without_a_restart(open_window, qtbot, monkeypatch, home, music_folder):
+    window = open_window(library=None)  # the music library of a fresh install: the built-in station plays
+    assert window.session.guard.library.origin == "built-in station"
+    add_folder_through_menu(window, qtbot, monkeypatch, music_folder)
+    wait_for_import(window, qtbot)
+    with LibraryIndex(default_index_path(), create=False) as index:
+        imported = {song.song_id for song in index.songs()}
+    assert len(imported) == 3
+
+    def playing_ids() -> set[str]:
+        return {song.song_id for song in window.session.pipeline.matcher.songs}
+
+    qtbot.waitUntil(lambda: playing_ids() == imported, timeout=WAIT_MS)
+    assert window.session.index_path == default_index_path()
