@@ -96,6 +96,7 @@ class PlaybackSession:
         self._last_mood_at = -math.inf  # when it was read (session clock)
         self._last_frame_at = -math.inf  # when the last frame was stepped (session clock)
         self._started_at = self._now
+        self._starts_music = True  # False once closing: no song starts on its own any more
         self._summary_time = -math.inf
         self._metrics = MappingProxyType(report.metrics.summary() if report is not None else {})
         self._decisions: list[Decision] = []
@@ -299,9 +300,15 @@ class PlaybackSession:
         self.idle(now)
         self._start_music_if_silent()
 
+    def closing(self) -> None:
+        """The program is closing (its music fading out): ``step_without_picture`` starts no song any more."""
+        self._starts_music = False
+
     def _start_music_if_silent(self) -> None:
         matcher = self.pipeline.matcher
-        if matcher.current is not None or self.guard.given_up or self._now - self._started_at < START_GRACE_S:
+        if matcher.current is not None or self.guard.given_up or not self._starts_music:
+            return
+        if self._now - self._started_at < START_GRACE_S:
             return
         decision = matcher.song_ended(self._now, *self.mood_without_picture())
         nearest = f"nearest song in {decision.station}" if decision.station else "nearest song"

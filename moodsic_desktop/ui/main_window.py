@@ -571,6 +571,7 @@ class MainWindow(QMainWindow):
             self._save_timer.stop()
             self._save_settings()
             self.stop_source()
+            self.pipeline_worker.submit(self.session.closing)  # no music starts while it fades out
             self.engine.stop(fade_s=self.close_fade_s)
             QTimer.singleShot(round(self.close_fade_s * 1000) + 100, self._shut_down)
         event.ignore()

@@ -104,3 +104,12 @@ def test_with_a_picture_a_song_end_follows_the_reading_as_before():
     assert not decision.reason.startswith("no picture")
     session.step_without_picture(clock.now + 1.0 + START_GRACE_S)
     assert audio.calls[-1] == ("queue", second)  # a session already playing is not restarted
+
+
+def test_a_closing_session_starts_no_music_on_its_own():
+    library = MusicLibrary(songs=make_songs(None), origin="test", stations=None)
+    audio, clock = FakeAudio(), Clock()
+    session = make_session(library, audio, clock)
+    session.closing()
+    session.step_without_picture(clock.now + START_GRACE_S + 1.0)
+    assert audio.calls == [] and session.snapshot().decisions == ()
