@@ -15,24 +15,25 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
 from moodsic_desktop.autostart import AutostartEntry, AutostartError, autostart_entry
+from moodsic_desktop.ui.widgets import BannerArea
 
 log = logging.getLogger(__name__)
 
 
 class AutostartToggle:
     """Keeps ``action`` (checkable) in step with the entry, and turns the entry on or off when the owner
-    ticks it. ``menu`` is the menu that holds it; ``tell(message)`` shows a problem in plain words;
-    ``entry`` (default: this computer's) is for tests. GUI thread."""
+    ticks it. ``menu`` is the menu that holds it; a problem shows in ``banners`` (key "autostart") in plain
+    words; ``entry`` (default: this computer's) is for tests. GUI thread."""
 
     def __init__(
         self,
         action: QAction,
         menu: QMenu,
-        tell: Callable[[str], None],
+        banners: BannerArea,
         entry: Callable[[], AutostartEntry] = autostart_entry,
     ) -> None:
         self.action = action
-        self.tell = tell
+        self.banners = banners
         self.entry = entry
         action.setCheckable(True)
         self.refresh()
@@ -59,5 +60,5 @@ class AutostartToggle:
                 entry.disable()
         except AutostartError as error:
             what = "start with this computer" if on else "stop starting with this computer"
-            self.tell(f"Moodsic could not be set to {what}: {error}.")
+            self.banners.show_banner("autostart", f"Moodsic could not be set to {what}: {error}.", "warning")
         self.refresh()

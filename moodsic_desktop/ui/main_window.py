@@ -190,8 +190,7 @@ class MainWindow(QMainWindow):
         self.library_tools = LibraryTools(self, self.library.index_path or default_index_path())
         self.library_tools.changed.connect(self._library_changed)  # what changed there plays at once
         self.menus = WindowMenus(self, self.menuBar(), self.library_tools)
-        tell = self._autostart_problem  # a method, not a lambda: the toggle keeps no hold on the window
-        self.autostart = AutostartToggle(self.menus.autostart_action, self.menus.settings_menu, tell)
+        self.autostart = AutostartToggle(self.menus.autostart_action, self.menus.settings_menu, self.banners)
 
         self.live.show_library(LibraryView.of(self.library))
         self.source_bar.fill(self.settings.last_source)
@@ -457,9 +456,6 @@ class MainWindow(QMainWindow):
         self._show_mood_words()
         if not self.settings.privacy:
             self.preview.show_message("No picture for now: trying again by itself…")
-
-    def _autostart_problem(self, message: str) -> None:
-        self.banners.show_banner("autostart", message, "warning")
 
     def _camera_recovered(self) -> None:
         self.banners.hide_banner("camera")
