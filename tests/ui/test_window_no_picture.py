@@ -12,7 +12,7 @@ from moodsic_desktop.core.backoff import RetryBackoff
 from moodsic_desktop.session import playback
 from moodsic_desktop.ui import workers
 from moodsic_desktop.ui.settings import UserSettings
-from tests.ui.conftest import WAIT_MS
+from tests.ui.conftest import WAIT_MS, write_mood_video
 
 
 @pytest.fixture
@@ -68,3 +68,15 @@ def test_the_settings_menu_starts_moodsic_with_the_computer(open_window, tmp_pat
     message = window.banners.text("autostart")
     assert message.startswith("Moodsic could not be set to start with this computer")
     assert "was not written by Moodsic" in message
+
+
+def test_a_video_that_ends_leaves_the_music_playing(open_window, tmp_path, qtbot):
+    video = write_mood_video(tmp_path / "short.mp4", seconds_per_mood=1.0)  # 2 s, played once
+    window = open_window(str(video), UserSettings(loop_video=False))
+    qtbot.waitUntil(lambda: window.banners.text("source") is not None, timeout=WAIT_MS)
+    assert window.banners.text("source") == "The video has ended. The music plays on for the last mood read."
+    assert window.banners.level("source") == "info"
+    qtbot.waitUntil(lambda: not window.running, timeout=WAIT_MS)
+    assert window.engine.current_song is not None  # chosen from the video's reading, playing on after its end
+    qtbot.wait(1500)
+    assert window.engine.current_song is not None
