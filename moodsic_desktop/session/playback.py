@@ -46,7 +46,8 @@ from moodsic_desktop.session.snapshot import ExpertInfo, LibraryChange, LibraryV
 log = logging.getLogger(__name__)
 
 SUMMARY_PERIOD_S = 1.0  # how often the metrics' summary in the snapshots is refreshed (session clock)
-START_GRACE_S = 5.0  # how long a new session waits for a first reading before the music starts without one
+START_GRACE_S = 5.0  # how long a new session waits for a first reading before the music starts without one…
+SOURCE_GRACE_S = 30.0  # …or, once a source starts, for its first reading (unless it says there is no picture)
 NO_PICTURE_AFTER_S = 3.0  # no frame for this long: there is no picture (a song's end uses the mood held)
 HOLD_LAST_MOOD_S = 20 * 60.0  # without a picture the last mood read chooses the songs this long, then…
 CALM_MOOD = (0.3, -0.3)  # …this mood (reference V-A: "Relaxed"), also when no mood was ever read
@@ -95,7 +96,7 @@ class PlaybackSession:
         self._last_mood: tuple[float, float] | None = None  # the last stabilised V-A
         self._last_mood_at = -math.inf  # when it was read (session clock)
         self._last_frame_at = -math.inf  # when the last frame was stepped (session clock)
-        self._started_at = self._now
+        self._music_due_at = self._now + START_GRACE_S  # when the music starts without a reading, if silent
         self._starts_music = True  # False once closing: no song starts on its own any more
         self._summary_time = -math.inf
         self._metrics = MappingProxyType(report.metrics.summary() if report is not None else {})
@@ -136,6 +137,12 @@ class PlaybackSession:
         self.pipeline.reset()
         if description is not None and self.report is not None:
             self.report.settings["video"] = description
+        self._music_due_at = max(self._music_due_at, self._now + SOURCE_GRACE_S)  # time to open it and read
+
+    def picture_lost(self) -> None:
+        """The source said there is no picture (it cannot be opened, it stopped delivering, it ended, or it
+        was stopped): when nothing plays yet, the music starts now, without waiting for a reading."""
+        self._music_due_at = self._now
 
     def skip(self) -> None:
         """The user skipped the song: play another one now."""
@@ -293,8 +300,9 @@ class PlaybackSession:
 
     def step_without_picture(self, now: float | None = None) -> None:
         """No frame came: the clock runs on to ``now`` (default the clock's now), the library is looked for
-        while it is lost (``idle``), and when no song was ever chosen and ``START_GRACE_S`` passed since the
-        session began, the music starts for ``mood_without_picture``. Songs' ends go on choosing songs
+        while it is lost (``idle``), and when no song was ever chosen the music starts for
+        ``mood_without_picture``: ``START_GRACE_S`` after the session began, or ``SOURCE_GRACE_S`` after a
+        source started (time for its first reading), or at once after ``picture_lost``. Songs' ends go on choosing songs
         (``song_ending``), so the music never stops for lack of a picture. What it plays is in the next
         snapshot's ``decisions``. Owner thread; cheap, for calling many times a second."""
         self.idle(now)
@@ -308,7 +316,7 @@ class PlaybackSession:
         matcher = self.pipeline.matcher
         if matcher.current is not None or self.guard.given_up or not self._starts_music:
             return
-        if self._now - self._started_at < START_GRACE_S:
+        if self._now < self._music_due_at:
             return
         decision = matcher.song_ended(self._now, *self.mood_without_picture())
         nearest = f"nearest song in {decision.station}" if decision.station else "nearest song"

@@ -434,6 +434,7 @@ class MainWindow(QMainWindow):
             thread.wait()
         self._frames.clear()
         self._preview.clear()
+        self.pipeline_worker.picture_lost()
         self.live.readout.forget_step()
         self._show_mood_words()
         self.source_bar.show_running(False)
@@ -452,6 +453,7 @@ class MainWindow(QMainWindow):
         """No picture for now (the capture worker tries again by itself); the music plays on."""
         text = f"{message} The music plays on, and the room is read again as soon as the picture is back."
         self.banners.show_banner("camera", text, "warning")
+        self.pipeline_worker.picture_lost()
         self.live.readout.forget_step()
         self._show_mood_words()
         if not self.settings.privacy:
@@ -566,8 +568,8 @@ class MainWindow(QMainWindow):
             self.window_state.save_layout(self, self._splitters())
             self._save_timer.stop()
             self._save_settings()
-            self.stop_source()
             self.pipeline_worker.submit(self.session.closing)  # no music starts while it fades out
+            self.stop_source()
             self.engine.stop(fade_s=self.close_fade_s)
             QTimer.singleShot(round(self.close_fade_s * 1000) + 100, self._shut_down)
         event.ignore()

@@ -270,6 +270,10 @@ class PipelineWorker(ThreadWorker):
         """A new source starts: forget the readings of the last one (the music carries on)."""
         self.submit(lambda: self._new_source(description))
 
+    def picture_lost(self) -> None:
+        """The source says there is no picture: the music need not wait for a reading to start."""
+        self.submit(self.session.picture_lost)
+
     def skip(self) -> None:
         self.submit(self.session.skip)
 

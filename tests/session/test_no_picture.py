@@ -11,6 +11,7 @@ from moodsic_desktop.session.playback import (
     CALM_MOOD,
     HOLD_LAST_MOOD_S,
     NO_PICTURE_AFTER_S,
+    SOURCE_GRACE_S,
     START_GRACE_S,
     PlaybackSession,
 )
@@ -113,3 +114,25 @@ def test_a_closing_session_starts_no_music_on_its_own():
     session.closing()
     session.step_without_picture(clock.now + START_GRACE_S + 1.0)
     assert audio.calls == [] and session.snapshot().decisions == ()
+
+
+def test_a_starting_source_gets_time_for_its_first_reading_unless_it_says_there_is_no_picture():
+    songs = make_songs(None)
+    library = MusicLibrary(songs=songs, origin="test", stations=None)
+    audio, clock = FakeAudio(), Clock()
+    session = make_session(library, audio, clock)
+    start = clock.now
+    session.new_source("camera 0")  # opening a camera, loading the models: slow on a busy computer
+    session.step_without_picture(start + SOURCE_GRACE_S - 1.0)
+    assert audio.calls == []
+    session.step_without_picture(start + SOURCE_GRACE_S)
+    assert audio.calls == [("crossfade", nearest(songs, CALM_MOOD))]
+
+    audio, clock = FakeAudio(), Clock()
+    session = make_session(library, audio, clock)
+    session.new_source("camera 0")
+    session.step_without_picture(clock.now + 1.0)
+    session.picture_lost()  # the camera cannot be opened: no reading is coming
+    assert audio.calls == []
+    session.step_without_picture(clock.now + 1.05)
+    assert audio.calls == [("crossfade", nearest(songs, CALM_MOOD))]
