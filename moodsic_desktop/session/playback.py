@@ -7,6 +7,10 @@ meanwhile and handed back), plays and bans written to the library index, the son
 ``SessionSnapshot``: what the window draws. The GUI's pipeline worker, ``moodsic analyze`` and
 ``--self-test`` all drive this class.
 
+Without a picture (no source, a camera gone, a video ended) the music never stops: ``step_without_picture``
+starts it when nothing plays, and each song's end chooses the next for ``mood_without_picture`` (the last
+mood read, held for a while, then a calm mood).
+
 Threads: not thread-safe. One owner thread (the pipeline worker's, or the CLI's main thread) makes every
 call, commands and ``step`` alike; other threads queue commands to it (``ui.workers.PipelineWorker``).
 The library index (SQLite) is opened on that thread on first use and closed by ``close``.
@@ -42,6 +46,11 @@ from moodsic_desktop.session.snapshot import ExpertInfo, LibraryChange, LibraryV
 log = logging.getLogger(__name__)
 
 SUMMARY_PERIOD_S = 1.0  # how often the metrics' summary in the snapshots is refreshed (session clock)
+START_GRACE_S = 5.0  # how long a new session waits for a first reading before the music starts without one…
+SOURCE_GRACE_S = 30.0  # …or, once a source starts, for its first reading (unless it says there is no picture)
+NO_PICTURE_AFTER_S = 3.0  # no frame for this long: there is no picture (a song's end uses the mood held)
+HOLD_LAST_MOOD_S = 20 * 60.0  # without a picture the last mood read chooses the songs this long, then…
+CALM_MOOD = (0.3, -0.3)  # …this mood (reference V-A: "Relaxed"), also when no mood was ever read
 
 
 class PlaybackSession:
@@ -85,6 +94,10 @@ class PlaybackSession:
         self.failures = 0
         self._now = clock()
         self._last_mood: tuple[float, float] | None = None  # the last stabilised V-A
+        self._last_mood_at = -math.inf  # when it was read (session clock)
+        self._last_frame_at = -math.inf  # when the last frame was stepped (session clock)
+        self._music_due_at = self._now + START_GRACE_S  # when the music starts without a reading, if silent
+        self._starts_music = True  # False once closing: no song starts on its own any more
         self._summary_time = -math.inf
         self._metrics = MappingProxyType(report.metrics.summary() if report is not None else {})
         self._decisions: list[Decision] = []
@@ -124,6 +137,12 @@ class PlaybackSession:
         self.pipeline.reset()
         if description is not None and self.report is not None:
             self.report.settings["video"] = description
+        self._music_due_at = max(self._music_due_at, self._now + SOURCE_GRACE_S)  # time to open it and read
+
+    def picture_lost(self) -> None:
+        """The source said there is no picture (it cannot be opened, it stopped delivering, it ended, or it
+        was stopped): when nothing plays yet, the music starts now, without waiting for a reading."""
+        self._music_due_at = self._now
 
     def skip(self) -> None:
         """The user skipped the song: play another one now."""
@@ -151,7 +170,11 @@ class PlaybackSession:
         current = self.pipeline.matcher.current
         if current is None or after is None or after.song_id != current.song_id:
             return  # not the matcher's song: a switch or a replacement is already on its way
-        decision = self.pipeline.song_ended(self._now)
+        if self.has_picture:
+            decision = self.pipeline.song_ended(self._now)
+        else:
+            decision = self.pipeline.matcher.song_ended(self._now, *self.mood_without_picture())
+            decision = replace(decision, reason=f"{self._no_picture_words()}: {decision.reason}")
         self.audio.queue_next(decision.song)
         self._decisions.append(decision)
 
@@ -261,6 +284,50 @@ class PlaybackSession:
                 self._decisions.append(replace(decision, reason=f"the library changed: {decision.reason}"))
         self._library_change = LibraryChange(library=self._view_of(guard.playing), lost=guard.lost, message=message)
 
+    # -- without a picture --------------------------------------------------------------------------------
+    @property
+    def has_picture(self) -> bool:
+        """Whether frames arrive: one was stepped in the last ``NO_PICTURE_AFTER_S`` seconds."""
+        return self._now - self._last_frame_at <= NO_PICTURE_AFTER_S
+
+    def mood_without_picture(self) -> tuple[float, float]:
+        """The mood (reference V-A) that chooses the songs while there is no picture, decided here only:
+        the last mood read, held for ``HOLD_LAST_MOOD_S``; then, or when none was ever read, ``CALM_MOOD``
+        (the place for the day plan's mood)."""
+        if self._last_mood is not None and self._now - self._last_mood_at <= HOLD_LAST_MOOD_S:
+            return self._last_mood
+        return CALM_MOOD
+
+    def step_without_picture(self, now: float | None = None) -> None:
+        """No frame came: the clock runs on to ``now`` (default the clock's now), the library is looked for
+        while it is lost (``idle``), and when no song was ever chosen the music starts for
+        ``mood_without_picture``: ``START_GRACE_S`` after the session began, or ``SOURCE_GRACE_S`` after a
+        source started (time for its first reading), or at once after ``picture_lost``. Songs' ends go on choosing songs
+        (``song_ending``), so the music never stops for lack of a picture. What it plays is in the next
+        snapshot's ``decisions``. Owner thread; cheap, for calling many times a second."""
+        self.idle(now)
+        self._start_music_if_silent()
+
+    def closing(self) -> None:
+        """The program is closing (its music fading out): ``step_without_picture`` starts no song any more."""
+        self._starts_music = False
+
+    def _start_music_if_silent(self) -> None:
+        matcher = self.pipeline.matcher
+        if matcher.current is not None or self.guard.given_up or not self._starts_music:
+            return
+        if self._now < self._music_due_at:
+            return
+        decision = matcher.song_ended(self._now, *self.mood_without_picture())
+        nearest = f"nearest song in {decision.station}" if decision.station else "nearest song"
+        self._play(replace(decision, reason=f"{self._no_picture_words()}: {nearest}"))
+
+    def _no_picture_words(self) -> str:
+        """Why the mood that chose a song was not read now, in the owner's words."""
+        if self._last_mood is not None and self._now - self._last_mood_at <= HOLD_LAST_MOOD_S:
+            return "no picture: for the last mood read"
+        return "no picture: for a calm mood"
+
     # -- the loop -----------------------------------------------------------------------------------------
     def idle(self, now: float | None = None) -> None:
         """No frame came: let the clock run on to ``now`` (default the clock's now) and, while the library
@@ -283,7 +350,7 @@ class PlaybackSession:
         """Run the pipeline on an RGB uint8 frame (H x W x 3) shown at ``now`` seconds, play a switch, add
         the step to the report, and return the snapshot (with the events since the last one)."""
         self.check_library()
-        self._now = now
+        self._now = self._last_frame_at = now
         try:
             step = self.pipeline.process(frame, now)
         except Exception as error:
@@ -298,6 +365,7 @@ class PlaybackSession:
             self.report.add(step)
         if step.stabilized is not None:
             self._last_mood = (step.stabilized.valence, step.stabilized.arousal)
+            self._last_mood_at = now
         if step.decision is not None and step.decision.switched:
             self._play(step.decision)
         return self.snapshot(step)

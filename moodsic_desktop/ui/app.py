@@ -1,6 +1,9 @@
 """Starting the desktop program: arguments, the QApplication, the library, the pipeline, the engine, the window.
 
-``python main.py [--source VIDEO_FILE|CAMERA_INDEX] [--library DEAM_FOLDER]``. GUI thread.
+``python main.py [--source VIDEO_FILE|CAMERA_INDEX] [--library DEAM_FOLDER] [--autostart]`` (or
+``python -m moodsic_desktop.ui.app``, what an installed package's autostart entry runs). Without
+``--source`` the last source saved in the settings starts by itself, and the music plays without a click.
+GUI thread.
 """
 
 from __future__ import annotations
@@ -41,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--source", help="start straight into this video file or camera index")
     parser.add_argument("--library", type=Path, help="a DEAM folder to play from (default: the music library)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    parser.add_argument(
+        "--autostart",
+        action="store_true",
+        help="started with the computer (the autostart entry passes it): resumes the last source and plays, "
+        "as every start does",
+    )
     parser.add_argument(
         "--self-test", action="store_true", help="run the whole pipeline headless on a generated clip, then exit"
     )
@@ -138,8 +147,9 @@ def create_window(
     for key, problem in (("settings", settings_problem), ("library", library_problem)):
         if problem:
             window.banners.show_banner(key, problem, "warning")
-    if source is not None:
-        window.start_source(source)
+    resumed = source if source is not None else settings.last_source  # the last source, without a click
+    if resumed:
+        window.start_source(resumed)
     # Start-up made hundreds of thousands of long-lived objects (Qt, MediaPipe, the library); a full
     # collection walking them all paused every thread for ~60 ms. Frozen, they are never walked again.
     gc.collect()
@@ -204,6 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.autostart:
+        log.info("started with the computer: resuming the last source")
     if args.self_test:  # headless: no Qt, no window
         from moodsic_desktop.session.self_test import run_self_test
 
@@ -233,3 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.deleteLater()
     app.processEvents()
     return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -30,6 +30,7 @@ from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.report import SessionReport
 from moodsic_desktop.session.playback import PlaybackSession
 from moodsic_desktop.session.snapshot import LibraryView, SessionSnapshot
+from moodsic_desktop.ui.autostart_toggle import AutostartToggle
 from moodsic_desktop.ui.diagnostics_panel import DiagnosticsPanel, expert_lines
 from moodsic_desktop.ui.engine_bridge import EngineBridge
 from moodsic_desktop.ui.library_dialog import LibraryTools
@@ -189,6 +190,7 @@ class MainWindow(QMainWindow):
         self.library_tools = LibraryTools(self, self.library.index_path or default_index_path())
         self.library_tools.changed.connect(self._library_changed)  # what changed there plays at once
         self.menus = WindowMenus(self, self.menuBar(), self.library_tools)
+        self.autostart = AutostartToggle(self.menus.autostart_action, self.menus.settings_menu, self.banners)
 
         self.live.show_library(LibraryView.of(self.library))
         self.source_bar.fill(self.settings.last_source)
@@ -432,6 +434,7 @@ class MainWindow(QMainWindow):
             thread.wait()
         self._frames.clear()
         self._preview.clear()
+        self.pipeline_worker.picture_lost()
         self.live.readout.forget_step()
         self._show_mood_words()
         self.source_bar.show_running(False)
@@ -444,16 +447,23 @@ class MainWindow(QMainWindow):
             self.stop_source()
 
     def _source_failed(self, message: str) -> None:
-        self.banners.show_banner("source", message, "error")
+        self.banners.show_banner("source", f"This video can't be read: {message}. The music plays on.", "error")
 
     def _camera_lost(self, message: str) -> None:
-        self.banners.show_banner("camera", message, "warning")
+        """No picture for now (the capture worker tries again by itself); the music plays on."""
+        text = f"{message} The music plays on, and the room is read again as soon as the picture is back."
+        self.banners.show_banner("camera", text, "warning")
+        self.pipeline_worker.picture_lost()
+        self.live.readout.forget_step()
+        self._show_mood_words()
+        if not self.settings.privacy:
+            self.preview.show_message("No picture for now: trying again by itself…")
 
     def _camera_recovered(self) -> None:
         self.banners.hide_banner("camera")
 
     def _source_ended(self) -> None:
-        self.banners.show_banner("source", "The video has ended.", "info")
+        self.banners.show_banner("source", "The video has ended. The music plays on for the last mood read.", "info")
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
@@ -558,6 +568,7 @@ class MainWindow(QMainWindow):
             self.window_state.save_layout(self, self._splitters())
             self._save_timer.stop()
             self._save_settings()
+            self.pipeline_worker.submit(self.session.closing)  # no music starts while it fades out
             self.stop_source()
             self.engine.stop(fade_s=self.close_fade_s)
             QTimer.singleShot(round(self.close_fade_s * 1000) + 100, self._shut_down)

@@ -1,5 +1,5 @@
 """The main window's menus: File (open a video, export the session, the music library, quit), Settings
-(reset to defaults, the mood readers) and View (Diagnostics). GUI thread.
+(reset to defaults, the mood readers, starting with the computer) and View (Diagnostics). GUI thread.
 
 ``WindowMenus`` only builds the menus and holds their actions; the window connects the actions to what
 they do.
@@ -37,6 +37,11 @@ class WindowMenus:
         self.models_action = QAction("Mood &readers…", window)
         self.models_action.setToolTip("Which models read the mood; install, import or remove one")
         settings_menu.addAction(self.models_action)
+        self.autostart_action = QAction("&Start Moodsic when this computer starts", window)
+        self.autostart_action.setToolTip("Opens Moodsic when you log in, with the last camera or video, playing")
+        settings_menu.addSeparator()
+        settings_menu.addAction(self.autostart_action)
+        self.settings_menu = settings_menu
 
         view_menu = menu_bar.addMenu("&View")
         self.diagnostics_action = QAction("&Diagnostics", window)

@@ -11,7 +11,8 @@ index writes and the audio engine's port. It takes the newest frame, calls ``ses
 session's immutable ``SessionSnapshot``: the GUI draws from snapshots only. Settings and commands (α, τ,
 dwell, skip, ban, "song ending", "song failed") reach it through a thread-safe command queue and become
 session calls between frames. It runs for the whole life of the window, so the music keeps being chosen
-while no source runs.
+while no source runs: when no frame comes it calls ``session.step_without_picture`` (about 20 times a
+second), which starts the music when nothing plays yet.
 
 Both are QObjects moved to their threads; they stop on an event, emit small typed signals, and never
 touch widgets. Camera frames stay in memory: nothing here writes them anywhere.
@@ -32,15 +33,15 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtGui import QImage
 
+from moodsic_desktop.core.backoff import RetryBackoff
 from moodsic_desktop.core.library import Song
-from moodsic_desktop.perception.sources import SourceError, open_source
+from moodsic_desktop.perception.sources import FrameSource, SourceError, open_source
 from moodsic_desktop.session.playback import PlaybackSession
 from moodsic_desktop.session.snapshot import SessionSnapshot
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-CAMERA_RETRY_S = 2.0
 
 
 class LatestSlot(Generic[T]):
@@ -100,11 +101,17 @@ class CaptureWorker(ThreadWorker):
     """Reads one source (a camera index or a video file path) until ``stop``.
 
     Signals: ``opened(description, fps)``; ``preview_ready()`` when the preview slot got a frame after
-    being emptied (take it with ``preview.take()``); ``failed(message)`` for a source that cannot be
-    opened or read (the worker ends); ``lost(message)`` when a camera stops delivering (it retries every
-    ``CAMERA_RETRY_S``) and ``recovered()`` when it delivers again; ``ended()`` at the end of a file
-    that does not loop. Construct on the GUI thread, then ``moveToThread``; ``run`` runs on the worker
-    thread; ``stop`` from any thread.
+    being emptied (take it with ``preview.take()``); ``lost(message)`` when there is no picture but one may
+    come back: a camera that cannot be opened or stops delivering, or a video file that is not there (an
+    unplugged drive); the worker then tries again after 1 s, 2 s, 4 s … at most 30 s
+    (``core.backoff.RetryBackoff``) and emits ``recovered()`` when pictures come again; ``failed(message)``
+    for a source that cannot be read and will not get better by waiting (a damaged video file; the worker
+    ends); ``ended()`` at the end of a file that does not loop.
+
+    ``opener`` opens the source (default ``open_source(spec, loop)``); ``wait(seconds)`` waits between
+    tries and returns True when the worker was stopped meanwhile (default: waits on the stop event); tests
+    inject both. Construct on the GUI thread, then ``moveToThread``; ``run`` runs on the worker thread;
+    ``stop`` from any thread.
     """
 
     opened = Signal(str, float)
@@ -121,6 +128,9 @@ class CaptureWorker(ThreadWorker):
         frames: LatestSlot[TimedFrame],
         preview: LatestSlot[QImage],
         want_preview: Callable[[], bool] = lambda: True,
+        *,
+        opener: Callable[[], FrameSource] | None = None,
+        wait: Callable[[float], bool] | None = None,
     ) -> None:
         super().__init__()
         self.spec = spec
@@ -129,64 +139,91 @@ class CaptureWorker(ThreadWorker):
         self.preview = preview
         self.want_preview = want_preview
         self._stop = threading.Event()
+        self._opener = opener if opener is not None else lambda: open_source(self.spec, loop=self.loop)
+        self._wait = wait if wait is not None else self._stop.wait
+        self.is_camera = isinstance(spec, int) or str(spec).isdigit()
 
     def stop(self) -> None:
         """Ask the worker to end; it does within one frame. Any thread."""
         self._stop.set()
 
-    def _open(self):
-        return open_source(self.spec, loop=self.loop)
-
     def run(self) -> None:
         """The capture loop (worker thread)."""
         try:
-            try:
-                source = self._open()
-            except SourceError as error:
-                self.failed.emit(str(error))
+            source = self._open_until_it_works(after_loss=False)
+            if source is None:
                 return
             self.opened.emit(source.description, float(source.fps or 0.0))
-            is_camera = isinstance(self.spec, int) or str(self.spec).isdigit()
-            try:
-                self._loop(source, is_camera)
-            finally:
-                source.close()
+            while source is not None:
+                try:
+                    gone = self._loop(source)
+                finally:
+                    source.close()
+                if not gone:
+                    return
+                self.lost.emit("The camera stopped sending pictures.")
+                source = self._open_until_it_works(after_loss=True)
         except Exception as error:  # never let a source kill the thread silently
             log.exception("capture worker failed")
             self.failed.emit(f"The video source failed: {error}")
         finally:
             self.finished.emit()
 
-    def _loop(self, source, is_camera: bool) -> None:
+    def _may_come_back(self) -> bool:
+        """Whether waiting may bring the picture back: a camera (plugged in again, freed by another
+        program), or a video file that is not there (its drive unplugged); not a damaged file."""
+        return self.is_camera or not Path(str(self.spec)).exists()
+
+    def _open_until_it_works(self, after_loss: bool) -> FrameSource | None:
+        """Open the source, trying again with back-off while it may come back; None when stopped or when
+        it cannot (``failed`` was emitted). ``after_loss``: the picture was just lost (``lost`` emitted):
+        wait before the first try. Success after a loss or a failed try emits ``recovered``."""
+        backoff = RetryBackoff()
+        tried_before = after_loss
+        if after_loss and self._wait(backoff.next_delay()):
+            return None
+        while not self._stop.is_set():
+            try:
+                source = self._opener()
+            except SourceError as error:
+                if not self._may_come_back():
+                    self.failed.emit(str(error))
+                    return None
+                if not tried_before:
+                    self.lost.emit(f"No picture: {error}.")
+                tried_before = True
+                if self._wait(backoff.next_delay()):
+                    return None
+                continue
+            if tried_before:
+                self.recovered.emit()
+            return source
+        return None
+
+    def _loop(self, source: FrameSource) -> bool:
+        """Read and hand on frames until stopped (False), the end of a file (False, ``ended`` emitted) or a
+        camera that stops delivering (True)."""
         start_wall: float | None = None
         start_video = 0.0
         while not self._stop.is_set():
             frame = source.read()
             if frame is None:
-                if not is_camera:
+                if not self.is_camera:
                     self.ended.emit()
-                    return
-                self.lost.emit("The camera stopped sending pictures; trying again…")
-                source.close()
-                while not self._stop.wait(CAMERA_RETRY_S):
-                    try:
-                        source = self._open()
-                    except SourceError:
-                        continue
-                    self.recovered.emit()
-                    break
-                continue
+                    return False
+                return True
             now = time.monotonic()
-            if not is_camera:  # play files at their own speed
+            if not self.is_camera:  # play files at their own speed
                 if start_wall is None:
                     start_wall, start_video = now, frame.timestamp_s
                 due = start_wall + (frame.timestamp_s - start_video)
                 if due > now and self._stop.wait(due - now):
-                    return
+                    return False
                 now = max(now, due)
             self.frames.put(TimedFrame(frame.image, now))
             if self.want_preview() and self.preview.put(to_qimage(frame.image)):
                 self.preview_ready.emit()
+        return False
 
 
 class PipelineWorker(ThreadWorker):
@@ -232,6 +269,10 @@ class PipelineWorker(ThreadWorker):
     def new_source(self, description: str | None = None) -> None:
         """A new source starts: forget the readings of the last one (the music carries on)."""
         self.submit(lambda: self._new_source(description))
+
+    def picture_lost(self) -> None:
+        """The source says there is no picture: the music need not wait for a reading to start."""
+        self.submit(self.session.picture_lost)
 
     def skip(self) -> None:
         self.submit(self.session.skip)
@@ -295,8 +336,8 @@ class PipelineWorker(ThreadWorker):
                 if self.session.has_events:  # told now, not after the next frame's step
                     self.snapshot_ready.emit(self.session.snapshot())
                 frame = self.frames.take(timeout=0.05)
-                if frame is None:
-                    self.session.idle()  # the library may be back: that is news for the next round
+                if frame is None:  # the music goes on without a picture; the library may be back
+                    self.session.step_without_picture()  # its news goes out at the top of the next round
                     continue
                 self.snapshot_ready.emit(self.session.step(frame.image, frame.time_s))
         finally:

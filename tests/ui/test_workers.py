@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt
 from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.perception.sources import Frame, SourceError
 from moodsic_desktop.session.snapshot import SessionSnapshot
-from moodsic_desktop.ui import workers
 from moodsic_desktop.ui.workers import CaptureWorker, LatestSlot, PipelineWorker, TimedFrame, start_in_thread
 from tests.session.test_playback import FakeAudio, make_session, make_songs
 
@@ -45,20 +44,18 @@ def test_latest_slot_keeps_only_the_newest():
     assert slot.take(timeout=0.01) is None
 
 
-def test_vanished_camera_is_retried_and_recovers(qtbot, monkeypatch):
-    monkeypatch.setattr(workers, "CAMERA_RETRY_S", 0.05)
+def test_vanished_camera_is_retried_and_recovers(qtbot):
     attempts = iter([ScriptedCamera(5), SourceError("camera 0 cannot be opened"), ScriptedCamera(10**9)])
 
-    def open_next(self):
+    def open_next():
         item = next(attempts)
         if isinstance(item, Exception):
             raise item
         return item
 
-    monkeypatch.setattr(CaptureWorker, "_open", open_next)
     frames: LatestSlot = LatestSlot()
     events: list[str] = []
-    worker = CaptureWorker(0, False, frames, LatestSlot())
+    worker = CaptureWorker(0, False, frames, LatestSlot(), opener=open_next, wait=lambda seconds: time.sleep(0.01))
     worker.lost.connect(lambda text: events.append("lost: " + text))
     worker.recovered.connect(lambda: events.append("recovered"))
     worker.failed.connect(lambda text: events.append("failed: " + text))
@@ -77,12 +74,14 @@ def test_vanished_camera_is_retried_and_recovers(qtbot, monkeypatch):
 
 def test_unopenable_source_fails_with_its_message(qtbot, tmp_path):
     events: list[str] = []
-    worker = CaptureWorker(str(tmp_path / "gone.mp4"), False, LatestSlot(), LatestSlot())
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(b"\0" * 4096)
+    worker = CaptureWorker(str(damaged), False, LatestSlot(), LatestSlot())
     worker.failed.connect(events.append)
     thread = start_in_thread(worker, "moodsic-capture")
     qtbot.waitUntil(lambda: bool(events), timeout=10_000)
     thread.wait()
-    assert "gone.mp4" in events[0]
+    assert "damaged.mp4" in events[0]
 
 
 @pytest.mark.parametrize("loop", [False, True])
