@@ -24,6 +24,9 @@ from moodsic_desktop.cli._common import (
     ProgressBar,
     UserError,
     finite_number,
+    non_negative_int,
+    positive_int,
+    positive_number,
     write_json_report,
 )
 from moodsic_desktop.modelzoo.fer2013 import MODEL_NAME, SourceError, convert_fer2013, metadata_for
@@ -113,7 +116,7 @@ def add_models_parser(commands: argparse._SubParsersAction) -> None:
     fetch.add_argument("name", choices=("emonet-8", "emonet-5", *BACKBONE_CHOICES))
     fetch.add_argument("--accept-licence", action="store_true", help="accept a non-commercial licence without asking")
     fetch.add_argument("--no-export", action="store_true", help="only download (EmoNet)")
-    fetch.add_argument("--timeout", type=finite_number, default=30.0, help="network timeout in seconds (default 30)")
+    fetch.add_argument("--timeout", type=positive_number, default=30.0, help="network timeout in seconds (default 30)")
     fetch.set_defaults(run=run_models_fetch)
 
     _add_export_parser(actions)
@@ -535,11 +538,15 @@ def add_bench_parser(commands: argparse._SubParsersAction) -> None:
         "research-prototype-style pipeline. Each comparison prints as `ratio <name>: <times faster>`. "
         "Models are randomly initialised at full size (no download), built through the export code.",
     )
-    bench.add_argument("--frames", type=int, default=24, help="frames of the end-to-end comparison (default 24)")
-    bench.add_argument("--repeats", type=int, default=5, help="timed runs per model comparison (default 5)")
-    bench.add_argument("--threads", type=int, default=0, help="threads for both runtimes (default: all cores)")
+    bench.add_argument(
+        "--frames", type=positive_int, default=24, help="frames of the end-to-end comparison (default 24)"
+    )
+    bench.add_argument("--repeats", type=positive_int, default=5, help="timed runs per model comparison (default 5)")
+    bench.add_argument(
+        "--threads", type=non_negative_int, default=0, help="threads for both runtimes (default 0: all cores)"
+    )
     bench.add_argument("--tiny", action="store_true", help="tiny scene backbone (a quick check of the command)")
-    bench.add_argument("--mc-samples", type=int, default=5, help="N of the MC-dropout comparison (default 5)")
+    bench.add_argument("--mc-samples", type=positive_int, default=5, help="N of the MC-dropout comparison (default 5)")
     bench.add_argument("--json", type=Path, metavar="FILE", help="also write the measurements as JSON")
     bench.set_defaults(run=run_bench)
 
