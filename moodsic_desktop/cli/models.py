@@ -33,9 +33,12 @@ from moodsic_desktop.modelzoo.fer2013 import MODEL_NAME, SourceError, convert_fe
 from moodsic_desktop.modelzoo.fetch import (
     SOURCES,
     FetchError,
+    IncompleteDownloadError,
     LicenceNotAcceptedError,
     OfflineError,
+    WrongFileError,
     download,
+    download_problem,
     manual_instructions,
 )
 from moodsic_desktop.paths import models_dir
@@ -503,10 +506,13 @@ def run_models_fetch(args: argparse.Namespace) -> int:
     fetched = []
     for url, file_name, sha256 in source.files:
         dest = folder / file_name
-        if dest.is_file():  # a complete earlier download (partial ones are kept as .part and resumed)
-            print(f"already downloaded: {dest}")
-            fetched.append(dest)
-            continue
+        if dest.exists():  # an earlier download (partial ones are kept as .part and resumed)
+            problem = download_problem(dest, sha256)
+            if problem is None:
+                print(f"already downloaded: {dest}")
+                fetched.append(dest)
+                continue
+            print(f"{dest} is damaged ({problem}): downloading it again, the damaged file kept as {dest.name}.damaged")
         print(f"downloading {url}")
         try:
             fetched.append(
@@ -514,6 +520,8 @@ def run_models_fetch(args: argparse.Namespace) -> int:
             )
         except OfflineError as error:
             raise UserError(f"{error}: no internet here?\n{manual_instructions(source, root)}") from None
+        except (IncompleteDownloadError, WrongFileError) as error:
+            raise UserError(f"{error}: run the same command again to try again") from None
         except FetchError as error:
             raise UserError(f"{error}\n{manual_instructions(source, root)}") from None
     for path in fetched:
