@@ -55,9 +55,9 @@ from moodsic_desktop.perception.model_store import (
     scan_models,
     sha256_file,
 )
+from moodsic_desktop.perception.model_trial import expert_problem
 from moodsic_desktop.perception.onnx_runtime import OnnxRuntimeError, RuntimeConfig, create_session
-from moodsic_desktop.perception.registry import create_model_expert
-from moodsic_desktop.session.assembly import EngineSettings, select_experts
+from moodsic_desktop.session.assembly import EngineSettings, make_fallback, select_experts
 
 __all__ = ["add_bench_parser", "add_models_parser"]
 
@@ -215,17 +215,25 @@ def run_models_list(args: argparse.Namespace) -> int:
     print(f"models folder: {folder}")
     if not scan.models:
         print("  no model installed")
+    failing = {}  # name → why the program cannot use a usable-looking entry (perception.model_trial)
     for status in scan.models:
         terms = "" if status.commercial_use or "non-commercial" in status.licence else ", non-commercial use only"
-        print(f"  {status.describe()}")
+        problem = expert_problem(status) if status.usable else None
+        state = status.describe() if problem is None else f"{status.name} ({status.expert} expert): {problem}"
+        print(f"  {state}")
+        if problem is not None:
+            failing[status.name] = problem
         if status.usable:
             print(f"    licence: {status.licence}{terms}")
     for note in scan.notes:
         print(f"  note: {note}")
     selection = select_experts(EngineSettings(), folder)
     print("active experts:")
-    for line in (selection.face.reason, selection.scene.reason):
-        print(f"  {line}")
+    for choice in (selection.face, selection.scene):
+        print(f"  {choice.reason}")
+        if choice.model in failing:
+            fallback = make_fallback(choice.role).name
+            print(f"    but it fails when run (see above): the program replaces it by {fallback} after a few frames")
     return EXIT_OK
 
 
@@ -318,13 +326,12 @@ def run_models_verify(args: argparse.Namespace) -> int:
 
 
 def _expert_loads(status: Any) -> bool:
-    """Open the entry's expert as the program would (input and output shapes included); say why it cannot."""
-    try:
-        create_model_expert(status, RuntimeConfig(device="cpu"))
-    except (OnnxRuntimeError, ValueError, KeyError) as error:
-        print(f"    cannot be used by the program: {error}")
-        return False
-    return True
+    """Open the entry's expert as the program would (input and output shapes included) and run it once on a
+    blank frame; say why the program cannot use it."""
+    problem = expert_problem(status)
+    if problem is not None:
+        print(f"    cannot be used by the program: it {problem}")
+    return problem is None
 
 
 # ---------------------------------------------------------------------------------------------- export
