@@ -273,6 +273,16 @@ def test_a_download_cut_short_keeps_its_part_and_says_so(qtbot, server, models, 
     assert not (models / "test-fer.onnx").exists() and read_manifest(models) is None
 
 
+def test_a_web_page_in_place_of_the_model_is_deleted_and_said_plainly(qtbot, server, models):
+    server.files["/m.onnx"] = b"<!DOCTYPE html><html><body>Please sign in</body></html>"
+    dialog = make_dialog(qtbot, models, {"test-fer": source(server.url("/m.onnx"), None)})
+    dialog.install("test-fer")
+    wait_done(qtbot, dialog)
+    assert dialog.message.startswith("The server sent something that is not the test-fer model file")
+    assert "web page" in dialog.message and "Installed" not in dialog.message
+    assert [p for p in models.rglob("*") if p.is_file()] == [] and dialog.row("test-fer").state == "not installed"
+
+
 def test_the_real_catalogue_offers_emonet_with_its_licence_and_the_readers_in_use(qtbot, models):
     dialog = make_dialog(qtbot, models, None, face_in_use="fer2013-mini-xception (ONNX)",
                          scene_in_use="scene-statistics (built-in)")  # fmt: skip
