@@ -246,7 +246,7 @@ class _Body(Protocol):
 
 @dataclass
 class _Transfer:
-    """One download's settings and state: where it goes, the limits, the callbacks."""
+    """One download's settings: its name, the server's host, the part file, the limits, the callbacks."""
 
     name: str
     host: str
@@ -263,7 +263,8 @@ class _Transfer:
 def _receive(response: _Body, transfer: _Transfer, resumed: bool, done: int, total: int | None) -> int:
     """Copy the response body into the part file (appending when ``resumed``); returns the bytes now in it.
     A transfer slower than ``min_rate`` bytes per second over ``timeout`` seconds, silent for ``timeout``
-    seconds, or cut off ends with :class:`IncompleteDownloadError`, the bytes so far kept."""
+    seconds, or cut off ends with :class:`IncompleteDownloadError`, the bytes so far kept; a part file
+    that cannot be written (a full disk) with :class:`FetchError`."""
     read = getattr(response, "read1", None) or response.read  # read1: what has arrived, without waiting for more
     if transfer.on_progress is not None:
         transfer.on_progress(done, total)
@@ -273,7 +274,7 @@ def _receive(response: _Body, transfer: _Transfer, resumed: bool, done: int, tot
             while True:
                 if transfer.cancelled is not None and transfer.cancelled():
                     raise DownloadCancelledError(f"{transfer.name}: download stopped; {done} bytes kept")
-                chunk = read(CHUNK)
+                chunk = _read_chunk(read, transfer, done)
                 if not chunk:
                     return done
                 out.write(chunk)
@@ -288,6 +289,15 @@ def _receive(response: _Body, transfer: _Transfer, resumed: bool, done: int, tot
                             f"{elapsed:.1f} s); {transfer.kept(done)}"
                         )
                     window_start, window_done = time.monotonic(), done
+    except OSError as error:
+        raise FetchError(f"cannot write {transfer.part}: {error.strerror or error}") from None
+
+
+def _read_chunk(read: Callable[[int], bytes], transfer: _Transfer, done: int) -> bytes:
+    """The next chunk of the body (empty at its end), or :class:`IncompleteDownloadError` when the server
+    is silent for ``timeout`` seconds or the connection breaks."""
+    try:
+        return read(CHUNK)
     except TimeoutError:
         raise IncompleteDownloadError(
             f"{transfer.name}: no data from {transfer.host} for {transfer.timeout:g} s; {transfer.kept(done)}"

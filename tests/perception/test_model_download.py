@@ -447,3 +447,12 @@ def test_unreachable_hosts_are_offline_errors(tmp_path):
     with pytest.raises(md.OfflineError, match=r"cannot reach 127\.0\.0\.1"):
         md.download(f"http://127.0.0.1:{port}/m.bin", tmp_path / "m.bin", timeout=2)
     assert not Path(tmp_path / "m.bin").exists()
+
+
+def test_a_part_file_that_cannot_be_written_is_one_clear_error(tmp_path, serve):
+    server = serve()
+    server.routes["/m.bin"] = whole(CHECKPOINT)
+    (tmp_path / "m.bin.part").mkdir()  # in the way of the part file, as a full or read-only disk would be
+    with pytest.raises(md.FetchError, match=r"cannot write .*m\.bin\.part") as caught:
+        md.download(server.url("/m.bin"), tmp_path / "m.bin")
+    assert not isinstance(caught.value, md.IncompleteDownloadError) and not (tmp_path / "m.bin").exists()
