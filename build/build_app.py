@@ -209,8 +209,9 @@ def self_test(label: str, env: dict[str, str]) -> list[str]:
 
 def privacy_check() -> dict[str, object] | str:
     """The frozen ``--self-test`` as a new user (an empty ``HOME``, none of the variables that would
-    silence or move a library's files) under strace: it must open no network connection and create
-    nothing in ``HOME`` outside the program's own folders. Returns what was seen, or why the check was
+    silence or move a library's files) under strace: it must open no network connection, create
+    nothing in ``HOME`` outside the program's own folders, and write nothing outside ``HOME``, the
+    program's folder, its scratch folders and the system's runtime folders. Returns what was seen, or why the check was
     skipped (not Linux, no strace); raises ``BuildError`` listing what it did that it must not."""
     if not sys.platform.startswith("linux"):
         return "skipped: the system-call trace needs Linux (strace)"
@@ -219,10 +220,11 @@ def privacy_check() -> dict[str, object] | str:
     with tempfile.TemporaryDirectory(prefix="moodsic-privacy-") as scratch:
         root = Path(scratch)
         home, runtime, trace = root / "home", root / "runtime", root / "trace" / "strace"
-        for folder in (home, runtime, trace.parent):
+        for folder in (home, runtime, trace.parent, root / "tmp"):
             folder.mkdir(parents=True)
         before = syscall_trace.listing(home)
         env = syscall_trace.new_user_env(frozen_env(), home, runtime)
+        env["TMPDIR"] = str(root / "tmp")
         try:
             result = syscall_trace.run_traced(
                 [str(executable()), "--self-test"],
@@ -238,7 +240,10 @@ def privacy_check() -> dict[str, object] | str:
         if result.returncode not in (0, SELF_TEST_NO_SOUND):  # no sound card on a build machine is no failure
             raise BuildError(f"the traced self-test failed (exit status {result.returncode}): {result.stderr[-500:]}")
         seen = syscall_trace.read_trace(trace, root)
-        problems = syscall_trace.findings(seen, home, syscall_trace.own_folders(home), before)
+        # where it may write outside HOME: this scratch folder (its working, temporary and runtime folders)
+        # and the program's own folder (beside the executable, or the checks' MOODSIC_HOME)
+        places = [root, executable().resolve().parent, *filter(None, [check_home()])]
+        problems = syscall_trace.findings(seen, home, syscall_trace.own_folders(home), before, places)
         if problems:
             shown = "; ".join(problems[:5]) + (f"; … {len(problems) - 5} more" if len(problems) > 5 else "")
             raise BuildError(f"the frozen self-test, run as a new user, did what it must not: {shown}")

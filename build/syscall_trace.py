@@ -31,15 +31,23 @@ def strace_command(trace_prefix: Path, command: list[str]) -> list[str]:
     return [strace, "-f", "-ff", "-qq", "-s", "4096", "-e", f"trace={TRACED_CALLS}", "-o", str(trace_prefix), *command]
 
 
+# Where any program writes as it runs, whoever runs it: devices (/dev/null, /dev/shm, /dev/dri, /dev/snd)
+# and the process's own entries in /proc. Anything else a run writes must be in the folders it was given.
+SYSTEM_RUNTIME = (Path("/dev"), Path("/proc"))
+_WRITE_FLAG = re.compile(r"\bO_(WRONLY|RDWR|CREAT|TRUNC)\b")
+
+
 @dataclass
 class Trace:
     """What a traced run did. ``connects``: every connect() to an IPv4/IPv6 address (whether or not it
     succeeded), as strace printed it; ``created``: absolute paths of files, folders and links it created
-    or opened with O_CREAT (successful calls only); ``unresolved``: created names relative to a directory
-    descriptor, which a listing of the folders must cover instead."""
+    or opened with O_CREAT (successful calls only); ``written``: those and every file opened for writing
+    (O_WRONLY, O_RDWR, O_TRUNC; ``creat``), wherever it is; ``unresolved``: such names relative to a
+    directory descriptor, which a listing of the folders must cover instead."""
 
     connects: list[str] = field(default_factory=list)
     created: list[Path] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
 
 
@@ -47,20 +55,25 @@ def _unescape(text: str) -> str:
     return codecs.escape_decode(text.encode("utf-8"))[0].decode("utf-8", "surrogateescape")
 
 
-def _created_name(call: str, args: str, cwd: Path) -> Path | None:
-    """The name a successful call created: an absolute path, or None when it created nothing. Raises
-    ``LookupError`` for a name relative to a directory descriptor (its folder is unknown here)."""
+def _touched_name(call: str, args: str, cwd: Path) -> tuple[Path, bool] | None:
+    """The name a successful call created or opened for writing, as an absolute path, and whether it was
+    created; None when it did neither. Raises ``LookupError`` for a name relative to a directory
+    descriptor (its folder is unknown here)."""
     strings = list(_STRING.finditer(args))
-    if not strings or (call in {"open", "openat"} and "O_CREAT" not in args):
+    if not strings:
         return None
     chosen = strings[-1] if call in _CREATING_LAST_NAME else strings[0]  # a rename's or link's new name
+    flags = args[chosen.end() :]
+    created = call not in {"open", "openat"} or "O_CREAT" in flags
+    if call in {"open", "openat"} and not _WRITE_FLAG.search(flags):
+        return None
     path = Path(_unescape(chosen[1]))
     if path.is_absolute():
-        return path
+        return path, created
     dirfd = args[: chosen.start()].rstrip(", ").rsplit(",", 1)[-1].strip()
     if call.endswith(("at", "at2")) and dirfd != "AT_FDCWD":
         raise LookupError(dirfd)
-    return cwd / path
+    return cwd / path, created
 
 
 def parse_trace(lines: list[str], cwd: Path) -> Trace:
@@ -77,12 +90,14 @@ def parse_trace(lines: list[str], cwd: Path) -> Trace:
                 trace.connects.append(line.strip())
         elif ret != "?" and int(ret) >= 0:
             try:
-                path = _created_name(call, args, cwd)
+                touched = _touched_name(call, args, cwd)
             except LookupError:
                 trace.unresolved.append(line.strip())
                 continue
-            if path is not None:
-                trace.created.append(path)
+            if touched is not None:
+                trace.written.append(touched[0])
+                if touched[1]:
+                    trace.created.append(touched[0])
     return trace
 
 
@@ -111,6 +126,13 @@ def strays(paths: set[Path] | list[Path], home: Path, allowed: list[Path]) -> li
     return sorted(set(found))
 
 
+def written_elsewhere(paths: list[Path], home: Path, places: list[Path]) -> list[Path]:
+    """The paths outside ``home`` (which :func:`strays` covers) that are in none of ``places`` nor of
+    :data:`SYSTEM_RUNTIME`."""
+    allowed = [*places, *SYSTEM_RUNTIME]
+    return sorted({p for p in paths if not p.is_relative_to(home) and not any(p.is_relative_to(a) for a in allowed)})
+
+
 def run_traced(command: list[str], trace_prefix: Path, **popen) -> subprocess.CompletedProcess:
     """Run ``command`` under strace to the end (``subprocess.run`` keywords pass through)."""
     return subprocess.run(strace_command(trace_prefix, command), check=False, **popen)
@@ -128,6 +150,10 @@ NEW_USER_UNSET = (
     "XDG_DATA_HOME",
     "MOODSIC_CONFIG_DIR",
     "MOODSIC_CACHE_DIR",
+    "MESA_SHADER_CACHE_DIR",
+    "MESA_GLSL_CACHE_DIR",
+    "MESA_SHADER_CACHE_DISABLE",
+    "__GL_SHADER_DISK_CACHE_PATH",
 )
 
 
@@ -147,11 +173,19 @@ def own_folders(home: Path) -> list[Path]:
     return [home / ".config" / "Moodsic", home / ".cache" / "moodsic"]
 
 
-def findings(trace: Trace, home: Path, allowed: list[Path], home_before: set[Path]) -> list[str]:
-    """What a run did that it must not: every connect() to a network address, and everything created in
+def findings(
+    trace: Trace, home: Path, allowed: list[Path], home_before: set[Path], places: list[Path] | None = None
+) -> list[str]:
+    """What a run did that it must not: every connect() to a network address, everything created in
     ``home`` outside ``allowed`` (seen in the trace, or new in a listing of ``home`` taken after the run
-    against ``home_before``). An empty list: nothing."""
+    against ``home_before``) and, when ``places`` (the folders outside ``home`` it was given: the
+    program's folder, its temporary and runtime folders, its working folder) is given, every file written
+    outside ``home``, ``places`` and the system's runtime folders (a library falling back on the passwd
+    home, or on /tmp). An empty list: nothing."""
     problems = [f"connect() to a network address: {line}" for line in trace.connects]
     problems += [f"created in HOME (trace): {path}" for path in strays(trace.created, home, allowed)]
     problems += [f"new in HOME (listing): {path}" for path in strays(listing(home) - home_before, home, allowed)]
+    if places is not None:
+        outside = written_elsewhere(trace.written, home, places)
+        problems += [f"written outside HOME and the program's folders (trace): {path}" for path in outside]
     return problems

@@ -61,6 +61,15 @@ def cache_dir() -> Path:
     return (Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache") / "moodsic"
 
 
+# The OpenGL drivers' shader caches: environment variable → its folder inside cache_dir() (recent Mesa
+# makes its own mesa_shader_cache folder inside the one it is given).
+GL_SHADER_CACHES = {
+    "MESA_SHADER_CACHE_DIR": "gl_shaders",
+    "MESA_GLSL_CACHE_DIR": "gl_shaders",
+    "__GL_SHADER_DISK_CACHE_PATH": "gl_shaders",
+}
+
+
 def keep_libraries_private() -> None:
     """Stop what third-party libraries would send or store on their own, by setting their environment
     variables in this process (and so in its children); must run before those libraries are loaded.
@@ -71,9 +80,16 @@ def keep_libraries_private() -> None:
       environment said: the program promises to open no network connection.
     - matplotlib (imported by MediaPipe) keeps its font list in ``~/.cache/matplotlib`` and makes
       ``~/.config/matplotlib``; ``MPLCONFIGDIR`` moves both into :func:`cache_dir` (unless the user set it).
+    - OpenGL drivers keep compiled shaders on disk when Qt draws with GL: Mesa in the *passwd* home's
+      ``~/.cache/mesa_shader_cache`` (not ``HOME``'s) unless ``MESA_SHADER_CACHE_DIR`` (older Mesa:
+      ``MESA_GLSL_CACHE_DIR``) or ``XDG_CACHE_HOME`` is set, NVIDIA's driver in ``~/.nv/GLCache`` unless
+      ``__GL_SHADER_DISK_CACHE_PATH`` is set. All three are pointed into :func:`cache_dir` (unless the user set
+      them); ``XDG_CACHE_HOME`` itself is left alone (:func:`cache_dir` and other programs read it).
 
     Safe to call more than once; call it on the main thread before other threads start (it writes
     ``os.environ``).
     """
     os.environ["ORT_DISABLE_TELEMETRY"] = "1"
     os.environ.setdefault("MPLCONFIGDIR", str(cache_dir() / "matplotlib"))
+    for variable, folder in GL_SHADER_CACHES.items():
+        os.environ.setdefault(variable, str(cache_dir() / folder))

@@ -65,6 +65,21 @@ def test_a_network_connection_fails_the_build(tmp_path, build_app, monkeypatch):
 
 
 @needs_strace
+def test_a_file_written_outside_home_and_the_programs_folders_fails_the_build(tmp_path, build_app, monkeypatch):
+    """As Mesa's shader cache in the passwd home would: a file that exists already, opened for appending."""
+    elsewhere = tmp_path / "elsewhere" / "index"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text("old\n")
+    (tmp_path / "app").mkdir()
+    body = f'echo new >> "{elsewhere}" && echo x > "$TMPDIR/scratch" && echo y > "$(dirname "$0")/music-index"'
+    stand_in(tmp_path / "app", build_app, monkeypatch, body)
+    with pytest.raises(build_app.BuildError, match=r"did what it must not: written outside HOME") as caught:
+        build_app.privacy_check()
+    assert str(elsewhere) in str(caught.value) and "scratch" not in str(caught.value)
+    assert "music-index" not in str(caught.value)  # beside the executable: the program's own folder
+
+
+@needs_strace
 def test_a_failing_self_test_fails_the_step(tmp_path, build_app, monkeypatch):
     stand_in(tmp_path, build_app, monkeypatch, "echo 'self-test FAILED at models: no' >&2; exit 1")
     with pytest.raises(build_app.BuildError, match=r"exit status 1\): self-test FAILED at models"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -41,3 +42,16 @@ def test_a_mac_app_keeps_them_out_of_the_signed_bundle(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "executable", str(tmp_path / "Moodsic.app" / "Contents" / "MacOS" / "Moodsic"))
     monkeypatch.setattr(sys, "platform", "darwin")
     assert paths.music_dir() == tmp_path / "home" / "Library" / "Application Support" / "Moodsic" / "music"
+
+
+def test_gl_shader_caches_go_into_the_programs_cache_unless_the_user_chose(monkeypatch, tmp_path):
+    """Mesa would write its shader cache into the passwd home's ~/.cache (not HOME's), NVIDIA's driver into
+    ~/.nv: both are pointed into the program's cache before Qt can load a GL driver."""
+    monkeypatch.setenv("MOODSIC_CACHE_DIR", str(tmp_path / "cache"))
+    for variable in paths.GL_SHADER_CACHES:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("__GL_SHADER_DISK_CACHE_PATH", str(tmp_path / "mine"))
+    paths.keep_libraries_private()
+    assert os.environ["MESA_SHADER_CACHE_DIR"] == str(tmp_path / "cache" / "gl_shaders")
+    assert os.environ["MESA_GLSL_CACHE_DIR"] == str(tmp_path / "cache" / "gl_shaders")
+    assert os.environ["__GL_SHADER_DISK_CACHE_PATH"] == str(tmp_path / "mine")  # the user's choice is kept

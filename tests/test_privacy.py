@@ -73,8 +73,12 @@ class NewUser:
         return env
 
     def findings(self) -> list[str]:
+        """What the run did that it must not: connections, names created in HOME outside the program's own
+        folders, and files written anywhere but HOME, the program's folder, its temporary, runtime and
+        working folders and the system's runtime folders (/dev, /proc)."""
         trace = st.read_trace(self.trace, self.cwd)
-        return st.findings(trace, self.home, st.own_folders(self.home), self.home_before)
+        places = [self.app, self.tmp, self.runtime, self.cwd]
+        return st.findings(trace, self.home, st.own_folders(self.home), self.home_before, places)
 
     def created(self) -> list[Path]:
         return st.read_trace(self.trace, self.cwd).created
@@ -154,6 +158,27 @@ def test_the_check_sees_a_file_created_in_home_and_a_picture(tmp_path):
     assert user.pictures() == [stray / "frame.png"]
 
 
+@needs_strace
+def test_the_check_sees_a_file_written_outside_home_and_the_programs_folders(tmp_path):
+    """A file that exists already (as the passwd home's Mesa cache index would), opened for writing
+    without O_CREAT: seen, while writing into the program's folder, its temporary folder and /dev/null
+    is not."""
+    user = NewUser(tmp_path)
+    elsewhere = tmp_path / "elsewhere" / "index"
+    elsewhere.parent.mkdir()
+    elsewhere.write_bytes(b"old")
+    code = (
+        "import os, pathlib, sys\n"
+        "with open(sys.argv[1], 'r+b') as f:\n    f.write(b'new')\n"
+        "(pathlib.Path(os.environ['MOODSIC_HOME']) / 'music').mkdir()\n"
+        "(pathlib.Path(os.environ['TMPDIR']) / 'scratch').write_text('x')\n"
+        "open(os.devnull, 'w').write('x')\n"
+    )
+    result = st.run_traced([sys.executable, "-c", code, str(elsewhere)], user.trace, cwd=user.cwd, env=user.env())
+    assert result.returncode == 0
+    assert user.findings() == [f"written outside HOME and the program's folders (trace): {elsewhere}"]
+
+
 def test_trace_lines_are_read_as_connects_and_created_names(tmp_path):
     lines = [
         'connect(3, {sa_family=AF_UNIX, sun_path="/run/x"}, 110) = 0',
@@ -165,6 +190,9 @@ def test_trace_lines_are_read_as_connects_and_created_names(tmp_path):
         'mkdirat(7, "under-fd", 0777) = 0',
         'renameat2(AT_FDCWD, "/h/a.part", AT_FDCWD, "/h/a", RENAME_NOREPLACE) = 0',
         'symlink("/tmp/pulse-x", "/h/.config/pulse/m-runtime") = 0',
+        'openat(AT_FDCWD, "/root/.cache/mesa_shader_cache/index", O_RDWR|O_CLOEXEC) = 5',
+        'openat(AT_FDCWD, "/dev/dri/renderD128", O_RDWR|O_CLOEXEC) = 6',
+        'openat(AT_FDCWD, "/etc/O_RDWR", O_RDONLY|O_CLOEXEC) = 7',
         "+++ exited with 0 +++",
     ]
     trace = st.parse_trace(lines, tmp_path)
@@ -176,6 +204,9 @@ def test_trace_lines_are_read_as_connects_and_created_names(tmp_path):
         Path("/h/.config/pulse/m-runtime"),
     ]
     assert trace.unresolved == ['mkdirat(7, "under-fd", 0777) = 0']
+    mesa = Path("/root/.cache/mesa_shader_cache/index")
+    assert trace.written == [*trace.created, mesa, Path("/dev/dri/renderD128")]  # not the read-only opens
+    assert st.written_elsewhere(trace.written, Path("/h"), [tmp_path]) == [mesa]  # /dev is the system's
 
 
 # ---- onnxruntime's telemetry is off wherever onnxruntime can be loaded first
@@ -237,7 +268,7 @@ def test_the_window_sends_nothing_and_leaves_home_alone(tmp_path, virtual_screen
     user = NewUser(tmp_path)
     video = write_mood_video(user.tmp / "shop.mp4", seconds_per_mood=30)
     video_created = set(st.listing(user.tmp))
-    pid_file = tmp_path / "app.pid"
+    pid_file = user.tmp / "app.pid"  # the shell of the test writes it: in the folders the run may write to
     # the shell writes its process id, then becomes main.py (exec keeps the id), so it can be stopped below
     command = ["sh", "-c", f'echo $$ > "{pid_file}"; exec "$0" "$@"', sys.executable, str(REPO / "main.py")]
     command += ["--source", str(video)]

@@ -120,7 +120,11 @@ def run_analyze(args: argparse.Namespace) -> int:
             total = source.frame_count or None
             with tqdm(total=total, unit="frame", desc="analyze", disable=args.quiet, file=sys.stderr) as progress:
                 while (frame := source.read()) is not None:
-                    session.step(frame.image, frame.timestamp_s)
+                    step = session.step(frame.image, frame.timestamp_s).step
+                    for notice in step.notices if step is not None else ():  # a reader replaced by its fallback
+                        progress.write(
+                            f"moodsic analyze: warning: at {frame.timestamp_s:.1f} s: {notice}", file=sys.stderr
+                        )
                     progress.update(1)
             session.close()
     if report.metrics.steps == 0:

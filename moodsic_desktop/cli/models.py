@@ -24,15 +24,21 @@ from moodsic_desktop.cli._common import (
     ProgressBar,
     UserError,
     finite_number,
+    non_negative_int,
+    positive_int,
+    positive_number,
     write_json_report,
 )
 from moodsic_desktop.modelzoo.fer2013 import MODEL_NAME, SourceError, convert_fer2013, metadata_for
 from moodsic_desktop.modelzoo.fetch import (
     SOURCES,
     FetchError,
+    IncompleteDownloadError,
     LicenceNotAcceptedError,
     OfflineError,
+    WrongFileError,
     download,
+    download_problem,
     manual_instructions,
 )
 from moodsic_desktop.paths import models_dir
@@ -49,9 +55,9 @@ from moodsic_desktop.perception.model_store import (
     scan_models,
     sha256_file,
 )
+from moodsic_desktop.perception.model_trial import expert_problem
 from moodsic_desktop.perception.onnx_runtime import OnnxRuntimeError, RuntimeConfig, create_session
-from moodsic_desktop.perception.registry import create_model_expert
-from moodsic_desktop.session.assembly import EngineSettings, select_experts
+from moodsic_desktop.session.assembly import EngineSettings, make_fallback, select_experts
 
 __all__ = ["add_bench_parser", "add_models_parser"]
 
@@ -113,7 +119,7 @@ def add_models_parser(commands: argparse._SubParsersAction) -> None:
     fetch.add_argument("name", choices=("emonet-8", "emonet-5", *BACKBONE_CHOICES))
     fetch.add_argument("--accept-licence", action="store_true", help="accept a non-commercial licence without asking")
     fetch.add_argument("--no-export", action="store_true", help="only download (EmoNet)")
-    fetch.add_argument("--timeout", type=finite_number, default=30.0, help="network timeout in seconds (default 30)")
+    fetch.add_argument("--timeout", type=positive_number, default=30.0, help="network timeout in seconds (default 30)")
     fetch.set_defaults(run=run_models_fetch)
 
     _add_export_parser(actions)
@@ -209,17 +215,25 @@ def run_models_list(args: argparse.Namespace) -> int:
     print(f"models folder: {folder}")
     if not scan.models:
         print("  no model installed")
+    failing = {}  # name → why the program cannot use a usable-looking entry (perception.model_trial)
     for status in scan.models:
         terms = "" if status.commercial_use or "non-commercial" in status.licence else ", non-commercial use only"
-        print(f"  {status.describe()}")
+        problem = expert_problem(status) if status.usable else None
+        state = status.describe() if problem is None else f"{status.name} ({status.expert} expert): {problem}"
+        print(f"  {state}")
+        if problem is not None:
+            failing[status.name] = problem
         if status.usable:
             print(f"    licence: {status.licence}{terms}")
     for note in scan.notes:
         print(f"  note: {note}")
     selection = select_experts(EngineSettings(), folder)
     print("active experts:")
-    for line in (selection.face.reason, selection.scene.reason):
-        print(f"  {line}")
+    for choice in (selection.face, selection.scene):
+        print(f"  {choice.reason}")
+        if choice.model in failing:
+            fallback = make_fallback(choice.role).name
+            print(f"    but it fails when run (see above): the program replaces it by {fallback} after a few frames")
     return EXIT_OK
 
 
@@ -312,13 +326,12 @@ def run_models_verify(args: argparse.Namespace) -> int:
 
 
 def _expert_loads(status: Any) -> bool:
-    """Open the entry's expert as the program would (input and output shapes included); say why it cannot."""
-    try:
-        create_model_expert(status, RuntimeConfig(device="cpu"))
-    except (OnnxRuntimeError, ValueError, KeyError) as error:
-        print(f"    cannot be used by the program: {error}")
-        return False
-    return True
+    """Open the entry's expert as the program would (input and output shapes included) and run it once on a
+    blank frame; say why the program cannot use it."""
+    problem = expert_problem(status)
+    if problem is not None:
+        print(f"    cannot be used by the program: it {problem}")
+    return problem is None
 
 
 # ---------------------------------------------------------------------------------------------- export
@@ -500,10 +513,13 @@ def run_models_fetch(args: argparse.Namespace) -> int:
     fetched = []
     for url, file_name, sha256 in source.files:
         dest = folder / file_name
-        if dest.is_file():  # a complete earlier download (partial ones are kept as .part and resumed)
-            print(f"already downloaded: {dest}")
-            fetched.append(dest)
-            continue
+        if dest.exists():  # an earlier download (partial ones are kept as .part and resumed)
+            problem = download_problem(dest, sha256)
+            if problem is None:
+                print(f"already downloaded: {dest}")
+                fetched.append(dest)
+                continue
+            print(f"{dest} is damaged ({problem}): downloading it again, the damaged file kept as {dest.name}.damaged")
         print(f"downloading {url}")
         try:
             fetched.append(
@@ -511,6 +527,8 @@ def run_models_fetch(args: argparse.Namespace) -> int:
             )
         except OfflineError as error:
             raise UserError(f"{error}: no internet here?\n{manual_instructions(source, root)}") from None
+        except (IncompleteDownloadError, WrongFileError) as error:
+            raise UserError(f"{error}: run the same command again to try again") from None
         except FetchError as error:
             raise UserError(f"{error}\n{manual_instructions(source, root)}") from None
     for path in fetched:
@@ -535,11 +553,15 @@ def add_bench_parser(commands: argparse._SubParsersAction) -> None:
         "research-prototype-style pipeline. Each comparison prints as `ratio <name>: <times faster>`. "
         "Models are randomly initialised at full size (no download), built through the export code.",
     )
-    bench.add_argument("--frames", type=int, default=24, help="frames of the end-to-end comparison (default 24)")
-    bench.add_argument("--repeats", type=int, default=5, help="timed runs per model comparison (default 5)")
-    bench.add_argument("--threads", type=int, default=0, help="threads for both runtimes (default: all cores)")
+    bench.add_argument(
+        "--frames", type=positive_int, default=24, help="frames of the end-to-end comparison (default 24)"
+    )
+    bench.add_argument("--repeats", type=positive_int, default=5, help="timed runs per model comparison (default 5)")
+    bench.add_argument(
+        "--threads", type=non_negative_int, default=0, help="threads for both runtimes (default 0: all cores)"
+    )
     bench.add_argument("--tiny", action="store_true", help="tiny scene backbone (a quick check of the command)")
-    bench.add_argument("--mc-samples", type=int, default=5, help="N of the MC-dropout comparison (default 5)")
+    bench.add_argument("--mc-samples", type=positive_int, default=5, help="N of the MC-dropout comparison (default 5)")
     bench.add_argument("--json", type=Path, metavar="FILE", help="also write the measurements as JSON")
     bench.set_defaults(run=run_bench)
 

@@ -1,4 +1,5 @@
-"""The session report: settings, a timeline of steps, the song switches and the metrics, as JSON.
+"""The session report: settings, a timeline of steps, the song switches, the notices (a reader replaced by
+its fallback, with the time) and the metrics, as JSON.
 
 Written by ``moodsic analyze`` and by the GUI's "Export session…"; both feed it the pipeline's
 ``StepRecord``s (and, for a clip with known mood steps, their times, for the step-response metric). The
@@ -213,10 +214,12 @@ class SessionReport:
         self.timeline = Timeline(maxlen=max_timeline)
         self.switches: deque[dict[str, Any]] = deque(maxlen=max_switches)
         self.metrics = SessionMetrics(step_times)
+        self.notices: list[dict[str, Any]] = []  # what changed, said once: a reader replaced by its fallback
 
     def add(self, step: StepRecord) -> None:
         self.timeline.append(step)
         self.metrics.add(step)
+        self.notices += [{"time": round(step.time, 4), "text": text} for text in step.notices]
         decision = step.decision
         if decision is not None and decision.switched:
             self.switches.append(
@@ -237,6 +240,7 @@ class SessionReport:
             "settings": self.settings,
             "timeline": list(self.timeline),
             "switches": list(self.switches),
+            "notices": list(self.notices),
             "metrics": self.metrics.summary(),
         }
 

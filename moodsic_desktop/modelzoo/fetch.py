@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from urllib.request import urlopen
 
 from moodsic_desktop.perception import model_download
 from moodsic_desktop.perception.model_download import (
@@ -20,9 +18,12 @@ from moodsic_desktop.perception.model_download import (
     SOURCES,
     ChecksumError,
     FetchError,
+    IncompleteDownloadError,
     LicenceNotAcceptedError,
     OfflineError,
     Source,
+    WrongFileError,
+    download_problem,
     manual_instructions,
     source_folder,
 )
@@ -34,11 +35,14 @@ __all__ = [
     "SOURCES",
     "ChecksumError",
     "FetchError",
+    "IncompleteDownloadError",
     "LicenceNotAcceptedError",
     "OfflineError",
     "Source",
+    "WrongFileError",
     "_headers",
     "download",
+    "download_problem",
     "manual_instructions",
     "source_folder",
 ]
@@ -52,7 +56,6 @@ def download(
     headers: dict[str, str] | None = None,
     timeout: float = 30.0,
     progress: bool = True,
-    opener: Callable | None = None,
 ) -> Path:
     """:func:`moodsic_desktop.perception.model_download.download` with a tqdm progress bar on stderr (bytes)."""
     from tqdm import tqdm
@@ -66,6 +69,4 @@ def download(
             bar.n = done
             bar.refresh()
 
-        return model_download.download(
-            url, dest, sha256=sha256, headers=headers, timeout=timeout, on_progress=show, opener=opener or urlopen
-        )
+        return model_download.download(url, dest, sha256=sha256, headers=headers, timeout=timeout, on_progress=show)

@@ -86,7 +86,8 @@ class DownloadWorker(ThreadWorker):
 
     Signals: ``progress(done_bytes, total_bytes)`` (total -1 when unknown; Python ints, any size);
     ``succeeded(paths)`` with the downloaded files; ``failed(kind, message)`` with kind "offline",
-    "checksum", "cancelled" or "error"; ``finished()`` last, always. Construct on the GUI thread and start
+    "checksum", "interrupted" (cut off or stalled: the part is kept), "wrong file" (a web page, a file cut
+    short: removed), "cancelled" or "error"; ``finished()`` last, always. Construct on the GUI thread and start
     with ``start_in_thread``; ``run`` runs on the worker thread; ``stop`` from any thread (the download stops
     after the current chunk, keeping the partial file for a resume)."""
 
@@ -111,7 +112,8 @@ class DownloadWorker(ThreadWorker):
             paths = []
             for url, name, sha256 in self.source.files:
                 dest = self.folder / name
-                if not dest.is_file():  # a complete earlier download is kept; a .part is resumed
+                # A whole earlier download is kept (a damaged one is downloaded again); a .part is resumed.
+                if not dest.exists() or md.download_problem(dest, sha256) is not None:
                     md.download(
                         url, dest, sha256=sha256, headers=md.request_headers(self.source.gated),
                         timeout=self.timeout_s, cancelled=self._stop.is_set,
@@ -125,6 +127,10 @@ class DownloadWorker(ThreadWorker):
             self.failed.emit("offline", str(error))
         except md.ChecksumError as error:
             self.failed.emit("checksum", str(error))
+        except md.IncompleteDownloadError as error:
+            self.failed.emit("interrupted", str(error))
+        except md.WrongFileError as error:
+            self.failed.emit("wrong file", str(error))
         except (md.FetchError, OSError) as error:
             self.failed.emit("error", str(error))
         finally:
@@ -373,6 +379,12 @@ class ModelsDialog(QDialog):
         elif kind == "checksum":
             self._say(f"The download of {key} arrived damaged (its checksum did not match), so it was deleted. "
                       "Press Install to try again.")  # fmt: skip
+        elif kind == "interrupted":
+            self._say(f"The download of {key} was cut off or stalled. The part already downloaded is kept: press "
+                      f"Install to carry on from there. ({message})")  # fmt: skip
+        elif kind == "wrong file":
+            self._say(f"The server sent something that is not the {key} model file, so it was deleted. Press "
+                      f"Install to try again later. ({message})")  # fmt: skip
         elif kind == "cancelled":
             self._say(f"Download of {key} stopped. The part already downloaded is kept: Install carries on from there.")
         else:

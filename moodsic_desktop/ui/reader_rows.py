@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from moodsic_desktop.perception.model_store import ENTRY_KINDS, StoreScan
+from moodsic_desktop.perception.weights_format import file_problem
 from moodsic_desktop.session.assembly import BUNDLED_FACE_MODEL
 
 BUILTIN_FACE = "face-geometry (built-in)"
@@ -76,7 +77,7 @@ def reader_rows(
                               status.name))  # fmt: skip
     for key, source in offered.items():
         file_names = [name for _, name, _ in source.files]
-        downloaded = all((scan.directory / source.folder / name).is_file() for name in file_names)
+        downloaded = all(file_problem(scan.directory / source.folder / name) is None for name in file_names)
         licence = source.licence.split(":")[0] if source.must_accept else source.licence
         terms = "non-commercial use only, you must accept its licence" if source.must_accept else "see its licence"
         needs = "a download" + ("" if source.register_as else ", then a conversion with PyTorch")

@@ -4,30 +4,32 @@ network: downloads come from a server on 127.0.0.1 or fail as if the network wer
 from __future__ import annotations
 
 import hashlib
+import socket
+import struct
 import threading
+import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.error import URLError
 
 import pytest
 
 from moodsic_desktop.cli.main import main
-from moodsic_desktop.modelzoo import fetch
 from moodsic_desktop.modelzoo.fetch import SOURCES, ChecksumError, OfflineError, download, manual_instructions
 
-PAYLOAD = bytes(range(256)) * 4000  # 1 MB
+_HEADER = b'{"w":{"dtype":"U8","shape":[1024000],"data_offsets":[0,1024000]}}'
+PAYLOAD = struct.pack("<Q", len(_HEADER)) + _HEADER + bytes(range(256)) * 4000  # a 1 MB safetensors file
 
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
-    """Anything but 127.0.0.1 fails as an unreachable network would."""
-    real = fetch.urlopen
+    """Any connection but to a loopback address fails as an unreachable network would (before any DNS)."""
+    real = socket.create_connection
 
-    def guarded(request, timeout=None):
-        if "//127.0.0.1:" not in request.full_url:
-            raise URLError(OSError(101, "Network is unreachable"))
-        return real(request, timeout=timeout)
+    def guarded(address, *args, **kwargs):
+        if not str(address[0]).startswith("127."):
+            raise OSError(101, "Network is unreachable")
+        return real(address, *args, **kwargs)
 
-    monkeypatch.setattr(fetch, "urlopen", guarded)
+    monkeypatch.setattr(socket, "create_connection", guarded)
 
 
 @pytest.fixture
@@ -115,8 +117,9 @@ def test_a_non_commercial_licence_must_be_accepted(tmp_path, capsys, monkeypatch
 def test_files_already_there_are_not_downloaded_again(tmp_path, capsys):
     folder = tmp_path / "hub" / "clip-b32"
     folder.mkdir(parents=True)
-    for name in ("config.json", "pytorch_model.bin"):
-        (folder / name).write_text("{}")
+    (folder / "config.json").write_text('{"model_type": "clip"}')
+    with zipfile.ZipFile(folder / "pytorch_model.bin", "w") as checkpoint:  # torch.save's zip format
+        checkpoint.writestr("archive/data.pkl", b"\x80\x02}q\x00.")
     assert main(["models", "fetch", "clip-b32", "--dir", str(tmp_path)]) == 0  # the guard forbids any download
     out = capsys.readouterr().out
     assert "licence: OpenAI CLIP weights: MIT licence." in out

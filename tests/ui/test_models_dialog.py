@@ -5,6 +5,7 @@ started by the test; nothing reaches the internet (the catalogue is the dialog's
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import socket
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -57,6 +59,7 @@ class Server:
         self.files: dict[str, bytes] = {}
         self.seen: list[tuple[str, str | None]] = []
         self.piece, self.delay_s = 8192, 0.0
+        self.truncate_at: int | None = None
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -72,9 +75,10 @@ class Server:
                     self.send_response(200)
                 self.send_header("Content-Length", str(len(body) - start))
                 self.end_headers()
+                end = len(body) if server.truncate_at is None else server.truncate_at
                 try:
-                    for at in range(start, len(body), server.piece):
-                        self.wfile.write(body[at : at + server.piece])
+                    for at in range(start, end, server.piece):
+                        self.wfile.write(body[at : min(at + server.piece, end)])
                         self.wfile.flush()
                         time.sleep(server.delay_s)
                 except (BrokenPipeError, ConnectionResetError):
@@ -112,9 +116,10 @@ def payload(tmp_path) -> bytes:
     return tiny_onnx(tmp_path / "served" / "test-fer.onnx").read_bytes()
 
 
-def source(url: str, sha256: str | None, must_accept: bool = False, register_as: str | None = "fer2013") -> Source:
+def source(url: str, sha256: str | None, must_accept: bool = False, register_as: str | None = "fer2013",
+           name: str = "test-fer.onnx") -> Source:  # fmt: skip
     licence = "Test licence: non-commercial use only." if must_accept else "MIT"
-    return Source("test-fer", ((url, "test-fer.onnx", sha256),), "", licence, must_accept, False,
+    return Source("test-fer", ((url, name, sha256),), "", licence, must_accept, False,
                   "moodsic models export test --checkpoint {folder}/test-fer.onnx", register_as)  # fmt: skip
 
 
@@ -219,15 +224,63 @@ def test_offline_it_says_what_to_download_from_where_and_where_to_put_it(qtbot, 
     assert not (models / "test-fer.onnx").exists()
 
 
+def zip_checkpoint() -> bytes:
+    """A small file of torch.save's zip format (the format checks of a download accept it)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("archive/data.pkl", b"\x80\x02}q\x00.")
+        archive.writestr("archive/data/0", b"weights" * 1000)
+    return buffer.getvalue()
+
+
 def test_a_download_that_needs_pytorch_is_not_called_installed(qtbot, server, models):
-    server.files["/emonet_8.pth"] = b"weights" * 1000
-    dialog = make_dialog(qtbot, models, {"test-fer": source(server.url("/emonet_8.pth"), None, register_as=None)})
+    server.files["/emonet_8.pth"] = zip_checkpoint()
+    dialog = make_dialog(
+        qtbot, models, {"test-fer": source(server.url("/emonet_8.pth"), None, register_as=None, name="emonet_8.pth")}
+    )
     dialog.install("test-fer")
     wait_done(qtbot, dialog)
     assert "not ready yet" in dialog.message and "PyTorch" in dialog.message
     assert "Installed" not in dialog.message and read_manifest(models) is None
     row = dialog.row("test-fer")
     assert row.state == "downloaded" and "moodsic models export" in row.detail
+
+
+def test_a_damaged_download_is_neither_shown_as_downloaded_nor_kept_as_one(qtbot, server, models):
+    body = zip_checkpoint()
+    server.files["/emonet_8.pth"] = body
+    damaged = models / "emonet_8.pth"
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(body[: len(body) // 2])  # an earlier download cut short
+    dialog = make_dialog(
+        qtbot, models, {"test-fer": source(server.url("/emonet_8.pth"), None, register_as=None, name="emonet_8.pth")}
+    )
+    assert dialog.row("test-fer").state == "not installed"
+    dialog.install("test-fer")
+    wait_done(qtbot, dialog)
+    assert server.seen == [("/emonet_8.pth", None)] and damaged.read_bytes() == body
+    assert dialog.row("test-fer").state == "downloaded"
+
+
+def test_a_download_cut_short_keeps_its_part_and_says_so(qtbot, server, models, payload):
+    server.files["/m.onnx"] = payload
+    server.truncate_at = len(payload) // 2  # the server promises the whole file and sends half of it
+    dialog = make_dialog(qtbot, models, {"test-fer": source(server.url("/m.onnx"), None)})
+    dialog.install("test-fer")
+    wait_done(qtbot, dialog)
+    assert "cut off" in dialog.message and "kept" in dialog.message and "Installed" not in dialog.message
+    assert (models / "test-fer.onnx.part").stat().st_size == len(payload) // 2
+    assert not (models / "test-fer.onnx").exists() and read_manifest(models) is None
+
+
+def test_a_web_page_in_place_of_the_model_is_deleted_and_said_plainly(qtbot, server, models):
+    server.files["/m.onnx"] = b"<!DOCTYPE html><html><body>Please sign in</body></html>"
+    dialog = make_dialog(qtbot, models, {"test-fer": source(server.url("/m.onnx"), None)})
+    dialog.install("test-fer")
+    wait_done(qtbot, dialog)
+    assert dialog.message.startswith("The server sent something that is not the test-fer model file")
+    assert "web page" in dialog.message and "Installed" not in dialog.message
+    assert [p for p in models.rglob("*") if p.is_file()] == [] and dialog.row("test-fer").state == "not installed"
 
 
 def test_the_real_catalogue_offers_emonet_with_its_licence_and_the_readers_in_use(qtbot, models):
