@@ -139,9 +139,10 @@ class Decision:
     nearest eligible songs, best first; ``target`` is the mode-shifted target (reference V-A) and
     ``distance`` the song's distance to it; ``song_started_at`` is when the matcher chose ``song``
     (seconds, on the caller's clock), so ``min_dwell_s`` minus the time since then is the dwell left.
-    ``variety`` says which step of the module's rule 3 gave the candidates (:data:`Variety`; a switch
-    with ``"past_station"`` reached past the station for variety), ``repeat_window_s`` the window in
-    force (seconds: the owner's setting, shortened for a small library).
+    ``variety`` says which step of the module's rule 3 chose a switch's song (:data:`Variety`;
+    ``"past_station"``: it reached past the station for variety); a decision that keeps the song says
+    ``"nearest"``. ``repeat_window_s`` is the window in force (seconds: the owner's setting, shortened for
+    a small library). Both are plain values for the window to word; ``reason`` says the same in words.
     """
 
     song: Song
