@@ -19,7 +19,7 @@ from moodsic_desktop.core.matcher import MATCH_MODES
 from moodsic_desktop.core.metrics import song_switches
 from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings
 from moodsic_desktop.core.report import SessionReport, session_settings
-from moodsic_desktop.core.settings_schema import ALPHA, DWELL, TAU
+from moodsic_desktop.core.settings_schema import ALPHA, DWELL, REPEAT_WINDOW, TAU
 from moodsic_desktop.perception.sources import SourceError, VideoFileSource
 from moodsic_desktop.perception.synthetic import DEMO_SEGMENT_S, demo_step_times, write_demo_clip
 from moodsic_desktop.session.assembly import EngineSettings, build_pipeline, load_library
@@ -58,6 +58,14 @@ def add_analyze_parser(commands: argparse._SubParsersAction) -> None:
         default=DWELL.default,
         help=f"minimum seconds a song plays before a switch, {DWELL.range_text()} (default %(default)s)",
     )
+    analyze.add_argument(
+        "--repeat-window",
+        type=setting_value(REPEAT_WINDOW),
+        default=REPEAT_WINDOW.default,
+        metavar="MINUTES",
+        help="minutes before a song comes back while another song near the mood has not played in them, "
+        f"{REPEAT_WINDOW.range_text()} (default %(default)s; shortened by itself for a small library)",
+    )
     analyze.add_argument("--mode", choices=MATCH_MODES, default=EngineSettings.mode)
     analyze.add_argument("--fusion", choices=FUSION_MODES, default=PipelineSettings.fusion_mode)
     analyze.add_argument(
@@ -84,6 +92,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         tau=args.tau,
         min_dwell_s=args.dwell,
         mode=args.mode,
+        repeat_window_s=args.repeat_window * 60.0,
         pipeline=PipelineSettings(
             fusion_mode=args.fusion, scene_interval_s=args.scene_interval, simulate_song_end=True
         ),

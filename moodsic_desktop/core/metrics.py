@@ -20,6 +20,10 @@ Definitions (distances Euclidean in reference V-A space, times in seconds):
 - mood_steps (only when the clip's mood-step times are known, e.g. the generated demo clip): for each step,
   the seconds from the step until the stabilised output crosses halfway to the new mood
   (:func:`halfway_times`).
+- variety (:class:`PlayVariety`, from the songs handed to the audio, ``add_play``): plays; distinct songs;
+  distinct songs per hour (hours counted from the first play; min and mean over complete hours, None
+  before the first hour is complete); repeat gaps (seconds between two starts of one song: count, min,
+  mean, max); ping_pongs (A-B-A-B: four plays in a row that alternate two songs).
 
 Agreement with labels (the evaluations; any one scale, the caller converts with ``EmotionScaleAligner``):
 MAE, Spearman rank correlation ρ, and Lin's concordance correlation
@@ -41,6 +45,7 @@ from numpy.typing import ArrayLike
 from moodsic_desktop.core.pipeline import StepRecord
 
 MAX_DWELLS = 100_000  # a shop day at the shortest dwell holds ~1,000; the bound only guards odd settings
+MAX_HOURS = 24 * 92  # hours of distinct-song counts kept (a quarter of a year of round-the-clock running)
 MIN_STEP_CHANGE = 0.05  # reference units: a "mood step" smaller than this has no halfway point to cross
 
 
@@ -132,6 +137,64 @@ def dwell_distribution(dwells: Sequence[float]) -> dict[str, float | int] | None
     return {"count": len(dwells), "min": q[0], "p25": q[1], "median": q[2], "p75": q[3], "max": q[4]}
 
 
+class PlayVariety:
+    """How varied the music was (definitions in the module docstring, "variety"), from each song's start.
+
+    Memory: one start time per song played (at most the library's songs), the current hour's songs and one
+    count per past hour (the last ``MAX_HOURS``): flat over a day or a month. One owner thread."""
+
+    def __init__(self) -> None:
+        self.plays = 0
+        self._last_start: dict[str, float] = {}
+        self._last_four: deque[str] = deque(maxlen=4)
+        self._first: float | None = None
+        self._hour = 0
+        self._this_hour: set[str] = set()
+        self._per_hour: deque[int] = deque(maxlen=MAX_HOURS)
+        self._gaps = _Mean()
+        self._gap_min = math.inf
+        self._gap_max = 0.0
+        self.ping_pongs = 0
+
+    def add(self, song_id: str, time: float) -> None:
+        """``song_id`` started at ``time`` (seconds, non-decreasing over the calls)."""
+        if self._first is None:
+            self._first = time
+        hour = int((time - self._first) // 3600.0)
+        while self._hour < hour:  # complete hours, the empty ones too
+            self._per_hour.append(len(self._this_hour))
+            self._this_hour = set()
+            self._hour += 1
+        self._this_hour.add(song_id)
+        previous = self._last_start.get(song_id)
+        if previous is not None:
+            gap = time - previous
+            self._gaps.add(gap)
+            self._gap_min, self._gap_max = min(self._gap_min, gap), max(self._gap_max, gap)
+        self._last_start[song_id] = time
+        self._last_four.append(song_id)
+        if len(self._last_four) == 4:
+            a, b, c, d = self._last_four
+            self.ping_pongs += a == c and b == d and a != b
+        self.plays += 1
+
+    def summary(self) -> dict[str, Any]:
+        """The figures as a JSON-ready dict (None where there is nothing to measure yet)."""
+        hours = list(self._per_hour)
+        gaps = self._gaps
+        return {
+            "plays": self.plays,
+            "distinct_songs": len(self._last_start),
+            "distinct_songs_per_hour": {"hours": len(hours), "min": min(hours), "mean": sum(hours) / len(hours)}
+            if hours
+            else None,
+            "repeat_gap_s": {"count": gaps.count, "min": self._gap_min, "mean": gaps.value, "max": self._gap_max}
+            if gaps.count
+            else None,
+            "ping_pongs": self.ping_pongs,
+        }
+
+
 @dataclass
 class _Mean:
     total: float = 0.0
@@ -175,6 +238,12 @@ class SessionMetrics:
         self.switches = 0
         self.first_time: float | None = None
         self.last_time: float | None = None
+        self.variety = PlayVariety()
+
+    def add_play(self, song_id: str, time: float) -> None:
+        """A song handed to the audio at ``time`` (seconds): for the variety figures. The session calls it for
+        every song it plays, whether a step's switch, a song's end or a skip chose it."""
+        self.variety.add(song_id, time)
 
     def add(self, step: StepRecord) -> None:
         """Account for one pipeline step."""
@@ -253,4 +322,5 @@ class SessionMetrics:
             "switches_per_hour": self.switches / duration * 3600.0 if duration > 0 else None,
             "dwell_s": dwell_distribution(list(self._dwells)),
             "mood_steps": self.mood_steps(),
+            "variety": self.variety.summary(),
         }

@@ -68,6 +68,8 @@ def session_settings(pipeline: Pipeline, source: str, library: str) -> dict[str,
             "top_k": matcher.top_k,
             "widen_below": matcher.widen_below,
             "mode": matcher.mode,
+            "repeat_window_s": matcher.repeat_window_s,
+            "variety_reach": matcher.variety_reach,
             "pipeline": asdict(pipeline.settings),
         },
     }

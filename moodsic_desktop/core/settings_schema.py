@@ -109,6 +109,18 @@ CROSSFADE = NumberSetting(
     label="Crossfade",
     tooltip="Seconds over which one song fades out while the next fades in (0: cut).",
 )
+REPEAT_WINDOW = NumberSetting(
+    name="repeat_window_min",
+    default=45.0,
+    minimum=0.0,
+    maximum=240.0,
+    unit="minutes",
+    label="Time before a song comes back",
+    tooltip="A song does not play again within this many minutes while another song near the mood has not "
+    "played in them (0: only the last few songs are kept back). A small library gets a shorter time by "
+    "itself: its number of songs times their usual length.",
+    slider_maximum=120.0,
+)
 VOLUME = NumberSetting(
     name="volume",
     default=0.8,
@@ -121,4 +133,4 @@ VOLUME = NumberSetting(
 )
 
 # In the window's order.
-NUMBER_SETTINGS: tuple[NumberSetting, ...] = (ALPHA, TAU, DWELL, CROSSFADE, VOLUME)
+NUMBER_SETTINGS: tuple[NumberSetting, ...] = (ALPHA, TAU, DWELL, CROSSFADE, VOLUME, REPEAT_WINDOW)

@@ -20,7 +20,7 @@ from moodsic_desktop.audio.library.schema import default_index_path
 from moodsic_desktop.core.library import MusicLibrary, read_deam
 from moodsic_desktop.core.matcher import Matcher, MatchMode, validate_match_mode
 from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings
-from moodsic_desktop.core.settings_schema import ALPHA, DWELL, TAU
+from moodsic_desktop.core.settings_schema import ALPHA, DWELL, REPEAT_WINDOW, TAU
 from moodsic_desktop.core.stabilizer import Stabilizer
 from moodsic_desktop.core.stations import fit_station_model
 from moodsic_desktop.core.types import ExpertRole, FaceExpert, SceneExpert
@@ -56,6 +56,7 @@ class EngineSettings:
     top_k: int = 20
     widen_below: float = 0.55
     mode: MatchMode = "match"
+    repeat_window_s: float = REPEAT_WINDOW.default * 60.0  # a song comes back after this, near songs allowing
     n_stations: int = 5
     # The full-range face model misses faces under ~80 px in a whole frame; a 3 x 2 grid of tiles on top
     # finds them from ~35 px (a face two to five metres from a 720p camera) at ~25 ms per frame on 2 cores.
@@ -324,6 +325,7 @@ def build_pipeline(library: MusicLibrary, settings: EngineSettings, experts: Exp
         widen_below=settings.widen_below,
         hysteresis=settings.hysteresis,
         mode=settings.mode,
+        repeat_window_s=settings.repeat_window_s,
     )
     for song_id in library.banned:
         with contextlib.suppress(KeyError):  # banned, but not among the songs loaded

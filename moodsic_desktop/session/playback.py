@@ -122,6 +122,10 @@ class PlaybackSession:
         """The least seconds a song plays before the mood may switch it."""
         self.pipeline.matcher.min_dwell_s = seconds
 
+    def set_repeat_window(self, minutes: float) -> None:
+        """The minutes before a song may come back while another song near the mood has not played in them."""
+        self.pipeline.matcher.repeat_window_s = minutes * 60.0
+
     def set_mode(self, mode: MatchMode | str) -> None:
         """The music mode: one of ``core.matcher.MATCH_MODES`` (``ValueError`` otherwise)."""
         self.pipeline.matcher.mode = validate_match_mode(mode)
@@ -175,8 +179,7 @@ class PlaybackSession:
         else:
             decision = self.pipeline.matcher.song_ended(self._now, *self.mood_without_picture())
             decision = replace(decision, reason=f"{self._no_picture_words()}: {decision.reason}")
-        self.audio.queue_next(decision.song)
-        self._decisions.append(decision)
+        self._queue(decision)
 
     def song_failed(self, song: Song, reason: str) -> None:
         """The engine could not play ``song``: never choose it again in this session, play another one, and
@@ -205,8 +208,7 @@ class PlaybackSession:
         decision = self.pipeline.song_ended(self._now)
         remaining = self.audio.remaining_s
         if remaining is not None and remaining <= self.audio.notice_s + 1.0:
-            self.audio.queue_next(decision.song)
-            self._decisions.append(decision)
+            self._queue(decision)
         else:
             self._play(decision)
 
@@ -280,8 +282,7 @@ class PlaybackSession:
             self.pipeline.matcher = matcher
             if old.current is not None and matcher.current is None:  # it plays to its end, then the library
                 decision = matcher.song_ended(self._now)
-                self.audio.queue_next(decision.song)
-                self._decisions.append(replace(decision, reason=f"the library changed: {decision.reason}"))
+                self._queue(replace(decision, reason=f"the library changed: {decision.reason}"))
         self._library_change = LibraryChange(library=self._view_of(guard.playing), lost=guard.lost, message=message)
 
     # -- without a picture --------------------------------------------------------------------------------
@@ -464,4 +465,15 @@ class PlaybackSession:
     def _play(self, decision: Decision) -> None:
         """Crossfade to the chosen song (from silence the engine fades it in)."""
         self.audio.crossfade_to(decision.song)
+        self._handed(decision)
+
+    def _queue(self, decision: Decision) -> None:
+        """Play the chosen song when the one playing ends."""
+        self.audio.queue_next(decision.song)
+        self._handed(decision)
+
+    def _handed(self, decision: Decision) -> None:
+        """A song went to the audio: an event for the next snapshot, a play for the report's variety figures."""
         self._decisions.append(decision)
+        if self.report is not None:
+            self.report.metrics.add_play(decision.song.song_id, self._now)

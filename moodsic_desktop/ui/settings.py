@@ -27,7 +27,16 @@ from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from moodsic_desktop.core.fusion import FUSION_MODES
 from moodsic_desktop.core.matcher import MATCH_MODES
-from moodsic_desktop.core.settings_schema import ALPHA, CROSSFADE, DWELL, NUMBER_SETTINGS, TAU, VOLUME, NumberSetting
+from moodsic_desktop.core.settings_schema import (
+    ALPHA,
+    CROSSFADE,
+    DWELL,
+    NUMBER_SETTINGS,
+    REPEAT_WINDOW,
+    TAU,
+    VOLUME,
+    NumberSetting,
+)
 
 if TYPE_CHECKING:  # annotations only: the settings load without QtWidgets
     from PySide6.QtWidgets import QSplitter, QWidget
@@ -41,7 +50,8 @@ SETTINGS_FILE = "settings.json"
 @dataclass
 class UserSettings:
     """What the owner tunes. alpha: EMA weight of a reading 1 s after the last, (0, 1]; tau: hold while the
-    standard deviation exceeds it (reference units); dwell_s and crossfade_s in seconds; volume 0..1. The
+    standard deviation exceeds it (reference units); dwell_s and crossfade_s in seconds; volume 0..1;
+    repeat_window_min in minutes (the time before a song comes back). The
     numbers' defaults and ranges: ``core.settings_schema``."""
 
     alpha: float = ALPHA.default
@@ -51,6 +61,7 @@ class UserSettings:
     mode: str = "match"
     fusion: str = "inverse_variance"
     volume: float = VOLUME.default
+    repeat_window_min: float = REPEAT_WINDOW.default
     audio_device: str | None = None
     last_source: str | None = None
     loop_video: bool = True

@@ -63,6 +63,8 @@ def face_report(tmp_path_factory, deam_fixture):
         "3",
         "--alpha",
         "0.5",
+        "--repeat-window",
+        "30",
         cwd=folder,
     )
     assert result.returncode == 0, result.stderr
@@ -76,6 +78,7 @@ def test_report_structure(face_report):
     settings = report["settings"]
     assert settings["engine"]["alpha"] == 0.5 and settings["engine"]["min_dwell_s"] == 3.0
     assert settings["engine"]["tau"] == 0.4
+    assert settings["engine"]["repeat_window_s"] == 30 * 60.0
     assert settings["songs"] == 1802
     assert settings["experts"] == {"face": "fer2013-mini-xception (ONNX)", "scene": "scene-statistics (built-in)"}
     assert len(report["timeline"]) == 2 * SECONDS_PER_MOOD * FPS
@@ -188,7 +191,18 @@ def test_bad_option_value_is_named(tmp_path):
     assert "--alpha: must be in (0, 1], got 2" in result.stderr.splitlines()[-1]
 
 
-@pytest.mark.parametrize("option", ["--alpha", "--tau", "--dwell", "--scene-interval", "--mood-steps"])
+def test_a_repeat_window_out_of_range_is_named(tmp_path, capsys):
+    from moodsic_desktop.cli.main import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["analyze", "--demo", "--quiet", "--out", str(tmp_path / "report.json"), "--repeat-window", "-5"])
+    assert stop.value.code == 2
+    assert "--repeat-window: must be in [0, 240], got -5" in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    "option", ["--alpha", "--tau", "--dwell", "--repeat-window", "--scene-interval", "--mood-steps"]
+)
 @pytest.mark.parametrize("value", ["nan", "inf", "-Infinity"])
 def test_non_finite_numbers_are_refused(option, value, tmp_path, capsys):
     from moodsic_desktop.cli.main import main

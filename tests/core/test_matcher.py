@@ -65,8 +65,9 @@ def test_recent_songs_are_excluded_while_others_remain():
 
 
 def test_recent_memory_length():
+    """The last ``recent_k`` songs alone (no time window): the third song back may come again."""
     songs = [Song(str(i), i / 10, 0.0) for i in range(6)]
-    m = Matcher(songs, min_dwell_s=0.0, recent_k=2, top_k=20)
+    m = Matcher(songs, min_dwell_s=0.0, recent_k=2, top_k=20, repeat_window_s=0.0)
     m.recommend(0.0, 0.0, 0.0)  # plays 0
     m.song_ended(1.0)  # plays 1 (0 is recent)
     m.song_ended(2.0)  # recent = {0, 1} → plays 2
@@ -143,11 +144,20 @@ def test_empty_library_is_an_error():
 
 
 def test_a_sibling_has_the_settings_and_none_of_the_history():
-    m = Matcher(grid_songs(), min_dwell_s=12.0, recent_k=3, top_k=7, widen_below=0.4, hysteresis=0.2, mode="calm")
+    expected = {
+        "min_dwell_s": 12.0,
+        "recent_k": 3,
+        "top_k": 7,
+        "widen_below": 0.4,
+        "hysteresis": 0.2,
+        "mode": "calm",
+        "repeat_window_s": 600.0,
+        "variety_reach": 0.3,
+    }
+    m = Matcher(grid_songs(), **expected)
     m.recommend(0.0, 0.0, now=0.0)
     other = [Song("b1", 0.5, 0.5), Song("b2", -0.5, -0.5)]
     sibling = m.sibling(other)
-    expected = {"min_dwell_s": 12.0, "recent_k": 3, "top_k": 7, "widen_below": 0.4, "hysteresis": 0.2, "mode": "calm"}
     assert m.settings() == expected and sibling.settings() == expected
     assert sibling.current is None and not sibling.plays
     assert sibling.has_song("b1") and not sibling.has_song("s00") and m.has_song("s00")
