@@ -12,10 +12,17 @@ call, commands and ``step`` alike; other threads queue commands to it (``ui.work
 The library index (SQLite) is opened on that thread on first use and closed by ``close``.
 Times are seconds on one monotonic clock (``clock``, by default ``time.monotonic``; frames' times must be
 on the same clock when the session drives audio); V-A values are in reference space [-1, 1].
+
+The day plan (``core.day_plan``, followed by ``session.day_plan_follower`` on the local ``wall_clock``) is
+applied at every step and idle round before the matcher: outside opening hours the music fades out, no
+reading runs and nothing plays until the café opens again (then a song for the plan's mood starts at once);
+a part of the day sets its volume as it begins and bends the target the matcher aims for
+(``Pipeline.aim``). The default plan changes nothing.
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
 import math
 import time
@@ -28,6 +35,7 @@ import numpy as np
 
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.reports import LibraryIndexError
+from moodsic_desktop.core.day_plan import DayPlan, PlanState
 from moodsic_desktop.core.fusion import FusionMode, validate_fusion_mode
 from moodsic_desktop.core.library import MusicLibrary, Song
 from moodsic_desktop.core.matcher import Decision, MatchMode, validate_match_mode
@@ -35,6 +43,7 @@ from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.report import SessionReport, session_settings
 from moodsic_desktop.session.assembly import BUILTIN_ORIGIN, load_library
 from moodsic_desktop.session.audio_port import AudioPort, SilentAudioPort
+from moodsic_desktop.session.day_plan_follower import DayPlanFollower
 from moodsic_desktop.session.library_guard import LibraryGuard
 from moodsic_desktop.session.library_reload import describe_change
 from moodsic_desktop.session.snapshot import ExpertInfo, LibraryChange, LibraryView, SessionSnapshot
@@ -42,6 +51,7 @@ from moodsic_desktop.session.snapshot import ExpertInfo, LibraryChange, LibraryV
 log = logging.getLogger(__name__)
 
 SUMMARY_PERIOD_S = 1.0  # how often the metrics' summary in the snapshots is refreshed (session clock)
+CLOSING_FADE_S = 5.0  # seconds the music takes to fade out at closing time
 
 
 class PlaybackSession:
@@ -53,7 +63,8 @@ class PlaybackSession:
     ``contain_failures`` turns a step that raises into a problem in the snapshot and a pipeline restart
     (False: the exception propagates, as ``moodsic analyze`` wants); ``summary_period_s`` is how often the
     snapshots' ``metrics`` are refreshed, in session seconds (``math.inf``: once, for a run nobody watches;
-    a summary's cost grows with the session).
+    a summary's cost grows with the session). ``day_plan`` is the plan to follow (default: none, the
+    default plan) by ``wall_clock`` (local date and time; default ``datetime.datetime.now``).
     """
 
     def __init__(
@@ -68,6 +79,8 @@ class PlaybackSession:
         contain_failures: bool = True,
         summary_period_s: float = SUMMARY_PERIOD_S,
         clock: Callable[[], float] = time.monotonic,
+        day_plan: DayPlan | None = None,
+        wall_clock: Callable[[], datetime.datetime] = datetime.datetime.now,
     ) -> None:
         self.pipeline = pipeline
         self.guard = (
@@ -95,6 +108,9 @@ class PlaybackSession:
         self._view: LibraryView | None = None  # the snapshots' view of ``_viewed``, the library that plays
         self._viewed: MusicLibrary | None = None
         self._unplayable: set[str] = set()  # banned this session only: they failed to play
+        self.plan = DayPlanFollower(day_plan, wall_clock)
+        self._plan_state: PlanState = self.plan.state
+        self._plan_news = False  # the plan's state changed since the last snapshot
 
     # -- settings commands ------------------------------------------------------------------------------
     def set_alpha(self, alpha: float) -> None:
@@ -116,6 +132,16 @@ class PlaybackSession:
     def set_fusion(self, fusion: FusionMode | str) -> None:
         """How face and scene readings are fused: one of ``core.fusion.FUSION_MODES`` (``ValueError`` otherwise)."""
         self.pipeline.settings.fusion_mode = validate_fusion_mode(fusion)
+
+    def set_day_plan(self, plan: DayPlan) -> None:
+        """Follow ``plan`` from now on (applied at once: closing, opening, the volume, the target)."""
+        self.plan.plan = plan
+        self._follow_plan()
+
+    def set_owner_volume(self, volume: float) -> None:
+        """The owner's volume (0..1, the window's slider, which sets the engine itself): the day plan returns
+        to it when a part of the day with its own volume ends."""
+        self.plan.set_owner_volume(volume)
 
     # -- commands -----------------------------------------------------------------------------------------
     def new_source(self, description: str | None = None) -> None:
@@ -151,7 +177,9 @@ class PlaybackSession:
         current = self.pipeline.matcher.current
         if current is None or after is None or after.song_id != current.song_id:
             return  # not the matcher's song: a switch or a replacement is already on its way
-        decision = self.pipeline.song_ended(self._now)
+        if not self._plan_state.open:
+            return
+        decision = self._with_plan_reason(self.pipeline.song_ended(self._now))
         self.audio.queue_next(decision.song)
         self._decisions.append(decision)
 
@@ -267,6 +295,7 @@ class PlaybackSession:
         is lost, look whether it is back."""
         self._now = max(self._now, self.clock() if now is None else now)
         self.check_library()
+        self._follow_plan()
 
     def check_library(self) -> None:
         """While the user's library is lost: switch back once its files are there again."""
@@ -284,6 +313,8 @@ class PlaybackSession:
         the step to the report, and return the snapshot (with the events since the last one)."""
         self.check_library()
         self._now = now
+        if not self._follow_plan():
+            return self.snapshot()  # closed: no reading, no music
         try:
             step = self.pipeline.process(frame, now)
         except Exception as error:
@@ -321,7 +352,9 @@ class PlaybackSession:
             skipped=tuple(self._skipped),
             library_change=self._library_change,
             exported=tuple(self._exported),
+            day_plan=self._plan_state,
         )
+        self._plan_news = False
         self._decisions.clear()
         self._problems.clear()
         self._skipped.clear()
@@ -332,7 +365,8 @@ class PlaybackSession:
     @property
     def has_events(self) -> bool:
         """Whether events wait for the next snapshot (a command played a song, failed, exported…)."""
-        return bool(self._decisions or self._problems or self._skipped or self._exported or self._library_change)
+        events = self._decisions or self._problems or self._skipped or self._exported or self._library_change
+        return bool(events or self._plan_news)
 
     def close(self) -> None:
         """Close the library index and the pipeline's models. Owner thread, once the loop ended."""
@@ -381,6 +415,8 @@ class PlaybackSession:
         target.release_current()
         self.pipeline.matcher = target
         mood = self._last_mood
+        if mood is not None and self.pipeline.aim is not None:  # the day plan's part of the day bends it
+            mood = self.pipeline.aim(*mood)
         decision = target.song_ended(self._now, *mood) if mood is not None else target.song_ended(self._now)
         self._library_change = LibraryChange(library=self._view_of(library), lost=not back, message=message)
         why = "the library is back" if back else f"the library is lost: the {library.origin}"
@@ -394,6 +430,35 @@ class PlaybackSession:
         return self._view
 
     def _play(self, decision: Decision) -> None:
-        """Crossfade to the chosen song (from silence the engine fades it in)."""
+        """Crossfade to the chosen song (from silence the engine fades it in); nothing while closed."""
+        if not self._plan_state.open:
+            return
+        decision = self._with_plan_reason(decision)
         self.audio.crossfade_to(decision.song)
         self._decisions.append(decision)
+
+    def _with_plan_reason(self, decision: Decision) -> Decision:
+        """``decision`` with "the day plan keeps it calm" in its reason while a part of the day bends the target."""
+        block = self._plan_state.block
+        if block is None or not self._plan_state.leans:
+            return decision
+        return replace(decision, reason=f"{decision.reason}; the day plan {block.mood.words} ({block.name})")
+
+    def _follow_plan(self) -> bool:
+        """Apply the day plan's changes since the last call (module docstring); whether the music may play."""
+        change = self.plan.follow()
+        state = self._plan_state = change.state
+        if not change.changed:
+            return state.open
+        self._plan_news = True
+        self.pipeline.aim = state.block.mood.aim if state.block is not None and state.leans else None
+        if change.volume is not None:
+            self.audio.volume = change.volume
+        if change.closed:
+            self.audio.stop(CLOSING_FADE_S)
+            self.pipeline.matcher.release_current()
+        elif change.opened:  # at once, for the plan's mood: the room's reading takes over as it comes
+            decision = self.pipeline.matcher.song_ended(self._now, *self.plan.mood_when_unread())
+            nearest = f"nearest song in {decision.station}" if decision.station else "nearest song"
+            self._play(replace(decision, reason=f"opening time: the {nearest} for the day plan's mood"))
+        return state.open
