@@ -23,6 +23,7 @@ MOOD_COLOURS = {
 CUSTOM_COLOUR = "#8a6fc9"
 CLOSED_COLOUR = "#2b2f36"
 OPEN_COLOUR = "#dfe5ec"
+SIDE_MARGIN = 22  # pixels left and right of the day, for the labels "00:00" and "24:00"
 
 
 def mood_colour(mood: MoodLean) -> QColor:
@@ -37,12 +38,12 @@ class DayStrip(QWidget):
         super().__init__(parent)
         self._plan = DayPlan()
         self._now: float | None = None
-        self.setMinimumHeight(58)
+        self.setMinimumHeight(62)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setToolTip("The day from midnight to midnight: dark when closed, a coloured box for each part of the day")
 
     def sizeHint(self) -> QSize:
-        return QSize(640, 58)
+        return QSize(640, 62)
 
     @property
     def plan(self) -> DayPlan:
@@ -52,6 +53,14 @@ class DayStrip(QWidget):
         """Draw ``plan`` (and "now" at ``now_minute``)."""
         self._plan, self._now = plan, now_minute
         self.update()
+
+    def bar(self) -> QRectF:
+        """Where the day is drawn (pixels): room on both sides for the first and last hour's labels."""
+        return QRectF(SIDE_MARGIN, 4, self.width() - 2 * SIDE_MARGIN, self.height() - 22)
+
+    def x_of(self, minute: float) -> float:
+        """The x (pixels) of ``minute`` (minutes since midnight) on the strip."""
+        return self._x(self.bar(), minute)
 
     def _x(self, bar: QRectF, minute: float) -> float:
         return bar.left() + bar.width() * minute / MINUTES_PER_DAY
@@ -65,7 +74,7 @@ class DayStrip(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        bar = QRectF(6, 4, self.width() - 12, self.height() - 22)
+        bar = self.bar()
         hours = self._plan.opening_hours
         painter.fillRect(bar, QColor(OPEN_COLOUR if hours is None else CLOSED_COLOUR))
         if hours is not None:

@@ -109,11 +109,10 @@ def test_the_strip_draws_the_closed_hours_and_the_parts(qtbot):
     dialog.show()
     qtbot.waitExposed(dialog)
     image = dialog.strip.grab().toImage()
-    width = image.width()
+    assert image.width() == dialog.strip.width()
 
     def colour_at(minute: int) -> str:
-        x = int(6 + (width - 12) * minute / 1440)
-        return image.pixelColor(x, 14).name()
+        return image.pixelColor(int(dialog.strip.x_of(minute)), 14).name()
 
     assert colour_at(3 * 60) == "#2b2f36"  # closed at night
     assert colour_at(16 * 60) == "#dfe5ec"  # open, no part
