@@ -7,8 +7,10 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from moodsic_desktop.core.day_plan import MOOD_LEANS, DayPlan, Span, TimeBlock
+from moodsic_desktop.core.day_plan import MOOD_LEANS, DayPlan, Span, TimeBlock, minute_of_day
 from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.core.matcher import Matcher
 from moodsic_desktop.core.pipeline import Pipeline
@@ -177,3 +179,48 @@ def test_the_plan_mood_when_nothing_can_be_read():
     assert session.plan.mood_when_unread() == MOOD_LEANS["calm"].middle() == (0.0, -0.7)
     wall.now = wall.now.replace(hour=15)
     assert session.plan.mood_when_unread() == (0.0, 0.0)
+
+
+class RecordingAudio(FakeAudio):
+    """Notes the wall-clock minute of every call that makes sound."""
+
+    def __init__(self, wall: WallClock) -> None:
+        super().__init__()
+        self.wall = wall
+        self.sounding: list[float] = []
+
+    def crossfade_to(self, song) -> None:
+        super().crossfade_to(song)
+        self.sounding.append(minute_of_day(self.wall.now))
+
+    def queue_next(self, song) -> None:
+        super().queue_next(song)
+        self.sounding.append(minute_of_day(self.wall.now))
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    opens=st.integers(0, 1439),
+    hours=st.integers(1, 1439),
+    moods=st.lists(st.tuples(st.floats(-1, 1), st.floats(-1, 1)), min_size=1, max_size=6),
+    endings=st.lists(st.integers(0, 287), max_size=10),
+)
+def test_sound_only_inside_opening_hours_over_a_whole_day(opens, hours, moods, endings):
+    plan = DayPlan(Span(opens, (opens + hours) % 1440 or 1440), CAFE.blocks)
+    wall = WallClock(0)
+    scene = SceneReader()
+    library = MusicLibrary(songs=make_songs(None), origin="test songs", stations=None)
+    pipeline = Pipeline(None, None, scene, Stabilizer(1.0, 1.0), Matcher(library.songs, min_dwell_s=0.0))
+    audio = RecordingAudio(wall)
+    session = PlaybackSession(pipeline, library, audio=audio, clock=lambda: 0.0, day_plan=plan, wall_clock=wall)
+    opened = 0
+    for n in range(288):  # every five minutes of one day
+        scene.mood = moods[n % len(moods)]
+        if n in endings:
+            session.song_ending(session.pipeline.matcher.current)
+        session.step(FRAME, n * 300.0)
+        opened += session.snapshot().day_plan.open
+        wall.advance(5)
+    assert opened == sum(plan.is_open(n * 5) for n in range(288))
+    assert bool(audio.sounding) == (opened > 0), "the music plays while open"
+    assert all(plan.is_open(minute) for minute in audio.sounding)
