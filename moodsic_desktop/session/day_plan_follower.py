@@ -65,9 +65,18 @@ class DayPlanFollower:
         """Minutes since local midnight now, by the wall clock."""
         return minute_of_day(self.wall_clock())
 
-    def set_owner_volume(self, volume: float) -> None:
-        """The owner's volume (0..1): what plays outside parts of the day that have their own."""
+    def set_owner_volume(self, volume: float) -> float | None:
+        """The owner's volume (0..1): what plays outside parts of the day that have their own. Returns the
+        volume to set now, or None: the first owner's volume (the window pushing its slider at start, after
+        it set the engine) does not override the part of the day in force; later ones do (a hand on the
+        slider)."""
+        first = self._owner_volume is None
         self._owner_volume = volume
+        state = self._state
+        if first and state is not None and state.open and state.volume is not None:
+            self._volume_set = state.volume
+            return state.volume
+        return None
 
     def mood_when_unread(self) -> tuple[float, float]:
         """The plan's mood now for when nothing can be read (``DayPlan.mood_when_unread``), reference V-A."""

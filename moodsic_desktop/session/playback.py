@@ -140,8 +140,11 @@ class PlaybackSession:
 
     def set_owner_volume(self, volume: float) -> None:
         """The owner's volume (0..1, the window's slider, which sets the engine itself): the day plan returns
-        to it when a part of the day with its own volume ends."""
-        self.plan.set_owner_volume(volume)
+        to it when a part of the day with its own volume ends. The window's first (at start) does not
+        override the part of the day in force (``DayPlanFollower.set_owner_volume``)."""
+        again = self.plan.set_owner_volume(volume)
+        if again is not None:
+            self.audio.volume = again
 
     # -- commands -----------------------------------------------------------------------------------------
     def new_source(self, description: str | None = None) -> None:
@@ -177,8 +180,8 @@ class PlaybackSession:
         current = self.pipeline.matcher.current
         if current is None or after is None or after.song_id != current.song_id:
             return  # not the matcher's song: a switch or a replacement is already on its way
-        if not self._plan_state.open:
-            return
+        if not self._follow_plan():
+            return  # closed by now: no next song
         decision = self._with_plan_reason(self.pipeline.song_ended(self._now))
         self.audio.queue_next(decision.song)
         self._decisions.append(decision)
@@ -430,8 +433,9 @@ class PlaybackSession:
         return self._view
 
     def _play(self, decision: Decision) -> None:
-        """Crossfade to the chosen song (from silence the engine fades it in); nothing while closed."""
-        if not self._plan_state.open:
+        """Crossfade to the chosen song (from silence the engine fades it in); nothing while closed (by the
+        wall clock now: a command may come between steps)."""
+        if not self._follow_plan():
             return
         decision = self._with_plan_reason(decision)
         self.audio.crossfade_to(decision.song)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from moodsic_desktop.core.day_plan import MOOD_LEANS, DayPlan, Span, TimeBlock, minute_of_day
@@ -205,6 +205,7 @@ class RecordingAudio(FakeAudio):
     moods=st.lists(st.tuples(st.floats(-1, 1), st.floats(-1, 1)), min_size=1, max_size=6),
     endings=st.lists(st.integers(0, 287), max_size=10),
 )
+@example(opens=656, hours=1435, moods=[(0.0, 0.0)], endings=[131])  # a song ends just as the café closes
 def test_sound_only_inside_opening_hours_over_a_whole_day(opens, hours, moods, endings):
     plan = DayPlan(Span(opens, (opens + hours) % 1440 or 1440), CAFE.blocks)
     wall = WallClock(0)
@@ -224,3 +225,19 @@ def test_sound_only_inside_opening_hours_over_a_whole_day(opens, hours, moods, e
     assert opened == sum(plan.is_open(n * 5) for n in range(288))
     assert bool(audio.sounding) == (opened > 0), "the music plays while open"
     assert all(plan.is_open(minute) for minute in audio.sounding)
+
+
+def test_the_window_pushing_its_volume_at_start_does_not_override_the_part_of_the_day():
+    wall = WallClock(9)
+    session, audio = make(CAFE, wall)
+    session.idle()  # the worker's first round: the morning's volume
+    assert audio.volume == 0.4
+    audio.volume = 0.8  # the window sets the engine from its slider at start…
+    session.set_owner_volume(0.8)  # …and then tells the session
+    assert audio.volume == 0.4
+    audio.volume = 0.7  # a hand on the slider later holds
+    session.set_owner_volume(0.7)
+    assert audio.volume == 0.7
+    wall.now = wall.now.replace(hour=11, minute=30)
+    session.idle()
+    assert audio.volume == 0.7  # after the morning: the owner's
