@@ -72,6 +72,7 @@ class DayPlanFollower:
         slider)."""
         first = self._owner_volume is None
         self._owner_volume = volume
+        self._volume_set = volume  # the window has set the engine to it
         state = self._state
         if first and state is not None and state.open and state.volume is not None:
             self._volume_set = state.volume

@@ -107,6 +107,7 @@ def test_no_sound_outside_opening_hours_and_the_music_is_back_at_opening():
 def test_each_part_of_the_day_sets_its_volume_and_the_owner_volume_comes_back_after_it():
     wall = WallClock(7, 50)
     session, audio = make(CAFE, wall)
+    audio.volume = 0.8  # the window sets the engine from its slider, then tells the session
     session.set_owner_volume(0.8)
     runner = Runner(session, wall)
     runner.run(5)
@@ -163,6 +164,7 @@ def test_the_default_plan_changes_nothing_at_any_hour():
 def test_a_new_plan_applies_at_once():
     wall = WallClock(9)
     session, audio = make(DayPlan(), wall)
+    audio.volume = 0.7
     session.set_owner_volume(0.7)
     Runner(session, wall).run(1)
     assert audio.calls and audio.volume == 0.7
@@ -241,3 +243,27 @@ def test_the_window_pushing_its_volume_at_start_does_not_override_the_part_of_th
     wall.now = wall.now.replace(hour=11, minute=30)
     session.idle()
     assert audio.volume == 0.7  # after the morning: the owner's
+
+
+def test_a_part_sets_its_volume_as_it_begins_even_after_a_hand_on_the_slider():
+    same_volume = DayPlan(
+        None,
+        (
+            TimeBlock("Morning", Span(hhmm("08:00"), hhmm("11:00")), 0.4),
+            TimeBlock("Brunch", Span(hhmm("11:00"), hhmm("13:00")), 0.4),
+        ),
+    )
+    wall = WallClock(9)
+    session, audio = make(same_volume, wall)
+    audio.volume = 0.8
+    session.set_owner_volume(0.8)
+    session.idle()
+    assert audio.volume == 0.4
+    audio.volume = 0.55  # the owner turns it up during the morning
+    session.set_owner_volume(0.55)
+    wall.now = wall.now.replace(hour=11, minute=1)
+    session.idle()
+    assert audio.volume == 0.4  # brunch begins: its own volume
+    wall.now = wall.now.replace(hour=13, minute=1)
+    session.idle()
+    assert audio.volume == 0.55  # the owner's after it
