@@ -36,7 +36,7 @@ from moodsic_desktop.ui.chart_style import grab_to_png, round_pen, set_points, s
 from moodsic_desktop.ui.plan_bands import PlanBands
 
 PLAN_COLOUR = "#4a90c2"  # the day plan's range (translucent)
-PLAN_ALPHA = 40
+PLAN_ALPHA = 55
 
 
 @dataclass(frozen=True)
@@ -287,6 +287,8 @@ class MoodTimelineChart(QWidget):
             x, upper, lower = self._plan_bands.points(dimension, self._window_s)
             set_points(plan.upperSeries(), x, upper)
             set_points(plan.lowerSeries(), x, lower)
+            for marker in plan.chart().legend().markers(plan):  # in the legend only while shown
+                marker.setVisible(len(x) > 0)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

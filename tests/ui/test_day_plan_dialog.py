@@ -139,6 +139,13 @@ def test_the_window_applies_and_saves_the_plan(open_window, qtbot):
 def test_the_timeline_shades_the_range_of_a_part_of_the_day(qtbot):
     chart = MoodTimelineChart(redraw_interval_ms=0)
     qtbot.addWidget(chart)
+    chart.show()
+    qtbot.waitExposed(chart)
+    chart.add_step(step(-1.0, stable=(0.1, 0.2)))
+    chart.flush()
+    legend = chart.plan_series[0].chart().legend()
+    assert not any(m.isVisible() for m in legend.markers(chart.plan_series[0]))  # no plan: not in the legend
+    chart.clear()
     morning = PlanState(open=True, block=CAFE.blocks[0])
     for t in range(10):
         chart.add_step(step(float(t), stable=(0.1, 0.2)), morning if t < 6 else PlanState(open=True, block=None))
@@ -150,6 +157,7 @@ def test_the_timeline_shades_the_range_of_a_part_of_the_day(qtbot):
     assert upper[:, 1].max() == 0.0 and lower[:, 1].min() == -1.0  # calm: arousal from -1 to 0
     valence = chart.plan_series[0]
     assert max(p.y() for p in valence.upperSeries().points()) == 1.0
+    assert all(m.isVisible() for m in legend.markers(chart.plan_series[0]))
 
 
 def test_settings_give_the_window_its_plan(open_window):
