@@ -1,5 +1,6 @@
 """``moodsic dayplan …``: the day plan in the settings file, from the command line: show it, set the opening
-hours, add or remove a part of the day, or go back to no plan.
+hours, add or remove a part of the day, set a whole plan from a JSON file (as ``show --json`` prints it), or go
+back to no plan.
 
 The plan is the one the window edits (Settings → Day plan…), in the same settings file and with the same
 rules (``core.day_plan``): a plan that cannot be used is refused with the reason, and a damaged settings file
@@ -64,6 +65,12 @@ def add_dayplan_parser(commands: argparse._SubParsersAction) -> None:
     remove = actions.add_parser("remove", parents=[common], help="remove the part of the day named NAME")
     remove.add_argument("name", metavar="NAME")
     remove.set_defaults(run=run_remove)
+
+    set_plan = actions.add_parser(
+        "set", parents=[common], help="the whole plan from a JSON file, as `moodsic dayplan show --json` prints it"
+    )
+    set_plan.add_argument("file", type=Path, metavar="FILE", help="the plan as JSON (the file is only read)")
+    set_plan.set_defaults(run=run_set)
 
     reset = actions.add_parser("reset", parents=[common], help="no plan: open all day, no parts of the day")
     reset.set_defaults(run=run_reset)
@@ -150,6 +157,18 @@ def run_remove(args: argparse.Namespace) -> int:
         return DayPlan(plan.opening_hours, tuple(b for b in plan.blocks if b.name != args.name))
 
     return _save(args, remove)
+
+
+def run_set(args: argparse.Namespace) -> int:
+    try:
+        data = json.loads(args.file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise UserError(f"could not read a day plan from {args.file}: {error}") from None
+    try:
+        plan = DayPlan.from_json(data)
+    except ValueError as error:
+        raise UserError(f"{args.file} holds no day plan that can be used: {error}") from None
+    return _save(args, lambda _: plan)
 
 
 def run_reset(args: argparse.Namespace) -> int:

@@ -71,6 +71,23 @@ def test_a_damaged_plan_in_the_file_is_said_and_set_aside(capsys, tmp_path):
     assert SettingsStore(tmp_path).load()[0].volume == 0.5
 
 
+def test_a_whole_plan_from_a_json_file_and_a_bad_one_refused(capsys, tmp_path):
+    folder = tmp_path / "settings"
+    plan = DayPlan(Span(420, 1320), (TimeBlock("Morning", Span(480, 660), 0.4, MOOD_LEANS["calm"]),))
+    good = tmp_path / "plan.json"
+    good.write_text(json.dumps(plan.to_json()), encoding="utf-8")
+    assert run(capsys, "dayplan", "set", str(good), "--settings-dir", str(folder))[0] == 0
+    assert saved_plan(folder) == plan
+    bad = tmp_path / "bad.json"
+    for text, words in (("{nope", "could not read a day plan"), ('{"blocks": 3}', "must be a list")):
+        bad.write_text(text, encoding="utf-8")
+        code, _, err = run(capsys, "dayplan", "set", str(bad), "--settings-dir", str(folder))
+        assert code == 1 and words in one_error_line(err)
+        assert bad.read_text(encoding="utf-8") == text and saved_plan(folder) == plan
+    code, _, err = run(capsys, "dayplan", "set", str(tmp_path / "missing.json"), "--settings-dir", str(folder))
+    assert code == 1 and "could not read" in one_error_line(err)
+
+
 def test_the_parser_loads_no_qt():
     import subprocess
     import sys
