@@ -8,11 +8,11 @@ the first hour (growth under 5 MB per simulated hour), nothing added to threads 
 with nothing playing, and the variety figures of the matcher's rule 3: distinct songs per hour, the
 shortest and longest repeat gap, no A-B-A-B (nor A-B-A); and the songs still follow the mood.
 
-The day plan (opening hours, blocks of the day) comes from another piece of work: ``DAY_PLAN`` is where
-it is switched on (a plan with ``is_open(minute of the day)``; the day starts at ``DAY_STARTS_AT_MINUTE``).
-With a plan, ``build_session`` hands it to the session (with a wall clock on the day's clock), ``is_open``
-answers from it, and the checks read "sound only inside opening hours" (a song starts only while open and
-the music stops within a step of closing) and "no gap while open"; without one the café is open all day.
+The day plan is on (``DAY_PLAN``: open 08:00–15:00, a calm morning at 40 %, a lively lunch; the day starts at
+``DAY_STARTS_AT_MINUTE``, so its last hour is after closing). ``build_session`` hands it to the session with a
+wall clock on the day's clock, ``is_open`` answers from it, and the checks read "sound only inside opening
+hours" (a song starts only while open and the music stops within a step of closing) and "no gap while open".
+``DAY_PLAN = None`` runs the same day open all day.
 
 The day runs in a process of its own (``python -m tests.test_cafe_day REPORT``), so that its memory and
 open files are the day's alone. The same day in real time belongs in a benchmark, not here.
@@ -20,6 +20,7 @@ open files are the day's alone. The same day in real time belongs in a benchmark
 
 from __future__ import annotations
 
+import datetime
 import gc
 import itertools
 import json
@@ -35,6 +36,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from moodsic_desktop.core.day_plan import DayPlan
 from moodsic_desktop.core.library import MusicLibrary, Song
 from moodsic_desktop.core.matcher import Matcher
 from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings
@@ -50,7 +52,15 @@ STEP_S = 1.0  # one picture a simulated second
 MOOD_EVERY_S = 20 * 60.0  # the room's mood moves about this often
 NOTICE_S = 5.0  # the engine asks for the next song this long before the end
 FRAME = np.zeros((8, 8, 3), dtype=np.uint8)
-DAY_PLAN: Any = None  # the day plan to switch on (opening hours, blocks); None: open all day
+DAY_PLAN: DayPlan | None = DayPlan.from_json(
+    {
+        "opening_hours": {"opens": "08:00", "closes": "15:00"},
+        "blocks": [
+            {"name": "Morning", "start": "08:00", "end": "10:00", "volume": 0.4, "mood": "calm"},
+            {"name": "Lunch", "start": "12:00", "end": "13:30", "volume": None, "mood": "lively"},
+        ],
+    }
+)
 DAY_STARTS_AT_MINUTE = 8 * 60  # the simulated day starts at 08:00 (minutes since midnight)
 
 
@@ -177,8 +187,8 @@ class DayEngine:
 
 def build_session(library: MusicLibrary, engine: DayEngine, clock: list[float]) -> PlaybackSession:
     """The real session over the day's library, the engine, a report and the injected clock (``clock[0]``).
-    The place to hand the session ``DAY_PLAN`` once the session takes one, with a wall clock on the day's
-    clock: ``day_plan=DAY_PLAN, wall_clock=lambda: <the day's date at DAY_STARTS_AT_MINUTE> + clock[0] s``."""
+    With ``DAY_PLAN`` and a wall clock on the day's clock (``DAY_STARTS_AT_MINUTE`` + ``clock[0]`` s)."""
+    day_begins = datetime.datetime(2026, 12, 7) + datetime.timedelta(minutes=DAY_STARTS_AT_MINUTE)
     pipeline = Pipeline(
         None,
         None,
@@ -188,7 +198,15 @@ def build_session(library: MusicLibrary, engine: DayEngine, clock: list[float]) 
         PipelineSettings(scene_interval_s=0.0),
     )
     report = SessionReport({"library": library.origin}, max_timeline=2_000, max_switches=10_000)
-    return PlaybackSession(pipeline, library, audio=engine, report=report, clock=lambda: clock[0])
+    return PlaybackSession(
+        pipeline,
+        library,
+        audio=engine,
+        report=report,
+        clock=lambda: clock[0],
+        day_plan=DAY_PLAN,
+        wall_clock=lambda: day_begins + datetime.timedelta(seconds=clock[0]),
+    )
 
 
 def open_files() -> int:
@@ -281,7 +299,8 @@ def test_a_cafe_day_with_the_real_session(tmp_path):
     variety = report["metrics"]["variety"]
     assert variety["plays"] >= len(heard) and variety["ping_pongs"] == 0
     per_hour = variety["distinct_songs_per_hour"]
-    assert per_hour["hours"] == HOURS - 1 and (per_hour["min"] >= 8 or DAY_PLAN is not None)
+    open_hours = sum(open_all_hour(hour) for hour in range(HOURS))
+    assert per_hour["hours"] == open_hours - 1 and per_hour["min"] >= 8  # whole hours between first and last play
     gaps = variety["repeat_gap_s"]
     assert gaps["min"] >= 20 * 60  # no song back within 20 minutes in a library of 30
     assert near_enough_share(day) >= 0.8  # and the music still follows the room

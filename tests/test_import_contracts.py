@@ -38,6 +38,11 @@ ALLOWED: set[tuple[str, str, str]] = {
         "PyTorch (the `models` extra): only `moodsic bench` loads it",
     ),
     (
+        "moodsic_desktop.cli.dayplan",
+        "moodsic_desktop.ui.settings",
+        "it imports Qt (for the settings folder): only `moodsic dayplan` loads it, the other commands never do",
+    ),
+    (
         "moodsic_desktop.ui.app",
         "moodsic_desktop.session.self_test",
         "only for --self-test, which runs headless without Qt; a normal start never loads it",

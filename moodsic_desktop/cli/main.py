@@ -3,7 +3,8 @@
 
 One module per command group: :mod:`~moodsic_desktop.cli.analyze`, :mod:`~moodsic_desktop.cli.library`
 (with :mod:`~moodsic_desktop.cli.library_import`), :mod:`~moodsic_desktop.cli.models` (``models`` and
-``bench``), :mod:`~moodsic_desktop.cli.evaluate` and :mod:`~moodsic_desktop.cli.autostart`; what they share
+``bench``), :mod:`~moodsic_desktop.cli.evaluate`, :mod:`~moodsic_desktop.cli.autostart` and
+:mod:`~moodsic_desktop.cli.dayplan`; what they share
 is in :mod:`~moodsic_desktop.cli._common`.
 Building the parser loads neither Qt nor PyTorch.
 """
@@ -19,6 +20,7 @@ from moodsic_desktop import __version__
 from moodsic_desktop.cli._common import EXIT_FAILURE, EXIT_INTERRUPTED, UserError
 from moodsic_desktop.cli.analyze import add_analyze_parser
 from moodsic_desktop.cli.autostart import add_autostart_parser
+from moodsic_desktop.cli.dayplan import add_dayplan_parser
 from moodsic_desktop.cli.evaluate import add_eval_parser
 from moodsic_desktop.cli.library import add_library_parser
 from moodsic_desktop.cli.models import add_bench_parser, add_models_parser
@@ -42,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_bench_parser(commands)
     add_eval_parser(commands)
     add_autostart_parser(commands)
+    add_dayplan_parser(commands)
     return parser
 
 
@@ -73,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    actions = ("library_command", "models_command", "export_kind", "eval_dataset")
+    actions = ("library_command", "models_command", "export_kind", "eval_dataset", "dayplan_command")
     command = " ".join(filter(None, (args.command, *(getattr(args, a, None) for a in actions))))
     try:
         return args.run(args)

@@ -5,7 +5,9 @@ for an expert that reads many at once; otherwise one call per face until ``face_
 the room's face reading (``combine_faces``: inverse variance × detection score × size); the scene expert
 on the whole frame; each at its own rate (the faces as often as every frame, the scene less often);
 ``fuse`` the freshest estimates.
-STABILIZE: ``Stabilizer`` (time-based EMA with uncertainty gating). MATCH: ``Matcher``.
+STABILIZE: ``Stabilizer`` (time-based EMA with uncertainty gating). MATCH: ``Matcher``, aiming at the
+stabilised reading, or at ``aim(valence, arousal)`` of it when an aim is set (the day plan's part of the
+day: ``core.day_plan.MoodLean.aim``; None, the default, leaves the reading untouched).
 
 Frames are RGB uint8 arrays (H x W x 3); times are seconds on one clock (video position or a monotonic
 clock). The pipeline is not thread-safe: the thread that calls ``process`` (the capture worker, or the
@@ -150,6 +152,7 @@ class Pipeline:
         self.settings = settings or PipelineSettings()
         self.error_counts: Counter[str] = Counter()
         self.fallbacks = dict(fallbacks or {})
+        self.aim: Callable[[float, float], tuple[float, float]] | None = None  # reading → target (reference V-A)
         self._failing_steps: Counter[ExpertRole] = Counter()
         self._notices: list[str] = []
         self._face: Estimate | None = None
@@ -352,6 +355,9 @@ class Pipeline:
         return notices
 
     def _match(self, stabilized: Stabilized, now: float) -> Decision:
+        valence, arousal = stabilized.valence, stabilized.arousal
+        if self.aim is not None:
+            valence, arousal = self.aim(valence, arousal)
         current = self.matcher.current
         started = self.matcher.current_started_at
         if (
@@ -361,8 +367,8 @@ class Pipeline:
             and current.duration_s
             and now - started >= current.duration_s
         ):
-            return self.matcher.song_ended(now, stabilized.valence, stabilized.arousal)
-        return self.matcher.recommend(stabilized.valence, stabilized.arousal, now)
+            return self.matcher.song_ended(now, valence, arousal)
+        return self.matcher.recommend(valence, arousal, now)
 
     def song_ended(self, now: float) -> Decision:
         """The audio engine finished the current song: choose the next one."""

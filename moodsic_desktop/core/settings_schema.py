@@ -8,13 +8,17 @@ the window's sliders. A test checks that they agree (tests/core/test_settings_sc
 
 ``minimum``..``maximum`` is what the settings file and the command line accept. The window's slider moves in
 steps of ``slider_step`` and may stop short of ``maximum`` (``slider_maximum``): a slider over the whole
-accepted range would be too coarse where the useful values are. Pure Python: no Qt.
+accepted range would be too coarse where the useful values are. The day plan (``DAY_PLAN``) is one structured
+setting: its rules and checks are in ``core.day_plan``. Pure Python: no Qt.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
+
+from moodsic_desktop.core.day_plan import DayPlan
 
 
 @dataclass(frozen=True)
@@ -134,3 +138,38 @@ VOLUME = NumberSetting(
 
 # In the window's order.
 NUMBER_SETTINGS: tuple[NumberSetting, ...] = (ALPHA, TAU, DWELL, CROSSFADE, VOLUME, REPEAT_WINDOW)
+
+
+@dataclass(frozen=True)
+class DayPlanSetting:
+    """The day plan (``core.day_plan.DayPlan``), saved in the settings file as its JSON object. ``target``
+    names who applies it: the session (``session.playback.PlaybackSession.set_day_plan``)."""
+
+    name: str
+    label: str
+    tooltip: str
+    target: str = "session"
+
+    @property
+    def default(self) -> dict[str, Any]:
+        """The default plan's JSON: open all day, no parts of the day (the music as without a plan)."""
+        return DayPlan().to_json()
+
+    def parse(self, value: object) -> DayPlan:
+        """The plan saved as ``value``; ``ValueError`` in plain words when it cannot be used."""
+        return DayPlan.from_json(value)
+
+    def problem(self, value: object) -> str | None:
+        """Why ``value`` cannot be used as a saved plan, or None when it can."""
+        try:
+            self.parse(value)
+        except (ValueError, TypeError, RecursionError) as error:
+            return str(error) or type(error).__name__
+        return None
+
+
+DAY_PLAN = DayPlanSetting(
+    name="day_plan",
+    label="Day plan",
+    tooltip="Opening hours (no music outside them) and parts of the day, each with its own volume and mood.",
+)

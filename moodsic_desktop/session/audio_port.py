@@ -37,12 +37,25 @@ class AudioPort(Protocol):
         """Play ``song`` when the song playing ends."""
         ...
 
+    @property
+    def volume(self) -> float:
+        """The master volume, linear amplitude 0..1."""
+        ...
+
+    @volume.setter
+    def volume(self, value: float) -> None: ...
+
+    def stop(self, fade_s: float | None = None) -> None:
+        """Fade everything out over ``fade_s`` seconds (default: the engine's) and forget the queued song."""
+        ...
+
 
 class SilentAudioPort:
     """An audio port that plays nothing: for runs without sound (``moodsic analyze``, the self-test's
     perception stage). ``remaining_s`` is always None. Any thread."""
 
     notice_s = 0.0
+    volume = 1.0
 
     @property
     def remaining_s(self) -> float | None:
@@ -52,4 +65,7 @@ class SilentAudioPort:
         pass
 
     def queue_next(self, song: Song) -> None:
+        pass
+
+    def stop(self, fade_s: float | None = None) -> None:
         pass

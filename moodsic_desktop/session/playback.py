@@ -16,10 +16,17 @@ call, commands and ``step`` alike; other threads queue commands to it (``ui.work
 The library index (SQLite) is opened on that thread on first use and closed by ``close``.
 Times are seconds on one monotonic clock (``clock``, by default ``time.monotonic``; frames' times must be
 on the same clock when the session drives audio); V-A values are in reference space [-1, 1].
+
+The day plan (``core.day_plan``, followed by ``session.day_plan_follower`` on the local ``wall_clock``) is
+applied at every step and idle round before the matcher: outside opening hours the music fades out, no
+reading runs and nothing plays until the café opens again (then a song for the plan's mood starts at once);
+a part of the day sets its volume as it begins and bends the target the matcher aims for
+(``Pipeline.aim``). The default plan changes nothing.
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
 import math
 import time
@@ -32,6 +39,7 @@ import numpy as np
 
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.reports import LibraryIndexError
+from moodsic_desktop.core.day_plan import DayPlan, PlanState
 from moodsic_desktop.core.fusion import FusionMode, validate_fusion_mode
 from moodsic_desktop.core.library import MusicLibrary, Song
 from moodsic_desktop.core.matcher import Decision, MatchMode, validate_match_mode
@@ -39,6 +47,7 @@ from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.report import SessionReport, session_settings
 from moodsic_desktop.session.assembly import BUILTIN_ORIGIN, load_library
 from moodsic_desktop.session.audio_port import AudioPort, SilentAudioPort
+from moodsic_desktop.session.day_plan_follower import DayPlanFollower
 from moodsic_desktop.session.library_guard import LibraryGuard
 from moodsic_desktop.session.library_reload import describe_change
 from moodsic_desktop.session.snapshot import ExpertInfo, LibraryChange, LibraryView, SessionSnapshot
@@ -51,6 +60,7 @@ SOURCE_GRACE_S = 30.0  # …or, once a source starts, for its first reading (unl
 NO_PICTURE_AFTER_S = 3.0  # no frame for this long: there is no picture (a song's end uses the mood held)
 HOLD_LAST_MOOD_S = 20 * 60.0  # without a picture the last mood read chooses the songs this long, then…
 CALM_MOOD = (0.3, -0.3)  # …this mood (reference V-A: "Relaxed"), also when no mood was ever read
+CLOSING_FADE_S = 5.0  # seconds the music takes to fade out at closing time
 
 
 class PlaybackSession:
@@ -62,7 +72,8 @@ class PlaybackSession:
     ``contain_failures`` turns a step that raises into a problem in the snapshot and a pipeline restart
     (False: the exception propagates, as ``moodsic analyze`` wants); ``summary_period_s`` is how often the
     snapshots' ``metrics`` are refreshed, in session seconds (``math.inf``: once, for a run nobody watches;
-    a summary's cost grows with the session).
+    a summary's cost grows with the session). ``day_plan`` is the plan to follow (default: none, the
+    default plan) by ``wall_clock`` (local date and time; default ``datetime.datetime.now``).
     """
 
     def __init__(
@@ -77,6 +88,8 @@ class PlaybackSession:
         contain_failures: bool = True,
         summary_period_s: float = SUMMARY_PERIOD_S,
         clock: Callable[[], float] = time.monotonic,
+        day_plan: DayPlan | None = None,
+        wall_clock: Callable[[], datetime.datetime] = datetime.datetime.now,
     ) -> None:
         self.pipeline = pipeline
         self.guard = (
@@ -108,6 +121,9 @@ class PlaybackSession:
         self._view: LibraryView | None = None  # the snapshots' view of ``_viewed``, the library that plays
         self._viewed: MusicLibrary | None = None
         self._unplayable: set[str] = set()  # banned this session only: they failed to play
+        self.plan = DayPlanFollower(day_plan, wall_clock)
+        self._plan_state: PlanState = self.plan.state
+        self._plan_news = False  # the plan's state changed since the last snapshot
 
     # -- settings commands ------------------------------------------------------------------------------
     def set_alpha(self, alpha: float) -> None:
@@ -133,6 +149,19 @@ class PlaybackSession:
     def set_fusion(self, fusion: FusionMode | str) -> None:
         """How face and scene readings are fused: one of ``core.fusion.FUSION_MODES`` (``ValueError`` otherwise)."""
         self.pipeline.settings.fusion_mode = validate_fusion_mode(fusion)
+
+    def set_day_plan(self, plan: DayPlan) -> None:
+        """Follow ``plan`` from now on (applied at once: closing, opening, the volume, the target)."""
+        self.plan.plan = plan
+        self._follow_plan()
+
+    def set_owner_volume(self, volume: float) -> None:
+        """The owner's volume (0..1, the window's slider, which sets the engine itself): the day plan returns
+        to it when a part of the day with its own volume ends. The window's first (at start) does not
+        override the part of the day in force (``DayPlanFollower.set_owner_volume``)."""
+        again = self.plan.set_owner_volume(volume)
+        if again is not None:
+            self.audio.volume = again
 
     # -- commands -----------------------------------------------------------------------------------------
     def new_source(self, description: str | None = None) -> None:
@@ -174,12 +203,14 @@ class PlaybackSession:
         current = self.pipeline.matcher.current
         if current is None or after is None or after.song_id != current.song_id:
             return  # not the matcher's song: a switch or a replacement is already on its way
+        if not self._follow_plan():
+            return  # closed by now: no next song
         if self.has_picture:
             decision = self.pipeline.song_ended(self._now)
         else:
             decision = self.pipeline.matcher.song_ended(self._now, *self.mood_without_picture())
             decision = replace(decision, reason=f"{self._no_picture_words()}: {decision.reason}")
-        self._queue(decision)
+        self._queue(self._with_plan_reason(decision))
 
     def song_failed(self, song: Song, reason: str) -> None:
         """The engine could not play ``song``: never choose it again in this session, play another one, and
@@ -293,11 +324,18 @@ class PlaybackSession:
 
     def mood_without_picture(self) -> tuple[float, float]:
         """The mood (reference V-A) that chooses the songs while there is no picture, decided here only:
-        the last mood read, held for ``HOLD_LAST_MOOD_S``; then, or when none was ever read, ``CALM_MOOD``
-        (the place for the day plan's mood)."""
-        if self._last_mood is not None and self._now - self._last_mood_at <= HOLD_LAST_MOOD_S:
-            return self._last_mood
+        the last mood read, held for ``HOLD_LAST_MOOD_S``; then, or when none was ever read, the day plan's
+        mood for this part of the day, or ``CALM_MOOD`` when the part follows the room or there is none."""
+        held = self._held_mood()
+        if held is not None:
+            return held
+        if self._plan_state.leans:
+            return self.plan.mood_when_unread()
         return CALM_MOOD
+
+    def _held_mood(self) -> tuple[float, float] | None:
+        """The last mood read while it is still held (``HOLD_LAST_MOOD_S``), else None."""
+        return self._last_mood if self._now - self._last_mood_at <= HOLD_LAST_MOOD_S else None
 
     def step_without_picture(self, now: float | None = None) -> None:
         """No frame came: the clock runs on to ``now`` (default the clock's now), the library is looked for
@@ -317,6 +355,8 @@ class PlaybackSession:
         matcher = self.pipeline.matcher
         if matcher.current is not None or self.guard.given_up or not self._starts_music:
             return
+        if not self._plan_state.open:
+            return  # closed: the plan starts the music at opening time
         if self._now < self._music_due_at:
             return
         decision = matcher.song_ended(self._now, *self.mood_without_picture())
@@ -325,8 +365,10 @@ class PlaybackSession:
 
     def _no_picture_words(self) -> str:
         """Why the mood that chose a song was not read now, in the owner's words."""
-        if self._last_mood is not None and self._now - self._last_mood_at <= HOLD_LAST_MOOD_S:
+        if self._held_mood() is not None:
             return "no picture: for the last mood read"
+        if self._plan_state.leans:
+            return "no picture: for the day plan's mood"
         return "no picture: for a calm mood"
 
     # -- the loop -----------------------------------------------------------------------------------------
@@ -335,6 +377,7 @@ class PlaybackSession:
         is lost, look whether it is back."""
         self._now = max(self._now, self.clock() if now is None else now)
         self.check_library()
+        self._follow_plan()
 
     def check_library(self) -> None:
         """While the user's library is lost: switch back once its files are there again."""
@@ -352,6 +395,8 @@ class PlaybackSession:
         the step to the report, and return the snapshot (with the events since the last one)."""
         self.check_library()
         self._now = self._last_frame_at = now
+        if not self._follow_plan():
+            return self.snapshot()  # closed: no reading, no music
         try:
             step = self.pipeline.process(frame, now)
         except Exception as error:
@@ -390,7 +435,9 @@ class PlaybackSession:
             skipped=tuple(self._skipped),
             library_change=self._library_change,
             exported=tuple(self._exported),
+            day_plan=self._plan_state,
         )
+        self._plan_news = False
         self._decisions.clear()
         self._problems.clear()
         self._skipped.clear()
@@ -401,7 +448,8 @@ class PlaybackSession:
     @property
     def has_events(self) -> bool:
         """Whether events wait for the next snapshot (a command played a song, failed, exported…)."""
-        return bool(self._decisions or self._problems or self._skipped or self._exported or self._library_change)
+        events = self._decisions or self._problems or self._skipped or self._exported or self._library_change
+        return bool(events or self._plan_news)
 
     def close(self) -> None:
         """Close the library index and the pipeline's models. Owner thread, once the loop ended."""
@@ -450,6 +498,8 @@ class PlaybackSession:
         target.release_current()
         self.pipeline.matcher = target
         mood = self._last_mood
+        if mood is not None and self.pipeline.aim is not None:  # the day plan's part of the day bends it
+            mood = self.pipeline.aim(*mood)
         decision = target.song_ended(self._now, *mood) if mood is not None else target.song_ended(self._now)
         self._library_change = LibraryChange(library=self._view_of(library), lost=not back, message=message)
         why = "the library is back" if back else f"the library is lost: the {library.origin}"
@@ -463,7 +513,11 @@ class PlaybackSession:
         return self._view
 
     def _play(self, decision: Decision) -> None:
-        """Crossfade to the chosen song (from silence the engine fades it in)."""
+        """Crossfade to the chosen song (from silence the engine fades it in); nothing while closed (by the
+        wall clock now: a command may come between steps)."""
+        if not self._follow_plan():
+            return
+        decision = self._with_plan_reason(decision)
         self.audio.crossfade_to(decision.song)
         self._handed(decision)
 
@@ -477,3 +531,29 @@ class PlaybackSession:
         self._decisions.append(decision)
         if self.report is not None:
             self.report.metrics.add_play(decision.song.song_id, self._now)
+
+    def _with_plan_reason(self, decision: Decision) -> Decision:
+        """``decision`` with "the day plan keeps it calm" in its reason while a part of the day bends the target."""
+        block = self._plan_state.block
+        if block is None or not self._plan_state.leans:
+            return decision
+        return replace(decision, reason=f"{decision.reason}; the day plan {block.mood.words} ({block.name})")
+
+    def _follow_plan(self) -> bool:
+        """Apply the day plan's changes since the last call (module docstring); whether the music may play."""
+        change = self.plan.follow()
+        state = self._plan_state = change.state
+        if not change.changed:
+            return state.open
+        self._plan_news = True
+        self.pipeline.aim = state.block.mood.aim if state.block is not None and state.leans else None
+        if change.volume is not None:
+            self.audio.volume = change.volume
+        if change.closed:
+            self.audio.stop(CLOSING_FADE_S)
+            self.pipeline.matcher.release_current()
+        elif change.opened:  # at once, for the plan's mood: the room's reading takes over as it comes
+            decision = self.pipeline.matcher.song_ended(self._now, *self.mood_without_picture())
+            nearest = f"nearest song in {decision.station}" if decision.station else "nearest song"
+            self._play(replace(decision, reason=f"opening time: the {nearest} for the day plan's mood"))
+        return state.open

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from moodsic_desktop.core.day_plan import PlanState
 from moodsic_desktop.core.library import MusicLibrary, Song
 from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.pipeline import StepRecord
@@ -90,7 +91,8 @@ class SessionSnapshot:
     State now: ``library`` (the library songs come from), ``library_lost`` (the fallback plays), ``face_expert``
     / ``scene_expert`` (the experts in use, after any fallback), ``min_dwell_s`` (the matcher's dwell),
     ``metrics`` (the session metrics' summary, refreshed about once a second), ``failures`` (steps that
-    failed and restarted the pipeline).
+    failed and restarted the pipeline), ``day_plan`` (what the day plan says now: open or closed, the part of
+    the day in force; None from a session that follows none).
     """
 
     time: float
@@ -107,6 +109,7 @@ class SessionSnapshot:
     skipped: tuple[str, ...] = ()
     library_change: LibraryChange | None = None
     exported: tuple[str, ...] = ()
+    day_plan: PlanState | None = None
 
     @property
     def faces_read(self) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 from moodsic_desktop.audio.engine import AudioEngine
+from moodsic_desktop.core.day_plan import PlanState
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.pipeline import StepRecord
 from moodsic_desktop.session.snapshot import LibraryChange, LibraryView, SessionSnapshot
@@ -49,6 +50,7 @@ class LiveView:
         self._song_started_at: float | None = None  # monotonic start of the running crossfade
         self._playing_before = False
         self._status_clock = time.monotonic()
+        self._plan_words = ""  # the day plan's banner now
 
     def show_snapshot(self, snapshot: SessionSnapshot, tau: float, mode: str, privacy: bool) -> None:
         """Draw what the session published: its events, then its step (``tau``, ``mode`` and ``privacy``:
@@ -62,11 +64,12 @@ class LiveView:
             self.show_library_change(snapshot.library_change)
         for message in snapshot.problems:
             self.banners.show_banner("pipeline", message, "warning")
+        self.show_day_plan(snapshot.day_plan)
         if snapshot.step is not None:
             self.take_step(snapshot.step, tau, mode, privacy)
 
     def take_step(self, step: StepRecord, tau: float, mode: str, privacy: bool) -> None:
-        self.timeline_chart.add_step(step)
+        self.timeline_chart.add_step(step, self.snapshot.day_plan)
         self.readout.take_step(step)
         for notice in step.notices:  # an expert replaced by its fallback: said once, by the pipeline
             self.banners.show_banner("expert-replaced", notice, "warning")
@@ -77,6 +80,17 @@ class LiveView:
             self.plane_chart.set_current(step.stabilized.valence, step.stabilized.arousal)
         if step.decision is not None:
             self.plane_chart.set_candidates(list(step.decision.candidates[:5]))
+
+    def show_day_plan(self, state: PlanState | None) -> None:
+        """What the day plan does now ("Closed until 08:00", "Morning: the day plan keeps it calm, volume 40 %")
+        in a banner, shown again only when it changes; none while the plan says nothing."""
+        words = state.words() if state is not None else ""
+        if words != self._plan_words:
+            self._plan_words = words
+            if words:
+                self.banners.show_banner("day-plan", words, "info")
+            else:
+                self.banners.hide_banner("day-plan")
 
     def show_mood_words(self, tau: float, mode: str) -> None:
         self.mood_words.show_line(self.readout.mood_words(tau, mode))

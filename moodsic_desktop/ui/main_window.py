@@ -25,12 +25,14 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QScrollAre
 
 from moodsic_desktop.audio.engine import AudioEngine
 from moodsic_desktop.audio.library.schema import default_index_path
+from moodsic_desktop.core.day_plan import DayPlan
 from moodsic_desktop.core.library import MusicLibrary, Song
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.report import SessionReport
 from moodsic_desktop.session.playback import PlaybackSession
 from moodsic_desktop.session.snapshot import LibraryView, SessionSnapshot
 from moodsic_desktop.ui.autostart_toggle import AutostartToggle
+from moodsic_desktop.ui.day_plan_dialog import DayPlanDialog
 from moodsic_desktop.ui.diagnostics_panel import DiagnosticsPanel, expert_lines
 from moodsic_desktop.ui.engine_bridge import EngineBridge
 from moodsic_desktop.ui.library_dialog import LibraryTools
@@ -107,7 +109,7 @@ class MainWindow(QMainWindow):
         )
         # the session owns the pipeline, the library guard and the index writes; it lives on the pipeline
         # worker's thread from here on: the window reads only the snapshots it publishes
-        self.session = PlaybackSession(pipeline, library, audio=engine, report=self.report)
+        self.session = PlaybackSession(pipeline, library, audio=engine, report=self.report, day_plan=settings.plan)
         self._start_pipeline_worker()
         self._build_ui(self.session.snapshot())  # no worker has stepped yet
         self._connect_settings()  # before the settings are shown: showing them pushes them to the workers
@@ -249,6 +251,16 @@ class MainWindow(QMainWindow):
         self.models_dialog.refresh()
         self.models_dialog.show()
 
+    def open_day_plan_dialog(self) -> None:
+        """Settings → Day plan…: opening hours and parts of the day; OK applies the plan at once and saves it."""
+        self.day_plan_dialog = DayPlanDialog(self.settings.plan, parent=self)
+        self.day_plan_dialog.accepted_plan.connect(self._day_plan_changed)
+        self.day_plan_dialog.open()
+
+    def _day_plan_changed(self, plan: DayPlan) -> None:
+        self.pipeline_worker.submit(lambda: self.session.set_day_plan(plan))
+        self._change(day_plan=plan.to_json())
+
     # ------------------------------------------------------------------------------------------ wiring
     def _connect_settings(self) -> None:
         controls = self.controls
@@ -270,6 +282,7 @@ class MainWindow(QMainWindow):
         menus.quit_action.triggered.connect(self.close)
         menus.reset_action.triggered.connect(self.reset_to_defaults)
         menus.models_action.triggered.connect(self.open_models_dialog)
+        menus.day_plan_action.triggered.connect(self.open_day_plan_dialog)
         menus.diagnostics_action.toggled.connect(self.diagnostics.setVisible)
         controls.device_combo.currentIndexChanged.connect(self._device_changed)
         controls.privacy_check.toggled.connect(self._privacy_changed)
@@ -322,6 +335,7 @@ class MainWindow(QMainWindow):
 
     def _volume_changed(self, volume: float) -> None:
         self.engine.volume = volume
+        self.pipeline_worker.submit(lambda: self.session.set_owner_volume(volume))  # for the day plan
         self._change(volume=volume)
 
     def _mode_changed(self, mode: str) -> None:

@@ -19,17 +19,19 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
+from moodsic_desktop.core.day_plan import DayPlan
 from moodsic_desktop.core.fusion import FUSION_MODES
 from moodsic_desktop.core.matcher import MATCH_MODES
 from moodsic_desktop.core.settings_schema import (
     ALPHA,
     CROSSFADE,
+    DAY_PLAN,
     DWELL,
     NUMBER_SETTINGS,
     REPEAT_WINDOW,
@@ -51,8 +53,9 @@ SETTINGS_FILE = "settings.json"
 class UserSettings:
     """What the owner tunes. alpha: EMA weight of a reading 1 s after the last, (0, 1]; tau: hold while the
     standard deviation exceeds it (reference units); dwell_s and crossfade_s in seconds; volume 0..1;
-    repeat_window_min in minutes (the time before a song comes back). The
-    numbers' defaults and ranges: ``core.settings_schema``."""
+    repeat_window_min in minutes (the time before a song comes back); day_plan: the day plan's JSON object
+    (``core.day_plan``; :attr:`plan` is the plan itself). The numbers' defaults and ranges:
+    ``core.settings_schema``."""
 
     alpha: float = ALPHA.default
     tau: float = TAU.default
@@ -66,6 +69,12 @@ class UserSettings:
     last_source: str | None = None
     loop_video: bool = True
     privacy: bool = False
+    day_plan: dict[str, Any] = field(default_factory=lambda: DAY_PLAN.default)
+
+    @property
+    def plan(self) -> DayPlan:
+        """The day plan (the default plan when ``day_plan`` cannot be used: see :meth:`validated`)."""
+        return DayPlan() if DAY_PLAN.problem(self.day_plan) else DAY_PLAN.parse(self.day_plan)
 
     def validated(self) -> UserSettings:
         """A copy with every out-of-range value replaced by its default."""
@@ -85,6 +94,7 @@ class UserSettings:
             "last_source": lambda x: x is None or isinstance(x, str),
             "loop_video": lambda x: isinstance(x, bool),
             "privacy": lambda x: isinstance(x, bool),
+            DAY_PLAN.name: lambda x: DAY_PLAN.problem(x) is None,
         }
         values = asdict(self)
         for name, ok in checks.items():
@@ -183,8 +193,10 @@ class SettingsStore:
         except OSError as error:
             log.warning("could not write the usable settings back to %s (%s)", self.path, error)
         names = ", ".join(sorted(rejected))
+        plan = DAY_PLAN.problem(loaded.day_plan)
+        why_plan = f" The day plan could not be used ({plan}): the music plays all day as without one." if plan else ""
         return settings, self._problem(
-            f"Some settings could not be used and are back to their defaults: {names}. {kept}"
+            f"Some settings could not be used and are back to their defaults: {names}.{why_plan} {kept}"
         )
 
     @staticmethod

@@ -1,7 +1,8 @@
 """The mood timeline (QtCharts): valence and arousal over the last minutes, one chart each.
 
 Per dimension: the scene, face, fused and stabilised readings, the fused uncertainty as a band (fused ±
-sigma) and the periods in which the stabiliser held that dimension shaded. The points come from the Qt-free
+sigma), the periods in which the stabiliser held that dimension shaded, and the day plan's range while a part
+of the day bent the target (``plan_bands``). The points come from the Qt-free
 ``moodsic_desktop.ui.chart_series``; this module only draws them. GUI thread only: connect the capture
 worker's signals to these methods with the default, queued, connection.
 """
@@ -18,6 +19,7 @@ from PySide6.QtCore import QMargins, QSize, Qt, QTimer
 from PySide6.QtGui import QBrush, QPainter, QPen, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from moodsic_desktop.core.day_plan import PlanState
 from moodsic_desktop.core.pipeline import StepRecord
 from moodsic_desktop.ui.chart_palettes import palette_for
 from moodsic_desktop.ui.chart_series import (
@@ -31,6 +33,10 @@ from moodsic_desktop.ui.chart_series import (
     timeline_points,
 )
 from moodsic_desktop.ui.chart_style import grab_to_png, round_pen, set_points, style_axis, style_chart, with_alpha
+from moodsic_desktop.ui.plan_bands import PlanBands
+
+PLAN_COLOUR = "#4a90c2"  # the day plan's range (translucent)
+PLAN_ALPHA = 55
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,8 @@ class MoodTimelineChart(QWidget):
         self._max_points = int(max_points)
         self._area_points = max(10, self._max_points // 2)
         self._buffer = StepBuffer(COLUMNS)
+        self._plan_bands = PlanBands()
+        self.plan_series: list[QAreaSeries] = []  # per dimension: the day plan's range
         self._clock = ContinuousTime()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -138,6 +146,12 @@ class MoodTimelineChart(QWidget):
         chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
 
+        plan = QAreaSeries(QLineSeries(chart), QLineSeries(chart))
+        plan.setName("day plan range")
+        plan.setBrush(QBrush(with_alpha(PLAN_COLOUR, PLAN_ALPHA)))
+        plan.setPen(QPen(Qt.PenStyle.NoPen))
+        self.plan_series.append(plan)
+
         held_upper, held_lower = QLineSeries(chart), QLineSeries(chart)  # parented: QAreaSeries does not own them
         held = QAreaSeries(held_upper, held_lower)
         held.setName("music held")
@@ -162,12 +176,12 @@ class MoodTimelineChart(QWidget):
             line.setPen(round_pen(colour, width))  # solid on purpose: NaN gaps break solid lines only
             lines[name] = line
 
-        for series in (held, band, lines["scene"], lines["face"], lines["fused"], lines["stabilised"]):
+        for series in (plan, held, band, lines["scene"], lines["face"], lines["fused"], lines["stabilised"]):
             chart.addSeries(series)
             series.attachAxis(x_axis)
             series.attachAxis(y_axis)
         # Area series would show their faint fill in the legend; give their markers a readable swatch.
-        for area, colour in ((held, palette.held), (band, palette.fused)):
+        for area, colour in ((plan, PLAN_COLOUR), (held, palette.held), (band, palette.fused)):
             for marker in chart.legend().markers(area):
                 marker.setShape(QLegend.MarkerShape.MarkerShapeRectangle)
                 marker.setBrush(QBrush(with_alpha(colour, 150)))
@@ -234,17 +248,21 @@ class MoodTimelineChart(QWidget):
         """The ``QChartView`` of the ``"valence"`` or ``"arousal"`` chart."""
         return self._views[DIMENSIONS.index(name)]
 
-    def add_step(self, step: StepRecord) -> None:
-        """Buffer one pipeline step and schedule a redraw (cheap: a few microseconds). GUI thread only."""
+    def add_step(self, step: StepRecord, plan: PlanState | None = None) -> None:
+        """Buffer one pipeline step (and the day ``plan``'s state at it) and schedule a redraw (cheap: a few
+        microseconds). GUI thread only."""
         raw = float(step.time)
         if not math.isfinite(raw):
             return
-        self._buffer.append(step_row(step, self._clock.advance(raw)))
+        time = self._clock.advance(raw)
+        self._buffer.append(step_row(step, time))
+        self._plan_bands.add(time, plan.block if plan is not None else None)
         self._schedule()
 
     def clear(self) -> None:
         """Forget every step and empty the charts. GUI thread only."""
         self._buffer.clear()
+        self._plan_bands.clear()
         self._clock.reset()
         self.flush()
 
@@ -255,6 +273,7 @@ class MoodTimelineChart(QWidget):
         last = self._buffer.last_time()
         if last is not None:
             self._buffer.drop_before(last - self._window_s)
+            self._plan_bands.drop_before(last - self._window_s)
         points = timeline_points(self._buffer.rows(), self._window_s, self._max_points, self._area_points)
         for series, shaped in zip(self._series, points, strict=True):
             for name, line in series.lines().items():
@@ -264,6 +283,12 @@ class MoodTimelineChart(QWidget):
             set_points(series.band.lowerSeries(), bx, lower)
             set_points(series.held.upperSeries(), *shaped.held_upper)
             set_points(series.held.lowerSeries(), *shaped.held_lower)
+        for dimension, plan in zip(DIMENSIONS, self.plan_series, strict=True):
+            x, upper, lower = self._plan_bands.points(dimension, self._window_s)
+            set_points(plan.upperSeries(), x, upper)
+            set_points(plan.lowerSeries(), x, lower)
+            for marker in plan.chart().legend().markers(plan):  # in the legend only while shown
+                marker.setVisible(len(x) > 0)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

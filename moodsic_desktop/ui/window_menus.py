@@ -1,5 +1,6 @@
 """The main window's menus: File (open a video, export the session, the music library, quit), Settings
-(reset to defaults, the mood readers, starting with the computer) and View (Diagnostics). GUI thread.
+(reset to defaults, the day plan, the mood readers, starting with the computer) and View (Diagnostics). GUI
+thread.
 
 ``WindowMenus`` only builds the menus and holds their actions; the window connects the actions to what
 they do.
@@ -34,6 +35,9 @@ class WindowMenus:
         settings_menu = menu_bar.addMenu("&Settings")
         self.reset_action = QAction("&Reset to defaults", window)
         settings_menu.addAction(self.reset_action)
+        self.day_plan_action = QAction("&Day plan…", window)
+        self.day_plan_action.setToolTip("Opening hours, and a volume and a mood for each part of the day")
+        settings_menu.addAction(self.day_plan_action)
         self.models_action = QAction("Mood &readers…", window)
         self.models_action.setToolTip("Which models read the mood; install, import or remove one")
         settings_menu.addAction(self.models_action)

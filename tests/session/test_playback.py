@@ -36,6 +36,10 @@ class FakeAudio:
         self.calls: list[tuple[str, str]] = []
         self.remaining_s: float | None = None
         self.notice_s = 5.0
+        self.volume = 1.0
+
+    def stop(self, fade_s: float | None = None) -> None:
+        self.calls.append(("stop", f"{fade_s}"))
 
     def crossfade_to(self, song: Song) -> None:
         self.calls.append(("crossfade", song.song_id))

@@ -1,0 +1,101 @@
+"""``DayStrip``: the day plan drawn as one 24-hour strip, midnight to midnight: closed hours dark, each part of
+the day a coloured box with its name, hour marks every three hours, and "now" as a thin line. GUI thread.
+
+The colours of the moods (``MOOD_COLOURS``) are shared with the timeline chart's day-plan bands.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from moodsic_desktop.core.day_plan import MINUTES_PER_DAY, DayPlan, MoodLean
+
+MOOD_COLOURS = {
+    "room": "#7f8c99",
+    "calm": "#4a90c2",
+    "cosy": "#c28a4a",
+    "bright": "#e0c341",
+    "lively": "#e0694a",
+    "upbeat": "#d0509a",
+}
+CUSTOM_COLOUR = "#8a6fc9"
+CLOSED_COLOUR = "#2b2f36"
+OPEN_COLOUR = "#dfe5ec"
+SIDE_MARGIN = 22  # pixels left and right of the day, for the labels "00:00" and "24:00"
+
+
+def mood_colour(mood: MoodLean) -> QColor:
+    """The colour of a part of the day with ``mood``."""
+    return QColor(MOOD_COLOURS.get(mood.name, CUSTOM_COLOUR))
+
+
+class DayStrip(QWidget):
+    """The 24-hour strip of ``plan``; ``now_minute`` (minutes since midnight, or None) marks the time now."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._plan = DayPlan()
+        self._now: float | None = None
+        self.setMinimumHeight(62)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setToolTip("The day from midnight to midnight: dark when closed, a coloured box for each part of the day")
+
+    def sizeHint(self) -> QSize:
+        return QSize(640, 62)
+
+    @property
+    def plan(self) -> DayPlan:
+        return self._plan
+
+    def show_plan(self, plan: DayPlan, now_minute: float | None = None) -> None:
+        """Draw ``plan`` (and "now" at ``now_minute``)."""
+        self._plan, self._now = plan, now_minute
+        self.update()
+
+    def bar(self) -> QRectF:
+        """Where the day is drawn (pixels): room on both sides for the first and last hour's labels."""
+        return QRectF(SIDE_MARGIN, 4, self.width() - 2 * SIDE_MARGIN, self.height() - 22)
+
+    def x_of(self, minute: float) -> float:
+        """The x (pixels) of ``minute`` (minutes since midnight) on the strip."""
+        return self._x(self.bar(), minute)
+
+    def _x(self, bar: QRectF, minute: float) -> float:
+        return bar.left() + bar.width() * minute / MINUTES_PER_DAY
+
+    def _runs(self, bar: QRectF, start: int, length: int) -> list[QRectF]:
+        """The boxes of a span from ``start`` for ``length`` minutes (two when it wraps past midnight)."""
+        end = start + length
+        pieces = [(start, min(end, MINUTES_PER_DAY))] + ([(0, end - MINUTES_PER_DAY)] if end > MINUTES_PER_DAY else [])
+        return [QRectF(self._x(bar, a), bar.top(), self._x(bar, b) - self._x(bar, a), bar.height()) for a, b in pieces]
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        bar = self.bar()
+        hours = self._plan.opening_hours
+        painter.fillRect(bar, QColor(OPEN_COLOUR if hours is None else CLOSED_COLOUR))
+        if hours is not None:
+            for box in self._runs(bar, hours.start % MINUTES_PER_DAY, hours.length):
+                painter.fillRect(box, QColor(OPEN_COLOUR))
+        for block in self._plan.blocks:
+            colour = mood_colour(block.mood)
+            for box in self._runs(bar, block.span.start % MINUTES_PER_DAY, block.span.length):
+                painter.fillRect(box.adjusted(0, 3, 0, -3), colour)
+                painter.setPen(QColor("#ffffff" if colour.lightness() < 150 else "#111316"))
+                flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextSingleLine
+                painter.drawText(box.adjusted(2, 0, -2, 0), int(flags), block.name)
+        painter.setPen(QPen(QColor("#8a93a3"), 1))
+        painter.drawRect(bar)
+        for hour in range(0, 25, 3):
+            x = self._x(bar, hour * 60)
+            painter.drawLine(int(x), int(bar.bottom()), int(x), int(bar.bottom()) + 4)
+            label = QRectF(x - 20, bar.bottom() + 4, 40, 14)
+            painter.drawText(label, int(Qt.AlignmentFlag.AlignCenter), f"{hour:02d}:00" if hour % 6 == 0 else str(hour))
+        if self._now is not None:
+            painter.setPen(QPen(QColor("#e04a4a"), 2))
+            x = self._x(bar, self._now)
+            painter.drawLine(int(x), int(bar.top()) - 2, int(x), int(bar.bottom()) + 2)
+        painter.end()
