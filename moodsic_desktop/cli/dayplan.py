@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from moodsic_desktop.cli._common import EXIT_OK, UserError
+from moodsic_desktop.core import strict_json
 from moodsic_desktop.core.day_plan import MOOD_LEANS, DayPlan, Span, TimeBlock, parse_hhmm
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ def _save(args: argparse.Namespace, change: Callable[[DayPlan], DayPlan]) -> int
 def run_show(args: argparse.Namespace) -> int:
     _, settings = _store(args)
     if args.json:
-        print(json.dumps(settings.plan.to_json(), indent=1, ensure_ascii=False))
+        print(strict_json.dumps(settings.plan.to_json(), indent=1, ensure_ascii=False))
     else:
         print("\n".join(settings.plan.describe()))
     return EXIT_OK
