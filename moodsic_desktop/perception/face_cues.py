@@ -14,7 +14,9 @@ The mesh costs about 5 ms a face on one core, so it runs on at most ``mesh_per_f
 (default 1): the face whose last mesh is oldest first (a face never meshed before any other, larger
 first). One face in view is meshed on every frame; eight faces each about every eighth frame.
 
-Cues (:class:`FaceCues`), over the window:
+Cues (:class:`FaceCues`), over the window (for the mesh measures: the last 1.5 s, or the last
+``MIN_SPEAKING_SAMPLES`` = 5 readings when those reach further back, up to ``LONGEST_WINDOW_S`` = 5 s, so
+that among eight faces, each meshed about once a second, speaking can still be judged):
 
 - ``mouth_open``: mean mouth opening (IOD);
 - ``speaking``: standard deviation of the mouth opening (IOD): talking, laughing, shouting move the mouth;
@@ -77,6 +79,8 @@ from moodsic_desktop.perception.mediapipe_quiet import face_picture, started_qui
 __all__ = ["FaceCueReader", "FaceCues", "eye_midpoint"]
 
 WINDOW_S = 1.5
+LONGEST_WINDOW_S = 5.0
+MIN_SPEAKING_SAMPLES = 5
 MIN_MOTION_SPAN_S = 0.3
 FORGET_AFTER_S = 2.0
 
@@ -192,7 +196,10 @@ class FaceCueReader(ClosesOnExit):
 
     def _cues(self, history: _History, now: float) -> FaceCues:
         start = now - self.window_s
-        while history.mesh and history.mesh[0][0] < start:
+        while history.mesh and (
+            history.mesh[0][0] < now - LONGEST_WINDOW_S
+            or (history.mesh[0][0] < start and len(history.mesh) > MIN_SPEAKING_SAMPLES)
+        ):
             history.mesh.popleft()
         while history.eyes and history.eyes[0][0] < start:
             history.eyes.popleft()
@@ -222,7 +229,6 @@ FER_AROUSAL_WEIGHT = 0.55
 SPEAKING_CENTRE, SPEAKING_SCALE, SPEAKING_WEIGHT = 0.055, 0.02, 0.16
 BROW_CENTRE, BROW_SCALE, BROW_WEIGHT = 0.22, 0.06, 0.12
 AROUSAL_OFFSET = 0.13
-MIN_SPEAKING_SAMPLES = 5
 Z_CLIP = 3.0
 
 

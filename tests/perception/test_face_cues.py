@@ -81,3 +81,10 @@ def test_head_movement_is_in_eye_distances_per_second():
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="mesh_per_frame"):
         FaceCueReader(mesh_per_frame=-1)
+
+
+def test_among_many_faces_the_window_keeps_enough_readings_to_judge_speaking(reader):
+    frame, boxes = crowd(8)
+    for step in range(40):  # 10 frames a second, one face meshed a frame: each face about once a second
+        cues = reader.read(frame, boxes, step * 0.1)
+    assert min(c.samples for c in cues) == 5  # the last five readings, reaching back about 4 s
