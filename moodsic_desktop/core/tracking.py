@@ -114,12 +114,13 @@ class FaceTracker:
             taken.add(number)
         result = []
         for index, box in enumerate(boxes):
-            number = assigned.get(index)
-            if number is None:
+            known = assigned.get(index)
+            if known is None:
                 number = self._next
                 self._next += 1
                 self._tracks[number] = _Track(box, now, now)
             else:
+                number = known
                 self._tracks[number].box = box
                 self._tracks[number].last_seen = now
             result.append(replace(box, track=number))

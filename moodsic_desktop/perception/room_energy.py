@@ -118,7 +118,8 @@ class RoomEnergyMeter:
         if previous is not None and previous[1].shape == grey.shape and now > previous[0]:
             change = cv2.absdiff(grey, previous[1]).astype(np.float32)
             moving = np.maximum(change - NOISE_LEVELS, 0.0)
-            mask = person_mask(grey.shape[:2], faces, scale) if faces else None
+            rows, columns = grey.shape[:2]
+            mask = person_mask((rows, columns), faces, scale) if faces else None
             mean = float(moving[mask].mean()) if mask is not None and mask.any() else float(moving.mean())
             motion = mean / 255.0 / float(np.clip(now - previous[0], MIN_DT_S, MAX_DT_S))
         people = len(faces)
