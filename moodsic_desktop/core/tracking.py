@@ -14,8 +14,10 @@ left over starts a new person (numbers count up from 1 and are never reused with
 not matched for ``max_gap_s`` seconds (default 1.0) is forgotten.
 
 :class:`PersonSmoother` smooths each person's reading on its own: a time-based exponential average per
-person, time constant ``time_constant_s`` (default 1.0 s), on valence and arousal, its variance the
-weighted mean of the readings' variances. A face read once and never again stays a single reading of
+person, time constant ``time_constant_s`` (default 0.3 s: it takes the flicker out of one person's
+reading; the stabiliser does the room's slow smoothing, and a longer one here made a smile on the real
+``face_noface.mov`` show a second late), on valence and arousal, its variance the weighted mean of the
+readings' variances. A face read once and never again stays a single reading of
 little weight in the room (its variance is not reduced); a person read for seconds has a steady reading.
 The room's reading is then made from people (``core.fusion.combine_people``), not from detections.
 
@@ -33,7 +35,7 @@ from moodsic_desktop.core.types import Estimate, FaceBox
 __all__ = ["FaceTracker", "PersonSmoother", "box_overlap", "match_score"]
 
 DEFAULT_MAX_GAP_S = 1.0
-DEFAULT_SMOOTHING_S = 1.0
+DEFAULT_SMOOTHING_S = 0.3
 POSITION_WEIGHT = 0.5
 
 

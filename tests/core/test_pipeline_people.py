@@ -85,7 +85,7 @@ def test_faces_reach_the_expert_numbered_and_each_person_is_smoothed_alone():
     step = run.process(FRAME, 0.1)
     assert expert.tracks_seen == [[1, 2], [1, 2]]
     by_track = {read.box.track: read.estimate.arousal for read in step.faces}
-    assert by_track[1] == pytest.approx(1.0 - np.exp(-0.1), rel=1e-6)  # damped, one second time constant
+    assert by_track[1] == pytest.approx(1.0 - np.exp(-0.1 / 0.3), rel=1e-6)  # damped: 0.3 s time constant
     assert by_track[2] == pytest.approx(0.5)  # the other person's reading is untouched
 
 
