@@ -166,8 +166,9 @@ class FerExpert:
     ``model``: an ONNX file (default: the model in the box) or an :class:`OnnxModel` already open. Reads any
     number of faces of a frame in one session call (:meth:`read_faces`). Raises
     :class:`~moodsic_desktop.perception.emonet_expert.ModelMismatchError` when the file is not a FER-2013
-    model with the expected input and output shapes, ``OnnxRuntimeError`` when it cannot be opened. Call
-    from the capture/pipeline thread, one call at a time.
+    model with the expected input and output shapes, ``OnnxRuntimeError`` when it cannot be opened. With
+    ``cues`` (a :class:`FaceCueReader`, owned and closed by the expert) the arousal also comes from what each
+    followed face does (module docstring). Call from the capture/pipeline thread, one call at a time.
     """
 
     is_fallback = False
