@@ -14,6 +14,7 @@ from moodsic_desktop.evaluation.datasets import (
     evaluate_findingemo,
     evaluate_veatic,
 )
+from moodsic_desktop.evaluation.labelled_clips import evaluate_clips
 from moodsic_desktop.session.assembly import EngineSettings
 
 
@@ -64,6 +65,17 @@ def add_eval_parser(commands: argparse._SubParsersAction) -> None:
     findingemo.add_argument("--seed", type=int, default=0, help="the split's seed (as train-scene; default 0)")
     findingemo.add_argument("--split", choices=("train", "val", "test"), default="test")
     findingemo.set_defaults(run=run_eval_findingemo)
+
+    clips = datasets.add_parser(
+        "clips",
+        parents=[common],
+        help="a folder of emotion clips labelled by their names (CREMA-D, RAVDESS)",
+        description="Every clip named by the CREMA-D (1001_DFA_ANG_XX.flv) or RAVDESS (01-01-05-01-02-01-12.mp4) "
+        "convention: the mean face reading per clip, then valence sign accuracy, arousal AUC (high: angry, "
+        "disgust, fearful, happy, surprised; low: neutral, calm, sad) and per-class means. Writes clips.json.",
+    )
+    clips.add_argument("--folder", type=Path, required=True, metavar="DIR", help="the folder of clips")
+    clips.set_defaults(run=run_eval_clips)
 
 
 def _settings(args: argparse.Namespace) -> EngineSettings:
@@ -141,4 +153,45 @@ def run_eval_findingemo(args: argparse.Namespace) -> int:
     print(f"{args.split} split (MAE in FindingEmo units; headline: fusion_gated):")
     _print_table(report["rows"], "split", args.split)
     print(f"written to {args.out}: {', '.join(Path(f).name for f in report['files'])}")
+    return EXIT_OK
+
+
+def _number(value: float | None, signed: bool = True) -> str:
+    return "    -" if value is None else (f"{value:+.2f}" if signed else f"{value:.2f}")
+
+
+def run_eval_clips(args: argparse.Namespace) -> int:
+    """``moodsic eval clips --folder DIR``."""
+    try:
+        with ProgressBar(args, "eval", unit="clip") as bar:
+            report = evaluate_clips(args.folder, _settings(args), args.out, args.limit, progress=bar.update)
+    except (FileNotFoundError, NotADirectoryError) as error:
+        raise UserError(str(error)) from None
+    except OSError as error:
+        raise UserError(f"cannot write to {args.out}: {error}") from None
+    if not report["results"]:
+        raise UserError(
+            f"no labelled clip in {args.folder} (names like 1001_DFA_ANG_XX.flv or 01-01-05-01-02-01-12.mp4)"
+        )
+    print(f"{'clip':<28} {'emotion':<10} {'faces':>7} {'V face':>7} {'A face':>7} {'A fused':>7}")
+    for clip in report["results"]:
+        faces = f"{clip['face_frames']}/{clip['frames']}"
+        cells = [_number(clip[k]) for k in ("face_valence", "face_arousal", "fused_arousal")]
+        print(f"{clip['name']:<28} {clip['emotion']:<10} {faces:>7} " + " ".join(f"{c:>7}" for c in cells))
+    print("per class (clip means):")
+    for emotion, row in report["classes"].items():
+        cells = [_number(row[k]) for k in ("face_valence", "face_arousal", "fused_arousal")]
+        print(f"  {emotion:<10} {row['clips']:>3} clips  V {cells[0]}  A {cells[1]}  A fused {cells[2]}")
+    accuracy = report["valence_sign_accuracy"]
+    signed = report["valence_signed_clips"]
+    print(
+        f"valence sign accuracy: {_number(accuracy, signed=False)} ({signed} clips with a pleasant or unpleasant label)"
+    )
+    print(f"arousal AUC (face): {_number(report['arousal_auc'], signed=False)}")
+    print(f"arousal AUC (fused, with the scene and the room's energy): {_number(report['fused_arousal_auc'], False)}")
+    if report["skipped"]:
+        print(f"not named by a known convention, skipped: {', '.join(report['skipped'])}")
+    for problem in report["problems"]:
+        print(f"not evaluated: {problem}")
+    print(f"written to {args.out}: {', '.join(Path(f).name for f in report.get('files', []))}")
     return EXIT_OK

@@ -94,13 +94,30 @@ def mood_line(
     tau: float,
     faces_read: int,
     mode: str,
+    room_words: str = "",
 ) -> MoodLine:
     """The mood line for one moment. ``stabilized``: the stabilised (valence, arousal), None before the
     first reading; ``fused_std``: the fused reading's standard deviations (valence, arousal), None when
-    nothing was read this step; ``tau`` the certainty needed; ``faces_read`` the faces in the reading."""
+    nothing was read this step; ``tau`` the certainty needed; ``faces_read`` the faces in the reading;
+    ``room_words`` how lively the room is (:func:`room_energy_words`; empty: not said)."""
     if stabilized is None:
         return MoodLine(WAITING_WORDS, "Start a camera or a video to read the room.")
     headline = feeling_words(*stabilized)
     sure = certainty_words(*fused_std, tau) if fused_std is not None else "unsure — holding the music"
-    detail = " · ".join((sure[0].upper() + sure[1:], people_words(faces_read), music_words(mode)))
+    parts = (sure[0].upper() + sure[1:], people_words(faces_read), room_words, music_words(mode))
+    detail = " · ".join(part for part in parts if part)
     return MoodLine(headline, detail)
+
+
+LIVELY = 0.25  # the room's energy (arousal in [-1, 1]) above this reads "a lively room"
+QUIET = -0.25  # below this "a quiet room"; between the two "a calm room"
+
+
+def room_energy_words(arousal: float) -> str:
+    """How lively the room is, from the room's energy (``perception/room_energy.py``: people in view and how
+    much they move) as arousal in [-1, 1]. Not finite: an empty string (nothing to say)."""
+    if not math.isfinite(arousal):
+        return ""
+    if arousal > LIVELY:
+        return "a lively room"
+    return "a quiet room" if arousal < QUIET else "a calm room"

@@ -1,10 +1,13 @@
 """The one pipeline object that the GUI worker and ``moodsic analyze`` both drive.
 
-PERCEIVE: detect faces → read every face in view, largest first, up to ``max_faces`` (one batched call
+PERCEIVE: detect faces → follow each face (``core.tracking.FaceTracker``: the person it belongs to, in
+``FaceBox.track``) → read every face in view, largest first, up to ``max_faces`` (one batched call
 for an expert that reads many at once; otherwise one call per face until ``face_budget_ms`` is spent) →
-the room's face reading (``combine_faces``: inverse variance × detection score × size); the scene expert
+each person's reading smoothed on its own (``PersonSmoother``) → the room's face reading from people
+(``combine_faces`` with ``PEOPLE_SPREAD_VAR``: inverse variance × detection score × size); the room's
+energy (people in view and their movement, when a reader is given) on the same frames; the scene expert
 on the whole frame; each at its own rate (the faces as often as every frame, the scene less often);
-``fuse`` the freshest estimates.
+``fuse`` the freshest estimates, then ``with_room_energy`` on arousal.
 STABILIZE: ``Stabilizer`` (time-based EMA with uncertainty gating). MATCH: ``Matcher``, aiming at the
 stabilised reading, or at ``aim(valence, arousal)`` of it when an aim is set (the day plan's part of the
 day: ``core.day_plan.MoodLean.aim``; None, the default, leaves the reading untouched).
@@ -26,12 +29,21 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ParamSpec, TypeVar
 
-from moodsic_desktop.core.fusion import FusionMode, combine_faces, face_weights, fuse, validate_fusion_mode
+from moodsic_desktop.core.fusion import (
+    PEOPLE_SPREAD_VAR,
+    FusionMode,
+    combine_faces,
+    face_weights,
+    fuse,
+    validate_fusion_mode,
+    with_room_energy,
+)
 from moodsic_desktop.core.matcher import Decision, Matcher
 from moodsic_desktop.core.stabilizer import Stabilized, Stabilizer
+from moodsic_desktop.core.tracking import FaceTracker, PersonSmoother
 from moodsic_desktop.core.types import (
     BatchFaceExpert,
     Estimate,
@@ -41,6 +53,8 @@ from moodsic_desktop.core.types import (
     FaceExpert,
     FaceRead,
     Frame,
+    RoomEnergy,
+    RoomEnergyReader,
     SceneExpert,
 )
 
@@ -105,7 +119,8 @@ class StepRecord:
     faces read (largest first, with their own estimates and shares); ``face_box`` is the primary one
     (see :func:`primary_face`). ``timings_ms`` holds the milliseconds each stage took this step (only the
     stages that ran); ``errors`` names the experts that failed this step; ``notices`` says, once, what
-    changed (an expert replaced by its fallback).
+    changed (an expert replaced by its fallback). ``room`` is the room's energy (``None`` without a
+    reader, or before its first reading); ``fused`` already holds it on arousal.
     """
 
     time: float
@@ -122,6 +137,7 @@ class StepRecord:
     errors: tuple[str, ...] = ()
     faces: tuple[FaceRead, ...] = ()
     notices: tuple[str, ...] = ()
+    room: RoomEnergy | None = None
 
     @property
     def faces_read(self) -> int:
@@ -141,9 +157,11 @@ class Pipeline:
         matcher: Matcher,
         settings: PipelineSettings | None = None,
         fallbacks: Mapping[ExpertRole, Callable[[], FaceExpert | SceneExpert]] | None = None,
+        room_energy: RoomEnergyReader | None = None,
     ) -> None:
         """``fallbacks`` maps "face"/"scene" to a function that makes the expert to use once that role's
-        expert has failed ``FAILURES_BEFORE_FALLBACK`` steps in a row (called on the pipeline's thread)."""
+        expert has failed ``FAILURES_BEFORE_FALLBACK`` steps in a row (called on the pipeline's thread).
+        ``room_energy`` reads the room's energy on the frames the faces are looked for in."""
         self.detector = detector
         self.face_expert = face_expert
         self.scene_expert = scene_expert
@@ -162,6 +180,10 @@ class Pipeline:
         self._scene: Estimate | None = None
         self._last_face_run: float | None = None
         self._last_scene_run: float | None = None
+        self.room_energy = room_energy
+        self._room: RoomEnergy | None = None
+        self.tracker = FaceTracker()
+        self.smoother = PersonSmoother()
 
     def reset(self) -> None:
         """Start over for a new source: forget readings, the stabiliser state and the experts' baselines.
@@ -170,6 +192,11 @@ class Pipeline:
         self._face_box = None
         self._faces = ()
         self._faces_found = 0
+        self._room = None
+        self.tracker.reset()
+        self.smoother.reset()
+        if self.room_energy is not None:
+            self.room_energy.reset()
         self._failing_steps.clear()  # a new source: an expert's earlier failures do not count against it
         self._last_face_run = self._last_scene_run = None
         self.stabilizer.reset()
@@ -222,7 +249,9 @@ class Pipeline:
         self._last_face_run = now
         start = time.perf_counter()
         faces = self._call("face detector", errors, self.detector.detect, frame) or []
+        faces = self.tracker.update(faces, now)
         timings["detect"] = (time.perf_counter() - start) * 1000.0
+        self._measure_room(frame, faces, now, timings, errors)
         height, width = frame.shape[:2]
         self._faces_found = len(faces)
         self._face_box = primary_face(faces, width, height)
@@ -236,8 +265,28 @@ class Pipeline:
             timings["face"] = (time.perf_counter() - start) * 1000.0
             failed = len(errors) > failures_before and all(read.estimate is None for read in reads)
             self._count_failure("face", expert.name, failed)
-        self._faces, self._face = self._room_reading(reads)
+        self._faces, self._face = self._room_reading(self._smoothed(reads, now))
         return True
+
+    def _measure_room(
+        self, frame: Frame, faces: list[FaceBox], now: float, timings: dict[str, float], errors: list[str]
+    ) -> None:
+        """The room's energy on this frame (kept until the next reading); a failure leaves none."""
+        if self.room_energy is None:
+            return
+        start = time.perf_counter()
+        room = self._call(self.room_energy.name, errors, self.room_energy.measure, frame, faces, now)
+        timings["room"] = (time.perf_counter() - start) * 1000.0
+        self._room = room if room is not None and room.is_finite() else None
+
+    def _smoothed(self, reads: list[FaceRead], now: float) -> list[FaceRead]:
+        """Each followed person's reading smoothed on its own (``PersonSmoother``)."""
+        return [
+            replace(read, estimate=self.smoother.update(read.box.track, read.estimate, now))
+            if read.estimate is not None
+            else read
+            for read in reads
+        ]
 
     def _read_faces(
         self, expert: FaceExpert, frame: Frame, faces: list[FaceBox], now: float, errors: list[str]
@@ -266,10 +315,10 @@ class Pipeline:
         expert_name = self.face_expert.name if self.face_expert is not None else "face"
         read_count = sum(read.estimate is not None for read in reads)
         source = expert_name if read_count == 1 else f"{expert_name} × {read_count} faces"
-        room = combine_faces(reads, source=source)
+        room = combine_faces(reads, source=source, between_people_var=PEOPLE_SPREAD_VAR)
         if room is None:
             return tuple(reads), None
-        weights = face_weights(reads, "valence")
+        weights = face_weights(reads, "valence", PEOPLE_SPREAD_VAR)
         total = sum(weights) or 1.0
         shared = tuple(
             FaceRead(read.box, read.estimate, read.expression, read.expression_probability, weight / total)
@@ -327,6 +376,8 @@ class Pipeline:
         face = self._face
         scene = self._scene
         fused = fuse(scene, face, mode=self.settings.fusion_mode)
+        if self.settings.fusion_mode in ("inverse_variance", "fixed"):
+            fused = with_room_energy(fused, self._room)
         stabilized = None
         decision = None
         if fused is not None:
@@ -348,6 +399,7 @@ class Pipeline:
             errors=tuple(errors),
             faces=self._faces,
             notices=self._take_notices(),
+            room=self._room,
         )
 
     def _take_notices(self) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ All valence/arousal values are in reference space [-1, 1]; variances are in refe
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeAlias, get_args, runtime_checkable
 
 import numpy as np
@@ -56,7 +56,9 @@ class FaceBox:
 
     ``landmarks`` are the detector's key points in frame pixels, in MediaPipe face detection's order:
     right eye, left eye, nose tip, mouth centre, right ear, left ear (the person's right and left);
-    empty when the detector gives none.
+    empty when the detector gives none. ``track`` is the number of the person this face belongs to, given by
+    ``core.tracking.FaceTracker`` (``None`` before tracking; not part of a box's equality: the same box
+    is the same box whichever person it is numbered with).
     """
 
     x: float
@@ -65,6 +67,7 @@ class FaceBox:
     height: float
     score: float
     landmarks: tuple[tuple[float, float], ...] = ()
+    track: int | None = field(default=None, compare=False)
 
     @property
     def roll(self) -> float:
@@ -140,5 +143,33 @@ class SceneExpert(Protocol):
     device: str
 
     def estimate(self, frame: Frame, now: float) -> Estimate | None: ...
+
+    def reset(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class RoomEnergy:
+    """How lively the room is: ``people`` in view, their ``motion`` (mean grey change per second in the
+    regions around them, 0..~10; 0 without a previous frame), and the arousal in [-1, 1] that reads with
+    its variance ``var_arousal`` (reference units squared)."""
+
+    people: int
+    motion: float
+    arousal: float
+    var_arousal: float
+
+    def is_finite(self) -> bool:
+        """True when every number is finite and the variance is not negative."""
+        return all(math.isfinite(x) for x in (self.motion, self.arousal, self.var_arousal)) and self.var_arousal >= 0
+
+
+@runtime_checkable
+class RoomEnergyReader(Protocol):
+    """Reads the room's energy from an RGB uint8 frame and the faces in it (followed, ``FaceBox.track``).
+    Called from the thread that runs the pipeline."""
+
+    name: str
+
+    def measure(self, frame: Frame, faces: list[FaceBox], now: float) -> RoomEnergy: ...
 
     def reset(self) -> None: ...

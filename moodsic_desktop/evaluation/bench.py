@@ -22,6 +22,10 @@ What it prints (each comparison as ``ratio <name>: <times faster>``):
 - ``end-to-end-fps-8-faces-vs-1``: the program as a fresh install runs it (FER-2013, built-in scene) on
   1280 x 720 frames with eight faces in view against the same frames with one face; the frames per
   second with eight faces are printed too.
+- ``end-to-end-fps-8-faces-cues-vs-without``: the same eight faces with the arousal cues on (the faces'
+  mesh cues, the tracker, the room's energy: the program's default) against the same run without them;
+  and the milliseconds per frame of each new cue: the face mesh (one face per frame), the room's energy,
+  the tracker with eight faces.
 
 Model timings are the fastest of ``repeats`` runs after one warm-up (the least disturbed by other
 processes), on the CPU with the same thread count for both
@@ -34,7 +38,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +50,7 @@ from moodsic_desktop.audio.builtin.catalogue import builtin_songs
 from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.core.pipeline import PipelineSettings
 from moodsic_desktop.core.stations import fit_station_model
+from moodsic_desktop.core.tracking import FaceTracker
 from moodsic_desktop.core.types import Estimate, FaceBox
 from moodsic_desktop.modelzoo.emonet import EmoNet, export_emonet, load_emonet_state, synthetic_state_dict
 from moodsic_desktop.modelzoo.scene import (
@@ -59,11 +64,13 @@ from moodsic_desktop.modelzoo.scene import (
     load_backbone,
     save_random_backbone,
 )
+from moodsic_desktop.perception.face_cues import FaceCueReader
 from moodsic_desktop.perception.faces import crop_face
 from moodsic_desktop.perception.fer_expert import FerExpert
 from moodsic_desktop.perception.model_store import make_entry, register_model
 from moodsic_desktop.perception.onnx_runtime import RuntimeConfig, create_session
 from moodsic_desktop.perception.onnx_scene_expert import dropout_masks, prepare_image
+from moodsic_desktop.perception.room_energy import RoomEnergyMeter
 from moodsic_desktop.perception.synthetic import demo_frame
 from moodsic_desktop.session.assembly import (
     BUILTIN_ORIGIN,
@@ -204,10 +211,11 @@ def _build_models(folder: Path, tiny: bool, say: Callable[[str], None]) -> dict[
     return {"emonet": emonet, "backbone": backbone, "head": head, "spec_input": spec_input, "files": files}
 
 
-def _pipeline(experts: Any, scene_interval_s: float) -> Any:
+def _pipeline(experts: Any, scene_interval_s: float, settings: EngineSettings | None = None) -> Any:
     songs = builtin_songs()
     library = MusicLibrary(songs=songs, origin=BUILTIN_ORIGIN, stations=fit_station_model(songs))
-    settings = EngineSettings(pipeline=PipelineSettings(scene_interval_s=scene_interval_s, simulate_song_end=True))
+    pipeline = PipelineSettings(scene_interval_s=scene_interval_s, simulate_song_end=True)
+    settings = replace(settings or EngineSettings(), pipeline=pipeline)
     return build_pipeline(library, settings, experts=experts)
 
 
@@ -250,6 +258,11 @@ def run_benchmarks(options: BenchOptions, say: Callable[[str], None] = print) ->
     fer = results["fer2013_ms_per_face"]
     say(f"fer2013 ms per face: {fer['batch_1']:.2f} (batch of 1), {fer['batch_8']:.2f} (batch of 8)")
     say(f"end-to-end fps with 8 faces in view: {results['end_to_end_fps_8_faces']['fps']:.2f}")
+    cues = results["cues_ms_per_frame"]
+    say(
+        f"arousal cues ms per frame: face mesh {cues['face_mesh']:.2f}, room energy {cues['room_energy']:.2f}, "
+        f"tracker {cues['tracker']:.3f}"
+    )
     return results
 
 
@@ -349,11 +362,47 @@ def _measure_face_model_in_the_box(
 
     # A fresh install (the face model in the box, built-in scene) with eight faces in view, and with one.
     box = EngineSettings(face_expert="fer2013", scene_expert="scene-statistics")
-    eight_fps, eight_read = _fps(_pipeline(select_experts(box, folder), 0.5), crowd_frames(options.frames, 8))
+    crowd_clip = crowd_frames(options.frames, 8)
+    eight_fps, eight_read = _fps(_pipeline(select_experts(box, folder), 0.5), crowd_clip)
     one_fps, _ = _fps(_pipeline(select_experts(box, folder), 0.5), crowd_frames(options.frames, 1))
+    plain = EngineSettings(face_expert="fer2013", scene_expert="scene-statistics", face_cues=False, room_energy=False)
+    plain_fps, _ = _fps(_pipeline(select_experts(plain, folder), 0.5, plain), crowd_clip)
     say(
         f"end to end, 1280 x 720, FER-2013: {eight_fps:.2f} fps with 8 faces in view "
-        f"({eight_read / options.frames:.1f} read per frame), {one_fps:.2f} fps with one"
+        f"({eight_read / options.frames:.1f} read per frame), {one_fps:.2f} fps with one; "
+        f"{plain_fps:.2f} fps with 8 faces without the arousal cues"
     )
-    results["end_to_end_fps_8_faces"] = {"fps": eight_fps, "one_face_fps": one_fps, "faces_read": eight_read}
+    results["end_to_end_fps_8_faces"] = {
+        "fps": eight_fps,
+        "one_face_fps": one_fps,
+        "faces_read": eight_read,
+        "without_cues_fps": plain_fps,
+    }
     results["ratios"]["end-to-end-fps-8-faces-vs-1"] = eight_fps / one_fps
+    results["ratios"]["end-to-end-fps-8-faces-cues-vs-without"] = eight_fps / plain_fps
+    _measure_cues(options, crowd_clip, boxes, results, say)
+
+
+def _measure_cues(
+    options: BenchOptions,
+    frames: list[np.ndarray],
+    boxes: list[FaceBox],
+    results: dict[str, Any],
+    say: Callable[[str], None],
+) -> None:
+    """Milliseconds per frame of each arousal cue on the eight-face frames: one face mesh (the reader's
+    budget per frame), the room's energy, the tracker."""
+    reader = FaceCueReader(mesh_per_frame=1)
+    tracked = [replace(box, track=k + 1) for k, box in enumerate(boxes)]
+    clock = iter(range(10**9))
+    mesh_ms = _best_ms(lambda: reader.read(frames[0], tracked, next(clock) * 0.1), options.repeats)
+    reader.close()
+    meter = RoomEnergyMeter()
+    room_ms = _best_ms(lambda: meter.measure(frames[next(clock) % 2], tracked, next(clock) * 0.1), options.repeats)
+    tracker = FaceTracker()
+    track_ms = _best_ms(lambda: tracker.update(boxes, next(clock) * 0.1), options.repeats)
+    say(
+        f"arousal cues per frame: face mesh {mesh_ms:.2f} ms (one face), room energy {room_ms:.2f} ms, "
+        f"tracker {track_ms:.3f} ms (8 faces)"
+    )
+    results["cues_ms_per_frame"] = {"face_mesh": mesh_ms, "room_energy": room_ms, "tracker": track_ms}

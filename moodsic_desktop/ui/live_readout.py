@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Decision
-from moodsic_desktop.core.mood_words import MoodLine, mood_line
+from moodsic_desktop.core.mood_words import MoodLine, mood_line, room_energy_words
 from moodsic_desktop.core.pipeline import StepRecord
 
 KEPT_DECISIONS = 50  # only the latest few matter for "why"
@@ -63,15 +63,18 @@ class LiveReadout:
 
     def mood_words(self, tau: float, mode: str) -> MoodLine:
         """The mood line of the last step: its stabilised mood, the fused reading's spread against ``tau``
-        (V-A units), the faces read and the music ``mode`` (``core.mood_words``)."""
+        (V-A units), the faces read, how lively the room is and the music ``mode`` (``core.mood_words``)."""
         step = self.last_step
         stabilized = fused_std = None
+        room = ""
         if step is not None:
+            if step.room is not None:
+                room = room_energy_words(step.room.arousal)
             if step.stabilized is not None:
                 stabilized = (step.stabilized.valence, step.stabilized.arousal)
             if step.fused is not None:
                 fused_std = (step.fused.std_valence, step.fused.std_arousal)
-        return mood_line(stabilized, fused_std, tau, self.faces_read, mode)
+        return mood_line(stabilized, fused_std, tau, self.faces_read, mode, room)
 
     def dwell_left_s(self, song: Song, min_dwell_s: float) -> float | None:
         """Seconds (session clock) before the matcher may change ``song``, or None when the last step did

@@ -135,7 +135,8 @@ class LiveView:
         rates = self.readout.take_rates(max(now - self._status_clock, 1e-6))
         self._status_clock = now
         snapshot = self.snapshot
+        room = self.readout.last_step.room if self.readout.last_step is not None else None
         lines = status_lines(
-            rates, self.readout.timings_ms, snapshot.metrics, self.readout.faces_read, snapshot.experts
+            rates, self.readout.timings_ms, snapshot.metrics, self.readout.faces_read, snapshot.experts, room
         )
         self.diagnostics.show_status(lines, self.engine.underflow_count)

@@ -90,11 +90,14 @@ def test_bench_prints_ratios_that_scripts_can_read(capsys):
         "end-to-end-fps-scene-every-frame",
         "fer2013-vs-emonet",
         "end-to-end-fps-8-faces-vs-1",
+        "end-to-end-fps-8-faces-cues-vs-without",
     }
     assert all(float(value) > 0 for value in ratios.values())
     assert re.search(r"^emonet ms per face: [0-9.]+ ", out, flags=re.MULTILINE)
     assert re.search(r"^fer2013 ms per face: [0-9.]+ \(batch of 1\), [0-9.]+ \(batch of 8\)$", out, flags=re.MULTILINE)
     assert re.search(r"^end-to-end fps with 8 faces in view: [0-9.]+$", out, flags=re.MULTILINE)
+    cues = r"^arousal cues ms per frame: face mesh [0-9.]+, room energy [0-9.]+, tracker [0-9.]+$"
+    assert re.search(cues, out, flags=re.MULTILINE)
     read = re.search(r"FER-2013: [0-9.]+ fps with 8 faces in view \(([0-9.]+) read per frame\)", out)
     assert read and float(read.group(1)) >= 4  # most of the crowd is read each frame
 

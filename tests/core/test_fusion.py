@@ -105,3 +105,44 @@ def test_faces_without_an_estimate_are_left_out():
     one = _read(0.5, 0.09, arousal=-0.3)
     combined = combine_faces([missing, one], source="room")
     assert (combined.valence, combined.arousal, combined.source) == (pytest.approx(0.5), pytest.approx(-0.3), "room")
+
+
+# ------------------------------------------------------------------ people, not detections; the room's energy
+from moodsic_desktop.core.fusion import PEOPLE_SPREAD_VAR, with_room_energy  # noqa: E402
+from moodsic_desktop.core.types import RoomEnergy  # noqa: E402
+
+
+def test_one_sure_expressive_person_does_not_stand_for_the_room():
+    laughing = _read(0.9, 0.01, width=1e5)
+    calm = [_read(0.0, 0.1, width=1e5) for _ in range(3)]
+    detections = combine_faces([laughing, *calm])
+    people = combine_faces([laughing, *calm], between_people_var=PEOPLE_SPREAD_VAR)
+    share_detections = detections.valence / 0.9
+    share_people = people.valence / 0.9
+    assert share_detections > 0.75  # weighed as detections (0.77): the sure face is nearly the room
+    assert share_people < 0.5  # weighed as people (0.45): one person of four, a little more for being sure
+    assert share_people > 0.25
+
+
+def test_the_people_variance_counts_leaning_on_some_people():
+    """var = Σ ŵ² var_i + τ² Σ (ŵ - 1/n)²: one person is read as sure as their face; equal people add nothing."""
+    alone = combine_faces([_read(0.5, 0.04, width=1e5)], between_people_var=PEOPLE_SPREAD_VAR)
+    assert alone.var_valence == pytest.approx(0.04)
+    equal = combine_faces([_read(0.5, 0.04, width=1e5)] * 4, between_people_var=PEOPLE_SPREAD_VAR)
+    assert equal.var_valence == pytest.approx(0.01, rel=1e-4)
+    uneven = combine_faces([_read(0.5, 0.01, width=1e5), _read(0.5, 0.3, width=1e5)], between_people_var=0.05)
+    w = [1 / 0.06, 1 / 0.35]
+    shares = [x / sum(w) for x in w]
+    expected = shares[0] ** 2 * 0.01 + shares[1] ** 2 * 0.3 + 0.05 * sum((s - 0.5) ** 2 for s in shares)
+    assert uneven.var_valence == pytest.approx(expected, rel=1e-4)
+
+
+def test_the_room_energy_moves_arousal_only_by_inverse_variance():
+    reading = Estimate(0.4, 0.0, 0.05, 0.1, "faces")
+    lively = RoomEnergy(people=6, motion=0.3, arousal=0.8, var_arousal=0.3)
+    joined = with_room_energy(reading, lively)
+    assert joined.valence == 0.4 and joined.var_valence == 0.05
+    assert joined.arousal == pytest.approx(0.8 * (1 / 0.3) / (1 / 0.3 + 1 / 0.1), abs=1e-4)
+    assert joined.var_arousal == pytest.approx(1 / (1 / 0.3 + 1 / 0.1), rel=1e-4)
+    assert "room energy" in joined.source
+    assert with_room_energy(reading, None) is reading and with_room_energy(None, lively) is None

@@ -13,6 +13,7 @@ from moodsic_desktop.core.mood_words import (
     mood_line,
     music_words,
     people_words,
+    room_energy_words,
 )
 
 
@@ -74,3 +75,12 @@ def test_the_whole_line():
     assert quiet.detail == f"Unsure — holding the music · {NO_ONE_WORDS} · the music is calming it"
     assert mood_line(None, None, 0.4, 0, "match").headline == "Waiting for a picture"
     assert mood_line((0.0, 0.0), None, 0.4, 1, "match").detail.startswith("Unsure")
+
+
+def test_the_room_energy_in_words():
+    assert room_energy_words(0.6) == "a lively room"
+    assert room_energy_words(0.0) == "a calm room"
+    assert room_energy_words(-0.46) == "a quiet room"  # one person sitting still
+    assert room_energy_words(float("nan")) == ""
+    line = mood_line((0.6, 0.5), (0.05, 0.1), tau=0.4, faces_read=5, mode="uplift", room_words="a lively room")
+    assert line.detail == "Sure · reading 5 people · a lively room · the music is lifting it"

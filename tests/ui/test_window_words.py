@@ -10,7 +10,7 @@ from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QSlider, QWidget
 
 from moodsic_desktop.core.library import Song
-from moodsic_desktop.core.mood_words import NO_ONE_WORDS, WAITING_WORDS, mood_line
+from moodsic_desktop.core.mood_words import NO_ONE_WORDS, WAITING_WORDS, mood_line, room_energy_words
 from moodsic_desktop.ui.settings import UserSettings
 from tests.ui.conftest import WAIT_MS
 
@@ -22,7 +22,8 @@ def expected_line(window):
     step = window._last_step
     stabilized = (step.stabilized.valence, step.stabilized.arousal) if step.stabilized is not None else None
     std = (step.fused.std_valence, step.fused.std_arousal) if step.fused is not None else None
-    return mood_line(stabilized, std, window.settings.tau, step.faces_read, window.settings.mode)
+    room = room_energy_words(step.room.arousal) if step.room is not None else ""
+    return mood_line(stabilized, std, window.settings.tau, step.faces_read, window.settings.mode, room)
 
 
 def shown(window) -> str:
@@ -36,6 +37,7 @@ def test_the_mood_line_reads_a_real_face_and_follows_the_music_mode(open_window,
     qtbot.waitUntil(lambda: "reading 1 person" in shown(window), timeout=WAIT_MS)
     line = expected_line(window)
     assert shown(window) == f"{line.headline}\n{line.detail}"
+    assert "room ·" in line.detail  # how lively the room is ("a calm room", ...) is said too
     assert shown(window).endswith("the music is matching the mood")
     window.controls.mode_combo.setCurrentIndex(window.controls.mode_combo.findData("uplift"))
     assert shown(window).endswith("the music is lifting it")  # at once, not at the next reading
