@@ -213,17 +213,35 @@ def test_installed_models_are_used_and_their_licence_shown(qtbot, tmp_path_facto
         window.deleteLater()
 
 
-def test_reset_to_defaults_keeps_the_last_source(open_window, mood_video, qtbot):
+def test_reset_to_defaults_asks_says_what_was_reset_keeps_the_source_and_can_be_undone(
+    open_window, mood_video, qtbot, monkeypatch
+):
+    from PySide6.QtWidgets import QMessageBox
+
+    answers, asked = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes], []
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: (asked.append(args[2]), answers.pop(0))[1])
     window = open_window(None, UserSettings(alpha=0.8, tau=0.1, dwell_s=90.0, mode="calm", last_source=str(mood_video)))
+    settings_menu = window.menus.reset_action.associatedObjects()[0]
+    assert settings_menu.actions()[0] is not window.menus.reset_action  # not the first item of Settings
     assert window.controls.alpha_slider.value() == 80 and window.controls.mode_combo.currentData() == "calm"
-    window.menus.reset_action.trigger()
+    window.menus.reset_action.trigger()  # answered No: nothing changes
+    assert window.controls.alpha_slider.value() == 80 and window.banners.text("settings-reset") is None
+    assert "How fast the music reacts" in asked[0] and "Crossfade" not in asked[0]  # it names what would change
+    window.menus.reset_action.trigger()  # answered Yes
     defaults = UserSettings()
     assert window.controls.alpha_slider.value() == round(defaults.alpha * 100)
     assert window.controls.dwell_slider.value() == round(defaults.dwell_s)
     assert window.controls.mode_combo.currentData() == defaults.mode
+    said = window.banners.text("settings-reset")
+    assert "How fast the music reacts" in said and "The music should" in said and "Crossfade" not in said
     saved, problem = SettingsStore().load()
     assert problem is None and saved.alpha == defaults.alpha and saved.last_source == str(mood_video)
     qtbot.waitUntil(lambda: window.session.pipeline.stabilizer.alpha == defaults.alpha, timeout=WAIT_MS)
+    window.menus.undo_action.trigger()  # Edit → Undo takes the whole reset back
+    assert window.controls.alpha_slider.value() == 80 and window.controls.dwell_slider.value() == 90
+    assert window.controls.mode_combo.currentData() == "calm" and window.banners.text("settings-reset") is None
+    qtbot.waitUntil(lambda: SettingsStore().load()[0].alpha == 0.8, timeout=WAIT_MS)
+    assert window.settings.last_source == str(mood_video)
 
 
 def test_a_video_dropped_on_the_window_starts(open_window, mood_video, qtbot):
