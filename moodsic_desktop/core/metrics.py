@@ -12,8 +12,8 @@ Definitions (distances Euclidean in reference V-A space, times in seconds):
   0.3 per second) the generated clips give 70–80 % with halfway times of 2 s (face) to 5 s (scene only).
   A reduction of 40–60 % needs k of 0.5–0.7 per reading, i.e. halfway times under a second: hardly any
   smoothing. So the reduction is read together with the halfway times, never alone.
-- switches: number of song changes after the first pick; mean_dwell_s: mean time a song played before
-  the next one started (completed songs only).
+- switches: number of song changes after the first pick (the mood's, song ends, skips, the library
+  switching); mean_dwell_s: mean time a song played before the next one started (completed songs only).
 - mean_target_distance: mean distance between the matcher's target and the playing song.
 - mean_scene_face_divergence: mean distance between the scene and face estimates when both were fused.
 - switches_per_hour: switches / duration x 3600; dwell_s: min, quartiles and max of the completed dwells.
@@ -205,16 +205,23 @@ class SessionMetrics:
         if step.decision is not None:
             self._distance.add(step.decision.distance)
             if step.decision.switched:
-                if self._song_started is not None:
-                    self.switches += 1
-                    self._dwell.add(step.time - self._song_started)
-                    self._dwells.append(step.time - self._song_started)
-                self._song_started = step.time
+                self.song_changed(step.time)
         if self.step_times:
             nan = math.nan
             raw = (step.fused.valence, step.fused.arousal) if step.fused is not None else (nan, nan)
             stab = (step.stabilized.valence, step.stabilized.arousal) if step.stabilized is not None else (nan, nan)
             self._trace.append((step.time, *stab, *raw))
+
+    def song_changed(self, time: float) -> None:
+        """A song started at ``time`` (seconds, the steps' clock): a step's switch (``add`` calls this), or a
+        change outside the steps (a song's end, a skip, the library switching). The song before it, if
+        any, counts as a switch and its dwell as a completed one."""
+        if self._song_started is not None:
+            dwell = max(time - self._song_started, 0.0)
+            self.switches += 1
+            self._dwell.add(dwell)
+            self._dwells.append(dwell)
+        self._song_started = time
 
     def mood_steps(self) -> dict[str, Any] | None:
         """Step times and the seconds to halfway after each (None entries: not measurable); None without

@@ -151,9 +151,7 @@ class PlaybackSession:
         current = self.pipeline.matcher.current
         if current is None or after is None or after.song_id != current.song_id:
             return  # not the matcher's song: a switch or a replacement is already on its way
-        decision = self.pipeline.song_ended(self._now)
-        self.audio.queue_next(decision.song)
-        self._decisions.append(decision)
+        self._queue(self.pipeline.song_ended(self._now))
 
     def song_failed(self, song: Song, reason: str) -> None:
         """The engine could not play ``song``: never choose it again in this session, play another one, and
@@ -182,8 +180,7 @@ class PlaybackSession:
         decision = self.pipeline.song_ended(self._now)
         remaining = self.audio.remaining_s
         if remaining is not None and remaining <= self.audio.notice_s + 1.0:
-            self.audio.queue_next(decision.song)
-            self._decisions.append(decision)
+            self._queue(decision)
         else:
             self._play(decision)
 
@@ -257,8 +254,7 @@ class PlaybackSession:
             self.pipeline.matcher = matcher
             if old.current is not None and matcher.current is None:  # it plays to its end, then the library
                 decision = matcher.song_ended(self._now)
-                self.audio.queue_next(decision.song)
-                self._decisions.append(replace(decision, reason=f"the library changed: {decision.reason}"))
+                self._queue(replace(decision, reason=f"the library changed: {decision.reason}"))
         self._library_change = LibraryChange(library=self._view_of(guard.playing), lost=guard.lost, message=message)
 
     # -- the loop -----------------------------------------------------------------------------------------
@@ -299,7 +295,7 @@ class PlaybackSession:
         if step.stabilized is not None:
             self._last_mood = (step.stabilized.valence, step.stabilized.arousal)
         if step.decision is not None and step.decision.switched:
-            self._play(step.decision)
+            self._play(step.decision, reported=True)  # the report has it from the step
         return self.snapshot(step)
 
     def snapshot(self, step: StepRecord | None = None) -> SessionSnapshot:
@@ -393,7 +389,18 @@ class PlaybackSession:
             self._view, self._viewed = LibraryView.of(library), library
         return self._view
 
-    def _play(self, decision: Decision) -> None:
-        """Crossfade to the chosen song (from silence the engine fades it in)."""
+    def _play(self, decision: Decision, reported: bool = False) -> None:
+        """Crossfade to the chosen song now (from silence the engine fades it in); the report lists the change
+        (unless it is ``reported`` already: a step's switch)."""
         self.audio.crossfade_to(decision.song)
         self._decisions.append(decision)
+        if self.report is not None and not reported:
+            self.report.song_changed(self._now, decision)
+
+    def _queue(self, decision: Decision) -> None:
+        """Play the chosen song when the one playing ends (the report lists it from then: the seconds left
+        of the song playing, when the audio port knows them)."""
+        self.audio.queue_next(decision.song)
+        self._decisions.append(decision)
+        if self.report is not None:
+            self.report.song_changed(self._now + (self.audio.remaining_s or 0.0), decision)

@@ -51,9 +51,12 @@ class LiveView:
         self._playing_before = False
         self._status_clock = time.monotonic()
 
-    def show_snapshot(self, snapshot: SessionSnapshot, tau: float, mode: str, privacy: bool) -> None:
+    def show_snapshot(
+        self, snapshot: SessionSnapshot, tau: float, mode: str, privacy: bool, running: bool = True
+    ) -> None:
         """Draw what the session published: its events, then its step (``tau``, ``mode`` and ``privacy``:
-        the user's settings now)."""
+        the user's settings now). A step that comes after the source stopped (``running`` False: it was
+        read from one of its last frames) is not drawn: the window no longer reads anyone."""
         self.snapshot = snapshot
         for decision in snapshot.decisions:
             self.readout.remember(decision)
@@ -63,7 +66,7 @@ class LiveView:
             self.show_library_change(snapshot.library_change)
         for message in snapshot.problems:
             self.banners.show_banner("pipeline", message, "warning")
-        if snapshot.step is not None:
+        if snapshot.step is not None and running:
             self.take_step(snapshot.step, tau, mode, privacy)
 
     def take_step(self, step: StepRecord, tau: float, mode: str, privacy: bool) -> None:
@@ -101,7 +104,8 @@ class LiveView:
             )
 
     def show_mood_words(self, tau: float, mode: str) -> None:
-        self.mood_words.show_line(self.readout.mood_words(tau, mode))
+        line = self.readout.mood_words(tau, mode, self.snapshot.min_dwell_s, time.monotonic())
+        self.mood_words.show_line(line)
 
     def show_library(self, library: LibraryView) -> None:
         """Draw ``library``'s songs on the mood plane, coloured by station."""
@@ -130,7 +134,8 @@ class LiveView:
             return
         decision = self.readout.decision_for(song)
         self.now_playing.show_song(song, decision.station if decision else None, decision.reason if decision else "")
-        dwell_left = self.readout.dwell_left_s(song, self.snapshot.min_dwell_s)
+        # the session's clock is the monotonic one: the dwell counts down between steps and with no source
+        dwell_left = self.readout.dwell_left_s(song, self.snapshot.min_dwell_s, time.monotonic())
         crossfade = None
         if self._song_started_at is not None and self.engine.crossfade_s > 0:
             progress = (time.monotonic() - self._song_started_at) / self.engine.crossfade_s

@@ -14,6 +14,7 @@ Every method here runs on the GUI thread.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -104,8 +105,11 @@ class MainWindow(QMainWindow):
         self.models_dialog: ModelsDialog | None = None
         self.history = SettingsHistory(self._restore_settings, self)  # Edit → Undo for every settings change
 
-        self.report = SessionReport(
-            {"library": library.origin}, max_timeline=SESSION_TIMELINE_STEPS, max_switches=SESSION_SWITCHES
+        self.report = SessionReport(  # its times count from now: the session clock is the monotonic one
+            {"library": library.origin},
+            max_timeline=SESSION_TIMELINE_STEPS,
+            max_switches=SESSION_SWITCHES,
+            origin_s=time.monotonic(),
         )
         # the session owns the pipeline, the library guard and the index writes; it lives on the pipeline
         # worker's thread from here on: the window reads only the snapshots it publishes
@@ -480,7 +484,7 @@ class MainWindow(QMainWindow):
 
     def _show_snapshot(self, snapshot: SessionSnapshot) -> None:
         """The pipeline worker's snapshot_ready, queued here."""
-        self.live.show_snapshot(snapshot, self.settings.tau, self.settings.mode, self.settings.privacy)
+        self.live.show_snapshot(snapshot, self.settings.tau, self.settings.mode, self.settings.privacy, self.running)
         for path in snapshot.exported:
             self.statusBar().showMessage(f"Session exported to {path}", 8000)
 

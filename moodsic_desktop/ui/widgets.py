@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from moodsic_desktop.core.decision_words import why_words
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.mood_words import MoodLine
 from moodsic_desktop.core.types import FaceRead
@@ -314,8 +315,12 @@ class NowPlayingPanel(QFrame):
         policy.setRetainSizeWhenHidden(True)  # its room stays when it hides: nothing else moves
         self.crossfade.setSizePolicy(policy)
         self.crossfade.hide()
-        self.reason = ElidedLabel("")
+        self.reason = QLabel("")  # why the song plays, in plain words: up to two lines, the detail in its tooltip
+        self.reason.setWordWrap(True)
         self.reason.setStyleSheet("color: #8aa0b6; font-style: italic;")
+        self.reason.setFixedHeight(2 * self.reason.fontMetrics().lineSpacing() + 4)
+        self.reason.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         layout.addWidget(self.title, 0, 0, 1, 3)
         layout.addWidget(self.details, 1, 0, 1, 3)
@@ -328,16 +333,20 @@ class NowPlayingPanel(QFrame):
             layout.setColumnStretch(column, 1)
 
     def show_song(self, song: Song | None, station: str | None, reason: str) -> None:
+        """``song`` (None: nothing plays), its ``station``'s name and the matcher's ``reason`` for it (shown in
+        plain words; the matcher's own words are the tooltip)."""
         if song is None:
             self.title.setText("Nothing playing yet")
             self.details.setText("")
             self.station.setText("")
-            self.reason.setText(reason)
+            self.reason.setText("")
+            self.reason.setToolTip("")
             return
         self.title.setText(song.title or f"Song {song.song_id}")
         self.details.setText(" · ".join(part for part in (song.artist, song.genre) if part))
         self.station.setText(f"Station: {station}" if station else "")
-        self.reason.setText(f"Why: {reason}" if reason else "")
+        self.reason.setText(f"Why: {why_words(reason, station)}" if reason else "")
+        self.reason.setToolTip(f"Why this song plays, in the matcher's words: {reason}" if reason else "")
 
     def show_progress(
         self, elapsed_s: float | None, duration_s: float | None, dwell_left_s: float | None, crossfade: float | None

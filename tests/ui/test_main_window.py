@@ -42,7 +42,8 @@ def test_video_runs_end_to_end_and_the_music_follows_the_mood(open_window, mood_
     qtbot.waitUntil(lambda: current_song_id(window) is not None, timeout=WAIT_MS)
     first = current_song_id(window)
     qtbot.waitUntil(lambda: window.now_playing.title.text() == songs[first].title, timeout=WAIT_MS)
-    assert window.now_playing.reason.text().startswith("Why: first pick")
+    assert window.now_playing.reason.text().startswith("Why: The closest song to the room's mood")  # plain words
+    assert "first pick" in window.now_playing.reason.toolTip()  # the matcher's own words behind them
     # the bright half of the clip brings a brighter song, shown in the now-playing panel
     qtbot.waitUntil(
         lambda: (
@@ -89,7 +90,7 @@ def test_skip_and_ban(open_window, mood_video, qtbot):
     window.controls.skip_button.click()
     qtbot.waitUntil(lambda: current_song_id(window) not in (None, first), timeout=WAIT_MS)
     second = current_song_id(window)
-    qtbot.waitUntil(lambda: "skipped by the user" in window.now_playing.reason.text(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "You skipped the last song" in window.now_playing.reason.text(), timeout=WAIT_MS)
     window.controls.ban_button.click()
     qtbot.waitUntil(lambda: current_song_id(window) not in (None, second), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: window.session.pipeline.matcher.is_banned(second), timeout=WAIT_MS)
