@@ -40,7 +40,7 @@ from moodsic_desktop.ui.mood_plane_chart import MoodPlaneChart
 from moodsic_desktop.ui.music_controls import MusicControls
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings, WindowState
 from moodsic_desktop.ui.settings_history import SettingsHistory, ask_to_reset, changed_names, keep_unrecorded
-from moodsic_desktop.ui.source_bar import VIDEO_FILTER, SourceBar
+from moodsic_desktop.ui.source_bar import SOURCE_FILTER, SourceBar
 from moodsic_desktop.ui.timeline_chart import MoodTimelineChart
 from moodsic_desktop.ui.wheel_guard import guard_wheel
 from moodsic_desktop.ui.widgets import (
@@ -395,7 +395,7 @@ class MainWindow(QMainWindow):
                 self.start_source(spec)
 
     def open_video_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a video file", "", VIDEO_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open a video or a photo", "", SOURCE_FILTER)
         if path:
             self.start_source(path)
 

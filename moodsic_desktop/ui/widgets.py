@@ -31,7 +31,7 @@ from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.mood_words import MoodLine
 from moodsic_desktop.core.types import FaceRead
 
-EMPTY_TEXT = "No camera or video yet.\nPick a camera above, open a video file, or drop one here."
+EMPTY_TEXT = "No camera or video yet.\nPick a camera above, open a video or a photo, or drop one here."
 PRIVACY_TEXT = "Preview hidden for privacy.\nThe mood is still being read."
 
 

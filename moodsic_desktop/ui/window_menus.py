@@ -1,4 +1,4 @@
-"""The main window's menus: File (open a video, export the session, the music library, quit), Edit (undo and
+"""The main window's menus: File (open a video or photo, export the session, the music library, quit), Edit (undo and
 redo a change of the settings), Settings (the mood readers; last, reset to defaults) and View (Diagnostics).
 GUI thread.
 
@@ -22,7 +22,7 @@ class WindowMenus:
         self, window: QWidget, menu_bar: QMenuBar, library_tools: LibraryTools, undo_stack: QUndoStack
     ) -> None:
         file_menu = menu_bar.addMenu("&File")
-        self.open_action = QAction("&Open video file…", window)
+        self.open_action = QAction("&Open video or photo…", window)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         self.export_action = QAction("&Export session…", window)
         self.export_action.setToolTip("Save the session's report (JSON) and pictures of the charts (PNG)")

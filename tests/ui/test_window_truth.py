@@ -36,3 +36,30 @@ def test_after_a_bad_file_stops_the_video_nothing_stale_is_shown_and_the_dwell_c
     after = window.now_playing.dwell.text()
     assert before.startswith("Stays at least") and after.startswith("Stays at least")
     assert int(after.split()[3]) < int(before.split()[3])  # it counts down with the song
+
+
+def test_no_camera_is_said_and_the_open_dialog_offers_photos_shown_as_photos(open_window, tmp_path, qtbot, monkeypatch):
+    """Issue 21 (8): with no camera the list says so; the open dialog offers photos, and one shows as
+    "Photo: x.jpg" (not "Video: …")."""
+    import cv2
+    import numpy as np
+    from PySide6.QtMultimedia import QMediaDevices
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QMediaDevices, "videoInputs", staticmethod(lambda: []))
+    photo = tmp_path / "multi_face.jpg"
+    cv2.imwrite(str(photo), np.full((120, 160, 3), 90, np.uint8))
+    asked = []
+
+    def choose(parent, caption, folder, filters):
+        asked.append(filters)
+        return str(photo), ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(choose))
+    window = open_window()
+    window.resize(1366, 768)
+    assert "No camera found" in window.source_bar.source_combo.itemText(0)
+    window.source_bar.open_button.click()
+    assert "*.jpg" in asked[0] and "*.png" in asked[0] and "*.mp4" in asked[0]
+    assert window.source_bar.source_combo.currentText() == "Photo: multi_face.jpg"
+    qtbot.waitUntil(lambda: window.running and window.report.metrics.steps > 0, timeout=WAIT_MS)
