@@ -24,8 +24,10 @@ from moodsic_desktop.ui.chart_series import (
     COLUMNS,
     DIMENSIONS,
     LEGEND_NAMES,
+    STOPPED_GAP_S,
     ContinuousTime,
     StepBuffer,
+    gap_row,
     step_row,
     time_ticks,
     timeline_points,
@@ -235,11 +237,16 @@ class MoodTimelineChart(QWidget):
         return self._views[DIMENSIONS.index(name)]
 
     def add_step(self, step: StepRecord) -> None:
-        """Buffer one pipeline step and schedule a redraw (cheap: a few microseconds). GUI thread only."""
+        """Buffer one pipeline step and schedule a redraw (cheap: a few microseconds). After a stopped
+        period (no step for ``STOPPED_GAP_S`` seconds) the lines break: nothing was read then. GUI thread only."""
         raw = float(step.time)
         if not math.isfinite(raw):
             return
-        self._buffer.append(step_row(step, self._clock.advance(raw)))
+        time = self._clock.advance(raw)
+        last = self._buffer.last_time()
+        if last is not None and time - last > STOPPED_GAP_S:
+            self._buffer.append(gap_row((last + time) / 2.0))
+        self._buffer.append(step_row(step, time))
         self._schedule()
 
     def clear(self) -> None:

@@ -58,6 +58,22 @@ def face_caption(read: FaceRead) -> str:
     return f"{read.expression} {read.expression_probability:.0%}".replace("%", " %")
 
 
+def place_caption(box: QRectF, width: float, height: float, taken: Sequence[QRectF], bounds: QRectF) -> QRectF:
+    """Where a face's caption (``width`` x ``height`` pixels) goes: just above its ``box``, else just below,
+    else further up or down, at the first place that overlaps no caption already ``taken`` and lies within
+    ``bounds`` (the widget); above the box when there is no such place."""
+    left = min(max(box.x(), bounds.left()), max(bounds.right() - width, bounds.left()))
+    above, below = box.top() - height, box.bottom()
+    tops = [above, below]
+    for k in range(1, len(taken) + 1):
+        tops += [above - k * height, below + k * height]
+    for top in tops:
+        label = QRectF(left, top, width, height)
+        if bounds.contains(label) and not any(label.intersects(other) for other in taken):
+            return label
+    return QRectF(left, max(above, bounds.top()), width, height)
+
+
 class PreviewWidget(QWidget):
     """Shows the newest frame scaled to fit, with a box around every face read, coloured by its valence and
     captioned with its expression; or a message when there is no picture."""
@@ -70,6 +86,7 @@ class PreviewWidget(QWidget):
         self._faces: tuple[FaceRead, ...] = ()
         self._message = EMPTY_TEXT
         self.frames_shown = 0
+        self.caption_rects: list[QRectF] = []  # where the last paint put the faces' captions (widget pixels)
 
     @property
     def has_image(self) -> bool:
@@ -115,6 +132,7 @@ class PreviewWidget(QWidget):
         painter.drawImage(target, image)
         metrics = painter.fontMetrics()
         captions: list[QRectF] = []
+        self.caption_rects = captions
         for read in self._faces:
             box = read.box
             rect = QRectF(target.x() + box.x * scale, target.y() + box.y * scale, box.width * scale, box.height * scale)
@@ -127,9 +145,7 @@ class PreviewWidget(QWidget):
             caption = face_caption(read)
             if caption:
                 size = (metrics.horizontalAdvance(caption) + 8, metrics.height() + 2)
-                label = QRectF(rect.x(), max(rect.y() - size[1], 0.0), *size)
-                if any(label.intersects(other) for other in captions):  # a neighbour's caption is there
-                    label.moveTop(rect.bottom())
+                label = place_caption(rect, *size, captions, QRectF(self.rect()))
                 captions.append(label)
                 painter.fillRect(label, QColor(0, 0, 0, 160))
                 painter.setPen(colour)
