@@ -263,6 +263,7 @@ class MainWindow(QMainWindow):
         controls.skip_button.clicked.connect(self._skip)
         controls.ban_button.clicked.connect(self._ban)
         self.diagnostics.fusion_combo.currentIndexChanged.connect(self._fusion_picked)
+        self.banners.detailed.connect(self.diagnostics.show_detail)  # a banner's technical parts go there
         self.bridge.started.connect(self._song_started)
         self.bridge.status.connect(self._audio_status)
 

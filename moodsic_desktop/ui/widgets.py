@@ -30,6 +30,7 @@ from moodsic_desktop.core.decision_words import why_words
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.mood_words import MoodLine
 from moodsic_desktop.core.types import FaceRead
+from moodsic_desktop.ui.plain_messages import plain_message
 
 EMPTY_TEXT = "No camera or video yet.\nPick a camera above, open a video or a photo, or drop one here."
 PRIVACY_TEXT = "Preview hidden for privacy.\nThe mood is still being read."
@@ -153,10 +154,13 @@ class PreviewWidget(QWidget):
 
 
 class BannerArea(QWidget):
-    """A stack of dismissable one-line notices, one per key (a newer text for a key replaces the older)."""
+    """A stack of dismissable one-line notices, one per key (a newer text for a key replaces the older).
+    A banner shows its text in plain words (``plain_message``); when that left technical parts out, the
+    whole text is its tooltip and ``detailed(key, text)`` carries it to View → Diagnostics."""
 
     COLOURS: ClassVar[dict[str, str]] = {"info": "#24476b", "warning": "#6b5424", "error": "#6b2424"}
     closed = Signal(str)
+    detailed = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -196,7 +200,11 @@ class BannerArea(QWidget):
         self._levels[key] = level
         colour = self.COLOURS.get(level, self.COLOURS["info"])
         frame.setStyleSheet(f"QFrame {{ background: {colour}; color: white; }}")
-        label.setText(text)
+        plain = plain_message(text)
+        label.setText(plain)
+        label.setToolTip(text if plain != text else "")
+        if plain != text:
+            self.detailed.emit(key, text)
         frame.show()
 
     def hide_banner(self, key: str) -> None:
@@ -206,7 +214,7 @@ class BannerArea(QWidget):
             self.closed.emit(key)
 
     def text(self, key: str) -> str | None:
-        """The text of a shown banner (None when hidden)."""
+        """The text of a shown banner, as shown (None when hidden)."""
         banner = self._banners.get(key)
         return banner[1].text() if banner else None
 
@@ -338,15 +346,15 @@ class NowPlayingPanel(QFrame):
         self.reason.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-        layout.addWidget(self.title, 0, 0, 1, 3)
-        layout.addWidget(self.details, 1, 0, 1, 3)
-        layout.addWidget(self.station, 2, 0)
-        layout.addWidget(self.elapsed, 2, 1)
-        layout.addWidget(self.dwell, 2, 2)
-        layout.addWidget(self.crossfade, 3, 0, 1, 3)
-        layout.addWidget(self.reason, 4, 0, 1, 3)
-        for column in range(3):
-            layout.setColumnStretch(column, 1)
+        layout.addWidget(self.title, 0, 0, 1, 2)
+        layout.addWidget(self.details, 1, 0, 1, 2)
+        layout.addWidget(self.station, 2, 0, 1, 2)  # a line of its own: a station's name is long
+        layout.addWidget(self.elapsed, 3, 0)
+        layout.addWidget(self.dwell, 3, 1)
+        layout.addWidget(self.crossfade, 4, 0, 1, 2)
+        layout.addWidget(self.reason, 5, 0, 1, 2)
+        layout.setColumnStretch(0, 2)
+        layout.setColumnStretch(1, 3)  # "Free to change with the mood" is the longer
 
     def show_song(self, song: Song | None, station: str | None, reason: str) -> None:
         """``song`` (None: nothing plays), its ``station``'s name and the matcher's ``reason`` for it (shown in
