@@ -12,9 +12,10 @@ GUI thread only.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QAbstractSlider, QAbstractSpinBox, QComboBox, QWidget
+from PySide6.QtWidgets import QAbstractSlider, QAbstractSpinBox, QComboBox, QScrollBar, QWidget
 
 GUARDED = (QAbstractSlider, QAbstractSpinBox, QComboBox)  # the controls a wheel notch changes
+# not scroll bars: they change no setting, and a scroll area scrolls by handing them the wheel
 
 
 class WheelGuard(QObject):
@@ -29,13 +30,14 @@ class WheelGuard(QObject):
 
 
 def guard_wheel(root: QWidget) -> WheelGuard:
-    """Guard every slider, spin box and drop-down list inside ``root`` (made before this call): they take
-    the focus by a click or Tab only, and the wheel only while they have it. The guard is a child of
-    ``root``; call again for controls made later (another guard, same effect)."""
+    """Guard every slider (not the scroll bars), spin box and drop-down list inside ``root`` (made before this
+    call): they take the focus by a click or Tab only, and the wheel only while they have it. The guard is a
+    child of ``root``; call again for controls made later (another guard, same effect)."""
     guard = WheelGuard(root)
     for kind in GUARDED:
         for control in root.findChildren(kind):
-            guard_control(control, guard)
+            if not isinstance(control, QScrollBar):
+                guard_control(control, guard)
     return guard
 
 

@@ -346,15 +346,15 @@ class NowPlayingPanel(QFrame):
         self.reason.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-        layout.addWidget(self.title, 0, 0, 1, 2)
-        layout.addWidget(self.details, 1, 0, 1, 2)
-        layout.addWidget(self.station, 2, 0, 1, 2)  # a line of its own: a station's name is long
+        layout.addWidget(self.title, 0, 0, 1, 3)
+        layout.addWidget(self.details, 1, 0, 1, 3)
+        layout.addWidget(self.station, 2, 0, 1, 3)  # a line of its own: a station's name is long
         layout.addWidget(self.elapsed, 3, 0)
         layout.addWidget(self.dwell, 3, 1)
-        layout.addWidget(self.crossfade, 4, 0, 1, 2)
-        layout.addWidget(self.reason, 5, 0, 1, 2)
-        layout.setColumnStretch(0, 2)
-        layout.setColumnStretch(1, 3)  # "Free to change with the mood" is the longer
+        layout.addWidget(self.crossfade, 3, 2)
+        layout.addWidget(self.reason, 4, 0, 1, 3)
+        for column, stretch in enumerate((2, 3, 2)):  # "Free to change with the mood" is the longest
+            layout.setColumnStretch(column, stretch)
 
     def show_song(self, song: Song | None, station: str | None, reason: str) -> None:
         """``song`` (None: nothing plays), its ``station``'s name and the matcher's ``reason`` for it (shown in

@@ -55,6 +55,10 @@ def test_the_wheel_over_a_slider_is_left_to_the_column_and_changes_no_setting(op
         after = control.value() if isinstance(control, QSlider) else control.currentIndex()
         assert after == before and not taken, control  # left to the parents: the column scrolls
     assert window.settings.alpha == 0.3 and window.settings.crossfade_s == 6.0
+    bar = window.left_scroll.verticalScrollBar()  # the wheel still scrolls the column itself
+    bar.setValue(bar.maximum())
+    wheel(window.left_scroll.viewport(), 3)
+    assert bar.value() < bar.maximum()
     assert window.menus.undo_action.isEnabled() is False  # nothing changed, nothing to undo
     qtbot.wait(700)  # past the save delay: nothing was saved either
     assert SettingsStore().load()[0].alpha == 0.3
@@ -81,7 +85,7 @@ def test_a_focused_slider_takes_the_wheel_and_the_change_can_be_undone(open_wind
 
 def test_every_slider_spin_box_and_list_of_the_window_is_guarded(open_window, qtbot):
     window = small_window(open_window, qtbot)
-    for control in window.findChildren(QSlider) + window.findChildren(QComboBox):
+    for control in window.findChildren(QSlider) + window.findChildren(QComboBox):  # not the scroll bars
         control.clearFocus()
         before = control.value() if isinstance(control, QSlider) else control.currentIndex()
         wheel(control, -3)
