@@ -33,7 +33,10 @@ class ReasonWords:
     why: str
 
 
+QUEUED = "next song lined up"  # not the matcher's: the window's, while the song playing ends and the next waits
+
 REASON_WORDS: dict[str, ReasonWords] = {
+    QUEUED: ReasonWords("this song plays to its end, the next one is lined up", "it comes when this one ends"),
     "first pick": ReasonWords("{mode}", "the closest song to the room's mood{station}"),
     "dwell": ReasonWords("holding this song for {dwell_left} more", "it has not played its least time yet"),
     "mood moved": ReasonWords("{mode}", "the room's mood changed, and this song fits it better{station}"),

@@ -9,6 +9,7 @@ timing (milliseconds, an EMA of weight 0.2 per step).
 
 from __future__ import annotations
 
+from moodsic_desktop.core.decision_words import QUEUED
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.mood_words import MoodLine, mood_line
@@ -71,10 +72,13 @@ class LiveReadout:
     def faces_read(self) -> int:
         return self.last_step.faces_read if self.last_step is not None else 0
 
-    def mood_words(self, tau: float, mode: str, min_dwell_s: float, now: float) -> MoodLine:
+    def mood_words(
+        self, tau: float, mode: str, min_dwell_s: float, now: float, playing: Song | None = None
+    ) -> MoodLine:
         """The mood line of the last step: its stabilised mood, the fused reading's spread against ``tau``
         (V-A units), the faces read, the music ``mode`` and what the last decision does (held for the
-        least time per song ``min_dwell_s`` until ``now``, seconds on the session's clock): ``core.mood_words``."""
+        least time per song ``min_dwell_s`` until ``now``, seconds on the session's clock): ``core.mood_words``.
+        A decision on another song than the one ``playing`` is about the next song, lined up to follow it."""
         step = self.last_step
         stabilized = fused_std = None
         reason = dwell_left = None
@@ -83,9 +87,12 @@ class LiveReadout:
                 stabilized = (step.stabilized.valence, step.stabilized.arousal)
             if step.fused is not None:
                 fused_std = (step.fused.std_valence, step.fused.std_arousal)
-            if step.decision is not None:
-                reason = step.decision.reason
-                dwell_left = self.dwell_left_s(step.decision.song, min_dwell_s, now)
+            decision = step.decision
+            if decision is not None and playing is not None and decision.song.song_id != playing.song_id:
+                reason = QUEUED
+            elif decision is not None:
+                reason = decision.reason
+                dwell_left = self.dwell_left_s(decision.song, min_dwell_s, now)
         return mood_line(stabilized, fused_std, tau, self.faces_read, mode, reason, dwell_left)
 
     def dwell_left_s(self, song: Song, min_dwell_s: float, now: float) -> float | None:

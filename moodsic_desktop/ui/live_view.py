@@ -104,7 +104,7 @@ class LiveView:
             )
 
     def show_mood_words(self, tau: float, mode: str) -> None:
-        line = self.readout.mood_words(tau, mode, self.snapshot.min_dwell_s, time.monotonic())
+        line = self.readout.mood_words(tau, mode, self.snapshot.min_dwell_s, time.monotonic(), self.engine.current_song)
         self.mood_words.show_line(line)
 
     def show_library(self, library: LibraryView) -> None:
