@@ -151,3 +151,6 @@ def test_analyze_tells_what_played_when_and_why_before_the_metrics(tmp_path, hom
         assert line.strip().startswith(f"{minutes}:{seconds:02d}–"), line
         assert f"“{switch['title']}”" in line and f"Why: {switch['why']}" in line
     assert lines[1 + len(report["switches"])].startswith("analysed 40 frames")  # the metrics after
+    played = [row["song_id"] for row in report["timeline"] if row["song_id"] is not None]
+    changes = [song for k, song in enumerate(played) if k == 0 or song != played[k - 1]]
+    assert [s["song_id"] for s in report["switches"]] == changes  # every song change of the timeline
