@@ -138,6 +138,8 @@ def test_export_session_writes_report_and_charts(open_window, mood_video, tmp_pa
     window = open_window(str(mood_video))
     qtbot.waitUntil(lambda: window.report.metrics.steps > 10, timeout=WAIT_MS)
     window.controls.alpha_slider.setValue(55)
+    window.controls.skip_button.click()  # a skip is a song change of the report too (issue 21)
+    qtbot.waitUntil(lambda: len(window.report.switches) >= 2, timeout=WAIT_MS)
     target = tmp_path / "export" / "session.json"
     target.parent.mkdir()
     window.export_session(target)
@@ -149,6 +151,9 @@ def test_export_session_writes_report_and_charts(open_window, mood_video, tmp_pa
     assert settings["engine"]["alpha"] == 0.55  # what was in force at the export
     assert settings["video"] == str(mood_video) and settings["songs"] == 24
     assert settings["experts"]["face"] == "fer2013-mini-xception (ONNX)"
+    # times from the session's start (seconds since the window opened), not the machine's boot
+    assert 0.0 <= report["timeline"][0]["time"] < 60.0 and 0.0 <= report["switches"][0]["time"] < 60.0
+    assert any(s["reason"] == "skipped by the user" for s in report["switches"])
     for name in ("session-timeline.png", "session-mood-plane.png"):
         image = QImage(str(target.parent / name))
         assert not image.isNull() and image.width() > 100
