@@ -283,7 +283,8 @@ class MainWindow(QMainWindow):
 
     def _change(self, **values: Any) -> None:
         before, self.settings = self.settings, UserSettings(**{**asdict(self.settings), **values})
-        self.history.record(before, self.settings)
+        if self.history.record(before, self.settings):  # the reset banner's Undo would undo this one now
+            self.banners.hide_banner("settings-reset")
         self._save_timer.start()
 
     def _restore_settings(self, settings: UserSettings) -> None:
