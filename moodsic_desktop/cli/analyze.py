@@ -1,4 +1,5 @@
-"""``moodsic analyze``: the mood pipeline over a video file, as fast as it can, into a JSON report."""
+"""``moodsic analyze``: the mood pipeline over a video file, as fast as it can, into a JSON report; it prints
+what played when and why (``core.report_story``), then the metrics."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from moodsic_desktop.core.matcher import MATCH_MODES
 from moodsic_desktop.core.metrics import song_switches
 from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings
 from moodsic_desktop.core.report import SessionReport, session_settings
+from moodsic_desktop.core.report_story import story_lines
 from moodsic_desktop.core.settings_schema import ALPHA, DWELL, REPEAT_WINDOW, TAU
 from moodsic_desktop.perception.sources import SourceError, VideoFileSource
 from moodsic_desktop.perception.synthetic import DEMO_SEGMENT_S, demo_step_times, write_demo_clip
@@ -143,6 +145,10 @@ def run_analyze(args: argparse.Namespace) -> int:
     except OSError as error:
         raise UserError(f"cannot write the report {args.out}: {error}") from None
     summary = report.metrics.summary()
+    written = report.to_dict()
+    print("What played (minutes:seconds into the video):")
+    for line in story_lines(written["timeline"], written["switches"]):
+        print(f"  {line}")
     print(
         f"analysed {summary['steps']} frames ({summary['duration_s']:.1f} s): {song_switches(summary['switches'])}, "
         f"report written to {args.out}"
@@ -193,6 +199,9 @@ def stability_line(summary: dict) -> str:
     dwell = summary.get("dwell_s") or {}
     steps = summary.get("mood_steps") or {}
     halfway = ", ".join(show(h, " s") for h in steps.get("halfway_s", [])) or "-"
+    held = steps.get("held_share") or []
+    if held:  # a long halfway time goes with a reading the stabiliser held while unsure
+        halfway += f" (held while unsure: {', '.join(show(share, ' %', 100.0, 0) for share in held)} of that time)"
     return (
         f"stability: jitter reduction {show(summary['jitter_reduction'], ' %', 100.0, 0)}, "
         f"held updates {show(summary['gating_rate'], ' %', 100.0, 0)}, "

@@ -12,14 +12,18 @@ Definitions (distances Euclidean in reference V-A space, times in seconds):
   0.3 per second) the generated clips give 70–80 % with halfway times of 2 s (face) to 5 s (scene only).
   A reduction of 40–60 % needs k of 0.5–0.7 per reading, i.e. halfway times under a second: hardly any
   smoothing. So the reduction is read together with the halfway times, never alone.
-- switches: number of song changes after the first pick; mean_dwell_s: mean time a song played before
-  the next one started (completed songs only).
+- switches: number of song changes after the first pick (the mood's, song ends, skips, the library
+  switching); mean_dwell_s: mean time a song played before the next one started (completed songs only).
 - mean_target_distance: mean distance between the matcher's target and the playing song.
 - mean_scene_face_divergence: mean distance between the scene and face estimates when both were fused.
 - switches_per_hour: switches / duration x 3600; dwell_s: min, quartiles and max of the completed dwells.
 - mood_steps (only when the clip's mood-step times are known, e.g. the generated demo clip): for each step,
   the seconds from the step until the stabilised output crosses halfway to the new mood
-  (:func:`halfway_times`).
+  (:func:`halfway_times`), and the share of updates after it that the stabiliser held (:func:`held_shares`).
+  With sure readings the halfway time is the smoothing's own: ln 2 / -ln(1 - alpha_eff) seconds, about 2 s
+  with faces and 4.3 s from the scene alone at the default alpha 0.3 (the scene counts half); while the
+  reading is unsure the stabiliser holds, and the halfway time grows with the held share (the generated
+  demo's flickering third part: 18 s with about two thirds held).
 - variety (:class:`PlayVariety`, from the songs handed to the audio, ``add_play``): plays; distinct songs;
   distinct songs per hour (hours counted from the first play; min and mean over complete hours, None
   before the first hour is complete); repeat gaps (seconds between two starts of one song: count, min,
@@ -123,6 +127,21 @@ def halfway_times(
     return result
 
 
+def held_shares(times: ArrayLike, held: ArrayLike, step_times: Sequence[float]) -> list[float | None]:
+    """For each known mood step, the share of the stabiliser's updates from the step to the next one (or
+    the end) in which it held a dimension (the reading was unsure: sigma > tau). ``held``: 1, 0, or NaN
+    where there was no update. A halfway time well beyond the smoothing's own (about 2 s with faces, 4 s
+    from the scene alone at the default alpha) goes with a large share: the program waited to be sure."""
+    t, h = np.asarray(times, dtype=np.float64), np.asarray(held, dtype=np.float64)
+    steps = sorted(float(s) for s in step_times)
+    shares: list[float | None] = []
+    for k, start in enumerate(steps):
+        end = steps[k + 1] if k + 1 < len(steps) else math.inf
+        inside = (t >= start) & (t < end) & np.isfinite(h)
+        shares.append(float(h[inside].mean()) if inside.any() else None)
+    return shares
+
+
 def song_switches(count: int) -> str:
     """``count`` song changes after the first pick, said the one way every report says it: "1 song switch",
     "3 song switches"."""
@@ -218,7 +237,7 @@ class SessionMetrics:
 
     def __init__(self, step_times: Sequence[float] = ()) -> None:
         self.step_times = tuple(float(s) for s in step_times)
-        self._trace: list[tuple[float, float, float, float, float]] = []
+        self._trace: list[tuple[float, float, float, float, float, float]] = []
         self._dwells: deque[float] = deque(maxlen=MAX_DWELLS)
         self.steps = 0
         self._face_runs = 0
@@ -274,29 +293,38 @@ class SessionMetrics:
         if step.decision is not None:
             self._distance.add(step.decision.distance)
             if step.decision.switched:
-                if self._song_started is not None:
-                    self.switches += 1
-                    self._dwell.add(step.time - self._song_started)
-                    self._dwells.append(step.time - self._song_started)
-                self._song_started = step.time
+                self.song_changed(step.time)
         if self.step_times:
             nan = math.nan
             raw = (step.fused.valence, step.fused.arousal) if step.fused is not None else (nan, nan)
             stab = (step.stabilized.valence, step.stabilized.arousal) if step.stabilized is not None else (nan, nan)
-            self._trace.append((step.time, *stab, *raw))
+            held = float(step.stabilized.held) if step.stabilized is not None else nan
+            self._trace.append((step.time, *stab, *raw, held))
+
+    def song_changed(self, time: float) -> None:
+        """A song started at ``time`` (seconds, the steps' clock): a step's switch (``add`` calls this), or a
+        change outside the steps (a song's end, a skip, the library switching). The song before it, if
+        any, counts as a switch and its dwell as a completed one."""
+        if self._song_started is not None:
+            dwell = max(time - self._song_started, 0.0)
+            self.switches += 1
+            self._dwell.add(dwell)
+            self._dwells.append(dwell)
+        self._song_started = time
 
     def mood_steps(self) -> dict[str, Any] | None:
         """Step times and the seconds to halfway after each (None entries: not measurable); None without
         known steps."""
         if not self.step_times:
             return None
-        trace = np.asarray(self._trace, dtype=np.float64).reshape(-1, 5)
+        trace = np.asarray(self._trace, dtype=np.float64).reshape(-1, 6)
         halfway = halfway_times(trace[:, 0], trace[:, 1:3], trace[:, 3:5], self.step_times)
         measured = [h for h in halfway if h is not None]
         return {
             "step_times_s": list(self.step_times),
             "halfway_s": halfway,
             "mean_halfway_s": float(np.mean(measured)) if measured else None,
+            "held_share": held_shares(trace[:, 0], trace[:, 5], self.step_times),
         }
 
     def summary(self) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """The mood in plain words for the café owner: how the room feels, how sure the program is, whom it reads,
-and what the music does about it.
+and what the music does about it (``core.decision_words``).
 
 Pure functions of plain numbers (no Qt, no numpy), so the window and the tests share one wording. Valence
 and arousal are in reference units [-1, 1] (the stabilised output); standard deviations are in the same
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+from moodsic_desktop.core.decision_words import doing_words
 
 NEUTRAL_RADIUS = 0.15  # closer than this to the centre of the mood plane reads as neutral
 STRONG_RADIUS = 0.45  # this far from the centre or more reads as a strong mood
@@ -28,11 +30,6 @@ AXIS_WORDS = {
     "unpleasant": ("A little uneasy", "Unhappy"),
     "busy": ("Busy", "Busy and animated"),
     "still": ("Quiet", "Quiet and still"),
-}
-MUSIC_WORDS = {
-    "match": "the music is matching the mood",
-    "uplift": "the music is lifting it",
-    "calm": "the music is calming it",
 }
 NO_ONE_WORDS = "no one in view — reading the room's light and colour"
 WAITING_WORDS = "Waiting for a picture"
@@ -74,11 +71,6 @@ def people_words(faces_read: int) -> str:
     return "reading 1 person" if faces_read == 1 else f"reading {faces_read} people"
 
 
-def music_words(mode: str) -> str:
-    """What the music does about the mood in a music mode ("match", "uplift", "calm")."""
-    return MUSIC_WORDS.get(mode, f"the music is in mode {mode!r}")
-
-
 @dataclass(frozen=True)
 class MoodLine:
     """The words the window shows: ``headline`` (how the room feels) over ``detail`` (how sure, whom it
@@ -95,16 +87,20 @@ def mood_line(
     faces_read: int,
     mode: str,
     room_words: str = "",
+    reason: str | None = None,
+    dwell_left_s: float | None = None,
 ) -> MoodLine:
     """The mood line for one moment. ``stabilized``: the stabilised (valence, arousal), None before the
     first reading; ``fused_std``: the fused reading's standard deviations (valence, arousal), None when
     nothing was read this step; ``tau`` the certainty needed; ``faces_read`` the faces in the reading;
-    ``room_words`` how lively the room is (:func:`room_energy_words`; empty: not said)."""
+    ``room_words`` how lively the room is (:func:`room_energy_words`; empty: not said); ``reason`` the last
+    decision's reason and ``dwell_left_s`` the seconds its song is held for yet (what the music does:
+    ``core.decision_words``; None: the music mode's words)."""
     if stabilized is None:
         return MoodLine(WAITING_WORDS, "Start a camera or a video to read the room.")
     headline = feeling_words(*stabilized)
     sure = certainty_words(*fused_std, tau) if fused_std is not None else "unsure — holding the music"
-    parts = (sure[0].upper() + sure[1:], people_words(faces_read), room_words, music_words(mode))
+    parts = (sure[0].upper() + sure[1:], people_words(faces_read), room_words, doing_words(reason, mode, dwell_left_s))
     detail = " · ".join(part for part in parts if part)
     return MoodLine(headline, detail)
 

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from moodsic_desktop.core import strict_json
+from moodsic_desktop.core.decision_words import why_words
+from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.metrics import SessionMetrics
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.types import Estimate
@@ -109,8 +111,9 @@ class Timeline:
     list of names; iterating yields the same dicts as ``timeline_entry``. ``maxlen`` keeps only the last
     steps (whole chunks of ``_CHUNK_STEPS`` are dropped, so appending stays O(1)). One owner thread."""
 
-    def __init__(self, maxlen: int | None = None) -> None:
+    def __init__(self, maxlen: int | None = None, origin_s: float = 0.0) -> None:
         self.maxlen = maxlen
+        self.origin_s = origin_s  # rows' times count from here (seconds on the steps' clock)
         self._chunks: deque[tuple[array[float], array[int]]] = deque()
         self._skip = 0  # steps of the first chunk that fell out of ``maxlen``
         self._names: list[str] = []
@@ -183,7 +186,7 @@ class Timeline:
                 n, c = k * _NUMBERS, k * _CODES
                 stab_v, stab_a, held_v, held_a = numbers[n + 15 : n + 19]
                 yield {
-                    "time": round(numbers[n], 4),
+                    "time": round(numbers[n] - self.origin_s, 4),
                     "faces": int(numbers[n + 1]),
                     "faces_read": int(numbers[n + 2]),
                     "scene": self._estimate(numbers, n + 3, codes[c]),
@@ -203,7 +206,10 @@ class Timeline:
 
 
 class SessionReport:
-    """Collects steps and writes the JSON report (see the module docstring)."""
+    """Collects steps and song changes and writes the JSON report (see the module docstring).
+
+    ``origin_s``: when the session started, on the steps' clock (seconds); the report's times count from
+    it (a live session's steps carry the machine's monotonic clock; a video's start at 0)."""
 
     def __init__(
         self,
@@ -211,34 +217,47 @@ class SessionReport:
         max_timeline: int | None = None,
         max_switches: int | None = None,
         step_times: Sequence[float] = (),
+        origin_s: float = 0.0,
     ) -> None:
         self.settings = dict(settings)
-        self.timeline = Timeline(maxlen=max_timeline)
+        self.origin_s = origin_s
+        self.timeline = Timeline(maxlen=max_timeline, origin_s=origin_s)
         self.switches: deque[dict[str, Any]] = deque(maxlen=max_switches)
         self.metrics = SessionMetrics(step_times)
         self.notices: list[dict[str, Any]] = []  # what changed, said once: a reader replaced by its fallback
 
     def add(self, step: StepRecord) -> None:
+        """One pipeline step; a song change it decided is a switch."""
         self.timeline.append(step)
         self.metrics.add(step)
-        self.notices += [{"time": round(step.time, 4), "text": text} for text in step.notices]
-        decision = step.decision
-        if decision is not None and decision.switched:
-            self.switches.append(
-                {
-                    "time": round(step.time, 4),
-                    "song_id": decision.song.song_id,
-                    "title": decision.song.title,
-                    "artist": decision.song.artist,
-                    "station": decision.station,
-                    "reason": decision.reason,
-                }
-            )
+        self.notices += [{"time": round(step.time - self.origin_s, 4), "text": text} for text in step.notices]
+        if step.decision is not None and step.decision.switched:
+            self._switch(step.time, step.decision)
+
+    def song_changed(self, time: float, decision: Decision) -> None:
+        """A song change decided outside the steps (a song's end, a skip, a ban, the library switching): the
+        song of ``decision`` starts at ``time`` (seconds, the steps' clock)."""
+        self.metrics.song_changed(time)
+        self._switch(time, decision)
+
+    def _switch(self, time: float, decision: Decision) -> None:
+        self.switches.append(
+            {
+                "time": round(time - self.origin_s, 4),
+                "song_id": decision.song.song_id,
+                "title": decision.song.title,
+                "artist": decision.song.artist,
+                "station": decision.station,
+                "reason": decision.reason,
+                "why": why_words(decision.reason, decision.station),
+            }
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "report_version": REPORT_VERSION,
             "scales": "all valence/arousal values are in reference space [-1, 1]; DEAM 1..9 maps by (x - 5) / 4",
+            "times": "seconds from the start of the session (a video's start for moodsic analyze)",
             "settings": self.settings,
             "timeline": list(self.timeline),
             "switches": list(self.switches),

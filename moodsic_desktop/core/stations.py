@@ -39,23 +39,62 @@ def _level(x: float) -> str:
     return "low" if x < -_NAME_THRESHOLD else "high" if x > _NAME_THRESHOLD else "mid"
 
 
-def station_names(centres: NDArray[np.float64]) -> list[str]:
-    """One short, unique, human name per centre (rows of reference V-A)."""
+_PLACE_WORDS = {  # stations of one name, ordered along the axis they differ on: (valence words, arousal words)
+    2: (("darker", "brighter"), ("calmer", "livelier")),
+    3: (("darkest", "in between", "brightest"), ("calmest", "in between", "liveliest")),
+    4: (("darkest", "darker", "brighter", "brightest"), ("calmest", "calmer", "livelier", "liveliest")),
+    5: (
+        ("darkest", "darker", "in between", "brighter", "brightest"),
+        ("calmest", "calmer", "in between", "livelier", "liveliest"),
+    ),
+}
+_BUILT_IN_MARK = " (built-in)"  # the built-in pieces' titles end so; a station's name needs no such mark
+
+
+def station_names(centres: NDArray[np.float64], members: Sequence[Sequence[Song]] | None = None) -> list[str]:
+    """One short, unique, human name per centre (rows of reference V-A): the feel of the music there.
+    Stations that share a feel are told apart by their music, once: the title of the song nearest each
+    one's centre (``members[k]``: station k's songs), e.g. "Joyful & Upbeat, like “Bright Market”"; without
+    titles to tell them apart, by where they lie ("Joyful & Upbeat, livelier")."""
     names = [_NAMES[_level(v), _level(a)] for v, a in centres]
     groups: dict[str, list[int]] = defaultdict(list)
     for index, name in enumerate(names):
         groups[name].append(index)
-    for name, members in groups.items():
-        if len(members) < 2:
+    for name, stations in groups.items():
+        if len(stations) < 2:
             continue
-        spread = centres[members].max(axis=0) - centres[members].min(axis=0)
-        axis = int(np.argmax(spread))
-        words = ("darker", "brighter") if axis == 0 else ("calmer", "livelier")
-        order = sorted(members, key=lambda i: centres[i, axis])
-        for rank, index in enumerate(order):
-            qualifier = words[rank] if len(order) == 2 else f"{rank + 1} of {len(order)}"
-            names[index] = f"{name} ({qualifier})"
+        qualifiers = _music_qualifiers(centres, stations, members) or _place_qualifiers(centres, stations)
+        for index, qualifier in zip(stations, qualifiers, strict=True):
+            names[index] = f"{name}, {qualifier}"
     return names
+
+
+def _music_qualifiers(
+    centres: NDArray[np.float64], stations: list[int], members: Sequence[Sequence[Song]] | None
+) -> list[str] | None:
+    """'like “<title>”' for each station (its titled song nearest its centre); None when a station has no
+    titled song or two would read the same."""
+    if members is None:
+        return None
+    words = []
+    for index in stations:
+        titled = [song for song in members[index] if song.title]
+        if not titled:
+            return None
+        v, a = centres[index]
+        nearest = min(titled, key=lambda song: (song.valence - v) ** 2 + (song.arousal - a) ** 2)
+        words.append(f"like “{nearest.title.removesuffix(_BUILT_IN_MARK)}”")
+    return words if len(set(words)) == len(words) else None
+
+
+def _place_qualifiers(centres: NDArray[np.float64], stations: list[int]) -> list[str]:
+    """Where each station lies among ``stations``, along the axis on which they differ most."""
+    spread = centres[stations].max(axis=0) - centres[stations].min(axis=0)
+    axis = int(np.argmax(spread))
+    order = sorted(stations, key=lambda i: centres[i, axis])
+    words = _PLACE_WORDS[len(order)][axis] if len(order) in _PLACE_WORDS else None
+    by_station = {index: words[rank] if words else f"{rank + 1} of {len(order)}" for rank, index in enumerate(order)}
+    return [by_station[index] for index in stations]
 
 
 class StationModel:
@@ -66,6 +105,17 @@ class StationModel:
         self._mixture = mixture
         self.centres: NDArray[np.float64] = scaler.inverse_transform(mixture.means_)
         self.names: list[str] = station_names(self.centres)
+
+    def named_for(self, songs: Sequence[Song]) -> StationModel:
+        """Name the stations after their music in ``songs`` (the library's songs; ``station_names``) and
+        return the model. Call once, before the model is shared."""
+        if songs:
+            predicted = self.predict([s.valence for s in songs], [s.arousal for s in songs])
+            members: list[list[Song]] = [[] for _ in self.names]
+            for song, station in zip(songs, predicted, strict=True):
+                members[int(station)].append(song)
+            self.names = station_names(self.centres, members)
+        return self
 
     @classmethod
     def fit(cls, valence: ArrayLike, arousal: ArrayLike, n_stations: int = 5, seed: int = 0) -> StationModel:
@@ -178,4 +228,4 @@ def fit_station_model(
     points = np.array([[s.valence, s.arousal] for s in songs], dtype=float)
     if len(np.unique(points, axis=0)) < songs_for_stations(n_stations):
         return None
-    return StationModel.fit(points[:, 0], points[:, 1], n_stations=n_stations, seed=seed)
+    return StationModel.fit(points[:, 0], points[:, 1], n_stations=n_stations, seed=seed).named_for(songs)

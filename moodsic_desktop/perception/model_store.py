@@ -435,7 +435,7 @@ def scan_models(directory: str | os.PathLike[str] | None = None, *, verify_check
     root = Path(directory if directory is not None else models_dir())
     scan = StoreScan(directory=root)
     if not root.is_dir():
-        scan.notes.append(f"no models folder ({root}): the built-in experts are used")
+        scan.notes.append(f"no models folder ({root}): the readers that come with Moodsic are used")
         return scan
     try:
         manifest = read_manifest(root)
@@ -465,5 +465,5 @@ def scan_models(directory: str | os.PathLike[str] | None = None, *, verify_check
                 "(`moodsic models verify --register` checks and adds it)"
             )
     if manifest is None and not scan.notes:
-        scan.notes.append(f"no model installed in {root}: the built-in experts are used")
+        scan.notes.append(f"no model installed in {root}: the readers that come with Moodsic are used")
     return scan

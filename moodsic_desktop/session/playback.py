@@ -413,7 +413,7 @@ class PlaybackSession:
             self._last_mood = (step.stabilized.valence, step.stabilized.arousal)
             self._last_mood_at = now
         if step.decision is not None and step.decision.switched:
-            self._play(step.decision)
+            self._play(step.decision, reported=True)  # the report has it from the step
         return self.snapshot(step)
 
     def snapshot(self, step: StepRecord | None = None) -> SessionSnapshot:
@@ -512,25 +512,30 @@ class PlaybackSession:
             self._view, self._viewed = LibraryView.of(library), library
         return self._view
 
-    def _play(self, decision: Decision) -> None:
-        """Crossfade to the chosen song (from silence the engine fades it in); nothing while closed (by the
-        wall clock now: a command may come between steps)."""
+    def _play(self, decision: Decision, reported: bool = False) -> None:
+        """Crossfade to the chosen song now (from silence the engine fades it in); nothing while closed (by the
+        wall clock now: a command may come between steps). The report lists the change (unless it is
+        ``reported`` already: a step's switch)."""
         if not self._follow_plan():
             return
         decision = self._with_plan_reason(decision)
         self.audio.crossfade_to(decision.song)
-        self._handed(decision)
+        self._handed(decision, self._now, reported)
 
     def _queue(self, decision: Decision) -> None:
-        """Play the chosen song when the one playing ends."""
+        """Play the chosen song when the one playing ends (the report lists it from then: the seconds left of
+        the song playing, when the audio port knows them)."""
         self.audio.queue_next(decision.song)
-        self._handed(decision)
+        self._handed(decision, self._now + (self.audio.remaining_s or 0.0), reported=False)
 
-    def _handed(self, decision: Decision) -> None:
-        """A song went to the audio: an event for the next snapshot, a play for the report's variety figures."""
+    def _handed(self, decision: Decision, starts_at: float, reported: bool) -> None:
+        """A song went to the audio: an event for the next snapshot, a play for the report's variety figures
+        (counted now, the session clock), and the report's switch at ``starts_at`` unless ``reported``."""
         self._decisions.append(decision)
         if self.report is not None:
             self.report.metrics.add_play(decision.song.song_id, self._now)
+            if not reported:
+                self.report.song_changed(starts_at, decision)
 
     def _with_plan_reason(self, decision: Decision) -> Decision:
         """``decision`` with "the day plan keeps it calm" in its reason while a part of the day bends the target."""

@@ -39,6 +39,16 @@ SCENE, FACE, FUSED, SIGMA, STABLE, HELD = range(PER_DIMENSION)
 LEGEND_NAMES = {"scene": "room", "face": "faces", "fused": "combined", "stabilised": "music follows"}
 LINE_FIELDS = {"scene": SCENE, "face": FACE, "fused": FUSED, "stabilised": STABLE}
 COLUMNS = 1 + PER_DIMENSION * len(DIMENSIONS)
+STOPPED_GAP_S = 2.0  # steps further apart than this (seconds): no source ran between them; a gap, not a line
+
+
+def gap_row(time: float) -> list[float]:
+    """A row with no reading at ``time`` (seconds): it breaks every line there (a stopped period)."""
+    row = [math.nan] * COLUMNS
+    row[T] = time
+    for dimension in range(len(DIMENSIONS)):
+        row[column(dimension, HELD)] = 0.0
+    return row
 
 
 def column(dimension: int, field: int) -> int:

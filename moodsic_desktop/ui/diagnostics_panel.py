@@ -96,7 +96,17 @@ class DiagnosticsPanel(QGroupBox):
         form.addRow(self.status_label)
         self.audio_label = QLabel("")
         form.addRow(self.audio_label)
+        self.details_label = QLabel("")  # the banners' messages in full, technical parts and all
+        self.details_label.setWordWrap(True)
+        self.details_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow(self.details_label)
+        self._details: dict[str, str] = {}
         self.setVisible(False)
+
+    def show_detail(self, key: str, text: str) -> None:
+        """The full text of the banner ``key`` (a newer one replaces it), for whoever looks into a problem."""
+        self._details[key] = text
+        self.details_label.setText("\n".join(f"In detail ({name}): {full}" for name, full in self._details.items()))
 
     def current_fusion(self) -> str:
         return str(self.fusion_combo.currentData())

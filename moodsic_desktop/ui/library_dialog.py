@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.reports import ImportReport, IndexedSong, LibraryIndexError
 from moodsic_desktop.audio.library.sources import audio_files_in
+from moodsic_desktop.ui.wheel_guard import guard_wheel
 from moodsic_desktop.ui.workers import ThreadWorker, start_in_thread
 
 log = logging.getLogger(__name__)
@@ -300,6 +301,7 @@ class LibraryDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
         layout.addWidget(buttons)
+        guard_wheel(self)  # the wheel over a spin box scrolls the list; it moves no value unasked
 
     def _table(self, headers: tuple[str, ...]) -> QTableWidget:
         table = QTableWidget(0, len(headers))

@@ -1,13 +1,15 @@
 """``LiveReadout``: what the window keeps from the snapshots it has drawn, to show between them. GUI thread;
 no Qt.
 
-The last pipeline step (the mood words, the faces, the dwell left), the latest decisions by song (the
-"why" of the song playing), the counts behind the Diagnostics rates (per second) and each stage's smoothed
+The last pipeline step (the mood words, the faces), the latest decisions by song (the "why" of the song
+playing) and when each song's least time began (the dwell left counts down on the session's clock, also
+after the source stopped), the counts behind the Diagnostics rates (per second) and each stage's smoothed
 timing (milliseconds, an EMA of weight 0.2 per step).
 """
 
 from __future__ import annotations
 
+from moodsic_desktop.core.decision_words import QUEUED
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.mood_words import MoodLine, mood_line, room_energy_words
@@ -23,6 +25,7 @@ class LiveReadout:
     def __init__(self) -> None:
         self.last_step: StepRecord | None = None
         self.decisions: dict[str, Decision] = {}
+        self.started_at: dict[str, float] = {}  # song id -> when its least time began (session clock, s)
         self.counters: dict[str, int] = dict.fromkeys(COUNTED, 0)
         self.timings_ms: dict[str, float] = {}
 
@@ -34,6 +37,8 @@ class LiveReadout:
         for stage, ms in step.timings_ms.items():
             self.timings_ms[stage] = 0.8 * self.timings_ms.get(stage, ms) + 0.2 * ms
         self.last_step = step
+        if step.decision is not None:  # the matcher's latest start time of the song (it moves when heard)
+            self._started(step.decision)
 
     def forget_step(self) -> None:
         """The source stopped: no reading is current any more."""
@@ -53,6 +58,12 @@ class LiveReadout:
         self.decisions[decision.song.song_id] = decision
         if len(self.decisions) > KEPT_DECISIONS:
             self.decisions.pop(next(iter(self.decisions)))
+        self._started(decision)
+
+    def _started(self, decision: Decision) -> None:
+        self.started_at[decision.song.song_id] = decision.song_started_at
+        if len(self.started_at) > KEPT_DECISIONS:
+            self.started_at.pop(next(iter(self.started_at)))
 
     def decision_for(self, song: Song) -> Decision | None:
         return self.decisions.get(song.song_id)
@@ -61,12 +72,18 @@ class LiveReadout:
     def faces_read(self) -> int:
         return self.last_step.faces_read if self.last_step is not None else 0
 
-    def mood_words(self, tau: float, mode: str) -> MoodLine:
+    def mood_words(
+        self, tau: float, mode: str, min_dwell_s: float, now: float, playing: Song | None = None
+    ) -> MoodLine:
         """The mood line of the last step: its stabilised mood, the fused reading's spread against ``tau``
-        (V-A units), the faces read, how lively the room is and the music ``mode`` (``core.mood_words``)."""
+        (V-A units), the faces read, how lively the room is, the music ``mode`` and what the last decision does
+        (held for the least time per song ``min_dwell_s`` until ``now``, seconds on the session's clock):
+        ``core.mood_words``. A decision on another song than the one ``playing`` is about the next song, lined
+        up to follow it."""
         step = self.last_step
         stabilized = fused_std = None
         room = ""
+        reason = dwell_left = None
         if step is not None:
             if step.room is not None:
                 room = room_energy_words(step.room.arousal)
@@ -74,12 +91,16 @@ class LiveReadout:
                 stabilized = (step.stabilized.valence, step.stabilized.arousal)
             if step.fused is not None:
                 fused_std = (step.fused.std_valence, step.fused.std_arousal)
-        return mood_line(stabilized, fused_std, tau, self.faces_read, mode, room)
+            decision = step.decision
+            if decision is not None and playing is not None and decision.song.song_id != playing.song_id:
+                reason = QUEUED
+            elif decision is not None:
+                reason = decision.reason
+                dwell_left = self.dwell_left_s(decision.song, min_dwell_s, now)
+        return mood_line(stabilized, fused_std, tau, self.faces_read, mode, room, reason, dwell_left)
 
-    def dwell_left_s(self, song: Song, min_dwell_s: float) -> float | None:
-        """Seconds (session clock) before the matcher may change ``song``, or None when the last step did
-        not decide on it."""
-        step = self.last_step
-        if step is None or step.decision is None or step.decision.song.song_id != song.song_id:
-            return None
-        return min_dwell_s - (step.time - step.decision.song_started_at)
+    def dwell_left_s(self, song: Song, min_dwell_s: float, now: float) -> float | None:
+        """Seconds before the matcher may change ``song`` by the mood, at ``now`` (session clock), or None
+        when no decision on it was seen."""
+        started = self.started_at.get(song.song_id)
+        return None if started is None else min_dwell_s - (now - started)

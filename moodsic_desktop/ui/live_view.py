@@ -9,13 +9,14 @@ the crossfade); rates per second; timings in milliseconds.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 
 from moodsic_desktop.audio.engine import AudioEngine
 from moodsic_desktop.core.day_plan import PlanState
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.pipeline import StepRecord
 from moodsic_desktop.session.snapshot import LibraryChange, LibraryView, SessionSnapshot
-from moodsic_desktop.ui.diagnostics_panel import DiagnosticsPanel, status_lines
+from moodsic_desktop.ui.diagnostics_panel import DiagnosticsPanel, expert_lines, status_lines
 from moodsic_desktop.ui.live_readout import LiveReadout
 from moodsic_desktop.ui.mood_plane_chart import MoodPlaneChart
 from moodsic_desktop.ui.timeline_chart import MoodTimelineChart
@@ -52,9 +53,12 @@ class LiveView:
         self._status_clock = time.monotonic()
         self._plan_words = ""  # the day plan's banner now
 
-    def show_snapshot(self, snapshot: SessionSnapshot, tau: float, mode: str, privacy: bool) -> None:
+    def show_snapshot(
+        self, snapshot: SessionSnapshot, tau: float, mode: str, privacy: bool, running: bool = True
+    ) -> None:
         """Draw what the session published: its events, then its step (``tau``, ``mode`` and ``privacy``:
-        the user's settings now)."""
+        the user's settings now). A step that comes after the source stopped (``running`` False: it was
+        read from one of its last frames) is not drawn: the window no longer reads anyone."""
         self.snapshot = snapshot
         for decision in snapshot.decisions:
             self.readout.remember(decision)
@@ -65,7 +69,7 @@ class LiveView:
         for message in snapshot.problems:
             self.banners.show_banner("pipeline", message, "warning")
         self.show_day_plan(snapshot.day_plan)
-        if snapshot.step is not None:
+        if snapshot.step is not None and running:
             self.take_step(snapshot.step, tau, mode, privacy)
 
     def take_step(self, step: StepRecord, tau: float, mode: str, privacy: bool) -> None:
@@ -92,8 +96,30 @@ class LiveView:
             else:
                 self.banners.hide_banner("day-plan")
 
+    def show_expert_notes(self, notes: Sequence[str], open_models: Callable[[], None]) -> None:
+        """Which experts read the mood and why (``notes``: what ``assembly.select_experts`` said, with a
+        model's licence), and how to get models when built-in experts stand in: in Diagnostics. A banner only
+        when the owner has something to do: a model that could not be used (its button calls
+        ``open_models``), or one whose licence forbids commercial use."""
+        self.diagnostics.experts_label.setText("\n".join(expert_lines(notes, self.snapshot.experts)))
+        if any(" model not used: " in line or "damaged" in line for line in notes):
+            self.banners.show_banner(
+                "model-broken",
+                "A mood model could not be used, so a simpler reader stands in.",
+                "warning",
+                button=("Mood readers…", open_models),
+            )
+        if any("non-commercial use only" in line for line in notes):
+            self.banners.show_banner(
+                "models",
+                "A mood model installed here is licensed for non-commercial use only; "
+                "see View → Diagnostics before using it in the café.",
+                "warning",
+            )
+
     def show_mood_words(self, tau: float, mode: str) -> None:
-        self.mood_words.show_line(self.readout.mood_words(tau, mode))
+        line = self.readout.mood_words(tau, mode, self.snapshot.min_dwell_s, time.monotonic(), self.engine.current_song)
+        self.mood_words.show_line(line)
 
     def show_library(self, library: LibraryView) -> None:
         """Draw ``library``'s songs on the mood plane, coloured by station."""
@@ -122,7 +148,8 @@ class LiveView:
             return
         decision = self.readout.decision_for(song)
         self.now_playing.show_song(song, decision.station if decision else None, decision.reason if decision else "")
-        dwell_left = self.readout.dwell_left_s(song, self.snapshot.min_dwell_s)
+        # the session's clock is the monotonic one: the dwell counts down between steps and with no source
+        dwell_left = self.readout.dwell_left_s(song, self.snapshot.min_dwell_s, time.monotonic())
         crossfade = None
         if self._song_started_at is not None and self.engine.crossfade_s > 0:
             progress = (time.monotonic() - self._song_started_at) / self.engine.crossfade_s

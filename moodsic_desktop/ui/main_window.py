@@ -14,6 +14,7 @@ Every method here runs on the GUI thread.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -33,7 +34,7 @@ from moodsic_desktop.session.playback import PlaybackSession
 from moodsic_desktop.session.snapshot import LibraryView, SessionSnapshot
 from moodsic_desktop.ui.autostart_toggle import AutostartToggle
 from moodsic_desktop.ui.day_plan_dialog import DayPlanDialog
-from moodsic_desktop.ui.diagnostics_panel import DiagnosticsPanel, expert_lines
+from moodsic_desktop.ui.diagnostics_panel import DiagnosticsPanel
 from moodsic_desktop.ui.engine_bridge import EngineBridge
 from moodsic_desktop.ui.library_dialog import LibraryTools
 from moodsic_desktop.ui.live_view import LiveView
@@ -41,8 +42,10 @@ from moodsic_desktop.ui.models_dialog import ModelsDialog
 from moodsic_desktop.ui.mood_plane_chart import MoodPlaneChart
 from moodsic_desktop.ui.music_controls import MusicControls
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings, WindowState
-from moodsic_desktop.ui.source_bar import VIDEO_FILTER, SourceBar
+from moodsic_desktop.ui.settings_history import SettingsHistory, ask_to_reset, changed_names, keep_unrecorded
+from moodsic_desktop.ui.source_bar import SOURCE_FILTER, SourceBar
 from moodsic_desktop.ui.timeline_chart import MoodTimelineChart
+from moodsic_desktop.ui.wheel_guard import guard_wheel
 from moodsic_desktop.ui.widgets import (
     EMPTY_TEXT,
     PRIVACY_TEXT,
@@ -103,9 +106,13 @@ class MainWindow(QMainWindow):
         self._save_timer.setInterval(500)
         self._save_timer.timeout.connect(self._save_settings)
         self.models_dialog: ModelsDialog | None = None
+        self.history = SettingsHistory(self._restore_settings, self)  # Edit → Undo for every settings change
 
-        self.report = SessionReport(
-            {"library": library.origin}, max_timeline=SESSION_TIMELINE_STEPS, max_switches=SESSION_SWITCHES
+        self.report = SessionReport(  # its times count from now: the session clock is the monotonic one
+            {"library": library.origin},
+            max_timeline=SESSION_TIMELINE_STEPS,
+            max_switches=SESSION_SWITCHES,
+            origin_s=time.monotonic(),
         )
         # the session owns the pipeline, the library guard and the index writes; it lives on the pipeline
         # worker's thread from here on: the window reads only the snapshots it publishes
@@ -113,9 +120,10 @@ class MainWindow(QMainWindow):
         self._start_pipeline_worker()
         self._build_ui(self.session.snapshot())  # no worker has stepped yet
         self._connect_settings()  # before the settings are shown: showing them pushes them to the workers
-        self._apply_settings_to_widgets(settings)
+        with self.history.paused():  # the saved settings shown: not a change to undo
+            self._apply_settings_to_widgets(settings)
         self._connect()
-        self._show_expert_notes()
+        self.live.show_expert_notes(self.expert_notes, self.open_models_dialog)
         self.window_state.restore_layout(self, self._splitters())
         self._status_timer = self._repeat(STATUS_PERIOD_MS, self._update_status)
         self._panel_timer = self._repeat(PANEL_PERIOD_MS, self._update_now_playing)
@@ -191,8 +199,9 @@ class MainWindow(QMainWindow):
         # the same library index as `moodsic library`: the one the songs came from, else music/library.sqlite
         self.library_tools = LibraryTools(self, self.library.index_path or default_index_path())
         self.library_tools.changed.connect(self._library_changed)  # what changed there plays at once
-        self.menus = WindowMenus(self, self.menuBar(), self.library_tools)
+        self.menus = WindowMenus(self, self.menuBar(), self.library_tools, self.history.stack)
         self.autostart = AutostartToggle(self.menus.autostart_action, self.menus.settings_menu, self.banners)
+        guard_wheel(self)  # a wheel notch over a slider or list scrolls the column; it changes nothing
 
         self.live.show_library(LibraryView.of(self.library))
         self.source_bar.fill(self.settings.last_source)
@@ -216,26 +225,6 @@ class MainWindow(QMainWindow):
             self.move(available.topLeft())
         self.resize(width, height)
         self.splitter.setSizes([2 * width // 5, 3 * width // 5])  # the first run's split; later, the saved one
-
-    def _show_expert_notes(self) -> None:
-        """Which experts read the mood and why (with a model's licence), and how to get models when built-in
-        experts stand in: in Diagnostics. A banner only when the owner has something to do: a model that
-        could not be used, or one whose licence forbids commercial use."""
-        self.diagnostics.experts_label.setText("\n".join(expert_lines(self.expert_notes, self.live.snapshot.experts)))
-        if any(" model not used: " in line or "damaged" in line for line in self.expert_notes):
-            self.banners.show_banner(
-                "model-broken",
-                "A mood model could not be used, so a simpler reader stands in.",
-                "warning",
-                button=("Mood readers…", self.open_models_dialog),
-            )
-        if any("non-commercial use only" in line for line in self.expert_notes):
-            self.banners.show_banner(
-                "models",
-                "A mood model installed here is licensed for non-commercial use only; "
-                "see View → Diagnostics before using it in the café.",
-                "warning",
-            )
 
     def open_models_dialog(self) -> None:
         """Settings → Mood readers…: the readers in use and one click to install, import or remove a model
@@ -289,6 +278,7 @@ class MainWindow(QMainWindow):
         controls.skip_button.clicked.connect(self._skip)
         controls.ban_button.clicked.connect(self._ban)
         self.diagnostics.fusion_combo.currentIndexChanged.connect(self._fusion_picked)
+        self.banners.detailed.connect(self.diagnostics.show_detail)  # a banner's technical parts go there
         self.bridge.started.connect(self._song_started)
         self.bridge.status.connect(self._audio_status)
 
@@ -307,7 +297,15 @@ class MainWindow(QMainWindow):
         self._fusion_changed(settings.fusion)  # pushed once, even when the combo showed it already
 
     def _change(self, **values: Any) -> None:
-        self.settings = UserSettings(**{**asdict(self.settings), **values})
+        before, self.settings = self.settings, UserSettings(**{**asdict(self.settings), **values})
+        if self.history.record(before, self.settings):  # the reset banner's Undo would undo this one now
+            self.banners.hide_banner("settings-reset")
+        self._save_timer.start()
+
+    def _restore_settings(self, settings: UserSettings) -> None:
+        """Edit → Undo / Redo: show ``settings`` (the source stays) and save them."""
+        self._apply_settings_to_widgets(keep_unrecorded(settings, self.settings))
+        self.banners.hide_banner("settings-reset")
         self._save_timer.start()
 
     def _save_settings(self) -> None:
@@ -367,9 +365,22 @@ class MainWindow(QMainWindow):
         self._change(privacy=hidden)
 
     def reset_to_defaults(self) -> None:
-        """Every user setting back to its default (the window keeps its place and size)."""
-        self._apply_settings_to_widgets(UserSettings(last_source=self.settings.last_source))
+        """Settings → Reset to defaults…: asks first, puts every setting back to its default (the window keeps
+        its place and size, the source stays), says which changed, and can be undone."""
+        before = self.settings
+        defaults = keep_unrecorded(UserSettings(), before)
+        names = changed_names(before, defaults)
+        if not names:
+            self.statusBar().showMessage("Every setting is at its default already.", 8000)
+            return
+        if not ask_to_reset(self, names):
+            return
+        with self.history.paused():
+            self._apply_settings_to_widgets(defaults)
+        self.history.record(before, self.settings, "Reset to defaults")
         self._save_settings()
+        said = f"Back to their defaults: {', '.join(names)}."
+        self.banners.show_banner("settings-reset", said, "info", button=("Undo", self.history.stack.undo))
 
     # the pipeline worker is looked up at each press: a restarted worker replaces self.pipeline_worker
     def _library_changed(self) -> None:
@@ -402,7 +413,7 @@ class MainWindow(QMainWindow):
                 self.start_source(spec)
 
     def open_video_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a video file", "", VIDEO_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open a video or a photo", "", SOURCE_FILTER)
         if path:
             self.start_source(path)
 
@@ -499,7 +510,7 @@ class MainWindow(QMainWindow):
 
     def _show_snapshot(self, snapshot: SessionSnapshot) -> None:
         """The pipeline worker's snapshot_ready, queued here."""
-        self.live.show_snapshot(snapshot, self.settings.tau, self.settings.mode, self.settings.privacy)
+        self.live.show_snapshot(snapshot, self.settings.tau, self.settings.mode, self.settings.privacy, self.running)
         for path in snapshot.exported:
             self.statusBar().showMessage(f"Session exported to {path}", 8000)
 

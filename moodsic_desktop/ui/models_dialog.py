@@ -270,6 +270,7 @@ class ModelsDialog(QDialog):
             detail = QLabel(f"{row.detail}<br>Licence: {row.licence}")
             detail.setWordWrap(True)
             detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            detail.setToolTip(row.technical)  # the tools and commands, for whoever sets the computer up
             box.addWidget(detail, 1, 0, 1, 2)
             button_box = QWidget(frame)  # a widget with a parent: Qt, not Python, owns the row's buttons
             buttons = QHBoxLayout(button_box)
@@ -343,8 +344,7 @@ class ModelsDialog(QDialog):
         if source.register_as is None:
             self._say(
                 f"Downloaded {key} to {paths[0]}. It is not ready yet: it has to be converted into a model "
-                "Moodsic can run, which needs PyTorch (the “models” extra) on a computer set up for it: "
-                f"{source.next_step.format(folder=self.folder / source.folder)}. "
+                "Moodsic can run, on a computer set up for it (point at its row for how). "
                 "Until then Moodsic keeps its current readers."
             )
             return

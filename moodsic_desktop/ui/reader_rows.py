@@ -21,7 +21,8 @@ BUILTIN_SCENE = "scene-statistics (built-in)"
 class ReaderRow:
     """One reader as the dialog shows it. ``state``: "in use", "installed", "not installed", "downloaded",
     "broken" or "built in"; ``detail``: plain words (why broken, what it needs); ``install``: the catalogue
-    key Install downloads (None: no Install); ``entry``: the manifest entry Remove deletes (None: none)."""
+    key Install downloads (None: no Install); ``entry``: the manifest entry Remove deletes (None: none);
+    ``technical``: what someone setting the computer up needs to know (tools, commands), the tooltip."""
 
     role: str
     title: str
@@ -30,6 +31,7 @@ class ReaderRow:
     licence: str
     install: str | None = None
     entry: str | None = None
+    technical: str = ""
 
 
 def _plain_problem(problem: str) -> str:
@@ -80,17 +82,20 @@ def reader_rows(
         downloaded = all(file_problem(scan.directory / source.folder / name) is None for name in file_names)
         licence = source.licence.split(":")[0] if source.must_accept else source.licence
         terms = "non-commercial use only, you must accept its licence" if source.must_accept else "see its licence"
-        needs = "a download" + ("" if source.register_as else ", then a conversion with PyTorch")
+        needs = "a download" + ("" if source.register_as else ", then a conversion on a computer set up for it")
+        technical = (
+            ""
+            if source.register_as
+            else "Converting needs PyTorch (the “models” extra): "
+            + source.next_step.format(folder=scan.directory / source.folder)
+        )
         if downloaded and not source.register_as:
             state = "downloaded"
-            detail = (
-                f"Downloaded, not converted yet. Converting it needs PyTorch (the “models” extra) on a computer "
-                f"set up for it: {source.next_step.format(folder=scan.directory / source.folder)}"
-            )
+            detail = "Downloaded, not converted yet: that is done on a computer set up for it (point here for how)."
         else:
-            state, detail = "not installed", f"Needs {needs}."
+            state, detail = "not installed", f"Needs {needs}." + (" Point here for how." if technical else "")
         role = ENTRY_KINDS[source.register_as].expert if source.register_as else "face" if "emonet" in key else "scene"
-        rows.append(ReaderRow(role, f"{key} (download)", state, detail, f"{licence} ({terms})", key, None))
+        rows.append(ReaderRow(role, f"{key} (download)", state, detail, f"{licence} ({terms})", key, None, technical))
     bundled_used = f"{BUNDLED_FACE_MODEL} (ONNX)" in in_use
     rows.append(
         ReaderRow(
@@ -110,8 +115,9 @@ def reader_rows(
         rows.append(
             ReaderRow(
                 "scene", "Scene model", "not installed",
-                "None installed. Making one needs PyTorch and a training run on the FindingEmo photos "
-                "(`moodsic models train-scene`); see the README, “Models”.", "depends on the model",
+                "None installed: one is made (trained) on a computer set up for it; see the README, “Models”.",
+                "depends on the model",
+                technical="Needs PyTorch and a training run on the FindingEmo photos (`moodsic models train-scene`).",
             )
         )  # fmt: skip
     rows.append(

@@ -1,7 +1,8 @@
-"""The source row at the top of the window: the camera or video to read, "Open video file…", "Loop video"
-and Start/Stop. GUI thread.
+"""The source row at the top of the window: the camera, video or photo to read, "Open video or photo…",
+"Loop video" and Start/Stop. GUI thread.
 
-A source is a spec: a camera's OpenCV index as a string of digits ("0"), or a video file's path.
+A source is a spec: a camera's OpenCV index as a string of digits ("0"), or a video or photo file's path
+(OpenCV reads both). With no camera found, the list says so.
 """
 
 from __future__ import annotations
@@ -9,13 +10,28 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from moodsic_desktop.perception.sources import opencv_camera_index
 
 log = logging.getLogger(__name__)
 
-VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg *.wmv);;All files (*)"
+VIDEO_PATTERNS = "*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg *.wmv"
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+PHOTO_PATTERNS = " ".join(f"*{suffix}" for suffix in PHOTO_SUFFIXES)
+SOURCE_FILTER = (
+    f"Videos and photos ({VIDEO_PATTERNS} {PHOTO_PATTERNS});;Videos ({VIDEO_PATTERNS});;"
+    f"Photos ({PHOTO_PATTERNS});;All files (*)"
+)
+PROMPT = "Choose a camera or a video file…"
+NO_CAMERA_PROMPT = "No camera found: open a video or a photo…"
+
+
+def file_label(path: str) -> str:
+    """How the list names a file source: "Photo: x.jpg" or "Video: x.mp4"."""
+    name = Path(path).name
+    return f"Photo: {name}" if Path(path).suffix.lower() in PHOTO_SUFFIXES else f"Video: {name}"
 
 
 class SourceBar(QWidget):
@@ -32,8 +48,10 @@ class SourceBar(QWidget):
         self.source_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.source_combo.setToolTip("The camera that watches the room, or a video file to try the program with")
         row.addWidget(self.source_combo, 1)
-        self.open_button = QPushButton("Open video file…")
-        self.open_button.setToolTip("Play a video file instead of a camera (you can also drop one on the window)")
+        self.open_button = QPushButton("Open video or photo…")
+        self.open_button.setToolTip(
+            "Read a video file or a photo instead of a camera (you can also drop one on the window)"
+        )
         row.addWidget(self.open_button)
         self.loop_check = QCheckBox("Loop video")
         self.loop_check.setToolTip("Start a video file again from the beginning when it ends")
@@ -46,7 +64,7 @@ class SourceBar(QWidget):
     def fill(self, last_source: str | None) -> None:
         """The prompt, the cameras Qt Multimedia lists, and ``last_source`` when it is a video file that exists."""
         self.source_combo.clear()
-        self.source_combo.addItem("Choose a camera or a video file…", None)
+        self.source_combo.addItem(PROMPT, None)
         try:
             from PySide6.QtMultimedia import QMediaDevices
 
@@ -57,14 +75,19 @@ class SourceBar(QWidget):
         for position, camera in enumerate(cameras):
             index = opencv_camera_index(position, bytes(camera.id().data()))
             self.source_combo.addItem(f"Camera: {camera.description()}", str(index))
+        if not cameras:  # said where the owner looks for one
+            self.source_combo.setItemText(0, NO_CAMERA_PROMPT)
+            self.source_combo.setItemData(
+                0, "No camera is connected, or none can be used.", Qt.ItemDataRole.ToolTipRole
+            )
         if last_source and not last_source.isdigit() and Path(last_source).is_file():
             self.add_file(last_source)
 
     def add_file(self, path: str) -> int:
-        """The combo index of the video file ``path``, added when it is not listed yet."""
+        """The combo index of the video or photo file ``path``, added when it is not listed yet."""
         index = self.source_combo.findData(path)
         if index < 0:
-            self.source_combo.addItem(f"Video: {Path(path).name}", path)
+            self.source_combo.addItem(file_label(path), path)
             index = self.source_combo.count() - 1
         return index
 

@@ -26,8 +26,10 @@ from moodsic_desktop.ui.chart_series import (
     COLUMNS,
     DIMENSIONS,
     LEGEND_NAMES,
+    STOPPED_GAP_S,
     ContinuousTime,
     StepBuffer,
+    gap_row,
     step_row,
     time_ticks,
     timeline_points,
@@ -250,11 +252,15 @@ class MoodTimelineChart(QWidget):
 
     def add_step(self, step: StepRecord, plan: PlanState | None = None) -> None:
         """Buffer one pipeline step (and the day ``plan``'s state at it) and schedule a redraw (cheap: a few
-        microseconds). GUI thread only."""
+        microseconds). After a stopped period (no step for ``STOPPED_GAP_S`` seconds) the lines break: nothing
+        was read then. GUI thread only."""
         raw = float(step.time)
         if not math.isfinite(raw):
             return
         time = self._clock.advance(raw)
+        last = self._buffer.last_time()
+        if last is not None and time - last > STOPPED_GAP_S:
+            self._buffer.append(gap_row((last + time) / 2.0))
         self._buffer.append(step_row(step, time))
         self._plan_bands.add(time, plan.block if plan is not None else None)
         self._schedule()

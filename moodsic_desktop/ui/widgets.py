@@ -26,11 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from moodsic_desktop.core.decision_words import why_words
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.mood_words import MoodLine
 from moodsic_desktop.core.types import FaceRead
+from moodsic_desktop.ui.plain_messages import plain_message
 
-EMPTY_TEXT = "No camera or video yet.\nPick a camera above, open a video file, or drop one here."
+EMPTY_TEXT = "No camera or video yet.\nPick a camera above, open a video or a photo, or drop one here."
 PRIVACY_TEXT = "Preview hidden for privacy.\nThe mood is still being read."
 
 
@@ -57,6 +59,22 @@ def face_caption(read: FaceRead) -> str:
     return f"{read.expression} {read.expression_probability:.0%}".replace("%", " %")
 
 
+def place_caption(box: QRectF, width: float, height: float, taken: Sequence[QRectF], bounds: QRectF) -> QRectF:
+    """Where a face's caption (``width`` x ``height`` pixels) goes: just above its ``box``, else just below,
+    else further up or down, at the first place that overlaps no caption already ``taken`` and lies within
+    ``bounds`` (the widget); above the box when there is no such place."""
+    left = min(max(box.x(), bounds.left()), max(bounds.right() - width, bounds.left()))
+    above, below = box.top() - height, box.bottom()
+    tops = [above, below]
+    for k in range(1, len(taken) + 1):
+        tops += [above - k * height, below + k * height]
+    for top in tops:
+        label = QRectF(left, top, width, height)
+        if bounds.contains(label) and not any(label.intersects(other) for other in taken):
+            return label
+    return QRectF(left, max(above, bounds.top()), width, height)
+
+
 class PreviewWidget(QWidget):
     """Shows the newest frame scaled to fit, with a box around every face read, coloured by its valence and
     captioned with its expression; or a message when there is no picture."""
@@ -69,6 +87,7 @@ class PreviewWidget(QWidget):
         self._faces: tuple[FaceRead, ...] = ()
         self._message = EMPTY_TEXT
         self.frames_shown = 0
+        self.caption_rects: list[QRectF] = []  # where the last paint put the faces' captions (widget pixels)
 
     @property
     def has_image(self) -> bool:
@@ -114,6 +133,7 @@ class PreviewWidget(QWidget):
         painter.drawImage(target, image)
         metrics = painter.fontMetrics()
         captions: list[QRectF] = []
+        self.caption_rects = captions
         for read in self._faces:
             box = read.box
             rect = QRectF(target.x() + box.x * scale, target.y() + box.y * scale, box.width * scale, box.height * scale)
@@ -126,9 +146,7 @@ class PreviewWidget(QWidget):
             caption = face_caption(read)
             if caption:
                 size = (metrics.horizontalAdvance(caption) + 8, metrics.height() + 2)
-                label = QRectF(rect.x(), max(rect.y() - size[1], 0.0), *size)
-                if any(label.intersects(other) for other in captions):  # a neighbour's caption is there
-                    label.moveTop(rect.bottom())
+                label = place_caption(rect, *size, captions, QRectF(self.rect()))
                 captions.append(label)
                 painter.fillRect(label, QColor(0, 0, 0, 160))
                 painter.setPen(colour)
@@ -136,10 +154,13 @@ class PreviewWidget(QWidget):
 
 
 class BannerArea(QWidget):
-    """A stack of dismissable one-line notices, one per key (a newer text for a key replaces the older)."""
+    """A stack of dismissable one-line notices, one per key (a newer text for a key replaces the older).
+    A banner shows its text in plain words (``plain_message``); when that left technical parts out, the
+    whole text is its tooltip and ``detailed(key, text)`` carries it to View → Diagnostics."""
 
     COLOURS: ClassVar[dict[str, str]] = {"info": "#24476b", "warning": "#6b5424", "error": "#6b2424"}
     closed = Signal(str)
+    detailed = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -179,7 +200,11 @@ class BannerArea(QWidget):
         self._levels[key] = level
         colour = self.COLOURS.get(level, self.COLOURS["info"])
         frame.setStyleSheet(f"QFrame {{ background: {colour}; color: white; }}")
-        label.setText(text)
+        plain = plain_message(text)
+        label.setText(plain)
+        label.setToolTip(text if plain != text else "")
+        if plain != text:
+            self.detailed.emit(key, text)
         frame.show()
 
     def hide_banner(self, key: str) -> None:
@@ -189,7 +214,7 @@ class BannerArea(QWidget):
             self.closed.emit(key)
 
     def text(self, key: str) -> str | None:
-        """The text of a shown banner (None when hidden)."""
+        """The text of a shown banner, as shown (None when hidden)."""
         banner = self._banners.get(key)
         return banner[1].text() if banner else None
 
@@ -314,30 +339,38 @@ class NowPlayingPanel(QFrame):
         policy.setRetainSizeWhenHidden(True)  # its room stays when it hides: nothing else moves
         self.crossfade.setSizePolicy(policy)
         self.crossfade.hide()
-        self.reason = ElidedLabel("")
+        self.reason = QLabel("")  # why the song plays, in plain words: up to two lines, the detail in its tooltip
+        self.reason.setWordWrap(True)
         self.reason.setStyleSheet("color: #8aa0b6; font-style: italic;")
+        self.reason.setFixedHeight(2 * self.reason.fontMetrics().lineSpacing() + 4)
+        self.reason.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         layout.addWidget(self.title, 0, 0, 1, 3)
         layout.addWidget(self.details, 1, 0, 1, 3)
-        layout.addWidget(self.station, 2, 0)
-        layout.addWidget(self.elapsed, 2, 1)
-        layout.addWidget(self.dwell, 2, 2)
-        layout.addWidget(self.crossfade, 3, 0, 1, 3)
+        layout.addWidget(self.station, 2, 0, 1, 3)  # a line of its own: a station's name is long
+        layout.addWidget(self.elapsed, 3, 0)
+        layout.addWidget(self.dwell, 3, 1)
+        layout.addWidget(self.crossfade, 3, 2)
         layout.addWidget(self.reason, 4, 0, 1, 3)
-        for column in range(3):
-            layout.setColumnStretch(column, 1)
+        for column, stretch in enumerate((2, 3, 2)):  # "Free to change with the mood" is the longest
+            layout.setColumnStretch(column, stretch)
 
     def show_song(self, song: Song | None, station: str | None, reason: str) -> None:
+        """``song`` (None: nothing plays), its ``station``'s name and the matcher's ``reason`` for it (shown in
+        plain words; the matcher's own words are the tooltip)."""
         if song is None:
             self.title.setText("Nothing playing yet")
             self.details.setText("")
             self.station.setText("")
-            self.reason.setText(reason)
+            self.reason.setText("")
+            self.reason.setToolTip("")
             return
         self.title.setText(song.title or f"Song {song.song_id}")
         self.details.setText(" · ".join(part for part in (song.artist, song.genre) if part))
         self.station.setText(f"Station: {station}" if station else "")
-        self.reason.setText(f"Why: {reason}" if reason else "")
+        self.reason.setText(f"Why: {why_words(reason, station)}" if reason else "")
+        self.reason.setToolTip(f"Why this song plays, in the matcher's words: {reason}" if reason else "")
 
     def show_progress(
         self, elapsed_s: float | None, duration_s: float | None, dwell_left_s: float | None, crossfade: float | None

@@ -1,6 +1,6 @@
-"""The main window's menus: File (open a video, export the session, the music library, quit), Settings
-(reset to defaults, the day plan, the mood readers, starting with the computer) and View (Diagnostics). GUI
-thread.
+"""The main window's menus: File (open a video or photo, export the session, the music library, quit), Edit
+(undo and redo a change of the settings), Settings (the day plan, the mood readers, starting with the
+computer; last, reset to defaults) and View (Diagnostics). GUI thread.
 
 ``WindowMenus`` only builds the menus and holds their actions; the window connects the actions to what
 they do.
@@ -8,7 +8,7 @@ they do.
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QMenuBar, QWidget
 
 from moodsic_desktop.ui.library_dialog import LibraryTools
@@ -16,11 +16,13 @@ from moodsic_desktop.ui.library_dialog import LibraryTools
 
 class WindowMenus:
     """The actions of the menu bar ``menu_bar``, parented to ``window``; ``library_tools`` gives the two
-    music library items of the File menu. GUI thread."""
+    music library items of the File menu; ``undo_stack`` the settings' changes (Edit → Undo / Redo). GUI thread."""
 
-    def __init__(self, window: QWidget, menu_bar: QMenuBar, library_tools: LibraryTools) -> None:
+    def __init__(
+        self, window: QWidget, menu_bar: QMenuBar, library_tools: LibraryTools, undo_stack: QUndoStack
+    ) -> None:
         file_menu = menu_bar.addMenu("&File")
-        self.open_action = QAction("&Open video file…", window)
+        self.open_action = QAction("&Open video or photo…", window)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         self.export_action = QAction("&Export session…", window)
         self.export_action.setToolTip("Save the session's report (JSON) and pictures of the charts (PNG)")
@@ -32,9 +34,14 @@ class WindowMenus:
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
 
+        edit_menu = menu_bar.addMenu("&Edit")
+        self.undo_action = undo_stack.createUndoAction(window, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = undo_stack.createRedoAction(window, "&Redo")
+        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        edit_menu.addActions([self.undo_action, self.redo_action])
+
         settings_menu = menu_bar.addMenu("&Settings")
-        self.reset_action = QAction("&Reset to defaults", window)
-        settings_menu.addAction(self.reset_action)
         self.day_plan_action = QAction("&Day plan…", window)
         self.day_plan_action.setToolTip("Opening hours, and a volume and a mood for each part of the day")
         settings_menu.addAction(self.day_plan_action)
@@ -45,6 +52,10 @@ class WindowMenus:
         self.autostart_action.setToolTip("Opens Moodsic when you log in, with the last camera or video, playing")
         settings_menu.addSeparator()
         settings_menu.addAction(self.autostart_action)
+        settings_menu.addSeparator()  # last, apart: it changes every setting at once (asks first; can be undone)
+        self.reset_action = QAction("&Reset to defaults…", window)
+        self.reset_action.setToolTip("Put every setting back to its default, after asking; Edit → Undo takes it back")
+        settings_menu.addAction(self.reset_action)
         self.settings_menu = settings_menu
 
         view_menu = menu_bar.addMenu("&View")

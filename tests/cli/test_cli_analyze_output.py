@@ -133,3 +133,24 @@ def test_a_video_smaller_than_a_face_gives_a_report(tmp_path, home, capsys, size
     assert f"{switches} song switch{'' if switches == 1 else 'es'}," in stdout
     assert report["metrics"]["face_detection_rate"] == 0.0
     assert len(report["timeline"]) == 15
+
+
+def test_analyze_tells_what_played_when_and_why_before_the_metrics(tmp_path, home, capsys):
+    """Issue 21 (10): every song of the report's switches is named with its start time, first."""
+    video = write_video(tmp_path / "clip.avi", size=(64, 48), frames=40)
+    out = tmp_path / "r.json"
+    code, stdout, err = analyze(capsys, str(video), "--out", str(out), "--dwell", "1")
+    assert code == 0, err
+    report = json.loads(out.read_text())
+    lines = stdout.splitlines()
+    assert lines[0].startswith("What played")
+    story = lines[1 : 1 + len(report["switches"])]
+    assert report["switches"] and len(story) == len(report["switches"])
+    for line, switch in zip(story, report["switches"], strict=True):
+        minutes, seconds = divmod(round(switch["time"]), 60)
+        assert line.strip().startswith(f"{minutes}:{seconds:02d}–"), line
+        assert f"“{switch['title']}”" in line and f"Why: {switch['why']}" in line
+    assert lines[1 + len(report["switches"])].startswith("analysed 40 frames")  # the metrics after
+    played = [row["song_id"] for row in report["timeline"] if row["song_id"] is not None]
+    changes = [song for k, song in enumerate(played) if k == 0 or song != played[k - 1]]
+    assert [s["song_id"] for s in report["switches"]] == changes  # every song change of the timeline

@@ -159,3 +159,29 @@ def test_song_switches_are_said_one_way_with_the_right_plural():
         "2 song switches",
         "3 song switches",
     ]
+
+
+def test_the_held_share_after_each_mood_step_explains_a_long_halfway_time():
+    """Issue 21 (10): the demo's 18 s halfway time goes with a reading held while unsure."""
+    from moodsic_desktop.core.metrics import held_shares
+
+    times = np.arange(0.0, 10.0, 1.0)
+    held = np.array([0, 0, 0, 0, 0, 1, 1, np.nan, 0, 1], dtype=float)
+    assert held_shares(times, held, [2.0, 5.0]) == [pytest.approx(0.0), pytest.approx(3 / 4)]
+    assert held_shares(times, held, [20.0]) == [None]
+    m = SessionMetrics(step_times=[1.0])
+    m.add(step(0.0, (0.0, 0.0), (0.0, 0.0), switched=True, song="a"))
+    m.add(step(1.0, (1.0, 0.0), (0.2, 0.0)))
+    assert m.summary()["mood_steps"]["held_share"] == [0.0]
+
+
+def test_every_song_change_counts_for_switches_and_dwell():
+    """Issue 21 (2): a song's end or a skip (outside the steps) is a switch, and its dwell counts."""
+    m = SessionMetrics()
+    m.add(step(0.0, (0.0, 0.0), (0.0, 0.0), switched=True, song="a"))
+    m.song_changed(25.0)  # the song ended
+    m.song_changed(55.0)  # a skip
+    m.add(step(80.0, (0.0, 0.0), (0.0, 0.0), switched=True, song="d"))
+    s = m.summary()
+    assert s["switches"] == 3 and s["mean_dwell_s"] == pytest.approx(80.0 / 3)
+    assert s["dwell_s"]["min"] == 25.0 and s["dwell_s"]["max"] == 30.0

@@ -6,12 +6,12 @@ import math
 
 import pytest
 
+from moodsic_desktop.core.decision_words import music_words
 from moodsic_desktop.core.mood_words import (
     NO_ONE_WORDS,
     certainty_words,
     feeling_words,
     mood_line,
-    music_words,
     people_words,
     room_energy_words,
 )
@@ -84,3 +84,16 @@ def test_the_room_energy_in_words():
     assert room_energy_words(float("nan")) == ""
     line = mood_line((0.6, 0.5), (0.05, 0.1), tau=0.4, faces_read=5, mode="uplift", room_words="a lively room")
     assert line.detail == "Sure · reading 5 people · a lively room · the music is lifting it"
+
+
+def test_the_line_says_what_the_music_actually_does():
+    """Issue 21 (1): held by the least time per song, the line says so, not "matching the mood"."""
+    held = mood_line((-0.7, 0.0), (0.05, 0.05), 0.4, 1, "match", reason="dwell: 9 s of 30 s played", dwell_left_s=21.2)
+    assert held.headline == "Unhappy"
+    assert held.detail == "Sure · reading 1 person · holding this song for 21 s more"
+    free = mood_line((-0.7, 0.0), (0.05, 0.05), 0.4, 1, "calm", reason="dwell: 30 s of 30 s played", dwell_left_s=0)
+    assert free.detail.endswith("the music is calming it")
+    fit = mood_line((0.6, 0.5), (0.05, 0.1), 0.4, 2, "match", reason="still the best fit: no song closer by more")
+    assert fit.detail.endswith("the music is matching the mood")
+    lost = mood_line((0.6, 0.5), (0.05, 0.1), 0.4, 2, "match", reason="the library is lost: the built-in station")
+    assert lost.detail.endswith("the built-in music plays until your library is back")

@@ -72,8 +72,26 @@ def test_names_describe_the_centres(clustered):
 def test_names_are_unique_when_centres_share_a_region():
     names = station_names(np.array([[0.5, 0.5], [0.9, 0.6], [0.0, -0.5], [0.05, -0.4], [0.02, -0.9]]))
     assert len(set(names)) == len(names)
-    assert names[0] == "Joyful & Upbeat (darker)" and names[1] == "Joyful & Upbeat (brighter)"
-    assert all(n.startswith("Calm & Neutral") for n in names[2:])
+    assert names[0] == "Joyful & Upbeat, darker" and names[1] == "Joyful & Upbeat, brighter"
+    assert names[2:] == ["Calm & Neutral, in between", "Calm & Neutral, liveliest", "Calm & Neutral, calmest"]
+
+
+def test_stations_that_share_a_feel_are_named_by_their_music_once():
+    """Issue 21 (4): no "(3 of 3)": each is named after the song nearest its centre."""
+    from moodsic_desktop.core.library import Song
+
+    centres = np.array([[0.5, 0.5], [0.9, 0.6], [0.0, -0.5]])
+    members = [
+        [Song("a", 0.5, 0.5, title="Bright Market (built-in)"), Song("b", 0.2, 0.2, title="Other")],
+        [Song("c", 0.85, 0.6, title="Sunny Square")],
+        [Song("d", 0.0, -0.5, title="")],
+    ]
+    names = station_names(centres, members)
+    assert names == ["Joyful & Upbeat, like “Bright Market”", "Joyful & Upbeat, like “Sunny Square”", "Calm & Neutral"]
+    for name in names:
+        assert "(" not in name and " of " not in name
+    untitled = [[Song("a", 0.5, 0.5)], [Song("c", 0.85, 0.6)], []]
+    assert station_names(centres, untitled)[:2] == ["Joyful & Upbeat, darker", "Joyful & Upbeat, brighter"]
 
 
 def test_too_few_songs_is_an_error():

@@ -396,3 +396,16 @@ def test_unknown_theme_is_refused(qtbot):
         MoodPlaneChart(theme="neon")
     light = MoodTimelineChart(theme="light")
     qtbot.addWidget(light)
+
+
+def test_a_stopped_period_is_a_gap_not_a_straight_line(timeline):
+    """Issue 21 (9): no step for a while (the source stopped), then steps again: the lines break there."""
+    for t in [0.0, 1.0, 2.0, 30.0, 31.0, 32.0]:
+        timeline.add_step(step(t, estimate(0.3, 0.3), fused=estimate(0.3, 0.3), stable=(0.1 if t < 10 else 0.6, 0.0)))
+    timeline.flush()
+    stable = points(timeline.dimension("valence").stabilised)
+    ys = [y for _, y in stable]
+    assert len(ys) == 7 and math.isnan(ys[3])  # one break between 2 s and 30 s
+    assert stable[3][0] == pytest.approx(16.0 - 32.0)
+    assert finite_points(timeline.dimension("valence").scene) == near([(t - 32.0, 0.3) for t in (0, 1, 2, 30, 31, 32)])
+    assert math.isnan(points(timeline.dimension("valence").scene)[3][1])

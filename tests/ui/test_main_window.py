@@ -42,7 +42,8 @@ def test_video_runs_end_to_end_and_the_music_follows_the_mood(open_window, mood_
     qtbot.waitUntil(lambda: current_song_id(window) is not None, timeout=WAIT_MS)
     first = current_song_id(window)
     qtbot.waitUntil(lambda: window.now_playing.title.text() == songs[first].title, timeout=WAIT_MS)
-    assert window.now_playing.reason.text().startswith("Why: first pick")
+    assert window.now_playing.reason.text().startswith("Why: The closest song to the room's mood")  # plain words
+    assert "first pick" in window.now_playing.reason.toolTip()  # the matcher's own words behind them
     # the bright half of the clip brings a brighter song, shown in the now-playing panel
     qtbot.waitUntil(
         lambda: (
@@ -89,7 +90,7 @@ def test_skip_and_ban(open_window, mood_video, qtbot):
     window.controls.skip_button.click()
     qtbot.waitUntil(lambda: current_song_id(window) not in (None, first), timeout=WAIT_MS)
     second = current_song_id(window)
-    qtbot.waitUntil(lambda: "skipped by the user" in window.now_playing.reason.text(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "You skipped the last song" in window.now_playing.reason.text(), timeout=WAIT_MS)
     window.controls.ban_button.click()
     qtbot.waitUntil(lambda: current_song_id(window) not in (None, second), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: window.session.pipeline.matcher.is_banned(second), timeout=WAIT_MS)
@@ -137,6 +138,8 @@ def test_export_session_writes_report_and_charts(open_window, mood_video, tmp_pa
     window = open_window(str(mood_video))
     qtbot.waitUntil(lambda: window.report.metrics.steps > 10, timeout=WAIT_MS)
     window.controls.alpha_slider.setValue(55)
+    window.controls.skip_button.click()  # a skip is a song change of the report too (issue 21)
+    qtbot.waitUntil(lambda: len(window.report.switches) >= 2, timeout=WAIT_MS)
     target = tmp_path / "export" / "session.json"
     target.parent.mkdir()
     window.export_session(target)
@@ -148,6 +151,9 @@ def test_export_session_writes_report_and_charts(open_window, mood_video, tmp_pa
     assert settings["engine"]["alpha"] == 0.55  # what was in force at the export
     assert settings["video"] == str(mood_video) and settings["songs"] == 24
     assert settings["experts"]["face"] == "fer2013-mini-xception (ONNX)"
+    # times from the session's start (seconds since the window opened), not the machine's boot
+    assert 0.0 <= report["timeline"][0]["time"] < 60.0 and 0.0 <= report["switches"][0]["time"] < 60.0
+    assert any(s["reason"] == "skipped by the user" for s in report["switches"])
     for name in ("session-timeline.png", "session-mood-plane.png"):
         image = QImage(str(target.parent / name))
         assert not image.isNull() and image.width() > 100
@@ -213,17 +219,35 @@ def test_installed_models_are_used_and_their_licence_shown(qtbot, tmp_path_facto
         window.deleteLater()
 
 
-def test_reset_to_defaults_keeps_the_last_source(open_window, mood_video, qtbot):
+def test_reset_to_defaults_asks_says_what_was_reset_keeps_the_source_and_can_be_undone(
+    open_window, mood_video, qtbot, monkeypatch
+):
+    from PySide6.QtWidgets import QMessageBox
+
+    answers, asked = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes], []
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: (asked.append(args[2]), answers.pop(0))[1])
     window = open_window(None, UserSettings(alpha=0.8, tau=0.1, dwell_s=90.0, mode="calm", last_source=str(mood_video)))
+    settings_menu = window.menus.reset_action.associatedObjects()[0]
+    assert settings_menu.actions()[0] is not window.menus.reset_action  # not the first item of Settings
     assert window.controls.alpha_slider.value() == 80 and window.controls.mode_combo.currentData() == "calm"
-    window.menus.reset_action.trigger()
+    window.menus.reset_action.trigger()  # answered No: nothing changes
+    assert window.controls.alpha_slider.value() == 80 and window.banners.text("settings-reset") is None
+    assert "How fast the music reacts" in asked[0] and "Crossfade" not in asked[0]  # it names what would change
+    window.menus.reset_action.trigger()  # answered Yes
     defaults = UserSettings()
     assert window.controls.alpha_slider.value() == round(defaults.alpha * 100)
     assert window.controls.dwell_slider.value() == round(defaults.dwell_s)
     assert window.controls.mode_combo.currentData() == defaults.mode
+    said = window.banners.text("settings-reset")
+    assert "How fast the music reacts" in said and "The music should" in said and "Crossfade" not in said
     saved, problem = SettingsStore().load()
     assert problem is None and saved.alpha == defaults.alpha and saved.last_source == str(mood_video)
     qtbot.waitUntil(lambda: window.session.pipeline.stabilizer.alpha == defaults.alpha, timeout=WAIT_MS)
+    window.menus.undo_action.trigger()  # Edit → Undo takes the whole reset back
+    assert window.controls.alpha_slider.value() == 80 and window.controls.dwell_slider.value() == 90
+    assert window.controls.mode_combo.currentData() == "calm" and window.banners.text("settings-reset") is None
+    qtbot.waitUntil(lambda: SettingsStore().load()[0].alpha == 0.8, timeout=WAIT_MS)
+    assert window.settings.last_source == str(mood_video)
 
 
 def test_a_video_dropped_on_the_window_starts(open_window, mood_video, qtbot):

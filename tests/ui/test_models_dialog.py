@@ -240,10 +240,10 @@ def test_a_download_that_needs_pytorch_is_not_called_installed(qtbot, server, mo
     )
     dialog.install("test-fer")
     wait_done(qtbot, dialog)
-    assert "not ready yet" in dialog.message and "PyTorch" in dialog.message
+    assert "not ready yet" in dialog.message and "PyTorch" not in dialog.message  # plain words (issue 21)
     assert "Installed" not in dialog.message and read_manifest(models) is None
     row = dialog.row("test-fer")
-    assert row.state == "downloaded" and "moodsic models export" in row.detail
+    assert row.state == "downloaded" and "moodsic models export" in row.technical and "PyTorch" not in row.detail
 
 
 def test_a_damaged_download_is_neither_shown_as_downloaded_nor_kept_as_one(qtbot, server, models):
@@ -288,7 +288,10 @@ def test_the_real_catalogue_offers_emonet_with_its_licence_and_the_readers_in_us
                          scene_in_use="scene-statistics (built-in)")  # fmt: skip
     emonet = dialog.row("emonet-8")
     assert emonet.state == "not installed" and "CC BY-NC-ND 4.0" in emonet.licence
-    assert "non-commercial" in emonet.licence and "PyTorch" in emonet.detail
+    assert "non-commercial" in emonet.licence and "PyTorch" in emonet.technical and "PyTorch" not in emonet.detail
+    for row in dialog.rows:  # the window's words are plain; the tools and commands are in the tooltips
+        for jargon in ("PyTorch", "FindingEmo", "train-scene", "ONNX"):
+            assert jargon not in row.detail, (jargon, row.detail)
     assert "install" in dialog.row_buttons[emonet.title]
     box = dialog.row("FER-2013 (in the box)")
     assert box.state == "in use" and box.licence.startswith("MIT") and dialog.row_buttons[box.title] == {}

@@ -67,3 +67,25 @@ def test_a_group_photo_shows_five_faces_in_the_running_window(open_window, tmp_p
     assert all(read.estimate is not None and read.estimate.valence > 0 for read in reads if read.expression == "happy")
     qtbot.waitUntil(lambda: "Faces read 5" in window.diagnostics.status_label.text(), timeout=10_000)
     assert np.isclose(sum(read.share for read in reads), 1.0)
+
+
+def test_captions_of_faces_close_together_never_overlap(qtbot):
+    """Issue 21 (9): three faces side by side, their captions wider than the gaps between them."""
+    preview = PreviewWidget()
+    qtbot.addWidget(preview)
+    preview.resize(400, 300)
+    image = QImage(400, 300, QImage.Format.Format_RGB888)
+    image.fill(QColor("black"))
+    preview.show_frame(image)
+    faces = tuple(
+        FaceRead(FaceBox(100 + 30 * k, 100 + 8 * k, 40, 40, 0.9), Estimate(0.5, 0.0, 0.05, 0.05, "face"), "happy", 0.9)
+        for k in range(4)
+    )
+    preview.set_faces(faces)
+    preview.grab()  # paints
+    rects = preview.caption_rects
+    assert len(rects) == 4
+    for i, a in enumerate(rects):
+        assert preview.rect().toRectF().contains(a)
+        for b in rects[i + 1 :]:
+            assert not a.intersects(b), (a, b)

@@ -69,7 +69,7 @@ def test_a_vanished_library_folder_hands_over_to_the_built_in_station_and_back(
         assert f"{drive.parent} is gone" in message and "built-in station" in message and "kept" in message
         assert window.banners.text("audio-file") is None  # told once, by the library banner only
         assert window.banners.text("pipeline") is None  # no "could not record the play" either
-        qtbot.waitUntil(lambda: "Why: the library is lost: the built-in station" in window.now_playing.reason.text())
+        qtbot.waitUntil(lambda: "Why: Your music library cannot be found" in window.now_playing.reason.text())
         assert chart_songs(window) == 12  # the chart shows the station that plays
 
         window.controls.dwell_slider.setValue(60)  # the owner moves a slider meanwhile
@@ -83,7 +83,7 @@ def test_a_vanished_library_folder_hands_over_to_the_built_in_station_and_back(
         assert "back" in window.banners.text("library")
         qtbot.waitUntil(lambda: not (playing(window) or "builtin-").startswith("builtin-"), timeout=WAIT_MS)
         back = playing(window)
-        qtbot.waitUntil(lambda: window.now_playing.reason.text().startswith("Why: the library is back: nearest song"))
+        qtbot.waitUntil(lambda: window.now_playing.reason.text().startswith("Why: Your music library is back"))
         assert back in songs_before and back != "24"  # the ban held through it all
         assert window.session.pipeline.matcher.min_dwell_s == 60.0  # and the slider's setting
         assert chart_songs(window) == len(songs_before)

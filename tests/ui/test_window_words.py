@@ -18,12 +18,14 @@ SINGLE_FACE = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures"
 
 
 def expected_line(window):
-    """The words ``core.mood_words`` gives for the window's last step, with the window's settings."""
+    """The words ``core.mood_words`` gives for the window's last step, with the window's settings (for a
+    decision that holds no song: the dwell left does not count)."""
     step = window._last_step
     stabilized = (step.stabilized.valence, step.stabilized.arousal) if step.stabilized is not None else None
     std = (step.fused.std_valence, step.fused.std_arousal) if step.fused is not None else None
     room = room_energy_words(step.room.arousal) if step.room is not None else ""
-    return mood_line(stabilized, std, window.settings.tau, step.faces_read, window.settings.mode, room)
+    reason = step.decision.reason if step.decision is not None else None
+    return mood_line(stabilized, std, window.settings.tau, step.faces_read, window.settings.mode, room, reason)
 
 
 def shown(window) -> str:
@@ -33,7 +35,7 @@ def shown(window) -> str:
 def test_the_mood_line_reads_a_real_face_and_follows_the_music_mode(open_window, qtbot):
     if not SINGLE_FACE.is_file():
         pytest.skip(f"needs the real fixture {SINGLE_FACE}")
-    window = open_window(str(SINGLE_FACE.resolve()))
+    window = open_window(str(SINGLE_FACE.resolve()), UserSettings(dwell_s=0.0))  # no song is held
     qtbot.waitUntil(lambda: "reading 1 person" in shown(window), timeout=WAIT_MS)
     line = expected_line(window)
     assert shown(window) == f"{line.headline}\n{line.detail}"
@@ -48,6 +50,18 @@ def test_the_mood_line_reads_a_real_face_and_follows_the_music_mode(open_window,
     qtbot.waitUntil(lambda: "Unsure — holding the music" in shown(window), timeout=WAIT_MS)
     window.stop_source()
     assert window.mood_words.headline.text() == WAITING_WORDS
+
+
+def test_while_a_song_is_held_the_line_says_for_how_long_not_that_it_matches(open_window, mood_video, qtbot):
+    """Issue 21 (1), at 1366 x 768: a song held for its least time is not "matching the mood"."""
+    window = open_window(str(mood_video), UserSettings(dwell_s=120.0))
+    window.resize(1366, 768)
+    qtbot.waitUntil(lambda: "holding this song for" in shown(window), timeout=WAIT_MS)
+    assert "matching the mood" not in shown(window)
+    first = int(shown(window).split("holding this song for ")[1].split(" s")[0])
+    assert 100 <= first <= 120
+    window.controls.dwell_slider.setValue(0)  # free to change with the mood now
+    qtbot.waitUntil(lambda: shown(window).endswith("the music is matching the mood"), timeout=WAIT_MS)
 
 
 def test_with_no_one_in_view_the_line_says_it_reads_the_room(open_window, mood_video, qtbot):

@@ -258,10 +258,11 @@ class IndexStore(ClosesOnExit):
         if data is None:
             return None
         try:
-            return StationModel.from_dict(data)
+            model = StationModel.from_dict(data)
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             log.warning("library index %s: the stored station model is unusable (%s)", self.path, error)
             return None
+        return model.named_for(self.songs())  # named after the music it was fitted on
 
     def station_settings(self) -> tuple[int, int] | None:
         """``(n_stations, seed)`` the stored model was fitted with (None before the first fit); raises
