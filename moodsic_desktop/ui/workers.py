@@ -23,7 +23,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -33,6 +33,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtGui import QImage
 
 from moodsic_desktop.core.library import Song
+from moodsic_desktop.perception.cameras import CameraDevice, is_camera_spec
 from moodsic_desktop.perception.sources import SourceError, open_source
 from moodsic_desktop.session.playback import PlaybackSession
 from moodsic_desktop.session.snapshot import SessionSnapshot
@@ -97,7 +98,8 @@ class ThreadWorker(QObject):
 
 
 class CaptureWorker(ThreadWorker):
-    """Reads one source (a camera index or a video file path) until ``stop``.
+    """Reads one source (a camera spec, looked up in ``cameras()`` at each opening, or a video file path) until
+    ``stop``.
 
     Signals: ``opened(description, fps)``; ``preview_ready()`` when the preview slot got a frame after
     being emptied (take it with ``preview.take()``); ``failed(message)`` for a source that cannot be
@@ -121,9 +123,11 @@ class CaptureWorker(ThreadWorker):
         frames: LatestSlot[TimedFrame],
         preview: LatestSlot[QImage],
         want_preview: Callable[[], bool] = lambda: True,
+        cameras: Callable[[], Sequence[CameraDevice]] = tuple,
     ) -> None:
         super().__init__()
         self.spec = spec
+        self.cameras = cameras
         self.loop = loop
         self.frames = frames
         self.preview = preview
@@ -135,7 +139,7 @@ class CaptureWorker(ThreadWorker):
         self._stop.set()
 
     def _open(self):
-        return open_source(self.spec, loop=self.loop)
+        return open_source(self.spec, loop=self.loop, cameras=self.cameras)
 
     def run(self) -> None:
         """The capture loop (worker thread)."""
@@ -146,7 +150,7 @@ class CaptureWorker(ThreadWorker):
                 self.failed.emit(str(error))
                 return
             self.opened.emit(source.description, float(source.fps or 0.0))
-            is_camera = isinstance(self.spec, int) or str(self.spec).isdigit()
+            is_camera = is_camera_spec(self.spec)
             try:
                 self._loop(source, is_camera)
             finally:

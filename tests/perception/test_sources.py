@@ -147,14 +147,3 @@ def test_open_source_picks_file_or_camera(write_video) -> None:
         open_source("97")  # no such camera on a test machine: digit strings mean cameras
     with pytest.raises(SourceError, match="camera 98"):
         CameraSource(98)
-
-
-def test_camera_indices_follow_the_linux_device_nodes():
-    from moodsic_desktop.perception.sources import opencv_camera_index
-
-    # two USB cameras, each with a capture and a metadata node: Qt lists the capture nodes only
-    assert [opencv_camera_index(i, node) for i, node in enumerate([b"/dev/video0", b"/dev/video2"])] == [0, 2]
-    assert opencv_camera_index(0, "/dev/video10") == 10
-    # Media Foundation / AVFoundation ids: the system's order
-    assert opencv_camera_index(1, b"\\\\?\\usb#vid_046d&pid_0825#6&2a0f&0&0000#{e5323777}\\global") == 1
-    assert opencv_camera_index(2, "0x1420000046d0825") == 2
