@@ -28,7 +28,8 @@ class SourceBar(QWidget):
     def __init__(self, parent: QWidget | None = None, cameras: CameraList | None = None) -> None:
         super().__init__(parent)
         if cameras is None:
-            cameras = CameraList(parent=self)
+            cameras = CameraList()
+            cameras.setParent(self)
             cameras.watch()
         self.cameras = cameras
         self.cameras.changed.connect(self._cameras_changed)
