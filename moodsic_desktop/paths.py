@@ -101,6 +101,16 @@ def resources_dir() -> Path:
     return Path(__file__).resolve().parents[1] / "resources"
 
 
+WINDOW_ICONS = {"win32": "moodsic.ico", "darwin": "moodsic.icns"}
+"""The window (and taskbar or Dock) icon per platform, in ``resources/``; ``moodsic.png`` elsewhere."""
+
+
+def window_icon() -> Path:
+    """The icon file for the window on this platform: several sizes in one ``.ico`` on Windows (sharp in
+    the taskbar), the ``.icns`` the .app carries on macOS (the Dock), the PNG on Linux."""
+    return resources_dir() / WINDOW_ICONS.get(sys.platform, "moodsic.png")
+
+
 def models_dir() -> Path:
     """ONNX model files and their manifest."""
     return app_dir() / "models"

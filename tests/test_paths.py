@@ -95,3 +95,15 @@ def test_a_mac_app_keeps_them_out_of_the_signed_bundle(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "executable", str(tmp_path / "Moodsic.app" / "Contents" / "MacOS" / "Moodsic"))
     monkeypatch.setattr(sys, "platform", "darwin")
     assert paths.music_dir() == tmp_path / "home" / "Library" / "Application Support" / "Moodsic" / "music"
+
+
+@pytest.mark.parametrize(
+    ("platform", "name"), [("win32", "moodsic.ico"), ("darwin", "moodsic.icns"), ("linux", "moodsic.png")]
+)
+def test_each_platform_gets_its_window_icon_and_the_bundle_carries_it(monkeypatch, platform, name):
+    monkeypatch.setattr(sys, "platform", platform)
+    icon = paths.window_icon()
+    assert icon == REPO / "resources" / name and icon.is_file()
+    config = (REPO / "build" / "bundle_config.py").read_text(encoding="utf-8")
+    assert f'"{name}"' in config.split("RESOURCE_FILES = ")[1].split("\n")[0]
+
