@@ -38,7 +38,7 @@ from moodsic_desktop.perception.cameras import (
     opencv_target,
 )
 
-__all__ = ["CameraSource", "Frame", "FrameSource", "SourceError", "VideoFileSource", "open_source"]
+__all__ = ["CameraSource", "Frame", "FrameSource", "SourceError", "VideoFileSource", "open_source", "read_picture"]
 
 _DEFAULT_FPS = 30.0
 
@@ -298,6 +298,17 @@ class CameraSource(FrameSource):
         frame = _to_rgb_frame(image, t, self._index)
         self._index += 1
         return frame
+
+
+def read_picture(path: str | Path) -> np.ndarray | None:
+    """A still picture (BGR uint8, as OpenCV reads it) from ``path``, or None when it is missing or not a
+    picture. The bytes are read by Python and decoded by OpenCV: ``cv2.imread`` cannot open a path with
+    characters outside the system's code page on Windows (``C:\\Users\\José\\…``). Any thread."""
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+    except OSError:
+        return None
+    return cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
 
 
 def open_source(

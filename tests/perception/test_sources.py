@@ -147,3 +147,27 @@ def test_open_source_picks_file_or_camera(write_video) -> None:
         open_source("97")  # no such camera on a test machine: digit strings mean cameras
     with pytest.raises(SourceError, match="camera 98"):
         CameraSource(98)
+
+
+def test_pictures_and_videos_open_from_folders_with_non_ascii_names(tmp_path, write_video) -> None:
+    import cv2
+
+    from moodsic_desktop.perception.sources import read_picture
+
+    folder = tmp_path / "Café Ümlaut ☕ José"
+    folder.mkdir()
+    picture = folder / "visage été.png"
+    original = np.zeros((8, 12, 3), np.uint8)
+    original[:, :6] = (0, 0, 255)
+    ok, encoded = cv2.imencode(".png", original)
+    assert ok
+    picture.write_bytes(encoded.tobytes())
+    assert np.array_equal(read_picture(picture), original)
+    assert read_picture(folder / "missing.png") is None
+    (folder / "not a picture.png").write_text("hello", encoding="utf-8")
+    assert read_picture(folder / "not a picture.png") is None
+    video = write_video(_numbered_frames(3))
+    moved = folder / "vidéo du café.mp4"
+    video.rename(moved)
+    with open_source(str(moved)) as source:
+        assert source.read() is not None
