@@ -435,8 +435,9 @@ def tidy(app_folder: Path, keep_station_audio: bool) -> None:
 
 def tidy_up(keep_station_audio: bool) -> None:
     """At the end: the bundle as the build made it, and no folder of the checks left (``keep_station_audio``:
-    the built-in station's audio the self-test synthesised moves beside the executable, in ``music/builtin``,
-    for installs whose data folder is read-only)."""
+    the built-in station's audio the self-test synthesised is copied beside the executable, in
+    ``music/builtin``: a quicker first start; the copy then keeps its data beside itself, as a portable
+    copy does, see ``moodsic_desktop.paths``)."""
     station = check_home() / "music" / "builtin"
     if keep_station_audio and station.is_dir() and executable().exists():
         target = executable().parent / "music" / "builtin"
