@@ -15,15 +15,21 @@ Linux      the V4L2 node, ``/dev/videoN``;        that path, with ``CAP_V4L2`` (
            here its ``/dev/v4l/by-id/…`` link     no numbering is involved)
            when it has one (:func:`stable_id`)
 Windows    Media Foundation's symbolic link       ``CAP_MSMF`` with the camera's position in Qt's
-           (``\\\\?\\usb#vid_…``)                 list: both enumerate ``MFEnumDeviceSources`` for
-                                                  video capture, in the same order
+           (``\\\\?\\usb#vid_…``)                 list: OpenCV's MSMF back end indexes the video
+                                                  capture sources ``MFEnumDeviceSources`` gives, the
+                                                  list Qt's Windows back end reads
 macOS      AVFoundation's ``uniqueID``            ``CAP_AVFOUNDATION`` with the position in Qt's
-                                                  list (both list AVFoundation's video devices)
+                                                  list (OpenCV indexes AVFoundation's video devices)
 =========  =====================================  =================================================
 
-A camera that is unplugged is simply absent from the list: opening it raises :class:`CameraNotFoundError` (the
-capture's retry tries again later) and when it is plugged in again it is found by its id, wherever it now
-sits in the list. Older settings that hold a bare index (``"0"``) still open that OpenCV index.
+OpenCV takes only an index on Windows and macOS, so there the mapping rests on both reading the system's
+list in its order; it has not been tried on a Windows PC or a Mac (OpenCV's macOS back end asks AVFoundation
+for its plain device list; should Qt's ask differently, a camera only one of them lists would shift the
+positions). Linux opens the device itself.
+
+A camera that is unplugged is simply absent from the list: opening it raises :class:`CameraNotFoundError`
+(the capture's retry tries again later) and when it is plugged in again it is found by its id, wherever it
+now sits in the list. Older settings that hold a bare index (``"0"``) still open that OpenCV index.
 
 Pure logic (no Qt, no OpenCV); safe on any thread.
 """
