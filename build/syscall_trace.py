@@ -168,9 +168,10 @@ def new_user_env(base: dict[str, str], home: Path, runtime_dir: Path) -> dict[st
 
 
 def own_folders(home: Path) -> list[Path]:
-    """The program's own folders in a Linux HOME: its settings (Qt's AppConfigLocation for the
-    organisation and application "Moodsic") and its cache (``moodsic_desktop.paths.cache_dir``)."""
-    return [home / ".config" / "Moodsic", home / ".cache" / "moodsic"]
+    """The program's own folders in a Linux HOME (``moodsic_desktop.paths``): its settings
+    (``config_dir``, also the earlier ``~/.config/Moodsic/Moodsic``), its data (a frozen build's
+    ``app_dir``) and its cache (``cache_dir``)."""
+    return [home / ".config" / "Moodsic", home / ".local" / "share" / "Moodsic", home / ".cache" / "moodsic"]
 
 
 def findings(

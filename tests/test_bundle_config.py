@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -264,3 +265,61 @@ def test_librosa_and_its_stubs_are_bundled(config):
     stubs = dict(config.librosa_stub_files())
     assert any(source.endswith(str(Path("librosa", "__init__.pyi"))) for source in stubs)
     assert {"librosa", "librosa/feature"} <= set(stubs.values())
+
+
+def test_unused_qt_plugins_and_their_libraries_are_left_out(config):
+    toc = [
+        ("PySide6/Qt/plugins/platforminputcontexts/libqtvirtualkeyboardplugin.so", "/x/a", "BINARY"),
+        ("PySide6/Qt/plugins/tls/libqopensslbackend.so", "/x/b", "BINARY"),
+        ("PySide6\\plugins\\networkinformation\\qnetworklistmanager.dll", "C:\\x\\c", "BINARY"),
+        ("PySide6/Qt/plugins/imageformats/libqpdf.so", "/x/d", "BINARY"),
+        ("PySide6/Qt/plugins/platforms/libqvnc.so", "/x/e", "BINARY"),
+        ("PySide6/Qt/lib/libQt6Pdf.so.6", "/x/f", "BINARY"),
+        ("PySide6\\Qt6VirtualKeyboard.dll", "C:\\x\\g", "BINARY"),
+        # kept: the desktop platforms, the multimedia back end (the camera list) and what it links to
+        ("PySide6/Qt/plugins/platforms/libqxcb.so", "/x/h", "BINARY"),
+        ("PySide6/Qt/plugins/platforms/libqoffscreen.so", "/x/i", "BINARY"),
+        ("PySide6\\plugins\\platforms\\qwindows.dll", "C:\\x\\j", "BINARY"),
+        ("PySide6/Qt/plugins/multimedia/libffmpegmediaplugin.so", "/x/k", "BINARY"),
+        ("PySide6/Qt/lib/libQt6Quick.so.6", "/x/l", "BINARY"),
+        ("PySide6/Qt/plugins/imageformats/libqjpeg.so", "/x/m", "BINARY"),
+        ("cv2/cv2.abi3.so", "/x/n", "EXTENSION"),
+    ]
+    assert [entry[0] for entry in config.filter_binaries(toc)] == [entry[0] for entry in toc[7:]]
+
+
+def test_lighter_builds_of_the_same_versions_are_bundled_without_changing_the_environment(config):
+    installed = {"onnxruntime-gpu": "1.31.1", "opencv-contrib-python": "4.11.0.86"}
+    assert config.replacements("cpu", installed) == {
+        "onnxruntime": "1.31.1",
+        "opencv-python-headless": "4.11.0.86",
+    }
+    assert config.replacements("gpu", installed) == {"opencv-python-headless": "4.11.0.86"}
+    assert config.replacements("cpu", {"onnxruntime": "1.31.1"}) == {}  # macOS: the CPU build already
+    command = config.replacement_command("/venv/bin/python", "/b/work/r", config.replacements("cpu", installed))
+    assert command[:4] == ["/venv/bin/python", "-m", "pip", "install"]
+    assert "--no-deps" in command and command[command.index("--target") + 1] == "/b/work/r"
+    assert command[-2:] == ["onnxruntime==1.31.1", "opencv-python-headless==4.11.0.86"]
+
+
+def test_the_program_uses_no_opencv_contrib_or_gui_function():
+    calls = set()
+    for path in (REPO / "moodsic_desktop").rglob("*.py"):
+        calls |= set(re.findall(r"\bcv2\.(\w+)", path.read_text(encoding="utf-8")))
+    contrib_or_gui = {
+        "face",
+        "xfeatures2d",
+        "ximgproc",
+        "aruco",
+        "bgsegm",
+        "saliency",
+        "text",
+        "imshow",
+        "namedWindow",
+        "waitKey",
+        "destroyAllWindows",
+        "dnn_superres",
+        "tracking",
+        "legacy",
+    }
+    assert calls and sorted(calls & contrib_or_gui) == []  # the headless, non-contrib build is enough

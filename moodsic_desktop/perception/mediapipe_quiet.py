@@ -23,6 +23,7 @@ from typing import Protocol, TypeVar
 import numpy as np
 
 from moodsic_desktop.paths import resources_dir
+from moodsic_desktop.perception.sources import read_picture
 
 
 class _Solution(Protocol):
@@ -70,5 +71,5 @@ def face_picture() -> np.ndarray | None:
     """The self-test's photograph of a face (RGB uint8) from ``resources/``, None when it is not there."""
     import cv2
 
-    image = cv2.imread(str(resources_dir() / "selftest_face.jpg"))
+    image = read_picture(resources_dir() / "selftest_face.jpg")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if image is not None else None

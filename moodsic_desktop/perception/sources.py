@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import contextlib
 import math
-import re
+import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,10 +30,25 @@ import cv2
 import numpy as np
 
 from moodsic_desktop.closing import ClosesOnExit
+from moodsic_desktop.perception.cameras import (
+    CameraDevice,
+    CameraNotFoundError,
+    OpenCvTarget,
+    is_camera_spec,
+    opencv_target,
+)
 
-__all__ = ["CameraSource", "Frame", "FrameSource", "SourceError", "VideoFileSource", "open_source"]
+__all__ = ["CameraSource", "Frame", "FrameSource", "SourceError", "VideoFileSource", "open_source", "read_picture"]
 
 _DEFAULT_FPS = 30.0
+
+_BACKENDS = {
+    "any": cv2.CAP_ANY,
+    "v4l2": cv2.CAP_V4L2,
+    "msmf": cv2.CAP_MSMF,
+    "avfoundation": cv2.CAP_AVFOUNDATION,
+}
+"""OpenCV's back end for each of ``cameras.OpenCvTarget``'s back-end names."""
 
 
 class SourceError(ValueError):
@@ -230,7 +246,8 @@ class VideoFileSource(FrameSource):
 
 
 class CameraSource(FrameSource):
-    """Frames of a camera opened by OpenCV index (0 = first camera).
+    """Frames of a camera opened by OpenCV: an index (0 = first camera, OpenCV's default back end) or an
+    :class:`OpenCvTarget` (an index or device path with an explicit back end; see ``cameras.py``).
 
     Raises :class:`SourceError` when the camera cannot be opened or gives no first frame. ``read()``
     blocks until the driver delivers the next frame and returns ``None`` when the camera is gone.
@@ -240,13 +257,14 @@ class CameraSource(FrameSource):
 
     _FIRST_FRAME_ATTEMPTS = 10
 
-    def __init__(self, index: int) -> None:
-        self.index = int(index)
-        super().__init__(f"camera {self.index}")
-        capture = cv2.VideoCapture(self.index)
+    def __init__(self, camera: int | OpenCvTarget) -> None:
+        target = camera if isinstance(camera, OpenCvTarget) else OpenCvTarget(int(camera), "any", f"camera {camera}")
+        self.target = target
+        super().__init__(target.name)
+        capture = cv2.VideoCapture(target.target, _BACKENDS[target.backend])
         if not capture.isOpened():
             capture.release()
-            raise SourceError(f"cannot open camera {self.index} (not connected, busy, or no permission)")
+            raise SourceError(f"cannot open {target.name} (not connected, busy, or no permission)")
         self._t0 = time.monotonic()
         first = None
         for _ in range(self._FIRST_FRAME_ATTEMPTS):  # some drivers drop the first grabs after opening
@@ -256,7 +274,7 @@ class CameraSource(FrameSource):
                 break
         if first is None:
             capture.release()
-            raise SourceError(f"camera {self.index} opened but delivered no frame")
+            raise SourceError(f"{target.name} opened but delivered no frame")
         self._capture = capture
         self._fps = self._read_fps(capture)
         height, width = first.shape[:2]
@@ -282,26 +300,38 @@ class CameraSource(FrameSource):
         return frame
 
 
-def opencv_camera_index(position: int, device_id: bytes | str) -> int:
-    """The OpenCV index of a camera that Qt lists at ``position`` (from 0) with id ``device_id``. On Linux
-    Qt's id is the device node, and OpenCV's index N opens ``/dev/videoN``; Qt lists capture nodes only, so
-    with the usual two nodes per USB camera (capture and metadata) the second camera is ``/dev/video2``, not
-    index 1. Elsewhere (Media Foundation, AVFoundation) both list the cameras in the system's order."""
-    text = device_id.decode(errors="replace") if isinstance(device_id, bytes) else str(device_id)
-    match = re.fullmatch(r"/dev/video(\d+)", text.strip())
-    return int(match.group(1)) if match else position
+def read_picture(path: str | Path) -> np.ndarray | None:
+    """A still picture (BGR uint8, as OpenCV reads it) from ``path``, or None when it is missing or not a
+    picture. The bytes are read by Python and decoded by OpenCV: ``cv2.imread`` cannot open a path with
+    characters outside the system's code page on Windows (``C:\\Users\\José\\…``). Any thread."""
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+    except OSError:
+        return None
+    return cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
 
 
-def open_source(spec: str | int | Path, loop: bool = False) -> FrameSource:
-    """Open a camera (an int, or a string of digits such as ``"0"``) or a video file (anything else).
+def open_source(
+    spec: str | int | Path,
+    loop: bool = False,
+    cameras: Callable[[], Sequence[CameraDevice]] = tuple,
+    platform: str | None = None,
+) -> FrameSource:
+    """Open a camera or a video file. Cameras: ``camera:<id>`` (looked up by id in ``cameras()``, the
+    system's list now, and opened with the back end of ``platform``, by default ``sys.platform``:
+    ``cameras.opencv_target``), or an
+    OpenCV index (an int, or a string of digits such as ``"0"``). Anything else is a video file.
 
-    ``loop`` applies to files only. Raises :class:`SourceError` when the source cannot be opened.
-    Call from any thread; read the source on the capture/pipeline thread.
+    ``loop`` applies to files only. Raises :class:`SourceError` when the source cannot be opened (a chosen
+    camera that is not connected now too). Call from any thread; read the source on the capture/pipeline
+    thread.
     """
     if isinstance(spec, bool):
         raise TypeError("source spec must be a camera index, a digit string or a path, not a bool")
-    if isinstance(spec, int):
-        return CameraSource(spec)
-    if isinstance(spec, str) and spec.strip().isdigit():
-        return CameraSource(int(spec.strip()))
+    if isinstance(spec, int) or (isinstance(spec, str) and is_camera_spec(spec)):
+        try:
+            target = opencv_target(spec, cameras(), platform or sys.platform)
+        except CameraNotFoundError as error:
+            raise SourceError(str(error)) from None
+        return CameraSource(target)
     return VideoFileSource(Path(spec), loop=loop)

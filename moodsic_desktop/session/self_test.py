@@ -54,7 +54,7 @@ from moodsic_desktop.audio.listener import EngineListener
 from moodsic_desktop.audio.output import AudioBackend
 from moodsic_desktop.core.metrics import song_switches
 from moodsic_desktop.core.report import SessionReport
-from moodsic_desktop.perception.sources import SourceError, VideoFileSource
+from moodsic_desktop.perception.sources import SourceError, VideoFileSource, read_picture
 from moodsic_desktop.perception.synthetic import demo_frame
 from moodsic_desktop.session.assembly import EngineSettings, build_pipeline, load_library
 from moodsic_desktop.session.playback import PlaybackSession
@@ -235,7 +235,7 @@ def _stage_models(run: _Run) -> str:
 
 def _stage_clip(run: _Run) -> str:
     photo = paths.resources_dir() / FACE_PHOTO
-    face = cv2.imread(str(photo))
+    face = read_picture(photo)
     if face is None:
         raise SelfTestError(f"the face photograph {photo} is missing or unreadable")
     clip = write_self_test_clip(run.scratch / "self-test.mp4", face)

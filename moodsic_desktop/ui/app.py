@@ -230,9 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Moodsic")
     app.setOrganizationName("Moodsic")
-    icon = paths.resources_dir() / "moodsic.png"
-    app.setWindowIcon(QIcon(str(icon)))
-    splash = QSplashScreen(splash_picture(icon))
+    app.setWindowIcon(QIcon(str(paths.window_icon())))
+    splash = QSplashScreen(splash_picture(paths.resources_dir() / "moodsic.png"))
     splash.show()
     store = SettingsStore()
     settings, settings_problem = store.load()  # once: its message goes to the window's banner

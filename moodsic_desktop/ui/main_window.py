@@ -425,13 +425,14 @@ class MainWindow(QMainWindow):
         for key in ("source", "camera"):
             self.banners.hide_banner(key)
         self._change(last_source=spec)
-        self.pipeline_worker.new_source(f"camera {spec}" if spec.isdigit() else spec)
+        self.pipeline_worker.new_source(self.source_bar.describe(spec))
         self._capture = CaptureWorker(
-            int(spec) if spec.isdigit() else spec,
+            spec,
             self.settings.loop_video,
             self._frames,
             self._preview,
             want_preview=self._wants_preview,
+            cameras=self.source_bar.cameras.current,
         )
         self._capture.preview_ready.connect(self._show_preview)
         self._capture.failed.connect(self._source_failed)

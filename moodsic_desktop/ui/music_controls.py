@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from moodsic_desktop.audio.host_apis import device_setting, preferred_outputs
 from moodsic_desktop.audio.output import OutputDevice
 from moodsic_desktop.core.matcher import MATCH_MODES
 from moodsic_desktop.core.settings_schema import ALPHA, CROSSFADE, DWELL, TAU, VOLUME, NumberSetting
@@ -162,10 +163,11 @@ class MusicControls(QGroupBox):
         self.mode_changed.emit(str(self.mode_combo.currentData()))
 
     def fill_devices(self, devices: Sequence[OutputDevice]) -> None:
-        """ "System default" (data None) and ``devices`` (data: the device's name), without a change signal."""
+        """ "System default" (data None) and ``devices``, each once as the platform's main sound system names it
+        (data: the saved setting; see ``audio/host_apis.py``), without a change signal."""
         self.device_combo.blockSignals(True)
         self.device_combo.clear()
         self.device_combo.addItem("System default", None)
-        for device in devices:
-            self.device_combo.addItem(f"{device.name} ({device.hostapi})", device.name)
+        for device in preferred_outputs(devices):
+            self.device_combo.addItem(f"{device.name} ({device.hostapi})", device_setting(device))
         self.device_combo.blockSignals(False)

@@ -16,15 +16,15 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
+from PySide6.QtCore import QByteArray, QSettings
 
+from moodsic_desktop import paths
 from moodsic_desktop.core.day_plan import DayPlan
 from moodsic_desktop.core.fusion import FUSION_MODES
 from moodsic_desktop.core.matcher import MATCH_MODES
@@ -104,12 +104,9 @@ class UserSettings:
 
 
 def config_dir() -> Path:
-    """Where settings live: ``MOODSIC_CONFIG_DIR`` if set, else Qt's per-user application config folder."""
-    override = os.environ.get("MOODSIC_CONFIG_DIR")
-    if override:
-        return Path(override)
-    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppConfigLocation)
-    return Path(location or Path.home() / ".config" / "moodsic")
+    """Where settings live: ``MOODSIC_CONFIG_DIR`` if set, else the platform's settings folder for the
+    program, or the earlier one where the settings are still there (``paths.config_dir``)."""
+    return paths.config_dir(SETTINGS_FILE)
 
 
 def _migrate(data: dict[str, Any]) -> dict[str, Any]:

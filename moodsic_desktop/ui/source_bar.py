@@ -1,8 +1,10 @@
 """The source row at the top of the window: the camera, video or photo to read, "Open video or photo…",
 "Loop video" and Start/Stop. GUI thread.
 
-A source is a spec: a camera's OpenCV index as a string of digits ("0"), or a video or photo file's path
-(OpenCV reads both). With no camera found, the list says so.
+A source is a spec: a camera chosen by its device id (``camera:<id>``, see ``perception/cameras.py``; a
+string of digits from older settings is an OpenCV index), or a video or photo file's path (OpenCV reads
+both). The camera list follows cameras being plugged in and out (``camera_list.CameraList``); with no camera
+found, the list says so.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from moodsic_desktop.perception.sources import opencv_camera_index
+from moodsic_desktop.perception.cameras import camera_spec, is_camera_spec
+from moodsic_desktop.ui.camera_list import CameraList
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +41,14 @@ class SourceBar(QWidget):
     """The combo box of cameras and video files (item data: the spec, None for the prompt), the buttons and
     the loop switch. The window connects them. GUI thread."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, cameras: CameraList | None = None) -> None:
         super().__init__(parent)
+        if cameras is None:
+            cameras = CameraList()
+            cameras.setParent(self)
+            cameras.watch()
+        self.cameras = cameras
+        self.cameras.changed.connect(self._cameras_changed)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(QLabel("Camera or video:"))
@@ -62,26 +71,49 @@ class SourceBar(QWidget):
         row.addWidget(self.start_button)
 
     def fill(self, last_source: str | None) -> None:
-        """The prompt, the cameras Qt Multimedia lists, and ``last_source`` when it is a video file that exists."""
+        """The prompt, the cameras Qt Multimedia lists, and ``last_source`` when it is a video file that exists
+        or a camera (listed, or shown as not connected now)."""
         self.source_combo.clear()
         self.source_combo.addItem(PROMPT, None)
-        try:
-            from PySide6.QtMultimedia import QMediaDevices
-
-            cameras = QMediaDevices.videoInputs()
-        except Exception:  # QtMultimedia without a back end: no camera list, files still work
-            log.warning("cannot list cameras", exc_info=True)
-            cameras = []
-        for position, camera in enumerate(cameras):
-            index = opencv_camera_index(position, bytes(camera.id().data()))
-            self.source_combo.addItem(f"Camera: {camera.description()}", str(index))
+        cameras = self.cameras.current()
+        for camera in cameras:
+            self.source_combo.addItem(f"Camera: {camera.name}", camera_spec(camera.device_id))
         if not cameras:  # said where the owner looks for one
             self.source_combo.setItemText(0, NO_CAMERA_PROMPT)
             self.source_combo.setItemData(
                 0, "No camera is connected, or none can be used.", Qt.ItemDataRole.ToolTipRole
             )
-        if last_source and not last_source.isdigit() and Path(last_source).is_file():
+        if last_source and is_camera_spec(last_source):
+            self.add_camera(last_source)
+        elif last_source and Path(last_source).is_file():
             self.add_file(last_source)
+
+    def _cameras_changed(self) -> None:
+        """A camera was plugged in or out: list them again, keeping the current choice (quietly: no source is
+        started or stopped by it)."""
+        spec = self.current_spec()
+        blocked = self.source_combo.blockSignals(True)
+        try:
+            self.fill(spec)
+            self.select(spec or "")
+        finally:
+            self.source_combo.blockSignals(blocked)
+
+    def add_camera(self, spec: str) -> int:
+        """The combo index of the camera ``spec``, added as "not connected now" when it is not listed."""
+        index = self.source_combo.findData(spec)
+        if index < 0:
+            label = f"Camera {spec}" if spec.isdigit() else "Camera (not connected now)"
+            self.source_combo.addItem(label, spec)
+            index = self.source_combo.count() - 1
+        return index
+
+    def describe(self, spec: str) -> str:
+        """``spec`` in words for the report: "camera <name>" or the video file's path."""
+        if not is_camera_spec(spec):
+            return spec
+        index = self.source_combo.findData(spec)
+        return self.source_combo.itemText(index).replace("Camera: ", "camera ") if index >= 0 else "camera"
 
     def add_file(self, path: str) -> int:
         """The combo index of the video or photo file ``path``, added when it is not listed yet."""
@@ -92,9 +124,11 @@ class SourceBar(QWidget):
         return index
 
     def select(self, spec: str) -> None:
-        """Show ``spec`` (a camera index in digits, or a video file path) as the current source."""
-        if spec.isdigit():
-            self.source_combo.setCurrentIndex(max(self.source_combo.findData(spec), 0))
+        """Show ``spec`` (a camera, or a video file path) as the current source."""
+        if not spec:
+            self.source_combo.setCurrentIndex(0)
+        elif is_camera_spec(spec):
+            self.source_combo.setCurrentIndex(self.add_camera(spec))
         else:
             self.source_combo.setCurrentIndex(self.add_file(spec))
 

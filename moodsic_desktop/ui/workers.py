@@ -24,7 +24,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -35,6 +35,7 @@ from PySide6.QtGui import QImage
 
 from moodsic_desktop.core.backoff import RetryBackoff
 from moodsic_desktop.core.library import Song
+from moodsic_desktop.perception.cameras import CameraDevice, is_camera_spec
 from moodsic_desktop.perception.sources import FrameSource, SourceError, open_source
 from moodsic_desktop.session.playback import PlaybackSession
 from moodsic_desktop.session.snapshot import SessionSnapshot
@@ -98,7 +99,8 @@ class ThreadWorker(QObject):
 
 
 class CaptureWorker(ThreadWorker):
-    """Reads one source (a camera index or a video file path) until ``stop``.
+    """Reads one source (a camera spec, looked up in ``cameras()`` at each opening, or a video file path) until
+    ``stop``.
 
     Signals: ``opened(description, fps)``; ``preview_ready()`` when the preview slot got a frame after
     being emptied (take it with ``preview.take()``); ``lost(message)`` when there is no picture but one may
@@ -108,9 +110,9 @@ class CaptureWorker(ThreadWorker):
     for a source that cannot be read and will not get better by waiting (a damaged video file; the worker
     ends); ``ended()`` at the end of a file that does not loop.
 
-    ``opener`` opens the source (default ``open_source(spec, loop)``); ``wait(seconds)`` waits between
-    tries and returns True when the worker was stopped meanwhile (default: waits on the stop event); tests
-    inject both. Construct on the GUI thread, then ``moveToThread``; ``run`` runs on the worker thread;
+    ``opener`` opens the source (default ``open_source`` with the cameras as they are now); ``wait(seconds)``
+    waits between tries and returns True when the worker was stopped meanwhile (default: waits on the stop
+    event); tests inject both. Construct on the GUI thread, then ``moveToThread``; ``run`` runs on the worker thread;
     ``stop`` from any thread.
     """
 
@@ -129,23 +131,29 @@ class CaptureWorker(ThreadWorker):
         preview: LatestSlot[QImage],
         want_preview: Callable[[], bool] = lambda: True,
         *,
+        cameras: Callable[[], Sequence[CameraDevice]] = tuple,
         opener: Callable[[], FrameSource] | None = None,
         wait: Callable[[float], bool] | None = None,
     ) -> None:
         super().__init__()
         self.spec = spec
+        self.cameras = cameras
         self.loop = loop
         self.frames = frames
         self.preview = preview
         self.want_preview = want_preview
         self._stop = threading.Event()
-        self._opener = opener if opener is not None else lambda: open_source(self.spec, loop=self.loop)
+        self._opener = opener if opener is not None else self._open
         self._wait = wait if wait is not None else self._stop.wait
-        self.is_camera = isinstance(spec, int) or str(spec).isdigit()
+        self.is_camera = is_camera_spec(spec)
 
     def stop(self) -> None:
         """Ask the worker to end; it does within one frame. Any thread."""
         self._stop.set()
+
+    def _open(self) -> FrameSource:
+        """Open the source; a camera is looked up by its id in ``cameras()`` as they are now."""
+        return open_source(self.spec, loop=self.loop, cameras=self.cameras)
 
     def run(self) -> None:
         """The capture loop (worker thread)."""

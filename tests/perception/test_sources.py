@@ -149,12 +149,25 @@ def test_open_source_picks_file_or_camera(write_video) -> None:
         CameraSource(98)
 
 
-def test_camera_indices_follow_the_linux_device_nodes():
-    from moodsic_desktop.perception.sources import opencv_camera_index
+def test_pictures_and_videos_open_from_folders_with_non_ascii_names(tmp_path, write_video) -> None:
+    import cv2
 
-    # two USB cameras, each with a capture and a metadata node: Qt lists the capture nodes only
-    assert [opencv_camera_index(i, node) for i, node in enumerate([b"/dev/video0", b"/dev/video2"])] == [0, 2]
-    assert opencv_camera_index(0, "/dev/video10") == 10
-    # Media Foundation / AVFoundation ids: the system's order
-    assert opencv_camera_index(1, b"\\\\?\\usb#vid_046d&pid_0825#6&2a0f&0&0000#{e5323777}\\global") == 1
-    assert opencv_camera_index(2, "0x1420000046d0825") == 2
+    from moodsic_desktop.perception.sources import read_picture
+
+    folder = tmp_path / "Café Ümlaut ☕ José"
+    folder.mkdir()
+    picture = folder / "visage été.png"
+    original = np.zeros((8, 12, 3), np.uint8)
+    original[:, :6] = (0, 0, 255)
+    ok, encoded = cv2.imencode(".png", original)
+    assert ok
+    picture.write_bytes(encoded.tobytes())
+    assert np.array_equal(read_picture(picture), original)
+    assert read_picture(folder / "missing.png") is None
+    (folder / "not a picture.png").write_text("hello", encoding="utf-8")
+    assert read_picture(folder / "not a picture.png") is None
+    video = write_video(_numbered_frames(3))
+    moved = folder / "vidéo du café.mp4"
+    video.rename(moved)
+    with open_source(str(moved)) as source:
+        assert source.read() is not None

@@ -1,0 +1,101 @@
+"""The camera list in the source row follows cameras plugged in and out, and the capture opens the chosen one
+by its id (fake device lists: no camera is needed)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import ClassVar
+
+import cv2
+import pytest
+
+from moodsic_desktop.perception import sources
+from moodsic_desktop.perception.cameras import CameraDevice, camera_spec
+from moodsic_desktop.perception.sources import SourceError
+from moodsic_desktop.ui.camera_list import CameraList, to_devices
+from moodsic_desktop.ui.source_bar import SourceBar
+from moodsic_desktop.ui.workers import CaptureWorker, LatestSlot, start_in_thread
+
+WEBCAM = "\\\\?\\usb#vid_046d&pid_0825&mi_00#7&1a2b&0&0000#{e5323777}\\global"
+BUILTIN = "\\\\?\\usb#vid_0bda&pid_58f4&mi_00#6&3c4d&0&0000#{e5323777}\\global"
+
+
+class FakeSystem:
+    """What Qt would list: ``(id bytes, description)`` pairs, changed by the test."""
+
+    def __init__(self, cameras):
+        self.cameras = list(cameras)
+
+    def __call__(self):
+        return list(self.cameras)
+
+
+class Recorder:
+    """Stands in for ``cv2.VideoCapture``: records the target and back end, opens nothing."""
+
+    calls: ClassVar[list[tuple[object, int]]] = []
+
+    def __init__(self, target, backend):
+        Recorder.calls.append((target, backend))
+
+    def isOpened(self):
+        return False
+
+    def release(self):
+        pass
+
+
+def test_ids_become_text_and_names_are_kept():
+    devices = to_devices([(WEBCAM.encode(), "Logitech HD Webcam"), ("0x1420000046d0825", "")], platform="win32")
+    assert devices == (CameraDevice(WEBCAM, "Logitech HD Webcam"), CameraDevice("0x1420000046d0825", "Camera"))
+
+
+def test_the_source_row_lists_cameras_by_id_and_keeps_the_choice_when_cameras_change(qtbot):
+    system = FakeSystem([(BUILTIN.encode(), "Integrated Camera"), (WEBCAM.encode(), "Logitech HD Webcam")])
+    cameras = CameraList(system, platform="win32")
+    bar = SourceBar(cameras=cameras)
+    qtbot.addWidget(bar)
+    bar.fill(None)
+    combo = bar.source_combo
+    names = [combo.itemText(i) for i in range(1, combo.count())]
+    assert names == ["Camera: Integrated Camera", "Camera: Logitech HD Webcam"]
+    bar.select(camera_spec(WEBCAM))
+    assert bar.current_spec() == camera_spec(WEBCAM)
+    assert bar.describe(camera_spec(WEBCAM)) == "camera Logitech HD Webcam"
+
+    system.cameras = [(BUILTIN.encode(), "Integrated Camera")]  # unplugged
+    with qtbot.waitSignal(cameras.changed, timeout=1000):
+        cameras.refresh()
+    assert bar.current_spec() == camera_spec(WEBCAM)  # still the owner's choice, shown as not connected
+    assert combo.currentText() == "Camera (not connected now)"
+
+    system.cameras = [(WEBCAM.encode(), "Logitech HD Webcam"), (BUILTIN.encode(), "Integrated Camera")]  # back
+    cameras.refresh()
+    assert bar.current_spec() == camera_spec(WEBCAM) and combo.currentText() == "Camera: Logitech HD Webcam"
+    assert combo.findText("Camera (not connected now)") < 0
+
+
+def test_an_older_index_setting_is_still_shown(qtbot):
+    bar = SourceBar(cameras=CameraList(FakeSystem([]), platform="win32"))
+    qtbot.addWidget(bar)
+    bar.fill("0")
+    assert bar.current_spec() is None and bar.source_combo.findData("0") > 0
+
+
+def test_the_capture_looks_the_camera_up_again_at_each_opening(qtbot, monkeypatch):
+    monkeypatch.setattr(sources.cv2, "VideoCapture", Recorder)
+    monkeypatch.setattr(sources, "sys", SimpleNamespace(platform="win32"))
+    Recorder.calls = []
+    listed = [CameraDevice(BUILTIN, "Integrated Camera"), CameraDevice(WEBCAM, "Logitech HD Webcam")]
+    worker = CaptureWorker(camera_spec(WEBCAM), False, LatestSlot(), LatestSlot(), cameras=lambda: listed)
+    events: list[str] = []
+    worker.failed.connect(events.append)
+    thread = start_in_thread(worker, "moodsic-capture")
+    qtbot.waitUntil(lambda: bool(events), timeout=10_000)
+    thread.wait()
+    assert "Logitech HD Webcam" in events[0]
+    listed.reverse()  # plugged in again elsewhere: it is first in the list now
+    listed.pop()  # and the built-in camera is gone
+    with pytest.raises(SourceError, match="Logitech HD Webcam"):
+        worker._open()  # what the capture thread calls at each (re)opening
+    assert Recorder.calls == [(1, cv2.CAP_MSMF), (0, cv2.CAP_MSMF)]
