@@ -13,7 +13,14 @@ from pathlib import Path
 from tqdm import tqdm
 
 from moodsic_desktop.audio.library.schema import default_index_path
-from moodsic_desktop.cli._common import EXIT_OK, UserError, non_negative, setting_value, step_times
+from moodsic_desktop.cli._common import (
+    EXIT_OK,
+    UserError,
+    check_output_file,
+    non_negative,
+    setting_value,
+    step_times,
+)
 from moodsic_desktop.core.fusion import FUSION_MODES
 from moodsic_desktop.core.matcher import MATCH_MODES
 from moodsic_desktop.core.metrics import song_switches
@@ -156,9 +163,11 @@ def reading_line(summary: dict, pipeline: Pipeline) -> str:
 def check_report_path(out: Path, inputs: dict[str, Path | None]) -> None:
     """Refuse (``UserError``) a report path that would replace one of ``inputs`` (what → path; the same
     file also through a symbolic or hard link) or that cannot be written: a folder, or a folder that does not
-    exist or takes no new file. Run before a long analysis, so it fails at once; it leaves nothing behind."""
+    exist or takes no new file, or something other than a regular file (a FIFO, a device). Run before a long
+    analysis, so it fails at once; it leaves nothing behind."""
     if out.is_dir():
         raise UserError(f"cannot write the report {out}: it is a folder")
+    check_output_file(out, "report")
     for what, path in inputs.items():
         with contextlib.suppress(OSError):  # either missing: they cannot be the same file
             if path is not None and os.path.samefile(out, path):

@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from moodsic_desktop.closing import ClosesOnExit
+from moodsic_desktop.regular_files import check_regular_file
 
 __all__ = ["CameraSource", "Frame", "FrameSource", "SourceError", "VideoFileSource", "open_source"]
 
@@ -131,10 +132,11 @@ class FrameSource(ClosesOnExit):
 class VideoFileSource(FrameSource):
     """Frames of a video file, decoded by OpenCV (FFmpeg).
 
-    Raises :class:`SourceError` naming the path when the file does not exist, is a directory, or cannot
-    be decoded (not a video, truncated so that no frame comes out). ``read()`` returns ``None`` at the
-    end of the file, unless ``loop`` is True, in which case it starts again from the beginning.
-    Read and close on the capture/pipeline thread, one call at a time.
+    Raises :class:`SourceError` naming the path when the file does not exist, is a directory or another
+    special file (a FIFO, a device: never opened), or cannot be decoded (not a video, truncated so that no
+    frame comes out). ``read()`` returns ``None`` at the end of the file, unless ``loop`` is True, in
+    which case it starts again from the beginning. Read and close on the capture/pipeline thread, one
+    call at a time.
     """
 
     def __init__(self, path: str | Path, loop: bool = False) -> None:
@@ -145,6 +147,10 @@ class VideoFileSource(FrameSource):
             raise SourceError(f"video file not found: {self.path}")
         if self.path.is_dir():
             raise SourceError(f"video path is a directory, not a file: {self.path}")
+        try:
+            check_regular_file(self.path)  # OpenCV would wait forever on a FIFO
+        except OSError as error:
+            raise SourceError(f"cannot use the video: {error}") from None
         self._capture, first = self._open_capture()
         self._fps = self._read_fps(self._capture)
         count = float(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0.0)

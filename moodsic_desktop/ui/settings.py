@@ -28,6 +28,7 @@ from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 from moodsic_desktop.core.fusion import FUSION_MODES
 from moodsic_desktop.core.matcher import MATCH_MODES
 from moodsic_desktop.core.settings_schema import ALPHA, CROSSFADE, DWELL, NUMBER_SETTINGS, TAU, VOLUME, NumberSetting
+from moodsic_desktop.regular_files import NotARegularFileError, check_output_path, read_regular_bytes
 
 if TYPE_CHECKING:  # annotations only: the settings load without QtWidgets
     from PySide6.QtWidgets import QSplitter, QWidget
@@ -144,7 +145,7 @@ class SettingsStore:
         if not self.path.exists():
             return UserSettings(), None
         try:
-            content = self.path.read_bytes()
+            content = read_regular_bytes(self.path)  # a FIFO would never let the window appear
         except OSError as error:
             self._hands_off = True
             message = f"Settings could not be read ({error}); defaults are in use, the file is left as it is."
@@ -201,6 +202,11 @@ class SettingsStore:
         file on disk could neither be read nor kept aside (it is the user's, and is never written over)."""
         if self._hands_off:
             log.warning("settings not saved: %s is left as it is", self.path)
+            return
+        try:
+            check_output_path(self.path)
+        except NotARegularFileError as error:
+            log.warning("settings not saved: %s", error)
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(self.path.name + ".part")

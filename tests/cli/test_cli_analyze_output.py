@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 
 import cv2
@@ -15,6 +16,7 @@ from moodsic_desktop.cli.main import main
 from moodsic_desktop.core import pipeline as core_pipeline
 from moodsic_desktop.core.report import SessionReport
 from tests.cli.cli_helpers import one_error_line
+from tests.special_files import fifo_that_cannot_hang, private_null_device
 
 
 def write_video(path: Path, size: tuple[int, int] = (64, 48), frames: int = 12) -> Path:
@@ -133,3 +135,30 @@ def test_a_video_smaller_than_a_face_gives_a_report(tmp_path, home, capsys, size
     assert f"{switches} song switch{'' if switches == 1 else 'es'}," in stdout
     assert report["metrics"]["face_detection_rate"] == 0.0
     assert len(report["timeline"]) == 15
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_an_out_that_is_a_fifo_or_a_device_is_refused_and_kept(tmp_path, home, capsys, counted_steps, kind):
+    video = write_video(tmp_path / "clip.avi")
+    out = tmp_path / "report.json"
+    if kind == "device":
+        if private_null_device(out) is None:
+            pytest.skip("making a device node needs root")
+        expected = "a device"
+        code, _, err = analyze(capsys, str(video), "--out", str(out))
+    else:
+        expected = "a named pipe (FIFO)"
+        with fifo_that_cannot_hang(out):
+            code, _, err = analyze(capsys, str(video), "--out", str(out))
+    line = one_error_line(err)
+    assert code == 1 and str(out) in line and expected in line, line
+    assert counted_steps == [], "refused only after the analysis"
+    assert not out.is_file() and (stat.S_ISFIFO if kind == "fifo" else stat.S_ISCHR)(out.stat().st_mode)
+
+
+def test_a_fifo_given_as_the_video_is_refused_without_hanging(tmp_path, home, capsys, counted_steps):
+    with fifo_that_cannot_hang(tmp_path / "clip.mp4") as fifo:
+        code, _, err = analyze(capsys, str(fifo), "--out", str(tmp_path / "r.json"))
+    line = one_error_line(err)
+    assert code == 1 and str(fifo) in line and "named pipe (FIFO)" in line, line
+    assert counted_steps == [] and not (tmp_path / "r.json").exists()

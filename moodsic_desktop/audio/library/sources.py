@@ -14,6 +14,7 @@ import soundfile as sf
 from moodsic_desktop.audio import decoding
 from moodsic_desktop.core.library import DeamImport, Song, printable, read_deam, read_table
 from moodsic_desktop.core.scales import EmotionScaleAligner
+from moodsic_desktop.regular_files import check_regular_file
 
 AUDIO_EXTENSIONS = (".mp3", ".wav", ".flac", ".ogg")
 SCALES = ("deam", "reference")
@@ -51,15 +52,17 @@ def audio_files_in(folder: str | Path) -> list[Path]:
 def read_va_table(folder: str | Path, va_csv: str | Path, scale: str = "deam") -> list[dict[str, str]]:
     """The rows of an ``add_folder`` V-A table, checked: ``scale`` known, ``folder`` a folder, the table a
     readable CSV with the columns ``file, valence, arousal`` and at least one row. Raises ``ValueError``
-    (``TableError`` for a table that does not parse) or ``FileNotFoundError``, each naming the file. The
+    (``TableError`` for a table that does not parse), ``FileNotFoundError`` or ``NotARegularFileError`` (a
+    FIFO, a device: never opened), each naming the file. The
     values of the rows are checked later, row by row. Any thread."""
     folder, va_csv = Path(folder), Path(va_csv)
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
     if not folder.is_dir():
         raise FileNotFoundError(f"music folder not found: {folder}")
-    if not va_csv.is_file():
+    if not va_csv.exists():
         raise FileNotFoundError(f"V-A table not found: {va_csv}")
+    check_regular_file(va_csv)
     rows = read_table(va_csv, required=VA_COLUMNS)
     if not rows:
         raise ValueError(f"the V-A table {va_csv} has no rows (expected columns {', '.join(VA_COLUMNS)})")
