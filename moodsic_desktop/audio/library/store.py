@@ -115,6 +115,11 @@ class IndexStore(ClosesOnExit):
             raise LibraryIndexError(
                 f"{self.path} is a SQLite database but not a Moodsic library index; {_kept(self.path)}"
             )
+        if version < 0:  # no Moodsic writes one; a migration from it would start at a step that does not exist
+            raise LibraryIndexError(
+                f"the library index {self.path} has an unknown schema version {version} (this Moodsic knows 0 to "
+                f"{SCHEMA_VERSION}); {_kept(self.path)}"
+            )
         if version > SCHEMA_VERSION:
             raise LibraryIndexError(
                 f"the library index {self.path} was written by a newer Moodsic (schema {version}, this one "
