@@ -126,10 +126,17 @@ def run_analyze(args: argparse.Namespace) -> int:
             )
             total = source.frame_count or None
             with tqdm(total=total, unit="frame", desc="analyze", disable=args.quiet, file=sys.stderr) as progress:
+                frames = 0
                 while (frame := source.read()) is not None:
                     session.step(frame.image, frame.timestamp_s)
                     progress.update(1)
+                    frames += 1
             session.close()
+            early = source.ended_early()
+            report.input_video = {"frames_read": frames, "frames_expected": source.frame_count, "ended_early": False}
+            if early is not None:  # truncated while it was read, or damaged: say so, and where
+                report.input_video.update(early.to_dict(), ended_early=True)
+                print(f"moodsic analyze: warning: {early.message()}", file=sys.stderr)
     if report.metrics.steps == 0:
         raise UserError(f"no frame could be decoded from {video}")
     try:

@@ -213,6 +213,9 @@ class SessionReport:
         self.timeline = Timeline(maxlen=max_timeline)
         self.switches: deque[dict[str, Any]] = deque(maxlen=max_switches)
         self.metrics = SessionMetrics(step_times)
+        self.input_video: dict[str, Any] | None = None
+        """What was read of a video file (``moodsic analyze``): frames read and announced, and whether and
+        where it ended early; in the JSON as ``input_video`` when set."""
 
     def add(self, step: StepRecord) -> None:
         self.timeline.append(step)
@@ -238,6 +241,7 @@ class SessionReport:
             "timeline": list(self.timeline),
             "switches": list(self.switches),
             "metrics": self.metrics.summary(),
+            **({"input_video": self.input_video} if self.input_video is not None else {}),
         }
 
     def write(self, path: str | Path) -> Path:

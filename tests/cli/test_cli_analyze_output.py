@@ -162,3 +162,22 @@ def test_a_fifo_given_as_the_video_is_refused_without_hanging(tmp_path, home, ca
     line = one_error_line(err)
     assert code == 1 and str(fifo) in line and "named pipe (FIFO)" in line, line
     assert counted_steps == [] and not (tmp_path / "r.json").exists()
+
+
+def test_a_truncated_video_is_reported_as_ended_early_in_the_report_and_on_stderr(tmp_path, home, capsys):
+    whole = write_video(tmp_path / "whole.avi", size=(320, 240), frames=60)
+    data = whole.read_bytes()
+    video = tmp_path / "cut.avi"
+    video.write_bytes(data[: len(data) // 2])  # its header still announces 60 frames
+    out = tmp_path / "report.json"
+    code, _, err = analyze(capsys, str(video), "--out", str(out))
+    assert code == 0, err
+    read = json.loads(out.read_text())["input_video"]
+    assert read["ended_early"] is True and read["frames_expected"] == 60 and 0 < read["frames_read"] < 59
+    (line,) = [line for line in err.splitlines() if "ended early" in line]
+    assert line.startswith("moodsic analyze: warning: the video ended early")
+    assert f"{read['frames_read']} of the 60 frames" in line and "of 6.0 s" in line and read["message"] in line
+    code, _, err = analyze(capsys, str(whole), "--out", str(out))
+    assert code == 0 and "ended early" not in err
+    whole_read = json.loads(out.read_text())["input_video"]
+    assert whole_read == {"frames_read": 60, "frames_expected": 60, "ended_early": False}
