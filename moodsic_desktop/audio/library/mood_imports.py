@@ -1,7 +1,7 @@
 """Moods estimated from the audio: importing the owner's folder without a V-A table, the cache of audio
 features in the index, and learning the mapping from features to mood on the rated songs.
 
-Audio is analysed before the transaction (in worker processes, ``mood_features.analyse_files``); the
+Audio is analysed before the transaction (in worker processes, ``analysis_pool.analyse_files``); the
 results are written in one transaction. Blocks: call from a worker thread or the CLI, on the thread that
 opened the index.
 """
@@ -14,13 +14,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from moodsic_desktop.audio.library.analysis_pool import analyse_files
 from moodsic_desktop.audio.library.mood_estimation import (
     MIN_LABELLED_SONGS,
     LearnedMoodModel,
     estimate,
     fit_mood_model,
 )
-from moodsic_desktop.audio.library.mood_features import FEATURES_VERSION, MoodFeatures, analyse_files
+from moodsic_desktop.audio.library.mood_features import FEATURES_VERSION, MoodFeatures
 from moodsic_desktop.audio.library.reports import ImportReport, LearnReport, ProgressFn, SongProblem
 from moodsic_desktop.audio.library.sources import audio_files_in, scan_audio_folder, song_row, user_song_id
 from moodsic_desktop.audio.library.store import IndexStore
