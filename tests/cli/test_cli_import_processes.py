@@ -36,27 +36,30 @@ def empty_cache(tmp_path_factory) -> Path:
 
 
 def start_import(music: Path, index: Path, cache: Path) -> subprocess.Popen:
+    """``add-folder`` with two workers in a process of its own; its output goes to ``index`` + ``.out`` and
+    ``.err`` (files, not pipes: workers that outlive it would hold pipes open, and a read of them would hang)."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "MOODSIC_CACHE_DIR": str(cache)}
     env.pop("NUMBA_CACHE_DIR", None)
     command = [sys.executable, "-m", "moodsic_desktop", "library", "add-folder", str(music)]
-    return subprocess.Popen(
-        [*command, "--index", str(index), "--workers", "2", "--quiet"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=REPO,
-    )
+    with open(f"{index}.out", "w") as out, open(f"{index}.err", "w") as err:
+        return subprocess.Popen(
+            [*command, "--index", str(index), "--workers", "2", "--quiet"], stdout=out, stderr=err, env=env, cwd=REPO
+        )
+
+
+def output(index: Path) -> tuple[str, str]:
+    return Path(f"{index}.out").read_text(), Path(f"{index}.err").read_text()
 
 
 def test_three_first_imports_at_once_on_an_empty_cache_then_a_fourth_all_complete(music, empty_cache, tmp_path):
     assert not any(empty_cache.iterdir())
-    imports = [start_import(music, tmp_path / f"library-{k}.sqlite", empty_cache) for k in range(3)]
-    outputs = [process.communicate() for process in imports]
-    fourth = start_import(music, tmp_path / "library-4.sqlite", empty_cache)
-    outputs.append(fourth.communicate())
-    for process, (out, err) in zip([*imports, fourth], outputs, strict=True):
-        assert process.returncode == 0, err
+    indexes = [tmp_path / f"library-{k}.sqlite" for k in range(4)]
+    imports = [start_import(music, index, empty_cache) for index in indexes[:3]]
+    codes = [process.wait() for process in imports]
+    codes.append(start_import(music, indexes[3], empty_cache).wait())
+    for code, index in zip(codes, indexes, strict=True):
+        out, err = output(index)
+        assert code == 0, err
         assert "Traceback" not in err and "could not be analysed" not in out, (out, err)
         assert f"imported {SONGS} songs" in out and f"{SONGS} files analysed" in out, out
     slots = sorted(p.name for p in (empty_cache / "numba").iterdir() if p.is_dir())
@@ -94,7 +97,7 @@ def test_kill_9_of_an_import_ends_its_workers_and_the_resource_tracker(music, em
         time.sleep(0.05)
     assert process.poll() is None, "the import ended before its workers could be seen"
     os.kill(process.pid, signal.SIGKILL)
-    process.communicate()
+    process.wait()
     deadline = time.monotonic() + 60  # workers end within a second; 60 leaves room for a busy machine
     while any(alive(pid) for pid in children) and time.monotonic() < deadline:
         time.sleep(0.1)
