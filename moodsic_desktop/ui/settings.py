@@ -223,19 +223,29 @@ def _same(a: Any, b: Any) -> bool:
 
 
 class WindowState:
-    """The main window's geometry and splitter state, kept apart from user settings (QSettings INI)."""
+    """The main window's geometry and splitter state, kept apart from user settings (QSettings INI). An INI
+    path that is not a regular file (a FIFO, which QSettings would wait on forever) is left alone: the window
+    opens at its default size and its layout is not kept."""
 
     def __init__(self, folder: Path | None = None) -> None:
         folder = Path(folder) if folder is not None else config_dir()
-        self._settings = QSettings(str(folder / "window-state.ini"), QSettings.Format.IniFormat)
+        path = folder / "window-state.ini"
+        self._settings: QSettings | None = None
+        try:
+            check_output_path(path)
+        except NotARegularFileError as error:
+            log.warning("window layout not restored or kept: %s", error)
+            return
+        self._settings = QSettings(str(path), QSettings.Format.IniFormat)
 
     def restore(self, key: str) -> QByteArray | None:
-        value = self._settings.value(key)
+        value = self._settings.value(key) if self._settings is not None else None
         return value if isinstance(value, QByteArray) and not value.isEmpty() else None
 
     def save(self, key: str, value: QByteArray) -> None:
-        self._settings.setValue(key, value)
-        self._settings.sync()
+        if self._settings is not None:
+            self._settings.setValue(key, value)
+            self._settings.sync()
 
     def restore_layout(self, window: QWidget, splitters: Mapping[str, QSplitter]) -> None:
         """The size and place of ``window`` and the state of its ``splitters`` (by key) from the last run. A

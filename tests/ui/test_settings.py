@@ -5,6 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from PySide6.QtCore import QByteArray
 
 from moodsic_desktop.ui.settings import SCHEMA_VERSION, SettingsStore, UserSettings, WindowState
 from tests.special_files import fifo_that_cannot_hang
@@ -264,3 +265,12 @@ def test_a_settings_file_that_is_a_fifo_is_left_alone_without_waiting(tmp_path):
         store.save(UserSettings(volume=0.3))  # never written over
         assert stat.S_ISFIFO(fifo.stat().st_mode)
     assert not list(tmp_path.glob("settings.json.broken-*"))
+
+
+@pytest.mark.usefixtures("qapp")
+def test_a_window_state_file_that_is_a_fifo_is_left_alone_without_waiting(tmp_path):
+    with fifo_that_cannot_hang(tmp_path / "window-state.ini") as fifo:
+        state = WindowState(tmp_path)
+        assert state.restore("geometry") is None
+        state.save("geometry", QByteArray(b"layout"))
+        assert stat.S_ISFIFO(fifo.stat().st_mode)
