@@ -195,7 +195,8 @@ def run_library_history(args: argparse.Namespace) -> int:
         return EXIT_OK
     for play in plays:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(play.when))
-        print(f"{when}  {play.song_id:<18} {names.get(play.song_id, '(no longer in the library)')}")
+        name = printable(names.get(play.song_id, "(no longer in the library)"), 400)
+        print(f"{when}  {printable(play.song_id):<18} {name}")
     return EXIT_OK
 
 
