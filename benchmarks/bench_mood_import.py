@@ -36,11 +36,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from moodsic_desktop.audio import decoding  # noqa: E402
+from moodsic_desktop.audio.library.analysis_pool import default_workers  # noqa: E402
 from moodsic_desktop.audio.library.index import LibraryIndex  # noqa: E402
 from moodsic_desktop.audio.library.mood_features import (  # noqa: E402
     ANALYSIS_RATE,
     analyse_file,
-    default_workers,
     features_from_excerpts,
 )
 from tests.mood_music import mood_grid, synth_song  # noqa: E402

@@ -144,7 +144,8 @@ KEPT_PACKAGES = (
     "sounddevice",
     "soxr",
     # Moods estimated from the audio (moodsic_desktop.audio.library.mood_features). numba compiles librosa's
-    # kernels on first use; in the frozen app its cache goes to a temporary folder (NUMBA_CACHE_DIR).
+    # kernels on first use; its cache goes to a folder of each process's own in the program's cache folder
+    # (audio/library/numba_cache.py), never a shared temporary one.
     "librosa",
     "numba",
     "llvmlite",

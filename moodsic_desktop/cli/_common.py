@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from moodsic_desktop.core import strict_json
 from moodsic_desktop.core.settings_schema import NumberSetting
+from moodsic_desktop.regular_files import NotARegularFileError, check_output_path
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -134,11 +135,22 @@ class ProgressBar:
             self._bar.close()
 
 
+def check_output_file(path: Path, what: str) -> None:
+    """Refuse (``UserError``) an output ``path`` that exists and is not a regular file: a FIFO would hang
+    the write, and a device (even a private copy of ``/dev/null``) would be replaced or written into."""
+    try:
+        check_output_path(path)
+    except NotARegularFileError as error:
+        raise UserError(f"cannot write the {what}: {error}") from None
+
+
 def write_json_report(path: Path | None, data: dict, *, say: bool = True) -> None:
     """Write ``data`` as strict JSON (no NaN or Infinity; see ``core.strict_json``) to ``path`` (nothing
-    when None); a failure to write is a ``UserError``. ``say``: print where it went."""
+    when None); a failure to write, or a path that is not a regular file, is a ``UserError``. ``say``:
+    print where it went."""
     if path is None:
         return
+    check_output_file(path, "report")
     try:
         path.write_text(strict_json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     except OSError as error:

@@ -14,7 +14,14 @@ from pathlib import Path
 from tqdm import tqdm
 
 from moodsic_desktop.audio.library.schema import default_index_path
-from moodsic_desktop.cli._common import EXIT_OK, UserError, non_negative, setting_value, step_times
+from moodsic_desktop.cli._common import (
+    EXIT_OK,
+    UserError,
+    check_output_file,
+    non_negative,
+    setting_value,
+    step_times,
+)
 from moodsic_desktop.core.fusion import FUSION_MODES
 from moodsic_desktop.core.matcher import MATCH_MODES
 from moodsic_desktop.core.metrics import song_switches
@@ -128,16 +135,7 @@ def run_analyze(args: argparse.Namespace) -> int:
             session = PlaybackSession(
                 pipeline, library, report=report, contain_failures=False, summary_period_s=math.inf
             )
-            total = source.frame_count or None
-            with tqdm(total=total, unit="frame", desc="analyze", disable=args.quiet, file=sys.stderr) as progress:
-                while (frame := source.read()) is not None:
-                    step = session.step(frame.image, frame.timestamp_s).step
-                    for notice in step.notices if step is not None else ():  # a reader replaced by its fallback
-                        progress.write(
-                            f"moodsic analyze: warning: at {frame.timestamp_s:.1f} s: {notice}", file=sys.stderr
-                        )
-                    progress.update(1)
-            session.close()
+            play_through(source, session, report, quiet=args.quiet)
     if report.metrics.steps == 0:
         raise UserError(f"no frame could be decoded from {video}")
     try:
@@ -158,6 +156,27 @@ def run_analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def play_through(source: VideoFileSource, session: PlaybackSession, report: SessionReport, quiet: bool) -> None:
+    """Step ``session`` over every frame of ``source`` (a progress bar on stderr unless ``quiet``; a reader
+    replaced by its fallback is said there too), close it, and record in ``report`` what was read of the video,
+    saying on stderr when it ended early (truncated while it was read, or damaged) and where."""
+    total = source.frame_count or None
+    with tqdm(total=total, unit="frame", desc="analyze", disable=quiet, file=sys.stderr) as progress:
+        frames = 0
+        while (frame := source.read()) is not None:
+            step = session.step(frame.image, frame.timestamp_s).step
+            for notice in step.notices if step is not None else ():
+                progress.write(f"moodsic analyze: warning: at {frame.timestamp_s:.1f} s: {notice}", file=sys.stderr)
+            progress.update(1)
+            frames += 1
+    session.close()
+    early = source.ended_early()
+    report.input_video = {"frames_read": frames, "frames_expected": source.frame_count, "ended_early": False}
+    if early is not None:
+        report.input_video.update(early.to_dict(), ended_early=True)
+        print(f"moodsic analyze: warning: {early.message()}", file=sys.stderr)
+
+
 def reading_line(summary: dict, pipeline: Pipeline) -> str:
     """Who read the mood and how many faces, in one line."""
     rate, mean = summary.get("face_detection_rate"), summary.get("faces_read_mean")
@@ -175,9 +194,11 @@ def reading_line(summary: dict, pipeline: Pipeline) -> str:
 def check_report_path(out: Path, inputs: dict[str, Path | None]) -> None:
     """Refuse (``UserError``) a report path that would replace one of ``inputs`` (what → path; the same
     file also through a symbolic or hard link) or that cannot be written: a folder, or a folder that does not
-    exist or takes no new file. Run before a long analysis, so it fails at once; it leaves nothing behind."""
+    exist or takes no new file, or something other than a regular file (a FIFO, a device). Run before a long
+    analysis, so it fails at once; it leaves nothing behind."""
     if out.is_dir():
         raise UserError(f"cannot write the report {out}: it is a folder")
+    check_output_file(out, "report")
     for what, path in inputs.items():
         with contextlib.suppress(OSError):  # either missing: they cannot be the same file
             if path is not None and os.path.samefile(out, path):

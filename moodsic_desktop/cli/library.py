@@ -19,10 +19,11 @@ from moodsic_desktop.cli.library_common import (
     open_index,
     print_problems,
     station_lines,
+    stations_refitted,
     what_plays,
 )
 from moodsic_desktop.cli.library_import import add_import_actions
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.library import Song, printable
 from moodsic_desktop.core.scales import EmotionScaleAligner
 from moodsic_desktop.core.stations import songs_for_stations
 
@@ -133,14 +134,15 @@ def run_library_place(args: argparse.Namespace) -> int:
 
 
 def _song_rows(rows: Sequence[tuple[Song, str, list[str]]]) -> None:
-    """Print a header and one line per ``(song, mood, notes)``: id, V, A, mood, length, title — artist."""
+    """Print a header and one line per ``(song, mood, notes)``: id, V, A, mood, length, title — artist.
+    Names come from files and tables: control characters (escape codes, line breaks) are shown escaped."""
     print(f"{'id':<18} {'valence':>7} {'arousal':>7} {'mood':<15} {'length':>7}  title — artist")
     for song, mood, notes in rows:
         length = f"{song.duration_s:6.1f}s" if song.duration_s else "      -"
-        suffix = f"  [{'; '.join(notes)}]" if notes else ""
+        suffix = f"  [{printable('; '.join(notes), 400)}]" if notes else ""
         print(
-            f"{song.song_id:<18} {song.valence:7.3f} {song.arousal:7.3f} {mood:<15} {length}  "
-            f"{song.display_name}{suffix}"
+            f"{printable(song.song_id):<18} {song.valence:7.3f} {song.arousal:7.3f} {mood:<15} {length}  "
+            f"{printable(song.display_name, 400)}{suffix}"
         )
 
 
@@ -193,7 +195,8 @@ def run_library_history(args: argparse.Namespace) -> int:
         return EXIT_OK
     for play in plays:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(play.when))
-        print(f"{when}  {play.song_id:<18} {names.get(play.song_id, '(no longer in the library)')}")
+        name = printable(names.get(play.song_id, "(no longer in the library)"), 400)
+        print(f"{when}  {printable(play.song_id):<18} {name}")
     return EXIT_OK
 
 
@@ -310,6 +313,6 @@ def run_library_check(args: argparse.Namespace) -> int:
     hint = "--report FILE or `moodsic library list --all` shows every one"
     print_problems("not playable (newly broken first, marked [new])", broken, hint)
     if report.refitted:
-        print(f"station model refitted: {report.stations or 'none'} stations")
+        print(stations_refitted(report.stations))
     write_json_report(args.report, report.to_dict())
     return EXIT_OK

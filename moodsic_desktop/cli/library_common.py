@@ -11,7 +11,7 @@ from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.reports import LibraryIndexError, SongProblem
 from moodsic_desktop.audio.library.schema import default_index_path
 from moodsic_desktop.cli._common import UserError, plural
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.library import Song, printable
 from moodsic_desktop.core.stations import fit_station_model, songs_for_stations
 
 LIST_LIMIT = 20  # problems printed per report; the JSON report (--report) and `library list --all` have all
@@ -81,13 +81,25 @@ def what_plays(songs: Sequence[Song], n_stations: int | None) -> str:
     )
 
 
+def stations_refitted(stations: int | None) -> str:
+    """The line that says the station model changed: how many stations, or that there are none now."""
+    if not stations:
+        return (
+            f"station model refitted: no stations (they need at least {songs_for_stations()} playable songs with "
+            "distinct mood points; until then the music is chosen from all of them)"
+        )
+    return f"station model refitted: {plural(stations, 'station')}"
+
+
 def print_problems(title: str, problems: Sequence[SongProblem], hint: str) -> None:
+    """``title (count):`` and one line per problem (names and reasons shown printably), at most
+    ``LIST_LIMIT``, then ``hint``."""
     if not problems:
         return
     print(f"{title} ({len(problems)}):")
     for problem in problems[:LIST_LIMIT]:
-        name = f"song {problem.song_id}" if problem.song_id else problem.where
-        where = f" ({problem.where})" if problem.song_id and problem.where else ""
-        print(f"  {name}{where}: {problem.reason}")
+        name = f"song {printable(problem.song_id)}" if problem.song_id else printable(problem.where, 400)
+        where = f" ({printable(problem.where, 400)})" if problem.song_id and problem.where else ""
+        print(f"  {name}{where}: {printable(problem.reason, 400)}")
     if len(problems) > LIST_LIMIT:
         print(f"  … and {len(problems) - LIST_LIMIT} more ({hint})")

@@ -13,7 +13,7 @@ from moodsic_desktop.audio.library.mood_estimation import DEFAULT_SIGMA
 from moodsic_desktop.audio.library.reports import ImportReport, LibraryIndexError
 from moodsic_desktop.audio.library.sources import audio_files_in, read_deam_songs, read_va_table
 from moodsic_desktop.cli._common import EXIT_OK, ProgressBar, UserError, positive_int, write_json_report
-from moodsic_desktop.cli.library_common import open_index, print_problems, what_plays
+from moodsic_desktop.cli.library_common import open_index, print_problems, stations_refitted, what_plays
 
 T = TypeVar("T")
 
@@ -104,7 +104,9 @@ def print_import_report(report: ImportReport, index: LibraryIndex, json_path: Pa
     hint = "--report FILE or `moodsic library list --all` shows every one"
     print_problems("kept out of playback (audio missing or unreadable)", report.not_playable, hint)
     skipped = (
-        "files whose mood could not be measured (not imported)" if report.method else "skipped rows (not imported)"
+        "files not imported (their mood could not be measured, or they are not usable files)"
+        if report.method
+        else "skipped rows (not imported)"
     )
     print_problems(skipped, report.skipped, "--report FILE lists every one")
     if report.unlisted:
@@ -215,7 +217,7 @@ def run_library_learn_moods(args: argparse.Namespace) -> int:
             f"arousal; {report.reestimated} estimated songs re-estimated"
         )
         if report.refitted:
-            print(f"station model refitted: {report.stations or 'none'} stations")
+            print(stations_refitted(report.stations))
         print(f"index: {index.path} ({report.seconds:.1f} s)")
         write_json_report(args.report, report.to_dict())
     return EXIT_OK

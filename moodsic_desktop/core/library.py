@@ -17,6 +17,7 @@ from typing import Literal, get_args
 
 from moodsic_desktop.core.scales import EmotionScaleAligner
 from moodsic_desktop.core.stations import StationModel
+from moodsic_desktop.regular_files import read_regular_bytes
 
 log = logging.getLogger(__name__)
 
@@ -121,9 +122,10 @@ def read_table(path: Path, required: tuple[str, ...] = ()) -> list[dict[str, str
     Lines may end in LF, CRLF or CR alone (old Mac files) or any mix of them; quoted cells may hold line
     breaks. Raises ``TableError`` naming the file and line for a line the csv module cannot parse or a cell
     over ``MAX_FIELD_CHARS``, and naming the file and columns when one of ``required`` is missing (a file
-    without a header row lacks them all); ``OSError`` when the file cannot be read.
+    without a header row lacks them all); ``OSError`` when the file cannot be read, ``NotARegularFileError``
+    (an ``OSError``) for a FIFO, device or folder, which is never waited on.
     """
-    text = _decode_table(path.read_bytes())
+    text = _decode_table(read_regular_bytes(path))
     first_line = text.splitlines()[0] if text else ""
     delimiter = max((",", ";", "\t"), key=first_line.count)
     # newline="": the reader sees each line with its own ending, whichever it is, and splits on all three.
@@ -209,13 +211,14 @@ def read_deam(folder: str | Path) -> DeamImport:
     stripped, case-insensitive name. Bad rows are skipped and counted. Raises ``FileNotFoundError`` naming
     the expected path when no annotation file exists, ``TableError`` (a ``ValueError``) naming the file
     when an annotation file lacks a column of ``ANNOTATION_COLUMNS`` or cannot be parsed, ``OSError``
-    when one cannot be read. A metadata file that cannot be read or parsed is logged and left out.
+    when one cannot be read or is not a regular file (``NotARegularFileError``). A metadata file that
+    cannot be read or parsed is logged and left out.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"DEAM folder not found: {folder}")
     annotation_paths = [folder / ANNOTATIONS_DIR / name for name in ANNOTATION_FILES]
-    present = [p for p in annotation_paths if p.is_file()]
+    present = [p for p in annotation_paths if p.exists()]  # a FIFO there: read_table names it
     if not present:
         raise FileNotFoundError(f"DEAM annotations not found: expected {annotation_paths[0]}")
     aligner = EmotionScaleAligner(strict=True)

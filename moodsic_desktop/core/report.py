@@ -225,6 +225,9 @@ class SessionReport:
         self.switches: deque[dict[str, Any]] = deque(maxlen=max_switches)
         self.metrics = SessionMetrics(step_times)
         self.notices: list[dict[str, Any]] = []  # what changed, said once: a reader replaced by its fallback
+        self.input_video: dict[str, Any] | None = None
+        """What was read of a video file (``moodsic analyze``): frames read and announced, and whether and
+        where it ended early; in the JSON as ``input_video`` when set."""
 
     def add(self, step: StepRecord) -> None:
         """One pipeline step; a song change it decided is a switch."""
@@ -263,6 +266,7 @@ class SessionReport:
             "switches": list(self.switches),
             "notices": list(self.notices),
             "metrics": self.metrics.summary(),
+            **({"input_video": self.input_video} if self.input_video is not None else {}),
         }
 
     def write(self, path: str | Path) -> Path:

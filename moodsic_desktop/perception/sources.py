@@ -37,10 +37,23 @@ from moodsic_desktop.perception.cameras import (
     is_camera_spec,
     opencv_target,
 )
+from moodsic_desktop.regular_files import check_regular_file
 
-__all__ = ["CameraSource", "Frame", "FrameSource", "SourceError", "VideoFileSource", "open_source", "read_picture"]
+__all__ = [
+    "CameraSource",
+    "EarlyEnd",
+    "Frame",
+    "FrameSource",
+    "SourceError",
+    "VideoFileSource",
+    "open_source",
+    "read_picture",
+]
 
 _DEFAULT_FPS = 30.0
+EARLY_END_TOLERANCE = 0.01
+"""Frames a file may fall short of its container's count (a share of it, and at least 2) before its end counts as
+early: containers' counts are sometimes approximate."""
 
 _BACKENDS = {
     "any": cv2.CAP_ANY,
@@ -84,6 +97,35 @@ def _to_rgb_frame(bgr: np.ndarray, timestamp_s: float, index: int) -> Frame:
         rgb = (rgb.view(np.uint16) >> 8).astype(np.uint8) if rgb.dtype == np.uint16 else rgb.astype(np.uint8)
     rgb.flags.writeable = False
     return Frame(image=rgb, timestamp_s=float(timestamp_s), index=int(index))
+
+
+@dataclass(frozen=True)
+class EarlyEnd:
+    """A video that stopped giving frames before its container's count: ``frames_read`` of
+    ``frames_expected``, the last at ``stopped_at_s`` seconds of about ``expected_s`` (truncated while it was
+    read, or damaged)."""
+
+    frames_read: int
+    frames_expected: int
+    stopped_at_s: float
+    expected_s: float
+
+    def message(self) -> str:
+        """One line in plain words."""
+        return (
+            f"the video ended early: {self.frames_read} of the {self.frames_expected} frames its file announces "
+            f"were read (it stopped at {self.stopped_at_s:.1f} s of {self.expected_s:.1f} s); the file may be "
+            "truncated or damaged, and the report covers only the part before"
+        )
+
+    def to_dict(self) -> dict[str, float | int | str]:
+        return {
+            "frames_read": self.frames_read,
+            "frames_expected": self.frames_expected,
+            "stopped_at_s": round(self.stopped_at_s, 3),
+            "expected_s": round(self.expected_s, 3),
+            "message": self.message(),
+        }
 
 
 class FrameSource(ClosesOnExit):
@@ -147,10 +189,11 @@ class FrameSource(ClosesOnExit):
 class VideoFileSource(FrameSource):
     """Frames of a video file, decoded by OpenCV (FFmpeg).
 
-    Raises :class:`SourceError` naming the path when the file does not exist, is a directory, or cannot
-    be decoded (not a video, truncated so that no frame comes out). ``read()`` returns ``None`` at the
-    end of the file, unless ``loop`` is True, in which case it starts again from the beginning.
-    Read and close on the capture/pipeline thread, one call at a time.
+    Raises :class:`SourceError` naming the path when the file does not exist, is a directory or another
+    special file (a FIFO, a device: never opened), or cannot be decoded (not a video, truncated so that no
+    frame comes out). ``read()`` returns ``None`` at the end of the file, unless ``loop`` is True, in
+    which case it starts again from the beginning. Read and close on the capture/pipeline thread, one
+    call at a time.
     """
 
     def __init__(self, path: str | Path, loop: bool = False) -> None:
@@ -161,6 +204,10 @@ class VideoFileSource(FrameSource):
             raise SourceError(f"video file not found: {self.path}")
         if self.path.is_dir():
             raise SourceError(f"video path is a directory, not a file: {self.path}")
+        try:
+            check_regular_file(self.path)  # OpenCV would wait forever on a FIFO
+        except OSError as error:
+            raise SourceError(f"cannot use the video: {error}") from None
         self._capture, first = self._open_capture()
         self._fps = self._read_fps(self._capture)
         count = float(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0.0)
@@ -173,12 +220,25 @@ class VideoFileSource(FrameSource):
         self._frame_in_pass = 0
         self._loop_offset_s = 0.0
         self._last_pos_s = -math.inf
+        self._ended = False  # read() came to the end of the file (without loop)
 
     @property
     def frame_count(self) -> int:
         """Frames in one pass of the file as its container reports them (may be approximate; 0 when
         unknown)."""
         return self._frame_count
+
+    def ended_early(self) -> EarlyEnd | None:
+        """Once ``read()`` has returned ``None`` (a file read without ``loop``): how the file fell short of
+        its container's frame count (by more than ``EARLY_END_TOLERANCE``: truncated while it was read, or
+        damaged), else None (it ended where it said, its count is unknown, or it has not ended)."""
+        expected, read = self._frame_count, self._frame_in_pass
+        if not self._ended or expected <= 0:
+            return None
+        if expected - read <= max(2, EARLY_END_TOLERANCE * expected):
+            return None
+        stopped = self._last_pos_s if read else 0.0
+        return EarlyEnd(read, expected, stopped, expected / self._fps)
 
     def _open_capture(self) -> tuple[cv2.VideoCapture, np.ndarray]:
         """Open the file and decode its first frame; SourceError when either fails."""
@@ -214,6 +274,7 @@ class VideoFileSource(FrameSource):
             ok, image = self._capture.read()
             if not ok or image is None:
                 if not self.loop or not self._restart():
+                    self._ended = not self.loop
                     return None
                 return self.read()
             pos_s = self._position_s(self._capture, self._frame_in_pass)

@@ -100,7 +100,8 @@ def import_report_text(report: ImportReport) -> str:
         lines.append(f"Not playable ({len(report.not_playable)}):")
         lines += [f"  • {Path(p.where).name}: {p.reason}" for p in report.not_playable[:10]]
     if report.skipped:
-        lines.append(f"Not added, the mood could not be measured ({len(report.skipped)}):")
+        count = len(report.skipped)
+        lines.append(f"Not added: the mood could not be measured, or the file cannot be used ({count}):")
         lines += [f"  • {Path(p.where).name}: {p.reason}" for p in report.skipped[:10]]
     hidden = max(len(report.not_playable) - 10, 0) + max(len(report.skipped) - 10, 0)
     if hidden:

@@ -39,6 +39,7 @@ from moodsic_desktop.core.settings_schema import (
     VOLUME,
     NumberSetting,
 )
+from moodsic_desktop.regular_files import NotARegularFileError, check_output_path, read_regular_bytes
 
 if TYPE_CHECKING:  # annotations only: the settings load without QtWidgets
     from PySide6.QtWidgets import QSplitter, QWidget
@@ -162,7 +163,7 @@ class SettingsStore:
         if not self.path.exists():
             return UserSettings(), None
         try:
-            content = self.path.read_bytes()
+            content = read_regular_bytes(self.path)  # a FIFO would never let the window appear
         except OSError as error:
             self._hands_off = True
             message = f"Settings could not be read ({error}); defaults are in use, the file is left as it is."
@@ -222,6 +223,11 @@ class SettingsStore:
         if self._hands_off:
             log.warning("settings not saved: %s is left as it is", self.path)
             return
+        try:
+            check_output_path(self.path)
+        except NotARegularFileError as error:
+            log.warning("settings not saved: %s", error)
+            return
         self.folder.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(self.path.name + ".part")
         temporary.write_text(
@@ -237,19 +243,29 @@ def _same(a: Any, b: Any) -> bool:
 
 
 class WindowState:
-    """The main window's geometry and splitter state, kept apart from user settings (QSettings INI)."""
+    """The main window's geometry and splitter state, kept apart from user settings (QSettings INI). An INI
+    path that is not a regular file (a FIFO, which QSettings would wait on forever) is left alone: the window
+    opens at its default size and its layout is not kept."""
 
     def __init__(self, folder: Path | None = None) -> None:
         folder = Path(folder) if folder is not None else config_dir()
-        self._settings = QSettings(str(folder / "window-state.ini"), QSettings.Format.IniFormat)
+        path = folder / "window-state.ini"
+        self._settings: QSettings | None = None
+        try:
+            check_output_path(path)
+        except NotARegularFileError as error:
+            log.warning("window layout not restored or kept: %s", error)
+            return
+        self._settings = QSettings(str(path), QSettings.Format.IniFormat)
 
     def restore(self, key: str) -> QByteArray | None:
-        value = self._settings.value(key)
+        value = self._settings.value(key) if self._settings is not None else None
         return value if isinstance(value, QByteArray) and not value.isEmpty() else None
 
     def save(self, key: str, value: QByteArray) -> None:
-        self._settings.setValue(key, value)
-        self._settings.sync()
+        if self._settings is not None:
+            self._settings.setValue(key, value)
+            self._settings.sync()
 
     def restore_layout(self, window: QWidget, splitters: Mapping[str, QSplitter]) -> None:
         """The size and place of ``window`` and the state of its ``splitters`` (by key) from the last run. A

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 
 import cv2
@@ -15,6 +16,7 @@ from moodsic_desktop.cli.main import main
 from moodsic_desktop.core import pipeline as core_pipeline
 from moodsic_desktop.core.report import SessionReport
 from tests.cli.cli_helpers import one_error_line
+from tests.special_files import fifo_that_cannot_hang, private_null_device
 
 
 def write_video(path: Path, size: tuple[int, int] = (64, 48), frames: int = 12) -> Path:
@@ -154,3 +156,49 @@ def test_analyze_tells_what_played_when_and_why_before_the_metrics(tmp_path, hom
     played = [row["song_id"] for row in report["timeline"] if row["song_id"] is not None]
     changes = [song for k, song in enumerate(played) if k == 0 or song != played[k - 1]]
     assert [s["song_id"] for s in report["switches"]] == changes  # every song change of the timeline
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_an_out_that_is_a_fifo_or_a_device_is_refused_and_kept(tmp_path, home, capsys, counted_steps, kind):
+    video = write_video(tmp_path / "clip.avi")
+    out = tmp_path / "report.json"
+    if kind == "device":
+        if private_null_device(out) is None:
+            pytest.skip("making a device node needs root")
+        expected = "a device"
+        code, _, err = analyze(capsys, str(video), "--out", str(out))
+    else:
+        expected = "a named pipe (FIFO)"
+        with fifo_that_cannot_hang(out):
+            code, _, err = analyze(capsys, str(video), "--out", str(out))
+    line = one_error_line(err)
+    assert code == 1 and str(out) in line and expected in line, line
+    assert counted_steps == [], "refused only after the analysis"
+    assert not out.is_file() and (stat.S_ISFIFO if kind == "fifo" else stat.S_ISCHR)(out.stat().st_mode)
+
+
+def test_a_fifo_given_as_the_video_is_refused_without_hanging(tmp_path, home, capsys, counted_steps):
+    with fifo_that_cannot_hang(tmp_path / "clip.mp4") as fifo:
+        code, _, err = analyze(capsys, str(fifo), "--out", str(tmp_path / "r.json"))
+    line = one_error_line(err)
+    assert code == 1 and str(fifo) in line and "named pipe (FIFO)" in line, line
+    assert counted_steps == [] and not (tmp_path / "r.json").exists()
+
+
+def test_a_truncated_video_is_reported_as_ended_early_in_the_report_and_on_stderr(tmp_path, home, capsys):
+    whole = write_video(tmp_path / "whole.avi", size=(320, 240), frames=60)
+    data = whole.read_bytes()
+    video = tmp_path / "cut.avi"
+    video.write_bytes(data[: len(data) // 2])  # its header still announces 60 frames
+    out = tmp_path / "report.json"
+    code, _, err = analyze(capsys, str(video), "--out", str(out))
+    assert code == 0, err
+    read = json.loads(out.read_text())["input_video"]
+    assert read["ended_early"] is True and read["frames_expected"] == 60 and 0 < read["frames_read"] < 59
+    (line,) = [line for line in err.splitlines() if "ended early" in line]
+    assert line.startswith("moodsic analyze: warning: the video ended early")
+    assert f"{read['frames_read']} of the 60 frames" in line and "of 6.0 s" in line and read["message"] in line
+    code, _, err = analyze(capsys, str(whole), "--out", str(out))
+    assert code == 0 and "ended early" not in err
+    whole_read = json.loads(out.read_text())["input_video"]
+    assert whole_read == {"frames_read": 60, "frames_expected": 60, "ended_early": False}

@@ -56,7 +56,8 @@ def test_add_folder_without_a_table_estimates_through_the_real_command(own_music
     assert "Traceback" not in result.stderr
     assert "moods: 2 estimated from the audio with the default mapping" in result.stdout
     assert "3 files analysed, 0 from the cache" in result.stdout
-    assert "files whose mood could not be measured (not imported) (1):" in result.stdout and "silent" in result.stdout
+    assert "files not imported (their mood could not be measured, or they are not usable files) (1):" in result.stdout
+    assert "silent" in result.stdout
     listing = subprocess.run(
         [sys.executable, "-m", "moodsic_desktop", "library", "list", "--index", str(index)],
         capture_output=True,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -171,3 +173,36 @@ def test_pictures_and_videos_open_from_folders_with_non_ascii_names(tmp_path, wr
     video.rename(moved)
     with open_source(str(moved)) as source:
         assert source.read() is not None
+
+
+def write_noisy_avi(path: Path, frames: int = 60) -> Path:
+    """An MJPG clip of noise (about 58 KB a frame, so FFmpeg cannot hold the whole file in its buffer)."""
+    rng = np.random.default_rng(0)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))
+    assert writer.isOpened()
+    for _ in range(frames):
+        writer.write(rng.integers(0, 255, (240, 320, 3), dtype=np.uint8))
+    writer.release()
+    return path
+
+
+def test_a_video_truncated_while_it_is_read_says_it_ended_early_and_where(tmp_path: Path) -> None:
+    path = write_noisy_avi(tmp_path / "clip.avi")
+    with VideoFileSource(path) as source:
+        frames = _read_all(source, limit=10)
+        assert source.ended_early() is None  # not ended yet
+        os.truncate(path, path.stat().st_size // 2)
+        frames += _read_all(source)
+        early = source.ended_early()
+    assert early is not None and 10 <= len(frames) < 50
+    assert (early.frames_read, early.frames_expected) == (len(frames), 60)
+    assert early.stopped_at_s == pytest.approx(frames[-1].timestamp_s) and early.expected_s == pytest.approx(6.0)
+    message = early.message()
+    assert f"{len(frames)} of the 60 frames" in message
+    assert f"stopped at {frames[-1].timestamp_s:.1f} s of 6.0 s" in message
+
+
+def test_a_whole_video_did_not_end_early(tmp_path: Path) -> None:
+    with VideoFileSource(write_noisy_avi(tmp_path / "clip.avi", frames=20)) as source:
+        assert len(_read_all(source)) == 20
+        assert source.ended_early() is None

@@ -1,11 +1,14 @@
 import json
+import stat
 
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from PySide6.QtCore import QByteArray
 
 from moodsic_desktop.ui.settings import SCHEMA_VERSION, SettingsStore, UserSettings, WindowState
+from tests.special_files import fifo_that_cannot_hang
 
 
 def test_defaults_when_no_file(tmp_path):
@@ -251,3 +254,23 @@ def test_the_sliders_follow_the_settings_schema(open_window):
         for position in (slider.minimum(), slider.maximum()):
             slider.setValue(position)
             assert getattr(window.settings, setting.name) == pytest.approx(setting.from_slider(position))
+
+
+def test_a_settings_file_that_is_a_fifo_is_left_alone_without_waiting(tmp_path):
+    with fifo_that_cannot_hang(tmp_path / "settings.json") as fifo:
+        store = SettingsStore(tmp_path)
+        settings, problem = store.load()
+        assert settings == UserSettings()
+        assert problem is not None and "named pipe (FIFO)" in problem and "left as it is" in problem, problem
+        store.save(UserSettings(volume=0.3))  # never written over
+        assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert not list(tmp_path.glob("settings.json.broken-*"))
+
+
+@pytest.mark.usefixtures("qapp")
+def test_a_window_state_file_that_is_a_fifo_is_left_alone_without_waiting(tmp_path):
+    with fifo_that_cannot_hang(tmp_path / "window-state.ini") as fifo:
+        state = WindowState(tmp_path)
+        assert state.restore("geometry") is None
+        state.save("geometry", QByteArray(b"layout"))
+        assert stat.S_ISFIFO(fifo.stat().st_mode)

@@ -10,10 +10,11 @@ from pathlib import Path
 
 from moodsic_desktop.audio.library.reports import ImportReport, ProgressFn, SongProblem
 from moodsic_desktop.audio.library.sources import (
-    AUDIO_EXTENSIONS,
     parse_va_row,
     read_deam_songs,
     read_va_table,
+    scan_audio_folder,
+    shown_path,
     song_row,
 )
 from moodsic_desktop.audio.library.store import IndexStore
@@ -92,9 +93,9 @@ class Importers(IndexStore):
             accepted.append((song, path))
         listed = set(first_line)
         report.unlisted = sorted(
-            str(p.relative_to(folder))
-            for p in folder.rglob("*")
-            if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file() and p.resolve() not in listed
+            shown_path(p.relative_to(folder) if p.is_relative_to(folder) else p)
+            for p in scan_audio_folder(folder).files
+            if p not in listed
         )
         with self._transaction():
             existing = self._existing_rows()

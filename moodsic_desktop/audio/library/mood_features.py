@@ -24,21 +24,16 @@ about 23 ms) per excerpt feeds every feature; the frames of the excerpts are poo
 
 A file whose excerpts hold no frame above ``SILENCE_DB`` raises ``MoodAnalysisError`` ("silent").
 
-Threads: everything here is pure and may run in any thread or process. ``analyse_files`` runs a pool of
-worker *processes* (librosa holds the GIL for much of its work) and blocks until they are done: call it
-from a worker thread or the CLI, never from the GUI thread.
+Threads: everything here is pure and may run in any thread or process (the first analysis in a process
+claims its own numba cache folder: ``numba_cache``). ``analysis_pool.analyse_files`` runs many files in
+worker *processes* (librosa holds the GIL for much of its work).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import multiprocessing
-import os
-import sys
-import tempfile
-from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -46,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from moodsic_desktop.audio import decoding
+from moodsic_desktop.audio.library.numba_cache import claim_numba_cache
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +51,6 @@ EXCERPT_POSITIONS = (0.25, 0.5, 0.75)
 N_FFT = 2048
 HOP = 512
 SILENCE_DB = -60.0
-FILES_PER_PROCESS = 4
 HPSS_KERNEL = 13  # median filter length (frames across time, bands across frequency)
 FEATURES_VERSION = 1
 """Bumped whenever a feature's definition changes, so cached features of an older version are measured again."""
@@ -142,8 +137,7 @@ def features_from_excerpts(excerpts: Sequence[np.ndarray], samplerate: int = ANA
     """The features of a song from its mono excerpts (float arrays at ``samplerate`` Hz). Raises
     ``ValueError`` when there is no audio and ``MoodAnalysisError`` (path "-") when every frame is below
     ``SILENCE_DB``. Pure; any thread."""
-    if getattr(sys, "frozen", False):  # numba caches compiled code beside the sources, which a bundle lacks
-        os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(tempfile.gettempdir(), "moodsic-numba-cache"))
+    claim_numba_cache()  # before librosa loads numba: a cache folder no other process writes
     import librosa
 
     excerpts = [np.asarray(e, dtype=np.float32) for e in excerpts if len(e) >= N_FFT]
@@ -212,62 +206,12 @@ def analyse_file(path: str | Path) -> MoodFeatures:
         raise MoodAnalysisError(path, f"cannot be analysed ({error})") from None
 
 
-def _analyse_quietly(path: str) -> MoodFeatures | str:
+def analyse_quietly(path: str) -> MoodFeatures | str:
     """``analyse_file`` for a worker process: the features, or the reason as text (always picklable)."""
     try:
         return analyse_file(path)
     except MoodAnalysisError as error:
         return error.reason
-
-
-def default_workers() -> int:
-    """Worker processes for ``analyse_files``: the CPU count, at most 8; 1 in a frozen build (where a
-    process pool would need ``multiprocessing.freeze_support`` in the entry point)."""
-    if getattr(sys, "frozen", False):
-        return 1
-    return max(1, min(8, os.cpu_count() or 1))
-
-
-def analyse_files(
-    paths: Sequence[str | Path],
-    workers: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> list[MoodFeatures | str]:
-    """Analyse many files, ``workers`` at a time in separate processes (default ``default_workers()``;
-    1 analyses in this process; at least ``FILES_PER_PROCESS`` files per process, since each process
-    spends a few seconds loading librosa first). Returns, in the order of ``paths``, each file's features or the reason
-    it could not be analysed: one bad file never stops the others. ``progress(done, total)`` is called
-    on the calling thread after each file. An exception (``KeyboardInterrupt`` too) cancels the files
-    not yet started and is raised once the running ones finish. Blocks until done."""
-    total = len(paths)
-    results: list[MoodFeatures | str] = [""] * total
-    workers = default_workers() if workers is None else max(1, int(workers))
-    workers = min(workers, math.ceil(total / FILES_PER_PROCESS))
-    if workers <= 1:
-        for done, path in enumerate(paths, start=1):
-            results[done - 1] = _analyse_quietly(str(path))
-            if progress is not None:
-                progress(done, total)
-        return results
-    # "spawn" everywhere: the same behaviour on Linux as on Windows and macOS, and no fork of a process
-    # that holds threads (tqdm's monitor, SQLite) and open files.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: dict[Future, int] = {}
-        try:
-            pending = {pool.submit(_analyse_quietly, str(path)): i for i, path in enumerate(paths)}
-            done_count = 0
-            while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    results[pending.pop(future)] = future.result()
-                    done_count += 1
-                    if progress is not None:
-                        progress(done_count, total)
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-    return results
 
 
 __all__ = [
@@ -278,8 +222,7 @@ __all__ = [
     "MoodAnalysisError",
     "MoodFeatures",
     "analyse_file",
-    "analyse_files",
-    "default_workers",
+    "analyse_quietly",
     "estimate_key",
     "features_from_excerpts",
 ]

@@ -1,7 +1,7 @@
 """Moods estimated from the audio: importing the owner's folder without a V-A table, the cache of audio
 features in the index, and learning the mapping from features to mood on the rated songs.
 
-Audio is analysed before the transaction (in worker processes, ``mood_features.analyse_files``); the
+Audio is analysed before the transaction (in worker processes, ``analysis_pool.analyse_files``); the
 results are written in one transaction. Blocks: call from a worker thread or the CLI, on the thread that
 opened the index.
 """
@@ -14,15 +14,16 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from moodsic_desktop.audio.library.analysis_pool import analyse_files
 from moodsic_desktop.audio.library.mood_estimation import (
     MIN_LABELLED_SONGS,
     LearnedMoodModel,
     estimate,
     fit_mood_model,
 )
-from moodsic_desktop.audio.library.mood_features import FEATURES_VERSION, MoodFeatures, analyse_files
+from moodsic_desktop.audio.library.mood_features import FEATURES_VERSION, MoodFeatures
 from moodsic_desktop.audio.library.reports import ImportReport, LearnReport, ProgressFn, SongProblem
-from moodsic_desktop.audio.library.sources import audio_files_in, song_row, user_song_id
+from moodsic_desktop.audio.library.sources import audio_files_in, scan_audio_folder, song_row, user_song_id
 from moodsic_desktop.audio.library.store import IndexStore
 from moodsic_desktop.core.library import Song
 
@@ -41,15 +42,19 @@ class MoodImports(IndexStore):
         it; a placed one stays placed. Features come from the cache when the file's size and modification
         time are unchanged; the others are analysed in ``workers`` processes (``analyse_files``), before
         the transaction, with ``progress(done, total)`` per file. Files that cannot be analysed (they do
-        not decode, or are silent) are listed in ``skipped`` with the reason and never stop the import;
+        not decode, or are silent) and entries that cannot be imported at all (a FIFO, a broken link, a
+        name that is not UTF-8: ``scan_audio_folder``) are listed in ``skipped`` with the reason (their
+        path shown printably) and never stop the import;
         one already in the index keeps its point and is stored not playable if it no longer decodes.
         One transaction: an import that fails or is interrupted leaves the index as it was. Raises
         ``FileNotFoundError`` / ``ValueError`` for a missing folder or one without audio files. Blocks
         (a worker thread or the CLI)."""
         started = time.perf_counter()
-        files = audio_files_in(folder)
+        scan = scan_audio_folder(folder)
+        files = audio_files_in(folder, scan)
         folder = Path(folder).resolve()
         report = ImportReport(source=str(folder), origin="folder")
+        report.skipped = [SongProblem("", shown, reason) for shown, reason in scan.unusable]
         features, cache_rows, report.analysed, report.from_cache = self._features_for(files, progress, workers)
         model = self.mood_model()
         report.method = "learned" if model is not None else "default"

@@ -5,15 +5,19 @@ checks its input with these before it makes an index. Any thread; the functions 
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
+import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import soundfile as sf
 
 from moodsic_desktop.audio import decoding
 from moodsic_desktop.core.library import DeamImport, Song, printable, read_deam, read_table
 from moodsic_desktop.core.scales import EmotionScaleAligner
+from moodsic_desktop.regular_files import check_regular_file, kind_of
 
 AUDIO_EXTENSIONS = (".mp3", ".wav", ".flac", ".ogg")
 SCALES = ("deam", "reference")
@@ -34,32 +38,90 @@ def read_deam_songs(folder: str | Path) -> DeamImport:
     return deam
 
 
-def audio_files_in(folder: str | Path) -> list[Path]:
-    """Every audio file (``AUDIO_EXTENSIONS``) under ``folder``, resolved and sorted. Raises
-    ``FileNotFoundError`` for a missing folder and ``ValueError`` for one without audio files. Any thread."""
+def shown_path(path: str | Path) -> str:
+    """``path`` fit for a message, a report and the index: bytes of a name that are not UTF-8 (a Latin-1
+    "café" as ``caf\\xe9``) and control characters written as escapes, never raw. Any thread."""
+    text = os.fsencode(path).decode("utf-8", errors="backslashreplace")
+    return printable(text, 400)
+
+
+class FolderScan(NamedTuple):
+    """What ``scan_audio_folder`` found: ``files``, the usable audio files (resolved, sorted), and
+    ``unusable``, ``(shown_path, reason)`` for each other entry named like audio."""
+
+    files: list[Path]
+    unusable: list[tuple[str, str]]
+
+
+def _unusable_because(path: Path) -> str | None:
+    """Why an entry named like audio cannot be imported (one line), "" when it can, None when it is a
+    folder (its contents are scanned on their own)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "a link that loops back on itself"
+        if path.is_symlink():
+            return f"a link to a missing file ({shown_path(os.readlink(path))})"
+        return f"cannot be looked at ({error.strerror or error})"
+    if stat.S_ISDIR(mode):
+        return None
+    if not stat.S_ISREG(mode):
+        return f"{kind_of(mode)}, not a regular file"
+    try:
+        str(path.resolve()).encode("utf-8")
+    except UnicodeEncodeError:
+        return "its name is not valid UTF-8 text, which the library cannot store (rename the file to add it)"
+    return ""
+
+
+def scan_audio_folder(folder: str | Path) -> FolderScan:
+    """Every entry named like audio (``AUDIO_EXTENSIONS``) under ``folder``: the regular files that can
+    be imported, and the others with the reason (a FIFO or device, a link to a missing file or a looping
+    one, a name that is not UTF-8). Raises ``FileNotFoundError`` for a missing folder. Any thread."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"music folder not found: {folder}")
-    files = sorted(
-        p.resolve() for p in folder.resolve().rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file()
-    )
-    if not files:
-        raise ValueError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in the folder {folder.resolve()}")
-    return files
+    files, unusable = [], []
+    for entry in folder.resolve().rglob("*"):
+        if entry.suffix.lower() not in AUDIO_EXTENSIONS:
+            continue
+        reason = _unusable_because(entry)
+        if reason == "":
+            files.append(entry.resolve())
+        elif reason is not None:
+            unusable.append((shown_path(entry), reason))
+    return FolderScan(sorted(files), sorted(unusable))
+
+
+def audio_files_in(folder: str | Path, scan: FolderScan | None = None) -> list[Path]:
+    """The audio files of ``folder`` that can be imported (``scan``, or ``scan_audio_folder(folder)`` now),
+    resolved and sorted. Raises ``FileNotFoundError`` for a missing folder and ``ValueError`` for one
+    without such a file (naming the first unusable one, if any). Any thread."""
+    scan = scan if scan is not None else scan_audio_folder(folder)
+    if not scan.files:
+        where = Path(folder).resolve()
+        if scan.unusable:
+            shown, reason = scan.unusable[0]
+            raise ValueError(f"no audio file that can be added in the folder {shown_path(where)} ({shown}: {reason})")
+        raise ValueError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in the folder {shown_path(where)}")
+    return scan.files
 
 
 def read_va_table(folder: str | Path, va_csv: str | Path, scale: str = "deam") -> list[dict[str, str]]:
     """The rows of an ``add_folder`` V-A table, checked: ``scale`` known, ``folder`` a folder, the table a
     readable CSV with the columns ``file, valence, arousal`` and at least one row. Raises ``ValueError``
-    (``TableError`` for a table that does not parse) or ``FileNotFoundError``, each naming the file. The
+    (``TableError`` for a table that does not parse), ``FileNotFoundError`` or ``NotARegularFileError`` (a
+    FIFO, a device: never opened), each naming the file. The
     values of the rows are checked later, row by row. Any thread."""
     folder, va_csv = Path(folder), Path(va_csv)
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
     if not folder.is_dir():
         raise FileNotFoundError(f"music folder not found: {folder}")
-    if not va_csv.is_file():
+    if not va_csv.exists():
         raise FileNotFoundError(f"V-A table not found: {va_csv}")
+    check_regular_file(va_csv)
     rows = read_table(va_csv, required=VA_COLUMNS)
     if not rows:
         raise ValueError(f"the V-A table {va_csv} has no rows (expected columns {', '.join(VA_COLUMNS)})")
@@ -90,6 +152,9 @@ def parse_va_row(
     except OSError as error:  # a name too long for the file system …
         return f"{name}: not a usable file name ({error.strerror or error})"
     if not found:
+        unusable = _unusable_because(path) if path.is_symlink() or path.exists() else None
+        if unusable:  # a FIFO, a device, a broken link
+            return f"{name}: {unusable}"
         return f"{name}: file not found ({printable(str(path), 200)})"
     low, high = (1.0, 9.0) if scale == "deam" else (-1.0, 1.0)
     values = []

@@ -38,6 +38,7 @@ from moodsic_desktop.audio.library.schema import (
 from moodsic_desktop.closing import ClosesOnExit
 from moodsic_desktop.core.library import Song, validate_mood_source
 from moodsic_desktop.core.stations import DEFAULT_N_STATIONS, DEFAULT_SEED, StationModel, fit_station_model
+from moodsic_desktop.regular_files import kind_of
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,9 @@ class IndexStore(ClosesOnExit):
             )
         if not exists:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.path.is_file():  # SQLite would wait forever on a FIFO
+            kind = kind_of(self.path.stat().st_mode)
+            raise LibraryIndexError(f"{self.path} is {kind}, not a library index file; {_kept(self.path)}")
         elif self.path.stat().st_size == 0:
             # SQLite would take an empty file for a new database and write one into it: the user's file.
             raise LibraryIndexError(
@@ -114,6 +118,11 @@ class IndexStore(ClosesOnExit):
         if app_id != APPLICATION_ID and (tables or version):
             raise LibraryIndexError(
                 f"{self.path} is a SQLite database but not a Moodsic library index; {_kept(self.path)}"
+            )
+        if version < 0:  # no Moodsic writes one; a migration from it would start at a step that does not exist
+            raise LibraryIndexError(
+                f"the library index {self.path} has an unknown schema version {version} (this Moodsic knows 0 to "
+                f"{SCHEMA_VERSION}); {_kept(self.path)}"
             )
         if version > SCHEMA_VERSION:
             raise LibraryIndexError(

@@ -4,6 +4,7 @@ foreign and newer files (refused and kept), one connection per thread, and a bus
 from __future__ import annotations
 
 import sqlite3
+import stat
 import threading
 from pathlib import Path
 
@@ -14,7 +15,9 @@ from moodsic_desktop.audio.library import schema
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.reports import LibraryIndexError
 from moodsic_desktop.audio.library.schema import APPLICATION_ID, SCHEMA_VERSION
+from tests.cli.cli_helpers import one_error_line, run
 from tests.conftest import write_deam_folder
+from tests.special_files import fifo_that_cannot_hang
 
 # ---- the file itself
 
@@ -98,6 +101,32 @@ def test_other_databases_and_newer_versions_are_refused(tmp_path):
     with pytest.raises(LibraryIndexError, match="newer Moodsic"):
         LibraryIndex(newer)
     assert newer.read_bytes() == before
+
+
+@pytest.mark.parametrize("version", [-1, -2147483648])
+def test_a_negative_schema_version_is_a_clear_error_and_the_file_is_unchanged(tmp_path, capsys, version):
+    path = tmp_path / "library.sqlite"
+    LibraryIndex(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(LibraryIndexError, match=f"unknown schema version {version}.*left as it is"):
+        LibraryIndex(path)
+    assert path.read_bytes() == before
+    code, _, err = run(capsys, "library", "list", "--index", str(path))
+    assert code == 1 and f"unknown schema version {version}" in one_error_line(err)
+    assert path.read_bytes() == before
+
+
+def test_an_index_path_that_is_a_fifo_is_refused_without_waiting(tmp_path, capsys):
+    with fifo_that_cannot_hang(tmp_path / "library.sqlite") as fifo:
+        with pytest.raises(LibraryIndexError, match=r"named pipe \(FIFO\), not a library index file.*left as it is"):
+            LibraryIndex(fifo)
+        code, _, err = run(capsys, "library", "stats", "--index", str(fifo))
+        assert code == 1 and "named pipe (FIFO)" in one_error_line(err)
+        assert stat.S_ISFIFO(fifo.stat().st_mode)
 
 
 def test_one_connection_per_thread(index):

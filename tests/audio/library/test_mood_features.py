@@ -8,6 +8,7 @@ import pytest
 import soundfile as sf
 
 from moodsic_desktop.audio import decoding
+from moodsic_desktop.audio.library.analysis_pool import analyse_files
 from moodsic_desktop.audio.library.mood_features import (
     ANALYSIS_RATE,
     EXCERPT_S,
@@ -16,7 +17,6 @@ from moodsic_desktop.audio.library.mood_features import (
     MoodAnalysisError,
     MoodFeatures,
     analyse_file,
-    analyse_files,
     estimate_key,
     features_from_excerpts,
 )
