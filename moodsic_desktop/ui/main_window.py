@@ -4,7 +4,8 @@ scrolls when it must, and text that changes is elided on lines of fixed height.
 
 The parts live in their own modules (``source_bar``, ``music_controls``, ``diagnostics_panel``,
 ``window_menus``, ``widgets``, the charts); ``MainWindow`` lays them out and wires them to the workers and
-the audio engine, and draws the snapshots the pipeline worker publishes (through ``live_view``).
+the audio engine, and draws the snapshots the pipeline worker publishes (through ``live_view``). The
+source's lifecycle (the capture worker, its banners and preview pictures) is ``source_control``'s.
 
 The GUI thread only draws and forwards: frames are read on the capture worker's thread, the models run
 on the pipeline worker's thread, and the audio engine mixes on its own threads (see ``workers.py``).
@@ -20,8 +21,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QThread, QTimer
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QImage
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from moodsic_desktop.audio.engine import AudioEngine
@@ -43,19 +44,18 @@ from moodsic_desktop.ui.mood_plane_chart import MoodPlaneChart
 from moodsic_desktop.ui.music_controls import MusicControls
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings, WindowState
 from moodsic_desktop.ui.settings_history import SettingsHistory, ask_to_reset, changed_names, keep_unrecorded
-from moodsic_desktop.ui.source_bar import SOURCE_FILTER, SourceBar
+from moodsic_desktop.ui.source_bar import SourceBar
+from moodsic_desktop.ui.source_control import SourceControl
 from moodsic_desktop.ui.timeline_chart import MoodTimelineChart
 from moodsic_desktop.ui.wheel_guard import guard_wheel
 from moodsic_desktop.ui.widgets import (
-    EMPTY_TEXT,
-    PRIVACY_TEXT,
     BannerArea,
     MoodWordsPanel,
     NowPlayingPanel,
     PreviewWidget,
 )
 from moodsic_desktop.ui.window_menus import WindowMenus
-from moodsic_desktop.ui.workers import CaptureWorker, LatestSlot, PipelineWorker, TimedFrame, start_in_thread
+from moodsic_desktop.ui.workers import LatestSlot, PipelineWorker, TimedFrame, start_in_thread
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +97,7 @@ class MainWindow(QMainWindow):
         self.expert_notes = list(expert_notes)  # what assembly.select_experts said about the experts
         self._closing = False
         self._closed_down = False
-        self._capture: CaptureWorker | None = None
-        self._capture_thread: QThread | None = None
-        self._frames: LatestSlot[TimedFrame] = LatestSlot()
-        self._preview: LatestSlot[QImage] = LatestSlot()
+        self._frames: LatestSlot[TimedFrame] = LatestSlot()  # the capture worker's newest frame, for the pipeline
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(500)
@@ -195,6 +192,10 @@ class MainWindow(QMainWindow):
             self.plane_chart, self.diagnostics, snapshot,
         )  # fmt: skip
         self._show_mood_words()
+        self.sources = SourceControl(  # the source's lifecycle: the capture worker, its banners and preview
+            self, self.source_bar, self.live, self._frames, lambda: self.settings, lambda: self.pipeline_worker
+        )
+        self.sources.started.connect(self._remember_source)
 
         # the same library index as `moodsic library`: the one the songs came from, else music/library.sqlite
         self.library_tools = LibraryTools(self, self.library.index_path or default_index_path())
@@ -262,11 +263,8 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         bar, controls, menus = self.source_bar, self.controls, self.menus
-        bar.open_button.clicked.connect(self.open_video_dialog)
-        bar.start_button.clicked.connect(self._toggle_running)
-        bar.source_combo.activated.connect(self._source_picked)
         bar.loop_check.toggled.connect(self._loop_changed)
-        menus.open_action.triggered.connect(self.open_video_dialog)
+        menus.open_action.triggered.connect(self.sources.open_dialog)
         menus.export_action.triggered.connect(self.export_session_dialog)
         menus.quit_action.triggered.connect(self.close)
         menus.reset_action.triggered.connect(self.reset_to_defaults)
@@ -357,11 +355,7 @@ class MainWindow(QMainWindow):
         self._change(audio_device=device)
 
     def _privacy_changed(self, hidden: bool) -> None:
-        self._preview.clear()
-        if hidden:
-            self.preview.show_message(PRIVACY_TEXT)
-        elif not self.running:
-            self.preview.show_message(EMPTY_TEXT)
+        self.sources.show_privacy(hidden)
         self._change(privacy=hidden)
 
     def reset_to_defaults(self) -> None:
@@ -395,101 +389,19 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------------------ sources
     @property
     def running(self) -> bool:
-        return self._capture is not None
-
-    def _source_picked(self) -> None:
-        spec = self.source_bar.current_spec()
-        if spec is not None:
-            self.start_source(spec)
-
-    def _toggle_running(self) -> None:
-        if self.running:
-            self.stop_source()
-        else:
-            spec = self.source_bar.current_spec() or self.settings.last_source
-            if spec is None:
-                self.open_video_dialog()
-            else:
-                self.start_source(spec)
-
-    def open_video_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a video or a photo", "", SOURCE_FILTER)
-        if path:
-            self.start_source(path)
+        """True while a source is read (see ``ui/source_control.py``)."""
+        return self.sources.running
 
     def start_source(self, spec: str | int) -> None:
-        """Start reading a camera index or a video file (stopping the current source first)."""
-        spec = str(spec)
-        self.stop_source()
-        self.source_bar.select(spec)
-        for key in ("source", "camera"):
-            self.banners.hide_banner(key)
-        self._change(last_source=spec)
-        self.pipeline_worker.new_source(self.source_bar.describe(spec))
-        self._capture = CaptureWorker(
-            spec,
-            self.settings.loop_video,
-            self._frames,
-            self._preview,
-            want_preview=self._wants_preview,
-            cameras=self.source_bar.cameras.current,
-        )
-        self._capture.preview_ready.connect(self._show_preview)
-        self._capture.failed.connect(self._source_failed)
-        self._capture.lost.connect(self._camera_lost)
-        self._capture.recovered.connect(self._camera_recovered)
-        self._capture.ended.connect(self._source_ended)
-        self._capture.finished.connect(self._capture_finished)
-        self._capture_thread = start_in_thread(self._capture, "moodsic-capture")
-        self.source_bar.show_running(True)
-        if not self.settings.privacy:
-            self.preview.show_message("Opening the source…")
-
-    def _wants_preview(self) -> bool:
-        """Capture thread: whether to make preview pictures (reads one attribute; touches no widget)."""
-        return not self.settings.privacy
+        """Start reading a camera or a video file (stopping the current source first)."""
+        self.sources.start(spec)
 
     def stop_source(self) -> None:
         """Stop reading frames; the music carries on."""
-        capture, thread = self._capture, self._capture_thread
-        self._capture = self._capture_thread = None
-        if capture is not None:
-            capture.stop()
-        if thread is not None:
-            thread.quit()
-            thread.wait()
-        self._frames.clear()
-        self._preview.clear()
-        self.pipeline_worker.picture_lost()
-        self.live.readout.forget_step()
-        self._show_mood_words()
-        self.source_bar.show_running(False)
-        if not self.settings.privacy:
-            self.preview.show_message(EMPTY_TEXT)
+        self.sources.stop()
 
-    def _capture_finished(self) -> None:
-        sender = self.sender()
-        if sender is not None and sender is self._capture:
-            self.stop_source()
-
-    def _source_failed(self, message: str) -> None:
-        self.banners.show_banner("source", f"This video can't be read: {message}. The music plays on.", "error")
-
-    def _camera_lost(self, message: str) -> None:
-        """No picture for now (the capture worker tries again by itself); the music plays on."""
-        text = f"{message} The music plays on, and the room is read again as soon as the picture is back."
-        self.banners.show_banner("camera", text, "warning")
-        self.pipeline_worker.picture_lost()
-        self.live.readout.forget_step()
-        self._show_mood_words()
-        if not self.settings.privacy:
-            self.preview.show_message("No picture for now: trying again by itself…")
-
-    def _camera_recovered(self) -> None:
-        self.banners.hide_banner("camera")
-
-    def _source_ended(self) -> None:
-        self.banners.show_banner("source", "The video has ended. The music plays on for the last mood read.", "info")
+    def _remember_source(self, spec: str) -> None:
+        self._change(last_source=spec)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
@@ -502,13 +414,6 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     # ------------------------------------------------------------------------------------------ updates
-    def _show_preview(self) -> None:
-        image = self._preview.take()
-        if image is None or self.settings.privacy or not self.running:
-            return
-        self.preview.show_frame(image)
-        self.live.readout.count_preview()
-
     def _show_snapshot(self, snapshot: SessionSnapshot) -> None:
         """The pipeline worker's snapshot_ready, queued here."""
         self.live.show_snapshot(snapshot, self.settings.tau, self.settings.mode, self.settings.privacy, self.running)
