@@ -87,9 +87,13 @@ def test_the_capture_looks_the_camera_up_again_at_each_opening(qtbot, monkeypatc
     monkeypatch.setattr(sources, "sys", SimpleNamespace(platform="win32"))
     Recorder.calls = []
     listed = [CameraDevice(BUILTIN, "Integrated Camera"), CameraDevice(WEBCAM, "Logitech HD Webcam")]
-    worker = CaptureWorker(camera_spec(WEBCAM), False, LatestSlot(), LatestSlot(), cameras=lambda: listed)
+    # a camera that cannot be opened may come back: the worker says the picture is lost and would wait to try
+    # again; this ``wait`` answers "stopped meanwhile", so the worker ends after its first try
+    worker = CaptureWorker(
+        camera_spec(WEBCAM), False, LatestSlot(), LatestSlot(), cameras=lambda: listed, wait=lambda _seconds: True
+    )
     events: list[str] = []
-    worker.failed.connect(events.append)
+    worker.lost.connect(events.append)
     thread = start_in_thread(worker, "moodsic-capture")
     qtbot.waitUntil(lambda: bool(events), timeout=10_000)
     thread.wait()
