@@ -122,6 +122,16 @@ def with_room_energy(estimate: Estimate | None, room: RoomEnergy | None) -> Esti
     return Estimate(estimate.valence, arousal, estimate.var_valence, var_arousal, source)
 
 
+def fuse_step(
+    scene: Estimate | None, face: Estimate | None, room: RoomEnergy | None, mode: FusionMode
+) -> Estimate | None:
+    """What the pipeline fuses at one step, in one place (``core.pipeline`` and the evaluations' replays):
+    ``fuse(scene, face, mode)``, then the room's energy joined to arousal (``with_room_energy``) in the modes
+    that weigh the experts together ("inverse_variance", "fixed"); "scene" and "face" keep one expert alone."""
+    fused = fuse(scene, face, mode=mode)
+    return with_room_energy(fused, room) if mode in ("inverse_variance", "fixed") else fused
+
+
 def validate_fusion_mode(mode: str) -> FusionMode:
     """``mode`` as a :data:`FusionMode`; ``ValueError`` when it is not one (a settings file, a command line)."""
     for known in FUSION_MODES:

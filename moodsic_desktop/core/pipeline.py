@@ -7,7 +7,7 @@ each person's reading smoothed on its own (``PersonSmoother``) → the room's fa
 (``combine_faces`` with ``PEOPLE_SPREAD_VAR``: inverse variance × detection score × size); the room's
 energy (people in view and their movement, when a reader is given) on the same frames; the scene expert
 on the whole frame; each at its own rate (the faces as often as every frame, the scene less often);
-``fuse`` the freshest estimates, then ``with_room_energy`` on arousal.
+``fuse_step`` the freshest estimates (``fuse``, then ``with_room_energy`` on arousal).
 STABILIZE: ``Stabilizer`` (time-based EMA with uncertainty gating). MATCH: ``Matcher``, aiming at the
 stabilised reading, or at ``aim(valence, arousal)`` of it when an aim is set (the day plan's part of the
 day: ``core.day_plan.MoodLean.aim``; None, the default, leaves the reading untouched).
@@ -37,9 +37,8 @@ from moodsic_desktop.core.fusion import (
     FusionMode,
     combine_faces,
     face_weights,
-    fuse,
+    fuse_step,
     validate_fusion_mode,
-    with_room_energy,
 )
 from moodsic_desktop.core.matcher import Decision, Matcher
 from moodsic_desktop.core.stabilizer import Stabilized, Stabilizer
@@ -375,9 +374,7 @@ class Pipeline:
         scene_fresh = self._perceive_scene(frame, now, timings, errors)
         face = self._face
         scene = self._scene
-        fused = fuse(scene, face, mode=self.settings.fusion_mode)
-        if self.settings.fusion_mode in ("inverse_variance", "fixed"):
-            fused = with_room_energy(fused, self._room)
+        fused = fuse_step(scene, face, self._room, self.settings.fusion_mode)
         stabilized = None
         decision = None
         if fused is not None:

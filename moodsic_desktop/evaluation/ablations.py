@@ -2,7 +2,7 @@
 
 The experts' readings do not depend on the fusion mode or on tau, so an evaluation runs the pipeline once
 per frame and keeps, per step, the scene and face estimates it fused (:class:`Reading`). Each ablation then
-replays exactly what ``Pipeline.process`` does after perceiving — ``fuse(scene, face, mode)`` and, when that
+replays exactly what ``Pipeline.process`` does after perceiving — ``fuse_step(scene, face, room, mode)`` and, when that
 gives an estimate, ``Stabilizer.update(fused, time, scene_only=face is None or mode == "scene")`` — with its
 own stabiliser:
 
@@ -29,10 +29,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from moodsic_desktop.core.fusion import FusionMode, fuse
+from moodsic_desktop.core.fusion import FusionMode, fuse_step
 from moodsic_desktop.core.settings_schema import ALPHA, TAU
 from moodsic_desktop.core.stabilizer import Stabilizer
-from moodsic_desktop.core.types import Estimate
+from moodsic_desktop.core.types import Estimate, RoomEnergy
 
 OUTPUTS = ("raw", "stabilized")
 
@@ -58,13 +58,15 @@ ABLATIONS: tuple[Ablation, ...] = (
 @dataclass(frozen=True)
 class Reading:
     """What the experts gave at one pipeline step: ``time`` in seconds, ``index`` the frame index, the
-    scene and face estimates that were fused (None where silent) and whether a face was found."""
+    scene and face estimates that were fused (None where silent), whether a face was found, and the room's
+    energy joined to arousal (None without a reader)."""
 
     time: float
     index: int
     scene: Estimate | None
     face: Estimate | None
     face_found: bool
+    room: RoomEnergy | None = None
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def replay(
     stabilized = np.full((n, 2), np.nan)
     held = np.zeros(n, dtype=bool)
     for i, reading in enumerate(readings):
-        fused = fuse(reading.scene, reading.face, mode=ablation.fusion_mode)
+        fused = fuse_step(reading.scene, reading.face, reading.room, ablation.fusion_mode)
         if fused is not None:
             raw[i] = fused.valence, fused.arousal
             scene_only = reading.face is None or ablation.fusion_mode == "scene"

@@ -36,7 +36,7 @@ import numpy as np
 from moodsic_desktop.audio.builtin.catalogue import builtin_songs
 from moodsic_desktop.core import strict_json
 from moodsic_desktop.core.findingemo import Sample, binned_split, findingemo_metrics, read_findingemo
-from moodsic_desktop.core.fusion import fuse
+from moodsic_desktop.core.fusion import fuse_step
 from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.core.metrics import agreement_metrics
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
@@ -183,7 +183,7 @@ def make_pipeline(settings: EngineSettings) -> tuple[Pipeline, dict[str, Any]]:
 
 def reading_of(step: StepRecord, index: int) -> Reading:
     """The readings a step fused, for the ablation replay."""
-    return Reading(step.time, index, step.scene, step.face, step.face_box is not None)
+    return Reading(step.time, index, step.scene, step.face, step.face_box is not None, step.room)
 
 
 def perceive_video(pipeline: Pipeline, path: Path, every: int = 1) -> tuple[list[Reading], int, float, float | None]:
@@ -443,7 +443,7 @@ def findingemo_rows(samples: Sequence[Sample], readings: Sequence[Reading], tau:
         pred = np.full((len(readings), 2), np.nan)
         passes = np.zeros(len(readings), dtype=bool)
         for i, reading in enumerate(readings):
-            fused = fuse(reading.scene, reading.face, mode=ablation.fusion_mode)
+            fused = fuse_step(reading.scene, reading.face, reading.room, ablation.fusion_mode)
             if fused is not None:
                 pred[i] = fused.valence, fused.arousal
                 passes[i] = not ablation.gating or max(fused.std_valence, fused.std_arousal) <= tau
