@@ -256,7 +256,7 @@ def analyse(raw: np.ndarray, recording_start: float, result: dict) -> list[float
     keep = np.zeros(frames, dtype=bool)
 
     def window_of(t: float) -> int:
-        return int(round((t - recording_start) * 100.0 + offset))
+        return round((t - recording_start) * 100.0 + offset)
 
     keep[max(window_of(result["music_start"] + 3.0), 0) : max(window_of(result["music_end"]), 0)] = True
     for start in result["song_starts"]:
@@ -269,7 +269,7 @@ def run_one(stress: str, seconds: float, fraction: float, cache: Path) -> dict |
         folder = Path(scratch)
         with open(folder / "sink.log", "w") as log:  # not a pipe: parec, left running, would hold it open
             exports = subprocess.run(
-                ["bash", str(SINK), "realtime", str(folder)], stdout=subprocess.PIPE, stderr=log, text=True
+                ["bash", str(SINK), "realtime", str(folder)], check=False, stdout=subprocess.PIPE, stderr=log, text=True
             )
         if exports.returncode != 0:
             print(f"{stress}: audio-sink.sh realtime failed: {(folder / 'sink.log').read_text().strip()}")
@@ -289,9 +289,22 @@ def run_one(stress: str, seconds: float, fraction: float, cache: Path) -> dict |
         helpers = start_stress(stress, folder, fraction)
         try:
             proc = subprocess.run(
-                [sys.executable, __file__, "--child", "--stress", stress, "--seconds", str(seconds),
-                 "--result", str(folder / "result.json")],
-                env=env, capture_output=True, text=True, timeout=seconds + 300.0,
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    "--stress",
+                    stress,
+                    "--seconds",
+                    str(seconds),
+                    "--result",
+                    str(folder / "result.json"),
+                ],
+                check=False,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=seconds + 300.0,
             )
         except subprocess.TimeoutExpired as error:
             print(f"{stress}: the window's process hung:\n{str(error.stderr or '')[-3000:]}")
@@ -300,7 +313,8 @@ def run_one(stress: str, seconds: float, fraction: float, cache: Path) -> dict |
             for helper in helpers:
                 helper.send_signal(signal.SIGKILL)
                 helper.wait()
-            subprocess.run(["bash", str(SINK), "stop", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+            subprocess.run(["bash", str(SINK), "stop", str(folder)], check=False, **quiet)
         result_path = folder / "result.json"
         if proc.returncode != 0 or not result_path.exists():
             print(f"{stress}: the window's process failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
