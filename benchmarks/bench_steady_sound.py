@@ -167,38 +167,16 @@ def window_actions(window, folder: Path):
     ]
 
 
-def child(args: argparse.Namespace) -> int:
-    """The window's process: play for ``args.seconds`` and write what happened to ``args.result``."""
-    faulthandler.dump_traceback_later(args.seconds + 240.0, exit=True)  # a hung window says where it hangs
-    sys.path.insert(0, str(ROOT))
-    from PySide6.QtWidgets import QApplication
-
-    from moodsic_desktop.ui.app import create_window
-
-    folder = Path(args.result).parent
-    app = QApplication.instance() or QApplication([])
-    probe = GilProbe()
-    probe.start()
-    window = create_window(None, None, backend=None, close_fade_s=0.2)
-    window.show()
+def play_for(app, window, probe: GilProbe, actions: list, seconds: float) -> tuple[list[float], int]:
+    """Run the window's event loop for ``seconds``, doing one of ``actions`` every ``ACTION_EVERY_S`` (the
+    probe's label names the latest until the next); return the wall-clock times of the song starts (the
+    one playing now first) and how many actions were done."""
     engine = window.engine
-    starts: list[float] = []
-    playing = None
-    waited = time.monotonic() + 120.0
-    while engine.current_song is None and time.monotonic() < waited:
-        app.processEvents()
-        time.sleep(0.005)
     playing = engine.current_song
-    if playing is None:
-        print("no song started within two minutes", file=sys.stderr)
-        return 1
-    starts.append(time.time())
-    underflows = engine.underflow_count
-    music_start = time.time()
-    actions = window_actions(window, folder) if args.stress == "window" else []
+    starts = [time.time()]
     probe.label = "playing"
     next_action, done_actions = time.monotonic() + 3.0, 0
-    end = time.monotonic() + args.seconds
+    end = time.monotonic() + seconds
     while time.monotonic() < end:
         app.processEvents()
         if engine.current_song is not playing:
@@ -212,6 +190,37 @@ def child(args: argparse.Namespace) -> int:
             done_actions += 1
             next_action = time.monotonic() + ACTION_EVERY_S
         time.sleep(0.001)
+    return starts, done_actions
+
+
+def child(args: argparse.Namespace) -> int:
+    """The window's process: play for ``args.seconds`` and write what happened to ``args.result``."""
+    faulthandler.dump_traceback_later(args.seconds + 240.0, exit=True)  # a hung window says where it hangs
+    sys.path.insert(0, str(ROOT))
+    from PySide6.QtWidgets import QApplication
+
+    from moodsic_desktop.audio.output import SoundDeviceBackend
+    from moodsic_desktop.ui.app import create_window
+
+    folder = Path(args.result).parent
+    app = QApplication.instance() or QApplication([])
+    probe = GilProbe()
+    probe.start()
+    backend = SoundDeviceBackend(latency=args.latency) if args.latency else None  # None: the program's own
+    window = create_window(None, None, backend=backend, close_fade_s=0.2)
+    window.show()
+    engine = window.engine
+    waited = time.monotonic() + 120.0
+    while engine.current_song is None and time.monotonic() < waited:
+        app.processEvents()
+        time.sleep(0.005)
+    if engine.current_song is None:
+        print("no song started within two minutes", file=sys.stderr)
+        return 1
+    underflows = engine.underflow_count
+    music_start = time.time()
+    actions = window_actions(window, folder) if args.stress == "window" else []
+    starts, done_actions = play_for(app, window, probe, actions, args.seconds)
     result = {
         "underflows": engine.underflow_count - underflows,
         "status": engine.status,
@@ -264,7 +273,7 @@ def analyse(raw: np.ndarray, recording_start: float, result: dict) -> list[float
     return silences_ms(raw, keep)
 
 
-def run_one(stress: str, seconds: float, fraction: float, cache: Path) -> dict | None:
+def run_one(stress: str, seconds: float, fraction: float, cache: Path, latency: float) -> dict | None:
     with tempfile.TemporaryDirectory(prefix=f"steady-{stress}-") as scratch:
         folder = Path(scratch)
         with open(folder / "sink.log", "w") as log:  # not a pipe: parec, left running, would hold it open
@@ -299,6 +308,8 @@ def run_one(stress: str, seconds: float, fraction: float, cache: Path) -> dict |
                     str(seconds),
                     "--result",
                     str(folder / "result.json"),
+                    "--latency",
+                    str(latency),
                 ],
                 check=False,
                 env=env,
@@ -331,6 +342,9 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=3.0, help="minutes per stress (default 3)")
     parser.add_argument("--stress", default=",".join(STRESSES), help=f"comma-separated, of {', '.join(STRESSES)}")
     parser.add_argument("--memory-fraction", type=float, default=0.8, help="of the available memory (default 0.8)")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="output buffer in seconds (default: the program's, OUTPUT_LATENCY_S)"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--result", default="", help=argparse.SUPPRESS)
@@ -353,7 +367,7 @@ def main() -> int:
     print(f"{'stress':<10}{'underflows':>11}{'longest gap ms':>16}{'gaps>50ms':>11}{'songs':>7}  longest GIL wait")
     try:
         for stress in stresses:
-            result = run_one(stress, args.minutes * 60.0, args.memory_fraction, cache)
+            result = run_one(stress, args.minutes * 60.0, args.memory_fraction, cache, args.latency)
             if result is None:
                 continue
             gaps = result["gaps"]
