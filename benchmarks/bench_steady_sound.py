@@ -224,6 +224,7 @@ def child(args: argparse.Namespace) -> int:
     result = {
         "underflows": engine.underflow_count - underflows,
         "status": engine.status,
+        "latency_s": getattr(engine.backend, "latency", None),
         "music_start": music_start,
         "song_starts": starts,
         "music_end": time.time(),
@@ -364,7 +365,10 @@ def main() -> int:
         parser.error(f"unknown stress {', '.join(sorted(unknown))}; choose from {', '.join(STRESSES)}")
     cache = Path(tempfile.mkdtemp(prefix="steady-cache-"))  # the built-in pieces, rendered once for all runs
     print(f"{args.minutes:g} min per stress; silence: 10 ms windows under -80 dBFS; goal: none over {GAP_GOAL_MS:g} ms")
-    print(f"{'stress':<10}{'underflows':>11}{'longest gap ms':>16}{'gaps>50ms':>11}{'songs':>7}  longest GIL wait")
+    print(
+        f"{'stress':<10}{'underflows':>11}{'longest gap ms':>16}{'gaps>50ms':>11}{'songs':>7}{'buffer s':>10}"
+        "  longest GIL wait"
+    )
     try:
         for stress in stresses:
             result = run_one(stress, args.minutes * 60.0, args.memory_fraction, cache, args.latency)
@@ -374,7 +378,7 @@ def main() -> int:
             worst_label, worst = max(result["gil_worst_ms"].items(), key=lambda item: item[1], default=("", 0.0))
             print(
                 f"{stress:<10}{result['underflows']:>11}{max(gaps, default=0.0):>16.0f}"
-                f"{sum(g > GAP_GOAL_MS for g in gaps):>11}{len(result['song_starts']):>7}"
+                f"{sum(g > GAP_GOAL_MS for g in gaps):>11}{len(result['song_starts']):>7}{result['latency_s']!s:>10}"
                 f"  {worst:.0f} ms ({worst_label})",
                 flush=True,
             )
