@@ -71,10 +71,11 @@ OUTPUT_LATENCY_S = 0.5
 and needs the GIL; when another thread holds it (a C call that keeps it: a model load, Qt laying out the
 window, a library import's analysis) or the process waits for a core on a loaded machine, the callback is
 late, and a buffer shorter than the delay plays silence (through PulseAudio, a silence that lasts until its
-buffer refills: far longer than the delay). ``benchmarks/bench_steady_sound.py`` measured GIL waits of about
-60-130 ms for the window's start and its heavy actions on an idle machine, and more under load; 0.5 s (was
-0.2 s) leaves room for stalls 2.5 times longer. The cost: a skip, a stop or a volume change is heard 0.3 s
-later than before (about 0.5 s after the click; crossfades themselves last seconds)."""
+buffer refills: far longer than the delay). ``benchmarks/bench_steady_sound.py`` measured GIL waits of
+100-140 ms while the window starts and up to 70 ms for its heavy actions, 200-900 ms under busy cores, disk
+or memory stress; with 0.2 s, busy cores gave 3 underflows and a 1.76 s silence in 30 s of music, with 0.5 s
+none. The cost: a skip, a stop or a volume change is heard 0.3 s later than before (about 0.5 s after the
+click; crossfades themselves last seconds)."""
 
 
 class AudioSink(ABC):
