@@ -205,7 +205,7 @@ class AudioEngine:
     @property
     def position_s(self) -> float:
         """Seconds of the current song rendered so far (0.0 in silence); the listener hears it later by the
-        output latency (0.2 s by default). Any thread."""
+        output latency (``OUTPUT_LATENCY_S``, 0.5 s, by default). Any thread."""
         deck = self._mixer.current
         return deck.pos / self.samplerate if deck is not None else 0.0
 

@@ -66,6 +66,18 @@ class OutputDevice:
     is_default: bool
 
 
+OUTPUT_LATENCY_S = 0.5
+"""Seconds of sound the device is asked to hold ahead of what is heard. The PortAudio callback runs Python
+and needs the GIL; when another thread holds it (a C call that keeps it: a model load, Qt laying out the
+window, a library import's analysis) or the process waits for a core on a loaded machine, the callback is
+late, and a buffer shorter than the delay plays silence (through PulseAudio, a silence that lasts until its
+buffer refills: far longer than the delay). ``benchmarks/bench_steady_sound.py`` measured GIL waits of
+100-140 ms while the window starts and up to 70 ms for its heavy actions, 200-900 ms under busy cores, disk
+or memory stress; with 0.2 s, busy cores gave 3 underflows and a 1.76 s silence in 30 s of music, with 0.5 s
+none. The cost: a skip, a stop or a volume change is heard 0.3 s later than before (about 0.5 s after the
+click; crossfades themselves last seconds)."""
+
+
 class AudioSink(ABC):
     """An open output that calls ``render`` on its own (audio) thread until closed. ``render_errors`` counts
     exceptions ``render`` raised (the block is then silence); ``last_render_error`` is the latest. The worker
@@ -208,12 +220,13 @@ class _SoundDeviceSink(AudioSink):
 
 
 class SoundDeviceBackend(AudioBackend):
-    """PortAudio through sounddevice. ``latency`` in seconds (or "low"/"high"); a larger buffer resists
-    stalls of the Python process better, at the cost of slower reaction to volume and skips."""
+    """PortAudio through sounddevice. ``latency`` in seconds (or "low"/"high"), default ``OUTPUT_LATENCY_S``;
+    a larger buffer resists stalls of the Python process better, at the cost of slower reaction to volume
+    and skips."""
 
     name = "sounddevice"
 
-    def __init__(self, latency: float | str = 0.2) -> None:
+    def __init__(self, latency: float | str = OUTPUT_LATENCY_S) -> None:
         self.latency = latency
 
     def unavailable_reason(self) -> str | None:
@@ -500,6 +513,7 @@ class OutputKeeper:
 
 
 __all__ = [
+    "OUTPUT_LATENCY_S",
     "PORTAUDIO_MISSING",
     "SOUNDDEVICE_MISSING",
     "AudioBackend",

@@ -237,3 +237,42 @@ def test_the_keeper_plays_silently_when_the_back_end_cannot_play():
         assert len(statuses) == 1
     finally:
         kept.close()
+
+
+def test_the_engine_asks_portaudio_for_a_buffer_that_outlasts_gil_stalls(monkeypatch):
+    """The device holds OUTPUT_LATENCY_S of sound (0.5 s), so a callback late by the GIL waits that
+    ``benchmarks/bench_steady_sound.py`` measures (about 0.1 s, more under load) does not play silence."""
+    from types import SimpleNamespace
+
+    from moodsic_desktop.audio import output
+    from moodsic_desktop.audio.engine import AudioEngine
+
+    opened: list[dict] = []
+
+    class FakeStream:
+        device = 0
+        active = True
+
+        def __init__(self, **kwargs) -> None:
+            opened.append(kwargs)
+
+        def start(self) -> None:
+            pass
+
+        def close(self, ignore_errors: bool = True) -> None:
+            pass
+
+    fake = SimpleNamespace(
+        OutputStream=FakeStream,
+        PortAudioError=RuntimeError,
+        query_devices=lambda *args, **kwargs: {"name": "fake", "hostapi": 0},
+        query_hostapis=lambda *args: {"name": "ALSA"},
+    )
+    monkeypatch.setattr(output, "_sounddevice", lambda: (fake, None))
+    engine = AudioEngine()
+    sink = engine.backend.open(None, engine.samplerate, engine.blocksize, lambda out, underflow: None)
+    sink.start()
+    sink.close()
+    assert output.OUTPUT_LATENCY_S >= 0.5
+    assert opened[0]["latency"] == output.OUTPUT_LATENCY_S
+    assert opened[0]["blocksize"] / opened[0]["samplerate"] < output.OUTPUT_LATENCY_S / 4  # blocks stay small
