@@ -122,7 +122,53 @@ def desktop_exec(command: Sequence[str]) -> str:
     return " ".join(words).replace("\\", "\\\\")
 
 
-class XdgAutostart:
+class FileEntry:
+    """An autostart entry that is one file at ``path`` (the XDG ``.desktop`` file, the LaunchAgent plist):
+    written whole (a ``.partial`` file renamed over it) from ``data()``, and never written over or removed
+    when Moodsic did not write it (``ours``)."""
+
+    path: Path
+
+    @property
+    def where(self) -> str:
+        return str(self.path)
+
+    def data(self) -> bytes:
+        """The file's bytes."""
+        raise NotImplementedError
+
+    def ours(self) -> bool:
+        """Whether the file at ``path`` was written by Moodsic."""
+        raise NotImplementedError
+
+    def enabled(self) -> bool:
+        return self.path.is_file() and self.ours()
+
+    def enable(self) -> None:
+        self._refuse_if_foreign()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.path.with_name(self.path.name + ".partial")
+            partial.write_bytes(self.data())
+            os.replace(partial, self.path)
+        except OSError as error:
+            raise AutostartError(f"could not write {self.path}: {error.strerror or error}") from error
+
+    def disable(self) -> None:
+        if not self.path.exists():
+            return
+        self._refuse_if_foreign()
+        try:
+            self.path.unlink()
+        except OSError as error:
+            raise AutostartError(f"could not remove {self.path}: {error.strerror or error}") from error
+
+    def _refuse_if_foreign(self) -> None:
+        if self.path.exists() and not self.ours():
+            raise AutostartError(f"{self.path} was not written by Moodsic; it is left as it is")
+
+
+class XdgAutostart(FileEntry):
     """``moodsic.desktop`` in the XDG autostart folder (see the module docstring)."""
 
     def __init__(self, platform: Platform) -> None:
@@ -130,10 +176,6 @@ class XdgAutostart:
         base = Path(config) if config and Path(config).is_absolute() else platform.home / ".config"
         self.path = base / "autostart" / DESKTOP_FILE
         self.platform = platform
-
-    @property
-    def where(self) -> str:
-        return str(self.path)
 
     def text(self) -> str:
         """The entry's content."""
@@ -150,37 +192,14 @@ class XdgAutostart:
         ]
         return "\n".join(lines) + "\n"
 
-    def enabled(self) -> bool:
-        return self.path.is_file() and self._ours()
+    def data(self) -> bytes:
+        return self.text().encode("utf-8")
 
-    def enable(self) -> None:
-        self._refuse_if_foreign()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.path.with_name(self.path.name + ".partial")
-            partial.write_text(self.text(), encoding="utf-8")
-            os.replace(partial, self.path)
-        except OSError as error:
-            raise AutostartError(f"could not write {self.path}: {error.strerror or error}") from error
-
-    def disable(self) -> None:
-        if not self.path.exists():
-            return
-        self._refuse_if_foreign()
-        try:
-            self.path.unlink()
-        except OSError as error:
-            raise AutostartError(f"could not remove {self.path}: {error.strerror or error}") from error
-
-    def _ours(self) -> bool:
+    def ours(self) -> bool:
         try:
             return f"\n{DESKTOP_MARK}=true" in self.path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             return False
-
-    def _refuse_if_foreign(self) -> None:
-        if self.path.exists() and not self._ours():
-            raise AutostartError(f"{self.path} was not written by Moodsic; it is left as it is")
 
 
 class WindowsRunKey:
@@ -227,16 +246,12 @@ class WindowsRunKey:
             raise AutostartError(f"could not remove {self.where}: {error}") from error
 
 
-class MacLaunchAgent:
+class MacLaunchAgent(FileEntry):
     """``~/Library/LaunchAgents/com.moodsic.desktop.plist`` (see the module docstring)."""
 
     def __init__(self, platform: Platform) -> None:
         self.path = platform.home / "Library" / "LaunchAgents" / f"{AGENT_LABEL}.plist"
         self.platform = platform
-
-    @property
-    def where(self) -> str:
-        return str(self.path)
 
     def content(self) -> dict[str, Any]:
         """The LaunchAgent's keys: run once at log-in, as an interactive program."""
@@ -247,39 +262,15 @@ class MacLaunchAgent:
             "ProcessType": "Interactive",
         }
 
-    def enabled(self) -> bool:
-        return self.path.is_file() and self._ours()
+    def data(self) -> bytes:
+        return plistlib.dumps(self.content())
 
-    def enable(self) -> None:
-        self._refuse_if_foreign()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.path.with_name(self.path.name + ".partial")
-            with partial.open("wb") as file:
-                plistlib.dump(self.content(), file)
-            os.replace(partial, self.path)
-        except OSError as error:
-            raise AutostartError(f"could not write {self.path}: {error.strerror or error}") from error
-
-    def disable(self) -> None:
-        if not self.path.exists():
-            return
-        self._refuse_if_foreign()
-        try:
-            self.path.unlink()
-        except OSError as error:
-            raise AutostartError(f"could not remove {self.path}: {error.strerror or error}") from error
-
-    def _ours(self) -> bool:
+    def ours(self) -> bool:
         try:
             with self.path.open("rb") as file:
                 return plistlib.load(file).get("Label") == AGENT_LABEL
         except (OSError, plistlib.InvalidFileException, ValueError, AttributeError):
             return False
-
-    def _refuse_if_foreign(self) -> None:
-        if self.path.exists() and not self._ours():
-            raise AutostartError(f"{self.path} was not written by Moodsic; it is left as it is")
 
 
 def autostart_entry(platform: Platform | None = None) -> AutostartEntry:
