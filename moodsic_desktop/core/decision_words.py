@@ -49,9 +49,25 @@ REASON_WORDS: dict[str, ReasonWords] = {
         "your music library cannot be found; the built-in music plays meanwhile",
     ),
     "the library is back": ReasonWords("{mode}", "your music library is back; this song fits the mood best"),
-    # Where a new kind of reason gets its words: the matcher's "variety" and the day plan's reason, e.g.
-    # "<their reason's first words>": ReasonWords("reaching past the mood for variety", "…"),
+    # chosen without a picture (session.playback: mood_without_picture) and at the day plan's opening time
+    "no picture: for the last mood read": ReasonWords(
+        "the music plays on without a picture", "there is no picture now; it fits the last mood read{station}"
+    ),
+    "no picture: for the day plan's mood": ReasonWords(
+        "the music plays on without a picture", "there is no picture now; it fits the day plan's mood{station}"
+    ),
+    "no picture: for a calm mood": ReasonWords(
+        "the music plays on without a picture", "there is no picture now; it fits a calm, relaxed mood{station}"
+    ),
+    "opening time": ReasonWords("{mode}", "the café opened; it fits the day plan's mood{station}"),
 }
+# Notes a reason may carry after its kind, said after the kind's words: the matcher's variety (rule 3) and the
+# day plan bending the target ("; the day plan keeps it calm (Morning)", said as it is).
+VARIETY_WORDS = {
+    "for variety": "a little past the mood, for variety: the songs closest to it played lately",
+    "the one played longest ago": "every song close to the mood played lately; this one longest ago",
+}
+DAY_PLAN_MARK = "; the day plan "
 
 
 def music_words(mode: str) -> str:
@@ -88,4 +104,7 @@ def why_words(reason: str, station: str | None = None) -> str:
     words = REASON_WORDS[kind].why.format(station=f" among {station}" if station else "")
     if ESTIMATED_MARK in reason:
         words += "; its mood was guessed from its sound"
+    words += "".join(f"; {said}" for mark, said in VARIETY_WORDS.items() if mark in reason)
+    if DAY_PLAN_MARK in reason:
+        words += DAY_PLAN_MARK + reason.split(DAY_PLAN_MARK, 1)[1]
     return words[:1].upper() + words[1:]

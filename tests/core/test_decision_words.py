@@ -46,3 +46,23 @@ def test_holding_counts_down_then_follows_the_mode():
     assert doing_words("dwell: 3 s of 30 s played", "uplift", 27.4) == "holding this song for 27 s more"
     assert doing_words("dwell: 3 s of 30 s played", "uplift", None) == "the music is lifting it"
     assert doing_words(None, "calm") == "the music is calming it"
+
+
+def test_variety_the_day_plan_and_no_picture_are_said_plainly():
+    """The reasons the café-day work adds (variety, the day plan, no picture) read in plain words, not as the
+    matcher's text."""
+    past = why_words(
+        "song ended: nearest song in Joyful; reached past Joyful for variety: its songs near the mood played in "
+        "the last 12 min; the day plan keeps it calm (Morning)",
+        "Warm & Relaxed",
+    )
+    assert past == (
+        "The last song ended; this one fits the mood best among Warm & Relaxed; a little past the mood, for "
+        "variety: the songs closest to it played lately; the day plan keeps it calm (Morning)"
+    )
+    held = why_words("no picture: for the last mood read: song ended: nearest song in Joyful (dwell 25 s)", "Joyful")
+    assert held == "There is no picture now; it fits the last mood read among Joyful"
+    assert why_words("no picture: for a calm mood: nearest song", None).endswith("it fits a calm, relaxed mood")
+    assert why_words("no picture: for the day plan's mood: nearest song").endswith("the day plan's mood")
+    assert why_words("opening time: the nearest song for the day plan's mood").startswith("The café opened")
+    assert doing_words("no picture: for a calm mood: nearest song", "match") == "the music plays on without a picture"

@@ -34,7 +34,7 @@ def test_a_missing_last_source_still_plays_music_says_why_and_is_read_once_it_is
     first = window.engine.current_song
     shown = first.title or f"Song {first.song_id}"
     qtbot.waitUntil(lambda: window.now_playing.title.text() == shown, timeout=WAIT_MS)
-    assert window.now_playing.reason.text().startswith("Why: No picture: for a calm mood")
+    assert window.now_playing.reason.text().startswith("Why: There is no picture now; it fits a calm, relaxed mood")
     assert not window.preview.has_image
 
     on_the_stick.parent.mkdir()
