@@ -25,8 +25,6 @@ import gc
 import itertools
 import json
 import math
-import os
-import subprocess
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -45,8 +43,8 @@ from moodsic_desktop.core.stabilizer import Stabilizer
 from moodsic_desktop.core.stations import fit_station_model
 from moodsic_desktop.core.types import Estimate
 from moodsic_desktop.session.playback import PlaybackSession
+from tests.day_process import open_files, resident_bytes, run_day_in_own_process
 
-REPO = Path(__file__).resolve().parents[1]
 HOURS = 8
 STEP_S = 1.0  # one picture a simulated second
 MOOD_EVERY_S = 20 * 60.0  # the room's mood moves about this often
@@ -209,15 +207,6 @@ def build_session(library: MusicLibrary, engine: DayEngine, clock: list[float]) 
     )
 
 
-def open_files() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
-def resident_bytes() -> int:
-    """The process's resident memory (Linux /proc)."""
-    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
 def cafe_day(report_path: Path) -> dict[str, Any]:
     """Run the day; write the session report to ``report_path``; return what the test checks."""
     library = day_library()
@@ -268,16 +257,7 @@ def near_enough_share(day: dict[str, Any]) -> float:
 @pytest.mark.skipif(not Path("/proc/self/statm").is_file(), reason="reads memory and open files from Linux /proc")
 def test_a_cafe_day_with_the_real_session(tmp_path):
     report_path = tmp_path / "day.json"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    run = subprocess.run(
-        [sys.executable, "-m", "tests.test_cafe_day", str(report_path)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    day = json.loads(run.stdout.splitlines()[-1])
+    day = run_day_in_own_process("tests.test_cafe_day", report_path)
     memory = {int(hour): size for hour, size in day["memory_by_hour"].items()}
     growth_per_hour = (memory[HOURS] - memory[1]) / (HOURS - 1)
     assert growth_per_hour < 5_000_000, f"memory grew {growth_per_hour / 1e6:.2f} MB per simulated hour"

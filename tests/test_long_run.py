@@ -14,8 +14,6 @@ from __future__ import annotations
 import gc
 import itertools
 import json
-import os
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -31,8 +29,8 @@ from moodsic_desktop.core.report import SessionReport
 from moodsic_desktop.core.stabilizer import Stabilizer
 from moodsic_desktop.core.stations import StationModel
 from moodsic_desktop.perception.scene_statistics import SceneStatisticsExpert
+from tests.day_process import open_files, resident_bytes, run_day_in_own_process
 
-REPO = Path(__file__).resolve().parents[1]
 HOURS = 8
 STEP_S = 1.0  # one reading per simulated second
 DWELL_S = 40.0
@@ -59,15 +57,6 @@ def frame_at(t: float, rng: np.random.Generator) -> np.ndarray:
         base = base * 1.3 + 30
     frame = base + rng.normal(0, 25, (36, 64, 3))
     return np.clip(frame, 0, 255).astype(np.uint8)
-
-
-def open_files() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
-def resident_bytes() -> int:
-    """The process's resident memory (Linux /proc; tracemalloc would slow the day threefold)."""
-    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def shop_day(report_path: Path) -> dict[str, int]:
@@ -106,16 +95,7 @@ def shop_day(report_path: Path) -> dict[str, int]:
 def test_a_shop_day_keeps_memory_threads_files_and_rules(tmp_path):
     songs = library()
     report_path = tmp_path / "day.json"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    run = subprocess.run(
-        [sys.executable, "-m", "tests.test_long_run", str(report_path)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    day = json.loads(run.stdout.splitlines()[-1])
+    day = run_day_in_own_process("tests.test_long_run", report_path)
     growth = day["memory_growth"]
     assert growth < 8_000_000, f"memory grew by {growth / 1e6:.1f} MB over seven hours"
     assert day["threads_added"] == 0
