@@ -8,14 +8,13 @@ on Windows, macOS and Linux.
   ``.binarypb`` models of the MediaPipe solutions it uses (PyInstaller has no hook that collects them),
   matplotlib (MediaPipe's solutions import ``matplotlib.pyplot``), onnxruntime's CPU runtime,
   ``RESOURCE_FILES``, the face-expression model that ships in the box with its licence and provenance
-  (``BUNDLED_MODEL_FILES``, in ``moodsic_desktop/perception/bundled/`` as in the source tree), and librosa
-  with numba and llvmlite (the mood of the owner's own songs is measured from their audio; llvmlite's LLVM
-  library alone is about 170 MB of the roughly 215 MB they add, and librosa's lazy loader needs its ``.pyi``
-  stubs: ``librosa_stub_files``).
+  (``BUNDLED_MODEL_FILES``, in ``moodsic_desktop/perception/bundled/`` as in the source tree).
 * **Left out:** ``EXCLUDED_MODULES`` (jax and jaxlib, about 320 MB that mediapipe pulls in and the program
-  never imports; PyTorch, transformers and onnx, which only export and train models; test and notebook
-  tools), every other Qt module, Qt's translations, the Qt plugins and libraries nothing of the program
-  loads (``UNUSED_QT_PLUGINS``, ``UNUSED_QT_LIBRARIES``: the virtual keyboard, PDF, VNC, embedded-Linux
+  never imports; librosa with numba and llvmlite, about 175 MB, since the mood of the owner's songs is
+  measured with numpy and scipy: ``moodsic_desktop/audio/library/signal_measures.py``; PyTorch,
+  transformers and onnx, which only export and train models; test and notebook tools), every other Qt
+  module, Qt's translations, the Qt plugins and libraries nothing of the program loads
+  (``UNUSED_QT_PLUGINS``, ``UNUSED_QT_LIBRARIES``: the virtual keyboard, PDF, VNC, embedded-Linux
   platforms, TLS and network-status back ends), and onnxruntime's CUDA and TensorRT providers
   (``GPU_ONLY_BINARIES``, about 270 MB).
 * **Swapped for lighter builds of the same version** (``replacements``): the development environment's
@@ -104,6 +103,11 @@ EXCLUDED_MODULES = (
     # mediapipe 0.10.21 depends on jax/jaxlib (its genai converter uses them); the program never imports them.
     "jax",
     "jaxlib",
+    # The music's mood features are measured with numpy and scipy (audio/library/signal_measures.py); librosa
+    # needs numba, whose LLVM (llvmlite) alone is about 170 MB. The tests compare the two where librosa is installed.
+    "librosa",
+    "numba",
+    "llvmlite",
     # Exporting and training models only (`moodsic models …` from a source checkout).
     "torch",
     "torchvision",
@@ -143,12 +147,6 @@ KEPT_PACKAGES = (
     "soundfile",
     "sounddevice",
     "soxr",
-    # Moods estimated from the audio (moodsic_desktop.audio.library.mood_features). numba compiles librosa's
-    # kernels on first use; its cache goes to a folder of each process's own in the program's cache folder
-    # (audio/library/numba_cache.py), never a shared temporary one.
-    "librosa",
-    "numba",
-    "llvmlite",
 )
 """Packages the program needs at run time; none may appear in ``excludes()`` (a test checks)."""
 
@@ -294,28 +292,14 @@ def bundled_model_files(repo: Path) -> list[tuple[str, str]]:
     return pairs
 
 
-def librosa_stub_files() -> list[tuple[str, str]]:
-    """``(source, destination folder)`` for librosa's ``.pyi`` stubs: ``lazy_loader.attach_stub`` reads
-    them at import time to learn what each sub-package holds, so without them ``import librosa`` fails in
-    the bundle. Raises when librosa is missing."""
-    folder = package_dir("librosa")
-    if folder is None:
-        raise RuntimeError("librosa is not installed here: install the app first (pip install -e '.[build]')")
-    return [
-        (str(path), PurePath("librosa", *path.relative_to(folder).parent.parts).as_posix())
-        for path in sorted(folder.rglob("*.pyi"))
-    ]
-
-
 def runtime_hooks(repo: Path) -> list[str]:
     """The runtime hooks' paths, for the spec's ``Analysis(runtime_hooks=…)``."""
     return [str(repo / "build" / name) for name in RUNTIME_HOOKS]
 
 
 def data_files(repo: Path) -> list[tuple[str, str]]:
-    """All data files of the bundle: MediaPipe's models, librosa's stubs, the resources and the bundled face
-    model."""
-    return [*mediapipe_model_files(), *librosa_stub_files(), *resource_files(repo), *bundled_model_files(repo)]
+    """All data files of the bundle: MediaPipe's models, the resources and the bundled face model."""
+    return [*mediapipe_model_files(), *resource_files(repo), *bundled_model_files(repo)]
 
 
 def is_gpu_only(path: str) -> bool:
