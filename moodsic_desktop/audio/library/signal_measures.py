@@ -208,7 +208,7 @@ def _local_score(onsets: np.ndarray, frames_per_beat: float) -> np.ndarray:
     return np.convolve(shifted, window)[half : half + len(onsets)].astype(onsets.dtype)
 
 
-def _beat_path(score: np.ndarray, frames_per_beat: float) -> np.ndarray:
+def _beat_path(score: np.ndarray, frames_per_beat: float) -> tuple[np.ndarray, np.ndarray]:
     """Ellis's dynamic programme: each frame's best previous beat, half a beat to two beats back, scored by
     the cumulative score minus ``TIGHTNESS`` times the squared log-ratio of the gap to a beat. Returns
     (back-links, cumulative scores); -1 where a frame has no previous beat."""
