@@ -1,10 +1,11 @@
 """The signal measures behind a song's mood features, with numpy and scipy alone (no numba, no librosa).
 
-Each function computes what the librosa 0.11 function of the same name computes with the arguments
-``mood_features`` passes (librosa's own definitions, its defaults and its edge cases; the tests compare
-them with librosa where it is installed). librosa compiles its beat tracker, peak picker and local maxima
-with numba, and numba's LLVM library is about 170 MB of the frozen app: these need neither, and the
-dynamic programme of the beat tracker runs as one numpy step per frame.
+Each function computes what the librosa 0.11 function named in its docstring computes with the
+arguments ``mood_features`` passes (librosa's own definitions, its defaults and its edge cases;
+``tests/audio/library/test_signal_measures.py`` compares them with librosa where it is installed).
+librosa compiles its beat tracker, peak picker and local maxima with numba, and numba's LLVM library is
+about 170 MB of the frozen app: these need neither, and the dynamic programme of the beat tracker runs as
+one numpy step per frame.
 
 Shapes: a spectrogram is ``(bins, frames)``; a signal or an envelope is 1-D. Frames are ``HOP`` samples
 apart and centred (the signal is padded with ``N_FFT // 2`` zeros on each side, as librosa's
