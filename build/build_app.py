@@ -1,7 +1,7 @@
 """Build the one-folder Moodsic app from this checkout, prove that it works, and report size and start-up time.
 
-    python build/build_app.py [--clean] [--flavour cpu|gpu] [--skip-build] [--no-window] [--no-library-check]
-                              [--with-station-audio] [--package]
+    python build/build_app.py [--clean] [--flavour cpu|gpu] [--skip-build] [--no-strip] [--no-window]
+                              [--no-library-check] [--with-station-audio] [--package]
 
 Run it with the Python of an environment where the app is installed with the build extra
 (``pip install -e ".[build]"``). The steps, each reported as it finishes:
@@ -11,10 +11,13 @@ Run it with the Python of an environment where the app is installed with the bui
    default ``cpu`` flavour the CPU onnxruntime where this environment has onnxruntime-gpu): pip installs
    them once into ``build/work/replacements-<flavour>``, first on PyInstaller's path; the environment
    itself is not changed. ``--flavour gpu`` bundles onnxruntime-gpu with its CUDA providers.
+   **strip** (Linux with binutils): the libraries' symbol tables are stripped where the stripped library
+   still loads (``build/strip_libraries.py``; about 45 MB; ``--no-strip`` keeps them).
 2. **layout**: the frozen app keeps ``models/`` and ``music/`` in each platform's folder for the user's
    data (``moodsic_desktop.paths``); the checks below use ``build/dist/check-home`` instead (through
    ``MOODSIC_HOME``, with the folders' READMEs), removed at the end, so they never touch the builder's.
-3. **size**: the bundle's size on disk, and its 15 largest parts.
+3. **size**: the bundle's size on disk, and its 15 largest parts; a bundle over its budget
+   (``bundle_config.SIZE_BUDGET_MIB``) fails the build.
 4. **self-test**: the frozen ``--self-test`` with nothing installed: built-in experts, built-in station.
 5. **privacy** (Linux with strace): the frozen ``--self-test`` again, as a new user (an empty ``HOME``, no
    ``MOODSIC_HOME``: its data goes to ``~/.local/share/Moodsic``), under strace: no ``connect()`` to a
@@ -68,6 +71,7 @@ SELF_TEST_NO_SOUND = 3
 sys.path.insert(0, str(REPO))  # this checkout's moodsic_desktop (for the test video), not another copy
 sys.path.insert(0, str(HERE))
 import bundle_config as config  # noqa: E402
+import strip_libraries  # noqa: E402
 import syscall_trace  # noqa: E402
 
 
@@ -472,6 +476,20 @@ def window_step() -> dict[str, float] | str:
     return times
 
 
+def strip_step() -> dict[str, object] | str:
+    """``strip_libraries.strip_bundle`` on the bundle (Linux): what it saved and which libraries it kept
+    whole, or why it was skipped."""
+    if not sys.platform.startswith("linux"):
+        return "skipped: symbol tables are stripped on Linux only"
+    if shutil.which("strip") is None:
+        return "skipped: strip is not installed (Debian: apt install binutils)"
+    done = strip_libraries.strip_bundle(bundle_root())
+    say(f"[strip] {mib(done.saved_bytes)} of symbol tables out of {len(done.stripped)} libraries")
+    for name, why in done.kept.items():
+        say(f"[strip]   kept whole: {name} ({why})")
+    return {"saved_bytes": done.saved_bytes, "stripped": len(done.stripped), "kept_whole": done.kept}
+
+
 def size_step(flavour: str) -> dict[str, object]:
     """The bundle's size and its 15 largest parts, reported one per line; which onnxruntime and OpenCV it
     carries (raises when the onnxruntime is not ``flavour``'s)."""
@@ -485,6 +503,12 @@ def size_step(flavour: str) -> dict[str, object]:
     say(f"[size] in the bundle: the {builds['onnxruntime']} onnxruntime, the {builds['opencv']} OpenCV")
     if builds["onnxruntime"] != flavour:
         raise BuildError(f"the {flavour} flavour bundled the {builds['onnxruntime']} onnxruntime")
+    budget = config.size_budget(sys.platform)
+    if budget is not None and size > budget * 2**20:
+        raise BuildError(
+            f"the bundle is {mib(size)}, over its budget of {budget} MiB (bundle_config.SIZE_BUDGET_MIB); "
+            "its largest parts are listed above"
+        )
     return {"size_bytes": size, "largest_parts": dict(parts), **builds}
 
 
@@ -502,7 +526,8 @@ def package_step(version: str) -> list[str] | None:
     return [str(path) for path in made]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line's options (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clean", action="store_true", help="let PyInstaller start from an empty cache")
     parser.add_argument(
@@ -515,11 +540,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--package", action="store_true", help="then make the platform's packages (build/package.py)")
     parser.add_argument("--skip-build", action="store_true", help="check and report the existing build/dist")
     parser.add_argument("--no-window", action="store_true", help="skip the time-to-window measurement")
+    parser.add_argument(
+        "--no-strip", action="store_true", help="keep the libraries' symbol tables (then over the size budget)"
+    )
     parser.add_argument("--no-library-check", action="store_true", help="skip the library-beside-it check")
     parser.add_argument(
         "--with-station-audio", action="store_true", help="keep the built-in station's audio in music/builtin"
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
     version = config.app_version(REPO)
     flavour = "gpu" if args.keep_cuda else args.flavour
     report: dict[str, object] = {
@@ -534,6 +566,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             say(f"[build] PyInstaller: {SPEC.relative_to(REPO)} → {DIST.relative_to(REPO)} (Moodsic {version})")
             report["build_s"] = round(build(args.clean, flavour), 1)
             say(f"[build] done in {report['build_s']} s")
+        if not args.no_strip:
+            step = "strip"
+            report["strip"] = strip_step()
         step = "layout"
         app_folder = lay_out()
         say(f"[layout] {executable()} with models/ and music/ in {app_folder}")

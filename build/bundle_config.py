@@ -6,18 +6,19 @@ on Windows, macOS and Linux.
 
 * **Kept:** the Qt modules the program imports (``KEEP_QT_MODULES``) with their plugins, the ``.tflite`` /
   ``.binarypb`` models of the MediaPipe solutions it uses (PyInstaller has no hook that collects them),
-  matplotlib (MediaPipe's solutions import ``matplotlib.pyplot``), onnxruntime's CPU runtime,
-  ``RESOURCE_FILES``, the face-expression model that ships in the box with its licence and provenance
-  (``BUNDLED_MODEL_FILES``, in ``moodsic_desktop/perception/bundled/`` as in the source tree), and librosa
-  with numba and llvmlite (the mood of the owner's own songs is measured from their audio; llvmlite's LLVM
-  library alone is about 170 MB of the roughly 215 MB they add, and librosa's lazy loader needs its ``.pyi``
-  stubs: ``librosa_stub_files``).
+  onnxruntime's CPU runtime, ``RESOURCE_FILES``, the face-expression model that ships in the box with its
+  licence and provenance (``BUNDLED_MODEL_FILES``, in ``moodsic_desktop/perception/bundled/`` as in the
+  source tree).
 * **Left out:** ``EXCLUDED_MODULES`` (jax and jaxlib, about 320 MB that mediapipe pulls in and the program
-  never imports; PyTorch, transformers and onnx, which only export and train models; test and notebook
-  tools), every other Qt module, Qt's translations, the Qt plugins and libraries nothing of the program
-  loads (``UNUSED_QT_PLUGINS``, ``UNUSED_QT_LIBRARIES``: the virtual keyboard, PDF, VNC, embedded-Linux
+  never imports; librosa with numba and llvmlite, about 175 MB, since the mood of the owner's songs is
+  measured with numpy and scipy: ``moodsic_desktop/audio/library/signal_measures.py``; PyTorch,
+  transformers and onnx, which only export and train models; test and notebook tools), every other Qt
+  module, Qt's translations, the Qt plugins and libraries nothing of the program loads
+  (``UNUSED_QT_PLUGINS``, ``UNUSED_QT_LIBRARIES``: the virtual keyboard, PDF, VNC, embedded-Linux
   platforms, TLS and network-status back ends), and onnxruntime's CUDA and TensorRT providers
   (``GPU_ONLY_BINARIES``, about 270 MB).
+* **A placeholder instead** (``PLACEHOLDER_MODULES``): matplotlib with pillow and kiwisolver (about 40 MB),
+  which MediaPipe's solutions import for a drawing helper the program never calls.
 * **Swapped for lighter builds of the same version** (``replacements``): the development environment's
   ``opencv-contrib-python`` (whose wheel also carries Qt 5 for OpenCV's own windows, which the program
   never opens) is bundled as ``opencv-python-headless``, and, in the default ``cpu`` flavour,
@@ -25,9 +26,9 @@ on Windows, macOS and Linux.
   them with pip into a folder of the build's own that goes first on PyInstaller's path; the development
   environment is not changed. The ``gpu`` flavour bundles onnxruntime-gpu with its CUDA/TensorRT providers,
   for a PC with an NVIDIA GPU and its CUDA install.
-* **Not stripped**: ``strip`` saves about 70 MB of symbol tables but breaks libraries that auditwheel
-  repaired (the frozen self-test failed: scipy's OpenBLAS, "ELF load command address/offset not
-  page-aligned").
+* **Stripped where it is safe** (Linux, ``build_app.py`` after PyInstaller: ``strip_libraries.py``): the
+  libraries' symbol tables, except where the stripped copy would not load (``strip`` breaks some libraries
+  that auditwheel repaired, such as scipy's OpenBLAS: "ELF load command address/offset not page-aligned").
 """
 
 from __future__ import annotations
@@ -104,6 +105,11 @@ EXCLUDED_MODULES = (
     # mediapipe 0.10.21 depends on jax/jaxlib (its genai converter uses them); the program never imports them.
     "jax",
     "jaxlib",
+    # The music's mood features are measured with numpy and scipy (audio/library/signal_measures.py); librosa
+    # needs numba, whose LLVM (llvmlite) alone is about 170 MB. The tests compare the two where librosa is installed.
+    "librosa",
+    "numba",
+    "llvmlite",
     # Exporting and training models only (`moodsic models …` from a source checkout).
     "torch",
     "torchvision",
@@ -118,9 +124,15 @@ EXCLUDED_MODULES = (
     "onnxruntime.transformers",
     "onnxruntime.quantization",
     "onnxruntime.tools",
-    # Qt is the only GUI; matplotlib (kept for MediaPipe) needs no Tk.
+    # Qt is the only GUI.
     "tkinter",
     "_tkinter",
+    # scikit-learn imports rich only to print estimators in a terminal (sklearn.utils._optional_dependencies),
+    # which brings pygments and, through its image formatter, pillow (about 20 MB with pillow.libs).
+    "rich",
+    "pygments",
+    "markdown_it",
+    "PIL",
     # Tests and notebooks.
     "pytest",
     "_pytest",
@@ -133,7 +145,6 @@ EXCLUDED_MODULES = (
 """Python packages PyInstaller must not follow into, even where some installed package imports them."""
 
 KEPT_PACKAGES = (
-    "matplotlib",  # mediapipe.python.solutions.drawing_utils imports matplotlib.pyplot
     "mediapipe",
     "cv2",
     "numpy",
@@ -143,17 +154,16 @@ KEPT_PACKAGES = (
     "soundfile",
     "sounddevice",
     "soxr",
-    # Moods estimated from the audio (moodsic_desktop.audio.library.mood_features). numba compiles librosa's
-    # kernels on first use; its cache goes to a folder of each process's own in the program's cache folder
-    # (audio/library/numba_cache.py), never a shared temporary one.
-    "librosa",
-    "numba",
-    "llvmlite",
 )
 """Packages the program needs at run time; none may appear in ``excludes()`` (a test checks)."""
 
-HOOKS_CONFIG = {"matplotlib": {"backends": "Agg"}}
-"""PyInstaller hook options: matplotlib is imported, never drawn with, so one backend is enough."""
+HOOKS_CONFIG: dict[str, dict[str, str]] = {}
+"""PyInstaller hook options (none needed)."""
+
+PLACEHOLDER_MODULES = ("matplotlib",)
+"""Left out, with a placeholder put in ``sys.modules`` by ``rthook_no_matplotlib.py``: MediaPipe's solutions
+import ``matplotlib.pyplot`` for a drawing helper the program never calls (with pillow, kiwisolver and
+contourpy, about 40 MB)."""
 
 MEDIAPIPE_MODEL_SUFFIXES = (".tflite", ".binarypb")
 
@@ -209,9 +219,16 @@ BUNDLED_MODEL_DIR = PurePath("moodsic_desktop", "perception", "bundled")
 BUNDLED_MODEL_FILES = ("fer2013-mini-xception.onnx", "LICENSE-fer.txt", "PROVENANCE.md")
 """fer's FER-2013 mini-Xception (MIT: its licence text must travel with it) and where it came from; bundled
 at the same relative path as in the source tree, so the program finds it beside its own modules."""
-RUNTIME_HOOKS = ("rthook_private.py",)
+RUNTIME_HOOKS = ("rthook_private.py", "rthook_no_matplotlib.py")
 """Runtime hooks in ``build/``, run by the frozen app before ``main.py``: ``rthook_private.py`` turns off
-onnxruntime's telemetry before anything can load it."""
+onnxruntime's telemetry before anything can load it; ``rthook_no_matplotlib.py`` puts the placeholders of
+``PLACEHOLDER_MODULES`` in place."""
+
+SIZE_BUDGET_MIB = {"linux": 510}
+"""The most the bundle may weigh on disk (MiB), per platform (``sys.platform`` prefix): the size step of
+``build_app.py`` fails a bundle over it, so nothing makes it grow unnoticed. The issue's aim is 400 MiB; what
+keeps Linux above it is in the README ("Size"). Windows and macOS have no budget yet: their sizes come from
+CI only."""
 
 USER_FOLDERS = ("models", "music")
 """Folders placed beside the executable for the owner's ONNX models and music library (see
@@ -219,6 +236,11 @@ USER_FOLDERS = ("models", "music")
 
 ICONS = {"win32": "moodsic.ico", "darwin": "moodsic.icns"}
 """The icon file per platform (PyInstaller on Linux embeds no icon; the PNG is bundled as a resource)."""
+
+
+def size_budget(platform: str) -> int | None:
+    """``SIZE_BUDGET_MIB`` for ``platform`` (``sys.platform``), or None where none is set."""
+    return next((mib for prefix, mib in SIZE_BUDGET_MIB.items() if platform.startswith(prefix)), None)
 
 
 def package_dir(name: str) -> Path | None:
@@ -246,7 +268,7 @@ def qt_excludes() -> list[str]:
 
 def excludes() -> list[str]:
     """Everything PyInstaller must leave out."""
-    return [*EXCLUDED_MODULES, *qt_excludes()]
+    return [*EXCLUDED_MODULES, *PLACEHOLDER_MODULES, *qt_excludes()]
 
 
 def mediapipe_model_dirs() -> list[str]:
@@ -294,28 +316,14 @@ def bundled_model_files(repo: Path) -> list[tuple[str, str]]:
     return pairs
 
 
-def librosa_stub_files() -> list[tuple[str, str]]:
-    """``(source, destination folder)`` for librosa's ``.pyi`` stubs: ``lazy_loader.attach_stub`` reads
-    them at import time to learn what each sub-package holds, so without them ``import librosa`` fails in
-    the bundle. Raises when librosa is missing."""
-    folder = package_dir("librosa")
-    if folder is None:
-        raise RuntimeError("librosa is not installed here: install the app first (pip install -e '.[build]')")
-    return [
-        (str(path), PurePath("librosa", *path.relative_to(folder).parent.parts).as_posix())
-        for path in sorted(folder.rglob("*.pyi"))
-    ]
-
-
 def runtime_hooks(repo: Path) -> list[str]:
     """The runtime hooks' paths, for the spec's ``Analysis(runtime_hooks=…)``."""
     return [str(repo / "build" / name) for name in RUNTIME_HOOKS]
 
 
 def data_files(repo: Path) -> list[tuple[str, str]]:
-    """All data files of the bundle: MediaPipe's models, librosa's stubs, the resources and the bundled face
-    model."""
-    return [*mediapipe_model_files(), *librosa_stub_files(), *resource_files(repo), *bundled_model_files(repo)]
+    """All data files of the bundle: MediaPipe's models, the resources and the bundled face model."""
+    return [*mediapipe_model_files(), *resource_files(repo), *bundled_model_files(repo)]
 
 
 def is_gpu_only(path: str) -> bool:

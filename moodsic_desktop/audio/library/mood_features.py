@@ -1,22 +1,24 @@
-"""Audio features that carry a song's mood, measured with librosa on a bounded set of excerpts.
+"""Audio features that carry a song's mood, measured on a bounded set of excerpts.
 
 A song is analysed on three windows of ``EXCERPT_S`` = 30 s centred at 25 %, 50 % and 75 % of its
 length (a song of up to 90 s is analysed whole), decoded by the program's own decoder
 (``decoding.decode_excerpts``), mixed to mono and resampled to ``ANALYSIS_RATE`` = 22 050 Hz, so an
 hour-long file costs the same as a song. One magnitude STFT (2048-point Hann window, hop 512 samples,
-about 23 ms) per excerpt feeds every feature; the frames of the excerpts are pooled:
+about 23 ms) per excerpt feeds every feature; the frames of the excerpts are pooled. The measures are
+librosa's definitions computed with numpy and scipy (``signal_measures``: no numba, so the frozen app
+carries no LLVM); the tests check them against librosa's own.
 
-* ``tempo_bpm`` (beats per minute) and ``beat_strength``: librosa's beat tracker on the onset-strength
+* ``tempo_bpm`` (beats per minute) and ``beat_strength``: Ellis's dynamic-programming beat tracker on the onset-strength
   envelope (median tempo of the excerpts); beat strength is the mean onset strength on the beats over the
   mean onset strength of all frames (1 = beats no stronger than the rest, larger = a clear pulse).
 * ``loudness_db`` (dBFS, full-scale sine ≈ -3 dB) and ``dynamic_range_db`` (dB): the mean of the frame
   RMS levels, and the spread of the 95th over the 10th percentile of them, over the frames above
   ``SILENCE_DB``.
-* ``onset_rate`` (onsets per second): librosa's onset detector (peak picking on the same envelope).
+* ``onset_rate`` (onsets per second): an onset detector (peak picking on the same envelope).
 * ``centroid_hz`` and ``rolloff_hz`` (Hz): mean spectral centroid and 85 % roll-off of the sounding frames,
   the usual measures of brightness.
 * ``percussive_share`` (0..1): the percussive part of the energy after harmonic/percussive source
-  separation (librosa's median-filtering HPSS, on a 64-band mel spectrogram to keep it cheap).
+  separation (median-filtering HPSS, on a 64-band mel spectrogram to keep it cheap).
 * ``mode`` and ``key_clarity`` (correlations, -1..1): the mean chroma is correlated with the 24 rotations
   of the Krumhansl–Kessler major and minor key profiles (Krumhansl & Kessler 1982; the
   Krumhansl–Schmuckler key-finding algorithm); ``key`` names the best one, ``key_clarity`` is its
@@ -24,9 +26,8 @@ about 23 ms) per excerpt feeds every feature; the frames of the excerpts are poo
 
 A file whose excerpts hold no frame above ``SILENCE_DB`` raises ``MoodAnalysisError`` ("silent").
 
-Threads: everything here is pure and may run in any thread or process (the first analysis in a process
-claims its own numba cache folder: ``numba_cache``). ``analysis_pool.analyse_files`` runs many files in
-worker *processes* (librosa holds the GIL for much of its work).
+Threads: everything here is pure and may run in any thread or process. ``analysis_pool.analyse_files``
+runs many files in worker *processes* (much of the work holds Python's GIL).
 """
 
 from __future__ import annotations
@@ -41,15 +42,14 @@ from typing import Any
 import numpy as np
 
 from moodsic_desktop.audio import decoding
-from moodsic_desktop.audio.library.numba_cache import claim_numba_cache
+from moodsic_desktop.audio.library import signal_measures as signal
+from moodsic_desktop.audio.library.signal_measures import N_FFT
 
 log = logging.getLogger(__name__)
 
 ANALYSIS_RATE = 22050
 EXCERPT_S = 30.0
 EXCERPT_POSITIONS = (0.25, 0.5, 0.75)
-N_FFT = 2048
-HOP = 512
 SILENCE_DB = -60.0
 HPSS_KERNEL = 13  # median filter length (frames across time, bands across frequency)
 FEATURES_VERSION = 1
@@ -137,38 +137,36 @@ def features_from_excerpts(excerpts: Sequence[np.ndarray], samplerate: int = ANA
     """The features of a song from its mono excerpts (float arrays at ``samplerate`` Hz). Raises
     ``ValueError`` when there is no audio and ``MoodAnalysisError`` (path "-") when every frame is below
     ``SILENCE_DB``. Pure; any thread."""
-    claim_numba_cache()  # before librosa loads numba: a cache folder no other process writes
-    import librosa
-
     excerpts = [np.asarray(e, dtype=np.float32) for e in excerpts if len(e) >= N_FFT]
     if not excerpts:
         raise ValueError("no excerpt long enough to analyse")
+    mel_bank, chroma_bank = signal.mel_filters(samplerate), signal.chroma_filters(samplerate)
     rms_db, centroid, rolloff, chroma_sum = [], [], [], np.zeros(12)
     tempos, beat_ratio, onsets, harmonic, percussive, seconds = [], [], 0, 0.0, 0.0, 0.0
     for y in excerpts:
         seconds += len(y) / samplerate
-        magnitude = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP))
+        magnitude = signal.stft_magnitude(y)
         # From the samples, not the STFT: a spectrogram's RMS carries the Hann window's energy (-4.3 dB).
-        rms = librosa.feature.rms(y=y, frame_length=N_FFT, hop_length=HOP)[0][: magnitude.shape[1]]
-        level = librosa.amplitude_to_db(rms, ref=1.0, top_db=None)
+        level = signal.power_to_db(np.square(signal.frame_rms(y)), top_db=None)[: magnitude.shape[1]]
         sounding = level > SILENCE_DB
         if not sounding.any():
             continue
         rms_db.append(level[sounding])
-        centroid.append(librosa.feature.spectral_centroid(S=magnitude, sr=samplerate)[0][sounding])
-        rolloff.append(librosa.feature.spectral_rolloff(S=magnitude, sr=samplerate, roll_percent=0.85)[0][sounding])
-        # tuning=0: chroma bins on A = 440 Hz; estimating the tuning per excerpt cost more than the rest of the chroma
-        chroma = librosa.feature.chroma_stft(S=magnitude**2, sr=samplerate, n_fft=N_FFT, tuning=0.0)
+        centroid.append(signal.spectral_centroid(magnitude, samplerate)[sounding])
+        rolloff.append(signal.spectral_rolloff(magnitude, samplerate, roll_percent=0.85)[sounding])
+        power = magnitude**2
+        # chroma bins on A = 440 Hz: estimating the tuning per excerpt cost more than the rest of the chroma
+        chroma = signal.chroma(power, samplerate, chroma_bank)
         chroma_sum += (chroma[:, sounding] * (10.0 ** (level[sounding] / 20.0))).sum(axis=1)
-        mel = librosa.feature.melspectrogram(S=magnitude**2, sr=samplerate, n_fft=N_FFT)
-        envelope = librosa.onset.onset_strength(S=librosa.power_to_db(mel), sr=samplerate)
-        tempo, beats = librosa.beat.beat_track(onset_envelope=envelope, sr=samplerate, hop_length=HOP)
-        tempos.append(float(np.atleast_1d(tempo)[0]))
+        mel = mel_bank @ power
+        envelope = signal.onset_strength(signal.power_to_db(mel))
+        tempo, beats = signal.beat_track(envelope, samplerate)
+        tempos.append(tempo)
         mean_strength = float(envelope.mean())
         if len(beats) and mean_strength > 0:
             beat_ratio.append(float(envelope[beats].mean()) / mean_strength)
-        onsets += len(librosa.onset.onset_detect(onset_envelope=envelope, sr=samplerate, hop_length=HOP))
-        h, p = librosa.decompose.hpss(mel[::2] + mel[1::2], kernel_size=HPSS_KERNEL)  # 64 bands: half the cost
+        onsets += len(signal.onset_frames(envelope, samplerate))
+        h, p = signal.hpss(mel[::2] + mel[1::2], kernel=HPSS_KERNEL)  # 64 bands: half the cost
         harmonic, percussive = harmonic + float(h.sum()), percussive + float(p.sum())
     if not rms_db:
         raise MoodAnalysisError("-", f"silent: no sound above {SILENCE_DB:g} dBFS in the analysed excerpts")
