@@ -22,6 +22,10 @@ What it prints (each comparison as ``ratio <name>: <times faster>``):
 - ``end-to-end-fps-8-faces-vs-1``: the program as a fresh install runs it (FER-2013, built-in scene) on
   1280 x 720 frames with eight faces in view against the same frames with one face; the frames per
   second with eight faces are printed too.
+- ``end-to-end-fps-8-faces-lanes-vs-one-lane``: the same eight faces with the face detector's passes shared
+  out over its lanes (the program's default, ``perception/faces.py``) against the same run with them one after
+  the other on one lane; and the milliseconds per frame of each stage of the eight-face run (detection and
+  tracker, the faces' reading, the room's energy, the scene, the rest).
 - ``end-to-end-fps-8-faces-cues-vs-without``: the same eight faces with the arousal cues on (the faces'
   mesh cues, the tracker, the room's energy: the program's default) against the same run without them;
   and the milliseconds per frame of each new cue: the face mesh (one face per frame), the room's energy,
@@ -65,7 +69,7 @@ from moodsic_desktop.modelzoo.scene import (
     save_random_backbone,
 )
 from moodsic_desktop.perception.face_cues import FaceCueReader
-from moodsic_desktop.perception.faces import crop_face
+from moodsic_desktop.perception.faces import MediaPipeFaceDetector, crop_face
 from moodsic_desktop.perception.fer_expert import FerExpert
 from moodsic_desktop.perception.model_store import make_entry, register_model
 from moodsic_desktop.perception.onnx_runtime import RuntimeConfig, create_session
@@ -85,6 +89,14 @@ __all__ = ["BenchOptions", "PrototypeEmoNet", "PrototypeScene", "bench_frames", 
 
 FPS = 10.0
 FRAME_SIZE = (640, 360)
+# The stages of a pipeline step (``StepRecord.timings_ms``) as the bench names them.
+_STAGE_WORDS = {
+    "detect": "detection and tracker",
+    "face": "faces (FER-2013 and face mesh)",
+    "room": "room energy",
+    "scene": "scene",
+    "rest": "fusion, stabiliser, matcher",
+}
 
 
 @dataclass
@@ -219,16 +231,25 @@ def _pipeline(experts: Any, scene_interval_s: float, settings: EngineSettings | 
     return build_pipeline(library, settings, experts=experts)
 
 
-def _fps(pipeline: Any, frames: list[np.ndarray]) -> tuple[float, int]:
+def _fps(pipeline: Any, frames: list[np.ndarray], stages: dict[str, float] | None = None) -> tuple[float, int]:
+    """Frames per second and faces read over ``frames``; with ``stages``, fills it with the mean milliseconds
+    per frame of each stage of the pipeline's step (``StepRecord.timings_ms``) and ``"rest"`` (the rest of
+    the step: fusion, stabiliser, matcher)."""
     pipeline.process(frames[0], 0.0)  # warm-up (not counted)
     pipeline.reset()
     faces = 0
+    totals: dict[str, float] = {}
     start = time.perf_counter()
     for index, frame in enumerate(frames):
         step = pipeline.process(frame, index / FPS)
         faces += step.faces_read if step.face_fresh else 0
+        for stage, ms in step.timings_ms.items():
+            totals[stage] = totals.get(stage, 0.0) + ms
     elapsed = time.perf_counter() - start
     pipeline.close()
+    if stages is not None:
+        stages.update({stage: total / len(frames) for stage, total in totals.items()})
+        stages["rest"] = max(1000.0 * elapsed / len(frames) - sum(stages.values()), 0.0)
     return len(frames) / elapsed, faces
 
 
@@ -363,7 +384,21 @@ def _measure_face_model_in_the_box(
     # A fresh install (the face model in the box, built-in scene) with eight faces in view, and with one.
     box = EngineSettings(face_expert="fer2013", scene_expert="scene-statistics")
     crowd_clip = crowd_frames(options.frames, 8)
-    eight_fps, eight_read = _fps(_pipeline(select_experts(box, folder), 0.5), crowd_clip)
+    stages: dict[str, float] = {}
+    eight = _pipeline(select_experts(box, folder), 0.5)
+    lanes = eight.detector.lanes
+    eight_fps, eight_read = _fps(eight, crowd_clip, stages)
+    # The same with the detection's passes one after the other on one lane (perception/faces.py, "Lanes").
+    one_lane = _pipeline(select_experts(box, folder), 0.5)
+    one_lane.detector.close()
+    one_lane.detector = MediaPipeFaceDetector(
+        also_short_range=box.face_detection_short_range,
+        tiles=box.face_detection_tiles,
+        confirm=box.face_detection_confirm,
+        lanes=1,
+    )
+    one_lane_stages: dict[str, float] = {}
+    one_lane_fps, _ = _fps(one_lane, crowd_clip, one_lane_stages)
     one_fps, _ = _fps(_pipeline(select_experts(box, folder), 0.5), crowd_frames(options.frames, 1))
     plain = EngineSettings(face_expert="fer2013", scene_expert="scene-statistics", face_cues=False, room_energy=False)
     plain_fps, _ = _fps(_pipeline(select_experts(plain, folder), 0.5, plain), crowd_clip)
@@ -372,13 +407,24 @@ def _measure_face_model_in_the_box(
         f"({eight_read / options.frames:.1f} read per frame), {one_fps:.2f} fps with one; "
         f"{plain_fps:.2f} fps with 8 faces without the arousal cues"
     )
+    say(
+        "end to end with 8 faces, ms per frame: "
+        + ", ".join(f"{_STAGE_WORDS[name]} {stages[name]:.1f}" for name in _STAGE_WORDS if name in stages)
+        + f" (detection on {lanes} lane(s); on one lane: {one_lane_stages.get('detect', 0.0):.1f} ms, "
+        f"{one_lane_fps:.2f} fps)"
+    )
     results["end_to_end_fps_8_faces"] = {
         "fps": eight_fps,
         "one_face_fps": one_fps,
         "faces_read": eight_read,
         "without_cues_fps": plain_fps,
+        "one_lane_fps": one_lane_fps,
+        "lanes": lanes,
+        "stages_ms": stages,
+        "one_lane_stages_ms": one_lane_stages,
     }
     results["ratios"]["end-to-end-fps-8-faces-vs-1"] = eight_fps / one_fps
+    results["ratios"]["end-to-end-fps-8-faces-lanes-vs-one-lane"] = eight_fps / one_lane_fps
     results["ratios"]["end-to-end-fps-8-faces-cues-vs-without"] = eight_fps / plain_fps
     _measure_cues(options, crowd_clip, boxes, results, say)
 
