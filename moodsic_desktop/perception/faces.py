@@ -254,7 +254,7 @@ class MediaPipeFaceDetector(ClosesOnExit):
             part = image if whole else np.ascontiguousarray(image[run.y0 : run.y1, run.x0 : run.x1])
             found.append(
                 self._run(
-                    model,  # type: ignore[arg-type]
+                    model,
                     part,
                     offset_x=run.x0,
                     offset_y=run.y0,
