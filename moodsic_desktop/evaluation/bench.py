@@ -24,8 +24,9 @@ What it prints (each comparison as ``ratio <name>: <times faster>``):
   second with eight faces are printed too.
 - ``end-to-end-fps-8-faces-lanes-vs-one-lane``: the same eight faces with the face detector's passes shared
   out over its lanes (the program's default, ``perception/faces.py``) against the same run with them one after
-  the other on one lane; and the milliseconds per frame of each stage of the eight-face run (detection and
-  tracker, the faces' reading, the room's energy, the scene, the rest).
+  the other on one lane, the two taking turns frame by frame (so that other work on a shared computer slows
+  both alike); and the milliseconds per frame of each stage of the eight-face run (detection and tracker,
+  the faces' reading, the room's energy, the scene, the rest).
 - ``end-to-end-fps-8-faces-cues-vs-without``: the same eight faces with the arousal cues on (the faces'
   mesh cues, the tracker, the room's energy: the program's default) against the same run without them;
   and the milliseconds per frame of each new cue: the face mesh (one face per frame), the room's energy,
@@ -233,24 +234,40 @@ def _pipeline(experts: Any, scene_interval_s: float, settings: EngineSettings | 
 
 def _fps(pipeline: Any, frames: list[np.ndarray], stages: dict[str, float] | None = None) -> tuple[float, int]:
     """Frames per second and faces read over ``frames``; with ``stages``, fills it with the mean milliseconds
-    per frame of each stage of the pipeline's step (``StepRecord.timings_ms``) and ``"rest"`` (the rest of
-    the step: fusion, stabiliser, matcher)."""
-    pipeline.process(frames[0], 0.0)  # warm-up (not counted)
-    pipeline.reset()
-    faces = 0
-    totals: dict[str, float] = {}
-    start = time.perf_counter()
-    for index, frame in enumerate(frames):
-        step = pipeline.process(frame, index / FPS)
-        faces += step.faces_read if step.face_fresh else 0
-        for stage, ms in step.timings_ms.items():
-            totals[stage] = totals.get(stage, 0.0) + ms
-    elapsed = time.perf_counter() - start
-    pipeline.close()
+    per frame of each stage of the pipeline's step (see :func:`_side_by_side`)."""
+    ((fps, faces, measured),) = _side_by_side([pipeline], frames)
     if stages is not None:
-        stages.update({stage: total / len(frames) for stage, total in totals.items()})
-        stages["rest"] = max(1000.0 * elapsed / len(frames) - sum(stages.values()), 0.0)
-    return len(frames) / elapsed, faces
+        stages.update(measured)
+    return fps, faces
+
+
+def _side_by_side(pipelines: list[Any], frames: list[np.ndarray]) -> list[tuple[float, int, dict[str, float]]]:
+    """Each pipeline's frames per second, faces read and mean milliseconds per frame of each stage of its step
+    (``StepRecord.timings_ms``; ``"rest"``: the rest of the step, fusion, stabiliser, matcher) over the same
+    ``frames``. Several pipelines take turns frame by frame (the order turning round each frame), so that
+    other work on the computer slows them alike. Closes them."""
+    for pipeline in pipelines:
+        pipeline.process(frames[0], 0.0)  # warm-up (not counted)
+        pipeline.reset()
+    elapsed = [0.0] * len(pipelines)
+    faces = [0] * len(pipelines)
+    totals: list[dict[str, float]] = [{} for _ in pipelines]
+    for index, frame in enumerate(frames):
+        turns = range(len(pipelines)) if index % 2 == 0 else reversed(range(len(pipelines)))
+        for k in turns:
+            start = time.perf_counter()
+            step = pipelines[k].process(frame, index / FPS)
+            elapsed[k] += time.perf_counter() - start
+            faces[k] += step.faces_read if step.face_fresh else 0
+            for stage, ms in step.timings_ms.items():
+                totals[k][stage] = totals[k].get(stage, 0.0) + ms
+    results = []
+    for k, pipeline in enumerate(pipelines):
+        pipeline.close()
+        stages = {stage: total / len(frames) for stage, total in totals[k].items()}
+        stages["rest"] = max(1000.0 * elapsed[k] / len(frames) - sum(stages.values()), 0.0)
+        results.append((len(frames) / elapsed[k], faces[k], stages))
+    return results
 
 
 def run_benchmarks(options: BenchOptions, say: Callable[[str], None] = print) -> dict[str, Any]:
@@ -384,11 +401,10 @@ def _measure_face_model_in_the_box(
     # A fresh install (the face model in the box, built-in scene) with eight faces in view, and with one.
     box = EngineSettings(face_expert="fer2013", scene_expert="scene-statistics")
     crowd_clip = crowd_frames(options.frames, 8)
-    stages: dict[str, float] = {}
     eight = _pipeline(select_experts(box, folder), 0.5)
     lanes = eight.detector.lanes
-    eight_fps, eight_read = _fps(eight, crowd_clip, stages)
-    # The same with the detection's passes one after the other on one lane (perception/faces.py, "Lanes").
+    # The same with the detection's passes one after the other on one lane (perception/faces.py, "Lanes"),
+    # measured frame by frame in turn with the program's way.
     one_lane = _pipeline(select_experts(box, folder), 0.5)
     one_lane.detector.close()
     one_lane.detector = MediaPipeFaceDetector(
@@ -397,8 +413,7 @@ def _measure_face_model_in_the_box(
         confirm=box.face_detection_confirm,
         lanes=1,
     )
-    one_lane_stages: dict[str, float] = {}
-    one_lane_fps, _ = _fps(one_lane, crowd_clip, one_lane_stages)
+    (eight_fps, eight_read, stages), (one_lane_fps, _, one_lane_stages) = _side_by_side([eight, one_lane], crowd_clip)
     one_fps, _ = _fps(_pipeline(select_experts(box, folder), 0.5), crowd_frames(options.frames, 1))
     plain = EngineSettings(face_expert="fer2013", scene_expert="scene-statistics", face_cues=False, room_energy=False)
     plain_fps, _ = _fps(_pipeline(select_experts(plain, folder), 0.5, plain), crowd_clip)
