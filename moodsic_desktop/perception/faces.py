@@ -136,9 +136,10 @@ class MediaPipeFaceDetector(ClosesOnExit):
     """Face detector on MediaPipe's full-range model (optionally also short-range, optionally tiled, optionally
     confirming every candidate with a closer look; see the module docstring).
 
-    ``min_score`` in [0, 1] is the detector confidence threshold. ``detect`` returns boxes in frame
-    pixels clamped to the frame, largest first. Call from the capture/pipeline thread, one
-    call at a time.
+    ``min_score`` in [0, 1] is the detector confidence threshold. ``lanes`` (>= 1; ``None``:
+    :func:`default_lanes`, one per core) is how many threads share a call's passes, at most one per pass
+    (``self.lanes`` says how many it uses). ``detect`` returns boxes in frame pixels clamped to the frame,
+    largest first. Call from the capture/pipeline thread, one call at a time.
     """
 
     def __init__(
