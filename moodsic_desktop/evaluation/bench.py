@@ -22,6 +22,11 @@ What it prints (each comparison as ``ratio <name>: <times faster>``):
 - ``end-to-end-fps-8-faces-vs-1``: the program as a fresh install runs it (FER-2013, built-in scene) on
   1280 x 720 frames with eight faces in view against the same frames with one face; the frames per
   second with eight faces are printed too.
+- ``end-to-end-fps-8-faces-lanes-vs-one-lane``: the same eight faces with the face detector's passes shared
+  out over its lanes (the program's default, ``perception/faces.py``) against the same run with them one after
+  the other on one lane, the two taking turns frame by frame (so that other work on a shared computer slows
+  both alike); and the milliseconds per frame of each stage of the eight-face run (detection and tracker,
+  the faces' reading, the room's energy, the scene, the rest).
 - ``end-to-end-fps-8-faces-cues-vs-without``: the same eight faces with the arousal cues on (the faces'
   mesh cues, the tracker, the room's energy: the program's default) against the same run without them;
   and the milliseconds per frame of each new cue: the face mesh (one face per frame), the room's energy,
@@ -65,7 +70,7 @@ from moodsic_desktop.modelzoo.scene import (
     save_random_backbone,
 )
 from moodsic_desktop.perception.face_cues import FaceCueReader
-from moodsic_desktop.perception.faces import crop_face
+from moodsic_desktop.perception.faces import MediaPipeFaceDetector, crop_face
 from moodsic_desktop.perception.fer_expert import FerExpert
 from moodsic_desktop.perception.model_store import make_entry, register_model
 from moodsic_desktop.perception.onnx_runtime import RuntimeConfig, create_session
@@ -85,6 +90,14 @@ __all__ = ["BenchOptions", "PrototypeEmoNet", "PrototypeScene", "bench_frames", 
 
 FPS = 10.0
 FRAME_SIZE = (640, 360)
+# The stages of a pipeline step (``StepRecord.timings_ms``) as the bench names them.
+_STAGE_WORDS = {
+    "detect": "detection and tracker",
+    "face": "faces (FER-2013 and face mesh)",
+    "room": "room energy",
+    "scene": "scene",
+    "rest": "fusion, stabiliser, matcher",
+}
 
 
 @dataclass
@@ -219,17 +232,42 @@ def _pipeline(experts: Any, scene_interval_s: float, settings: EngineSettings | 
     return build_pipeline(library, settings, experts=experts)
 
 
-def _fps(pipeline: Any, frames: list[np.ndarray]) -> tuple[float, int]:
-    pipeline.process(frames[0], 0.0)  # warm-up (not counted)
-    pipeline.reset()
-    faces = 0
-    start = time.perf_counter()
+def _fps(pipeline: Any, frames: list[np.ndarray], stages: dict[str, float] | None = None) -> tuple[float, int]:
+    """Frames per second and faces read over ``frames``; with ``stages``, fills it with the mean milliseconds
+    per frame of each stage of the pipeline's step (see :func:`_side_by_side`)."""
+    ((fps, faces, measured),) = _side_by_side([pipeline], frames)
+    if stages is not None:
+        stages.update(measured)
+    return fps, faces
+
+
+def _side_by_side(pipelines: list[Any], frames: list[np.ndarray]) -> list[tuple[float, int, dict[str, float]]]:
+    """Each pipeline's frames per second, faces read and mean milliseconds per frame of each stage of its step
+    (``StepRecord.timings_ms``; ``"rest"``: the rest of the step, fusion, stabiliser, matcher) over the same
+    ``frames``. Several pipelines take turns frame by frame (the order turning round each frame), so that
+    other work on the computer slows them alike. Closes them."""
+    for pipeline in pipelines:
+        pipeline.process(frames[0], 0.0)  # warm-up (not counted)
+        pipeline.reset()
+    elapsed = [0.0] * len(pipelines)
+    faces = [0] * len(pipelines)
+    totals: list[dict[str, float]] = [{} for _ in pipelines]
     for index, frame in enumerate(frames):
-        step = pipeline.process(frame, index / FPS)
-        faces += step.faces_read if step.face_fresh else 0
-    elapsed = time.perf_counter() - start
-    pipeline.close()
-    return len(frames) / elapsed, faces
+        turns = range(len(pipelines)) if index % 2 == 0 else reversed(range(len(pipelines)))
+        for k in turns:
+            start = time.perf_counter()
+            step = pipelines[k].process(frame, index / FPS)
+            elapsed[k] += time.perf_counter() - start
+            faces[k] += step.faces_read if step.face_fresh else 0
+            for stage, ms in step.timings_ms.items():
+                totals[k][stage] = totals[k].get(stage, 0.0) + ms
+    results = []
+    for k, pipeline in enumerate(pipelines):
+        pipeline.close()
+        stages = {stage: total / len(frames) for stage, total in totals[k].items()}
+        stages["rest"] = max(1000.0 * elapsed[k] / len(frames) - sum(stages.values()), 0.0)
+        results.append((len(frames) / elapsed[k], faces[k], stages))
+    return results
 
 
 def run_benchmarks(options: BenchOptions, say: Callable[[str], None] = print) -> dict[str, Any]:
@@ -363,7 +401,19 @@ def _measure_face_model_in_the_box(
     # A fresh install (the face model in the box, built-in scene) with eight faces in view, and with one.
     box = EngineSettings(face_expert="fer2013", scene_expert="scene-statistics")
     crowd_clip = crowd_frames(options.frames, 8)
-    eight_fps, eight_read = _fps(_pipeline(select_experts(box, folder), 0.5), crowd_clip)
+    eight = _pipeline(select_experts(box, folder), 0.5)
+    lanes = eight.detector.lanes
+    # The same with the detection's passes one after the other on one lane (perception/faces.py, "Lanes"),
+    # measured frame by frame in turn with the program's way.
+    one_lane = _pipeline(select_experts(box, folder), 0.5)
+    one_lane.detector.close()
+    one_lane.detector = MediaPipeFaceDetector(
+        also_short_range=box.face_detection_short_range,
+        tiles=box.face_detection_tiles,
+        confirm=box.face_detection_confirm,
+        lanes=1,
+    )
+    (eight_fps, eight_read, stages), (one_lane_fps, _, one_lane_stages) = _side_by_side([eight, one_lane], crowd_clip)
     one_fps, _ = _fps(_pipeline(select_experts(box, folder), 0.5), crowd_frames(options.frames, 1))
     plain = EngineSettings(face_expert="fer2013", scene_expert="scene-statistics", face_cues=False, room_energy=False)
     plain_fps, _ = _fps(_pipeline(select_experts(plain, folder), 0.5, plain), crowd_clip)
@@ -372,13 +422,24 @@ def _measure_face_model_in_the_box(
         f"({eight_read / options.frames:.1f} read per frame), {one_fps:.2f} fps with one; "
         f"{plain_fps:.2f} fps with 8 faces without the arousal cues"
     )
+    say(
+        "end to end with 8 faces, ms per frame: "
+        + ", ".join(f"{_STAGE_WORDS[name]} {stages[name]:.1f}" for name in _STAGE_WORDS if name in stages)
+        + f" (detection on {lanes} lane(s); on one lane: {one_lane_stages.get('detect', 0.0):.1f} ms, "
+        f"{one_lane_fps:.2f} fps)"
+    )
     results["end_to_end_fps_8_faces"] = {
         "fps": eight_fps,
         "one_face_fps": one_fps,
         "faces_read": eight_read,
         "without_cues_fps": plain_fps,
+        "one_lane_fps": one_lane_fps,
+        "lanes": lanes,
+        "stages_ms": stages,
+        "one_lane_stages_ms": one_lane_stages,
     }
     results["ratios"]["end-to-end-fps-8-faces-vs-1"] = eight_fps / one_fps
+    results["ratios"]["end-to-end-fps-8-faces-lanes-vs-one-lane"] = eight_fps / one_lane_fps
     results["ratios"]["end-to-end-fps-8-faces-cues-vs-without"] = eight_fps / plain_fps
     _measure_cues(options, crowd_clip, boxes, results, say)
 

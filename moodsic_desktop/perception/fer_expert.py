@@ -48,7 +48,9 @@ Per dimension,
 With a :class:`~moodsic_desktop.perception.face_cues.FaceCueReader` (``cues``; the program's default) the
 arousal also comes from what each followed face does, speaking and brow raise, and its variance floor is
 ``CUES_AROUSAL_SIGMA0``: see ``face_cues.py`` for the combination, how it was fitted and what it scores
-on labelled clips. Valence is not changed.
+on labelled clips. Valence is not changed. The cue reader's face mesh runs on the expert's own worker
+thread while the model reads the faces (both wait in native code, so on two cores they overlap); the call
+waits for both.
 
 Threads: an expert holds an onnxruntime session; call it from the capture/pipeline thread, one call at a
 time (creating it on another thread first is fine). :func:`expressions_to_va` and :func:`fer_inputs`
@@ -61,6 +63,7 @@ import json
 import math
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 
@@ -195,6 +198,7 @@ class FerExpert:
         self.status = self.model.status
         self.margin = float(margin)
         self.cues = cues
+        self._cue_worker = ThreadPoolExecutor(1, thread_name_prefix="face-cues") if cues is not None else None
         self.last_cues: tuple[FaceCues, ...] = ()
         self.last_reading: FaceReading | None = None
 
@@ -228,8 +232,12 @@ class FerExpert:
             self.cues.reset()
 
     def close(self) -> None:
-        """Forget the last reading and free the cue reader's graph; the session is freed with the expert."""
+        """Forget the last reading and free the cue reader's graph and its worker thread; the session is freed
+        with the expert."""
         self.reset()
+        if self._cue_worker is not None:
+            self._cue_worker.shutdown(wait=True)
+            self._cue_worker = None
         if self.cues is not None:
             self.cues.close()
 
@@ -241,10 +249,21 @@ class FerExpert:
         results: dict[int, FaceRead] = {}
         if usable:
             batch = fer_inputs(frame, usable, self.margin)
-            (probabilities,) = self.model.run({"image": batch}, ["expression"])
+            # The faces' mesh on the worker, beside the model's run; the call waits for both.
+            meshing = None
+            if self._cue_worker is not None and self.cues is not None:
+                meshing = self._cue_worker.submit(self.cues.read, frame, usable, now)
+            try:
+                (probabilities,) = self.model.run({"image": batch}, ["expression"])
+            finally:
+                meshed = meshing.result() if meshing is not None else None
+            cues: Sequence[FaceCues | None] = [None] * len(usable)
+            if meshed is not None:
+                cues = meshed
+            elif self.cues is not None:  # closed (no worker): the reader says so
+                cues = self.cues.read(frame, usable, now)
             p = _normalised(np.asarray(probabilities, dtype=np.float64))
             v, a, spread_v, spread_a = expressions_to_va(p, self.classes)
-            cues = self.cues.read(frame, usable, now) if self.cues is not None else [None] * len(usable)
             self.last_cues = tuple(c for c in cues if c is not None)
             for i, face in enumerate(usable):
                 plain, mirrored = 2 * i, 2 * i + 1

@@ -91,6 +91,7 @@ def test_bench_prints_ratios_that_scripts_can_read(capsys):
         "fer2013-vs-emonet",
         "end-to-end-fps-8-faces-vs-1",
         "end-to-end-fps-8-faces-cues-vs-without",
+        "end-to-end-fps-8-faces-lanes-vs-one-lane",
     }
     assert all(float(value) > 0 for value in ratios.values())
     assert re.search(r"^emonet ms per face: [0-9.]+ ", out, flags=re.MULTILINE)
@@ -100,6 +101,14 @@ def test_bench_prints_ratios_that_scripts_can_read(capsys):
     assert re.search(cues, out, flags=re.MULTILINE)
     read = re.search(r"FER-2013: [0-9.]+ fps with 8 faces in view \(([0-9.]+) read per frame\)", out)
     assert read and float(read.group(1)) >= 4  # most of the crowd is read each frame
+    stages = re.search(
+        r"^end to end with 8 faces, ms per frame: detection and tracker ([0-9.]+), faces \(FER-2013 and face mesh\) "
+        r"([0-9.]+), room energy [0-9.]+, scene [0-9.]+, fusion, stabiliser, matcher [0-9.]+ "
+        r"\(detection on [0-9]+ lane\(s\); on one lane: ([0-9.]+) ms, [0-9.]+ fps\)$",
+        out,
+        flags=re.MULTILINE,
+    )
+    assert stages and all(float(stages.group(k)) > 0 for k in (1, 2, 3)), out
 
 
 def test_verify_refuses_a_model_whose_shapes_the_program_cannot_use(tmp_path, capsys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -107,6 +108,43 @@ def test_closed_detector_refuses() -> None:
     detector.close()
     with pytest.raises(RuntimeError):
         detector.detect(np.zeros((48, 64, 3), dtype=np.uint8))
+
+
+def test_lanes_must_be_at_least_one() -> None:
+    with pytest.raises(ValueError, match="lanes"):
+        MediaPipeFaceDetector(lanes=0)
+    with MediaPipeFaceDetector(lanes=4) as single_pass:
+        assert single_pass.lanes == 1  # one pass (the whole frame, no tiles): nothing to share out
+
+
+def _detections(frames: list[np.ndarray], lanes: int) -> tuple[list[list[FaceBox]], list[threading.Thread]]:
+    """Every frame's boxes with the program's detection settings on ``lanes`` lanes, and the detection
+    worker threads it started."""
+    before = set(threading.enumerate())
+    with MediaPipeFaceDetector(tiles=(3, 2), also_short_range=True, confirm=True, lanes=lanes) as detector:
+        found = [detector.detect(frame) for frame in frames]
+        workers = [t for t in set(threading.enumerate()) - before if t.name.startswith("face-detection")]
+    return found, workers
+
+
+def test_lanes_find_exactly_what_one_lane_finds(astronaut, paste) -> None:
+    frames = [paste((1280, 720), astronaut, (40 + 70 * k, 60 + 30 * k), 0.25 + 0.1 * k) for k in range(5)]
+    frames.append(np.full((720, 1280, 3), 128, dtype=np.uint8))
+    if REAL.is_dir():  # real faces, a group photo, and the false candidates of a faceless clip
+        from moodsic_desktop.perception.sources import VideoFileSource, read_picture
+
+        for name in ("multi_face.jpg", "single_face.jpg", "45-m7-di-ph.jpg"):
+            frames.append(np.ascontiguousarray(read_picture(REAL / name)[:, :, ::-1]))
+        for clip in ("no_face.mp4", "face_noface.mov"):
+            with VideoFileSource(REAL / clip) as source:
+                frames += [frame.image for _, frame in zip(range(12), iter(source.read, None), strict=False)]
+    one, no_workers = _detections(frames, lanes=1)
+    assert sum(len(boxes) for boxes in one) >= 5 and no_workers == []  # there is something to agree on
+    for lanes in (2, 3):
+        shared, workers = _detections(frames, lanes=lanes)
+        assert shared == one  # the same boxes, scores, key points, in the same order
+        assert len(workers) == lanes - 1  # the other lanes ran on workers of their own
+        assert not any(worker.is_alive() for worker in workers)  # closing ended them
 
 
 def test_merge_boxes_keeps_the_best_of_overlaps() -> None:

@@ -4,6 +4,8 @@ and the shape check at load. Runs the real onnxruntime session on the committed 
 from __future__ import annotations
 
 import json
+import threading
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -13,6 +15,7 @@ from onnx import TensorProto, helper
 
 from moodsic_desktop.core.types import BatchFaceExpert, FaceBox, FaceExpert
 from moodsic_desktop.perception.emonet_expert import ModelMismatchError
+from moodsic_desktop.perception.face_cues import FaceCueReader, arousal_with_cues
 from moodsic_desktop.perception.fer_expert import (
     CLASS_POINTS,
     FER_CLASSES,
@@ -62,6 +65,42 @@ def test_one_batch_reads_every_face_as_single_calls_do(expert, astronaut, astron
     assert reads[0].estimate.valence == pytest.approx(reads[2].estimate.valence, abs=0.05)
     assert reads[0].expression == "happy" and reads[0].estimate.valence > 0.5  # the astronaut smiles broadly
     assert expert.last_reading is not None and sum(expert.last_reading.expression.values()) == pytest.approx(1.0)
+
+
+class _ThreadNoting(FaceCueReader):
+    """A cue reader that notes the thread each ``read`` runs on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[threading.Thread] = []
+
+    def read(self, frame, faces, now):
+        self.threads.append(threading.current_thread())
+        return super().read(frame, faces, now)
+
+
+def test_the_faces_mesh_runs_beside_the_model_and_reads_as_one_after_the_other(expert, astronaut, astronaut_face):
+    """The cue reader runs on the expert's worker thread during the model's run; the arousal is what the
+    expression's arousal and the same reader's cues, read one after the other, make."""
+    noting = _ThreadNoting()
+    with_cues = FerExpert(cues=noting)
+    alone = FaceCueReader()
+    for step in range(6):
+        frame = np.ascontiguousarray(np.roll(astronaut, 4 * step, axis=1))
+        face = replace(astronaut_face, x=astronaut_face.x + 4 * step, track=1)
+        (read,) = with_cues.read_faces(frame, [face], step * 0.1)
+        (plain,) = expert.read_faces(frame, [face], step * 0.1)
+        (cues,) = alone.read(frame, [face], step * 0.1)
+        assert cues.samples == step + 1  # the mesh found the face every time
+        assert read.estimate.arousal == arousal_with_cues(plain.estimate.arousal, cues)
+        assert read.estimate.valence == plain.estimate.valence
+    worker = noting.threads[0]
+    assert noting.threads == [worker] * 6 and worker.name.startswith("face-cues") and worker.is_alive()
+    with_cues.close()
+    alone.close()
+    assert not worker.is_alive()
+    with pytest.raises(RuntimeError, match="closed"):
+        with_cues.read_faces(astronaut, [astronaut_face], 1.0)
 
 
 def test_inputs_are_grey_in_minus_one_to_one_and_mirrored(astronaut, astronaut_face):
