@@ -1,18 +1,41 @@
-"""``BannerArea``: a stack of dismissable one-line notices above the window's columns, in plain words (the
-technical parts go to View → Diagnostics). Anything may show one under a key of its own: the session's news
-(``session_banners``), the source, the sound output, the settings, starting with the computer. GUI thread
-only.
+"""``BannerArea``: a stack of dismissable one-line notices above the window's columns, in plain words.
+Anything may show one under a key of its own: the session's news (``session_banners``), the source, the
+sound output, the settings, starting with the computer.
+
+Messages from libraries (PortAudio, the operating system, decoders) tell a café owner nothing in their
+technical parts: "No sound: no audio output works (default device: Error querying device -1)", "Skipped
+“Song”: [Errno -2] No such file or directory". ``plain_message`` leaves those out (a parenthesis naming an
+error, error numbers) and says the common ones in words; the whole message goes to View → Diagnostics.
+``plain_message`` is pure (any thread); ``BannerArea`` is GUI thread only.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import ClassVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
-from moodsic_desktop.ui.plain_messages import plain_message
+# a parenthesis that holds an error's technical text ("(default device: Error querying device -1)")
+_TECHNICAL_PARENTHESIS = re.compile(r"\s*\([^()]*(?:[Ee]rror|Errno|PaErrorCode|errno|Traceback)[^()]*\)")
+_ERROR_NUMBER = re.compile(r"\[Errno -?\d+\]\s*|\[PaErrorCode -?\d+\]\s*")
+WORDS = {  # what operating systems and PortAudio say → the owner's words
+    "Error querying device -1": "the sound device could not be found",
+    "No such file or directory": "the file is not there",
+    "Permission denied": "no permission to read it",
+    "Invalid data found when processing input": "the file is damaged or not audio",
+}
+
+
+def plain_message(message: str) -> str:
+    """``message`` without its technical parts, common errors in words (see the module docstring)."""
+    plain = _TECHNICAL_PARENTHESIS.sub("", message)
+    plain = _ERROR_NUMBER.sub("", plain)
+    for technical, words in WORDS.items():
+        plain = plain.replace(technical, words)
+    return re.sub(r"\s{2,}", " ", plain).strip()
 
 
 class BannerArea(QWidget):
