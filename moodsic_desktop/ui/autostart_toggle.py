@@ -15,7 +15,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
 from moodsic_desktop.autostart import AutostartEntry, AutostartError, autostart_entry
-from moodsic_desktop.ui.widgets import BannerArea
+from moodsic_desktop.ui.banner_area import BannerArea
 
 log = logging.getLogger(__name__)
 

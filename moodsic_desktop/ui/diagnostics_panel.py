@@ -1,19 +1,31 @@
 """The Diagnostics panel (View → Diagnostics, hidden at start): the engineering detail the owner does not
-need. Which experts read the mood (with their licences), how the face and scene readings are fused, and
-once a second the rates (per second), timings (milliseconds) and audio underflows. GUI thread.
+need. Which experts read the mood (with their licences), how the face and scene readings are fused, the
+banners' messages in full, and once a second the rates (per second), timings (milliseconds) and audio
+underflows.
+
+It draws the session's snapshots (``show_snapshot``, connected to the pipeline worker's ``snapshot_ready``)
+and keeps what the once-a-second lines need: the readings counted since the last second, each stage's
+smoothed timing (an EMA of weight 0.2 per step), the last reading (the faces read, the room's energy),
+the experts in use and the session's metrics. A step that arrives after the source stopped (``show_reading``)
+is not counted. GUI thread.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QWidget
 
+from moodsic_desktop.core.pipeline import StepRecord
 from moodsic_desktop.core.types import RoomEnergy
-from moodsic_desktop.session.snapshot import ExpertInfo
+from moodsic_desktop.session.snapshot import ExpertInfo, SessionSnapshot
+
+STATUS_PERIOD_MS = 1000
+COUNTED = ("preview", "face", "scene", "steps")
 
 FUSION_LABELS = {
     "inverse_variance": "Inverse variance",
@@ -70,10 +82,27 @@ def status_lines(
 
 
 class DiagnosticsPanel(QGroupBox):
-    """The engineering view; hidden until View → Diagnostics shows it. GUI thread."""
+    """The engineering view; hidden until View → Diagnostics shows it (see the module docstring).
+    ``underflows`` counts the audio underflows so far, ``preview_frames`` the preview's pictures shown so far;
+    both are read once a second, by the panel's own timer. GUI thread."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        underflows: Callable[[], int] = lambda: 0,
+        preview_frames: Callable[[], int] = lambda: 0,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__("Diagnostics", parent)
+        self._underflows = underflows
+        self._preview_frames = preview_frames
+        self._frames_before = preview_frames()
+        self._counters: dict[str, int] = dict.fromkeys(COUNTED, 0)
+        self._timings_ms: dict[str, float] = {}
+        self._last_step: StepRecord | None = None
+        self._reading = True
+        self._clock = time.monotonic()
+        self.experts: tuple[ExpertInfo, ...] = ()  # the experts in use, face first (from the last snapshot)
+        self._metrics: Mapping[str, Any] = {}
         form = QFormLayout(self)
         self.experts_label = QLabel("")
         self.experts_label.setWordWrap(True)
@@ -102,6 +131,51 @@ class DiagnosticsPanel(QGroupBox):
         form.addRow(self.details_label)
         self._details: dict[str, str] = {}
         self.setVisible(False)
+        self.timer = QTimer(self)
+        self.timer.setInterval(STATUS_PERIOD_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+
+    def show_snapshot(self, snapshot: SessionSnapshot) -> None:
+        """Keep the snapshot's experts and metrics; count its step, if any, while a source is read."""
+        self.experts = snapshot.experts
+        self._metrics = snapshot.metrics
+        step = snapshot.step
+        if step is None or not self._reading:
+            return
+        self._counters["steps"] += 1
+        self._counters["face"] += step.face_fresh
+        self._counters["scene"] += step.scene_fresh
+        for stage, ms in step.timings_ms.items():
+            self._timings_ms[stage] = 0.8 * self._timings_ms.get(stage, ms) + 0.2 * ms
+        self._last_step = step
+
+    def show_reading(self, reading: bool) -> None:
+        """Whether a source is read; when none is, no reading is current (no faces, no room)."""
+        self._reading = reading
+        if not reading:
+            self._last_step = None
+
+    def show_expert_notes(self, notes: Sequence[str]) -> None:
+        """Which experts read the mood and why (``notes``: what ``assembly.select_experts`` said, with a
+        model's licence), and how to get models when built-in experts stand in."""
+        self.experts_label.setText("\n".join(expert_lines(notes, self.experts)))
+
+    def refresh(self) -> None:
+        """The once-a-second lines, over the time since the last call (the timer calls this)."""
+        now = time.monotonic()
+        elapsed = max(now - self._clock, 1e-6)
+        self._clock = now
+        frames = self._preview_frames()
+        self._counters["preview"] += frames - self._frames_before
+        self._frames_before = frames
+        rates = {key: count / elapsed for key, count in self._counters.items()}
+        self._counters = dict.fromkeys(COUNTED, 0)
+        step = self._last_step
+        faces = step.faces_read if step is not None else 0
+        room = step.room if step is not None else None
+        lines = status_lines(rates, self._timings_ms, self._metrics, faces, self.experts, room)
+        self.show_status(lines, self._underflows())
 
     def show_detail(self, key: str, text: str) -> None:
         """The full text of the banner ``key`` (a newer one replaces it), for whoever looks into a problem."""

@@ -2,10 +2,13 @@
 charts, and a Diagnostics view (off by default). Everything fits a 1280 x 720 screen: the left column
 scrolls when it must, and text that changes is elided on lines of fixed height.
 
-The parts live in their own modules (``source_bar``, ``music_controls``, ``diagnostics_panel``,
-``window_menus``, ``widgets``, the charts); ``MainWindow`` lays them out and wires them to the workers and
-the audio engine, and draws the snapshots the pipeline worker publishes (through ``live_view``). The
-source's lifecycle (the capture worker, its banners and preview pictures) is ``source_control``'s.
+The parts live in their own modules (``source_bar``, ``music_controls``, ``window_menus``, and the panels
+that draw the session: ``session_banners``, ``mood_words_panel``, ``preview``, ``now_playing_panel``, the two
+charts, ``diagnostics_panel``); ``MainWindow`` lays them out and wires them to the workers and the audio
+engine. The pipeline worker's one ``snapshot_ready`` signal fans out to every panel's ``show_snapshot``, and
+each panel keeps what it draws from between snapshots; the source control's ``reading`` tells the panels
+that draw readings whether a source is read. The source's lifecycle (the capture worker, its banners and
+preview pictures) is ``source_control``'s.
 
 The GUI thread only draws and forwards: frames are read on the capture worker's thread, the models run
 on the pipeline worker's thread, and the audio engine mixes on its own threads (see ``workers.py``).
@@ -19,7 +22,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
@@ -29,31 +32,29 @@ from moodsic_desktop.audio.engine import AudioEngine
 from moodsic_desktop.audio.library.schema import default_index_path
 from moodsic_desktop.core.day_plan import DayPlan
 from moodsic_desktop.core.library import MusicLibrary, Song
-from moodsic_desktop.core.pipeline import Pipeline, StepRecord
+from moodsic_desktop.core.pipeline import Pipeline
 from moodsic_desktop.core.report import SessionReport
 from moodsic_desktop.session.playback import PlaybackSession
-from moodsic_desktop.session.snapshot import LibraryView, SessionSnapshot
+from moodsic_desktop.session.snapshot import SessionSnapshot
 from moodsic_desktop.ui.autostart_toggle import AutostartToggle
+from moodsic_desktop.ui.banner_area import BannerArea
 from moodsic_desktop.ui.day_plan_dialog import DayPlanDialog
 from moodsic_desktop.ui.diagnostics_panel import DiagnosticsPanel
 from moodsic_desktop.ui.engine_bridge import EngineBridge
 from moodsic_desktop.ui.library_dialog import LibraryTools
-from moodsic_desktop.ui.live_view import LiveView
 from moodsic_desktop.ui.models_dialog import ModelsDialog
 from moodsic_desktop.ui.mood_plane_chart import MoodPlaneChart
+from moodsic_desktop.ui.mood_words_panel import MoodWordsPanel
 from moodsic_desktop.ui.music_controls import MusicControls
+from moodsic_desktop.ui.now_playing_panel import NowPlayingPanel
+from moodsic_desktop.ui.preview import PreviewWidget
+from moodsic_desktop.ui.session_banners import SessionBanners
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings, WindowState
 from moodsic_desktop.ui.settings_history import SettingsHistory, ask_to_reset, changed_names, keep_unrecorded
 from moodsic_desktop.ui.source_bar import SourceBar
 from moodsic_desktop.ui.source_control import SourceControl
 from moodsic_desktop.ui.timeline_chart import MoodTimelineChart
 from moodsic_desktop.ui.wheel_guard import guard_wheel
-from moodsic_desktop.ui.widgets import (
-    BannerArea,
-    MoodWordsPanel,
-    NowPlayingPanel,
-    PreviewWidget,
-)
 from moodsic_desktop.ui.window_menus import WindowMenus
 from moodsic_desktop.ui.workers import LatestSlot, PipelineWorker, TimedFrame, start_in_thread
 
@@ -61,10 +62,22 @@ log = logging.getLogger(__name__)
 
 LEFT_MIN_WIDTH = 380  # pixels
 CHART_MIN_HEIGHT = 200  # the mood plane's least height (pixels); the timeline's two charts take 150 each
-STATUS_PERIOD_MS = 1000
-PANEL_PERIOD_MS = 250
 SESSION_TIMELINE_STEPS = 20_000  # ~11 minutes at 30 steps/s kept for "Export session…"
 SESSION_SWITCHES = 10_000  # about a week of song changes
+
+
+class SnapshotPanel(Protocol):
+    """A part of the window that draws the session's snapshots: the pipeline worker's ``snapshot_ready`` is
+    connected to its ``show_snapshot`` (a method of a QObject on the GUI thread: the call is queued there)."""
+
+    def show_snapshot(self, snapshot: SessionSnapshot) -> None: ...
+
+
+class ReadingPanel(SnapshotPanel, Protocol):
+    """A panel that draws readings: ``show_reading(False)`` once the source stopped or its picture is lost
+    (a step drawn after that would be read from its last frames), ``show_reading(True)`` when pictures come."""
+
+    def show_reading(self, reading: bool) -> None: ...
 
 
 class MainWindow(QMainWindow):
@@ -114,31 +127,21 @@ class MainWindow(QMainWindow):
         # the session owns the pipeline, the library guard and the index writes; it lives on the pipeline
         # worker's thread from here on: the window reads only the snapshots it publishes
         self.session = PlaybackSession(pipeline, library, audio=engine, report=self.report, day_plan=settings.plan)
+        first = self.session.snapshot()  # taken before the worker starts: from here on, it owns the session
+        self._build_ui()
+        for panel in self.panels:
+            panel.show_snapshot(first)
         self._start_pipeline_worker()
-        self._build_ui(self.session.snapshot())  # no worker has stepped yet
         self._connect_settings()  # before the settings are shown: showing them pushes them to the workers
         with self.history.paused():  # the saved settings shown: not a change to undo
             self._apply_settings_to_widgets(settings)
         self._connect()
-        self.live.show_expert_notes(self.expert_notes, self.open_models_dialog)
+        self.diagnostics.show_expert_notes(self.expert_notes)
+        self.session_banners.show_expert_notes(self.expert_notes, self.open_models_dialog)
         self.window_state.restore_layout(self, self._splitters())
-        self._status_timer = self._repeat(STATUS_PERIOD_MS, self._update_status)
-        self._panel_timer = self._repeat(PANEL_PERIOD_MS, self._update_now_playing)
-
-    def _repeat(self, period_ms: int, tick: Any) -> QTimer:
-        timer = QTimer(self)
-        timer.setInterval(period_ms)
-        timer.timeout.connect(tick)
-        timer.start()
-        return timer
-
-    @property
-    def _last_step(self) -> StepRecord | None:
-        """The last step drawn (None while no source runs)."""
-        return self.live.readout.last_step
 
     # ------------------------------------------------------------------------------------------ building
-    def _build_ui(self, snapshot: SessionSnapshot) -> None:
+    def _build_ui(self) -> None:
         central = QWidget(self)
         outer = QVBoxLayout(central)
         outer.setContentsMargins(8, 8, 8, 4)
@@ -146,19 +149,20 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.source_bar)
         self.banners = BannerArea()
         outer.addWidget(self.banners)
+        self.session_banners = SessionBanners(self.banners, self)
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 4, 0)
-        self.mood_words = MoodWordsPanel()
+        self.mood_words = MoodWordsPanel(lambda: self.engine.current_song)
         left_layout.addWidget(self.mood_words)
         self.preview = PreviewWidget()
         left_layout.addWidget(self.preview, 1)
-        self.now_playing = NowPlayingPanel()
+        self.now_playing = NowPlayingPanel(self.engine)
         left_layout.addWidget(self.now_playing)
         self.controls = MusicControls()
         left_layout.addWidget(self.controls)
-        self.diagnostics = DiagnosticsPanel()
+        self.diagnostics = DiagnosticsPanel(lambda: self.engine.underflow_count, lambda: self.preview.frames_shown)
         left_layout.addWidget(self.diagnostics)
         self.left_column = left
         scroll = QScrollArea()  # on a small screen the column scrolls rather than pushing the window off it
@@ -187,14 +191,16 @@ class MainWindow(QMainWindow):
         self.splitter = splitter
         outer.addWidget(splitter, 1)
         self.setCentralWidget(central)
-        self.live = LiveView(
-            self.engine, self.banners, self.mood_words, self.preview, self.now_playing, self.timeline_chart,
-            self.plane_chart, self.diagnostics, snapshot,
+        # what the pipeline worker's snapshot_ready fans out to; the ones that draw readings hear of the source
+        self.reading_panels: tuple[ReadingPanel, ...] = (
+            self.mood_words, self.preview, self.timeline_chart, self.plane_chart, self.diagnostics,
         )  # fmt: skip
+        self.panels: tuple[SnapshotPanel, ...] = (self.session_banners, self.now_playing, *self.reading_panels)
         self._show_mood_words()
         self.sources = SourceControl(  # the source's lifecycle: the capture worker, its banners and preview
-            self, self.source_bar, self.live, self._frames, lambda: self.settings, lambda: self.pipeline_worker
-        )
+            self, self.source_bar, self.banners, self.preview, self._frames, lambda: self.settings,
+            lambda: self.pipeline_worker,
+        )  # fmt: skip
         self.sources.started.connect(self._remember_source)
 
         # the same library index as `moodsic library`: the one the songs came from, else music/library.sqlite
@@ -204,7 +210,6 @@ class MainWindow(QMainWindow):
         self.autostart = AutostartToggle(self.menus.autostart_action, self.menus.settings_menu, self.banners)
         guard_wheel(self)  # a wheel notch over a slider or list scrolls the column; it changes nothing
 
-        self.live.show_library(LibraryView.of(self.library))
         self.source_bar.fill(self.settings.last_source)
         self.controls.fill_devices(self._output_devices())
         self._fit_to_screen(1400, 900)
@@ -235,9 +240,9 @@ class MainWindow(QMainWindow):
         elif self.models_dialog.isVisible():
             self.models_dialog.raise_()  # already open behind the window: bring it forward
         # the experts now (a model that kept failing has been replaced by the built-in reader)
-        face, scene = self.live.snapshot.face_expert, self.live.snapshot.scene_expert
-        self.models_dialog.face_in_use = face.name if face is not None else None
-        self.models_dialog.scene_in_use = scene.name if scene is not None else None
+        in_use = {expert.role: expert.name for expert in self.diagnostics.experts}
+        self.models_dialog.face_in_use = in_use.get("face")
+        self.models_dialog.scene_in_use = in_use.get("scene")
         self.models_dialog.refresh()
         self.models_dialog.show()
 
@@ -277,7 +282,11 @@ class MainWindow(QMainWindow):
         controls.ban_button.clicked.connect(self._ban)
         self.diagnostics.fusion_combo.currentIndexChanged.connect(self._fusion_picked)
         self.banners.detailed.connect(self.diagnostics.show_detail)  # a banner's technical parts go there
+        for panel in self.reading_panels:
+            self.sources.reading.connect(panel.show_reading)
         self.bridge.started.connect(self._song_started)
+        self.bridge.started.connect(self.now_playing.song_started)
+        self.bridge.started.connect(self.plane_chart.set_playing)
         self.bridge.status.connect(self._audio_status)
 
     # ------------------------------------------------------------------------------------------ settings
@@ -414,26 +423,18 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     # ------------------------------------------------------------------------------------------ updates
-    def _show_snapshot(self, snapshot: SessionSnapshot) -> None:
-        """The pipeline worker's snapshot_ready, queued here."""
-        self.live.show_snapshot(snapshot, self.settings.tau, self.settings.mode, self.settings.privacy, self.running)
+    def _show_exported(self, snapshot: SessionSnapshot) -> None:
+        """The pipeline worker's snapshot_ready, queued here: where the session report was written."""
         for path in snapshot.exported:
             self.statusBar().showMessage(f"Session exported to {path}", 8000)
 
     def _show_mood_words(self) -> None:
-        if hasattr(self, "live"):  # not while the window is being built
-            self.live.show_mood_words(self.settings.tau, self.settings.mode)
+        if hasattr(self, "mood_words"):  # not while the window is being built
+            self.mood_words.show_settings(self.settings.tau, self.settings.mode)
 
     def _song_started(self, song: Song) -> None:
         """The engine bridge's started, queued here."""
         self.pipeline_worker.song_played(song)
-        self.live.song_started(song)
-
-    def _update_now_playing(self) -> None:
-        self.live.update_now_playing()
-
-    def _update_status(self) -> None:
-        self.live.update_status()
 
     def _audio_status(self, status: str) -> None:
         """A warning while there is no sound; a note while sound plays but not as chosen (a device failed
@@ -453,7 +454,9 @@ class MainWindow(QMainWindow):
         Worker signals connect to methods of this window only, never to lambdas: PySide calls a lambda on
         the emitting (worker) thread, while a method of a QObject is queued to the GUI thread."""
         worker = PipelineWorker(self.session, self._frames)
-        worker.snapshot_ready.connect(self._show_snapshot)
+        for panel in self.panels:  # the one signal, fanned out: each panel draws what it shows
+            worker.snapshot_ready.connect(panel.show_snapshot)
+        worker.snapshot_ready.connect(self._show_exported)
         worker.finished.connect(self._pipeline_finished)
         self.pipeline_worker = worker
         self.bridge.pipeline_worker = worker
@@ -512,8 +515,8 @@ class MainWindow(QMainWindow):
             self.models_dialog.cancel_download()
             QTimer.singleShot(100, self._shut_down)
             return
-        self._status_timer.stop()
-        self._panel_timer.stop()
+        self.now_playing.timer.stop()  # they read the engine, closed below
+        self.diagnostics.timer.stop()
         self.library_tools.shut_down()
         self.pipeline_worker.stop()
         self._pipeline_thread.quit()

@@ -1,8 +1,10 @@
 """The valence-arousal plane (QtCharts): the library's songs by station, the current mood and its trail,
 the playing song and the next candidates.
 
-The points come from the Qt-free ``moodsic_desktop.ui.chart_series``; this module only draws them. Every
-value is in reference space [-1, 1]. GUI thread only.
+It draws the session's snapshots (``show_snapshot``, connected to the pipeline worker's ``snapshot_ready``)
+and the song the engine starts (``set_playing``, from the engine bridge's ``started``). The points come from
+the Qt-free ``moodsic_desktop.ui.chart_series``; this module only draws them. Every value is in reference
+space [-1, 1]. GUI thread only.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import QGraphicsSimpleTextItem, QToolTip, QWidget
 
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.pipeline import StepRecord
+from moodsic_desktop.session.snapshot import LibraryView, SessionSnapshot
 from moodsic_desktop.ui.chart_palettes import palette_for, station_colour
 from moodsic_desktop.ui.chart_series import nearest_point, song_points, station_groups, trail_segments
 from moodsic_desktop.ui.chart_style import (
@@ -92,6 +95,8 @@ class MoodPlaneChart(QChartView):
         self._timer.timeout.connect(self.flush)
         self._shown_playing: Song | None = None
         self._shown_candidates: tuple[Song, ...] = ()
+        self._library_shown = False
+        self._reading = True
 
     # -- construction -------------------------------------------------------------------------------------------
 
@@ -288,6 +293,30 @@ class MoodPlaneChart(QChartView):
             np.array([s.valence for s in songs], dtype=np.float64),
             np.array([s.arousal for s in songs], dtype=np.float64),
         )
+
+    def show_snapshot(self, snapshot: SessionSnapshot) -> None:
+        """The library the songs come from (the first snapshot's, then each change of library), and, while
+        a source is read, the step's stabilised mood and its decision's next candidates (the pipeline
+        worker's ``snapshot_ready`` is connected here). GUI thread only."""
+        change = snapshot.library_change
+        if change is not None or not self._library_shown:
+            self.show_library(change.library if change is not None else snapshot.library)
+        step = snapshot.step
+        if step is None or not self._reading:
+            return
+        if step.stabilized is not None:
+            self.set_current(step.stabilized.valence, step.stabilized.arousal)
+        if step.decision is not None:
+            self.set_candidates(list(step.decision.candidates[:5]))
+
+    def show_reading(self, reading: bool) -> None:
+        """Whether a source is read: a step that arrives after it stopped is not drawn."""
+        self._reading = reading
+
+    def show_library(self, library: LibraryView) -> None:
+        """Draw ``library``'s songs, coloured by station."""
+        self._library_shown = True
+        self.set_library(library.songs, library.station_of, library.station_names)
 
     def add_step(self, step: StepRecord) -> None:
         """Convenience for a pipeline step: the stabilised point, and the decision's song and candidates.

@@ -1,7 +1,8 @@
 """``SourceControl``: the source's lifecycle in the window. It owns the capture worker and its thread,
 starts and stops them (the source row's buttons and list, File → Open…), and turns the worker's signals
-into banners, preview pictures and pipeline-worker calls. The music never depends on it: stopping or
-losing the source leaves the music playing.
+into banners, preview pictures and pipeline-worker calls. It says whether a source is read
+(``reading(bool)``; the panels that draw readings connect to it). The music never depends on it: stopping
+or losing the source leaves the music playing.
 
 Every method runs on the GUI thread except ``_wants_preview``, which the capture thread calls. The capture
 worker's signals connect to methods of this QObject (it lives on the GUI thread), so they are queued there.
@@ -15,10 +16,10 @@ from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from moodsic_desktop.ui.live_view import LiveView
+from moodsic_desktop.ui.banner_area import BannerArea
+from moodsic_desktop.ui.preview import EMPTY_TEXT, PRIVACY_TEXT, PreviewWidget
 from moodsic_desktop.ui.settings import UserSettings
 from moodsic_desktop.ui.source_bar import SOURCE_FILTER, SourceBar
-from moodsic_desktop.ui.widgets import EMPTY_TEXT, PRIVACY_TEXT
 from moodsic_desktop.ui.workers import CaptureWorker, LatestSlot, PipelineWorker, TimedFrame, start_in_thread
 
 
@@ -27,16 +28,20 @@ class SourceControl(QObject):
 
     ``frames``: the slot the capture worker fills and the pipeline worker reads. ``settings`` and
     ``pipeline_worker`` are asked each time (the window replaces its settings at each change, and its
-    pipeline worker when one is restarted). ``live`` draws: its banners, preview, readout and mood words.
-    ``started(spec)`` says which source is now read (the window saves it as the last source)."""
+    pipeline worker when one is restarted). ``banners`` and ``preview`` show what happens to the source.
+    ``started(spec)`` says which source is now read (the window saves it as the last source);
+    ``reading(bool)`` whether pictures are read now: True when a source starts or its picture comes back,
+    False when it stops or its picture is lost (a step drawn after that would be read from its last frames)."""
 
     started = Signal(str)
+    reading = Signal(bool)
 
     def __init__(
         self,
         window: QWidget,
         source_bar: SourceBar,
-        live: LiveView,
+        banners: BannerArea,
+        preview: PreviewWidget,
         frames: LatestSlot[TimedFrame],
         settings: Callable[[], UserSettings],
         pipeline_worker: Callable[[], PipelineWorker],
@@ -44,7 +49,8 @@ class SourceControl(QObject):
         super().__init__(window)
         self._window = window
         self.source_bar = source_bar
-        self.live = live
+        self.banners = banners
+        self.preview = preview
         self._frames = frames
         self._preview: LatestSlot[QImage] = LatestSlot()
         self._settings = settings
@@ -88,7 +94,7 @@ class SourceControl(QObject):
         self.stop()
         self.source_bar.select(spec)
         for key in ("source", "camera"):
-            self.live.banners.hide_banner(key)
+            self.banners.hide_banner(key)
         self.started.emit(spec)
         self._pipeline_worker().new_source(self.source_bar.describe(spec))
         self._capture = CaptureWorker(
@@ -107,8 +113,9 @@ class SourceControl(QObject):
         self._capture.finished.connect(self._capture_finished)
         self._capture_thread = start_in_thread(self._capture, "moodsic-capture")
         self.source_bar.show_running(True)
+        self.reading.emit(True)
         if not self._settings().privacy:
-            self.live.preview.show_message("Opening the source…")
+            self.preview.show_message("Opening the source…")
 
     def _wants_preview(self) -> bool:
         """Capture thread: whether to make preview pictures (reads one attribute; touches no widget)."""
@@ -128,29 +135,27 @@ class SourceControl(QObject):
         self._forget_picture()
         self.source_bar.show_running(False)
         if not self._settings().privacy:
-            self.live.preview.show_message(EMPTY_TEXT)
+            self.preview.show_message(EMPTY_TEXT)
 
     def show_privacy(self, hidden: bool) -> None:
         """The privacy switch: no picture is shown while ``hidden``; the one waiting is dropped either way."""
         self._preview.clear()
+        self.preview.private = hidden
         if hidden:
-            self.live.preview.show_message(PRIVACY_TEXT)
+            self.preview.show_message(PRIVACY_TEXT)
         elif not self.running:
-            self.live.preview.show_message(EMPTY_TEXT)
+            self.preview.show_message(EMPTY_TEXT)
 
     def _forget_picture(self) -> None:
         """No picture now: the session reads no one, the window shows no last reading."""
         self._pipeline_worker().picture_lost()
-        self.live.readout.forget_step()
-        settings = self._settings()
-        self.live.show_mood_words(settings.tau, settings.mode)
+        self.reading.emit(False)
 
     def _show_preview(self) -> None:
         image = self._preview.take()
         if image is None or self._settings().privacy or not self.running:
             return
-        self.live.preview.show_frame(image)
-        self.live.readout.count_preview()
+        self.preview.show_frame(image)
 
     def _capture_finished(self) -> None:
         sender = self.sender()
@@ -159,19 +164,20 @@ class SourceControl(QObject):
 
     def _source_failed(self, message: str) -> None:
         text = f"This video can't be read: {message}. The music plays on."
-        self.live.banners.show_banner("source", text, "error")
+        self.banners.show_banner("source", text, "error")
 
     def _camera_lost(self, message: str) -> None:
         """No picture for now (the capture worker tries again by itself); the music plays on."""
         text = f"{message} The music plays on, and the room is read again as soon as the picture is back."
-        self.live.banners.show_banner("camera", text, "warning")
+        self.banners.show_banner("camera", text, "warning")
         self._forget_picture()
         if not self._settings().privacy:
-            self.live.preview.show_message("No picture for now: trying again by itself…")
+            self.preview.show_message("No picture for now: trying again by itself…")
 
     def _camera_recovered(self) -> None:
-        self.live.banners.hide_banner("camera")
+        self.banners.hide_banner("camera")
+        self.reading.emit(True)
 
     def _source_ended(self) -> None:
         text = "The video has ended. The music plays on for the last mood read."
-        self.live.banners.show_banner("source", text, "info")
+        self.banners.show_banner("source", text, "info")

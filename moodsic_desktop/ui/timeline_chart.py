@@ -3,8 +3,8 @@
 Per dimension: the scene, face, fused and stabilised readings, the fused uncertainty as a band (fused ±
 sigma), the periods in which the stabiliser held that dimension shaded, and the day plan's range while a part
 of the day bent the target (``plan_bands``). The points come from the Qt-free
-``moodsic_desktop.ui.chart_series``; this module only draws them. GUI thread only: connect the capture
-worker's signals to these methods with the default, queued, connection.
+``moodsic_desktop.ui.chart_series``; this module only draws them. GUI thread only: the pipeline
+worker's ``snapshot_ready`` is connected to ``show_snapshot`` with the default, queued, connection.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from moodsic_desktop.core.day_plan import PlanState
 from moodsic_desktop.core.pipeline import StepRecord
+from moodsic_desktop.session.snapshot import SessionSnapshot
 from moodsic_desktop.ui.chart_palettes import palette_for
 from moodsic_desktop.ui.chart_series import (
     COLUMNS,
@@ -98,6 +99,7 @@ class MoodTimelineChart(QWidget):
         self._area_points = max(10, self._max_points // 2)
         self._buffer = StepBuffer(COLUMNS)
         self._plan_bands = PlanBands()
+        self._reading = True
         self.plan_series: list[QAreaSeries] = []  # per dimension: the day plan's range
         self._clock = ContinuousTime()
         self._timer = QTimer(self)
@@ -264,6 +266,16 @@ class MoodTimelineChart(QWidget):
         self._buffer.append(step_row(step, time))
         self._plan_bands.add(time, plan.block if plan is not None else None)
         self._schedule()
+
+    def show_snapshot(self, snapshot: SessionSnapshot) -> None:
+        """The snapshot's step, if any, with the day plan's state at it, while a source is read (the pipeline
+        worker's ``snapshot_ready`` is connected here). GUI thread only."""
+        if snapshot.step is not None and self._reading:
+            self.add_step(snapshot.step, snapshot.day_plan)
+
+    def show_reading(self, reading: bool) -> None:
+        """Whether a source is read: a step that arrives after it stopped is not drawn."""
+        self._reading = reading
 
     def clear(self) -> None:
         """Forget every step and empty the charts. GUI thread only."""

@@ -196,10 +196,10 @@ def test_the_window_goes_on_during_an_import_and_cancel_stops_it(open_window, qt
     window = open_window()
     tools = window.library_tools
     ticks = []
-    window._panel_timer.timeout.connect(lambda: ticks.append(tools.importing))
+    window.now_playing.timer.timeout.connect(lambda: ticks.append(tools.importing))
     add_folder_through_menu(window, qtbot, monkeypatch, long_folder)
     qtbot.waitUntil(lambda: ticks.count(True) >= 3 and tools.progress_dialog.value() >= 1, timeout=WAIT_MS)
-    assert tools.importing  # the window's 4-a-second timer ticked, and the progress bar moved, meanwhile
+    assert tools.importing  # the now-playing panel's 4-a-second timer ticked, and the progress bar moved, meanwhile
     tools.progress_dialog.findChild(QPushButton).click()
     text = wait_for_import(window, qtbot)
     assert text == "The import was cancelled; the music library is as it was."

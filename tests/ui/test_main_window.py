@@ -9,8 +9,8 @@ import pytest
 from moodsic_desktop.audio.output import NullBackend
 from moodsic_desktop.core.library import load_deam
 from moodsic_desktop.ui.app import create_window
+from moodsic_desktop.ui.preview import EMPTY_TEXT
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings
-from moodsic_desktop.ui.widgets import EMPTY_TEXT
 from tests.ui.conftest import WAIT_MS
 
 

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 
 from moodsic_desktop.core.types import Estimate, FaceBox, FaceRead
-from moodsic_desktop.ui.widgets import PreviewWidget, face_caption, valence_colour
+from moodsic_desktop.ui.preview import PreviewWidget, face_caption, valence_colour
 
 
 def _read(x, valence, expression=None, probability=None):

@@ -3,8 +3,8 @@ source in the list, the privacy switch over the preview, and the source remember
 
 from __future__ import annotations
 
+from moodsic_desktop.ui.preview import EMPTY_TEXT, PRIVACY_TEXT
 from moodsic_desktop.ui.settings import SettingsStore
-from moodsic_desktop.ui.widgets import EMPTY_TEXT, PRIVACY_TEXT
 from tests.ui.conftest import WAIT_MS, write_mood_video
 
 

@@ -20,19 +20,22 @@ def test_after_a_bad_file_stops_the_video_nothing_stale_is_shown_and_the_dwell_c
     "Stays at least … s more" counts down while the song plays on."""
     window = open_window(str(mood_video), UserSettings(dwell_s=120.0, crossfade_s=0.0))
     window.resize(1366, 768)
+    published = []  # what the pipeline worker publishes (appended on its thread)
+    window.pipeline_worker.snapshot_ready.connect(published.append)
     qtbot.waitUntil(lambda: window.now_playing.dwell.text().startswith("Stays at least"), timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: window._last_step is not None and window._last_step.decision is not None)
-    late = replace(window.live.snapshot, step=window._last_step, decisions=())  # one of the last frames' steps
+    drawn = window.mood_words
+    qtbot.waitUntil(lambda: drawn.last_step is not None and drawn.last_step.decision is not None)
+    late = replace(published[-1], step=drawn.last_step, decisions=())  # one of the last frames' steps
     bad = tmp_path / "broken.mp4"
     bad.write_bytes(b"this is not a video")
     window.start_source(str(bad))
     qtbot.waitUntil(lambda: window.banners.text("source") is not None and not window.running, timeout=WAIT_MS)
-    window._show_snapshot(late)  # the pipeline worker published it just before it heard of the stop
+    window.pipeline_worker.snapshot_ready.emit(late)  # published just before the worker heard of the stop
     assert window.mood_words.headline.text() == WAITING_WORDS
     assert "reading" not in shown(window) and "Sure" not in shown(window)
     before = window.now_playing.dwell.text()
     qtbot.wait(2300)
-    window._update_now_playing()
+    window.now_playing.refresh()
     after = window.now_playing.dwell.text()
     assert before.startswith("Stays at least") and after.startswith("Stays at least")
     assert int(after.split()[3]) < int(before.split()[3])  # it counts down with the song
@@ -100,7 +103,7 @@ def test_the_song_panel_reads_whole_at_1366_by_768(open_window, qtbot):
 
     window = open_window()
     window.resize(1366, 768)
-    window._panel_timer.stop()  # nothing plays here: the panel shows what this test gives it
+    window.now_playing.timer.stop()  # nothing plays here: the panel shows what this test gives it
     song = Song("1", -0.6, -0.6, title="Long Shadows (built-in)", artist="Moodsic built-in station")
     why = "song ended: nearest other song in X; its mood was estimated from the audio (±0.21)"
     for diagnostics in (False, True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from moodsic_desktop.ui.plain_messages import plain_message
+from moodsic_desktop.ui.banner_area import plain_message
 
 
 @pytest.mark.parametrize(

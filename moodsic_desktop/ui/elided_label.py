@@ -1,0 +1,60 @@
+"""``ElidedLabel``: a one-line label of a fixed height whose text never pushes the layout: text too long for
+it ends in "…", the whole text in its tooltip. The mood words and the now-playing panel show every text
+that changes on such lines, so that nothing moves as titles or reasons change. GUI thread only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that never asks for more width than it has: text too long for it ends in "…", and
+    the whole text is its tooltip. Its height is one line of its font, whatever the text."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text if text else "")
+        self._elide()
+
+    def text(self) -> str:
+        """The text as set, before eliding (``shown_text`` is what fits)."""
+        return self._full
+
+    def shown_text(self) -> str:
+        """The text as drawn: elided to the label's width."""
+        return super().text()
+
+    def setFont(self, font: QFont | str | Sequence[str]) -> None:
+        super().setFont(font)
+        self.setFixedHeight(self.fontMetrics().height() + 4)
+        self._elide()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def minimumSizeHint(self):
+        hint = super().minimumSizeHint()
+        hint.setWidth(20)
+        return hint
+
+    def sizeHint(self):
+        hint = super().sizeHint()
+        hint.setWidth(min(hint.width(), 200))
+        return hint
+
+    def _elide(self) -> None:
+        self.setFixedHeight(self.fontMetrics().height() + 4)
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(self.width(), 20))
+        super().setText(shown)
