@@ -1,8 +1,8 @@
 """Steady sound under stress (not a test): the real window and the real engine play through a real-time sound
 sink while the machine is made busy, and the recorded sound is searched for silences.
 
-For each stress in turn (``--stress``, default all of them), a fresh ``audio-sink.sh realtime`` (PulseAudio
-with a null sink paced by the clock, recorded by ``parec``; found at ``../shared/scripts``) and a fresh
+For each stress in turn (``--stress``, default all of them), a fresh real-time sound sink
+(``tests/audio/sound_sink.py``: PulseAudio with a null sink paced by the clock, recorded by ``parec``) and a fresh
 window process (no picture: the built-in station plays) run for ``--minutes`` (default 3):
 
 * ``baseline``: nothing else;
@@ -22,7 +22,9 @@ something held the GIL), with the action during which it happened. Goal: no sile
     python benchmarks/bench_steady_sound.py                       # all stresses, 3 minutes each
     python benchmarks/bench_steady_sound.py --minutes 0.3 --stress baseline,window
 
-Needs pulseaudio, pulseaudio-utils and libasound2-plugins (the Debian packages ``audio-sink.sh`` names).
+Needs pulseaudio, pulseaudio-utils and libasound2-plugins (Debian packages). The sink's PulseAudio server is
+made real-time, as a desktop's sound server is (needs root or ``RLIMIT_RTPRIO``; each stress says what it got),
+and the window's process says what its sound threads got (``audio/thread_priority.py``).
 """
 
 from __future__ import annotations
@@ -43,13 +45,16 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-SINK = ROOT.parent / "shared" / "scripts" / "audio-sink.sh"
+sys.path.insert(0, str(ROOT))
+from tests.audio import sound_sink  # noqa: E402 - the tests' own real-time sound sink
+
 STRESSES = ("baseline", "cpu", "disk", "memory", "window")
 RATE = 48000
 WINDOW_FRAMES = RATE // 100  # 10 ms
 SILENT_RMS = 10 ** (-80 / 20)  # -80 dBFS: an underflow writes exact zeros
 GAP_GOAL_MS = 50.0
 ACTION_EVERY_S = 6.0
+SERVER_RT_PRIORITY = 20
 
 
 # ---------------------------------------------------------------------------------------- the stresses
@@ -82,6 +87,20 @@ def memory_hog(fraction: float) -> None:
     page = 4096 // 8
     while True:  # keep every page in use, so the kernel must reclaim or swap elsewhere
         hog[::page] += 1.0
+
+
+def sound_server_real_time(folder: Path) -> str:
+    """Make the sink's PulseAudio server threads real-time, as a desktop's sound server is (PulseAudio and
+    PipeWire ask rtkit for it). Left ordinary, a server starved by busy cores wakes late and then takes
+    more sound at once than any client has buffered: an underflow that no program could avoid. Needs root
+    or ``RLIMIT_RTPRIO``; returns what happened, in words."""
+    try:
+        pid = int((folder / "xdg" / "pulse" / "pid").read_text().split()[0])
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            os.sched_setscheduler(int(task.name), os.SCHED_FIFO, os.sched_param(SERVER_RT_PRIORITY))
+    except (OSError, ValueError, IndexError) as error:
+        return f"ordinary ({error})"
+    return f"real-time (SCHED_FIFO {SERVER_RT_PRIORITY})"
 
 
 def start_stress(name: str, folder: Path, fraction: float) -> list[subprocess.Popen]:
@@ -223,6 +242,8 @@ def child(args: argparse.Namespace) -> int:
     starts, done_actions = play_for(app, window, probe, actions, args.seconds)
     result = {
         "underflows": engine.underflow_count - underflows,
+        "starved": engine.starved_blocks,
+        "priorities": engine.thread_priorities,
         "status": engine.status,
         "latency_s": getattr(engine.backend, "latency", None),
         "music_start": music_start,
@@ -277,19 +298,14 @@ def analyse(raw: np.ndarray, recording_start: float, result: dict) -> list[float
 def run_one(stress: str, seconds: float, fraction: float, cache: Path, latency: float) -> dict | None:
     with tempfile.TemporaryDirectory(prefix=f"steady-{stress}-") as scratch:
         folder = Path(scratch)
-        with open(folder / "sink.log", "w") as log:  # not a pipe: parec, left running, would hold it open
-            exports = subprocess.run(
-                ["bash", str(SINK), "realtime", str(folder)], check=False, stdout=subprocess.PIPE, stderr=log, text=True
-            )
-        if exports.returncode != 0:
-            print(f"{stress}: audio-sink.sh realtime failed: {(folder / 'sink.log').read_text().strip()}")
+        try:
+            sink_env = sound_sink.start("realtime", folder)
+        except RuntimeError as error:
+            print(f"{stress}: the realtime sound sink could not be set up: {error}")
             return None
+        server = sound_server_real_time(folder)
         recording_start = time.time()
-        env = dict(os.environ, QT_QPA_PLATFORM="offscreen", MOODSIC_CACHE_DIR=str(cache))
-        for word in exports.stdout.split():
-            if "=" in word:
-                key, value = word.split("=", 1)
-                env[key] = value
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen", MOODSIC_CACHE_DIR=str(cache), **sink_env)
         env["MOODSIC_CONFIG_DIR"] = str(folder / "config")
         env["MOODSIC_HOME"] = str(folder / "moodsic")
         if stress == "window":
@@ -325,8 +341,7 @@ def run_one(stress: str, seconds: float, fraction: float, cache: Path, latency: 
             for helper in helpers:
                 helper.send_signal(signal.SIGKILL)
                 helper.wait()
-            quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-            subprocess.run(["bash", str(SINK), "stop", str(folder)], check=False, **quiet)
+            sound_sink.stop(folder)
         result_path = folder / "result.json"
         if proc.returncode != 0 or not result_path.exists():
             print(f"{stress}: the window's process failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
@@ -335,6 +350,7 @@ def run_one(stress: str, seconds: float, fraction: float, cache: Path, latency: 
         raw = np.fromfile(folder / "out.raw", dtype=np.int16)
         gaps = analyse(raw, recording_start, result)
         result["gaps"] = gaps
+        result["server"] = server
         return result
 
 
@@ -352,12 +368,9 @@ def main() -> int:
     args = parser.parse_args()
     if args.child:
         return child(args)
-    if not SINK.exists():
-        print(f"skipped: {SINK} is not there (the shared folder beside the repository)")
-        return 0
-    missing = [tool for tool in ("pulseaudio", "pactl", "parec") if shutil.which(tool) is None]
-    if missing:
-        print(f"skipped: {', '.join(missing)} not installed (apt install pulseaudio pulseaudio-utils)")
+    problem = sound_sink.problem("realtime")
+    if problem:
+        print(f"skipped: {problem}")
         return 0
     stresses = [s.strip() for s in args.stress.split(",") if s.strip()]
     unknown = set(stresses) - set(STRESSES)
@@ -382,6 +395,8 @@ def main() -> int:
                 f"  {worst:.0f} ms ({worst_label})",
                 flush=True,
             )
+            print(f"           sound server: {result['server']}; decoding behind the sound: {result['starved']} blocks")
+            print(f"           {result['priorities']}")
             if stress == "window":
                 waits = ", ".join(f"{k} {v:.0f} ms" for k, v in sorted(result["gil_worst_ms"].items()))
                 print(f"           GIL waits by action: {waits}")

@@ -59,6 +59,7 @@ from moodsic_desktop.audio.mixer import (
     StartDeck,
 )
 from moodsic_desktop.audio.output import AudioBackend, Device, OutputDevice, OutputKeeper, SoundDeviceBackend
+from moodsic_desktop.audio.thread_priority import Promotion, promote_worker_thread
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.settings_schema import CROSSFADE
 
@@ -146,6 +147,7 @@ class AudioEngine:
         self._thread: threading.Thread | None = None
         self._closed = False
         self._status = "Not started"
+        self._worker_priority: Promotion | None = None
         self._sound_ok = False
         self._as_chosen = False
         # worker-thread state
@@ -240,6 +242,18 @@ class AudioEngine:
         """Times the mixer reached the end of what was decoded of a song that was still decoding. Any
         thread."""
         return self._mixer.starved
+
+    @property
+    def thread_priorities(self) -> str:
+        """How the operating system runs the sound's threads, in words for Diagnostics and the log
+        (``thread_priority.py``). Any thread."""
+        sound = self._output.sink_priority
+        worker = self._worker_priority
+        clients = "".join(f"; {client.words}" for client in self._output.client_priorities)
+        return (
+            f"sound thread: {sound.words if sound is not None else 'not playing through a device'}{clients}; "
+            f"decoding thread: {worker.words if worker is not None else 'not started'}"
+        )
 
     @property
     def frames_rendered(self) -> int:
@@ -401,6 +415,8 @@ class AudioEngine:
 
     # -- worker thread --------------------------------------------------------------------------------------
     def _run(self) -> None:
+        self._worker_priority = promote_worker_thread()
+        log.info("audio worker thread: %s", self._worker_priority.words)
         try:
             while True:
                 self._drain_events()

@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from moodsic_desktop.audio.thread_priority import Promotion, promote_audio_thread, promote_sound_client_threads
+
 log = logging.getLogger(__name__)
 
 PORTAUDIO_MISSING = (
@@ -90,6 +92,9 @@ class AudioSink(ABC):
     """Whether the engine should treat a render function that stops being called as a failure."""
     render_errors: int = 0
     last_render_error: BaseException | None = None
+    priority: Promotion | None = None
+    """What the audio thread got from ``promote_audio_thread`` on its first block (``None`` before, and for
+    outputs that play nothing). Written once by the audio thread; read by the worker."""
 
     @abstractmethod
     def start(self) -> None:
@@ -185,6 +190,8 @@ class _SoundDeviceSink(AudioSink):
 
     def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
         # Audio thread. Exceptions must not escape (PortAudio would stop the stream); the worker logs them.
+        if self.priority is None:  # the first block: run before ordinary threads from now on (never raises)
+            self.priority = promote_audio_thread()
         try:
             self._render(outdata, bool(status.output_underflow))
         except Exception as error:
@@ -417,6 +424,9 @@ class OutputKeeper:
         self._seen_callbacks = 0
         self._seen_callbacks_at = 0.0
         self._render_errors_logged = 0
+        self._priority_logged = False
+        self.client_priorities: list[Promotion] = []
+        """What the sound library's client threads got when the output opened (``thread_priority.py``)."""
 
     @property
     def is_open(self) -> bool:
@@ -481,6 +491,9 @@ class OutputKeeper:
         sink = self._sink
         if sink is None:
             return
+        if sink.priority is not None and not self._priority_logged:
+            self._priority_logged = True
+            log.info("sound thread of %s: %s", sink.name, sink.priority.words)
         if sink.render_errors > self._render_errors_logged:
             self._render_errors_logged = sink.render_errors
             log.error("audio render failed (%d times so far): %r", sink.render_errors, sink.last_render_error)
@@ -510,6 +523,16 @@ class OutputKeeper:
         self._seen_callbacks = self._callbacks()
         self._seen_callbacks_at = time.monotonic()
         self._render_errors_logged = 0
+        self._priority_logged = False
+        self.client_priorities = promote_sound_client_threads() if not silent else []
+        for promotion in self.client_priorities:
+            log.info("sound client thread of %s: %s", sink.name, promotion.words)
+
+    @property
+    def sink_priority(self) -> Promotion | None:
+        """What the open output's audio thread got (``None``: nothing open, silent, or no block yet)."""
+        sink = self._sink
+        return sink.priority if sink is not None else None
 
 
 __all__ = [

@@ -1,10 +1,10 @@
 """Fixtures for the audio tests: generated test files, the real PortAudio sinks, and signal checks.
 
-Real playback goes through ``../shared/scripts/audio-sink.sh``: ``tap`` gives PortAudio an ALSA device that
+Real playback goes through the tests' own sinks (``sound_sink.py``): ``tap`` gives PortAudio an ALSA device that
 writes every sample to ``DIR/out.raw`` (s16le, 48 kHz, stereo) as fast as the callback produces them (it is
 not paced: about a thousand times real time here); ``realtime`` gives a PulseAudio null sink paced like a
 sound card, recorded by ``parec``. PortAudio reads ``$HOME/.asoundrc`` when it initialises, so the playing
-part runs in a subprocess (``play_scenario.py``) with the environment the script prints.
+part runs in a subprocess (``play_scenario.py``) with the environment the sink gives.
 """
 
 from __future__ import annotations
@@ -25,36 +25,15 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.audio import sound_sink
+
 REPO = Path(__file__).resolve().parents[2]
-SINK_SCRIPT = REPO.parent / "shared" / "scripts" / "audio-sink.sh"
 SCENARIO_SCRIPT = Path(__file__).with_name("play_scenario.py")
 SINK_RATE = 48000
 
 
-def _sink_problem(mode: str) -> str | None:
-    if not SINK_SCRIPT.is_file():
-        return f"{SINK_SCRIPT} is absent (../shared is not beside the repository)"
-    if ctypes.util.find_library("portaudio") is None:
-        return "libportaudio2 is not installed (apt-get install libportaudio2)"
-    if mode == "realtime":
-        missing = [tool for tool in ("pulseaudio", "pactl", "parec") if shutil.which(tool) is None]
-        if missing:
-            return f"{', '.join(missing)} not installed (apt-get install pulseaudio pulseaudio-utils)"
-    return None
-
-
-def _parse_env(text: str) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for line in text.splitlines():
-        if line.startswith("export "):
-            for item in line[len("export ") :].split():
-                key, _, value = item.partition("=")
-                env[key] = value
-    return env
-
-
 class Sink(SimpleNamespace):
-    """A sink set up by audio-sink.sh: ``dir``, ``env`` (what the script printed), ``raw`` (out.raw)."""
+    """A sink set up by ``sound_sink.start``: ``dir``, ``env`` (to run the program with), ``raw`` (out.raw)."""
 
     def stop(self) -> None:
         """Stop PulseAudio and parec (realtime), so that out.raw holds everything recorded."""
@@ -62,12 +41,7 @@ class Sink(SimpleNamespace):
             return
         pid_file = self.dir / "parec.pid"
         pid = int(pid_file.read_text()) if pid_file.is_file() else None
-        subprocess.run(
-            ["bash", str(SINK_SCRIPT), "stop", str(self.dir)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        sound_sink.stop(self.dir)
         for _ in range(500):  # parec flushes and exits when PulseAudio goes away
             if pid is None or not Path(f"/proc/{pid}").exists() or _zombie(pid):
                 break
@@ -88,27 +62,14 @@ def _zombie(pid: int) -> bool:
 
 
 def _setup_sink(mode: str, directory: Path) -> Sink:
-    problem = _sink_problem(mode)
+    problem = sound_sink.problem(mode)
     if problem:
         pytest.skip(f"no audio sink: {problem}")
-    directory.mkdir(parents=True, exist_ok=True)
-    log = directory / "sink-setup.log"
-    # stderr to a file, not a pipe: the background parec of "realtime" inherits it and keeps it open
-    with log.open("w") as errors:
-        result = subprocess.run(
-            ["bash", str(SINK_SCRIPT), mode, str(directory)],
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            stdin=subprocess.DEVNULL,
-            text=True,
-        )
-    env = _parse_env(result.stdout)
-    if result.returncode != 0 or "HOME" not in env:
-        pytest.skip(
-            f"audio-sink.sh {mode} could not set up a sink (rc {result.returncode}): "
-            f"{(log.read_text() or result.stdout).strip()[-300:]}"
-        )
-    return Sink(dir=directory, env=env, raw=directory / "out.raw", mode=mode)
+    try:
+        env = sound_sink.start(mode, directory)
+    except RuntimeError as error:
+        pytest.skip(f"the {mode} audio sink could not be set up: {error}")
+    return Sink(dir=directory.resolve(), env=env, raw=directory.resolve() / "out.raw", mode=mode)
 
 
 @pytest.fixture
@@ -133,12 +94,7 @@ def realtime_sink() -> Iterator[Sink]:
         sink = _setup_sink("realtime", directory)
         yield sink
     finally:
-        subprocess.run(
-            ["bash", str(SINK_SCRIPT), "stop", str(directory)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        sound_sink.stop(directory)
         shutil.rmtree(directory, ignore_errors=True)
 
 

@@ -1,7 +1,7 @@
 """Plays one scenario through the real AudioEngine and writes a JSON report (run as a subprocess by tests).
 
 PortAudio reads ``$HOME/.asoundrc`` when it initialises, so tests run this script with the environment that
-``../shared/scripts/audio-sink.sh`` prints. Usage: ``python play_scenario.py SCENARIO.json``.
+``sound_sink.start`` returns. Usage: ``python play_scenario.py SCENARIO.json``.
 
 Scenario keys: ``engine`` (keyword arguments for ``AudioEngine``, plus ``latency`` for the PortAudio back
 end), ``play`` / ``queue`` (a file to ``play`` / ``queue_next``), ``listener_songs`` (files the listener's

@@ -2,8 +2,8 @@
 
 Most tests run the real engine logic (worker thread, mixer) on ``NullBackend("manual")``: the test thread
 plays the audio thread and pulls blocks, and ``wait_idle`` lets the worker react between pulls, so timing is
-deterministic. The ``tap``/``realtime`` tests play through real PortAudio into the sinks of
-``../shared/scripts/audio-sink.sh`` and check the samples that came out. Outputs are tested in
+deterministic. The ``tap``/``realtime`` tests play through real PortAudio into the
+tests' own sinks (``sound_sink.py``) and check the samples that came out. Outputs are tested in
 test_output.py, the mixer alone in test_mixer.py, the commands in test_commands.py.
 """
 

@@ -1,7 +1,7 @@
 """Faults injected into a running window, checked through the window: an audio output that fails mid-song.
 
-The window plays through real PortAudio (its ALSA host API) into PulseAudio null sinks of
-``../shared/scripts/audio-sink.sh`` ("realtime": paced like sound cards, each recorded to its ``out.raw``),
+The window plays through real PortAudio (its ALSA host API) into the tests' own "realtime" sinks
+(``tests/audio/sound_sink.py``: PulseAudio null sinks paced like sound cards, each recorded to its ``out.raw``),
 one PulseAudio server per output; killing a server mid-song is a real device failure (PortAudio's stream
 dies). Two cases:
 
