@@ -83,17 +83,20 @@ def status_lines(
 
 class DiagnosticsPanel(QGroupBox):
     """The engineering view; hidden until View → Diagnostics shows it (see the module docstring).
-    ``underflows`` counts the audio underflows so far, ``preview_frames`` the preview's pictures shown so far;
-    both are read once a second, by the panel's own timer. GUI thread."""
+    ``underflows`` counts the audio underflows so far, ``preview_frames`` the preview's pictures shown so far,
+    ``sound_threads`` says how the system runs the sound's threads (``AudioEngine.thread_priorities``); all
+    are read once a second, by the panel's own timer. GUI thread."""
 
     def __init__(
         self,
         underflows: Callable[[], int] = lambda: 0,
         preview_frames: Callable[[], int] = lambda: 0,
+        sound_threads: Callable[[], str] = lambda: "",
         parent: QWidget | None = None,
     ) -> None:
         super().__init__("Diagnostics", parent)
         self._underflows = underflows
+        self._sound_threads = sound_threads
         self._preview_frames = preview_frames
         self._frames_before = preview_frames()
         self._counters: dict[str, int] = dict.fromkeys(COUNTED, 0)
@@ -124,6 +127,7 @@ class DiagnosticsPanel(QGroupBox):
         )
         form.addRow(self.status_label)
         self.audio_label = QLabel("")
+        self.audio_label.setWordWrap(True)
         form.addRow(self.audio_label)
         self.details_label = QLabel("")  # the banners' messages in full, technical parts and all
         self.details_label.setWordWrap(True)
@@ -175,7 +179,7 @@ class DiagnosticsPanel(QGroupBox):
         faces = step.faces_read if step is not None else 0
         room = step.room if step is not None else None
         lines = status_lines(rates, self._timings_ms, self._metrics, faces, self.experts, room)
-        self.show_status(lines, self._underflows())
+        self.show_status(lines, self._underflows(), self._sound_threads())
 
     def show_detail(self, key: str, text: str) -> None:
         """The full text of the banner ``key`` (a newer one replaces it), for whoever looks into a problem."""
@@ -185,7 +189,9 @@ class DiagnosticsPanel(QGroupBox):
     def current_fusion(self) -> str:
         return str(self.fusion_combo.currentData())
 
-    def show_status(self, lines: Sequence[str], underflows: int) -> None:
-        """The once-a-second lines (``status_lines``) and the audio underflows counted so far."""
+    def show_status(self, lines: Sequence[str], underflows: int, sound_threads: str = "") -> None:
+        """The once-a-second lines (``status_lines``), the audio underflows counted so far and how the
+        sound's threads run."""
         self.status_label.setText("\n".join(lines))
-        self.audio_label.setText(f"Audio underflows: {underflows}")
+        audio = f"Audio underflows: {underflows}"
+        self.audio_label.setText(f"{audio}\nSound threads: {sound_threads}" if sound_threads else audio)

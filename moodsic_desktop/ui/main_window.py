@@ -162,7 +162,11 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.now_playing)
         self.controls = MusicControls()
         left_layout.addWidget(self.controls)
-        self.diagnostics = DiagnosticsPanel(lambda: self.engine.underflow_count, lambda: self.preview.frames_shown)
+        self.diagnostics = DiagnosticsPanel(
+            lambda: self.engine.underflow_count,
+            lambda: self.preview.frames_shown,
+            lambda: self.engine.thread_priorities,
+        )
         left_layout.addWidget(self.diagnostics)
         self.left_column = left
         scroll = QScrollArea()  # on a small screen the column scrolls rather than pushing the window off it

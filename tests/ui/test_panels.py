@@ -191,7 +191,7 @@ def test_the_mood_plane_draws_the_library_the_mood_and_the_candidates(qtbot):
 
 def test_diagnostics_count_the_readings_of_a_second(qtbot):
     frames = [0]
-    panel = DiagnosticsPanel(lambda: 7, lambda: frames[0])
+    panel = DiagnosticsPanel(lambda: 7, lambda: frames[0], lambda: "sound thread: real-time")
     qtbot.addWidget(panel)
     panel.timer.stop()
     for k in range(3):
@@ -200,7 +200,7 @@ def test_diagnostics_count_the_readings_of_a_second(qtbot):
     panel.refresh()
     text = panel.status_label.text()
     assert "Faces read 1" in text and "Room energy 1 people" in text and "face: model on cpu" in text
-    assert " ms" in text and panel.audio_label.text() == "Audio underflows: 7"
+    assert " ms" in text and panel.audio_label.text() == "Audio underflows: 7\nSound threads: sound thread: real-time"
     assert panel.experts == (FACE_EXPERT,)
     panel.show_reading(False)
     panel.show_snapshot(snapshot(step_at(4.0, faces=(FACE,), room=ROOM)))  # after the source stopped

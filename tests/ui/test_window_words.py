@@ -115,6 +115,7 @@ def test_diagnostics_are_hidden_until_asked_for(open_window, mood_video, qtbot):
     assert window.diagnostics.isVisible() and window.diagnostics.fusion_combo.isVisible()
     assert "licence" in window.diagnostics.experts_label.text() and window.diagnostics.experts_label.isVisible()
     qtbot.waitUntil(lambda: "Audio underflows" in window.diagnostics.audio_label.text(), timeout=WAIT_MS)
+    assert "Sound threads: sound thread: " in window.diagnostics.audio_label.text()  # how the system runs them
     qtbot.waitUntil(
         lambda: "Scene" in window.diagnostics.status_label.text() and " ms" in window.diagnostics.status_label.text()
     )
