@@ -12,15 +12,11 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QWidget
 
+from moodsic_desktop.core.settings_schema import FUSION
 from moodsic_desktop.core.types import RoomEnergy
 from moodsic_desktop.session.snapshot import ExpertInfo
 
-FUSION_LABELS = {
-    "inverse_variance": "Inverse variance",
-    "fixed": "Fixed 0.6 / 0.4",
-    "scene": "Scene only",
-    "face": "Face only",
-}
+FUSION_LABELS = dict(zip(FUSION.choices, FUSION.words, strict=True))  # the fusion modes in the window's words
 
 
 def expert_lines(notes: Sequence[str], experts: Sequence[ExpertInfo]) -> list[str]:
@@ -82,10 +78,7 @@ class DiagnosticsPanel(QGroupBox):
         self.fusion_combo = QComboBox()
         for fusion, label in FUSION_LABELS.items():
             self.fusion_combo.addItem(label, fusion)
-        self.fusion_combo.setToolTip(
-            "How the face and scene readings are combined. Inverse variance: each weighted by 1 / its variance "
-            "(the surer reading counts more); Fixed: 0.6 face, 0.4 scene; or one reader alone."
-        )
+        self.fusion_combo.setToolTip(FUSION.tooltip)
         form.addRow("Fusion", self.fusion_combo)
         self.status_label = QLabel("")
         self.status_label.setWordWrap(True)

@@ -14,7 +14,18 @@ import pytest
 from moodsic_desktop.audio import engine as audio_engine
 from moodsic_desktop.cli.main import build_parser
 from moodsic_desktop.core.matcher import Matcher
-from moodsic_desktop.core.settings_schema import ALPHA, CROSSFADE, DWELL, NUMBER_SETTINGS, TAU, VOLUME, NumberSetting
+from moodsic_desktop.core.settings_schema import (
+    ALPHA,
+    CROSSFADE,
+    DWELL,
+    FUSION,
+    MODE,
+    NUMBER_SETTINGS,
+    REPEAT_WINDOW,
+    TAU,
+    VOLUME,
+    NumberSetting,
+)
 from moodsic_desktop.core.stabilizer import Stabilizer
 from moodsic_desktop.evaluation.ablations import replay
 from moodsic_desktop.session.assembly import EngineSettings
@@ -86,10 +97,13 @@ def test_the_engine_takes_its_defaults_from_the_schema():
 def test_the_analyze_options_take_their_defaults_and_ranges_from_the_schema(capsys):
     parser = build_parser()
     args = parser.parse_args(["analyze", "--demo"])
-    assert (args.alpha, args.tau, args.dwell) == (ALPHA.default, TAU.default, DWELL.default)
-    for option, setting in (("--alpha", ALPHA), ("--tau", TAU), ("--dwell", DWELL)):
+    assert (args.alpha, args.tau, args.min_dwell_s) == (ALPHA.default, TAU.default, DWELL.default)
+    assert (args.repeat_window_min, args.mode, args.fusion) == (REPEAT_WINDOW.default, MODE.default, FUSION.default)
+    options = (("--alpha", ALPHA), ("--tau", TAU), ("--min-dwell", DWELL), ("--dwell", DWELL))
+    for option, setting in (*options, ("--repeat-window", REPEAT_WINDOW)):
         edge = parser.parse_args(["analyze", "--demo", option, str(setting.maximum)])
-        assert getattr(edge, option.removeprefix("--")) == setting.maximum
+        assert getattr(edge, setting.name) == setting.maximum  # one name: the setting's
         with pytest.raises(SystemExit):
             parser.parse_args(["analyze", "--demo", option, str(setting.maximum + 1)])
-        assert f"{option}: must be in {setting.range_text()}" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert option in err and f": must be in {setting.range_text()}" in err
