@@ -154,10 +154,6 @@ class ChoiceSetting(_Checks):
             raise ValueError(f"{self.name} must be one of {', '.join(self.choices)}, got {value!r}")
         return value
 
-    def word(self, choice: str) -> str:
-        """The window's words for ``choice``."""
-        return self.words[self.choices.index(choice)]
-
 
 @dataclass(frozen=True)
 class SwitchSetting(_Checks):

@@ -9,7 +9,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QWidget
 
 from moodsic_desktop.core.settings_schema import FUSION
@@ -66,7 +66,10 @@ def status_lines(
 
 
 class DiagnosticsPanel(QGroupBox):
-    """The engineering view; hidden until View → Diagnostics shows it. GUI thread."""
+    """The engineering view; hidden until View → Diagnostics shows it. GUI thread. ``changed("fusion", mode)``
+    when the owner picks another fusion (``core.settings_schema`` ``FUSION``)."""
+
+    changed = Signal(str, object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Diagnostics", parent)
@@ -80,6 +83,7 @@ class DiagnosticsPanel(QGroupBox):
             self.fusion_combo.addItem(label, fusion)
         self.fusion_combo.setToolTip(FUSION.tooltip)
         form.addRow("Fusion", self.fusion_combo)
+        self.fusion_combo.currentIndexChanged.connect(lambda: self.changed.emit(FUSION.name, self.current_fusion()))
         self.status_label = QLabel("")
         self.status_label.setWordWrap(True)
         self.status_label.setToolTip(

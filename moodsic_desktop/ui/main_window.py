@@ -260,10 +260,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------------------ wiring
     def _connect_settings(self) -> None:
         """Every control's change to the one slot (``_setting_changed``)."""
-        self.controls.changed.connect(self._setting_changed)
-        fusion_combo = self.diagnostics.fusion_combo
-        fusion_combo.currentIndexChanged.connect(lambda: self._setting_changed(FUSION.name, fusion_combo.currentData()))
-        self.source_bar.loop_check.toggled.connect(lambda on: self._setting_changed(LOOP_VIDEO.name, on))
+        for panel in (self.controls, self.diagnostics, self.source_bar):
+            panel.changed.connect(self._setting_changed)
 
     def _connect(self) -> None:
         controls, menus = self.controls, self.menus
@@ -294,15 +292,16 @@ class MainWindow(QMainWindow):
     def _show_values(self, values: dict[str, Any]) -> None:
         """Set the controls of the settings in ``values`` to them, without a change signal."""
         self.controls.show_values(values)
-        for name, combo in ((FUSION.name, self.diagnostics.fusion_combo),):
-            if name in values:
-                combo.blockSignals(True)
-                combo.setCurrentIndex(max(combo.findData(values[name]), 0))
-                combo.blockSignals(False)
+        panels = (self.diagnostics, self.source_bar)
+        for panel in panels:
+            panel.blockSignals(True)  # their controls move; the panels say no change
+        if FUSION.name in values:
+            fusion_combo = self.diagnostics.fusion_combo
+            fusion_combo.setCurrentIndex(max(fusion_combo.findData(values[FUSION.name]), 0))
         if LOOP_VIDEO.name in values:
-            self.source_bar.loop_check.blockSignals(True)
             self.source_bar.loop_check.setChecked(values[LOOP_VIDEO.name])
-            self.source_bar.loop_check.blockSignals(False)
+        for panel in panels:
+            panel.blockSignals(False)
 
     def _setting_changed(self, name: str, value: Any) -> None:
         """The one slot for every control: the owner changed the setting ``name`` (core.settings_schema)."""

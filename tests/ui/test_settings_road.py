@@ -104,6 +104,23 @@ def test_a_control_change_reaches_its_targets_checked_once_and_undo_goes_the_sam
     assert engine.volume == pytest.approx(UserSettings().volume) and checks["engine"][-1] == {"volume": 0.8}
 
 
+def test_the_diagnostics_and_source_row_controls_go_the_same_road(open_window, checks, qtbot):
+    window = open_window()
+    checks["session"].clear(), checks["engine"].clear()
+    said: list[tuple[str, object]] = []
+    window.diagnostics.changed.connect(lambda name, value: said.append((name, value)))
+    window.source_bar.changed.connect(lambda name, value: said.append((name, value)))
+    window.diagnostics.fusion_combo.setCurrentIndex(window.diagnostics.fusion_combo.findData("scene"))
+    qtbot.waitUntil(lambda: window.session.pipeline.settings.fusion_mode == "scene", timeout=WAIT_MS)
+    window.source_bar.loop_check.setChecked(False)  # the window's own: kept, saved, not sent on
+    assert said == [("fusion", "scene"), ("loop_video", False)]
+    assert checks == {"session": [{"fusion": "scene"}], "engine": []}
+    assert window.settings.fusion == "scene" and window.settings.loop_video is False
+    window.menus.undo_action.trigger()
+    assert window.source_bar.loop_check.isChecked() and window.settings.loop_video is True
+    assert said[-1] == ("loop_video", False)  # undo shows the value without a second change
+
+
 def test_the_day_plan_and_reset_to_defaults_go_the_same_road(open_window, checks, qtbot, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 
