@@ -34,6 +34,6 @@ def test_settings_and_the_programs_home_in_non_ascii_folders(tmp_path, monkeypat
     monkeypatch.setenv("MOODSIC_HOME", str(home))
     assert paths.music_dir() == home.resolve() / "music"
     store = SettingsStore(tmp_path / NAMES[1] / "réglages")
-    store.save(UserSettings(dwell_s=42.0, last_source=str(tmp_path / NAMES[0] / "vidéo.mp4")))
+    store.save(UserSettings(min_dwell_s=42.0, last_source=str(tmp_path / NAMES[0] / "vidéo.mp4")))
     loaded, problem = store.load()
-    assert problem is None and loaded.dwell_s == 42.0 and loaded.last_source.endswith("vidéo.mp4")
+    assert problem is None and loaded.min_dwell_s == 42.0 and loaded.last_source.endswith("vidéo.mp4")

@@ -22,13 +22,11 @@ from moodsic_desktop.cli._common import (
     setting_value,
     step_times,
 )
-from moodsic_desktop.core.fusion import FUSION_MODES
-from moodsic_desktop.core.matcher import MATCH_MODES
 from moodsic_desktop.core.metrics import song_switches
 from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings
 from moodsic_desktop.core.report import SessionReport, session_settings
 from moodsic_desktop.core.report_story import story_lines
-from moodsic_desktop.core.settings_schema import ALPHA, DWELL, REPEAT_WINDOW, TAU
+from moodsic_desktop.core.settings_schema import ALPHA, DWELL, FUSION, MODE, REPEAT_WINDOW, TAU
 from moodsic_desktop.perception.sources import SourceError, VideoFileSource
 from moodsic_desktop.perception.synthetic import DEMO_SEGMENT_S, demo_step_times, write_demo_clip
 from moodsic_desktop.session.assembly import EngineSettings, build_pipeline, load_library
@@ -62,21 +60,25 @@ def add_analyze_parser(commands: argparse._SubParsersAction) -> None:
         f"{TAU.range_text()} (default %(default)s)",
     )
     analyze.add_argument(
-        "--dwell",
+        "--min-dwell",
+        "--dwell",  # its name before the settings had one name each; still taken
+        dest=DWELL.name,
         type=setting_value(DWELL),
+        metavar="SECONDS",
         default=DWELL.default,
         help=f"minimum seconds a song plays before a switch, {DWELL.range_text()} (default %(default)s)",
     )
     analyze.add_argument(
         "--repeat-window",
+        dest=REPEAT_WINDOW.name,
         type=setting_value(REPEAT_WINDOW),
         default=REPEAT_WINDOW.default,
         metavar="MINUTES",
         help="minutes before a song comes back while another song near the mood has not played in them, "
         f"{REPEAT_WINDOW.range_text()} (default %(default)s; shortened by itself for a small library)",
     )
-    analyze.add_argument("--mode", choices=MATCH_MODES, default=EngineSettings.mode)
-    analyze.add_argument("--fusion", choices=FUSION_MODES, default=PipelineSettings.fusion_mode)
+    analyze.add_argument("--mode", choices=MODE.choices, default=MODE.default)
+    analyze.add_argument("--fusion", choices=FUSION.choices, default=FUSION.default)
     analyze.add_argument(
         "--scene-interval",
         type=non_negative,
@@ -99,9 +101,9 @@ def run_analyze(args: argparse.Namespace) -> int:
     settings = EngineSettings(
         alpha=args.alpha,
         tau=args.tau,
-        min_dwell_s=args.dwell,
+        min_dwell_s=args.min_dwell_s,
         mode=args.mode,
-        repeat_window_s=args.repeat_window * 60.0,
+        repeat_window_s=args.repeat_window_min * 60.0,
         pipeline=PipelineSettings(
             fusion_mode=args.fusion, scene_interval_s=args.scene_interval, simulate_song_end=True
         ),

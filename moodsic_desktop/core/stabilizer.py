@@ -58,9 +58,8 @@ class Stabilizer:
 
     @alpha.setter
     def alpha(self, value: float) -> None:
-        if not 0.0 < value <= 1.0:
-            raise ValueError(f"alpha must be in (0, 1], got {value}")
-        self._alpha = float(value)
+        """The EMA's weight per second, in the range of the owner's setting (``ALPHA``: (0, 1])."""
+        self._alpha = ALPHA.check(value)
 
     @property
     def tau(self) -> float:
@@ -68,6 +67,7 @@ class Stabilizer:
 
     @tau.setter
     def tau(self, value: float) -> None:
+        """Any threshold >= 0, wider than the owner's setting (``TAU``): ``math.inf`` never holds (an ablation)."""
         if value < 0.0:
             raise ValueError(f"tau must be >= 0, got {value}")
         self._tau = float(value)

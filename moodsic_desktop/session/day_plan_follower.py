@@ -65,6 +65,11 @@ class DayPlanFollower:
         """Minutes since local midnight now, by the wall clock."""
         return minute_of_day(self.wall_clock())
 
+    @property
+    def owner_volume(self) -> float | None:
+        """The owner's volume (0..1) as last told, or None before the window told it."""
+        return self._owner_volume
+
     def set_owner_volume(self, volume: float) -> float | None:
         """The owner's volume (0..1): what plays outside parts of the day that have their own. Returns the
         volume to set now, or None: the first owner's volume (the window pushing its slider at start, after

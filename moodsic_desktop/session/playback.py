@@ -30,7 +30,7 @@ import datetime
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -40,11 +40,11 @@ import numpy as np
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.reports import LibraryIndexError
 from moodsic_desktop.core.day_plan import DayPlan, PlanState
-from moodsic_desktop.core.fusion import FusionMode, validate_fusion_mode
 from moodsic_desktop.core.library import MusicLibrary, Song
-from moodsic_desktop.core.matcher import Decision, MatchMode, validate_match_mode
+from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.report import SessionReport, session_settings
+from moodsic_desktop.core.settings_schema import checked
 from moodsic_desktop.session.assembly import BUILTIN_ORIGIN, load_library
 from moodsic_desktop.session.audio_port import AudioPort, SilentAudioPort
 from moodsic_desktop.session.day_plan_follower import DayPlanFollower
@@ -125,43 +125,36 @@ class PlaybackSession:
         self._plan_state: PlanState = self.plan.state
         self._plan_news = False  # the plan's state changed since the last snapshot
 
-    # -- settings commands ------------------------------------------------------------------------------
-    def set_alpha(self, alpha: float) -> None:
-        """The stabiliser's EMA weight per second, in [0, 1]."""
-        self.pipeline.stabilizer.alpha = alpha
-
-    def set_tau(self, tau: float) -> None:
-        """Hold a dimension while its standard deviation exceeds ``tau`` (reference units)."""
-        self.pipeline.stabilizer.tau = tau
-
-    def set_dwell(self, seconds: float) -> None:
-        """The least seconds a song plays before the mood may switch it."""
-        self.pipeline.matcher.min_dwell_s = seconds
-
-    def set_repeat_window(self, minutes: float) -> None:
-        """The minutes before a song may come back while another song near the mood has not played in them."""
-        self.pipeline.matcher.repeat_window_s = minutes * 60.0
-
-    def set_mode(self, mode: MatchMode | str) -> None:
-        """The music mode: one of ``core.matcher.MATCH_MODES`` (``ValueError`` otherwise)."""
-        self.pipeline.matcher.mode = validate_match_mode(mode)
-
-    def set_fusion(self, fusion: FusionMode | str) -> None:
-        """How face and scene readings are fused: one of ``core.fusion.FUSION_MODES`` (``ValueError`` otherwise)."""
-        self.pipeline.settings.fusion_mode = validate_fusion_mode(fusion)
-
-    def set_day_plan(self, plan: DayPlan) -> None:
-        """Follow ``plan`` from now on (applied at once: closing, opening, the volume, the target)."""
-        self.plan.plan = plan
-        self._follow_plan()
-
-    def set_owner_volume(self, volume: float) -> None:
-        """The owner's volume (0..1, the window's slider, which sets the engine itself): the day plan returns
-        to it when a part of the day with its own volume ends. The window's first (at start) does not
-        override the part of the day in force (``DayPlanFollower.set_owner_volume``)."""
-        again = self.plan.set_owner_volume(volume)
-        if again is not None:
-            self.audio.volume = again
+    # -- settings -----------------------------------------------------------------------------------------
+    def apply(self, changes: Mapping[str, object]) -> None:
+        """The owner's settings aimed at the session (``core.settings_schema``, by name, in their units),
+        checked once (``checked``: ``ValueError`` before anything changes), each handed to its home:
+        ``alpha`` and ``tau`` to the stabiliser, ``min_dwell_s``, ``repeat_window_min`` (minutes) and
+        ``mode`` to the matcher, ``fusion`` to the pipeline, ``day_plan`` (its JSON or a ``DayPlan``) is
+        followed from now on (closing, opening, the volume, the target at once), and ``volume`` (0..1, the
+        owner's; the engine itself was set already) is where the day plan comes back to when a part of the
+        day with its own volume ends. The window's first volume (at start) does not override the part of
+        the day in force (``DayPlanFollower.set_owner_volume``)."""
+        for name, value in checked(changes, "session").items():
+            if name == "alpha":
+                self.pipeline.stabilizer.alpha = value
+            elif name == "tau":
+                self.pipeline.stabilizer.tau = value
+            elif name == "min_dwell_s":
+                self.pipeline.matcher.min_dwell_s = value
+            elif name == "repeat_window_min":
+                self.pipeline.matcher.repeat_window_s = value * 60.0
+            elif name == "mode":
+                self.pipeline.matcher.mode = value
+            elif name == "fusion":
+                self.pipeline.settings.fusion_mode = value
+            elif name == "volume":
+                again = self.plan.set_owner_volume(value)
+                if again is not None:
+                    self.audio.volume = again
+            elif name == "day_plan":
+                self.plan.plan = value
+                self._follow_plan()
 
     # -- commands -----------------------------------------------------------------------------------------
     def new_source(self, description: str | None = None) -> None:

@@ -80,7 +80,7 @@ def engine_settings_for(settings: UserSettings) -> EngineSettings:
     return EngineSettings(
         alpha=settings.alpha,
         tau=settings.tau,
-        min_dwell_s=settings.dwell_s,
+        min_dwell_s=settings.min_dwell_s,
         repeat_window_s=settings.repeat_window_min * 60.0,
         mode=validate_match_mode(settings.mode),
         pipeline=PipelineSettings(fusion_mode=validate_fusion_mode(settings.fusion)),

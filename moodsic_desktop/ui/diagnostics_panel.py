@@ -17,22 +17,18 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QWidget
 
 from moodsic_desktop.core.pipeline import StepRecord
+from moodsic_desktop.core.settings_schema import FUSION
 from moodsic_desktop.core.types import RoomEnergy
 from moodsic_desktop.session.snapshot import ExpertInfo, SessionSnapshot
 
 STATUS_PERIOD_MS = 1000
 COUNTED = ("preview", "face", "scene", "steps")
 
-FUSION_LABELS = {
-    "inverse_variance": "Inverse variance",
-    "fixed": "Fixed 0.6 / 0.4",
-    "scene": "Scene only",
-    "face": "Face only",
-}
+FUSION_LABELS = dict(zip(FUSION.choices, FUSION.words, strict=True))  # the fusion modes in the window's words
 
 
 def expert_lines(notes: Sequence[str], experts: Sequence[ExpertInfo]) -> list[str]:
@@ -85,7 +81,10 @@ class DiagnosticsPanel(QGroupBox):
     """The engineering view; hidden until View → Diagnostics shows it (see the module docstring).
     ``underflows`` counts the audio underflows so far, ``preview_frames`` the preview's pictures shown so far,
     ``sound_threads`` says how the system runs the sound's threads (``AudioEngine.thread_priorities``); all
-    are read once a second, by the panel's own timer. GUI thread."""
+    are read once a second, by the panel's own timer. GUI thread. ``changed("fusion", mode)`` when the owner
+    picks another fusion (``core.settings_schema`` ``FUSION``)."""
+
+    changed = Signal(str, object)
 
     def __init__(
         self,
@@ -114,11 +113,9 @@ class DiagnosticsPanel(QGroupBox):
         self.fusion_combo = QComboBox()
         for fusion, label in FUSION_LABELS.items():
             self.fusion_combo.addItem(label, fusion)
-        self.fusion_combo.setToolTip(
-            "How the face and scene readings are combined. Inverse variance: each weighted by 1 / its variance "
-            "(the surer reading counts more); Fixed: 0.6 face, 0.4 scene; or one reader alone."
-        )
+        self.fusion_combo.setToolTip(FUSION.tooltip)
         form.addRow("Fusion", self.fusion_combo)
+        self.fusion_combo.currentIndexChanged.connect(lambda: self.changed.emit(FUSION.name, self.current_fusion()))
         self.status_label = QLabel("")
         self.status_label.setWordWrap(True)
         self.status_label.setToolTip(

@@ -34,6 +34,7 @@ from moodsic_desktop.core.day_plan import DayPlan
 from moodsic_desktop.core.library import MusicLibrary, Song
 from moodsic_desktop.core.pipeline import Pipeline
 from moodsic_desktop.core.report import SessionReport
+from moodsic_desktop.core.settings_schema import AUDIO_DEVICE, DAY_PLAN, FUSION, LOOP_VIDEO, MODE, PRIVACY, TAU
 from moodsic_desktop.session.playback import PlaybackSession
 from moodsic_desktop.session.snapshot import SessionSnapshot
 from moodsic_desktop.ui.autostart_toggle import AutostartToggle
@@ -50,7 +51,13 @@ from moodsic_desktop.ui.now_playing_panel import NowPlayingPanel
 from moodsic_desktop.ui.preview import PreviewWidget
 from moodsic_desktop.ui.session_banners import SessionBanners
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings, WindowState
-from moodsic_desktop.ui.settings_history import SettingsHistory, ask_to_reset, changed_names, keep_unrecorded
+from moodsic_desktop.ui.settings_history import (
+    SettingsHistory,
+    ask_to_reset,
+    changed_names,
+    changed_values,
+    keep_unrecorded,
+)
 from moodsic_desktop.ui.source_bar import SourceBar
 from moodsic_desktop.ui.source_control import SourceControl
 from moodsic_desktop.ui.timeline_chart import MoodTimelineChart
@@ -257,22 +264,16 @@ class MainWindow(QMainWindow):
         self.day_plan_dialog.open()
 
     def _day_plan_changed(self, plan: DayPlan) -> None:
-        self.pipeline_worker.submit(lambda: self.session.set_day_plan(plan))
-        self._change(day_plan=plan.to_json())
+        self._setting_changed(DAY_PLAN.name, plan.to_json())
 
     # ------------------------------------------------------------------------------------------ wiring
     def _connect_settings(self) -> None:
-        controls = self.controls
-        controls.alpha_changed.connect(self._alpha_changed)
-        controls.tau_changed.connect(self._tau_changed)
-        controls.dwell_changed.connect(self._dwell_changed)
-        controls.crossfade_changed.connect(self._crossfade_changed)
-        controls.volume_changed.connect(self._volume_changed)
-        controls.mode_changed.connect(self._mode_changed)
+        """Every control's change to the one slot (``_setting_changed``)."""
+        for panel in (self.controls, self.diagnostics, self.source_bar):
+            panel.changed.connect(self._setting_changed)
 
     def _connect(self) -> None:
-        bar, controls, menus = self.source_bar, self.controls, self.menus
-        bar.loop_check.toggled.connect(self._loop_changed)
+        controls, menus = self.controls, self.menus
         menus.open_action.triggered.connect(self.sources.open_dialog)
         menus.export_action.triggered.connect(self.export_session_dialog)
         menus.quit_action.triggered.connect(self.close)
@@ -280,11 +281,8 @@ class MainWindow(QMainWindow):
         menus.models_action.triggered.connect(self.open_models_dialog)
         menus.day_plan_action.triggered.connect(self.open_day_plan_dialog)
         menus.diagnostics_action.toggled.connect(self.diagnostics.setVisible)
-        controls.device_combo.currentIndexChanged.connect(self._device_changed)
-        controls.privacy_check.toggled.connect(self._privacy_changed)
         controls.skip_button.clicked.connect(self._skip)
         controls.ban_button.clicked.connect(self._ban)
-        self.diagnostics.fusion_combo.currentIndexChanged.connect(self._fusion_picked)
         self.banners.detailed.connect(self.diagnostics.show_detail)  # a banner's technical parts go there
         for panel in self.reading_panels:
             self.sources.reading.connect(panel.show_reading)
@@ -294,18 +292,42 @@ class MainWindow(QMainWindow):
         self.bridge.status.connect(self._audio_status)
 
     # ------------------------------------------------------------------------------------------ settings
+    # The settings road (ARCHITECTURE.md): a control's changed(name, value) → _setting_changed → _apply →
+    # the pipeline worker's apply (the engine's part at once, the session's between frames) and the saved
+    # settings. Undo, redo and a reset send their values down the same road.
     def _apply_settings_to_widgets(self, settings: UserSettings) -> None:
-        """Show ``settings`` in the controls; each control's signal passes its value on to the workers."""
-        self.controls.show_values(
-            settings.alpha, settings.tau, settings.dwell_s, settings.crossfade_s, settings.volume, settings.mode
-        )
-        fusion_combo = self.diagnostics.fusion_combo
-        fusion_combo.setCurrentIndex(max(fusion_combo.findData(settings.fusion), 0))
-        self.source_bar.loop_check.setChecked(settings.loop_video)
-        self.controls.privacy_check.setChecked(settings.privacy)
-        device_combo = self.controls.device_combo
-        device_combo.setCurrentIndex(max(device_combo.findData(settings.audio_device), 0))
-        self._fusion_changed(settings.fusion)  # pushed once, even when the combo showed it already
+        """Show every setting of ``settings`` in the controls and pass them all on (the start)."""
+        values = asdict(settings)
+        self._show_values(values)
+        del values[AUDIO_DEVICE.name]  # the engine opened the saved output already (ui.app): not again
+        self._apply(values)
+
+    def _show_values(self, values: dict[str, Any]) -> None:
+        """Set the controls of the settings in ``values`` to them, without a change signal."""
+        self.controls.show_values(values)
+        panels = (self.diagnostics, self.source_bar)
+        for panel in panels:
+            panel.blockSignals(True)  # their controls move; the panels say no change
+        if FUSION.name in values:
+            fusion_combo = self.diagnostics.fusion_combo
+            fusion_combo.setCurrentIndex(max(fusion_combo.findData(values[FUSION.name]), 0))
+        if LOOP_VIDEO.name in values:
+            self.source_bar.loop_check.setChecked(values[LOOP_VIDEO.name])
+        for panel in panels:
+            panel.blockSignals(False)
+
+    def _setting_changed(self, name: str, value: Any) -> None:
+        """The one slot for every control: the owner changed the setting ``name`` (core.settings_schema)."""
+        self._apply({name: value})
+
+    def _apply(self, changes: dict[str, Any]) -> None:
+        """Pass ``changes`` (values by setting name) on to their targets, keep them and record them for Undo."""
+        self.pipeline_worker.apply(changes)  # the engine's and the session's; the window's own are below
+        if PRIVACY.name in changes:
+            self.sources.show_privacy(changes[PRIVACY.name])
+        self._change(**changes)
+        if TAU.name in changes or MODE.name in changes:
+            self._show_mood_words()
 
     def _change(self, **values: Any) -> None:
         before, self.settings = self.settings, UserSettings(**{**asdict(self.settings), **values})
@@ -314,62 +336,18 @@ class MainWindow(QMainWindow):
         self._save_timer.start()
 
     def _restore_settings(self, settings: UserSettings) -> None:
-        """Edit → Undo / Redo: show ``settings`` (the source stays) and save them."""
-        self._apply_settings_to_widgets(keep_unrecorded(settings, self.settings))
+        """Edit → Undo / Redo: the settings that differ from ``settings`` (not the source) go back to it,
+        shown and passed on; then saved."""
+        changes = changed_values(self.settings, keep_unrecorded(settings, self.settings))
+        self._show_values(changes)
+        self._apply(changes)
         self.banners.hide_banner("settings-reset")
-        self._save_timer.start()
 
     def _save_settings(self) -> None:
         try:
             self.settings_store.save(self.settings)
         except OSError as error:
             self.banners.show_banner("settings", f"Settings could not be saved: {error}", "warning")
-
-    def _alpha_changed(self, alpha: float) -> None:
-        self.pipeline_worker.set_alpha(alpha)
-        self._change(alpha=alpha)
-
-    def _tau_changed(self, tau: float) -> None:
-        self.pipeline_worker.set_tau(tau)
-        self._change(tau=tau)
-        self._show_mood_words()
-
-    def _dwell_changed(self, seconds: float) -> None:
-        self.pipeline_worker.set_dwell(seconds)
-        self._change(dwell_s=seconds)
-
-    def _crossfade_changed(self, seconds: float) -> None:
-        self.engine.crossfade_s = seconds
-        self._change(crossfade_s=seconds)
-
-    def _volume_changed(self, volume: float) -> None:
-        self.engine.volume = volume
-        self.pipeline_worker.submit(lambda: self.session.set_owner_volume(volume))  # for the day plan
-        self._change(volume=volume)
-
-    def _mode_changed(self, mode: str) -> None:
-        self.pipeline_worker.set_mode(mode)
-        self._change(mode=mode)
-        self._show_mood_words()
-
-    def _fusion_picked(self) -> None:
-        self._fusion_changed(self.diagnostics.current_fusion())
-
-    def _fusion_changed(self, fusion: str) -> None:
-        self.pipeline_worker.set_fusion(fusion)
-        self._change(fusion=fusion)
-
-    def _loop_changed(self, on: bool) -> None:
-        self._change(loop_video=on)
-
-    def _device_changed(self) -> None:
-        device = self.controls.device_combo.currentData()
-        self.engine.device = device
-        self._change(audio_device=device)
-
-    def _privacy_changed(self, hidden: bool) -> None:
-        self.sources.show_privacy(hidden)
-        self._change(privacy=hidden)
 
     def reset_to_defaults(self) -> None:
         """Settings → Reset to defaults…: asks first, puts every setting back to its default (the window keeps
@@ -383,7 +361,7 @@ class MainWindow(QMainWindow):
         if not ask_to_reset(self, names):
             return
         with self.history.paused():
-            self._apply_settings_to_widgets(defaults)
+            self._restore_settings(defaults)
         self.history.record(before, self.settings, "Reset to defaults")
         self._save_settings()
         said = f"Back to their defaults: {', '.join(names)}."
@@ -457,7 +435,7 @@ class MainWindow(QMainWindow):
 
         Worker signals connect to methods of this window only, never to lambdas: PySide calls a lambda on
         the emitting (worker) thread, while a method of a QObject is queued to the GUI thread."""
-        worker = PipelineWorker(self.session, self._frames)
+        worker = PipelineWorker(self.session, self._frames, self.engine)
         for panel in self.panels:  # the one signal, fanned out: each panel draws what it shows
             worker.snapshot_ready.connect(panel.show_snapshot)
         worker.snapshot_ready.connect(self._show_exported)

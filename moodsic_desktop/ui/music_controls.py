@@ -1,16 +1,19 @@
-"""The owner's controls ("Music controls"): the sliders built from ``core/settings_schema.py`` (how quickly
-the mood settles, how much change it ignores, the least time per song, the crossfade, the volume), the
-music mode, skip and ban, the sound output and the privacy switch. GUI thread.
+"""The owner's controls ("Music controls"): a slider for each number of ``core/settings_schema.py`` the owner
+tunes here (how quickly the mood settles, how much change it ignores, the least time per song, the time
+before a song comes back, the crossfade, the volume), the music mode, skip and ban, the sound output and the
+privacy switch. GUI thread.
 
-The panel shows values and words, and turns slider positions (the schema's steps: α and τ in hundredths,
-dwell and crossfade in seconds, volume in percent) into values in their units, which its signals carry;
-the window connects them to what they change (the pipeline worker, the audio engine, the saved settings).
+Every control says a change the same way: ``changed(name, value)``, the setting's schema name and its value
+in the setting's unit (a slider position turned into it by the schema's ``from_slider``); the window's one
+slot passes it on (``ARCHITECTURE.md``, "The settings road"). ``show_values`` sets the controls to values without a
+signal. Skip, ban and the device list's filling are the window's.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -27,16 +30,43 @@ from PySide6.QtWidgets import (
 
 from moodsic_desktop.audio.host_apis import device_setting, preferred_outputs
 from moodsic_desktop.audio.output import OutputDevice
-from moodsic_desktop.core.matcher import MATCH_MODES
-from moodsic_desktop.core.settings_schema import ALPHA, CROSSFADE, DWELL, TAU, VOLUME, NumberSetting
+from moodsic_desktop.core.settings_schema import (
+    ALPHA,
+    AUDIO_DEVICE,
+    CROSSFADE,
+    DWELL,
+    MODE,
+    PRIVACY,
+    REPEAT_WINDOW,
+    TAU,
+    VOLUME,
+    NumberSetting,
+)
 
-MODE_LABELS = {"match": "Match the mood", "uplift": "Lift the mood", "calm": "Calm the room"}
+MODE_LABELS = dict(zip(MODE.choices, MODE.words, strict=True))
 VALUE_LABEL_WIDTH = 150  # the value beside a slider (pixels): fixed, so that the column never changes width
+FORM_ROW_SPACING = 3  # pixels between rows: the whole left column fits 1366 x 768 without scrolling
 
 
 def alpha_time_constant_s(alpha: float) -> float:
     """The EMA's time constant in seconds for a weight ``alpha`` per second: -1 / ln(1 - alpha)."""
     return math.inf if alpha <= 0 else 0.0 if alpha >= 1 else -1.0 / math.log1p(-alpha)
+
+
+def repeat_window_words(minutes: float) -> str:
+    """The time before a song comes back, in the owner's words (the tooltip says a small library shortens it)."""
+    return "at once (only the last few wait)" if minutes <= 0 else f"at least ~{minutes:g} min"
+
+
+VALUE_WORDS: dict[str, Callable[[float], str]] = {  # the words beside each slider, from its value
+    ALPHA.name: lambda alpha: f"settles in ~{alpha_time_constant_s(alpha):.1f} s",
+    TAU.name: lambda tau: f"holds beyond ± {tau:.2f}",
+    DWELL.name: lambda seconds: f"{seconds:g} s",
+    REPEAT_WINDOW.name: repeat_window_words,
+    CROSSFADE.name: lambda seconds: f"{seconds:g} s",
+}
+SLIDERS = (ALPHA, TAU, DWELL, REPEAT_WINDOW, CROSSFADE, VOLUME)  # in the panel's order (the volume below the mode)
+SETTING_OF = {setting.name: setting for setting in SLIDERS}
 
 
 def _slider(setting: NumberSetting) -> QSlider:
@@ -50,38 +80,28 @@ def _slider(setting: NumberSetting) -> QSlider:
 class MusicControls(QGroupBox):
     """The owner's controls, in plain words; each tooltip gives the exact meaning and unit. GUI thread.
 
-    Signals, in the settings' units: ``alpha_changed(float)`` (the EMA's weight per second),
-    ``tau_changed(float)`` (V-A units), ``dwell_changed(float)`` and ``crossfade_changed(float)`` (seconds),
-    ``volume_changed(float)`` (0..1), ``mode_changed(str)`` (a ``MATCH_MODES`` name). The buttons, the
-    device list and the privacy switch are connected by the window itself."""
+    ``changed(name, value)``: the owner changed the setting ``name`` (``core.settings_schema``) to ``value``
+    (its unit: α per second, τ in V-A units, seconds, minutes, volume 0..1, a mode's name, a saved device
+    name or None, the privacy switch's bool). The skip and ban buttons are connected by the window itself."""
 
-    alpha_changed = Signal(float)
-    tau_changed = Signal(float)
-    dwell_changed = Signal(float)
-    crossfade_changed = Signal(float)
-    volume_changed = Signal(float)
-    mode_changed = Signal(str)
+    changed = Signal(str, object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Music controls", parent)
         form = QFormLayout(self)
-        self.alpha_slider = _slider(ALPHA)
-        self.alpha_label = QLabel()
-        self.tau_slider = _slider(TAU)
-        self.tau_label = QLabel()
-        self.dwell_slider = _slider(DWELL)
-        self.dwell_label = QLabel()
-        self.crossfade_slider = _slider(CROSSFADE)
-        self.crossfade_label = QLabel()
-        self.volume_slider = _slider(VOLUME)
-        for setting, slider, label in (
-            (ALPHA, self.alpha_slider, self.alpha_label),
-            (TAU, self.tau_slider, self.tau_label),
-            (DWELL, self.dwell_slider, self.dwell_label),
-            (CROSSFADE, self.crossfade_slider, self.crossfade_label),
-        ):
+        form.setVerticalSpacing(FORM_ROW_SPACING)
+        self.sliders = {setting.name: _slider(setting) for setting in SLIDERS}
+        self.value_labels = {name: QLabel() for name in VALUE_WORDS}
+        self.alpha_slider, self.tau_slider = self.sliders[ALPHA.name], self.sliders[TAU.name]
+        self.dwell_slider, self.repeat_slider = self.sliders[DWELL.name], self.sliders[REPEAT_WINDOW.name]
+        self.crossfade_slider, self.volume_slider = self.sliders[CROSSFADE.name], self.sliders[VOLUME.name]
+        self.alpha_label, self.tau_label = self.value_labels[ALPHA.name], self.value_labels[TAU.name]
+        self.dwell_label, self.repeat_label = self.value_labels[DWELL.name], self.value_labels[REPEAT_WINDOW.name]
+        self.crossfade_label = self.value_labels[CROSSFADE.name]
+        for setting in SLIDERS[:-1]:
             row = QHBoxLayout()
-            row.addWidget(slider, 1)
+            row.addWidget(self.sliders[setting.name], 1)
+            label = self.value_labels[setting.name]
             label.setFixedWidth(VALUE_LABEL_WIDTH)
             row.addWidget(label)
             form.addRow(setting.label, row)
@@ -90,13 +110,10 @@ class MusicControls(QGroupBox):
             if field_label is not None:
                 field_label.setToolTip(setting.tooltip)
         self.mode_combo = QComboBox()
-        for mode in MATCH_MODES:
-            self.mode_combo.addItem(MODE_LABELS[mode], mode)
-        self.mode_combo.setToolTip(
-            "Match the mood: songs close to the room's mood. Lift the mood: songs a little more pleasant "
-            "than the room. Calm the room: songs a little calmer (lower energy) than the room."
-        )
-        form.addRow("The music should", self.mode_combo)
+        for mode, words in MODE_LABELS.items():
+            self.mode_combo.addItem(words, mode)
+        self.mode_combo.setToolTip(MODE.tooltip)
+        form.addRow(MODE.label, self.mode_combo)
         form.addRow(VOLUME.label, self.volume_slider)
         buttons = QHBoxLayout()
         self.skip_button = QPushButton("Skip song")
@@ -109,58 +126,53 @@ class MusicControls(QGroupBox):
         self.device_combo = QComboBox()
         self.device_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.device_combo.setMinimumContentsLength(12)
-        self.device_combo.setToolTip("Where the music plays: the system's default output or a chosen device")
-        form.addRow("Sound output", self.device_combo)
+        self.device_combo.setToolTip(AUDIO_DEVICE.tooltip)
+        form.addRow(AUDIO_DEVICE.label, self.device_combo)
         self.privacy_check = QCheckBox("Hide the camera picture (privacy)")
-        self.privacy_check.setToolTip("Show no camera picture on screen; the mood is still read from the camera.")
+        self.privacy_check.setToolTip(PRIVACY.tooltip)
         form.addRow(self.privacy_check)
-        self.alpha_slider.valueChanged.connect(self._alpha_moved)
-        self.tau_slider.valueChanged.connect(self._tau_moved)
-        self.dwell_slider.valueChanged.connect(self._dwell_moved)
-        self.crossfade_slider.valueChanged.connect(self._crossfade_moved)
-        self.volume_slider.valueChanged.connect(self._volume_moved)
-        self.mode_combo.currentIndexChanged.connect(self._mode_picked)
+        for setting in SLIDERS:
+            self.sliders[setting.name].valueChanged.connect(lambda position, s=setting: self._slider_moved(s, position))
+        self.mode_combo.currentIndexChanged.connect(lambda: self.changed.emit(MODE.name, self.mode_combo.currentData()))
+        self.device_combo.currentIndexChanged.connect(
+            lambda: self.changed.emit(AUDIO_DEVICE.name, self.device_combo.currentData())
+        )
+        self.privacy_check.toggled.connect(lambda hidden: self.changed.emit(PRIVACY.name, hidden))
 
-    def show_values(
-        self, alpha: float, tau: float, dwell_s: float, crossfade_s: float, volume: float, mode: str
-    ) -> None:
-        """Set the controls to these values, then emit every value once, even those the controls showed."""
-        self.alpha_slider.setValue(round(alpha * 100))
-        self.tau_slider.setValue(round(tau * 100))
-        self.dwell_slider.setValue(round(dwell_s))
-        self.crossfade_slider.setValue(round(crossfade_s))
-        self.volume_slider.setValue(round(volume * 100))
-        self.mode_combo.setCurrentIndex(max(self.mode_combo.findData(mode), 0))
-        self._alpha_moved(self.alpha_slider.value())
-        self._tau_moved(self.tau_slider.value())
-        self._dwell_moved(self.dwell_slider.value())
-        self._crossfade_moved(self.crossfade_slider.value())
-        self._volume_moved(self.volume_slider.value())
-        self.mode_changed.emit(mode)
+    def show_values(self, values: Mapping[str, Any]) -> None:
+        """Set the controls of the settings in ``values`` (by name; others are left out) to them, without a
+        ``changed`` signal. The words beside a slider say the value itself, also one past the slider's end
+        (a dwell of 600 s from the command line)."""
+        for name, value in values.items():
+            widget = self._widget(name)
+            if widget is None:
+                continue
+            widget.blockSignals(True)
+            if isinstance(widget, QSlider):
+                widget.setValue(SETTING_OF[name].to_slider(value))
+                self._say(name, value)
+            elif isinstance(widget, QComboBox):
+                widget.setCurrentIndex(max(widget.findData(value), 0))
+            else:
+                widget.setChecked(value)
+            widget.blockSignals(False)
 
-    def _alpha_moved(self, value: int) -> None:
-        alpha = value / 100
-        self.alpha_label.setText(f"settles in ~{alpha_time_constant_s(alpha):.1f} s")
-        self.alpha_changed.emit(alpha)
+    def _widget(self, name: str) -> QSlider | QComboBox | QCheckBox | None:
+        others: dict[str, QComboBox | QCheckBox] = {
+            MODE.name: self.mode_combo,
+            AUDIO_DEVICE.name: self.device_combo,
+            PRIVACY.name: self.privacy_check,
+        }
+        return self.sliders[name] if name in self.sliders else others.get(name)
 
-    def _tau_moved(self, value: int) -> None:
-        tau = value / 100
-        self.tau_label.setText(f"holds beyond ± {tau:.2f}")
-        self.tau_changed.emit(tau)
+    def _say(self, name: str, value: float) -> None:
+        if name in VALUE_WORDS:
+            self.value_labels[name].setText(VALUE_WORDS[name](value))
 
-    def _dwell_moved(self, value: int) -> None:
-        self.dwell_label.setText(f"{value} s")
-        self.dwell_changed.emit(float(value))
-
-    def _crossfade_moved(self, value: int) -> None:
-        self.crossfade_label.setText(f"{value} s")
-        self.crossfade_changed.emit(float(value))
-
-    def _volume_moved(self, value: int) -> None:
-        self.volume_changed.emit(value / 100)
-
-    def _mode_picked(self) -> None:
-        self.mode_changed.emit(str(self.mode_combo.currentData()))
+    def _slider_moved(self, setting: NumberSetting, position: int) -> None:
+        value = setting.from_slider(position)
+        self._say(setting.name, value)
+        self.changed.emit(setting.name, value)
 
     def fill_devices(self, devices: Sequence[OutputDevice]) -> None:
         """ "System default" (data None) and ``devices``, each once as the platform's main sound system names it

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,18 +25,21 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from moodsic_desktop import paths
 from moodsic_desktop.core.day_plan import DayPlan
-from moodsic_desktop.core.fusion import FUSION_MODES
-from moodsic_desktop.core.matcher import MATCH_MODES
 from moodsic_desktop.core.settings_schema import (
     ALPHA,
+    AUDIO_DEVICE,
+    BY_NAME,
     CROSSFADE,
     DAY_PLAN,
     DWELL,
-    NUMBER_SETTINGS,
+    FUSION,
+    LAST_SOURCE,
+    LOOP_VIDEO,
+    MODE,
+    PRIVACY,
     REPEAT_WINDOW,
     TAU,
     VOLUME,
-    NumberSetting,
 )
 from moodsic_desktop.regular_files import NotARegularFileError, check_output_path, read_regular_bytes
 
@@ -46,30 +48,31 @@ if TYPE_CHECKING:  # annotations only: the settings load without QtWidgets
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: "dwell_s" is "min_dwell_s", the setting's one name (core.settings_schema)
 SETTINGS_FILE = "settings.json"
+RENAMED = {"dwell_s": DWELL.name}  # names in files of schema version 1 → the settings' names now
 
 
 @dataclass
 class UserSettings:
-    """What the owner tunes. alpha: EMA weight of a reading 1 s after the last, (0, 1]; tau: hold while the
-    standard deviation exceeds it (reference units); dwell_s and crossfade_s in seconds; volume 0..1;
-    repeat_window_min in minutes (the time before a song comes back); day_plan: the day plan's JSON object
-    (``core.day_plan``; :attr:`plan` is the plan itself). The numbers' defaults and ranges:
-    ``core.settings_schema``."""
+    """What the owner tunes, one field per setting of ``core.settings_schema.SETTINGS`` (its name, default,
+    unit and checks; a test checks they agree). alpha: EMA weight of a reading 1 s after the last, (0, 1];
+    tau: hold while the standard deviation exceeds it (reference units); min_dwell_s and crossfade_s in
+    seconds; volume 0..1; repeat_window_min in minutes (the time before a song comes back); day_plan: the
+    day plan's JSON object (``core.day_plan``; :attr:`plan` is the plan itself)."""
 
     alpha: float = ALPHA.default
     tau: float = TAU.default
-    dwell_s: float = DWELL.default
+    min_dwell_s: float = DWELL.default
     crossfade_s: float = CROSSFADE.default
-    mode: str = "match"
-    fusion: str = "inverse_variance"
+    mode: str = MODE.default
+    fusion: str = FUSION.default
     volume: float = VOLUME.default
     repeat_window_min: float = REPEAT_WINDOW.default
-    audio_device: str | None = None
-    last_source: str | None = None
-    loop_video: bool = True
-    privacy: bool = False
+    audio_device: str | None = AUDIO_DEVICE.default
+    last_source: str | None = LAST_SOURCE.default
+    loop_video: bool = LOOP_VIDEO.default
+    privacy: bool = PRIVACY.default
     day_plan: dict[str, Any] = field(default_factory=lambda: DAY_PLAN.default)
 
     @property
@@ -78,29 +81,15 @@ class UserSettings:
         return DayPlan() if DAY_PLAN.problem(self.day_plan) else DAY_PLAN.parse(self.day_plan)
 
     def validated(self) -> UserSettings:
-        """A copy with every out-of-range value replaced by its default."""
-        defaults = UserSettings()
-
-        def number(x: Any) -> bool:
-            return isinstance(x, float) and math.isfinite(x)
-
-        def in_range(spec: NumberSetting) -> Callable[[Any], bool]:
-            return lambda x: number(x) and spec.contains(x)
-
-        checks: dict[str, Callable[[Any], bool]] = {
-            **{spec.name: in_range(spec) for spec in NUMBER_SETTINGS},
-            "mode": lambda x: isinstance(x, str) and x in MATCH_MODES,
-            "fusion": lambda x: isinstance(x, str) and x in FUSION_MODES,
-            "audio_device": lambda x: x is None or isinstance(x, str),
-            "last_source": lambda x: x is None or isinstance(x, str),
-            "loop_video": lambda x: isinstance(x, bool),
-            "privacy": lambda x: isinstance(x, bool),
-            DAY_PLAN.name: lambda x: DAY_PLAN.problem(x) is None,
-        }
+        """A copy with every value its setting cannot take (``Setting.check``: wrong type, out of range, not
+        finite) replaced by its default. A number must be a float here (``_coerce`` turns a file's whole
+        number into one), so that a rejected value is told apart from a kept one."""
         values = asdict(self)
-        for name, ok in checks.items():
-            if not ok(values[name]):
-                values[name] = getattr(defaults, name)
+        for name, value in values.items():
+            setting = BY_NAME[name]
+            wrong_type = isinstance(setting.default, float) and not isinstance(value, float)
+            if wrong_type or setting.problem(value) is not None:
+                values[name] = setting.default
         return UserSettings(**values)
 
 
@@ -111,10 +100,16 @@ def config_dir() -> Path:
 
 
 def _migrate(data: dict[str, Any]) -> dict[str, Any]:
-    """Bring an older file up to SCHEMA_VERSION (one step per version; none yet beyond version 1)."""
+    """Bring an older file up to SCHEMA_VERSION, one step per version (1 → 2: the settings' old names,
+    ``RENAMED``, become their names now; a value under the new name wins)."""
     version = data.get("schema_version", 1)
     if not isinstance(version, int) or version > SCHEMA_VERSION:
         raise ValueError(f"settings schema version {version!r} is newer than this program's ({SCHEMA_VERSION})")
+    if version < 2:
+        data = dict(data)
+        for old, new in RENAMED.items():
+            if old in data:
+                data.setdefault(new, data.pop(old))
     return data
 
 

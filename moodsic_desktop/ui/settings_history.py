@@ -3,7 +3,9 @@
 Each change is one command holding the settings before and after it. Changes of the same setting in
 quick succession (one slider drag, a few key presses) merge into one command, so one Undo takes the
 slider back to where it was before the drag. A reset to the defaults is one command too. What the owner
-does not tune (the last source) is not a change to undo. GUI thread only.
+does not tune (the last source: not ``undoable`` in ``core.settings_schema``) is not a change to undo. An undo,
+a redo and a reset travel the same road as a control's change (``changed_values`` → the window's ``apply``).
+GUI thread only.
 """
 
 from __future__ import annotations
@@ -12,36 +14,32 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, replace
+from typing import Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from moodsic_desktop.core.settings_schema import ALPHA, CROSSFADE, DWELL, TAU, VOLUME
+from moodsic_desktop.core.settings_schema import SETTINGS
 from moodsic_desktop.ui.settings import UserSettings
 
 MERGE_WITHIN_S = 3.0  # changes of one setting closer together than this are one step to undo
 
-SETTING_NAMES = {  # the owner's words for each setting (the labels beside the controls)
-    "alpha": ALPHA.label,
-    "tau": TAU.label,
-    "dwell_s": DWELL.label,
-    "crossfade_s": CROSSFADE.label,
-    "volume": VOLUME.label,
-    "mode": "The music should",
-    "fusion": "How face and room readings are combined",
-    "audio_device": "Sound output",
-    "loop_video": "Loop the video",
-    "privacy": "Hide the camera picture",
-}
+SETTING_NAMES = {s.name: s.label for s in SETTINGS if s.undoable}  # the owner's words for each, in form order
 UNDONE_KEYS = frozenset(SETTING_NAMES)  # the settings whose changes can be undone
 _MERGE_ID = 1  # QUndoCommand.id: commands with one id are offered to ``mergeWith``
 
 
 def changed_names(before: UserSettings, after: UserSettings) -> list[str]:
     """The owner's names of the settings that differ between ``before`` and ``after``, in form order."""
+    return [SETTING_NAMES[name] for name in changed_values(before, after)]
+
+
+def changed_values(before: UserSettings, after: UserSettings) -> dict[str, Any]:
+    """The settings that can be undone and differ between ``before`` and ``after``: their values in
+    ``after``, by name, in form order (what an undo, a redo or a reset sends down the settings road)."""
     old, new = asdict(before), asdict(after)
-    return [name for key, name in SETTING_NAMES.items() if old[key] != new[key]]
+    return {name: new[name] for name in SETTING_NAMES if old[name] != new[name]}
 
 
 class SettingsChange(QUndoCommand):

@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
+from moodsic_desktop.core.settings_schema import LOOP_VIDEO
 from moodsic_desktop.perception.cameras import camera_spec, is_camera_spec
 from moodsic_desktop.ui.camera_list import CameraList
 
@@ -39,7 +40,10 @@ def file_label(path: str) -> str:
 
 class SourceBar(QWidget):
     """The combo box of cameras and video files (item data: the spec, None for the prompt), the buttons and
-    the loop switch. The window connects them. GUI thread."""
+    the loop switch. The window connects them. GUI thread. ``changed("loop_video", on)`` when the owner turns
+    the loop switch (``core.settings_schema`` ``LOOP_VIDEO``)."""
+
+    changed = Signal(str, object)
 
     def __init__(self, parent: QWidget | None = None, cameras: CameraList | None = None) -> None:
         super().__init__(parent)
@@ -63,7 +67,8 @@ class SourceBar(QWidget):
         )
         row.addWidget(self.open_button)
         self.loop_check = QCheckBox("Loop video")
-        self.loop_check.setToolTip("Start a video file again from the beginning when it ends")
+        self.loop_check.setToolTip(LOOP_VIDEO.tooltip)
+        self.loop_check.toggled.connect(lambda on: self.changed.emit(LOOP_VIDEO.name, on))
         row.addWidget(self.loop_check)
         self.start_button = QPushButton("Start")
         self.start_button.setMinimumWidth(90)

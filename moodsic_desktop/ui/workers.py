@@ -8,8 +8,8 @@ the preview never waits on inference.
 Pipeline worker (QThread "moodsic-pipeline"): a thin loop around a ``PlaybackSession`` (Qt-free; the same
 class ``moodsic analyze`` and ``--self-test`` drive), which owns the pipeline, the library guard, the
 index writes and the audio engine's port. It takes the newest frame, calls ``session.step`` and emits the
-session's immutable ``SessionSnapshot``: the GUI draws from snapshots only. Settings and commands (α, τ,
-dwell, skip, ban, "song ending", "song failed") reach it through a thread-safe command queue and become
+session's immutable ``SessionSnapshot``: the GUI draws from snapshots only. Settings (``apply``) and
+commands (skip, ban, "song ending", "song failed") reach it through a thread-safe command queue and become
 session calls between frames. It runs for the whole life of the window, so the music keeps being chosen
 while no source runs: when no frame comes it calls ``session.step_without_picture`` (about 20 times a
 second), which starts the music when nothing plays yet.
@@ -24,7 +24,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -33,8 +33,11 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtGui import QImage
 
+from moodsic_desktop.audio.engine import AudioEngine
+from moodsic_desktop.audio.engine_settings import apply_to_engine
 from moodsic_desktop.core.backoff import RetryBackoff
 from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.settings_schema import aimed_at
 from moodsic_desktop.perception.cameras import CameraDevice, is_camera_spec
 from moodsic_desktop.perception.sources import FrameSource, SourceError, open_source
 from moodsic_desktop.session.playback import PlaybackSession
@@ -240,6 +243,8 @@ class PipelineWorker(ThreadWorker):
     Commands (any thread) are queued and applied between frames, on the worker thread, as calls of the
     session's methods. The loop takes the newest frame, runs ``session.step``, and emits the snapshot.
 
+    ``engine`` is the audio engine the settings aimed at it go to (``apply``).
+
     Signals: ``snapshot_ready(SessionSnapshot)`` after every step, and after commands whose events the GUI
     must hear of (a song chosen, a problem, a library switch, an export); ``finished()`` when the loop
     ended. The session outlives a worker: a restarted worker goes on with the same one.
@@ -247,9 +252,12 @@ class PipelineWorker(ThreadWorker):
 
     snapshot_ready = Signal(SessionSnapshot)
 
-    def __init__(self, session: PlaybackSession, frames: LatestSlot[TimedFrame]) -> None:
+    def __init__(
+        self, session: PlaybackSession, frames: LatestSlot[TimedFrame], engine: AudioEngine | None = None
+    ) -> None:
         super().__init__()
         self.session = session
+        self.engine = engine  # where the engine's settings go (None: nowhere, as for a session without sound)
         self.frames = frames
         self._commands: queue.SimpleQueue[Callable[[], object]] = queue.SimpleQueue()
         self._stop = threading.Event()
@@ -259,20 +267,16 @@ class PipelineWorker(ThreadWorker):
         """Run ``command`` on the worker thread between frames (what it returns is dropped)."""
         self._commands.put(command)
 
-    def set_alpha(self, alpha: float) -> None:
-        self.submit(lambda: self.session.set_alpha(alpha))
-
-    def set_tau(self, tau: float) -> None:
-        self.submit(lambda: self.session.set_tau(tau))
-
-    def set_dwell(self, seconds: float) -> None:
-        self.submit(lambda: self.session.set_dwell(seconds))
-
-    def set_mode(self, mode: str) -> None:
-        self.submit(lambda: self.session.set_mode(mode))
-
-    def set_fusion(self, fusion: str) -> None:
-        self.submit(lambda: self.session.set_fusion(fusion))
+    def apply(self, changes: Mapping[str, object]) -> None:
+        """The owner's settings (values by ``core.settings_schema`` name), each to its targets: the engine's
+        at once (its setters return at once; ``audio.engine_settings``), the session's queued for between
+        frames (``PlaybackSession.apply``, which checks them; a value it refuses becomes a problem in the
+        next snapshot). The window's own settings go no further. Any thread."""
+        for_engine, for_session = aimed_at(changes, "engine"), aimed_at(changes, "session")
+        if for_engine and self.engine is not None:
+            apply_to_engine(self.engine, for_engine)
+        if for_session:
+            self.submit(lambda: self.session.apply(for_session))
 
     def new_source(self, description: str | None = None) -> None:
         """A new source starts: forget the readings of the last one (the music carries on)."""

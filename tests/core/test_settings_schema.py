@@ -14,7 +14,18 @@ import pytest
 from moodsic_desktop.audio import engine as audio_engine
 from moodsic_desktop.cli.main import build_parser
 from moodsic_desktop.core.matcher import Matcher
-from moodsic_desktop.core.settings_schema import ALPHA, CROSSFADE, DWELL, NUMBER_SETTINGS, TAU, VOLUME, NumberSetting
+from moodsic_desktop.core.settings_schema import (
+    ALPHA,
+    CROSSFADE,
+    DWELL,
+    FUSION,
+    MODE,
+    NUMBER_SETTINGS,
+    REPEAT_WINDOW,
+    TAU,
+    VOLUME,
+    NumberSetting,
+)
 from moodsic_desktop.core.stabilizer import Stabilizer
 from moodsic_desktop.evaluation.ablations import replay
 from moodsic_desktop.session.assembly import EngineSettings
@@ -86,10 +97,63 @@ def test_the_engine_takes_its_defaults_from_the_schema():
 def test_the_analyze_options_take_their_defaults_and_ranges_from_the_schema(capsys):
     parser = build_parser()
     args = parser.parse_args(["analyze", "--demo"])
-    assert (args.alpha, args.tau, args.dwell) == (ALPHA.default, TAU.default, DWELL.default)
-    for option, setting in (("--alpha", ALPHA), ("--tau", TAU), ("--dwell", DWELL)):
+    assert (args.alpha, args.tau, args.min_dwell_s) == (ALPHA.default, TAU.default, DWELL.default)
+    assert (args.repeat_window_min, args.mode, args.fusion) == (REPEAT_WINDOW.default, MODE.default, FUSION.default)
+    options = (("--alpha", ALPHA), ("--tau", TAU), ("--min-dwell", DWELL), ("--dwell", DWELL))
+    for option, setting in (*options, ("--repeat-window", REPEAT_WINDOW)):
         edge = parser.parse_args(["analyze", "--demo", option, str(setting.maximum)])
-        assert getattr(edge, option.removeprefix("--")) == setting.maximum
+        assert getattr(edge, setting.name) == setting.maximum  # one name: the setting's
         with pytest.raises(SystemExit):
             parser.parse_args(["analyze", "--demo", option, str(setting.maximum + 1)])
-        assert f"{option}: must be in {setting.range_text()}" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert option in err and f": must be in {setting.range_text()}" in err
+
+
+# ---- every setting, not only the numbers: one declaration, one name, one check (issue 24 item 1)
+
+
+def test_the_saved_settings_are_the_schemas_settings_one_name_each():
+    from moodsic_desktop.core.settings_schema import BY_NAME, SETTINGS
+
+    assert {s.name for s in SETTINGS} == set(UserSettings.__dataclass_fields__) and len(SETTINGS) == len(BY_NAME)
+    defaults = UserSettings()
+    for setting in SETTINGS:
+        assert getattr(defaults, setting.name) == setting.default, setting.name
+        assert setting.problem(setting.default) is None and setting.label.strip() and setting.tooltip.strip()
+        assert setting.targets and set(setting.targets) <= {"session", "engine", "window"}
+
+
+def test_the_choices_are_the_engines_modes():
+    from moodsic_desktop.core.fusion import FUSION_MODES
+    from moodsic_desktop.core.matcher import MATCH_MODES
+    from moodsic_desktop.core.pipeline import PipelineSettings
+
+    assert MODE.choices == MATCH_MODES and MODE.default == EngineSettings().mode
+    assert FUSION.choices == FUSION_MODES and FUSION.default == PipelineSettings().fusion_mode
+    assert len(MODE.words) == len(MODE.choices) and len(FUSION.words) == len(FUSION.choices)
+
+
+def test_one_check_per_setting_with_plain_words():
+    from moodsic_desktop.core.settings_schema import DAY_PLAN, PRIVACY, checked
+
+    assert DWELL.check(30) == 30.0 and isinstance(DWELL.check(30), float)
+    for bad in (True, "30", None, math.nan, 601.0, 10**400):
+        with pytest.raises(ValueError, match="min_dwell_s must be"):
+            DWELL.check(bad)
+    with pytest.raises(ValueError, match="privacy must be true or false"):
+        PRIVACY.check(1)
+    assert checked({"alpha": 1, "mode": "calm"}, "session") == {"alpha": 1.0, "mode": "calm"}
+    with pytest.raises(ValueError, match="'crossfade_s' is not a setting of the session"):
+        checked({"crossfade_s": 3.0}, "session")
+    with pytest.raises(ValueError, match="the day plan must be an object"):
+        checked({"day_plan": []}, "session")
+    assert DAY_PLAN.problem({"blocks": "x"}) is not None
+
+
+def test_a_slider_position_gives_a_readable_value():
+    """Position 29 of α is 0.29, not 0.29000000000000004: the settings file keeps the owner's numbers."""
+    for setting in NUMBER_SETTINGS:
+        low, high = setting.slider_range()
+        for position in range(low, high + 1):
+            value = setting.from_slider(position)
+            assert value == float(f"{value:.2f}") and setting.to_slider(value) == position

@@ -108,7 +108,7 @@ def test_each_part_of_the_day_sets_its_volume_and_the_owner_volume_comes_back_af
     wall = WallClock(7, 50)
     session, audio = make(CAFE, wall)
     audio.volume = 0.8  # the window sets the engine from its slider, then tells the session
-    session.set_owner_volume(0.8)
+    session.apply({"volume": 0.8})
     runner = Runner(session, wall)
     runner.run(5)
     assert audio.volume == 0.8
@@ -165,12 +165,12 @@ def test_a_new_plan_applies_at_once():
     wall = WallClock(9)
     session, audio = make(DayPlan(), wall)
     audio.volume = 0.7
-    session.set_owner_volume(0.7)
+    session.apply({"volume": 0.7})
     Runner(session, wall).run(1)
     assert audio.calls and audio.volume == 0.7
-    session.set_day_plan(CAFE)
+    session.apply({"day_plan": CAFE})
     assert audio.volume == 0.4 and session.snapshot().day_plan.block.name == "Morning"
-    session.set_day_plan(DayPlan(Span(hhmm("10:00"), hhmm("18:00"))))  # closed now, until 10:00
+    session.apply({"day_plan": DayPlan(Span(hhmm("10:00"), hhmm("18:00")))})  # closed now, until 10:00
     assert audio.calls[-1][0] == "stop"
     assert not session.snapshot().day_plan.open
 
@@ -235,10 +235,10 @@ def test_the_window_pushing_its_volume_at_start_does_not_override_the_part_of_th
     session.idle()  # the worker's first round: the morning's volume
     assert audio.volume == 0.4
     audio.volume = 0.8  # the window sets the engine from its slider at start…
-    session.set_owner_volume(0.8)  # …and then tells the session
+    session.apply({"volume": 0.8})  # …and then tells the session
     assert audio.volume == 0.4
     audio.volume = 0.7  # a hand on the slider later holds
-    session.set_owner_volume(0.7)
+    session.apply({"volume": 0.7})
     assert audio.volume == 0.7
     wall.now = wall.now.replace(hour=11, minute=30)
     session.idle()
@@ -256,11 +256,11 @@ def test_a_part_sets_its_volume_as_it_begins_even_after_a_hand_on_the_slider():
     wall = WallClock(9)
     session, audio = make(same_volume, wall)
     audio.volume = 0.8
-    session.set_owner_volume(0.8)
+    session.apply({"volume": 0.8})
     session.idle()
     assert audio.volume == 0.4
     audio.volume = 0.55  # the owner turns it up during the morning
-    session.set_owner_volume(0.55)
+    session.apply({"volume": 0.55})
     wall.now = wall.now.replace(hour=11, minute=1)
     session.idle()
     assert audio.volume == 0.4  # brunch begins: its own volume

@@ -30,7 +30,7 @@ def test_songs_added_can_be_chosen_at_once_and_the_song_playing_plays_on(indexed
     library, _ = indexed
     audio = FakeAudio()
     session = make_session(library, audio)
-    session.set_dwell(60.0)
+    session.apply({"min_dwell_s": 60.0})
     first = session.step(FRAME, 0.0).decisions[0].song
     started = session.pipeline.matcher.current_started_at
     calls = list(audio.calls)

@@ -163,11 +163,11 @@ def test_a_step_plays_the_first_song_and_publishes_a_frozen_snapshot(indexed):
 def test_settings_commands_reach_the_pipeline_and_the_snapshot(indexed):
     library, _ = indexed
     session = make_session(library)
-    session.set_alpha(0.25)
-    session.set_tau(0.1)
-    session.set_dwell(42.0)
-    session.set_mode("calm")
-    session.set_fusion("scene")
+    session.apply({"alpha": 0.25})
+    session.apply({"tau": 0.1})
+    session.apply({"min_dwell_s": 42.0})
+    session.apply({"mode": "calm"})
+    session.apply({"fusion": "scene"})
     pipeline = session.pipeline
     assert (pipeline.stabilizer.alpha, pipeline.stabilizer.tau) == (0.25, 0.1)
     matcher = pipeline.matcher
@@ -267,7 +267,7 @@ def test_a_vanished_library_hands_over_to_the_built_in_station_and_back(indexed,
     audio = FakeAudio()
     clock = Clock()
     session = make_session(library, audio, clock)
-    session.set_dwell(60.0)
+    session.apply({"min_dwell_s": 60.0})
     first = session.step(FRAME, 0.0).decisions[0].song
     drive = tmp_path / "drive"
     shutil.move(drive, tmp_path / "unplugged")
@@ -280,7 +280,7 @@ def test_a_vanished_library_hands_over_to_the_built_in_station_and_back(indexed,
     assert snapshot.decisions[0].song.song_id.startswith("builtin-")
     assert snapshot.decisions[0].reason.startswith("the library is lost: the built-in station")
     session.song_played(snapshot.decisions[0].song)  # a built-in song: not in the history
-    session.set_dwell(30.0)  # a slider moves meanwhile
+    session.apply({"min_dwell_s": 30.0})  # a slider moves meanwhile
 
     clock.now += 5.0
     session.idle()
@@ -348,7 +348,7 @@ def test_export_writes_the_report_with_the_settings_in_force(indexed, tmp_path):
     session = make_session(library)
     session.new_source("camera 0")
     run(session, 1.0)
-    session.set_dwell(12.0)
+    session.apply({"min_dwell_s": 12.0})
     assert session.export_report(tmp_path / "report.json")
     assert session.snapshot().exported == (str(tmp_path / "report.json"),)
     text = (tmp_path / "report.json").read_text(encoding="utf-8")

@@ -49,7 +49,7 @@ def test_every_song_handed_to_the_audio_counts_in_the_variety_figures():
 
 def test_the_repeat_window_reaches_the_matcher_and_the_report():
     session = session_with(SceneReader(), FakeAudio(), dwell_s=0.0)
-    session.set_repeat_window(20.0)
+    session.apply({"repeat_window_min": 20.0})
     assert session.pipeline.matcher.repeat_window_s == 1200.0
     assert session.pipeline.matcher.effective_repeat_window_s == min(1200.0, 9 * 60.0)
     decision = session.step(FRAME, 0.0).decisions[0]

@@ -37,7 +37,7 @@ def test_window_opens_in_a_friendly_empty_state(open_window):
 
 def test_video_runs_end_to_end_and_the_music_follows_the_mood(open_window, mood_video, playable_library, qtbot):
     songs = {s.song_id: s for s in load_deam(playable_library)}
-    window = open_window(str(mood_video), UserSettings(alpha=0.9, dwell_s=3.0, crossfade_s=1.0, loop_video=False))
+    window = open_window(str(mood_video), UserSettings(alpha=0.9, min_dwell_s=3.0, crossfade_s=1.0, loop_video=False))
     qtbot.waitUntil(lambda: window.preview.has_image, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: current_song_id(window) is not None, timeout=WAIT_MS)
     first = current_song_id(window)
@@ -84,7 +84,7 @@ def test_sliders_reach_the_stabiliser_and_matcher_while_running(open_window, moo
 
 
 def test_skip_and_ban(open_window, mood_video, qtbot):
-    window = open_window(str(mood_video), UserSettings(crossfade_s=0.0, dwell_s=600.0))
+    window = open_window(str(mood_video), UserSettings(crossfade_s=0.0, min_dwell_s=600.0))
     qtbot.waitUntil(lambda: current_song_id(window) is not None, timeout=WAIT_MS)
     first = current_song_id(window)
     window.controls.skip_button.click()
@@ -226,7 +226,9 @@ def test_reset_to_defaults_asks_says_what_was_reset_keeps_the_source_and_can_be_
 
     answers, asked = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes], []
     monkeypatch.setattr(QMessageBox, "question", lambda *args: (asked.append(args[2]), answers.pop(0))[1])
-    window = open_window(None, UserSettings(alpha=0.8, tau=0.1, dwell_s=90.0, mode="calm", last_source=str(mood_video)))
+    window = open_window(
+        None, UserSettings(alpha=0.8, tau=0.1, min_dwell_s=90.0, mode="calm", last_source=str(mood_video))
+    )
     settings_menu = window.menus.reset_action.associatedObjects()[0]
     assert settings_menu.actions()[0] is not window.menus.reset_action  # not the first item of Settings
     assert window.controls.alpha_slider.value() == 80 and window.controls.mode_combo.currentData() == "calm"
@@ -236,7 +238,7 @@ def test_reset_to_defaults_asks_says_what_was_reset_keeps_the_source_and_can_be_
     window.menus.reset_action.trigger()  # answered Yes
     defaults = UserSettings()
     assert window.controls.alpha_slider.value() == round(defaults.alpha * 100)
-    assert window.controls.dwell_slider.value() == round(defaults.dwell_s)
+    assert window.controls.dwell_slider.value() == round(defaults.min_dwell_s)
     assert window.controls.mode_combo.currentData() == defaults.mode
     said = window.banners.text("settings-reset")
     assert "How fast the music reacts" in said and "The music should" in said and "Crossfade" not in said

@@ -7,7 +7,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QByteArray
 
-from moodsic_desktop.ui.settings import SCHEMA_VERSION, SettingsStore, UserSettings, WindowState
+from moodsic_desktop.ui.settings import RENAMED, SCHEMA_VERSION, SettingsStore, UserSettings, WindowState
 from tests.special_files import fifo_that_cannot_hang
 
 
@@ -21,7 +21,8 @@ def test_round_trip_with_schema_version(tmp_path):
     chosen = UserSettings(
         alpha=0.55,
         tau=0.25,
-        dwell_s=40.0,
+        min_dwell_s=40.0,
+        repeat_window_min=30.0,
         mode="calm",
         fusion="face",
         volume=0.3,
@@ -51,8 +52,27 @@ def test_out_of_range_values_fall_back_one_by_one(tmp_path):
     )
     settings, problem = SettingsStore(tmp_path).load()
     assert settings.alpha == UserSettings.alpha and settings.mode == "match" and settings.volume == UserSettings.volume
-    assert settings.tau == 0.2 and settings.dwell_s == 30.0  # an int is taken as seconds
+    assert settings.tau == 0.2 and settings.min_dwell_s == 30.0  # an int is taken as seconds
     assert "alpha" in problem and "mode" in problem and "volume" in problem
+
+
+def test_a_settings_file_of_schema_version_1_loads_under_the_settings_names_now(tmp_path):
+    """Version 1 called the least time per song "dwell_s"; its one name is "min_dwell_s" now (the engine's,
+    the report's, the command line's --min-dwell). An old file loads as it is, with no message, and is
+    written in the new form the next time the settings are saved."""
+    old = {"schema_version": 1, "alpha": 0.5, "dwell_s": 40, "crossfade_s": 3.0, "privacy": True}
+    (tmp_path / "settings.json").write_text(json.dumps(old))
+    store = SettingsStore(tmp_path)
+    settings, problem = store.load()
+    assert problem is None and settings == UserSettings(alpha=0.5, min_dwell_s=40.0, crossfade_s=3.0, privacy=True)
+    assert json.loads((tmp_path / "settings.json").read_text()) == old  # left as it was until a save
+    store.save(settings)
+    saved = json.loads((tmp_path / "settings.json").read_text())
+    assert saved["schema_version"] == SCHEMA_VERSION == 2 and saved["min_dwell_s"] == 40.0 and "dwell_s" not in saved
+    assert store.load() == (settings, None)
+    both = {"schema_version": 1, "dwell_s": 10.0, "min_dwell_s": 50.0}  # hand-edited: the name now wins
+    (tmp_path / "settings.json").write_text(json.dumps(both))
+    assert store.load() == (UserSettings(min_dwell_s=50.0), None)
 
 
 def test_newer_schema_is_not_misread(tmp_path):
@@ -94,9 +114,9 @@ def test_non_finite_numbers_are_rejected(tmp_path, word):
     text = f'{{"schema_version": 1, "alpha": {word}, "dwell_s": {word}, "crossfade_s": 3}}'
     (tmp_path / "settings.json").write_text(text)
     settings, problem = SettingsStore(tmp_path).load()
-    assert settings.alpha == UserSettings.alpha and settings.dwell_s == UserSettings.dwell_s
+    assert settings.alpha == UserSettings.alpha and settings.min_dwell_s == UserSettings.min_dwell_s
     assert settings.crossfade_s == 3.0
-    assert "alpha" in problem and "dwell_s" in problem
+    assert "alpha" in problem and "min_dwell_s" in problem  # the old name's value, under its name now
     assert list(kept_copies(tmp_path).values()) == [text.encode()]
 
 
@@ -152,7 +172,7 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
     max_leaves=12,
 )
-setting_names = st.sampled_from(["schema_version", *UserSettings.__dataclass_fields__, "unknown"])
+setting_names = st.sampled_from(["schema_version", *UserSettings.__dataclass_fields__, *RENAMED, "unknown"])
 garbage_text = st.one_of(
     st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
     json_values.map(json.dumps),
@@ -185,7 +205,13 @@ def _value_in(text: str, name: str):
         data = json.loads(text)
     except (ValueError, RecursionError):
         return object()
-    value = data.get(name, object()) if isinstance(data, dict) else object()
+    if not isinstance(data, dict):
+        return object()
+    old_names = [old for old, new in RENAMED.items() if new == name]
+    version = data.get("schema_version", 1)
+    if name not in data and old_names and old_names[0] in data and isinstance(version, int) and version < 2:
+        name = old_names[0]  # a file of schema version 1 under the setting's old name
+    value = data.get(name, object())
     return float(value) if type(value) is int and abs(value) < 1e300 else value
 
 
@@ -236,7 +262,7 @@ def test_the_sliders_follow_the_settings_schema(open_window):
     the schema's value for it (what the window saves)."""
     from PySide6.QtWidgets import QLabel
 
-    from moodsic_desktop.core.settings_schema import ALPHA, CROSSFADE, DWELL, TAU, VOLUME
+    from moodsic_desktop.core.settings_schema import ALPHA, CROSSFADE, DWELL, REPEAT_WINDOW, TAU, VOLUME
 
     window = open_window()
     labels = {label.text(): label for label in window.findChildren(QLabel)}
@@ -244,6 +270,7 @@ def test_the_sliders_follow_the_settings_schema(open_window):
         (ALPHA, window.controls.alpha_slider),
         (TAU, window.controls.tau_slider),
         (DWELL, window.controls.dwell_slider),
+        (REPEAT_WINDOW, window.controls.repeat_slider),
         (CROSSFADE, window.controls.crossfade_slider),
         (VOLUME, window.controls.volume_slider),
     ):

@@ -179,7 +179,7 @@ def playing_session(qtbot, tmp_path, monkeypatch, playable_library, mood_video, 
             for earlier in ("23", "24"):
                 index.record_play(earlier)
             history = [(play.song_id, play.when) for play in index.recent_plays(10)]
-        settings = UserSettings(audio_device=audio_device, dwell_s=180.0, crossfade_s=0.0, loop_video=True)
+        settings = UserSettings(audio_device=audio_device, min_dwell_s=180.0, crossfade_s=0.0, loop_video=True)
         SettingsStore().save(settings)
         window = create_window(str(mood_video), None, backend=None, close_fade_s=0.1)
         session = Session(

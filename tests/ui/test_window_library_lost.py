@@ -98,7 +98,7 @@ def test_a_vanished_library_folder_hands_over_to_the_built_in_station_and_back(
         plays = [play.song_id for play in index.recent_plays(50)]
         assert first in plays and back in plays
         assert not [song_id for song_id in plays if song_id.startswith("builtin-")]
-    assert SettingsStore().load() == (replace(settings, dwell_s=60.0), None)  # as the owner left them
+    assert SettingsStore().load() == (replace(settings, min_dwell_s=60.0), None)  # as the owner left them
 
 
 def test_songs_that_fail_one_after_another_hand_over_to_the_built_in_station(

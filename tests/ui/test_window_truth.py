@@ -18,7 +18,7 @@ def test_after_a_bad_file_stops_the_video_nothing_stale_is_shown_and_the_dwell_c
 ):
     """Issue 21 (3): the headline no longer says "Sure · reading 1 person" from the last video's frames, and
     "Stays at least … s more" counts down while the song plays on."""
-    window = open_window(str(mood_video), UserSettings(dwell_s=120.0, crossfade_s=0.0))
+    window = open_window(str(mood_video), UserSettings(min_dwell_s=120.0, crossfade_s=0.0))
     window.resize(1366, 768)
     published = []  # what the pipeline worker publishes (appended on its thread)
     window.pipeline_worker.snapshot_ready.connect(published.append)

@@ -35,7 +35,7 @@ def shown(window) -> str:
 def test_the_mood_line_reads_a_real_face_and_follows_the_music_mode(open_window, qtbot):
     if not SINGLE_FACE.is_file():
         pytest.skip(f"needs the real fixture {SINGLE_FACE}")
-    window = open_window(str(SINGLE_FACE.resolve()), UserSettings(dwell_s=0.0))  # no song is held
+    window = open_window(str(SINGLE_FACE.resolve()), UserSettings(min_dwell_s=0.0))  # no song is held
     qtbot.waitUntil(lambda: "reading 1 person" in shown(window), timeout=WAIT_MS)
     line = expected_line(window)
     assert shown(window) == f"{line.headline}\n{line.detail}"
@@ -54,7 +54,7 @@ def test_the_mood_line_reads_a_real_face_and_follows_the_music_mode(open_window,
 
 def test_while_a_song_is_held_the_line_says_for_how_long_not_that_it_matches(open_window, mood_video, qtbot):
     """Issue 21 (1), at 1366 x 768: a song held for its least time is not "matching the mood"."""
-    window = open_window(str(mood_video), UserSettings(dwell_s=120.0))
+    window = open_window(str(mood_video), UserSettings(min_dwell_s=120.0))
     window.resize(1366, 768)
     qtbot.waitUntil(lambda: "holding this song for" in shown(window), timeout=WAIT_MS)
     assert "matching the mood" not in shown(window)

@@ -130,7 +130,7 @@ def test_pipeline_worker_steps_the_session_and_emits_its_snapshots(qtbot):
         frames.put(TimedFrame(np.zeros((8, 8, 3), np.uint8), 1.0))
         qtbot.waitUntil(lambda: any(s.step is not None for s in snapshots), timeout=5000)
         first = next(s for s in snapshots if s.step is not None).decisions[0].song.song_id
-        worker.set_dwell(33.0)
+        worker.apply({"min_dwell_s": 33.0})
         worker.skip()  # a command without a frame: its snapshot comes all the same
         qtbot.waitUntil(lambda: any(s.step is None and s.decisions for s in snapshots), timeout=5000)
         skipped_to = next(s for s in snapshots if s.step is None and s.decisions).decisions[0].song.song_id
