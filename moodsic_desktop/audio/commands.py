@@ -9,10 +9,21 @@ threads share nothing mutable through it. Fade lengths are converted to frames a
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from moodsic_desktop.audio.output import Device
 from moodsic_desktop.core.library import Song
+
+
+def fade_seconds(name: str, seconds: float, upper: float | None = None) -> float:
+    """``seconds`` (a fade or margin the caller gave ``name``) as a float; ``ValueError`` unless it is
+    finite, at least 0 and at most ``upper``. The calling thread."""
+    seconds = float(seconds)
+    if not math.isfinite(seconds) or seconds < 0.0 or (upper is not None and seconds > upper):
+        limit = f"0..{upper:g}" if upper is not None else ">= 0"
+        raise ValueError(f"{name} must be {limit} seconds, got {seconds}")
+    return seconds
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ from moodsic_desktop.audio.commands import (
     Skip,
     Stop,
     Sync,
+    fade_seconds,
 )
 from moodsic_desktop.audio.decode_jobs import DecodeJob, DecodeJobs
 from moodsic_desktop.audio.decoding import DEFAULT_CHUNK_FRAMES, AudioDecodeError
@@ -59,21 +60,13 @@ from moodsic_desktop.audio.mixer import (
     StartDeck,
 )
 from moodsic_desktop.audio.output import AudioBackend, Device, OutputDevice, OutputKeeper, SoundDeviceBackend
-from moodsic_desktop.audio.thread_priority import Promotion, promote_worker_thread
+from moodsic_desktop.audio.thread_priority import Promotion, describe_threads, promote_worker_thread
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.settings_schema import CROSSFADE
 
 log = logging.getLogger(__name__)
 
 MAX_CROSSFADE_S = CROSSFADE.maximum
-
-
-def _check_fade(name: str, seconds: float, upper: float | None = None) -> float:
-    seconds = float(seconds)
-    if not math.isfinite(seconds) or seconds < 0.0 or (upper is not None and seconds > upper):
-        limit = f"0..{upper:g}" if upper is not None else ">= 0"
-        raise ValueError(f"{name} must be {limit} seconds, got {seconds}")
-    return seconds
 
 
 class AudioEngine:
@@ -117,10 +110,10 @@ class AudioEngine:
         self.blocksize = int(blocksize)
         self.backend = backend if backend is not None else SoundDeviceBackend()
         self.listener = listener if listener is not None else EngineListener()
-        self.start_fade_s = _check_fade("start_fade_s", start_fade_s)
-        self.stop_fade_s = _check_fade("stop_fade_s", stop_fade_s)
-        self.decode_margin_s = _check_fade("decode_margin_s", decode_margin_s)
-        self.prebuffer_s = _check_fade("prebuffer_s", prebuffer_s)
+        self.start_fade_s = fade_seconds("start_fade_s", start_fade_s)
+        self.stop_fade_s = fade_seconds("stop_fade_s", stop_fade_s)
+        self.decode_margin_s = fade_seconds("decode_margin_s", decode_margin_s)
+        self.prebuffer_s = fade_seconds("prebuffer_s", prebuffer_s)
         self.max_failures_in_row = int(max_failures_in_row)
         self._poll_s = float(poll_s)
         self._mixer = Mixer(self.samplerate)
@@ -165,7 +158,7 @@ class AudioEngine:
 
     @crossfade_s.setter
     def crossfade_s(self, seconds: float) -> None:
-        self._crossfade_s = _check_fade("crossfade_s", seconds, MAX_CROSSFADE_S)
+        self._crossfade_s = fade_seconds("crossfade_s", seconds, MAX_CROSSFADE_S)
         self._mixer.xfade_frames = self._frames(self._crossfade_s)
 
     @property
@@ -245,15 +238,9 @@ class AudioEngine:
 
     @property
     def thread_priorities(self) -> str:
-        """How the operating system runs the sound's threads, in words for Diagnostics and the log
-        (``thread_priority.py``). Any thread."""
-        sound = self._output.sink_priority
-        worker = self._worker_priority
-        clients = "".join(f"; {client.words}" for client in self._output.client_priorities)
-        return (
-            f"sound thread: {sound.words if sound is not None else 'not playing through a device'}{clients}; "
-            f"decoding thread: {worker.words if worker is not None else 'not started'}"
-        )
+        """How the system runs the sound's threads, in words for Diagnostics (``thread_priority.py``). Any
+        thread."""
+        return describe_threads(self._output.sink_priority, self._output.client_priorities, self._worker_priority)
 
     @property
     def frames_rendered(self) -> int:
@@ -296,14 +283,14 @@ class AudioEngine:
     def play(self, song: Song, *, fade_in_s: float | None = None) -> None:
         """Start ``song`` now: from silence it fades in over ``fade_in_s`` (default ``start_fade_s``); over
         a playing song it crossfades over ``crossfade_s``. Cancels a queued next song. Any thread."""
-        fade = self.start_fade_s if fade_in_s is None else _check_fade("fade_in_s", fade_in_s)
+        fade = self.start_fade_s if fade_in_s is None else fade_seconds("fade_in_s", fade_in_s)
         self._submit(Play(song, self._frames(self._crossfade_s), self._frames(fade)))
 
     def crossfade_to(self, song: Song, *, crossfade_s: float | None = None) -> None:
         """Crossfade from the current song to ``song`` as soon as it is decoded, over ``crossfade_s`` seconds
         (default ``self.crossfade_s``; fades in over ``start_fade_s`` from silence). Cancels a queued next
         song. Any thread."""
-        xfade = self._crossfade_s if crossfade_s is None else _check_fade("crossfade_s", crossfade_s, MAX_CROSSFADE_S)
+        xfade = self._crossfade_s if crossfade_s is None else fade_seconds("crossfade_s", crossfade_s, MAX_CROSSFADE_S)
         self._submit(Play(song, self._frames(xfade), self._frames(self.start_fade_s)))
 
     def queue_next(self, song: Song) -> None:
@@ -319,7 +306,7 @@ class AudioEngine:
     def stop(self, fade_s: float | None = None) -> None:
         """Fade everything out over ``fade_s`` seconds (default ``stop_fade_s``) and forget the queued song.
         Any thread."""
-        fade = self.stop_fade_s if fade_s is None else _check_fade("fade_s", fade_s)
+        fade = self.stop_fade_s if fade_s is None else fade_seconds("fade_s", fade_s)
         self._submit(Stop(self._frames(fade)))
 
     # -- lifecycle (owner thread) -----------------------------------------------------------------------

@@ -171,6 +171,15 @@ def _promote_worker(platform: str, calls: PriorityCalls) -> Promotion:
     return _lower_nice(calls, WORKER_NICE)
 
 
+def describe_threads(sound: Promotion | None, clients: list[Promotion], worker: Promotion | None) -> str:
+    """What the sound thread, the sound library's client threads and the engine's worker got, in words."""
+    return (
+        f"sound thread: {sound.words if sound is not None else 'not playing through a device'}"
+        + "".join(f"; {client.words}" for client in clients)
+        + f"; decoding thread: {worker.words if worker is not None else 'not started'}"
+    )
+
+
 def _lower_nice(calls: PriorityCalls, nice: int) -> Promotion:
     thread = calls.thread_id()
     try:

@@ -16,6 +16,7 @@ from moodsic_desktop.audio.thread_priority import (
     WORKER_NICE,
     OsCalls,
     Promotion,
+    describe_threads,
     promote_audio_thread,
     promote_sound_client_threads,
     promote_worker_thread,
@@ -98,6 +99,20 @@ def test_macos_leaves_coreaudio_its_own_real_time_thread():
     assert promote_audio_thread("darwin", calls).raised
     assert not promote_worker_thread("darwin", calls).raised
     assert calls.calls == []
+
+
+def test_the_words_name_every_thread_and_what_it_got():
+    assert (
+        describe_threads(None, [], None) == "sound thread: not playing through a device; decoding thread: not started"
+    )
+    sound, client, worker = (
+        Promotion(True, "real-time"),
+        Promotion(True, "threaded-ml: nice -10"),
+        Promotion(False, "x"),
+    )
+    assert describe_threads(sound, [client], worker) == (
+        "sound thread: real-time; threaded-ml: nice -10; decoding thread: x"
+    )
 
 
 def test_a_broken_system_call_never_escapes():
