@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from moodsic_desktop.audio.output import Device
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.song import Song
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,10 @@ timing (milliseconds, an EMA of weight 0.2 per step).
 from __future__ import annotations
 
 from moodsic_desktop.core.decision_words import QUEUED
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.mood_words import MoodLine, mood_line, room_energy_words
 from moodsic_desktop.core.pipeline import StepRecord
+from moodsic_desktop.core.song import Song
 
 KEPT_DECISIONS = 50  # only the latest few matter for "why"
 COUNTED = ("preview", "face", "scene", "steps")

@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 
 from moodsic_desktop.audio.engine import AudioEngine
 from moodsic_desktop.core.day_plan import PlanState
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.pipeline import StepRecord
+from moodsic_desktop.core.song import Song
 from moodsic_desktop.session.snapshot import LibraryChange, LibraryView, SessionSnapshot
 from moodsic_desktop.ui.diagnostics_panel import DiagnosticsPanel, expert_lines, status_lines
 from moodsic_desktop.ui.live_readout import LiveReadout

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from moodsic_desktop.core.decision_words import why_words
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.mood_words import MoodLine
+from moodsic_desktop.core.song import Song
 from moodsic_desktop.core.types import FaceRead
 from moodsic_desktop.ui.plain_messages import plain_message
 

@@ -34,7 +34,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtGui import QImage
 
 from moodsic_desktop.core.backoff import RetryBackoff
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.song import Song
 from moodsic_desktop.perception.cameras import CameraDevice, is_camera_spec
 from moodsic_desktop.perception.sources import FrameSource, SourceError, open_source
 from moodsic_desktop.session.playback import PlaybackSession

@@ -126,7 +126,7 @@ def test_without_portaudio_the_engine_says_what_to_install_and_runs_on(tmp_path,
         from moodsic_desktop.audio.engine import AudioEngine
         from moodsic_desktop.audio.listener import EngineListener
         from moodsic_desktop.audio.output import list_output_devices, portaudio_problem
-        from moodsic_desktop.core.library import Song
+        from moodsic_desktop.core.song import Song
         done = threading.Event()
         class L(EngineListener):
             def playback_stopped(self):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.pipeline import StepRecord
+from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.core.stabilizer import Stabilized
 from moodsic_desktop.core.types import Estimate
 from moodsic_desktop.ui.live_readout import LiveReadout
 
-PLAYING, NEXT = Song("1", 0.5, 0.5, title="Open Window"), Song("2", 0.6, 0.5, title="Bright Market")
+PLAYING, NEXT = Song("1", SongMood(0.5, 0.5), title="Open Window"), Song("2", SongMood(0.6, 0.5), title="Bright Market")
 
 
 def step_on(song: Song, started: float, now: float) -> StepRecord:
