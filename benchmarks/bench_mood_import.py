@@ -3,7 +3,7 @@
 Makes a folder of generated songs, 60–180 s each (``tests/mood_music.py``: a pool of distinct pieces,
 each file a different cut, offset and level of one of them, so no two files are the same), then prints:
 
-* the import (``LibraryIndex.add_folder_estimated``, all worker processes): seconds and songs per second,
+* the import (``MoodImporter.add_folder_estimated``, all worker processes): seconds and songs per second,
   and the CPU seconds it used (this process and its workers; Unix), which on a shared machine say more
   than the wall clock: CPU seconds / cores is what it would take on idle cores;
 * the ratio against analysing whole files: on a subset, the same analysis on the whole decoded file

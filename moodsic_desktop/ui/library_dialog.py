@@ -1,9 +1,9 @@
 """The music library in the window: *File → Add music folder…* and *File → Music library…*.
 
 Both work on the same library index as ``moodsic library`` (``music/library.sqlite``, or the one the
-window's songs came from) through the same ``LibraryIndex`` methods: ``add_folder_estimated`` (what
-``moodsic library add-folder FOLDER`` runs without ``--va``), ``place`` / ``unplace``, ``recent_plays``,
-``ban`` / ``unban`` and ``entries``.
+window's songs came from) through the same calls: ``MoodImporter.add_folder_estimated`` (what
+``moodsic library add-folder FOLDER`` runs without ``--va``), and ``LibraryIndex``'s ``place`` /
+``unplace``, ``recent_plays``, ``ban`` / ``unban`` and ``entries``.
 
 Threads: the import runs on its own worker QThread ("moodsic-import"), which opens its own connection to
 the index (an index connection belongs to the thread that opened it); its progress reaches the GUI thread

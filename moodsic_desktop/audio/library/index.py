@@ -25,15 +25,17 @@ Rules:
 * The station model (``StationModel.to_dict`` as JSON) is refitted inside the transaction that changed
   the set of playable songs or their V-A, and only then; with too few distinct songs none is stored.
 * Each song's mood point has a source (``songs.mood_source``): "rated" (from a V-A table or DEAM's
-  ratings; exact) or "estimated" (measured from its audio by ``add_folder_estimated``, with the expected
-  squared errors ``valence_var`` / ``arousal_var``). The owner may place a song by hand
-  (``placed_valence`` / ``placed_arousal``, set by ``place``): a placed point wins over the other two and
-  is kept across re-imports and re-estimates until ``unplace``. A re-import with a V-A table replaces an
-  estimate; an import without one never replaces a rated point.
+  ratings; exact) or "estimated" (measured from its audio by ``MoodImporter.add_folder_estimated``, with
+  the expected squared errors ``valence_var`` / ``arousal_var``); a song carries them as one
+  ``core.song.SongMood``. The owner may place a song by hand (``placed_valence`` / ``placed_arousal``,
+  set by ``place``): a placed point wins over the other two and is kept across re-imports and
+  re-estimates until ``unplace``. A re-import with a V-A table replaces an estimate; an import without
+  one never replaces a rated point.
 * Audio features (``mood_features``) are cached in the ``mood_features`` table by path, size and
-  modification time, so importing a folder again analyses only new or changed files. ``learn_moods`` fits
-  the mapping from features to mood on the rated songs and stores it (JSON) in ``meta``; estimates use it
-  from then on (until then the literature's default mapping, ``mood_estimation``).
+  modification time, so importing a folder again analyses only new or changed files.
+  ``MoodImporter.learn_moods`` fits the mapping from features to mood on the rated songs and stores it
+  (JSON) in ``meta``; estimates use it from then on (until then the literature's default mapping,
+  ``mood_estimation``).
 * The schema version is SQLite's ``PRAGMA user_version``; ``schema.MIGRATIONS`` upgrades older files step by
   step. A file that is not a SQLite database, is damaged, or was written by a newer version is never
   modified or deleted: opening it raises ``LibraryIndexError`` naming the path.

@@ -35,7 +35,7 @@ def test_fixture_import_keeps_every_song_and_lists_the_ones_without_audio(deam_f
     assert set(missing).isdisjoint(with_audio)
     some = next(iter(missing.values()))
     assert some.where.endswith(f"MEMD_audio/{some.song_id}.mp3") and "not found" in some.reason
-    # V-A as load_deam reads it (reference space); file facts from the MP3 headers
+    # V-A as read_deam reads it (reference space); file facts from the MP3 headers
     expected = {s.song_id: s for s in read_deam(deam_fixture).songs}
     entries = index.entries()
     assert len(entries) == 1802 and len({e.song.song_id for e in entries}) == 1802
