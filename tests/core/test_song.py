@@ -45,3 +45,8 @@ def test_the_old_call_with_a_bare_point_is_refused_by_name():
 def test_an_estimate_keeps_both_variances_as_the_songs_mood():
     point = MoodPoint(0.25, -0.5, 0.04, 0.09, "learned")
     assert point.song_mood == SongMood(0.25, -0.5, "estimated", 0.04, 0.09)
+
+
+def test_a_songs_name_is_its_title_and_artist_or_its_id():
+    assert Song("1", SongMood(0, 0), title="A", artist="B").display_name == "A — B"
+    assert Song("7", SongMood(0, 0)).display_name == "Song 7"

@@ -1,9 +1,11 @@
+"""Reading a DEAM folder (``sources.read_deam``, the one reader): songs in reference space, metadata,
+audio paths, bad rows counted, clear errors."""
+
 from pathlib import Path
 
 import pytest
 
 from moodsic_desktop.audio.library.sources import read_deam
-from moodsic_desktop.core.song import Song, SongMood
 from tests.conftest import write_deam_folder
 
 
@@ -35,6 +37,12 @@ def test_bad_rows_are_skipped_and_counted(tmp_path):
     assert any("duplicate" in p for p in result.problems)
 
 
+def test_a_folder_without_a_usable_song_is_refused_with_the_count_of_bad_rows(tmp_path):
+    folder = write_deam_folder(tmp_path, ["1,abc,,5,", "2,12,,5,"])
+    with pytest.raises(ValueError, match=r"no usable song in the DEAM folder .*\(2 bad rows\)"):
+        read_deam(folder)
+
+
 def test_missing_annotations_is_a_clear_error(tmp_path):
     (tmp_path / "metadata").mkdir()
     with pytest.raises(FileNotFoundError, match=r"static_annotations_averaged_songs_1_2000\.csv"):
@@ -50,10 +58,6 @@ def test_metadata_is_optional(tmp_path):
     (song,) = read_deam(folder).songs
     assert (song.song_id, song.title, song.artist) == ("7", "", "")
     assert song.display_name == "Song 7"
-
-
-def test_song_display_name():
-    assert Song("1", SongMood(0, 0), title="A", artist="B").display_name == "A — B"
 
 
 def test_real_fixture_annotations(deam_fixture: Path):
