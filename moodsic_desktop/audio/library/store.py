@@ -148,7 +148,7 @@ class IndexStore(ClosesOnExit):
             self._conn.execute(f"PRAGMA application_id = {APPLICATION_ID:d}")
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[None]:
         """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any exception (KeyboardInterrupt included). SQLite's
         own errors (busy, read-only, disk full) become ``LibraryIndexError``; nothing is changed then.
         The writes below that say "inside a transaction" run in one."""
@@ -160,7 +160,7 @@ class IndexStore(ClosesOnExit):
                 "importing); nothing was changed"
             ) from None
         try:
-            yield self._conn
+            yield  # not the connection: only this class touches it
             self._conn.execute("COMMIT")
         except BaseException as error:
             if self._conn.in_transaction:
