@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from moodsic_desktop.audio.engine import AudioEngine
 from moodsic_desktop.audio.listener import EngineListener
 from moodsic_desktop.audio.output import AudioBackend, AudioSink, Device, NullBackend, RenderFn, SoundDeviceBackend
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.song import Song, SongMood
 
 
 class TimedBackend(AudioBackend):
@@ -106,8 +106,8 @@ def play(args: argparse.Namespace, backend: TimedBackend, folder: Path) -> tuple
         start_fade_s=1.0,
     )
     engine.start(open_output=False)
-    engine.play(Song("a", 0.0, 0.0, path=a))
-    engine.queue_next(Song("b", 0.0, 0.0, path=b))
+    engine.play(Song("a", SongMood(0.0, 0.0), path=a))
+    engine.queue_next(Song("b", SongMood(0.0, 0.0), path=b))
     engine.wait_idle()
     engine.open_output()
     engine.wait_idle()

@@ -22,8 +22,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from moodsic_desktop.audio.builtin.cache import ensure_builtin_audio  # noqa: E402
+from moodsic_desktop.audio.library.importers import RatedImporter  # noqa: E402
 from moodsic_desktop.audio.library.index import LibraryIndex  # noqa: E402
-from moodsic_desktop.core.library import load_deam  # noqa: E402
+from moodsic_desktop.audio.library.sources import read_deam  # noqa: E402
 from tests.library_files import add_deam_audio, copy_deam_layout  # noqa: E402
 
 T = TypeVar("T")
@@ -50,18 +51,20 @@ def main() -> int:
         root = Path(scratch)
         folder = copy_deam_layout(args.fixture, root / "DEAM")
         with LibraryIndex(root / "no-audio.sqlite") as index:
-            report = timed("import 1,802 songs, no audio", lambda: index.import_deam(folder))
+            report = timed("import 1,802 songs, no audio", lambda: RatedImporter(index).import_deam(folder))
             print(f"  {report.imported} songs, {report.playable} playable, {len(report.not_playable)} listed")
-            timed("re-import (unchanged)", lambda: index.import_deam(folder))
-        ids = [song.song_id for song in load_deam(folder)[: args.audio]]
+            timed("re-import (unchanged)", lambda: RatedImporter(index).import_deam(folder))
+        ids = [song.song_id for song in read_deam(folder).songs[: args.audio]]
         timed(
             f"write {len(ids)} MP3s of {args.seconds:g} s (test data, not the import)",
             lambda: add_deam_audio(folder, ids, seconds=args.seconds),
         )
         with LibraryIndex(root / "audio.sqlite") as index:
-            report = timed(f"import 1,802 songs, {len(ids)} with audio", lambda: index.import_deam(folder))
+            report = timed(
+                f"import 1,802 songs, {len(ids)} with audio", lambda: RatedImporter(index).import_deam(folder)
+            )
             print(f"  {report.playable} playable, station model: {report.stations} stations")
-            timed("re-import (unchanged)", lambda: index.import_deam(folder))
+            timed("re-import (unchanged)", lambda: RatedImporter(index).import_deam(folder))
             report = timed(f"check (decode all {len(ids)} files in full)", index.check)
             print(f"  {report.ok} decode, {len(report.broken)} do not")
         if not args.no_synthesis:

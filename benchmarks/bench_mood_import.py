@@ -3,7 +3,7 @@
 Makes a folder of generated songs, 60–180 s each (``tests/mood_music.py``: a pool of distinct pieces,
 each file a different cut, offset and level of one of them, so no two files are the same), then prints:
 
-* the import (``LibraryIndex.add_folder_estimated``, all worker processes): seconds and songs per second,
+* the import (``MoodImporter.add_folder_estimated``, all worker processes): seconds and songs per second,
   and the CPU seconds it used (this process and its workers; Unix), which on a shared machine say more
   than the wall clock: CPU seconds / cores is what it would take on idle cores;
 * the ratio against analysing whole files: on a subset, the same analysis on the whole decoded file
@@ -43,6 +43,7 @@ from moodsic_desktop.audio.library.mood_features import (  # noqa: E402
     analyse_file,
     features_from_excerpts,
 )
+from moodsic_desktop.audio.library.mood_imports import MoodImporter  # noqa: E402
 from tests.mood_music import mood_grid, synth_song  # noqa: E402
 
 FILE_RATE = 44100
@@ -136,7 +137,7 @@ def bench_import(args: argparse.Namespace) -> None:
         with LibraryIndex(root / "library.sqlite") as index:
             cpu_before = cpu_seconds()
             started = time.perf_counter()
-            report = index.add_folder_estimated(folder, workers=workers)
+            report = MoodImporter(index).add_folder_estimated(folder, workers=workers)
             first = time.perf_counter() - started
             cpu = cpu_seconds() - cpu_before
             print(
@@ -163,7 +164,7 @@ def bench_import(args: argparse.Namespace) -> None:
                 f"ratio excerpts vs whole files: {whole / excerpts:.1f}"
             )
             started = time.perf_counter()
-            again = index.add_folder_estimated(folder, workers=workers)
+            again = MoodImporter(index).add_folder_estimated(folder, workers=workers)
             cached = time.perf_counter() - started
             print(
                 f"import again from the cache: {cached:.2f} s ({again.from_cache} cached, {again.analysed} analysed); "

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from moodsic_desktop.core.library import ANNOTATIONS_DIR, AUDIO_DIR, METADATA_DIR
+from moodsic_desktop.audio.library.sources import ANNOTATIONS_DIR, AUDIO_DIR, METADATA_DIR
 
 _FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".mp3": "MP3"}
 

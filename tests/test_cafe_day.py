@@ -35,10 +35,11 @@ import numpy as np
 import pytest
 
 from moodsic_desktop.core.day_plan import DayPlan
-from moodsic_desktop.core.library import MusicLibrary, Song
+from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.core.matcher import Matcher
 from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings
 from moodsic_desktop.core.report import SessionReport
+from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.core.stabilizer import Stabilizer
 from moodsic_desktop.core.stations import fit_station_model
 from moodsic_desktop.core.types import Estimate
@@ -77,7 +78,7 @@ def day_library() -> MusicLibrary:
     """30 generated songs over the plane, 150 to 300 s long, with their stations."""
     rng = np.random.default_rng(19)
     songs = [
-        Song(f"day-{i:02d}", float(v), float(a), title=f"Day song {i}", duration_s=float(d))
+        Song(f"day-{i:02d}", SongMood(float(v), float(a)), title=f"Day song {i}", duration_s=float(d))
         for i, (v, a, d) in enumerate(
             zip(rng.uniform(-0.9, 0.9, 30), rng.uniform(-0.9, 0.9, 30), rng.uniform(150, 300, 30), strict=True)
         )

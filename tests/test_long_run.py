@@ -22,10 +22,10 @@ import numpy as np
 import pytest
 
 from moodsic_desktop.audio.builtin.catalogue import builtin_songs
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Matcher
 from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings
 from moodsic_desktop.core.report import SessionReport
+from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.core.stabilizer import Stabilizer
 from moodsic_desktop.core.stations import StationModel
 from moodsic_desktop.perception.scene_statistics import SceneStatisticsExpert
@@ -41,7 +41,7 @@ def library() -> list[Song]:
     """60 songs over the plane, 45 to 120 s long, plus the built-in station's twelve."""
     rng = np.random.default_rng(7)
     songs = [
-        Song(f"s{i}", float(v), float(a), title=f"Song {i}", duration_s=float(d))
+        Song(f"s{i}", SongMood(float(v), float(a)), title=f"Song {i}", duration_s=float(d))
         for i, (v, a, d) in enumerate(
             zip(rng.uniform(-0.9, 0.9, 60), rng.uniform(-0.9, 0.9, 60), rng.uniform(45, 120, 60), strict=True)
         )

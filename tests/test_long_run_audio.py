@@ -42,8 +42,8 @@ from moodsic_desktop.audio.engine import AudioEngine
 from moodsic_desktop.audio.listener import EngineListener
 from moodsic_desktop.audio.mixer import Deck
 from moodsic_desktop.audio.output import NullBackend
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Decision, Matcher
+from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.core.stations import StationModel
 
 HOURS = 2.0  # of audio; see the module docstring
@@ -87,7 +87,7 @@ def write_library(folder: Path) -> list[Song]:
         path = folder / f"song{i:02d}{suffix}"
         sf.write(str(path), np.repeat(mono[:, None], 2, axis=1), rate, subtype=subtype)
         v, a = rng.uniform(-0.9, 0.9, 2)
-        songs.append(Song(f"s{i:02d}", float(v), float(a), title=f"Tone {i}", path=path, duration_s=seconds))
+        songs.append(Song(f"s{i:02d}", SongMood(float(v), float(a)), title=f"Tone {i}", path=path, duration_s=seconds))
     return songs
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from moodsic_desktop import paths
 from moodsic_desktop.audio import decoding
+from moodsic_desktop.audio.library.importers import RatedImporter
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings
 from tests.library_files import write_audio
@@ -21,7 +22,7 @@ def test_the_library_imports_and_decodes_songs_in_non_ascii_folders(tmp_path):
     table = folder / "humeurs é.csv"
     table.write_text("file,valence,arousal\nChanson — été.flac,0.5,0.25\nSous-dossier ñ/Ça va.wav,-0.5,0\n", "utf-8")
     with LibraryIndex(tmp_path / "Données ☕" / "music" / "library.sqlite") as index:
-        report = index.add_folder(folder, table, scale="reference")
+        report = RatedImporter(index).add_folder(folder, table, scale="reference")
         assert (report.new, report.playable, report.skipped) == (2, 2, [])
         by_name = {Path(entry.path).name: entry for entry in index.entries()}
     assert set(by_name) == {song.name, other.name}

@@ -15,13 +15,16 @@ import cv2
 import numpy as np
 import pytest
 
-from moodsic_desktop.core.library import MusicLibrary, Song
+from moodsic_desktop.core.library import MusicLibrary
+from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.session.assembly import EngineSettings, build_pipeline
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "real"
 pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason=f"../shared/fixtures/real is absent (looked in {REAL})")
 
-SONGS = [Song(f"s{i}", v, a, duration_s=60.0) for i, (v, a) in enumerate([(-0.6, -0.5), (0.0, 0.0), (0.6, 0.5)])]
+SONGS = [
+    Song(f"s{i}", SongMood(v, a), duration_s=60.0) for i, (v, a) in enumerate([(-0.6, -0.5), (0.0, 0.0), (0.6, 0.5)])
+]
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from moodsic_desktop.audio.output import Device
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.song import Song
 
 
 def fade_seconds(name: str, seconds: float, upper: float | None = None) -> float:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from moodsic_desktop.audio.decoding import AudioDecodeError, StreamDecoder
 from moodsic_desktop.audio.mixer import Deck
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.song import Song
 
 
 @dataclass

@@ -61,8 +61,8 @@ from moodsic_desktop.audio.mixer import (
 )
 from moodsic_desktop.audio.output import AudioBackend, Device, OutputDevice, OutputKeeper, SoundDeviceBackend
 from moodsic_desktop.audio.thread_priority import Promotion, describe_threads, promote_worker_thread
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.settings_schema import CROSSFADE
+from moodsic_desktop.core.song import Song
 
 log = logging.getLogger(__name__)
 

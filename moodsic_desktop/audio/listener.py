@@ -6,7 +6,7 @@ No Qt, no audio here: a GUI, the CLI or a test subclasses ``EngineListener`` and
 
 from __future__ import annotations
 
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.song import Song
 
 
 class EngineListener:

@@ -36,7 +36,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.song import Song
 
 HALF_PI = math.pi / 2
 _FADE_SLOTS = 4

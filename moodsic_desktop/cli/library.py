@@ -10,6 +10,7 @@ from pathlib import Path
 
 from moodsic_desktop.audio.builtin.catalogue import builtin_songs
 from moodsic_desktop.audio.library.reports import LibraryIndexError
+from moodsic_desktop.audio.library.sources import printable
 from moodsic_desktop.cli._common import EXIT_OK, ProgressBar, UserError, positive_int, write_json_report
 from moodsic_desktop.cli.library_common import (
     ADD_MUSIC,
@@ -23,8 +24,8 @@ from moodsic_desktop.cli.library_common import (
     what_plays,
 )
 from moodsic_desktop.cli.library_import import add_import_actions
-from moodsic_desktop.core.library import Song, printable
 from moodsic_desktop.core.scales import EmotionScaleAligner
+from moodsic_desktop.core.song import Song
 from moodsic_desktop.core.stations import songs_for_stations
 
 SQLITE_MAX_INT = 2**63 - 1  # the largest number SQLite takes (a LIMIT beyond it is an OverflowError)
@@ -168,9 +169,9 @@ def run_library_list(args: argparse.Namespace) -> int:
     for entry in entries:
         song = entry.song
         notes = ([] if entry.playable else [f"not playable: {entry.problem}"]) + (["banned"] if entry.banned else [])
-        mood: str = song.mood_source  # the source, or for an estimate its source and spread
+        mood: str = song.mood.source  # the source, or for an estimate its source and spread
         if mood == "estimated":
-            mood = f"estimated ±{(song.mood_variance / 2) ** 0.5:.2f}"
+            mood = f"estimated ±{song.mood.spread:.2f}"
         rows.append((song, mood, notes))
     _song_rows(rows)
     playable = sum(entry.playable for entry in entries)

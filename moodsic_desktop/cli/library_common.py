@@ -10,8 +10,9 @@ from moodsic_desktop.audio.builtin.catalogue import builtin_songs
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.reports import LibraryIndexError, SongProblem
 from moodsic_desktop.audio.library.schema import default_index_path
+from moodsic_desktop.audio.library.sources import printable
 from moodsic_desktop.cli._common import UserError, plural
-from moodsic_desktop.core.library import Song, printable
+from moodsic_desktop.core.song import Song
 from moodsic_desktop.core.stations import fit_station_model, songs_for_stations
 
 LIST_LIMIT = 20  # problems printed per report; the JSON report (--report) and `library list --all` have all

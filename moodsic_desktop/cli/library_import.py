@@ -8,10 +8,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
+from moodsic_desktop.audio.library.importers import RatedImporter
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.mood_estimation import DEFAULT_SIGMA
+from moodsic_desktop.audio.library.mood_imports import MoodImporter
 from moodsic_desktop.audio.library.reports import ImportReport, LibraryIndexError
-from moodsic_desktop.audio.library.sources import audio_files_in, read_deam_songs, read_va_table
+from moodsic_desktop.audio.library.sources import audio_files_in, read_deam, read_va_table
 from moodsic_desktop.cli._common import EXIT_OK, ProgressBar, UserError, positive_int, write_json_report
 from moodsic_desktop.cli.library_common import open_index, print_problems, stations_refitted, what_plays
 
@@ -123,10 +125,10 @@ def print_import_report(report: ImportReport, index: LibraryIndex, json_path: Pa
 def run_library_import_deam(args: argparse.Namespace) -> int:
     """``moodsic library import-deam FOLDER``."""
     failed = f"cannot import {args.folder}"
-    with index_for_import(args, lambda: read_deam_songs(args.folder), failed) as (index, deam):
+    with index_for_import(args, lambda: read_deam(args.folder), failed) as (index, deam):
         try:
             with ProgressBar(args, "import") as bar:
-                report = index.import_deam(args.folder, progress=bar.update, deam=deam)
+                report = RatedImporter(index).import_deam(args.folder, progress=bar.update, deam=deam)
         except (OSError, ValueError, LibraryIndexError) as error:
             raise UserError(f"{failed}: {error}") from None
         print_import_report(report, index, args.report)
@@ -150,10 +152,14 @@ def run_library_add_folder(args: argparse.Namespace) -> int:
         try:
             if args.va is None:
                 with ProgressBar(args, "analyse", unit="file") as bar:
-                    report = index.add_folder_estimated(args.folder, progress=bar.update, workers=args.workers)
+                    report = MoodImporter(index).add_folder_estimated(
+                        args.folder, progress=bar.update, workers=args.workers
+                    )
             else:
                 with ProgressBar(args, "add") as bar:
-                    report = index.add_folder(args.folder, args.va, scale=args.scale or "deam", progress=bar.update)
+                    report = RatedImporter(index).add_folder(
+                        args.folder, args.va, scale=args.scale or "deam", progress=bar.update
+                    )
         except (OSError, ValueError, LibraryIndexError) as error:
             raise UserError(f"{failed}: {error}") from None
         if args.va is None:
@@ -196,7 +202,7 @@ def run_library_learn_moods(args: argparse.Namespace) -> int:
     with open_index(args, create=False) as index:
         try:
             with ProgressBar(args, "analyse", unit="file") as bar:
-                report = index.learn_moods(progress=bar.update, workers=args.workers, folds=args.folds)
+                report = MoodImporter(index).learn_moods(progress=bar.update, workers=args.workers, folds=args.folds)
         except (ValueError, LibraryIndexError) as error:
             raise UserError(str(error)) from None
         model = report.model

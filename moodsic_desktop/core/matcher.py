@@ -10,9 +10,9 @@ Rules, with distances Euclidean in reference V-A space and times in seconds on t
 
 2. Ranking. "Nearest" counts a song's uncertainty: a song ranks by its expected distance to the target,
 
-       d_eff = sqrt(d² + mood_variance)
+       d_eff = sqrt(d² + variance)
 
-   with d the distance of its mood point and ``Song.mood_variance`` the expected squared error of that
+   with d the distance of its mood point and ``SongMood.variance`` the expected squared error of that
    point (0 for rated or placed songs; larger for moods estimated from the audio). So a well-placed
    song beats a vague guess at the same distance, and a guess still wins when it is clearly closer.
 
@@ -75,8 +75,8 @@ from typing import Literal, TypedDict, get_args
 import numpy as np
 from numpy.typing import NDArray
 
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.settings_schema import DWELL, REPEAT_WINDOW
+from moodsic_desktop.core.song import Song
 from moodsic_desktop.core.stations import StationModel
 
 MatchMode = Literal["match", "uplift", "calm"]
@@ -203,7 +203,7 @@ class Matcher:
         self.repeat_window_s = repeat_window_s
         self.variety_reach = variety_reach
         self._points = np.array([[s.valence, s.arousal] for s in self.songs], dtype=float)
-        self._variance = np.array([max(float(s.mood_variance), 0.0) for s in self.songs], dtype=float)
+        self._variance = np.array([max(float(s.mood.variance), 0.0) for s in self.songs], dtype=float)
         self._song_station = stations.predict(self._points[:, 0], self._points[:, 1]) if stations is not None else None
         self._index_of = {song.song_id: i for i, song in enumerate(self.songs)}
         self._banned = np.zeros(len(self.songs), dtype=bool)
@@ -386,7 +386,7 @@ class Matcher:
         return float(np.hypot(*(self._points[index] - np.asarray(target))))
 
     def _expected_distance(self, index: int, target: tuple[float, float]) -> float:
-        """``sqrt(distance² + mood_variance)``: the ranking distance (rule 2)."""
+        """``sqrt(distance² + variance)``: the ranking distance (rule 2)."""
         return math.sqrt(self._distance(index, target) ** 2 + self._variance[index])
 
     def _variety_words(self, choice: _Choice) -> str:
@@ -406,9 +406,8 @@ class Matcher:
             self._count_play(index, now)
             reason += self._variety_words(choice)
         song = self.songs[index]
-        if song.mood_source == "estimated":
-            sigma = math.sqrt(song.mood_variance / 2.0)
-            reason += f"; its mood was estimated from the audio (±{sigma:.2f})"
+        if song.mood.source == "estimated":
+            reason += f"; its mood was estimated from the audio (±{song.mood.spread:.2f})"
         return Decision(
             song=song,
             switched=switched,

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
 
-if TYPE_CHECKING:  # only for annotations: core.library imports this module (StationModel)
-    from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.song import Song
 
 # Thresholds in reference units that split each axis into low / mid / high for naming.
 _NAME_THRESHOLD = 0.15

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.song import Song
 
 
 @runtime_checkable

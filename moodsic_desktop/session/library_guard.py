@@ -21,8 +21,9 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from moodsic_desktop.core.library import MusicLibrary, Song
+from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.core.matcher import Matcher
+from moodsic_desktop.core.song import Song
 from moodsic_desktop.session.assembly import builtin_library
 
 log = logging.getLogger(__name__)

@@ -40,11 +40,12 @@ import numpy as np
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.reports import LibraryIndexError
 from moodsic_desktop.core.day_plan import DayPlan, PlanState
-from moodsic_desktop.core.library import MusicLibrary, Song
+from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.report import SessionReport, session_settings
 from moodsic_desktop.core.settings_schema import checked
+from moodsic_desktop.core.song import Song
 from moodsic_desktop.session.assembly import BUILTIN_ORIGIN, load_library
 from moodsic_desktop.session.audio_port import AudioPort, SilentAudioPort
 from moodsic_desktop.session.day_plan_follower import DayPlanFollower

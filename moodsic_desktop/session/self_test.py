@@ -60,8 +60,9 @@ from moodsic_desktop.session.assembly import EngineSettings, build_pipeline, loa
 from moodsic_desktop.session.playback import PlaybackSession
 
 if TYPE_CHECKING:
-    from moodsic_desktop.core.library import MusicLibrary, Song
+    from moodsic_desktop.core.library import MusicLibrary
     from moodsic_desktop.core.pipeline import Pipeline, StepRecord
+    from moodsic_desktop.core.song import Song
 
 log = logging.getLogger(__name__)
 

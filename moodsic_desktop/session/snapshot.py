@@ -18,9 +18,10 @@ from types import MappingProxyType
 from typing import Any
 
 from moodsic_desktop.core.day_plan import PlanState
-from moodsic_desktop.core.library import MusicLibrary, Song
+from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.pipeline import StepRecord
+from moodsic_desktop.core.song import Song
 from moodsic_desktop.core.types import ExpertRole
 
 

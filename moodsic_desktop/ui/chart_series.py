@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.pipeline import StepRecord
+from moodsic_desktop.core.song import Song
 
 DIMENSIONS = ("valence", "arousal")
 

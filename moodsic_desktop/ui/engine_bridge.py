@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from moodsic_desktop.audio.listener import EngineListener
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.song import Song
 from moodsic_desktop.ui.workers import PipelineWorker
 
 

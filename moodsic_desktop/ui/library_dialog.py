@@ -1,9 +1,9 @@
 """The music library in the window: *File → Add music folder…* and *File → Music library…*.
 
 Both work on the same library index as ``moodsic library`` (``music/library.sqlite``, or the one the
-window's songs came from) through the same ``LibraryIndex`` methods: ``add_folder_estimated`` (what
-``moodsic library add-folder FOLDER`` runs without ``--va``), ``place`` / ``unplace``, ``recent_plays``,
-``ban`` / ``unban`` and ``entries``.
+window's songs came from) through the same calls: ``MoodImporter.add_folder_estimated`` (what
+``moodsic library add-folder FOLDER`` runs without ``--va``), and ``LibraryIndex``'s ``place`` /
+``unplace``, ``recent_plays``, ``ban`` / ``unban`` and ``entries``.
 
 Threads: the import runs on its own worker QThread ("moodsic-import"), which opens its own connection to
 the index (an index connection belongs to the thread that opened it); its progress reaches the GUI thread
@@ -16,7 +16,6 @@ or once a quick run of edits is over), which has the pipeline worker read the in
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from pathlib import Path
@@ -43,6 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from moodsic_desktop.audio.library.index import LibraryIndex
+from moodsic_desktop.audio.library.mood_imports import MoodImporter
 from moodsic_desktop.audio.library.reports import ImportReport, IndexedSong, LibraryIndexError
 from moodsic_desktop.audio.library.sources import audio_files_in
 from moodsic_desktop.ui.wheel_guard import guard_wheel
@@ -83,9 +83,9 @@ def mood_text(valence: float, arousal: float) -> str:
 def source_text(entry: IndexedSong) -> str:
     """Where the song's mood point comes from: rated, estimated ±σ (per dimension), or placed by you."""
     song = entry.song
-    if song.mood_source == "estimated":
-        return f"estimated from the sound ±{math.sqrt(max(song.mood_variance, 0.0) / 2):.2f}"
-    return SOURCE_WORDS.get(song.mood_source, song.mood_source)
+    if song.mood.source == "estimated":
+        return f"estimated from the sound ±{song.mood.spread:.2f}"
+    return SOURCE_WORDS.get(song.mood.source, song.mood.source)
 
 
 def import_report_text(report: ImportReport) -> str:
@@ -142,7 +142,9 @@ class ImportWorker(ThreadWorker):
         try:
             audio_files_in(self.folder)
             with LibraryIndex(self.index_path, create=True) as index:
-                report = index.add_folder_estimated(self.folder, progress=self._progress, workers=self.workers)
+                report = MoodImporter(index).add_folder_estimated(
+                    self.folder, progress=self._progress, workers=self.workers
+                )
             self.done.emit(report)
         except ImportCancelledError:
             self.failed.emit("The import was cancelled; the music library is as it was.")
@@ -419,7 +421,7 @@ class LibraryDialog(QDialog):
     def _enable_song_buttons(self, entry: IndexedSong | None) -> None:
         for widget in (self.place_button, self.valence_spin, self.arousal_spin, self.ban_button):
             widget.setEnabled(entry is not None)
-        self.reset_button.setEnabled(entry is not None and entry.song.mood_source == "placed")
+        self.reset_button.setEnabled(entry is not None and entry.song.mood.source == "placed")
 
     def _song_selected(self) -> None:
         entry = self.selected_entry()

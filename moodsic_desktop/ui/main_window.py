@@ -31,10 +31,11 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QScrollAre
 from moodsic_desktop.audio.engine import AudioEngine
 from moodsic_desktop.audio.library.schema import default_index_path
 from moodsic_desktop.core.day_plan import DayPlan
-from moodsic_desktop.core.library import MusicLibrary, Song
+from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.core.pipeline import Pipeline
 from moodsic_desktop.core.report import SessionReport
 from moodsic_desktop.core.settings_schema import AUDIO_DEVICE, DAY_PLAN, FUSION, LOOP_VIDEO, MODE, PRIVACY, TAU
+from moodsic_desktop.core.song import Song
 from moodsic_desktop.session.playback import PlaybackSession
 from moodsic_desktop.session.snapshot import SessionSnapshot
 from moodsic_desktop.ui.autostart_toggle import AutostartToggle

@@ -21,8 +21,8 @@ from PySide6.QtCore import QPointF, QSize, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsSimpleTextItem, QToolTip, QWidget
 
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.pipeline import StepRecord
+from moodsic_desktop.core.song import Song
 from moodsic_desktop.session.snapshot import LibraryView, SessionSnapshot
 from moodsic_desktop.ui.chart_palettes import palette_for, station_colour
 from moodsic_desktop.ui.chart_series import nearest_point, song_points, station_groups, trail_segments

@@ -18,10 +18,10 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QSizePolicy, QVBoxLayout, QWidget
 
 from moodsic_desktop.core.decision_words import QUEUED
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.mood_words import MoodLine, mood_line, room_energy_words
 from moodsic_desktop.core.pipeline import StepRecord
 from moodsic_desktop.core.settings_schema import TAU
+from moodsic_desktop.core.song import Song
 from moodsic_desktop.session.snapshot import SessionSnapshot
 from moodsic_desktop.ui.elided_label import ElidedLabel
 from moodsic_desktop.ui.song_memory import SongMemory

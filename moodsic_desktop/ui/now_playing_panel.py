@@ -19,7 +19,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QProgressBar, QSizePolicy, QWidget
 
 from moodsic_desktop.core.decision_words import why_words
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.song import Song
 from moodsic_desktop.session.snapshot import SessionSnapshot
 from moodsic_desktop.ui.elided_label import ElidedLabel
 from moodsic_desktop.ui.song_memory import SongMemory

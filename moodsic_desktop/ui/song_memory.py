@@ -8,8 +8,8 @@ every snapshot (``take``). Only the latest ``KEPT_DECISIONS`` songs are kept. GU
 
 from __future__ import annotations
 
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Decision
+from moodsic_desktop.core.song import Song
 from moodsic_desktop.session.snapshot import SessionSnapshot
 
 KEPT_DECISIONS = 50  # only the latest few matter for "why"

@@ -36,8 +36,8 @@ from PySide6.QtGui import QImage
 from moodsic_desktop.audio.engine import AudioEngine
 from moodsic_desktop.audio.engine_settings import apply_to_engine
 from moodsic_desktop.core.backoff import RetryBackoff
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.settings_schema import aimed_at
+from moodsic_desktop.core.song import Song
 from moodsic_desktop.perception.cameras import CameraDevice, is_camera_spec
 from moodsic_desktop.perception.sources import FrameSource, SourceError, open_source
 from moodsic_desktop.session.playback import PlaybackSession

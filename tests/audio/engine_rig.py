@@ -19,7 +19,7 @@ import numpy as np
 from moodsic_desktop.audio.engine import AudioEngine
 from moodsic_desktop.audio.listener import EngineListener
 from moodsic_desktop.audio.output import AudioBackend, NullBackend
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.song import Song, SongMood
 
 RATE = 48000  # the engine's output rate in these tests, and the rate of the sinks' out.raw
 REPO = Path(__file__).resolve().parents[2]
@@ -28,8 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 def song(path: Path | None, song_id: str | None = None) -> Song:
     return Song(
         song_id=song_id or (path.name if path else "none"),
-        valence=0.0,
-        arousal=0.0,
+        mood=SongMood(0.0, 0.0),
         title=path.stem if path else "",
         path=path,
     )

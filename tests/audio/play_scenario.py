@@ -25,11 +25,11 @@ from pathlib import Path
 from moodsic_desktop.audio.engine import AudioEngine
 from moodsic_desktop.audio.listener import EngineListener
 from moodsic_desktop.audio.output import SoundDeviceBackend, list_output_devices
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.song import Song, SongMood
 
 
 def _song(path: str) -> Song:
-    return Song(song_id=Path(path).name, valence=0.0, arousal=0.0, title=Path(path).stem, path=Path(path))
+    return Song(song_id=Path(path).name, mood=SongMood(0.0, 0.0), title=Path(path).stem, path=Path(path))
 
 
 class _Recorder(EngineListener):

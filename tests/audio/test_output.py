@@ -126,14 +126,14 @@ def test_without_portaudio_the_engine_says_what_to_install_and_runs_on(tmp_path,
         from moodsic_desktop.audio.engine import AudioEngine
         from moodsic_desktop.audio.listener import EngineListener
         from moodsic_desktop.audio.output import list_output_devices, portaudio_problem
-        from moodsic_desktop.core.library import Song
+        from moodsic_desktop.core.song import Song, SongMood
         done = threading.Event()
         class L(EngineListener):
             def playback_stopped(self):
                 done.set()
         engine = AudioEngine(listener=L())
         engine.start()
-        engine.play(Song("a", 0.0, 0.0, path=Path({str(tone)!r})))
+        engine.play(Song("a", SongMood(0.0, 0.0), path=Path({str(tone)!r})))
         finished = done.wait(60)
         print(json.dumps({{"status": engine.status, "sound_ok": engine.sound_ok, "finished": finished,
                            "devices": list_output_devices(), "problem": portaudio_problem(),

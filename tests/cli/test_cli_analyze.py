@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from moodsic_desktop.core.library import load_deam
+from moodsic_desktop.audio.library.sources import read_deam
 from tests.conftest import write_deam_folder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -127,7 +127,7 @@ def test_the_smiling_face_leads_through_a_change_of_scene(face_report, deam_fixt
     assert dark > 0.5 and bright > 0.5 and abs(bright - dark) < 0.15
     switches = report["switches"]
     assert switches[0]["time"] == 0.0
-    songs = {s.song_id: s for s in load_deam(deam_fixture)}
+    songs = {s.song_id: s for s in read_deam(deam_fixture).songs}
     assert all(songs[s["song_id"]].valence > 0.2 for s in switches)  # pleasant songs throughout
     station_names = {s["name"] for s in report["settings"]["stations"]}
     for switch in switches:

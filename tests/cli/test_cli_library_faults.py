@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from moodsic_desktop.audio.library import index as library_index
+from moodsic_desktop.audio.library.importers import RatedImporter
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.cli.library_common import LIST_LIMIT
 from tests.cli.cli_helpers import one_error_line, run
@@ -108,19 +108,22 @@ def test_a_failed_import_never_deletes_an_index_another_process_writes(home, tmp
     index_path = tmp_path / "new" / "library.sqlite"
     folder = write_deam_folder(tmp_path / "deam", [f"{i},5,,5," for i in range(1, 5)])
     holder: list[subprocess.Popen] = []
-    original = library_index.LibraryIndex.import_deam
+    original = RatedImporter.import_deam
 
     def import_while_another_writes(self, *args, **kwargs):
         # The file exists now (this command made it); a second process opens it and holds the write lock.
         process = subprocess.Popen(
-            [sys.executable, "-c", HOLDER, str(self.path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", HOLDER, str(self.index.path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         holder.append(process)
         assert process.stdout.readline().strip() == "locked"
-        self._conn.execute("PRAGMA busy_timeout = 200")
+        self.index._conn.execute("PRAGMA busy_timeout = 200")
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(library_index.LibraryIndex, "import_deam", import_while_another_writes)
+    monkeypatch.setattr(RatedImporter, "import_deam", import_while_another_writes)
     try:
         code, _, err = run(capsys, "library", "import-deam", str(folder), "--index", str(index_path))
         line = one_error_line(err)

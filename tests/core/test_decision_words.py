@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from moodsic_desktop.core.decision_words import REASON_WORDS, ReasonWords, doing_words, reason_kind, why_words
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Matcher
+from moodsic_desktop.core.song import Song, SongMood
 
 
 def test_each_reason_the_matcher_gives_has_plain_words_without_engineering_terms():
-    songs = [Song(f"s{i}", v, a, duration_s=40.0) for i, (v, a) in enumerate([(0.5, 0.5), (-0.5, -0.5), (0.4, 0.6)])]
+    songs = [
+        Song(f"s{i}", SongMood(v, a), duration_s=40.0)
+        for i, (v, a) in enumerate([(0.5, 0.5), (-0.5, -0.5), (0.4, 0.6)])
+    ]
     matcher = Matcher(songs, min_dwell_s=10.0)
     reasons = [
         matcher.recommend(0.5, 0.5, 0.0).reason,  # first pick

@@ -1,15 +1,15 @@
 import numpy as np
 import pytest
 
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Matcher, target_for_mode
+from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.core.stations import StationModel
 
 
 def grid_songs():
     """49 songs on a 7 x 7 grid over reference space."""
     values = np.linspace(-0.9, 0.9, 7)
-    return [Song(f"s{i}{j}", float(v), float(a)) for i, v in enumerate(values) for j, a in enumerate(values)]
+    return [Song(f"s{i}{j}", SongMood(float(v), float(a))) for i, v in enumerate(values) for j, a in enumerate(values)]
 
 
 def nearest(songs, v, a):
@@ -38,7 +38,7 @@ def test_never_switches_before_dwell():
 
 
 def test_hysteresis_blocks_small_gains():
-    songs = [Song("a", 0.0, 0.0), Song("b", 0.2, 0.0), Song("c", 0.9, 0.9)]
+    songs = [Song("a", SongMood(0.0, 0.0)), Song("b", SongMood(0.2, 0.0)), Song("c", SongMood(0.9, 0.9))]
     m = Matcher(songs, min_dwell_s=0.0, hysteresis=0.15, recent_k=0)
     assert m.recommend(0.0, 0.0, 0.0).song.song_id == "a"
     # b is 0.1 closer than a to 0.1: not enough
@@ -50,7 +50,7 @@ def test_hysteresis_blocks_small_gains():
 
 
 def test_recent_songs_are_excluded_while_others_remain():
-    songs = [Song("a", 0.0, 0.0), Song("b", 0.05, 0.0), Song("c", 0.8, 0.8)]
+    songs = [Song("a", SongMood(0.0, 0.0)), Song("b", SongMood(0.05, 0.0)), Song("c", SongMood(0.8, 0.8))]
     m = Matcher(songs, min_dwell_s=0.0, recent_k=5, hysteresis=0.0)
     assert m.recommend(0.0, 0.0, 0.0).song.song_id == "a"
     d = m.song_ended(1.0)
@@ -66,7 +66,7 @@ def test_recent_songs_are_excluded_while_others_remain():
 
 def test_recent_memory_length():
     """The last ``recent_k`` songs alone (no time window): the third song back may come again."""
-    songs = [Song(str(i), i / 10, 0.0) for i in range(6)]
+    songs = [Song(str(i), SongMood(i / 10, 0.0)) for i in range(6)]
     m = Matcher(songs, min_dwell_s=0.0, recent_k=2, top_k=20, repeat_window_s=0.0)
     m.recommend(0.0, 0.0, 0.0)  # plays 0
     m.song_ended(1.0)  # plays 1 (0 is recent)
@@ -100,8 +100,14 @@ def test_top_k_limits_candidates():
 
 def test_station_gate_restricts_candidates():
     rng = np.random.default_rng(0)
-    low = [Song(f"low{i}", -0.6 + 0.05 * x, -0.6 + 0.05 * y) for i, (x, y) in enumerate(rng.standard_normal((30, 2)))]
-    high = [Song(f"high{i}", 0.6 + 0.05 * x, 0.6 + 0.05 * y) for i, (x, y) in enumerate(rng.standard_normal((30, 2)))]
+    low = [
+        Song(f"low{i}", SongMood(-0.6 + 0.05 * x, -0.6 + 0.05 * y))
+        for i, (x, y) in enumerate(rng.standard_normal((30, 2)))
+    ]
+    high = [
+        Song(f"high{i}", SongMood(0.6 + 0.05 * x, 0.6 + 0.05 * y))
+        for i, (x, y) in enumerate(rng.standard_normal((30, 2)))
+    ]
     songs = low + high
     stations = StationModel.fit([s.valence for s in songs], [s.arousal for s in songs], n_stations=2)
     m = Matcher(songs, stations=stations, top_k=100)
@@ -127,7 +133,7 @@ def test_modes_shift_the_target():
 
 
 def test_ban_and_skip():
-    songs = [Song("a", 0.0, 0.0), Song("b", 0.1, 0.0), Song("c", 0.5, 0.5)]
+    songs = [Song("a", SongMood(0.0, 0.0)), Song("b", SongMood(0.1, 0.0)), Song("c", SongMood(0.5, 0.5))]
     m = Matcher(songs, min_dwell_s=0.0, recent_k=0)
     assert m.recommend(0.0, 0.0, 0.0).song.song_id == "a"
     m.ban("a")
@@ -156,7 +162,7 @@ def test_a_sibling_has_the_settings_and_none_of_the_history():
     }
     m = Matcher(grid_songs(), **expected)
     m.recommend(0.0, 0.0, now=0.0)
-    other = [Song("b1", 0.5, 0.5), Song("b2", -0.5, -0.5)]
+    other = [Song("b1", SongMood(0.5, 0.5)), Song("b2", SongMood(-0.5, -0.5))]
     sibling = m.sibling(other)
     assert m.settings() == expected and sibling.settings() == expected
     assert sibling.current is None and not sibling.plays
@@ -168,8 +174,8 @@ def test_a_successor_keeps_the_current_song_its_dwell_and_the_recent_plays():
     m = Matcher(songs, min_dwell_s=30.0, recent_k=3, mode="calm")
     m.ban("s00")
     first = m.recommend(-0.9, -0.9, now=0.0).song
-    moved = [Song(s.song_id, 0.9, 0.9) if s.song_id == first.song_id else s for s in songs]
-    successor = m.successor([*moved, Song("new", 0.0, 0.0)])
+    moved = [Song(s.song_id, SongMood(0.9, 0.9)) if s.song_id == first.song_id else s for s in songs]
+    successor = m.successor([*moved, Song("new", SongMood(0.0, 0.0))])
     assert successor.settings() == m.settings() and successor.has_song("new")
     assert successor.current is not None and successor.current.song_id == first.song_id
     assert successor.current.valence == 0.9  # the new version of the song

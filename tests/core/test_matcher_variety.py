@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from moodsic_desktop.audio.builtin.catalogue import PIECE_DURATION_S, builtin_songs
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import NEAR_SONGS, PLAY_MEMORY, VARIETY_REACH, Matcher
+from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.core.stations import StationModel, fit_station_model
 
 coordinate = st.floats(-1.0, 1.0, allow_nan=False)
@@ -35,11 +35,8 @@ def libraries(draw, min_songs: int = 3, max_songs: int = 40) -> list[Song]:
         songs.append(
             Song(
                 f"s{i}",
-                v,
-                a,
+                SongMood(v, a, "estimated", 0.125, 0.125) if estimated else SongMood(v, a),
                 duration_s=draw(st.none() | st.floats(30.0, 400.0)),
-                mood_source="estimated" if estimated else "rated",
-                mood_variance=0.25 if estimated else 0.0,
             )
         )
     return songs
@@ -198,7 +195,7 @@ BRIGHT = {"Good Morning", "Dance Floor", "Golden Hour", "Summer Party", "Sunny W
 
 def folder(points: dict[str, tuple[float, float]]) -> list[Song]:
     return [
-        Song(f"user-{i}", v, a, title=title, duration_s=180.0, mood_source="estimated", mood_variance=0.25)
+        Song(f"user-{i}", SongMood(v, a, "estimated", 0.125, 0.125), title=title, duration_s=180.0)
         for i, (title, (v, a)) in enumerate(points.items())
     ]
 
@@ -249,8 +246,8 @@ def test_the_old_rule_played_two_bright_songs_for_a_dark_mood():
 def test_reaching_past_the_station_is_said_in_the_decision():
     """Two stations; the near one's songs all played: the next song comes from beyond it, nearest first,
     with ``variety == "past_station"`` and the reason in words; back inside once a song there is fresh."""
-    low = [Song(f"low{i}", -0.6 + 0.02 * i, -0.6, duration_s=60.0) for i in range(3)]
-    high = [Song(f"high{i}", -0.1 + 0.1 * i, -0.1 + 0.05 * i, duration_s=60.0) for i in range(9)]
+    low = [Song(f"low{i}", SongMood(-0.6 + 0.02 * i, -0.6), duration_s=60.0) for i in range(3)]
+    high = [Song(f"high{i}", SongMood(-0.1 + 0.1 * i, -0.1 + 0.05 * i), duration_s=60.0) for i in range(9)]
     songs = low + high
     stations = StationModel.fit([s.valence for s in songs], [s.arousal for s in songs], n_stations=2)
     m = Matcher(songs, stations, repeat_window_s=600.0, recent_k=2)
@@ -269,20 +266,26 @@ def test_reaching_past_the_station_is_said_in_the_decision():
 
 
 def test_a_small_library_shortens_the_window_by_itself():
-    songs = [Song(f"s{i}", 0.1 * i, 0.0, duration_s=120.0) for i in range(5)]
+    songs = [Song(f"s{i}", SongMood(0.1 * i, 0.0), duration_s=120.0) for i in range(5)]
     m = Matcher(songs, repeat_window_s=45 * 60.0)
     assert m.effective_repeat_window_s == 5 * 120.0
     m.ban("s0")
     assert m.effective_repeat_window_s == 4 * 120.0
-    unknown = Matcher([Song(f"u{i}", 0.0, 0.1 * i) for i in range(3)], repeat_window_s=45 * 60.0)
+    unknown = Matcher([Song(f"u{i}", SongMood(0.0, 0.1 * i)) for i in range(3)], repeat_window_s=45 * 60.0)
     assert unknown.effective_repeat_window_s == 3 * 180.0  # no known length: three minutes a song
-    assert Matcher(songs + [Song(f"x{i}", 0.5, 0.5) for i in range(100)]).effective_repeat_window_s == 45 * 60.0
+    assert (
+        Matcher(songs + [Song(f"x{i}", SongMood(0.5, 0.5)) for i in range(100)]).effective_repeat_window_s == 45 * 60.0
+    )
 
 
 def test_a_song_chosen_for_variety_plays_on_while_the_mood_holds_still():
     """After a least-recent pick far from the mood, the nearer songs are better fits, yet the mood did not
     move: no switch before the song's end. When the mood does move, the switch comes."""
-    songs = [Song("near", 0.0, 0.0, duration_s=300.0), Song("mid", 0.2, 0.0), Song("far", 0.6, 0.6)]
+    songs = [
+        Song("near", SongMood(0.0, 0.0), duration_s=300.0),
+        Song("mid", SongMood(0.2, 0.0)),
+        Song("far", SongMood(0.6, 0.6)),
+    ]
     m = Matcher(songs, min_dwell_s=10.0)
     m.recommend(0.0, 0.0, 0.0)
     m.song_ended(300.0, 0.0, 0.0)
@@ -305,7 +308,7 @@ def test_the_pick_at_a_song_end_follows_the_mood_of_that_moment():
 
 def test_the_memory_of_plays_is_bounded_over_weeks():
     songs = [
-        Song(f"s{i}", float(v), float(a), duration_s=60.0)
+        Song(f"s{i}", SongMood(float(v), float(a)), duration_s=60.0)
         for i, (v, a) in enumerate(np.random.default_rng(1).uniform(-1, 1, (30, 2)))
     ]
     m = Matcher(songs)
@@ -318,7 +321,7 @@ def test_the_memory_of_plays_is_bounded_over_weeks():
 def test_plays_before_the_session_count_only_through_recent_k():
     """Plays from the library index (no time on this clock) keep the last ``recent_k`` songs back, and are
     the oldest for the least-recent order; they do not fill the window."""
-    songs = [Song(f"s{i}", 0.1 * i, 0.0, duration_s=60.0) for i in range(10)]
+    songs = [Song(f"s{i}", SongMood(0.1 * i, 0.0), duration_s=60.0) for i in range(10)]
     m = Matcher(songs, recent_k=3)
     m.remember(["s0", "s1", "s2"])
     assert m.recommend(0.0, 0.0, 0.0).song.song_id == "s3"  # s0, s1, s2: the last 3

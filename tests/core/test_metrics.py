@@ -3,11 +3,11 @@ import json
 import numpy as np
 import pytest
 
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.metrics import SessionMetrics
 from moodsic_desktop.core.pipeline import StepRecord
 from moodsic_desktop.core.report import SessionReport
+from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.core.stabilizer import Stabilized
 from moodsic_desktop.core.types import Estimate, FaceBox
 
@@ -27,7 +27,9 @@ def step(t, raw, stab, held=False, face=True, song="a", switched=False, distance
         face_fresh=True,
         fused=fused,
         stabilized=Stabilized(stab[0], stab[1], held, False, 0.5),
-        decision=Decision(Song(song, 0, 0, title=song.upper()), switched, "why", "Station", (), (0, 0), distance),
+        decision=Decision(
+            Song(song, SongMood(0, 0), title=song.upper()), switched, "why", "Station", (), (0, 0), distance
+        ),
     )
 
 

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from moodsic_desktop.core.fusion import fuse
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Matcher
 from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings, primary_face
+from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.core.stabilizer import Stabilizer
 from moodsic_desktop.core.types import Estimate, FaceBox, FaceDetector, FaceExpert, SceneExpert
 
@@ -47,7 +47,11 @@ class ScriptedExpert:
         self.resets += 1
 
 
-SONGS = [Song("low", -0.8, -0.8, duration_s=30.0), Song("mid", 0.0, 0.0, duration_s=30.0), Song("high", 0.8, 0.8)]
+SONGS = [
+    Song("low", SongMood(-0.8, -0.8), duration_s=30.0),
+    Song("mid", SongMood(0.0, 0.0), duration_s=30.0),
+    Song("high", SongMood(0.8, 0.8)),
+]
 
 
 CENTRE_FACE = FaceBox(80, 30, 40, 40, 0.9)

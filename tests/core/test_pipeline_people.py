@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Matcher
 from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings
+from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.core.stabilizer import Stabilizer
 from moodsic_desktop.core.types import Estimate, FaceBox, FaceRead, RoomEnergy, RoomEnergyReader
 
 FRAME = np.zeros((200, 400, 3), np.uint8)
-SONGS = [Song("low", -0.8, -0.8), Song("mid", 0.0, 0.0), Song("high", 0.8, 0.8)]
+SONGS = [Song("low", SongMood(-0.8, -0.8)), Song("mid", SongMood(0.0, 0.0)), Song("high", SongMood(0.8, 0.8))]
 
 
 class Detector:

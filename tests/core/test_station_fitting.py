@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.core.stations import (
     DEFAULT_N_STATIONS,
     StationModel,
@@ -15,7 +15,7 @@ from moodsic_desktop.core.stations import (
 
 
 def songs_at(points) -> list[Song]:
-    return [Song(f"s{i}", float(v), float(a)) for i, (v, a) in enumerate(points)]
+    return [Song(f"s{i}", SongMood(float(v), float(a))) for i, (v, a) in enumerate(points)]
 
 
 def spread(n: int, seed: int = 0) -> list[Song]:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from moodsic_desktop.core.library import load_deam
+from moodsic_desktop.audio.library.sources import read_deam
 from moodsic_desktop.core.stations import StationModel, station_names
 
 
@@ -78,19 +78,19 @@ def test_names_are_unique_when_centres_share_a_region():
 
 def test_stations_that_share_a_feel_are_named_by_their_music_once():
     """Issue 21 (4): no "(3 of 3)": each is named after the song nearest its centre."""
-    from moodsic_desktop.core.library import Song
+    from moodsic_desktop.core.song import Song, SongMood
 
     centres = np.array([[0.5, 0.5], [0.9, 0.6], [0.0, -0.5]])
     members = [
-        [Song("a", 0.5, 0.5, title="Bright Market (built-in)"), Song("b", 0.2, 0.2, title="Other")],
-        [Song("c", 0.85, 0.6, title="Sunny Square")],
-        [Song("d", 0.0, -0.5, title="")],
+        [Song("a", SongMood(0.5, 0.5), title="Bright Market (built-in)"), Song("b", SongMood(0.2, 0.2), title="Other")],
+        [Song("c", SongMood(0.85, 0.6), title="Sunny Square")],
+        [Song("d", SongMood(0.0, -0.5), title="")],
     ]
     names = station_names(centres, members)
     assert names == ["Joyful & Upbeat, like “Bright Market”", "Joyful & Upbeat, like “Sunny Square”", "Calm & Neutral"]
     for name in names:
         assert "(" not in name and " of " not in name
-    untitled = [[Song("a", 0.5, 0.5)], [Song("c", 0.85, 0.6)], []]
+    untitled = [[Song("a", SongMood(0.5, 0.5))], [Song("c", SongMood(0.85, 0.6))], []]
     assert station_names(centres, untitled)[:2] == ["Joyful & Upbeat, darker", "Joyful & Upbeat, brighter"]
 
 
@@ -100,7 +100,7 @@ def test_too_few_songs_is_an_error():
 
 
 def test_real_deam_library(deam_fixture):
-    songs = load_deam(deam_fixture)
+    songs = read_deam(deam_fixture).songs
     model = StationModel.fit([s.valence for s in songs], [s.arousal for s in songs])
     assert len(set(model.names)) == 5
     # the stations split the library: every station owns songs

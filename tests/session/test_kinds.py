@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from moodsic_desktop.audio.library.importers import RatedImporter
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.reports import LibraryIndexError
-from moodsic_desktop.core.library import MOOD_SOURCES, validate_mood_source
 from moodsic_desktop.core.matcher import MATCH_MODES
+from moodsic_desktop.core.song import MOOD_SOURCES, validate_mood_source
 from moodsic_desktop.perception.emonet_expert import UNCERTAINTY_MODES, validate_face_uncertainty
 from moodsic_desktop.perception.onnx_runtime import DEVICE_CHOICES, RuntimeConfig, validate_onnx_device
 from moodsic_desktop.session.assembly import EngineSettings
@@ -68,7 +69,7 @@ def test_the_environment_device_is_checked(monkeypatch):
 def test_an_unknown_mood_source_in_the_index_is_reported_as_damage(tmp_path, deam_fixture):
     path = tmp_path / "library.sqlite"
     with LibraryIndex(path) as index:
-        index.import_deam(deam_fixture)
+        RatedImporter(index).import_deam(deam_fixture)
         index._conn.execute("PRAGMA ignore_check_constraints = ON")  # written around the schema's CHECK
         index._conn.execute("UPDATE songs SET mood_source = 'guessed' WHERE rowid = 1")
         with pytest.raises(LibraryIndexError, match=r"damaged: song .*unknown mood source 'guessed'"):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from moodsic_desktop.core.library import MusicLibrary, Song
+from moodsic_desktop.core.library import MusicLibrary
+from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.session.library_guard import FAILURES_IN_ROW, SAMPLE_SIZE, LibraryGuard
 
 
@@ -18,7 +19,7 @@ def make_library(folder: Path, count: int) -> MusicLibrary:
     for i in range(count):
         path = folder / f"{i}.mp3"
         path.write_bytes(b"not really audio; the guard only looks whether files are there")
-        songs.append(Song(str(i), 0.0, 0.0, title=f"Song {i}", path=path))
+        songs.append(Song(str(i), SongMood(0.0, 0.0), title=f"Song {i}", path=path))
     return MusicLibrary(songs=songs, origin=f"DEAM folder {folder}", stations=None)
 
 
@@ -31,7 +32,9 @@ def fallback_calls():
 def guard_for(tmp_path, fallback_calls):
     def make(count: int = 100) -> tuple[LibraryGuard, MusicLibrary]:
         library = make_library(tmp_path / "music", count)
-        built_in = MusicLibrary(songs=[Song("builtin-01", 0.1, 0.1)], origin="built-in station", stations=None)
+        built_in = MusicLibrary(
+            songs=[Song("builtin-01", SongMood(0.1, 0.1))], origin="built-in station", stations=None
+        )
 
         def fallback():
             fallback_calls.append(1)

@@ -7,7 +7,8 @@ import dataclasses
 import shutil
 
 from moodsic_desktop.audio.library.index import LibraryIndex
-from moodsic_desktop.core.library import MusicLibrary, Song
+from moodsic_desktop.core.library import MusicLibrary
+from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.session.snapshot import LibraryView
 from tests.session.test_playback import BUILT_IN, FRAME, SONG_IDS, Clock, FakeAudio, indexed, make_session
 
@@ -34,7 +35,7 @@ def test_songs_added_can_be_chosen_at_once_and_the_song_playing_plays_on(indexed
     first = session.step(FRAME, 0.0).decisions[0].song
     started = session.pipeline.matcher.current_started_at
     calls = list(audio.calls)
-    new = Song("new", 0.5, 0.5, title="New", duration_s=60.0)  # right where the room is (0.5, 0.5)
+    new = Song("new", SongMood(0.5, 0.5), title="New", duration_s=60.0)  # right where the room is (0.5, 0.5)
     session.reload_library(with_songs(library, new))
     snapshot = session.snapshot()
     change = snapshot.library_change
@@ -55,7 +56,10 @@ def test_a_ban_and_a_placed_point_count_after_a_reload(indexed):
     first = session.step(FRAME, 0.0).decisions[0].song.song_id
     near = session.pipeline.matcher.successor(library.songs).song_ended(0.0).song.song_id  # the next best
     placed = next(i for i in SONG_IDS if i not in (first, near))
-    songs = [dataclasses.replace(s, valence=0.5, arousal=0.5) if s.song_id == placed else s for s in library.songs]
+    songs = [
+        dataclasses.replace(s, mood=dataclasses.replace(s.mood, valence=0.5, arousal=0.5)) if s.song_id == placed else s
+        for s in library.songs
+    ]
     session.reload_library(dataclasses.replace(library, songs=songs, banned=frozenset({near})))
     change = session.snapshot().library_change
     assert change is not None and change.message == (
@@ -109,7 +113,7 @@ def test_a_reload_while_the_library_is_lost_waits_for_its_files(indexed, tmp_pat
     session.song_failed(first, "file not found")
     assert session.snapshot().library_lost
     calls = list(audio.calls)
-    new = Song("new", 0.5, 0.5, path=tmp_path / "elsewhere" / "new.mp3", duration_s=60.0)
+    new = Song("new", SongMood(0.5, 0.5), path=tmp_path / "elsewhere" / "new.mp3", duration_s=60.0)
     session.reload_library(with_songs(library, new, banned=frozenset({"9"})))
     snapshot = session.snapshot()
     assert snapshot.library_lost and snapshot.library == LibraryView.of(BUILT_IN)  # the station plays on

@@ -6,7 +6,8 @@ from __future__ import annotations
 import itertools
 import math
 
-from moodsic_desktop.core.library import MusicLibrary, Song
+from moodsic_desktop.core.library import MusicLibrary
+from moodsic_desktop.core.song import Song
 from moodsic_desktop.session.playback import (
     CALM_MOOD,
     HOLD_LAST_MOOD_S,

@@ -12,11 +12,13 @@ import numpy as np
 import pytest
 
 from moodsic_desktop.audio.builtin.catalogue import builtin_songs
+from moodsic_desktop.audio.library.importers import RatedImporter
 from moodsic_desktop.audio.library.index import LibraryIndex
-from moodsic_desktop.core.library import MusicLibrary, Song
+from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.core.matcher import Matcher
 from moodsic_desktop.core.pipeline import FAILURES_BEFORE_FALLBACK, Pipeline
 from moodsic_desktop.core.report import SessionReport
+from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.core.stabilizer import Stabilizer
 from moodsic_desktop.core.stations import fit_station_model
 from moodsic_desktop.core.types import Estimate
@@ -90,12 +92,12 @@ def make_songs(folder: Path | None, ids=SONG_IDS) -> list[Song]:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(b"\0")
         v = -0.8 + 1.6 * n / (len(ids) - 1)
-        songs.append(Song(song_id, v, v, title=f"Title {song_id}", path=path, duration_s=60.0))
+        songs.append(Song(song_id, SongMood(v, v), title=f"Title {song_id}", path=path, duration_s=60.0))
     return songs
 
 
 BUILT_IN = MusicLibrary(
-    songs=[Song(f"builtin-0{i}", 0.2 * i - 0.4, 0.0, duration_s=60.0) for i in range(5)],
+    songs=[Song(f"builtin-0{i}", SongMood(0.2 * i - 0.4, 0.0), duration_s=60.0) for i in range(5)],
     origin="built-in station",
     stations=None,
 )
@@ -108,7 +110,7 @@ def indexed(tmp_path) -> tuple[MusicLibrary, Path]:
     deam = write_deam_folder(tmp_path / "deam", rows, audio_ids=SONG_IDS)
     index_path = tmp_path / "library.sqlite"
     with LibraryIndex(index_path) as index:
-        index.import_deam(deam)
+        RatedImporter(index).import_deam(deam)
     songs = make_songs(tmp_path / "drive" / "music")
     return MusicLibrary(songs=songs, origin="library index", stations=None, index_path=index_path), index_path
 

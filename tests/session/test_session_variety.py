@@ -4,15 +4,16 @@ owner's repeat window reaches the matcher."""
 
 from __future__ import annotations
 
-from moodsic_desktop.core.library import MusicLibrary, Song
+from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.core.matcher import Matcher
 from moodsic_desktop.core.pipeline import Pipeline
 from moodsic_desktop.core.report import SessionReport
+from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.core.stabilizer import Stabilizer
 from moodsic_desktop.session.playback import PlaybackSession
 from tests.session.test_playback import FRAME, Clock, FakeAudio, SceneReader
 
-SONGS = [Song(f"s{i}", -0.8 + 0.2 * i, -0.8 + 0.2 * i, title=f"Song {i}", duration_s=60.0) for i in range(9)]
+SONGS = [Song(f"s{i}", SongMood(-0.8 + 0.2 * i, -0.8 + 0.2 * i), title=f"Song {i}", duration_s=60.0) for i in range(9)]
 
 
 def session_with(scene: SceneReader, audio: FakeAudio, dwell_s: float) -> PlaybackSession:

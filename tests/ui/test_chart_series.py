@@ -10,8 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.pipeline import StepRecord
+from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.core.stabilizer import Stabilized
 from moodsic_desktop.core.types import Estimate
 from moodsic_desktop.ui.chart_palettes import PALETTES, STATION_COLOURS, THEMES, palette_for, station_colour
@@ -195,7 +195,7 @@ def test_time_labels_and_ticks():
 
 
 def songs(*points) -> list[Song]:
-    return [Song(song_id=f"s{i}", valence=v, arousal=a) for i, (v, a) in enumerate(points)]
+    return [Song(song_id=f"s{i}", mood=SongMood(v, a)) for i, (v, a) in enumerate(points)]
 
 
 def test_songs_are_grouped_and_labelled_by_station():

@@ -10,9 +10,10 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
-from moodsic_desktop.core.library import Song, load_deam
+from moodsic_desktop.audio.library.sources import read_deam
 from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.pipeline import StepRecord
+from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.core.stabilizer import Stabilized
 from moodsic_desktop.core.stations import StationModel
 from moodsic_desktop.core.types import Estimate
@@ -82,7 +83,7 @@ def plane(qtbot) -> MoodPlaneChart:
 
 
 def song(song_id: str, valence: float, arousal: float) -> Song:
-    return Song(song_id=song_id, valence=valence, arousal=arousal, title=f"Title {song_id}")
+    return Song(song_id=song_id, mood=SongMood(valence, arousal), title=f"Title {song_id}")
 
 
 # -- time series ----------------------------------------------------------------------------------------------
@@ -315,7 +316,7 @@ def test_station_names_default_and_lengths_must_match(plane):
 
 
 def test_the_real_library_by_station(plane, deam_fixture):
-    songs = load_deam(deam_fixture)
+    songs = read_deam(deam_fixture).songs
     valence = np.array([s.valence for s in songs])
     arousal = np.array([s.arousal for s in songs])
     model = StationModel.fit(valence, arousal, n_stations=5)

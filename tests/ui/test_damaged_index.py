@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from moodsic_desktop.audio.library.importers import RatedImporter
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.session.assembly import BUILTIN_ORIGIN, load_library
 from tests.ui.conftest import write_mood_video
@@ -41,7 +42,7 @@ def damaged_index(tmp_path, monkeypatch, playable_library, builtin_audio, reques
     path = tmp_path / "app" / "music" / "library.sqlite"
     shutil.copytree(builtin_audio, path.parent / "builtin")
     with LibraryIndex(path, create=True) as index:
-        index.import_deam(playable_library)
+        RatedImporter(index).import_deam(playable_library)
     key = request.param.strip()
     with sqlite3.connect(path) as connection:
         connection.execute("UPDATE meta SET value = ? WHERE key = ?", (DAMAGE[request.param], key))

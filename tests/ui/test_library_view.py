@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QPushButton
 
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.schema import default_index_path
+from moodsic_desktop.core.song import SongMood
 from moodsic_desktop.ui.library_dialog import FRESH_INSTALL, PLAYS_NOW
 from tests.mood_music import write_song
 from tests.ui.conftest import WAIT_MS
@@ -64,7 +65,7 @@ def test_add_folder_imports_in_the_background_and_reports(open_window, qtbot, mo
     with LibraryIndex(default_index_path(), create=False) as index:
         entries = index.entries()
     assert sorted(entry.path.name for entry in entries) == ["song_0.wav", "song_1.flac", "song_2.wav"]
-    assert {entry.song.mood_source for entry in entries} == {"estimated"}
+    assert {entry.song.mood.source for entry in entries} == {"estimated"}
 
 
 def test_a_folder_without_music_is_refused_and_makes_no_index(open_window, qtbot, monkeypatch, home, tmp_path):
@@ -135,7 +136,7 @@ def test_library_view_lists_places_resets_bans_and_undoes(open_window, qtbot, mo
     dialog.place_button.click()
     with LibraryIndex(default_index_path(), create=False) as index:
         placed = index.entries()[0].song
-    assert (placed.mood_source, placed.valence, placed.arousal) == ("placed", 0.8, -0.9)
+    assert placed.mood == SongMood(0.8, -0.9, "placed")
     assert cell(table, 0, 3) == "placed by you"
     assert cell(table, 0, 2) == "pleasant, calm (valence +0.80, arousal -0.90)"
     assert dialog.reset_button.isEnabled()
@@ -143,7 +144,7 @@ def test_library_view_lists_places_resets_bans_and_undoes(open_window, qtbot, mo
     dialog.reset_button.click()
     with LibraryIndex(default_index_path(), create=False) as index:
         back = index.entries()[0].song
-    assert back.mood_source == "estimated"
+    assert back.mood.source == "estimated"
     assert (back.valence, back.arousal) == pytest.approx(estimate)
     assert cell(table, 0, 3) == "estimated from the sound ±0.50"
 
@@ -178,7 +179,7 @@ def test_a_placed_song_stays_placed_when_the_folder_is_added_again(open_window, 
     assert "3 already there" in text
     with LibraryIndex(default_index_path(), create=False) as index:
         song = {entry.song.song_id: entry.song for entry in index.entries()}[song_id]
-    assert (song.mood_source, song.valence, song.arousal) == ("placed", -0.3, 0.4)
+    assert song.mood == SongMood(-0.3, 0.4, "placed")
     assert cell(dialog.songs_table, 1, 3) == "placed by you"  # the open view was read again
 
 

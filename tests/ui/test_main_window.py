@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
+from moodsic_desktop.audio.library.sources import read_deam
 from moodsic_desktop.audio.output import NullBackend
-from moodsic_desktop.core.library import load_deam
 from moodsic_desktop.ui.app import create_window
 from moodsic_desktop.ui.preview import EMPTY_TEXT
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings
@@ -36,7 +36,7 @@ def test_window_opens_in_a_friendly_empty_state(open_window):
 
 
 def test_video_runs_end_to_end_and_the_music_follows_the_mood(open_window, mood_video, playable_library, qtbot):
-    songs = {s.song_id: s for s in load_deam(playable_library)}
+    songs = {s.song_id: s for s in read_deam(playable_library).songs}
     window = open_window(str(mood_video), UserSettings(alpha=0.9, min_dwell_s=3.0, crossfade_s=1.0, loop_video=False))
     qtbot.waitUntil(lambda: window.preview.has_image, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: current_song_id(window) is not None, timeout=WAIT_MS)
@@ -172,13 +172,14 @@ def test_closing_stops_every_thread_and_fades_out(open_window, mood_video, qtbot
 
 
 def test_plays_and_bans_are_kept_in_the_library_index(qtbot, tmp_path, monkeypatch, playable_library, mood_video):
+    from moodsic_desktop.audio.library.importers import RatedImporter
     from moodsic_desktop.audio.library.index import LibraryIndex
 
     monkeypatch.setenv("MOODSIC_HOME", str(tmp_path / "home"))
     index_path = tmp_path / "home" / "music" / "library.sqlite"
     index_path.parent.mkdir(parents=True)
     with LibraryIndex(index_path) as index:
-        index.import_deam(playable_library)
+        RatedImporter(index).import_deam(playable_library)
     window = create_window(str(mood_video), None, backend=NullBackend(), close_fade_s=0.1)
     try:
         assert window.library.index_path == index_path

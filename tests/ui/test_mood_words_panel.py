@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.pipeline import StepRecord
+from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.core.stabilizer import Stabilized
 from moodsic_desktop.core.types import Estimate
 from moodsic_desktop.session.snapshot import LibraryView, SessionSnapshot
 from moodsic_desktop.ui.mood_words_panel import mood_line_of
 from moodsic_desktop.ui.song_memory import SongMemory
 
-PLAYING, NEXT = Song("1", 0.5, 0.5, title="Open Window"), Song("2", 0.6, 0.5, title="Bright Market")
+PLAYING, NEXT = Song("1", SongMood(0.5, 0.5), title="Open Window"), Song("2", SongMood(0.6, 0.5), title="Bright Market")
 NO_EVENTS = SessionSnapshot(0.0, None, LibraryView("test", (), None, None), False, None, None, 25.0)
 
 

@@ -9,10 +9,10 @@ from dataclasses import replace
 from PySide6.QtCore import SIGNAL
 
 from moodsic_desktop.core.day_plan import PlanState
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.mood_words import WAITING_WORDS
 from moodsic_desktop.core.pipeline import StepRecord
+from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.core.stabilizer import Stabilized
 from moodsic_desktop.core.types import Estimate, FaceBox, FaceRead, RoomEnergy
 from moodsic_desktop.session.snapshot import ExpertInfo, LibraryChange, LibraryView, SessionSnapshot
@@ -25,7 +25,11 @@ from moodsic_desktop.ui.preview import PreviewWidget
 from moodsic_desktop.ui.session_banners import SessionBanners
 from moodsic_desktop.ui.timeline_chart import MoodTimelineChart
 
-SONGS = (Song("1", 0.5, 0.5, title="Open Window"), Song("2", -0.5, -0.5, title="Rain"), Song("3", 0.6, 0.4))
+SONGS = (
+    Song("1", SongMood(0.5, 0.5), title="Open Window"),
+    Song("2", SongMood(-0.5, -0.5), title="Rain"),
+    Song("3", SongMood(0.6, 0.4)),
+)
 LIBRARY = LibraryView("test", SONGS, (0, 1, 0), ("Bright", "Dark"))
 FACE = FaceRead(FaceBox(10, 10, 50, 50, 0.9), Estimate(0.6, 0.3, 0.05, 0.05, "face"), "happy", 0.8, 1.0)
 ROOM = RoomEnergy(people=1, motion=0.02, arousal=0.2, var_arousal=0.04)

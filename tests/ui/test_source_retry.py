@@ -8,7 +8,8 @@ import itertools
 
 import numpy as np
 
-from moodsic_desktop.core.library import MusicLibrary, Song
+from moodsic_desktop.core.library import MusicLibrary
+from moodsic_desktop.core.song import Song
 from moodsic_desktop.perception.sources import Frame, SourceError
 from moodsic_desktop.session.playback import START_GRACE_S, PlaybackSession
 from moodsic_desktop.ui.workers import CaptureWorker, LatestSlot, TimedFrame

@@ -34,6 +34,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from moodsic_desktop.audio.library.importers import RatedImporter
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.ui.app import create_window
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings
@@ -175,7 +176,7 @@ def playing_session(qtbot, tmp_path, monkeypatch, playable_library, mood_video, 
         index_path = tmp_path / "home" / "music" / "library.sqlite"
         index_path.parent.mkdir(parents=True)
         with LibraryIndex(index_path) as index:
-            index.import_deam(playable_library)
+            RatedImporter(index).import_deam(playable_library)
             for earlier in ("23", "24"):
                 index.record_play(earlier)
             history = [(play.song_id, play.when) for play in index.recent_plays(10)]

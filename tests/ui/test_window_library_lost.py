@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from moodsic_desktop.audio.library.importers import RatedImporter
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.output import NullBackend
 from moodsic_desktop.ui.app import create_window
@@ -41,7 +42,7 @@ def library_on_a_drive(tmp_path, monkeypatch, playable_library) -> tuple[Path, P
     index_path = tmp_path / "home" / "music" / "library.sqlite"
     index_path.parent.mkdir(parents=True)
     with LibraryIndex(index_path) as index:
-        index.import_deam(drive)
+        RatedImporter(index).import_deam(drive)
         index.ban("24")
         return drive, index_path, {song.song_id for song in index.songs()}
 

@@ -70,8 +70,8 @@ def test_no_camera_is_said_and_the_open_dialog_offers_photos_shown_as_photos(ope
 
 def test_no_jargon_in_the_window_the_detail_is_in_diagnostics(open_window, qtbot, tmp_path, monkeypatch):
     """Issue 21 (6): plain words in the window; the technical detail in View → Diagnostics."""
-    from moodsic_desktop.core.library import Song
     from moodsic_desktop.core.matcher import Decision
+    from moodsic_desktop.core.song import Song, SongMood
 
     monkeypatch.setenv("MOODSIC_HOME", str(tmp_path / "home"))  # no models folder: the readers in the box read
     window = open_window()
@@ -90,7 +90,7 @@ def test_no_jargon_in_the_window_the_detail_is_in_diagnostics(open_window, qtbot
     assert "Error querying device -1" in details and "[Errno -2]" in details
     experts = window.diagnostics.experts_label.text()
     assert "fer2013" in experts and "built-in experts are used" not in experts
-    song = Song("1", 0.5, 0.5, title="Open Window")
+    song = Song("1", SongMood(0.5, 0.5), title="Open Window")
     moved = Decision(song, True, "mood moved: 0.23 closer than the last song (hysteresis 0.15)", "Joyful & Upbeat")
     window.now_playing.show_song(song, moved.station, moved.reason)
     assert "hysteresis" not in window.now_playing.reason.text() and "0.15" not in window.now_playing.reason.text()
@@ -99,12 +99,12 @@ def test_no_jargon_in_the_window_the_detail_is_in_diagnostics(open_window, qtbot
 
 def test_the_song_panel_reads_whole_at_1366_by_768(open_window, qtbot):
     """Issue 21 (5): the station, the dwell and the why are not cut off, Diagnostics on or off."""
-    from moodsic_desktop.core.library import Song
+    from moodsic_desktop.core.song import Song, SongMood
 
     window = open_window()
     window.resize(1366, 768)
     window.now_playing.timer.stop()  # nothing plays here: the panel shows what this test gives it
-    song = Song("1", -0.6, -0.6, title="Long Shadows (built-in)", artist="Moodsic built-in station")
+    song = Song("1", SongMood(-0.6, -0.6), title="Long Shadows (built-in)", artist="Moodsic built-in station")
     why = "song ended: nearest other song in X; its mood was estimated from the audio (±0.21)"
     for diagnostics in (False, True):
         window.menus.diagnostics_action.setChecked(diagnostics)

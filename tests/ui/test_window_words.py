@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QSlider, QWidget
 
-from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.mood_words import NO_ONE_WORDS, WAITING_WORDS, mood_line, room_energy_words
+from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.ui.settings import UserSettings
 from tests.ui.conftest import WAIT_MS
 
@@ -169,8 +169,8 @@ def test_nothing_moves_when_the_title_or_the_crossfade_changes(open_window, qtbo
     window.resize(1366, 768)
     qtbot.wait(50)
     left, preview_height = window.left_scroll.width(), window.preview.height()
-    short = Song("1", 0.0, 0.0, title="Hi")
-    long = Song("2", 0.0, 0.0, title="A very long title " * 12, artist="Somebody with a long name " * 4)
+    short = Song("1", SongMood(0.0, 0.0), title="Hi")
+    long = Song("2", SongMood(0.0, 0.0), title="A very long title " * 12, artist="Somebody with a long name " * 4)
     for song, crossfade in ((short, None), (long, 0.5), (short, 0.2), (long, None)):
         window.now_playing.show_song(song, "Bright & lively", "a long reason " * 20)
         window.now_playing.show_progress(12.0, 200.0, 5.0, crossfade)

@@ -26,7 +26,7 @@ from moodsic_desktop.audio.builtin.theory import (
     scale_pitch,
     snap_to_chord,
 )
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.song import Song
 
 SAMPLE_RATE = 44100
 SYNTH_VERSION = 1

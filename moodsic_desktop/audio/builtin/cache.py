@@ -21,7 +21,7 @@ import soundfile as sf
 
 from moodsic_desktop.audio.builtin.arrangement import SAMPLE_RATE, SYNTH_VERSION, render_piece
 from moodsic_desktop.audio.builtin.catalogue import PIECE_DURATION_S, builtin_songs
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.song import Song
 from moodsic_desktop.paths import music_dir
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ Pure data: any thread; imports neither numpy's synthesis nor soundfile.
 
 from __future__ import annotations
 
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.song import Song, SongMood
 
 BUILTIN_ARTIST = "Moodsic built-in station"
 PIECE_DURATION_S = 60.0
@@ -35,8 +35,7 @@ def builtin_songs() -> list[Song]:
     return [
         Song(
             song_id=f"builtin-{number:02d}",
-            valence=valence,
-            arousal=arousal,
+            mood=SongMood(valence, arousal),
             title=f"{title} (built-in)",
             artist=BUILTIN_ARTIST,
             path=None,

@@ -1,6 +1,8 @@
 """Importing rated songs into the library index: a DEAM folder, and the owner's folder with a V-A table.
-Each import runs in one transaction; its files are read (probed) inside it, so an import blocks for as long
-as it reads them: call it from a worker thread or the CLI, on the thread that opened the index.
+``RatedImporter(index)`` writes through the index's own methods (``store.IndexStore``), as beets keeps
+its importer apart from its library. Each import runs in one transaction; its files are read (probed)
+inside it, so an import blocks for as long as it reads them: call it from a worker thread or the CLI, on
+the thread that opened the index.
 """
 
 from __future__ import annotations
@@ -10,33 +12,38 @@ from pathlib import Path
 
 from moodsic_desktop.audio.library.reports import ImportReport, ProgressFn, SongProblem
 from moodsic_desktop.audio.library.sources import (
+    AUDIO_DIR,
+    DeamImport,
     parse_va_row,
-    read_deam_songs,
+    read_deam,
     read_va_table,
     scan_audio_folder,
     shown_path,
     song_row,
 )
 from moodsic_desktop.audio.library.store import IndexStore
-from moodsic_desktop.core.library import AUDIO_DIR, DeamImport, Song
 from moodsic_desktop.core.scales import EmotionScaleAligner
+from moodsic_desktop.core.song import Song
 
 
-class Importers(IndexStore):
-    """``import_deam`` and ``add_folder`` (a mixin of ``LibraryIndex``)."""
+class RatedImporter:
+    """``import_deam`` and ``add_folder`` into ``index`` (a ``LibraryIndex``), on the thread that opened it."""
+
+    def __init__(self, index: IndexStore) -> None:
+        self.index = index
 
     def import_deam(
         self, folder: str | Path, progress: ProgressFn | None = None, *, deam: DeamImport | None = None
     ) -> ImportReport:
-        """Import a DEAM folder (layout in ``core.library``): every annotated song, with its audio
+        """Import a DEAM folder (layout in ``sources``): every annotated song, with its audio
         ``MEMD_audio/<id>.mp3`` probed for duration, rate and channels. Songs whose audio is missing or
         unreadable are stored as not playable and listed; bad annotation rows are listed in ``skipped``.
         One transaction. Raises ``FileNotFoundError`` (not a DEAM folder) or ``ValueError`` (no usable
-        song); the index is unchanged then. ``deam``: what ``read_deam_songs(folder)`` returned, when the
+        song); the index is unchanged then. ``deam``: what ``read_deam(folder)`` returned, when the
         caller has read the folder already. Blocks while it reads the files (a worker thread or the CLI)."""
         started = time.perf_counter()
         folder = Path(folder)
-        deam = deam if deam is not None else read_deam_songs(folder)
+        deam = deam if deam is not None else read_deam(folder)
         report = ImportReport(source=str(folder.resolve()), origin="deam")
         report.skipped = [
             SongProblem("", problem.split(":", 1)[0], problem.split(": ", 1)[-1]) for problem in deam.problems
@@ -47,15 +54,15 @@ class Importers(IndexStore):
             report.unlisted = sorted(
                 p.name for p in audio_dir.iterdir() if p.suffix.lower() == ".mp3" and p.stem not in annotated
             )
-        with self._transaction():
-            existing = self._existing_rows()
+        with self.index.transaction():
+            existing = self.index.existing_rows()
             for done, song in enumerate(deam.songs, start=1):
                 path = audio_dir / f"{song.song_id}.mp3"
                 row = song_row(song, path, origin="deam", source=report.source)
-                self._upsert(row, existing, report)
+                self.index.upsert(row, existing, report)
                 if progress is not None:
                     progress(done, len(deam.songs))
-            self._refit_if_changed(report)
+            self.index.refit_if_changed(report)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -97,12 +104,12 @@ class Importers(IndexStore):
             for p in scan_audio_folder(folder).files
             if p not in listed
         )
-        with self._transaction():
-            existing = self._existing_rows()
+        with self.index.transaction():
+            existing = self.index.existing_rows()
             for done, (song, path) in enumerate(accepted, start=1):
-                self._upsert(song_row(song, path, origin="folder", source=report.source), existing, report)
+                self.index.upsert(song_row(song, path, origin="folder", source=report.source), existing, report)
                 if progress is not None:
                     progress(done, len(accepted))
-            self._refit_if_changed(report)
+            self.index.refit_if_changed(report)
         report.seconds = time.perf_counter() - started
         return report

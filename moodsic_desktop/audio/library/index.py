@@ -1,10 +1,12 @@
 """The music library index: a SQLite file (``music/library.sqlite``) that the program keeps between runs.
 
-``LibraryIndex`` puts together the modules of this package: ``store`` (opening, transactions, the songs
-and the station model), ``importers`` (DEAM and the owner's folders with V-A tables), ``mood_imports``
-(moods estimated from the audio, learning them), ``history`` (plays, bans, placements) and ``check``
-here; ``schema`` holds the tables and migrations, ``sources`` reads what an import takes in, and
-``reports`` what the index hands back.
+``LibraryIndex`` is the library: ``store.IndexStore`` (opening, transactions, the songs and their moods,
+the feature cache, the mood and station models) and, here, what the owner and the player leave in it
+(plays, bans, placements), its figures (``stats``) and ``check``. The importers are classes that take an
+index, as beets keeps its importer apart from its library: ``importers.RatedImporter`` (DEAM and the
+owner's folders with V-A tables) and ``mood_imports.MoodImporter`` (moods estimated from the audio,
+learning them). ``schema`` holds the tables and migrations, ``sources`` reads what an import takes in,
+and ``reports`` what the index hands back.
 
 It holds the songs (V-A in reference space [-1, 1], title, artist, genre, audio path, file facts: duration
 in seconds, sample rate in Hz, channels; a playable flag with the reason when not playable; the origin,
@@ -23,15 +25,17 @@ Rules:
 * The station model (``StationModel.to_dict`` as JSON) is refitted inside the transaction that changed
   the set of playable songs or their V-A, and only then; with too few distinct songs none is stored.
 * Each song's mood point has a source (``songs.mood_source``): "rated" (from a V-A table or DEAM's
-  ratings; exact) or "estimated" (measured from its audio by ``add_folder_estimated``, with the expected
-  squared errors ``valence_var`` / ``arousal_var``). The owner may place a song by hand
-  (``placed_valence`` / ``placed_arousal``, set by ``place``): a placed point wins over the other two and
-  is kept across re-imports and re-estimates until ``unplace``. A re-import with a V-A table replaces an
-  estimate; an import without one never replaces a rated point.
+  ratings; exact) or "estimated" (measured from its audio by ``MoodImporter.add_folder_estimated``, with
+  the expected squared errors ``valence_var`` / ``arousal_var``); a song carries them as one
+  ``core.song.SongMood``. The owner may place a song by hand (``placed_valence`` / ``placed_arousal``,
+  set by ``place``): a placed point wins over the other two and is kept across re-imports and
+  re-estimates until ``unplace``. A re-import with a V-A table replaces an estimate; an import without
+  one never replaces a rated point.
 * Audio features (``mood_features``) are cached in the ``mood_features`` table by path, size and
-  modification time, so importing a folder again analyses only new or changed files. ``learn_moods`` fits
-  the mapping from features to mood on the rated songs and stores it (JSON) in ``meta``; estimates use it
-  from then on (until then the literature's default mapping, ``mood_estimation``).
+  modification time, so importing a folder again analyses only new or changed files.
+  ``MoodImporter.learn_moods`` fits the mapping from features to mood on the rated songs and stores it
+  (JSON) in ``meta``; estimates use it from then on (until then the literature's default mapping,
+  ``mood_estimation``).
 * The schema version is SQLite's ``PRAGMA user_version``; ``schema.MIGRATIONS`` upgrades older files step by
   step. A file that is not a SQLite database, is damaged, or was written by a newer version is never
   modified or deleted: opening it raises ``LibraryIndexError`` naming the path.
@@ -50,15 +54,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from moodsic_desktop.audio import decoding
-from moodsic_desktop.audio.library.history import History
-from moodsic_desktop.audio.library.importers import Importers
-from moodsic_desktop.audio.library.mood_imports import MoodImports
-from moodsic_desktop.audio.library.reports import CheckReport, ProgressFn, SongProblem
+from moodsic_desktop.audio.builtin.catalogue import builtin_songs
+from moodsic_desktop.audio.library.reports import CheckReport, Play, ProgressFn, SongProblem
+from moodsic_desktop.audio.library.store import IndexStore
 
 
-class LibraryIndex(Importers, MoodImports, History):
+class LibraryIndex(IndexStore):
     """The persistent library (rules in the module docstring). Use as a context manager or call ``close``.
-    Opening: ``store.IndexStore``. Only the thread that opened it may use it."""
+    Opening: ``store.IndexStore``. Only the thread that opened it may use it. Imports: ``RatedImporter``,
+    ``MoodImporter``. The history's writes are each one short transaction (the GUI thread may call
+    them: they read no audio)."""
 
     def stats(self) -> dict[str, Any]:
         """Counts and totals: songs, playable, not playable, by origin, banned, plays, total playable
@@ -103,6 +108,73 @@ class LibraryIndex(Importers, MoodImports, History):
             return None
         return {"fitted_at": model.fitted_at, "n_songs": model.n_songs, "folds": model.folds, "cv": model.cv}
 
+    # ---- the owner's placements
+
+    def place(self, song_id: str, valence: float, arousal: float) -> None:
+        """The owner puts ``song_id`` at (valence, arousal), reference space [-1, 1]: it plays there, as
+        an exact point, across re-imports and re-estimates, until ``unplace``. Refits the stations when
+        that changes them. Raises ``KeyError`` for an unknown id and ``ValueError`` for a value outside
+        [-1, 1]. One transaction."""
+        for name, value in (("valence", valence), ("arousal", arousal)):
+            if not -1.0 <= float(value) <= 1.0:  # also false for NaN
+                raise ValueError(f"{name} {value} is outside the reference scale [-1, 1]")
+        with self.transaction():
+            changed = self._conn.execute(
+                "UPDATE songs SET placed_valence = ?, placed_arousal = ?, updated_at = ? WHERE song_id = ?",
+                (float(valence), float(arousal), time.time(), song_id),
+            ).rowcount
+            if not changed:
+                raise KeyError(f"no song {song_id!r} in the library index {self.path}")
+            self.refit_if_changed(CheckReport())
+
+    def unplace(self, song_id: str) -> bool:
+        """Undo the owner's placement of ``song_id``: it plays at its rated or estimated point again.
+        Returns whether it was placed. Raises ``KeyError`` for an unknown id. One transaction."""
+        with self.transaction():
+            row = self._conn.execute("SELECT placed_valence FROM songs WHERE song_id = ?", (song_id,)).fetchone()
+            if row is None:
+                raise KeyError(f"no song {song_id!r} in the library index {self.path}")
+            self._conn.execute(
+                "UPDATE songs SET placed_valence = NULL, placed_arousal = NULL WHERE song_id = ?", (song_id,)
+            )
+            self.refit_if_changed(CheckReport())
+        return row[0] is not None
+
+    # ---- play history and bans
+
+    def record_play(self, song_id: str, when: float | None = None) -> None:
+        """Add a play of ``song_id`` at ``when`` (seconds since the epoch; default now) to the history.
+        Raises ``LibraryIndexError`` when another connection holds the index longer than the busy timeout."""
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO plays (played_at, song_id) VALUES (?, ?)",
+                (time.time() if when is None else float(when), song_id),
+            )
+
+    def recent_plays(self, n: int = 20) -> list[Play]:
+        """The last ``n`` plays, newest first."""
+        rows = self._conn.execute(
+            "SELECT played_at, song_id FROM plays ORDER BY played_at DESC, id DESC LIMIT ?", (max(0, int(n)),)
+        )
+        return [Play(float(when), song_id) for when, song_id in rows]
+
+    def ban(self, song_id: str) -> None:
+        """Never choose ``song_id`` (a library song or a built-in piece) again, until ``unban``. Raises
+        ``KeyError`` for an id the index does not know."""
+        known = self._conn.execute("SELECT 1 FROM songs WHERE song_id = ?", (song_id,)).fetchone() is not None
+        if not known and song_id not in {song.song_id for song in builtin_songs()}:
+            raise KeyError(f"no song {song_id!r} in the library index {self.path}")
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO bans (song_id, banned_at) VALUES (?, ?) ON CONFLICT (song_id) DO NOTHING",
+                (song_id, time.time()),
+            )
+
+    def unban(self, song_id: str) -> None:
+        """Allow ``song_id`` again (nothing happens when it was not banned)."""
+        with self.transaction():
+            self._conn.execute("DELETE FROM bans WHERE song_id = ?", (song_id,))
+
     # ---- checking
 
     def check(self, progress: ProgressFn | None = None, workers: int | None = None) -> CheckReport:
@@ -137,7 +209,7 @@ class LibraryIndex(Importers, MoodImports, History):
                 raise
         was_playable = {row[0]: bool(row[2]) for row in rows}
         paths = {row[0]: row[1] for row in rows}
-        with self._transaction():
+        with self.transaction():
             for song_id, info, problem in results:
                 report.checked += 1
                 if info is not None:
@@ -157,6 +229,6 @@ class LibraryIndex(Importers, MoodImports, History):
                         "UPDATE songs SET playable = 0, problem = ?, updated_at = ? WHERE song_id = ?",
                         (problem, time.time(), song_id),
                     )
-            self._refit_if_changed(report)
+            self.refit_if_changed(report)
         report.seconds = time.perf_counter() - started
         return report

@@ -50,6 +50,7 @@ import numpy as np
 
 from moodsic_desktop.audio.library.mood_features import FEATURES_VERSION, MoodFeatures
 from moodsic_desktop.core.metrics import agreement_metrics
+from moodsic_desktop.core.song import SongMood
 
 INPUT_NAMES = (
     "log2_tempo_bpm",
@@ -80,6 +81,11 @@ class MoodPoint(NamedTuple):
     var_valence: float
     var_arousal: float
     method: str
+
+    @property
+    def song_mood(self) -> SongMood:
+        """The estimate as a song's mood: source "estimated", with both variances."""
+        return SongMood(self.valence, self.arousal, "estimated", self.var_valence, self.var_arousal)
 
 
 def model_inputs(features: MoodFeatures) -> np.ndarray:

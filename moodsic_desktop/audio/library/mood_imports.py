@@ -1,7 +1,8 @@
 """Moods estimated from the audio: importing the owner's folder without a V-A table, the cache of audio
 features in the index, and learning the mapping from features to mood on the rated songs.
 
-Audio is analysed before the transaction (in worker processes, ``analysis_pool.analyse_files``); the
+``MoodImporter(index)`` writes through the index's own methods (``store.IndexStore``). Audio is
+analysed before the transaction (in worker processes, ``analysis_pool.analyse_files``); the
 results are written in one transaction. Blocks: call from a worker thread or the CLI, on the thread that
 opened the index.
 """
@@ -9,29 +10,25 @@ opened the index.
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from moodsic_desktop.audio.library.analysis_pool import analyse_files
-from moodsic_desktop.audio.library.mood_estimation import (
-    MIN_LABELLED_SONGS,
-    LearnedMoodModel,
-    estimate,
-    fit_mood_model,
-)
+from moodsic_desktop.audio.library.mood_estimation import MIN_LABELLED_SONGS, estimate, fit_mood_model
 from moodsic_desktop.audio.library.mood_features import FEATURES_VERSION, MoodFeatures
 from moodsic_desktop.audio.library.reports import ImportReport, LearnReport, ProgressFn, SongProblem
 from moodsic_desktop.audio.library.sources import audio_files_in, scan_audio_folder, song_row, user_song_id
 from moodsic_desktop.audio.library.store import IndexStore
-from moodsic_desktop.core.library import Song
-
-log = logging.getLogger(__name__)
+from moodsic_desktop.core.song import Song, SongMood
 
 
-class MoodImports(IndexStore):
-    """``add_folder_estimated``, ``mood_model`` and ``learn_moods`` (a mixin of ``LibraryIndex``)."""
+class MoodImporter:
+    """``add_folder_estimated`` and ``learn_moods`` for ``index`` (a ``LibraryIndex``), on the thread that
+    opened it."""
+
+    def __init__(self, index: IndexStore) -> None:
+        self.index = index
 
     def add_folder_estimated(
         self, folder: str | Path, progress: ProgressFn | None = None, workers: int | None = None
@@ -56,40 +53,32 @@ class MoodImports(IndexStore):
         report = ImportReport(source=str(folder), origin="folder")
         report.skipped = [SongProblem("", shown, reason) for shown, reason in scan.unusable]
         features, cache_rows, report.analysed, report.from_cache = self._features_for(files, progress, workers)
-        model = self.mood_model()
+        index = self.index
+        model = index.mood_model()
         report.method = "learned" if model is not None else "default"
-        stored = {
-            row[0]: row[1:]
-            for row in self._conn.execute(
-                "SELECT song_id, valence, arousal, mood_source, valence_var, arousal_var FROM songs"
-            )
-        }
-        with self._transaction():
-            self._store_features(cache_rows)
-            existing = self._existing_rows()
+        stored = index.stored_moods()
+        with index.transaction():
+            index.store_features(cache_rows)
+            existing = index.existing_rows()
             for path in files:
                 song_id = user_song_id(path)
                 old = stored.get(song_id)
                 measured = features[path]
-                title = path.stem.replace("_", " ")
-                if old is not None and old[2] == "rated":
-                    song, source, var = Song(song_id, old[0], old[1], title=title), "rated", (0.0, 0.0)
+                if old is not None and old.source == "rated":
+                    mood = SongMood(old.valence, old.arousal)
                     report.kept_rated += 1
                 elif isinstance(measured, MoodFeatures):
-                    point = estimate(measured, model)
-                    song = Song(song_id, point.valence, point.arousal, title=title)
-                    source, var = "estimated", (point.var_valence, point.var_arousal)
+                    mood = estimate(measured, model).song_mood
                     report.estimated += 1
                 elif old is not None:  # analysed before, not now: keep its point, let the probe judge the file
-                    song, source, var = Song(song_id, old[0], old[1], title=title), old[2], (old[3], old[4])
+                    mood = old
                     report.skipped.append(SongProblem(song_id, str(path), f"mood not measured again: {measured}"))
                 else:
                     report.skipped.append(SongProblem(song_id, str(path), f"mood not estimated: {measured}"))
                     continue
-                row = song_row(song, path, origin="folder", source=report.source)
-                row.update(mood_source=source, valence_var=float(var[0]), arousal_var=float(var[1]))
-                self._upsert(row, existing, report)
-            self._refit_if_changed(report)
+                song = Song(song_id, mood, title=path.stem.replace("_", " "))
+                index.upsert(song_row(song, path, origin="folder", source=report.source), existing, report)
+            index.refit_if_changed(report)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -136,39 +125,15 @@ class MoodImports(IndexStore):
     def _cached_features(self, path: Path, size: int, mtime_ns: int) -> MoodFeatures | str | None:
         """The cached features of an unchanged file, or the reason it could not be analysed; None when
         it must be analysed (never, changed since, or measured by another feature version)."""
-        row = self._conn.execute(
-            "SELECT features FROM mood_features WHERE path = ? AND size = ? AND mtime_ns = ?",
-            (str(path), size, mtime_ns),
-        ).fetchone()
-        if row is None:
+        stored = self.index.cached_features(path, size, mtime_ns)
+        if stored is None:
             return None
         try:
-            data = json.loads(row[0])
+            data = json.loads(stored)
             if data.get("version") == FEATURES_VERSION and isinstance(data.get("error"), str):
                 return data["error"]
             return MoodFeatures.from_dict(data)
         except (ValueError, TypeError, AttributeError):
-            return None
-
-    def _store_features(self, rows: Sequence[tuple]) -> None:
-        """Inside a transaction: remember features by path, size and modification time."""
-        self._conn.executemany(
-            "INSERT INTO mood_features (path, size, mtime_ns, features, analysed_at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
-            "features = excluded.features, analysed_at = excluded.analysed_at",
-            rows,
-        )
-
-    def mood_model(self) -> LearnedMoodModel | None:
-        """The learned mood model, or None (never learned, or unusable: logged; estimates then use the
-        default mapping)."""
-        stored = self._meta("mood_model")
-        if not stored:
-            return None
-        try:
-            return LearnedMoodModel.from_dict(json.loads(stored))
-        except (ValueError, TypeError, KeyError) as error:
-            log.warning("library index %s: the stored mood model is unusable (%s)", self.path, error)
             return None
 
     def learn_moods(
@@ -181,17 +146,15 @@ class MoodImports(IndexStore):
         ``ValueError`` (the index unchanged) when fewer than ``MIN_LABELLED_SONGS`` rated songs have
         audio that can be analysed. One transaction. Blocks (a worker thread or the CLI)."""
         started = time.perf_counter()
-        rows = self._conn.execute(
-            "SELECT song_id, path, valence, arousal FROM songs "
-            "WHERE mood_source = 'rated' AND playable = 1 AND path IS NOT NULL ORDER BY rowid"
-        ).fetchall()
+        index = self.index
+        rows = index.rated_songs_with_audio()
         if len(rows) < MIN_LABELLED_SONGS:
             raise ValueError(
                 f"learning the moods needs at least {MIN_LABELLED_SONGS} playable songs with a rated mood point; "
-                f"the index {self.path} has {len(rows)} (import a DEAM download with its audio, or add songs "
+                f"the index {index.path} has {len(rows)} (import a DEAM download with its audio, or add songs "
                 "with `moodsic library add-folder FOLDER --va FILE.csv`)"
             )
-        paths = [Path(row[1]) for row in rows]
+        paths = [Path(path) for _, path, _ in rows]
         features, cache_rows, analysed, from_cache = self._features_for(paths, progress, workers)
         used = [(row, features[path]) for row, path in zip(rows, paths, strict=True)]
         good = [(row, f) for row, f in used if isinstance(f, MoodFeatures)]
@@ -203,7 +166,11 @@ class MoodImports(IndexStore):
                 f"{len(good)} of {len(rows)} could be ({len(failed)} failed, e.g. {example})"
             )
         model = fit_mood_model(
-            [f for _, f in good], [row[2] for row, _ in good], [row[3] for row, _ in good], folds=folds, seed=seed
+            [f for _, f in good],
+            [row[2].valence for row, _ in good],
+            [row[2].arousal for row, _ in good],
+            folds=folds,
+            seed=seed,
         )
         report = LearnReport(
             model=model,
@@ -213,24 +180,16 @@ class MoodImports(IndexStore):
             analysed=analysed,
             from_cache=from_cache,
         )
-        with self._transaction():
-            self._store_features(cache_rows)
-            self._set_meta("mood_model", json.dumps(model.to_dict()))
-            estimated = self._conn.execute(
-                "SELECT s.song_id, f.features FROM songs AS s JOIN mood_features AS f ON f.path = s.path "
-                "WHERE s.mood_source = 'estimated'"
-            ).fetchall()
-            for song_id, stored in estimated:
+        with index.transaction():
+            index.store_features(cache_rows)
+            index.set_mood_model(model)
+            for song_id, stored in index.estimated_songs_features():
                 try:
-                    point = model.estimate(MoodFeatures.from_dict(json.loads(stored)))
+                    mood = model.estimate(MoodFeatures.from_dict(json.loads(stored))).song_mood
                 except (ValueError, TypeError):
                     continue
-                self._conn.execute(
-                    "UPDATE songs SET valence = ?, arousal = ?, valence_var = ?, arousal_var = ?, updated_at = ? "
-                    "WHERE song_id = ?",
-                    (point.valence, point.arousal, point.var_valence, point.var_arousal, time.time(), song_id),
-                )
+                index.set_estimated_mood(song_id, mood)
                 report.reestimated += 1
-            self._refit_if_changed(report)
+            index.refit_if_changed(report)
         report.seconds = time.perf_counter() - started
         return report

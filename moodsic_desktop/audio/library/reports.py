@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from moodsic_desktop.audio.library.mood_estimation import LearnedMoodModel
-from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.song import Song
 
 ProgressFn = Callable[[int, int], None]
 """``progress(done, total)``, called on the calling thread after each song or file."""

@@ -1,6 +1,8 @@
 """The core of the library index: opening (checks and migrations), transactions, writing and reading
-the songs, and the station model stored with them. ``IndexStore`` is the base of ``LibraryIndex``; the
-importers, the mood imports and the history add their methods to it as mixins (``index.py``).
+the songs and their moods, the audio-feature cache, the learned mood model and the station model stored
+with them. ``IndexStore`` is the base of ``LibraryIndex`` (``index.py``: history, stats, check); the
+importers (``importers.RatedImporter``, ``mood_imports.MoodImporter``) are classes that take an index and
+write through the methods here: only this class touches the connection.
 
 Threads: an ``IndexStore`` owns one ``sqlite3`` connection and may be used only by the thread that opened it
 (sqlite3 refuses other threads); the writes of one connection therefore all happen on that thread.
@@ -14,10 +16,11 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from moodsic_desktop.audio.library.mood_estimation import LearnedMoodModel
 from moodsic_desktop.audio.library.reports import (
     CheckReport,
     ImportReport,
@@ -36,7 +39,7 @@ from moodsic_desktop.audio.library.schema import (
     default_index_path,
 )
 from moodsic_desktop.closing import ClosesOnExit
-from moodsic_desktop.core.library import Song, validate_mood_source
+from moodsic_desktop.core.song import Song, SongMood, validate_mood_source
 from moodsic_desktop.core.stations import DEFAULT_N_STATIONS, DEFAULT_SEED, StationModel, fit_station_model
 from moodsic_desktop.regular_files import kind_of
 
@@ -136,7 +139,7 @@ class IndexStore(ClosesOnExit):
             conn.execute("PRAGMA journal_mode = WAL")
 
     def _migrate(self) -> None:
-        with self._transaction():
+        with self.transaction():
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]  # another process may have won
             for target in range(version + 1, SCHEMA_VERSION + 1):
                 log.info("library index %s: migrating the schema to version %d", self.path, target)
@@ -145,9 +148,10 @@ class IndexStore(ClosesOnExit):
             self._conn.execute(f"PRAGMA application_id = {APPLICATION_ID:d}")
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[None]:
         """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any exception (KeyboardInterrupt included). SQLite's
-        own errors (busy, read-only, disk full) become ``LibraryIndexError``; nothing is changed then."""
+        own errors (busy, read-only, disk full) become ``LibraryIndexError``; nothing is changed then.
+        The writes below that say "inside a transaction" run in one."""
         try:
             self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as error:
@@ -156,7 +160,7 @@ class IndexStore(ClosesOnExit):
                 "importing); nothing was changed"
             ) from None
         try:
-            yield self._conn
+            yield  # not the connection: only this class touches it
             self._conn.execute("COMMIT")
         except BaseException as error:
             if self._conn.in_transaction:
@@ -178,13 +182,13 @@ class IndexStore(ClosesOnExit):
 
     # ---- writing songs
 
-    def _existing_rows(self) -> dict[str, tuple]:
+    def existing_rows(self) -> dict[str, tuple]:
         """Every song's compared columns (``schema.COMPARED_COLUMNS``) by id, to tell new, updated and
         unchanged songs apart during an import."""
         columns = ", ".join(SONG_COLUMNS)
         return {row[0]: row[1:] for row in self._conn.execute(f"SELECT {columns} FROM songs")}
 
-    def _upsert(self, row: dict[str, Any], existing: dict[str, tuple], report: ImportReport) -> None:
+    def upsert(self, row: dict[str, Any], existing: dict[str, tuple], report: ImportReport) -> None:
         """Inside a transaction: insert or update one songs-table row (``sources.song_row``), count it in
         ``report`` and keep ``existing`` up to date."""
         old = existing.get(row["song_id"])
@@ -211,6 +215,79 @@ class IndexStore(ClosesOnExit):
         else:
             report.updated += 1
 
+    # ---- moods, the audio-feature cache and the learned mood model
+
+    def stored_moods(self) -> dict[str, SongMood]:
+        """Every song's imported mood (rated or estimated, with its variances; the owner's placement left
+        aside) by id."""
+        rows = self._conn.execute("SELECT song_id, valence, arousal, mood_source, valence_var, arousal_var FROM songs")
+        return {row[0]: self._mood(row[0], *row[1:]) for row in rows}
+
+    def rated_songs_with_audio(self) -> list[tuple[str, str, SongMood]]:
+        """``(song_id, path, mood)`` of every playable song with a rated mood, in import order."""
+        rows = self._conn.execute(
+            "SELECT song_id, path, valence, arousal FROM songs "
+            "WHERE mood_source = 'rated' AND playable = 1 AND path IS NOT NULL ORDER BY rowid"
+        )
+        return [(song_id, path, SongMood(valence, arousal)) for song_id, path, valence, arousal in rows]
+
+    def estimated_songs_features(self) -> list[tuple[str, str]]:
+        """``(song_id, features JSON)`` of every song with an estimated mood whose file's features are
+        cached."""
+        return self._conn.execute(
+            "SELECT s.song_id, f.features FROM songs AS s JOIN mood_features AS f ON f.path = s.path "
+            "WHERE s.mood_source = 'estimated'"
+        ).fetchall()
+
+    def set_estimated_mood(self, song_id: str, mood: SongMood) -> None:
+        """Inside a transaction: give the song ``song_id`` a new estimate (its point and variances)."""
+        self._conn.execute(
+            "UPDATE songs SET valence = ?, arousal = ?, valence_var = ?, arousal_var = ?, updated_at = ? "
+            "WHERE song_id = ?",
+            (mood.valence, mood.arousal, mood.valence_var, mood.arousal_var, time.time(), song_id),
+        )
+
+    def cached_features(self, path: Path, size: int, mtime_ns: int) -> str | None:
+        """The features JSON cached for ``path`` at this size and modification time, or None."""
+        row = self._conn.execute(
+            "SELECT features FROM mood_features WHERE path = ? AND size = ? AND mtime_ns = ?",
+            (str(path), size, mtime_ns),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def store_features(self, rows: Sequence[tuple[str, int, int, str, float]]) -> None:
+        """Inside a transaction: remember features by ``(path, size, mtime_ns, features JSON, analysed_at)``."""
+        self._conn.executemany(
+            "INSERT INTO mood_features (path, size, mtime_ns, features, analysed_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
+            "features = excluded.features, analysed_at = excluded.analysed_at",
+            rows,
+        )
+
+    def mood_model(self) -> LearnedMoodModel | None:
+        """The learned mood model, or None (never learned, or unusable: logged; estimates then use the
+        default mapping)."""
+        stored = self._meta("mood_model")
+        if not stored:
+            return None
+        try:
+            return LearnedMoodModel.from_dict(json.loads(stored))
+        except (ValueError, TypeError, KeyError) as error:
+            log.warning("library index %s: the stored mood model is unusable (%s)", self.path, error)
+            return None
+
+    def set_mood_model(self, model: LearnedMoodModel) -> None:
+        """Inside a transaction: store the learned mood model."""
+        self._set_meta("mood_model", json.dumps(model.to_dict()))
+
+    def _mood(self, song_id: str, valence: float, arousal: float, source: str, var_v: float, var_a: float) -> SongMood:
+        """A stored mood; ``LibraryIndexError`` for a row written around the schema's CHECK (which admits
+        only known sources and variances ≥ 0)."""
+        try:
+            return SongMood(valence, arousal, validate_mood_source(source), float(var_v), float(var_a))
+        except ValueError as error:
+            raise LibraryIndexError(f"the library index {self.path} is damaged: song {song_id}: {error}") from None
+
     # ---- the station model
 
     def _fingerprint(self) -> str:
@@ -232,7 +309,7 @@ class IndexStore(ClosesOnExit):
             (key, value),
         )
 
-    def _refit_if_changed(self, report: ImportReport | CheckReport | LearnReport) -> None:
+    def refit_if_changed(self, report: ImportReport | CheckReport | LearnReport) -> None:
         """Inside a transaction: refit and store the station model when the playable songs changed."""
         fingerprint = self._fingerprint()
         try:
@@ -255,9 +332,9 @@ class IndexStore(ClosesOnExit):
 
     def refit_stations(self) -> StationModel | None:
         """Refit the station model on the playable songs now and store it (one transaction); returns it."""
-        with self._transaction():
+        with self.transaction():
             self._set_meta("station_fingerprint", "")
-            self._refit_if_changed(CheckReport())
+            self.refit_if_changed(CheckReport())
         return self.station_model()
 
     def station_model(self) -> StationModel | None:
@@ -328,12 +405,8 @@ class IndexStore(ClosesOnExit):
             song_id, v, a, title, artist, genre, path, duration, rate, channels, playable, problem, origin = row[:13]
             mood_source, var_v, var_a, placed = row[13:]
             file = Path(path) if path else None
-            try:  # the schema's CHECK admits only known sources; this reports a row written around it
-                source = "placed" if placed else validate_mood_source(mood_source)
-            except ValueError as error:
-                raise LibraryIndexError(f"the library index {self.path} is damaged: song {song_id}: {error}") from None
-            variance = 0.0 if placed else float(var_v) + float(var_a)
-            song = Song(song_id, v, a, title, artist, genre, file if playable else None, duration, source, variance)
+            mood = SongMood(v, a, "placed") if placed else self._mood(song_id, v, a, mood_source, var_v, var_a)
+            song = Song(song_id, mood, title, artist, genre, file if playable else None, duration)
             out.append(IndexedSong(song, file, origin, bool(playable), problem, rate, channels, song_id in banned))
         return out
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from moodsic_desktop.audio.library.index import LibraryIndex
-from moodsic_desktop.core.library import load_deam
+from moodsic_desktop.audio.library.sources import read_deam
 from tests.audio.library.index_rows import N_AUDIO
 from tests.library_files import add_deam_audio, copy_deam_layout
 
@@ -17,7 +17,7 @@ def deam_with_audio(deam_fixture, tmp_path_factory) -> tuple[Path, list[str]]:
     """A copy of the fixture's layout with real MP3s for the first ``N_AUDIO`` songs (several rates,
     mono and stereo), and the ids of those songs."""
     folder = copy_deam_layout(deam_fixture, tmp_path_factory.mktemp("deam") / "DEAM")
-    ids = [song.song_id for song in load_deam(folder)[:N_AUDIO]]
+    ids = [song.song_id for song in read_deam(folder).songs[:N_AUDIO]]
     add_deam_audio(folder, ids)
     return folder, ids
 

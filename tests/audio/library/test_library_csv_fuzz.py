@@ -15,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from moodsic_desktop.audio.library.importers import RatedImporter
 from moodsic_desktop.audio.library.index import LibraryIndex
-from moodsic_desktop.core.library import ANNOTATION_FILES, ANNOTATIONS_DIR, METADATA_DIR
+from moodsic_desktop.audio.library.sources import ANNOTATION_FILES, ANNOTATIONS_DIR, METADATA_DIR
 from tests.library_files import write_audio
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -92,7 +93,7 @@ def template(tmp_path_factory) -> Path:
     good = root / "good.csv"
     good.write_text("file,valence,arousal\na.wav,2,3\nb.wav,8,7\n")
     with LibraryIndex(root / "library.sqlite") as index:
-        index.add_folder(music, good)
+        RatedImporter(index).add_folder(music, good)
     return root
 
 
@@ -145,7 +146,7 @@ def test_add_folder_va_tables(template, table, scale):
     with library_with_songs(template) as (root, music, index_path):
         va = root / "va.csv"
         va.write_bytes(table)
-        import_checked(index_path, lambda index: index.add_folder(music, va, scale=scale), va)
+        import_checked(index_path, lambda index: RatedImporter(index).add_folder(music, va, scale=scale), va)
 
 
 GOOD_ANNOTATIONS = b"song_id,valence_mean,valence_std,arousal_mean,arousal_std\n" + b"".join(
@@ -163,7 +164,7 @@ def test_deam_annotation_files(template, table):
     with library_with_songs(template) as (root, _, index_path):
         folder = deam_folder(root, table, GOOD_METADATA)
         file = folder / ANNOTATIONS_DIR / ANNOTATION_FILES[0]
-        import_checked(index_path, lambda index: index.import_deam(folder), file, folder)
+        import_checked(index_path, lambda index: RatedImporter(index).import_deam(folder), file, folder)
 
 
 @FUZZ
@@ -172,5 +173,7 @@ def test_deam_metadata_files_never_stop_an_import(template, table):
     """Metadata only adds titles: whatever it holds, the twelve annotated songs import."""
     with library_with_songs(template) as (root, _, index_path):
         folder = deam_folder(root, GOOD_ANNOTATIONS, table)
-        report = import_checked(index_path, lambda index: index.import_deam(folder), folder / METADATA_DIR)
+        report = import_checked(
+            index_path, lambda index: RatedImporter(index).import_deam(folder), folder / METADATA_DIR
+        )
         assert report is not None and report.imported == 12

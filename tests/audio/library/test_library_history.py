@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from moodsic_desktop.audio.library.importers import RatedImporter
 from moodsic_desktop.audio.library.index import LibraryIndex
 from tests.conftest import write_deam_folder
 
@@ -12,7 +13,7 @@ def test_play_history_and_bans_persist(tmp_path):
     path = tmp_path / "library.sqlite"
     folder = write_deam_folder(tmp_path / "deam", ["1,5,,5,", "2,3,,7,", "3,7,,2,"])
     with LibraryIndex(path) as index:
-        index.import_deam(folder)
+        RatedImporter(index).import_deam(folder)
         for when, song_id in [(100.0, "1"), (160.0, "2"), (130.0, "3"), (220.0, "builtin-04")]:
             index.record_play(song_id, when)
         index.ban("2")

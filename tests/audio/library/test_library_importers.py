@@ -11,9 +11,10 @@ import pytest
 
 from moodsic_desktop.audio import decoding
 from moodsic_desktop.audio.library import sources
+from moodsic_desktop.audio.library.importers import RatedImporter
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.schema import SCHEMA_VERSION
-from moodsic_desktop.core.library import load_deam
+from moodsic_desktop.audio.library.sources import read_deam
 from tests.audio.library.index_rows import N_AUDIO, meta, song_rows
 from tests.conftest import write_deam_folder
 from tests.library_files import add_deam_audio, require_mp3, write_audio
@@ -24,7 +25,7 @@ from tests.library_files import add_deam_audio, require_mp3, write_audio
 def test_fixture_import_keeps_every_song_and_lists_the_ones_without_audio(deam_fixture, deam_with_audio, index):
     folder, with_audio = deam_with_audio
     calls = []
-    report = index.import_deam(folder, progress=lambda done, total: calls.append((done, total)))
+    report = RatedImporter(index).import_deam(folder, progress=lambda done, total: calls.append((done, total)))
     assert (report.new, report.updated, report.unchanged, report.imported) == (1802, 0, 0, 1802)
     assert report.playable == N_AUDIO and len(report.not_playable) == 1802 - N_AUDIO
     assert report.skipped == [] and report.unlisted == []
@@ -34,8 +35,8 @@ def test_fixture_import_keeps_every_song_and_lists_the_ones_without_audio(deam_f
     assert set(missing).isdisjoint(with_audio)
     some = next(iter(missing.values()))
     assert some.where.endswith(f"MEMD_audio/{some.song_id}.mp3") and "not found" in some.reason
-    # V-A as load_deam reads it (reference space); file facts from the MP3 headers
-    expected = {s.song_id: s for s in load_deam(deam_fixture)}
+    # V-A as read_deam reads it (reference space); file facts from the MP3 headers
+    expected = {s.song_id: s for s in read_deam(deam_fixture).songs}
     entries = index.entries()
     assert len(entries) == 1802 and len({e.song.song_id for e in entries}) == 1802
     for entry in entries:
@@ -61,16 +62,16 @@ def test_fixture_import_keeps_every_song_and_lists_the_ones_without_audio(deam_f
 
 
 def test_fixture_without_any_audio_has_no_station_model(deam_fixture, index):
-    report = index.import_deam(deam_fixture)
+    report = RatedImporter(index).import_deam(deam_fixture)
     assert report.imported == 1802 and report.playable == 0 and len(report.not_playable) == 1802
     assert report.stations is None and index.station_model() is None and index.songs() == []
 
 
 def test_reimport_is_idempotent(deam_with_audio, index):
     folder, _ = deam_with_audio
-    index.import_deam(folder)
+    RatedImporter(index).import_deam(folder)
     rows, stored = song_rows(index), meta(index)
-    again = index.import_deam(folder)
+    again = RatedImporter(index).import_deam(folder)
     assert (again.new, again.updated, again.unchanged) == (0, 0, 1802)
     assert again.playable == N_AUDIO and len(again.not_playable) == 1802 - N_AUDIO
     assert not again.refitted and again.stations == 5
@@ -83,7 +84,7 @@ def test_interrupted_import_leaves_the_previous_index(deam_with_audio, tmp_path,
     folder, _ = deam_with_audio
     small = write_deam_folder(tmp_path / "small", [f"{i},{1 + i % 9},,{9 - i % 7},," for i in range(1, 30)])
     add_deam_audio(small, [str(i) for i in range(1, 30)])
-    index.import_deam(small)
+    RatedImporter(index).import_deam(small)
     rows, stored = song_rows(index), meta(index)
     model = index.station_model()
 
@@ -92,14 +93,14 @@ def test_interrupted_import_leaves_the_previous_index(deam_with_audio, tmp_path,
             raise interruption("stop")
 
     with pytest.raises(interruption):
-        index.import_deam(folder, progress=interrupt)
+        RatedImporter(index).import_deam(folder, progress=interrupt)
     assert song_rows(index) == rows and meta(index) == stored
     assert not index._conn.in_transaction
     np.testing.assert_allclose(
         index.station_model().predict_proba([0.3, -0.2], [0.1, 0.5]), model.predict_proba([0.3, -0.2], [0.1, 0.5])
     )
     # and the index still works: the same import now completes
-    assert index.import_deam(folder).imported == 1802
+    assert RatedImporter(index).import_deam(folder).imported == 1802
 
 
 def test_interrupted_first_import_leaves_an_empty_index(deam_fixture, tmp_path, monkeypatch):
@@ -115,7 +116,7 @@ def test_interrupted_first_import_leaves_an_empty_index(deam_fixture, tmp_path, 
 
     monkeypatch.setattr(decoding, "probe", failing_probe)
     with LibraryIndex(path) as index, pytest.raises(KeyboardInterrupt):
-        index.import_deam(deam_fixture)
+        RatedImporter(index).import_deam(deam_fixture)
     with LibraryIndex(path) as index:
         assert index.songs(playable_only=False) == [] and index.station_model() is None
 
@@ -127,7 +128,7 @@ def test_bad_rows_missing_and_broken_files_are_reported(tmp_path, index):
     write_audio(folder / "MEMD_audio" / "1.mp3")
     (folder / "MEMD_audio" / "6.mp3").write_bytes(np.random.default_rng(1).integers(0, 256, 4000, np.uint8).tobytes())
     write_audio(folder / "MEMD_audio" / "99.mp3")  # audio without an annotation
-    report = index.import_deam(folder)
+    report = RatedImporter(index).import_deam(folder)
     assert report.imported == 4 and report.playable == 1
     skipped = {problem.where: problem.reason for problem in report.skipped}
     assert set(skipped) == {f"static_annotations_averaged_songs_1_2000.csv line {n}" for n in (3, 5, 8)}
@@ -145,15 +146,15 @@ def test_mp3_support_is_checked_and_named(tmp_path, index, monkeypatch):
     assert sources.mp3_supported(), "soundfile's bundled libsndfile reads MP3 (1.1 or later)"
     folder = write_deam_folder(tmp_path / "deam", ["1,5,,5,"], audio_ids=["1"])
     monkeypatch.setattr(sources, "mp3_supported", lambda: False)  # as with an old system libsndfile
-    report = index.import_deam(folder)
+    report = RatedImporter(index).import_deam(folder)
     assert "MP3 needs libsndfile 1.1 or later" in report.not_playable[0].reason
 
 
 def test_not_a_deam_folder_changes_nothing(tmp_path, index):
     with pytest.raises(FileNotFoundError, match="DEAM annotations not found"):
-        index.import_deam(tmp_path)
+        RatedImporter(index).import_deam(tmp_path)
     with pytest.raises(FileNotFoundError):
-        index.import_deam(tmp_path / "nowhere")
+        RatedImporter(index).import_deam(tmp_path / "nowhere")
     assert index.songs(playable_only=False) == []
 
 
@@ -190,7 +191,7 @@ def test_add_folder_on_the_deam_scale(own_folder, tmp_path, index):
         "d.mp3, x, 5,\n"
         ", 5, 5,\n"
     )
-    report = index.add_folder(own_folder, csv, scale="deam")
+    report = RatedImporter(index).add_folder(own_folder, csv, scale="deam")
     assert (report.new, report.playable, len(report.not_playable)) == (5, 4, 1)
     reasons = {problem.where: problem.reason for problem in report.skipped}
     assert len(reasons) == 6
@@ -208,14 +209,14 @@ def test_add_folder_on_the_deam_scale(own_folder, tmp_path, index):
     assert (songs["b.flac"].sample_rate, songs["b.flac"].channels) == (22050, 1)
     assert all(e.origin == "folder" and e.song.song_id.startswith("user-") for e in songs.values())
     # idempotent: the same CSV again changes nothing
-    again = index.add_folder(own_folder, csv, scale="deam")
+    again = RatedImporter(index).add_folder(own_folder, csv, scale="deam")
     assert (again.new, again.updated, again.unchanged) == (0, 0, 5) and not again.refitted
 
 
 def test_add_folder_in_reference_space(own_folder, tmp_path, index):
     csv = tmp_path / "ref.csv"
     csv.write_text("file;valence;arousal\na.wav;0.5;-0.25\nd.mp3;-1;1\nb.flac;1.5;0\nsub/c.ogg;0;-1.01\n")
-    report = index.add_folder(own_folder, csv, scale="reference")
+    report = RatedImporter(index).add_folder(own_folder, csv, scale="reference")
     assert report.new == 2 and report.playable == 2
     assert [p.where for p in report.skipped] == ["ref.csv line 4", "ref.csv line 5"]
     assert all("outside the reference scale [-1, 1]" in p.reason for p in report.skipped)
@@ -225,15 +226,15 @@ def test_add_folder_in_reference_space(own_folder, tmp_path, index):
 
 def test_add_folder_rejects_an_unusable_table(own_folder, tmp_path, index):
     with pytest.raises(FileNotFoundError, match="V-A table not found"):
-        index.add_folder(own_folder, tmp_path / "none.csv")
+        RatedImporter(index).add_folder(own_folder, tmp_path / "none.csv")
     bad = tmp_path / "bad.csv"
     bad.write_text("path,v,a\na.wav,5,5\n")
     with pytest.raises(ValueError, match="lacks the column"):
-        index.add_folder(own_folder, bad)
+        RatedImporter(index).add_folder(own_folder, bad)
     with pytest.raises(ValueError, match="unknown scale"):
-        index.add_folder(own_folder, bad, scale="percent")
+        RatedImporter(index).add_folder(own_folder, bad, scale="percent")
     with pytest.raises(FileNotFoundError, match="music folder not found"):
-        index.add_folder(tmp_path / "nowhere", bad)
+        RatedImporter(index).add_folder(tmp_path / "nowhere", bad)
     assert index.songs(playable_only=False) == []
 
 
@@ -250,7 +251,7 @@ def test_check_marks_broken_files_and_restores_repaired_ones(tmp_path, index):
     csv.write_text(
         "file,valence,arousal\n" + "".join(f"{n},{1 + k * 0.5:.2f},{9 - k * 0.45:.2f}\n" for k, n in enumerate(names))
     )
-    first = index.add_folder(folder, csv)
+    first = RatedImporter(index).add_folder(folder, csv)
     assert first.playable == 16 and first.stations == 5
     model = index.station_model()
     good = index.check()
@@ -284,7 +285,7 @@ def test_check_marks_broken_files_and_restores_repaired_ones(tmp_path, index):
 def test_check_restores_a_deam_song_whose_audio_arrives_later(tmp_path, index):
     require_mp3()
     folder = write_deam_folder(tmp_path / "deam", ["1,5,,5,", "2,3,,7,"])
-    first = index.import_deam(folder)
+    first = RatedImporter(index).import_deam(folder)
     assert first.playable == 0
     write_audio(folder / "MEMD_audio" / "2.mp3")
     report = index.check()

@@ -3,6 +3,7 @@ foreign and newer files (refused and kept), one connection per thread, and a bus
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import stat
 import threading
@@ -12,9 +13,11 @@ import numpy as np
 import pytest
 
 from moodsic_desktop.audio.library import schema
+from moodsic_desktop.audio.library.importers import RatedImporter
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.reports import LibraryIndexError
 from moodsic_desktop.audio.library.schema import APPLICATION_ID, SCHEMA_VERSION
+from moodsic_desktop.core.song import SongMood
 from tests.cli.cli_helpers import one_error_line, run
 from tests.conftest import write_deam_folder
 from tests.special_files import fifo_that_cannot_hang
@@ -67,7 +70,7 @@ def test_a_damaged_index_is_a_clear_error_and_is_kept(deam_with_audio, tmp_path,
     else:
         good = tmp_path / "good.sqlite"
         with LibraryIndex(good) as index:
-            index.import_deam(deam_with_audio[0])
+            RatedImporter(index).import_deam(deam_with_audio[0])
             index._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         if damage == "overwritten-page":
             damaged_copy(good, path)
@@ -152,12 +155,12 @@ def test_a_busy_index_is_a_clear_error_and_changes_nothing(tmp_path):
     with LibraryIndex(path) as holder, LibraryIndex(path, busy_timeout_s=0.05) as waiting:
         holder._conn.execute("BEGIN IMMEDIATE")  # another writer holds the index (an import in progress)
         with pytest.raises(LibraryIndexError, match=r"cannot be written now.*nothing was changed"):
-            waiting.import_deam(folder)
+            RatedImporter(waiting).import_deam(folder)
         with pytest.raises(LibraryIndexError, match="locked"):
             waiting.record_play("1", 5.0)
         holder._conn.execute("ROLLBACK")
         assert waiting.songs(playable_only=False) == [] and waiting.recent_plays() == []
-        assert waiting.import_deam(folder).imported == 2
+        assert RatedImporter(waiting).import_deam(folder).imported == 2
 
 
 def test_an_index_of_schema_1_opens_with_its_songs_rated(tmp_path):
@@ -174,5 +177,44 @@ def test_an_index_of_schema_1_opens_with_its_songs_rated(tmp_path):
     with LibraryIndex(path) as index:
         assert index.schema_version == SCHEMA_VERSION == 2
         (song,) = index.songs(playable_only=False)
-        assert (song.valence, song.arousal, song.mood_source, song.mood_variance) == (0.25, -0.5, "rated", 0.0)
+        assert song.mood == SongMood(0.25, -0.5, "rated", 0.0, 0.0)
         assert index.stats()["moods"] == {"placed": 0, "rated": 1}
+
+
+def test_an_index_written_before_songs_carried_one_mood_opens_with_each_mood_whole(tmp_path):
+    """The rows as the program wrote them before ``SongMood`` (issue 24): a rated point, an estimate with
+    a variance per axis, and an estimate the owner placed. Each reads back as one value, nothing summed
+    or lost, and its rows are left as they are."""
+    path = tmp_path / "library.sqlite"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for step in (schema.migrate_to_1, schema.migrate_to_2):
+        step(conn)
+    columns = "song_id, valence, arousal, path, playable, origin, mood_source, valence_var, arousal_var"
+    conn.executemany(
+        f"INSERT INTO songs ({columns}, placed_valence, placed_arousal, added_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)",
+        [
+            ("rated", 0.25, -0.5, None, 0, "deam", "rated", 0.0, 0.0, None, None),
+            ("guess", 0.5, 0.1, None, 0, "folder", "estimated", 0.04, 0.09, None, None),
+            ("moved", -0.3, 0.6, None, 0, "folder", "estimated", 0.25, 0.25, 0.7, -0.8),
+        ],
+    )
+    conn.execute("PRAGMA user_version = 2")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.close()
+
+    def rows() -> list[tuple]:
+        with contextlib.closing(sqlite3.connect(path)) as reader:
+            return reader.execute("SELECT * FROM songs ORDER BY song_id").fetchall()
+
+    before = rows()
+    with LibraryIndex(path, create=False) as index:
+        moods = {song.song_id: song.mood for song in index.songs(playable_only=False)}
+        assert moods == {
+            "rated": SongMood(0.25, -0.5, "rated", 0.0, 0.0),
+            "guess": SongMood(0.5, 0.1, "estimated", 0.04, 0.09),
+            "moved": SongMood(0.7, -0.8, "placed", 0.0, 0.0),
+        }
+        assert index.stored_moods()["moved"] == SongMood(-0.3, 0.6, "estimated", 0.25, 0.25)  # under the placement
+        assert index.stats()["moods"] == {"placed": 1, "rated": 1, "estimated": 1}
+    assert rows() == before

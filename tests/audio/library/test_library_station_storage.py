@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from moodsic_desktop.audio.library.importers import RatedImporter
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.core.stations import StationModel, fit_station_model
 from moodsic_desktop.session.assembly import BUILTIN_ORIGIN, load_library
@@ -18,7 +19,7 @@ def test_station_model_is_stored_reloaded_and_refitted_after_a_change(deam_with_
     path = tmp_path / "library.sqlite"
     probe_v, probe_a = np.linspace(-0.9, 0.9, 25), np.linspace(0.8, -0.8, 25)
     with LibraryIndex(path) as index:
-        index.import_deam(folder)
+        RatedImporter(index).import_deam(folder)
         songs = index.songs()
         stored_at = meta(index)["station_fitted_at"]
     fresh = StationModel.fit([s.valence for s in songs], [s.arousal for s in songs], n_stations=5, seed=0)
@@ -35,7 +36,7 @@ def test_station_model_is_stored_reloaded_and_refitted_after_a_change(deam_with_
             write_audio(own / f"x{k}.wav", freq=300.0 + 20 * k)
         csv = tmp_path / "va.csv"
         csv.write_text("file,valence,arousal\n" + "".join(f"x{k}.wav,9,{1 + k}\n" for k in range(6)))
-        report = index.add_folder(own, csv)
+        report = RatedImporter(index).add_folder(own, csv)
         assert report.refitted and meta(index)["station_fitted_at"] != stored_at
         changed = index.station_model()
         assert not np.allclose(changed.predict_proba(probe_v, probe_a), fresh.predict_proba(probe_v, probe_a))
@@ -48,7 +49,7 @@ def test_too_few_songs_store_no_model(tmp_path, index):
     require_mp3()
     folder = write_deam_folder(tmp_path / "deam", [f"{i},{i},,{10 - i},," for i in range(1, 9)])
     add_deam_audio(folder, [str(i) for i in range(1, 10)])
-    report = index.import_deam(folder)
+    report = RatedImporter(index).import_deam(folder)
     assert report.playable == 8 and report.stations is None and index.station_model() is None
     assert fit_station_model(index.songs()) is None  # 8 < 2 · 5 distinct songs
 
@@ -61,7 +62,7 @@ def test_load_library_prefers_an_index_with_playable_songs(deam_with_audio, tmp_
     monkeypatch.setenv("MOODSIC_HOME", str(home))
     with LibraryIndex() as index:
         assert index.path == home / "music" / "library.sqlite"
-        index.import_deam(deam_with_audio[0])
+        RatedImporter(index).import_deam(deam_with_audio[0])
         index.ban(deam_with_audio[1][0])
         played = [song.song_id for song in index.songs()][:3]
         for when, song_id in enumerate(played):
@@ -99,7 +100,7 @@ def test_load_library_falls_back_to_the_builtin_station(deam_fixture, tmp_path, 
     monkeypatch.setattr(cache, "ensure_builtin_audio", fake_audio)
     assert load_library(None).origin == BUILTIN_ORIGIN  # no index
     with LibraryIndex() as index:
-        index.import_deam(deam_fixture)  # 1,802 songs, none playable
+        RatedImporter(index).import_deam(deam_fixture)  # 1,802 songs, none playable
     library = load_library(None)
     assert library.origin == BUILTIN_ORIGIN and len(library.songs) == 12
     assert all(s.path is not None and s.song_id.startswith("builtin-") for s in library.songs)

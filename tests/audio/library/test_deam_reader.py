@@ -1,8 +1,11 @@
+"""Reading a DEAM folder (``sources.read_deam``, the one reader): songs in reference space, metadata,
+audio paths, bad rows counted, clear errors."""
+
 from pathlib import Path
 
 import pytest
 
-from moodsic_desktop.core.library import Song, load_deam, read_deam
+from moodsic_desktop.audio.library.sources import read_deam
 from tests.conftest import write_deam_folder
 
 
@@ -13,7 +16,7 @@ def test_own_deam_folder(tmp_path):
         rows_2015=["2001,3,,7,,x"],
         audio_ids=["2"],
     )
-    songs = {s.song_id: s for s in load_deam(folder)}
+    songs = {s.song_id: s for s in read_deam(folder).songs}
     assert set(songs) == {"1", "2", "3", "2001"}
     assert (songs["1"].valence, songs["1"].arousal) == (0.0, 0.0)
     assert (songs["2"].valence, songs["2"].arousal) == (1.0, -1.0)
@@ -34,25 +37,27 @@ def test_bad_rows_are_skipped_and_counted(tmp_path):
     assert any("duplicate" in p for p in result.problems)
 
 
+def test_a_folder_without_a_usable_song_is_refused_with_the_count_of_bad_rows(tmp_path):
+    folder = write_deam_folder(tmp_path, ["1,abc,,5,", "2,12,,5,"])
+    with pytest.raises(ValueError, match=r"no usable song in the DEAM folder .*\(2 bad rows\)"):
+        read_deam(folder)
+
+
 def test_missing_annotations_is_a_clear_error(tmp_path):
     (tmp_path / "metadata").mkdir()
     with pytest.raises(FileNotFoundError, match=r"static_annotations_averaged_songs_1_2000\.csv"):
-        load_deam(tmp_path)
+        read_deam(tmp_path)
     with pytest.raises(FileNotFoundError, match="not found"):
-        load_deam(tmp_path / "nowhere")
+        read_deam(tmp_path / "nowhere")
 
 
 def test_metadata_is_optional(tmp_path):
     folder = write_deam_folder(tmp_path, ["7,5,,5,"])
     for path in (folder / "metadata").iterdir():
         path.unlink()
-    (song,) = load_deam(folder)
+    (song,) = read_deam(folder).songs
     assert (song.song_id, song.title, song.artist) == ("7", "", "")
     assert song.display_name == "Song 7"
-
-
-def test_song_display_name():
-    assert Song("1", 0, 0, title="A", artist="B").display_name == "A — B"
 
 
 def test_real_fixture_annotations(deam_fixture: Path):

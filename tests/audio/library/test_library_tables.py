@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from moodsic_desktop.core.library import ANNOTATION_FILES, ANNOTATIONS_DIR, METADATA_DIR, TableError, read_deam
+from moodsic_desktop.audio.library.sources import ANNOTATION_FILES, ANNOTATIONS_DIR, METADATA_DIR, TableError, read_deam
 from moodsic_desktop.regular_files import NotARegularFileError
 from tests.special_files import fifo_that_cannot_hang
 
