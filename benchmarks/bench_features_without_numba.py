@@ -39,7 +39,7 @@ from moodsic_desktop.audio.library.mood_features import (  # noqa: E402
     MoodFeatures,
     features_from_excerpts,
 )
-from moodsic_desktop.core.library import load_deam  # noqa: E402
+from moodsic_desktop.audio.library.sources import read_deam  # noqa: E402
 from tests.audio.library.librosa_features import librosa_features  # noqa: E402
 from tests.mood_music import write_song  # noqa: E402
 
@@ -48,7 +48,7 @@ DEAM = REPO.parent / "shared" / "fixtures" / "deam"
 
 def deam_songs(count: int, folder: Path) -> list[tuple[str, Path]]:
     """``count`` DEAM fixture songs spread over the plane (sorted by angle), each with a generated MP3."""
-    songs = load_deam(DEAM)
+    songs = read_deam(DEAM).songs
     order = np.argsort([np.arctan2(s.arousal, s.valence) for s in songs])
     picked = [songs[int(i)] for i in order[:: max(1, len(order) // count)][:count]]
     return [
