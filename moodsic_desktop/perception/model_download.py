@@ -38,6 +38,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 from urllib.request import HTTPRedirectHandler, Request, build_opener
 
+from moodsic_desktop import atomic_files
 from moodsic_desktop.paths import models_dir
 from moodsic_desktop.perception.weights_format import file_problem
 
@@ -418,8 +419,8 @@ def download(
         part.unlink(missing_ok=True)
         raise WrongFileError(f"{dest.name}: what came is not the model file: {problem}; removed it")
     if dest.exists():
-        os.replace(dest, dest.with_name(dest.name + ".damaged"))
-    os.replace(part, dest)
+        os.replace(dest, dest.with_name(dest.name + ".damaged"))  # kept aside, never deleted
+    atomic_files.put_in_place(part, dest)
     return dest
 
 
