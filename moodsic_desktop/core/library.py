@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
 
+from moodsic_desktop.core.choices import FixedChoice
 from moodsic_desktop.core.scales import EmotionScaleAligner
 from moodsic_desktop.core.stations import StationModel
 from moodsic_desktop.regular_files import read_regular_bytes
@@ -33,12 +34,8 @@ MoodSource = Literal["rated", "estimated", "placed"]
 MOOD_SOURCES: tuple[MoodSource, ...] = get_args(MoodSource)
 
 
-def validate_mood_source(source: str) -> MoodSource:
-    """``source`` as a :data:`MoodSource`; ``ValueError`` when it is not one (a library index, a report)."""
-    for known in MOOD_SOURCES:
-        if source == known:
-            return known
-    raise ValueError(f"unknown mood source {source!r}; expected one of {', '.join(MOOD_SOURCES)}")
+validate_mood_source = FixedChoice("mood source", MOOD_SOURCES)
+"""``source`` as a :data:`MoodSource`; ``ValueError`` when it is not one (a library index, a report)."""
 
 
 @dataclass

@@ -17,7 +17,8 @@ from moodsic_desktop.audio.builtin.catalogue import builtin_songs
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.reports import LibraryIndexError
 from moodsic_desktop.audio.library.schema import default_index_path
-from moodsic_desktop.core.library import MusicLibrary, read_deam
+from moodsic_desktop.audio.library.sources import read_deam_songs
+from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.core.matcher import Matcher, MatchMode, validate_match_mode
 from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings
 from moodsic_desktop.core.settings_schema import ALPHA, DWELL, REPEAT_WINDOW, TAU
@@ -122,12 +123,10 @@ def load_library(
         if library is None:
             library = replace(builtin_library(n_stations, seed), problem=problem, banned=banned)
         return library
-    result = read_deam(folder)
-    songs, skipped = result.songs, result.skipped_rows
-    if not songs:
-        raise ValueError(f"no usable song in the DEAM folder {folder} ({skipped} bad rows)")
-    stations = fit_station_model(songs, n_stations=n_stations, seed=seed)
-    return MusicLibrary(songs=songs, origin=f"DEAM folder {folder}", stations=stations, skipped_rows=skipped)
+    deam = read_deam_songs(folder)
+    stations = fit_station_model(deam.songs, n_stations=n_stations, seed=seed)
+    origin = f"DEAM folder {folder}"
+    return MusicLibrary(songs=deam.songs, origin=origin, stations=stations, skipped_rows=deam.skipped_rows)
 
 
 def _library_from_index(
