@@ -1,7 +1,7 @@
 """Downloading model files over HTTP: resume of a partial file, SHA-256 check, progress and cancel, and exact
 instructions for a manual download when the machine is offline. No Qt, no PyTorch.
 
-Used by ``moodsic models fetch`` (through :mod:`moodsic_desktop.modelzoo.fetch`) and by the window's
+Used by ``moodsic models fetch`` (``cli/models.py``, with a progress bar on the terminal) and by the window's
 *Settings → Mood readers…* dialog, which calls :func:`download` on a worker thread. This is the only module
 of the program that opens a network connection, and only when the user asks for a download: the running
 program never imports it at start (the dialog imports it when the user opens it).
