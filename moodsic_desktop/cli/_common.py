@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from moodsic_desktop import atomic_files
 from moodsic_desktop.core import strict_json
 from moodsic_desktop.core.settings_schema import NumberSetting
 from moodsic_desktop.regular_files import NotARegularFileError, check_output_path
@@ -158,7 +159,7 @@ def write_json_report(path: Path | None, data: dict, *, say: bool = True) -> Non
         return
     check_output_file(path, "report")
     try:
-        path.write_text(strict_json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        atomic_files.write_text(path, strict_json.dumps(data, indent=1, ensure_ascii=False) + "\n")
     except OSError as error:
         raise UserError(f"cannot write the report {path}: {error}") from None
     if say:

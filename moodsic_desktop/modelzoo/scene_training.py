@@ -356,7 +356,7 @@ def train_scene(
     parity = export_head(checkpoint, files["head"], name=name, samples=options.samples, licence=licence)
     say(f"head: exported to {files['head']}; {parity.describe()}")
     report["parity"] = {"head": parity.errors}
-    files["report"].write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    atomic_files.write_text(files["report"], json.dumps(report, indent=1) + "\n")
     test = report["test"]
     say(
         f"test ({test['n']} images, FindingEmo units): MAE valence {test['mae_valence']:.3f}, arousal "
