@@ -28,6 +28,7 @@ the same target: the last rename wins, each file whole).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import stat
@@ -100,13 +101,12 @@ def _create_beside(target: Path) -> Path:
         except FileExistsError:
             continue
         except FileNotFoundError:
-            raise FileNotFoundError(
-                2, f"cannot write it: the folder {target.parent} does not exist", str(target)
-            ) from None
+            message = f"cannot write it: the folder {target.parent} does not exist"
+            raise FileNotFoundError(errno.ENOENT, message, str(target)) from None
         except OSError as error:
             raise _naming(error, target) from None
         return temporary
-    raise FileExistsError(17, "no free temporary name beside it", str(target))
+    raise FileExistsError(errno.EEXIST, "no free temporary name beside it", str(target))
 
 
 def _naming(error: OSError, target: Path) -> OSError:
