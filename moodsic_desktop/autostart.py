@@ -10,7 +10,7 @@ The program is started with ``--autostart``: the frozen app's executable, else t
 checkout's ``main.py`` (or ``-m moodsic_desktop.ui.app`` when installed without it). Everything that differs
 between computers comes in through :class:`Platform`, so each entry is tested on any system. An entry found
 in our place that Moodsic did not write is never overwritten nor removed (:class:`AutostartError`).
-The foundation: imports no other part of the program. Any thread, one call at a time.
+The foundation: imports no other part of the program but ``atomic_files``. Any thread, one call at a time.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
+
+from moodsic_desktop import atomic_files
 
 System = Literal["linux", "windows", "macos"]
 AUTOSTART_FLAG = "--autostart"
@@ -124,7 +126,7 @@ def desktop_exec(command: Sequence[str]) -> str:
 
 class FileEntry:
     """An autostart entry that is one file at ``path`` (the XDG ``.desktop`` file, the LaunchAgent plist):
-    written whole (a ``.partial`` file renamed over it) from ``data()``, and never written over or removed
+    written whole (``atomic_files``) from ``data()``, and never written over or removed
     when Moodsic did not write it (``ours``)."""
 
     path: Path
@@ -148,9 +150,7 @@ class FileEntry:
         self._refuse_if_foreign()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.path.with_name(self.path.name + ".partial")
-            partial.write_bytes(self.data())
-            os.replace(partial, self.path)
+            atomic_files.write_bytes(self.path, self.data())
         except OSError as error:
             raise AutostartError(f"could not write {self.path}: {error.strerror or error}") from error
 

@@ -92,7 +92,7 @@ def test_the_linux_entry_is_written_in_xdg_config_home_and_removed(tmp_path):
     assert fields["Exec"] == f"{sys.executable} {REPO / 'main.py'} --autostart"
     assert fields["Icon"] == str(REPO / "resources" / "moodsic.png") and Path(fields["Icon"]).is_file()
     assert fields["Terminal"] == "false" and fields["X-GNOME-Autostart-enabled"] == "true"
-    assert not list(path.parent.glob("*.partial"))
+    assert [p.name for p in path.parent.iterdir()] == ["moodsic.desktop"]  # no temporary file left
     entry.enable()  # again: the same entry, rewritten
     assert read_desktop_entry(path)["Exec"] == fields["Exec"]
     entry.disable()

@@ -1,6 +1,6 @@
 """The shape of the package, checked: the layers and forbidden imports of ``[tool.importlinter]`` in
 pyproject.toml (``lint-imports``), no import of the program's own modules hidden inside a function, no module
-over ``MAX_LINES`` lines, and no private name used outside its module.
+over ``MAX_LINES`` lines, and no private name used outside its module or exported from it.
 
 An import inside a function hides a dependency from the module's header and from import-linter's reader
 of the intent; it is kept only for a real cycle or a heavy, optional dependency, each named in ``ALLOWED``
@@ -180,6 +180,30 @@ def test_no_private_name_is_imported_from_another_module():
                     f"{path.relative_to(ROOT)}:{node.lineno} {alias.name}"
                     for alias in node.names
                     if alias.name.startswith("_") and not alias.name.endswith("__")
+                ]
+    assert offenders == []
+
+
+def test_no_module_exports_a_private_name():
+    """``__all__`` is what a module offers; a private name there (or another module's name imported under a
+    private alias and listed) is a re-export behind an underscore: the importer should use the owner."""
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+            ):
+                offenders += [
+                    f"{path.relative_to(ROOT)}:{node.lineno} {item.value}"
+                    for item in ast.walk(node.value)
+                    if isinstance(item, ast.Constant) and str(item.value).startswith("_")
+                ]
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("moodsic_desktop")):
+                offenders += [
+                    f"{path.relative_to(ROOT)}:{node.lineno} {alias.name} as {alias.asname}"
+                    for alias in node.names
+                    if (alias.asname or "").startswith("_")
                 ]
     assert offenders == []
 

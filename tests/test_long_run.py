@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from moodsic_desktop.atomic_files import write_text
 from moodsic_desktop.audio.builtin.catalogue import builtin_songs
 from moodsic_desktop.core.matcher import Matcher
 from moodsic_desktop.core.pipeline import Pipeline, PipelineSettings
@@ -87,7 +88,7 @@ def shop_day(report_path: Path) -> dict[str, int]:
     gc.collect()
     growth = resident_bytes() - memory_after_first_hour
     added = {"memory_growth": growth, "threads_added": threading.active_count() - threads}
-    report.write(report_path)
+    write_text(report_path, report.to_json())
     return {**added, "files_added": open_files() - files}
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from moodsic_desktop import atomic_files
 from moodsic_desktop.core import strict_json
 from moodsic_desktop.core.settings_schema import NumberSetting
 from moodsic_desktop.regular_files import NotARegularFileError, check_output_path
@@ -110,17 +111,24 @@ def step_times(text: str) -> tuple[float, ...]:
 
 class ProgressBar:
     """A tqdm bar on stderr, made on the first ``update(done, total)`` (so an early error prints alone),
-    shown only on a terminal and without ``--quiet``; a context manager that closes it."""
+    shown only on a terminal and without ``--quiet``; a context manager that closes it. ``unit_scale``: counts
+    shown as k, M, G (bytes); ``total`` None: not known."""
 
-    def __init__(self, args: argparse.Namespace, desc: str, unit: str = "song") -> None:
-        self._desc, self._unit, self._quiet = desc, unit, args.quiet
+    def __init__(self, args: argparse.Namespace, desc: str, unit: str = "song", unit_scale: bool = False) -> None:
+        self._desc, self._unit, self._unit_scale, self._quiet = desc, unit, unit_scale, args.quiet
         self._bar: tqdm | None = None
 
-    def update(self, done: int, total: int) -> None:
+    def update(self, done: int, total: int | None) -> None:
         if self._bar is None:
             disable = True if self._quiet else None  # None: only on a terminal
             self._bar = tqdm(
-                total=total, unit=self._unit, desc=self._desc, disable=disable, file=sys.stderr, leave=False
+                total=total,
+                unit=self._unit,
+                unit_scale=self._unit_scale,
+                desc=self._desc,
+                disable=disable,
+                file=sys.stderr,
+                leave=False,
             )
         if self._bar.total != total:
             self._bar.total = total
@@ -151,7 +159,7 @@ def write_json_report(path: Path | None, data: dict, *, say: bool = True) -> Non
         return
     check_output_file(path, "report")
     try:
-        path.write_text(strict_json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        atomic_files.write_text(path, strict_json.dumps(data, indent=1, ensure_ascii=False) + "\n")
     except OSError as error:
         raise UserError(f"cannot write the report {path}: {error}") from None
     if say:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from moodsic_desktop import atomic_files
 from moodsic_desktop.audio.library.schema import default_index_path
 from moodsic_desktop.cli._common import (
     EXIT_OK,
@@ -141,7 +142,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     if report.metrics.steps == 0:
         raise UserError(f"no frame could be decoded from {video}")
     try:
-        report.write(args.out)
+        atomic_files.write_text(args.out, report.to_json())
     except OSError as error:
         raise UserError(f"cannot write the report {args.out}: {error}") from None
     summary = report.metrics.summary()

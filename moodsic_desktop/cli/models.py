@@ -30,7 +30,9 @@ from moodsic_desktop.cli._common import (
     write_json_report,
 )
 from moodsic_desktop.modelzoo.fer2013 import MODEL_NAME, SourceError, convert_fer2013, metadata_for
-from moodsic_desktop.modelzoo.fetch import (
+from moodsic_desktop.paths import models_dir
+from moodsic_desktop.perception.model_check import check_parity
+from moodsic_desktop.perception.model_download import (
     SOURCES,
     FetchError,
     IncompleteDownloadError,
@@ -40,10 +42,8 @@ from moodsic_desktop.modelzoo.fetch import (
     download,
     download_problem,
     manual_instructions,
+    request_headers,
 )
-from moodsic_desktop.paths import models_dir
-from moodsic_desktop.perception.model_check import check_parity
-from moodsic_desktop.perception.model_download import request_headers
 from moodsic_desktop.perception.model_store import (
     META_PREFIX,
     ManifestError,
@@ -120,6 +120,7 @@ def add_models_parser(commands: argparse._SubParsersAction) -> None:
     fetch.add_argument("--accept-licence", action="store_true", help="accept a non-commercial licence without asking")
     fetch.add_argument("--no-export", action="store_true", help="only download (EmoNet)")
     fetch.add_argument("--timeout", type=positive_number, default=30.0, help="network timeout in seconds (default 30)")
+    fetch.add_argument("--quiet", action="store_true", help="no progress bar")
     fetch.set_defaults(run=run_models_fetch)
 
     _add_export_parser(actions)
@@ -522,9 +523,11 @@ def run_models_fetch(args: argparse.Namespace) -> int:
             print(f"{dest} is damaged ({problem}): downloading it again, the damaged file kept as {dest.name}.damaged")
         print(f"downloading {url}")
         try:
-            fetched.append(
-                download(url, dest, sha256=sha256, headers=request_headers(source.gated), timeout=args.timeout)
-            )
+            with ProgressBar(args, dest.name, unit="B", unit_scale=True) as bar:
+                headers = request_headers(source.gated)
+                fetched.append(
+                    download(url, dest, sha256=sha256, headers=headers, timeout=args.timeout, on_progress=bar.update)
+                )
         except OfflineError as error:
             raise UserError(f"{error}: no internet here?\n{manual_instructions(source, root)}") from None
         except (IncompleteDownloadError, WrongFileError) as error:

@@ -62,6 +62,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, get_args
 
+from moodsic_desktop.core.choices import FixedChoice
 from moodsic_desktop.core.types import Estimate, FaceRead, RoomEnergy
 
 FusionMode = Literal["inverse_variance", "fixed", "scene", "face"]
@@ -132,12 +133,8 @@ def fuse_step(
     return with_room_energy(fused, room) if mode in ("inverse_variance", "fixed") else fused
 
 
-def validate_fusion_mode(mode: str) -> FusionMode:
-    """``mode`` as a :data:`FusionMode`; ``ValueError`` when it is not one (a settings file, a command line)."""
-    for known in FUSION_MODES:
-        if mode == known:
-            return known
-    raise ValueError(f"unknown fusion mode {mode!r}; expected one of {', '.join(FUSION_MODES)}")
+validate_fusion_mode = FixedChoice("fusion mode", FUSION_MODES)
+"""``mode`` as a :data:`FusionMode`; ``ValueError`` when it is not one (a settings file, a command line)."""
 
 
 def _inverse_variance(x_scene: float, var_scene: float, x_face: float, var_face: float) -> tuple[float, float]:

@@ -75,6 +75,7 @@ from typing import Literal, TypedDict, get_args
 import numpy as np
 from numpy.typing import NDArray
 
+from moodsic_desktop.core.choices import FixedChoice
 from moodsic_desktop.core.settings_schema import DWELL, REPEAT_WINDOW
 from moodsic_desktop.core.song import Song
 from moodsic_desktop.core.stations import StationModel
@@ -112,23 +113,18 @@ class MatcherSettings(TypedDict):
 SETTINGS: tuple[str, ...] = tuple(MatcherSettings.__annotations__)  # plain attributes of a Matcher
 
 
-def validate_match_mode(mode: str) -> MatchMode:
-    """``mode`` as a :data:`MatchMode`; ``ValueError`` when it is not one (a settings file, a command line)."""
-    for known in MATCH_MODES:
-        if mode == known:
-            return known
-    raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MATCH_MODES)}")
+validate_match_mode = FixedChoice("mode", MATCH_MODES)
+"""``mode`` as a :data:`MatchMode`; ``ValueError`` when it is not one (a settings file, a command line)."""
 
 
 def target_for_mode(valence: float, arousal: float, mode: MatchMode) -> tuple[float, float]:
     """The target V-A (reference space) that a mode asks for; formulas in the module docstring."""
-    if mode == "match":
-        return valence, arousal
+    mode = validate_match_mode(mode)  # callers may hold an unchecked str at run time
     if mode == "uplift":
         return valence + MODE_SHIFT * (1.0 - valence), arousal
     if mode == "calm":
         return valence, arousal - MODE_SHIFT * (arousal + 1.0)
-    raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MATCH_MODES)}")  # an unchecked str
+    return valence, arousal
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The session report: settings, a timeline of steps, the song switches, the notices (a reader replaced by
 its fallback, with the time) and the metrics, as JSON.
 
-Written by ``moodsic analyze`` and by the GUI's "Export session…"; both feed it the pipeline's
+Made by ``moodsic analyze`` and by the GUI's "Export session…" (``to_json``; they write the text whole with
+``atomic_files``: this module does no file IO); both feed it the pipeline's
 ``StepRecord``s (and, for a clip with known mood steps, their times, for the step-response metric). The
 timeline can be bounded (``max_timeline``) for long live sessions; the metrics are running values
 over the whole session either way; ``max_switches`` bounds the list of song changes alike. One owner thread.
@@ -13,16 +14,11 @@ written; a dict per step took about 1 KB (2 MB a minute), which is how a long ``
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import stat
-import tempfile
 from array import array
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from moodsic_desktop.core import strict_json
@@ -269,25 +265,7 @@ class SessionReport:
             **({"input_video": self.input_video} if self.input_video is not None else {}),
         }
 
-    def write(self, path: str | Path) -> Path:
-        """Write the report as JSON (UTF-8). It goes to a new temporary file beside ``path`` first (a name
-        no other file has), which replaces ``path`` only once it is complete and is removed on any failure;
-        a report it replaces keeps its permissions. Raises ``OSError`` (or ``TypeError`` for settings that
-        are not JSON)."""
-        path = Path(path)
-        text = strict_json.dumps(self.to_dict(), indent=1, ensure_ascii=False)
-        try:
-            mode = stat.S_IMODE(path.stat().st_mode)
-        except OSError:
-            mode = 0o644  # mkstemp makes the file private (0600); a report is an ordinary file
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                file.write(text)
-            os.chmod(temporary, mode)
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
-        return path
+    def to_json(self) -> str:
+        """The report as JSON text (strict: no NaN or Infinity; not ASCII-escaped), for the caller to write
+        whole (``atomic_files.write_text``). Raises ``TypeError`` for settings that are not JSON."""
+        return strict_json.dumps(self.to_dict(), indent=1, ensure_ascii=False)

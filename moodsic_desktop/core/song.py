@@ -12,17 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
+from moodsic_desktop.core.choices import FixedChoice
+
 MoodSource = Literal["rated", "estimated", "placed"]
 """Where a song's mood point comes from (``SongMood.source``); the strings are stored in the library index."""
 MOOD_SOURCES: tuple[MoodSource, ...] = get_args(MoodSource)
 
 
-def validate_mood_source(source: str) -> MoodSource:
-    """``source`` as a :data:`MoodSource`; ``ValueError`` when it is not one (a library index, a report)."""
-    for known in MOOD_SOURCES:
-        if source == known:
-            return known
-    raise ValueError(f"unknown mood source {source!r}; expected one of {', '.join(MOOD_SOURCES)}")
+validate_mood_source = FixedChoice("mood source", MOOD_SOURCES)
+"""``source`` as a :data:`MoodSource`; ``ValueError`` when it is not one (a library index, a report)."""
 
 
 @dataclass(frozen=True)

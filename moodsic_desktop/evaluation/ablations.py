@@ -29,12 +29,14 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from moodsic_desktop.core.choices import FixedChoice
 from moodsic_desktop.core.fusion import FusionMode, fuse_step
 from moodsic_desktop.core.settings_schema import ALPHA, TAU
 from moodsic_desktop.core.stabilizer import Stabilizer
 from moodsic_desktop.core.types import Estimate, RoomEnergy
 
 OUTPUTS = ("raw", "stabilized")
+validate_output = FixedChoice("output", OUTPUTS)
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,7 @@ class AblationTrace:
 
     def output(self, name: str) -> NDArray[np.float64]:
         """``raw`` or ``stabilized``."""
-        if name not in OUTPUTS:
-            raise ValueError(f"unknown output {name!r}; expected one of {', '.join(OUTPUTS)}")
-        return self.raw if name == "raw" else self.stabilized
+        return self.raw if validate_output(name) == "raw" else self.stabilized
 
 
 def replay(

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from moodsic_desktop import atomic_files
 from moodsic_desktop.audio.builtin.catalogue import builtin_songs
 from moodsic_desktop.core import strict_json
 from moodsic_desktop.core.findingemo import Sample, binned_split, findingemo_metrics, read_findingemo
@@ -417,7 +418,7 @@ def evaluate_veatic(
         "rows": rows,
     }
     report_path = out / "veatic_report.json"
-    report_path.write_text(strict_json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
+    atomic_files.write_text(report_path, strict_json.dumps(report, indent=1, default=str) + "\n")
     files.append(report_path)
     report["files"] = [str(f) for f in files]
     return report
@@ -515,7 +516,7 @@ def evaluate_findingemo(
         "rows": rows,
     }
     report_path = out / "findingemo_report.json"
-    report_path.write_text(strict_json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
+    atomic_files.write_text(report_path, strict_json.dumps(report, indent=1, default=str) + "\n")
     files.append(report_path)
     report["files"] = [str(f) for f in files]
     return report

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from moodsic_desktop import atomic_files
 from moodsic_desktop.core import strict_json
 from moodsic_desktop.evaluation.datasets import eval_library
 from moodsic_desktop.perception.sources import SourceError, VideoFileSource
@@ -179,7 +180,7 @@ def evaluate_clips(
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         path = out / "clips.json"
-        path.write_text(strict_json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        atomic_files.write_text(path, strict_json.dumps(report, indent=2) + "\n")
         report["files"] = [str(path)]
     return report
 

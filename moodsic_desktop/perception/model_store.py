@@ -30,19 +30,18 @@ Threads: everything here is plain file I/O; any thread. Writers (:func:`register
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import hashlib
 import json
 import mmap
 import os
-import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from moodsic_desktop import atomic_files
 from moodsic_desktop.core.types import ExpertRole
 from moodsic_desktop.paths import models_dir
 
@@ -270,18 +269,7 @@ def unregister_model(name: str, directory: str | os.PathLike[str] | None = None)
 
 
 def _write_manifest(root: Path, data: dict[str, Any]) -> Path:
-    path = root / MANIFEST_NAME
-    handle, temporary = tempfile.mkstemp(prefix=".manifest-", suffix=".json", dir=root)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=1, ensure_ascii=False)
-            out.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    return path
+    return atomic_files.write_text(root / MANIFEST_NAME, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
 
 # ---------------------------------------------------------------------------------------------- scanning

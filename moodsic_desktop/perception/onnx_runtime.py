@@ -38,6 +38,8 @@ from typing import Literal, get_args
 import numpy as np
 import onnxruntime as ort
 
+from moodsic_desktop.core.choices import FixedChoice
+
 __all__ = [
     "DEVICE_CHOICES",
     "OnnxDevice",
@@ -73,12 +75,8 @@ _PROVIDER_FAILURES: dict[str, str] = {}  # provider -> why it could not start, r
 ort.set_default_logger_severity(_QUIET_SEVERITY)
 
 
-def validate_onnx_device(device: str) -> OnnxDevice:
-    """``device`` as an :data:`OnnxDevice`; ``ValueError`` when it is not one (a setting, the environment)."""
-    for known in DEVICE_CHOICES:
-        if device == known:
-            return known
-    raise ValueError(f"unknown ONNX device {device!r}; expected one of {', '.join(DEVICE_CHOICES)}")
+validate_onnx_device = FixedChoice("ONNX device", DEVICE_CHOICES)
+"""``device`` as an :data:`OnnxDevice`; ``ValueError`` when it is not one (a setting, the environment)."""
 
 
 class OnnxRuntimeError(RuntimeError):

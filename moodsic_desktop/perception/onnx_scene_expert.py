@@ -33,6 +33,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from moodsic_desktop.core.choices import FixedChoice
 from moodsic_desktop.core.scales import EmotionScaleAligner
 from moodsic_desktop.core.types import Estimate
 from moodsic_desktop.perception.faces import as_rgb_image
@@ -47,9 +48,11 @@ __all__ = [
     "dropout_masks",
     "prepare_image",
     "units_to_reference",
+    "validate_fit",
 ]
 
 FIT_MODES = ("letterbox", "crop", "stretch")
+validate_fit = FixedChoice("fit", FIT_MODES)  # a backbone's ``moodsic.input`` fit; ValueError for any other
 DEFAULT_RESIDUAL_STD = 0.25
 STD_FLOOR = 0.05
 
@@ -68,7 +71,7 @@ def prepare_image(frame: np.ndarray, spec: Mapping[str, Any]) -> np.ndarray:
     """
     image = as_rgb_image(frame)
     height, width = (int(s) for s in spec["size"])
-    fit = spec.get("fit", "letterbox")
+    fit = validate_fit(spec.get("fit", "letterbox"))
     mean = np.asarray(spec.get("mean", (0.0, 0.0, 0.0)), dtype=np.float32)
     std = np.asarray(spec.get("std", (1.0, 1.0, 1.0)), dtype=np.float32)
     h, w = image.shape[:2]
@@ -88,8 +91,6 @@ def prepare_image(frame: np.ndarray, spec: Mapping[str, Any]) -> np.ndarray:
         y0, x0 = (height - new_h) // 2, (width - new_w) // 2
         canvas[y0 : y0 + new_h, x0 : x0 + new_w] = normalised
         normalised = canvas
-    elif fit not in FIT_MODES:
-        raise ValueError(f"unknown fit {fit!r}; expected one of {FIT_MODES}")
     return np.ascontiguousarray(normalised.transpose(2, 0, 1)[None])
 
 

@@ -37,6 +37,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from moodsic_desktop import atomic_files
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.reports import LibraryIndexError
 from moodsic_desktop.core.day_plan import DayPlan, PlanState
@@ -246,7 +247,7 @@ class PlaybackSession:
         settings = self.report.settings
         settings.update(session_settings(self.pipeline, settings.get("video", ""), settings.get("library", "")))
         try:
-            self.report.write(path)
+            atomic_files.write_text(path, self.report.to_json())
         except OSError as error:
             self._problems.append(f"Could not export the session to {path}: {error}")
             return False

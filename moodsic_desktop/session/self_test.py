@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, TextIO
 import cv2
 import numpy as np
 
-from moodsic_desktop import __version__, paths
+from moodsic_desktop import __version__, atomic_files, paths
 from moodsic_desktop.audio.decoding import AudioDecodeError, StreamDecoder
 from moodsic_desktop.audio.engine import AudioEngine
 from moodsic_desktop.audio.listener import EngineListener
@@ -327,7 +327,7 @@ def _stage_matcher(run: _Run) -> str:
     report = SessionReport({"video": "self-test clip", "library": run.library.origin})
     for record in run.records:
         report.add(record)
-    path = report.write(run.scratch / "report.json")
+    path = atomic_files.write_text(run.scratch / "report.json", report.to_json())
     written = json.loads(path.read_text(encoding="utf-8"))
     if written["metrics"]["steps"] != len(run.records):
         raise SelfTestError(f"the session report holds {written['metrics']['steps']} of {len(run.records)} steps")

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from moodsic_desktop.core.choices import FixedChoice
+
 THEMES = ("dark", "light")
+validate_theme = FixedChoice("chart theme", THEMES)
 
 
 @dataclass(frozen=True)
@@ -103,9 +106,7 @@ STATION_COLOURS = (
 
 def palette_for(theme: str) -> Palette:
     """The palette of ``theme`` (one of ``THEMES``); ``ValueError`` for any other name."""
-    if theme not in PALETTES:
-        raise ValueError(f"unknown chart theme {theme!r}; expected one of {', '.join(THEMES)}")
-    return PALETTES[theme]
+    return PALETTES[validate_theme(theme)]
 
 
 def station_colour(station: int) -> str:

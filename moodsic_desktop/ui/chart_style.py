@@ -12,6 +12,7 @@ from PySide6.QtCore import QMargins, QPointF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPen
 from PySide6.QtWidgets import QWidget
 
+from moodsic_desktop import atomic_files
 from moodsic_desktop.ui.chart_palettes import Palette
 
 
@@ -89,10 +90,12 @@ def hide_from_legend(chart: QChart, series: QAbstractSeries) -> None:
 
 
 def grab_to_png(widget: QWidget, path: str | os.PathLike[str]) -> Path:
-    """Write ``widget`` as drawn now to a PNG file (folders made as needed); ``OSError`` when it cannot."""
+    """Write ``widget`` as drawn now to a PNG file, whole (``atomic_files``; folders made as needed);
+    ``OSError`` when it cannot. GUI thread."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     pixmap = widget.grab()
-    if pixmap.isNull() or not pixmap.save(str(target), "PNG"):
-        raise OSError(f"could not write the chart image {target}")
+    with atomic_files.replacing(target) as temporary:
+        if pixmap.isNull() or not pixmap.save(str(temporary), "PNG"):
+            raise OSError(f"could not write the chart image {target}")
     return target

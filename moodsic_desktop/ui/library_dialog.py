@@ -45,6 +45,7 @@ from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.mood_imports import MoodImporter
 from moodsic_desktop.audio.library.reports import ImportReport, IndexedSong, LibraryIndexError
 from moodsic_desktop.audio.library.sources import audio_files_in
+from moodsic_desktop.core.mood_words import feeling_words
 from moodsic_desktop.ui.wheel_guard import guard_wheel
 from moodsic_desktop.ui.workers import ThreadWorker, start_in_thread
 
@@ -65,19 +66,10 @@ class ImportCancelledError(Exception):
     before it writes anything."""
 
 
-def valence_words(valence: float) -> str:
-    """Plain words for a valence in reference units [-1, 1]."""
-    return "pleasant" if valence > 0.33 else "unpleasant" if valence < -0.33 else "neither pleasant nor unpleasant"
-
-
-def arousal_words(arousal: float) -> str:
-    """Plain words for an arousal in reference units [-1, 1]."""
-    return "energetic" if arousal > 0.33 else "calm" if arousal < -0.33 else "neither calm nor energetic"
-
-
 def mood_text(valence: float, arousal: float) -> str:
-    """ "pleasant, calm (valence +0.50, arousal -0.60)": the words, then the numbers in reference units."""
-    return f"{valence_words(valence)}, {arousal_words(arousal)} (valence {valence:+.2f}, arousal {arousal:+.2f})"
+    """ "Calm and content (valence +0.50, arousal -0.60)": the window's words for that point of the mood plane
+    (``core.mood_words``, the same as for the room), then the numbers in reference units [-1, 1]."""
+    return f"{feeling_words(valence, arousal)} (valence {valence:+.2f}, arousal {arousal:+.2f})"
 
 
 def source_text(entry: IndexedSong) -> str:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from moodsic_desktop import paths
+from moodsic_desktop import atomic_files, paths
 from moodsic_desktop.core.day_plan import DayPlan
 from moodsic_desktop.core.settings_schema import (
     ALPHA,
@@ -224,12 +224,9 @@ class SettingsStore:
             log.warning("settings not saved: %s", error)
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(self.path.name + ".part")
-        temporary.write_text(
-            json.dumps({"schema_version": SCHEMA_VERSION, **asdict(settings)}, indent=1, allow_nan=False),
-            encoding="utf-8",
+        atomic_files.write_text(
+            self.path, json.dumps({"schema_version": SCHEMA_VERSION, **asdict(settings)}, indent=1, allow_nan=False)
         )
-        temporary.replace(self.path)
 
 
 def _same(a: Any, b: Any) -> bool:

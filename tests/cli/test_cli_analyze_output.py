@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+from moodsic_desktop.atomic_files import write_text
 from moodsic_desktop.cli.main import main
 from moodsic_desktop.core import pipeline as core_pipeline
 from moodsic_desktop.core.report import SessionReport
@@ -103,13 +104,13 @@ def test_an_unwritable_out_is_refused_before_the_analysis(tmp_path, home, capsys
 def test_a_failed_write_leaves_no_part_file(tmp_path):
     report = SessionReport({"source": "test"})
     target = tmp_path / "taken"
-    target.mkdir()  # replacing a folder with a file fails after the temporary file is written
+    target.mkdir()  # a folder is never replaced by a report
     with pytest.raises(OSError):
-        report.write(target)
+        write_text(target, report.to_json())
     assert [p.name for p in tmp_path.iterdir()] == ["taken"]
-    report.settings["bad"] = object()  # not JSON: fails while the temporary file is being written
+    report.settings["bad"] = object()  # not JSON: fails before anything is written
     with pytest.raises(TypeError):
-        report.write(tmp_path / "r.json")
+        write_text(tmp_path / "r.json", report.to_json())
     assert [p.name for p in tmp_path.iterdir()] == ["taken"]
 
 
@@ -117,7 +118,7 @@ def test_a_report_replaces_an_older_report_and_keeps_its_mode(tmp_path):
     out = tmp_path / "r.json"
     out.write_text("old")
     out.chmod(0o640)
-    SessionReport({"source": "test"}).write(out)
+    write_text(out, SessionReport({"source": "test"}).to_json())
     assert json.loads(out.read_text())["settings"] == {"source": "test"}
     assert out.stat().st_mode & 0o777 == 0o640
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]

@@ -71,12 +71,11 @@ def test_empty_metrics_are_none_not_errors():
     assert s["steps"] == 0 and s["jitter_reduction"] is None and s["face_detection_rate"] is None
 
 
-def test_report_round_trip_and_bounded_timeline(tmp_path):
+def test_report_round_trip_and_bounded_timeline():
     report = SessionReport({"alpha": 0.3}, max_timeline=2)
     for t in range(4):
         report.add(step(float(t), (0.1 * t, 0.0), (0.05 * t, 0.0), switched=t in (0, 3), song="ab"[t % 2]))
-    path = report.write(tmp_path / "r.json")
-    data = json.loads(path.read_text())
+    data = json.loads(report.to_json())
     assert data["settings"] == {"alpha": 0.3}
     assert [row["time"] for row in data["timeline"]] == [2.0, 3.0]
     assert data["metrics"]["steps"] == 4
@@ -87,7 +86,6 @@ def test_report_round_trip_and_bounded_timeline(tmp_path):
     row = data["timeline"][-1]
     assert row["stabilized"] == {"valence": 0.15, "arousal": 0.0, "held_valence": False, "held_arousal": False}
     assert row["face"]["source"] == "face" and row["scene"] is None and row["song_id"] == "b"
-    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]  # no temporary file left
 
 
 def test_halfway_times_and_dwell_distribution():

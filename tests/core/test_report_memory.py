@@ -69,7 +69,7 @@ def frames(start: int, stop: int, rng: np.random.Generator):
         yield i / 30.0, np.clip(rng.normal(level, 25, (36, 64, 3)), 0, 255).astype(np.uint8)
 
 
-def test_the_timeline_reads_back_as_the_rows_of_each_step(tmp_path):
+def test_the_timeline_reads_back_as_the_rows_of_each_step():
     pipeline, rng = make_pipeline(), np.random.default_rng(1)
     report = SessionReport({"source": "test"})
     expected = []
@@ -79,7 +79,7 @@ def test_the_timeline_reads_back_as_the_rows_of_each_step(tmp_path):
         expected.append(timeline_entry(step))
     assert any(row["face"] for row in expected) and any(row["face"] is None for row in expected)
     assert list(report.timeline) == expected
-    data = json.loads(report.write(tmp_path / "r.json").read_text())
+    data = json.loads(report.to_json())
     assert data["timeline"] == json.loads(json.dumps(expected))
 
 

@@ -12,8 +12,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from moodsic_desktop.cli._common import ProgressBar
 from moodsic_desktop.cli.main import main
-from moodsic_desktop.modelzoo.fetch import SOURCES, ChecksumError, OfflineError, download, manual_instructions
+from moodsic_desktop.perception.model_download import (
+    SOURCES,
+    ChecksumError,
+    OfflineError,
+    Source,
+    download,
+    manual_instructions,
+)
 
 _HEADER = b'{"w":{"dtype":"U8","shape":[1024000],"data_offsets":[0,1024000]}}'
 PAYLOAD = struct.pack("<Q", len(_HEADER)) + _HEADER + bytes(range(256)) * 4000  # a 1 MB safetensors file
@@ -68,7 +76,7 @@ def test_download_resumes_a_partial_file_and_checks_the_hub_checksum(tmp_path, s
     url, seen = server
     dest = tmp_path / "model.safetensors"
     (tmp_path / "model.safetensors.part").write_bytes(PAYLOAD[:300_000])
-    assert download(url, dest, progress=False) == dest
+    assert download(url, dest) == dest
     assert dest.read_bytes() == PAYLOAD
     assert seen == ["bytes=300000-"]
     assert not (tmp_path / "model.safetensors.part").exists()
@@ -77,13 +85,13 @@ def test_download_resumes_a_partial_file_and_checks_the_hub_checksum(tmp_path, s
 def test_a_checksum_mismatch_removes_the_download(tmp_path, server):
     url, _ = server
     with pytest.raises(ChecksumError, match="differs from the expected"):
-        download(url, tmp_path / "x.bin", sha256="0" * 64, progress=False)
+        download(url, tmp_path / "x.bin", sha256="0" * 64)
     assert not list(tmp_path.iterdir())
 
 
 def test_offline_is_its_own_error():
     with pytest.raises(OfflineError, match=r"cannot reach github\.com"):
-        download(SOURCES["emonet-8"].files[0][0], "/nonexistent/never/written", progress=False)
+        download(SOURCES["emonet-8"].files[0][0], "/nonexistent/never/written")
 
 
 def test_offline_fetch_says_exactly_what_to_download_and_where(tmp_path, capsys):
@@ -125,3 +133,19 @@ def test_files_already_there_are_not_downloaded_again(tmp_path, capsys):
     assert "licence: OpenAI CLIP weights: MIT licence." in out
     assert f"already downloaded: {folder / 'pytorch_model.bin'}" in out
     assert "next: moodsic models train-scene --findingemo FINDINGEMO_FOLDER --backbone clip-b32" in out
+
+
+def test_the_command_downloads_with_a_progress_bar_of_bytes(tmp_path, server, capsys, monkeypatch):
+    url, _ = server
+    source = Source("clip-b32", ((url, "model.safetensors", None),), "hub/test", "A test licence.", False, False, "x")
+    monkeypatch.setitem(SOURCES, "clip-b32", source)
+    shown = []
+    real_update = ProgressBar.update
+    monkeypatch.setattr(
+        ProgressBar, "update", lambda bar, done, total: (shown.append((done, total)), real_update(bar, done, total))
+    )
+    assert main(["models", "fetch", "clip-b32", "--dir", str(tmp_path), "--quiet"]) == 0
+    dest = tmp_path / "hub" / "test" / "model.safetensors"
+    assert dest.read_bytes() == PAYLOAD
+    assert shown[0] == (0, len(PAYLOAD)) and shown[-1] == (len(PAYLOAD), len(PAYLOAD))
+    assert f"saved {dest} (SHA-256 {hashlib.sha256(PAYLOAD).hexdigest()})" in capsys.readouterr().out

@@ -284,6 +284,7 @@ def test_timeline_png_is_written_and_not_blank(timeline, tmp_path):
         )
     path = timeline.save_png(tmp_path / "export" / "timeline.png")
     assert path == tmp_path / "export" / "timeline.png"
+    assert [p.name for p in path.parent.iterdir()] == ["timeline.png"]  # written whole: no temporary file left
     image = QImage(str(path))
     assert not image.isNull() and image.width() >= 400
     assert len(distinct_colours(image)) > 10

@@ -138,7 +138,7 @@ def test_library_view_lists_places_resets_bans_and_undoes(open_window, qtbot, mo
         placed = index.entries()[0].song
     assert placed.mood == SongMood(0.8, -0.9, "placed")
     assert cell(table, 0, 3) == "placed by you"
-    assert cell(table, 0, 2) == "pleasant, calm (valence +0.80, arousal -0.90)"
+    assert cell(table, 0, 2) == "Calm and content (valence +0.80, arousal -0.90)"  # the live view's words
     assert dialog.reset_button.isEnabled()
 
     dialog.reset_button.click()

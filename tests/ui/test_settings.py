@@ -34,7 +34,7 @@ def test_round_trip_with_schema_version(tmp_path):
     data = json.loads((tmp_path / "settings.json").read_text())
     assert data["schema_version"] == SCHEMA_VERSION
     assert store.load() == (chosen, None)
-    assert not (tmp_path / "settings.json.part").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["settings.json"]  # no temporary file left
 
 
 def test_broken_file_is_kept_and_defaults_used(tmp_path):

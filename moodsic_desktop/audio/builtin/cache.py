@@ -12,13 +12,13 @@ import hashlib
 import json
 import logging
 import os
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import soundfile as sf
 
+from moodsic_desktop import atomic_files
 from moodsic_desktop.audio.builtin.arrangement import SAMPLE_RATE, SYNTH_VERSION, render_piece
 from moodsic_desktop.audio.builtin.catalogue import PIECE_DURATION_S, builtin_songs
 from moodsic_desktop.core.song import Song
@@ -58,21 +58,6 @@ def read_manifest(directory: Path) -> dict[str, dict]:
     return files if isinstance(files, dict) else {}
 
 
-def _temporary_name(path: Path) -> Path:
-    """A hidden name beside ``path``, unique to this process and thread, to write before renaming."""
-    return path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp{path.suffix}")
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = _temporary_name(path)
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _is_cached(path: Path, entry: dict | None) -> bool:
     if not entry or not path.is_file():
         return False
@@ -83,19 +68,16 @@ def _is_cached(path: Path, entry: dict | None) -> bool:
 
 
 def _write_piece(song: Song, path: Path) -> dict:
-    """Synthesise ``song`` into ``path`` (written under a temporary name, then renamed) → manifest entry."""
+    """Synthesise ``song`` into ``path`` (written whole: ``atomic_files``) → manifest entry."""
     audio = render_piece(song)
-    tmp = _temporary_name(path)
-    try:
-        with sf.SoundFile(tmp, "w", SAMPLE_RATE, 2, subtype="PCM_16", format="FLAC") as out:
-            out.title = song.title
-            out.artist = song.artist
-            out.comment = f"synthesised by Moodsic (built-in station, synthesis version {SYNTH_VERSION})"
-            out.write(audio)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with (
+        atomic_files.replacing(path) as temporary,
+        sf.SoundFile(temporary, "w", SAMPLE_RATE, 2, subtype="PCM_16", format="FLAC") as out,
+    ):
+        out.title = song.title
+        out.artist = song.artist
+        out.comment = f"synthesised by Moodsic (built-in station, synthesis version {SYNTH_VERSION})"
+        out.write(audio)
     return {"size": path.stat().st_size, "sha256": _sha256(path), "duration_s": len(audio) / SAMPLE_RATE}
 
 
@@ -132,7 +114,7 @@ def ensure_builtin_audio(
             "sample_rate": SAMPLE_RATE,
             "files": {name: manifest[name] for name in sorted(manifest)},
         }
-        _atomic_write_text(directory / MANIFEST_NAME, json.dumps(document, indent=1) + "\n")
+        atomic_files.write_text(directory / MANIFEST_NAME, json.dumps(document, indent=1) + "\n")
     for song in songs:
         song.path = directory / f"{song.song_id}.flac"
         song.duration_s = float(manifest[song.path.name].get("duration_s", PIECE_DURATION_S))

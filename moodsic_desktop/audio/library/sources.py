@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 import soundfile as sf
 
 from moodsic_desktop.audio import decoding
+from moodsic_desktop.core.choices import FixedChoice
 from moodsic_desktop.core.scales import EmotionScaleAligner
 from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.regular_files import check_regular_file, kind_of, read_regular_bytes
@@ -240,6 +241,7 @@ def read_deam(folder: str | Path) -> DeamImport:
 
 AUDIO_EXTENSIONS = (".mp3", ".wav", ".flac", ".ogg")
 SCALES = ("deam", "reference")
+validate_scale = FixedChoice("scale", SCALES)  # of a V-A table: DEAM 1..9 or reference -1..1
 VA_COLUMNS = ("file", "valence", "arousal")
 
 
@@ -325,8 +327,7 @@ def read_va_table(folder: str | Path, va_csv: str | Path, scale: str = "deam") -
     FIFO, a device: never opened), each naming the file. The
     values of the rows are checked later, row by row. Any thread."""
     folder, va_csv = Path(folder), Path(va_csv)
-    if scale not in SCALES:
-        raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
+    validate_scale(scale)
     if not folder.is_dir():
         raise FileNotFoundError(f"music folder not found: {folder}")
     if not va_csv.exists():
