@@ -31,6 +31,7 @@ from moodsic_desktop.core.day_plan import DayPlan
 from moodsic_desktop.core.library import MusicLibrary, Song
 from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.report import SessionReport
+from moodsic_desktop.session.engine_notices import EngineNotices
 from moodsic_desktop.session.playback import PlaybackSession
 from moodsic_desktop.session.snapshot import LibraryView, SessionSnapshot
 from moodsic_desktop.ui.autostart_toggle import AutostartToggle
@@ -70,7 +71,7 @@ SESSION_SWITCHES = 10_000  # about a week of song changes
 class MainWindow(QMainWindow):
     """Moodsic's main window. ``library`` and ``pipeline`` come from ``moodsic_desktop.session.assembly``; the
     window creates the workers and owns ``engine`` (closing the window fades the music out and stops every
-    thread)."""
+    thread). The engine tells ``bridge`` (for the window) and ``notices`` (for the session) of its songs."""
 
     def __init__(
         self,
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         pipeline: Pipeline,
         engine: AudioEngine,
         bridge: EngineBridge,
+        notices: EngineNotices,
         settings_store: SettingsStore,
         window_state: WindowState,
         settings: UserSettings,
@@ -111,9 +113,11 @@ class MainWindow(QMainWindow):
             max_switches=SESSION_SWITCHES,
             origin_s=time.monotonic(),
         )
-        # the session owns the pipeline, the library guard and the index writes; it lives on the pipeline
+        # the session owns the pipeline, what plays (its programme) and the index writes; it lives on the pipeline
         # worker's thread from here on: the window reads only the snapshots it publishes
-        self.session = PlaybackSession(pipeline, library, audio=engine, report=self.report, day_plan=settings.plan)
+        self.session = PlaybackSession(
+            pipeline, library, audio=engine, report=self.report, day_plan=settings.plan, notices=notices
+        )
         self._start_pipeline_worker()
         self._build_ui(self.session.snapshot())  # no worker has stepped yet
         self._connect_settings()  # before the settings are shown: showing them pushes them to the workers
@@ -425,8 +429,7 @@ class MainWindow(QMainWindow):
             self.live.show_mood_words(self.settings.tau, self.settings.mode)
 
     def _song_started(self, song: Song) -> None:
-        """The engine bridge's started, queued here."""
-        self.pipeline_worker.song_played(song)
+        """The engine bridge's started, queued here (the session hears it on its own thread)."""
         self.live.song_started(song)
 
     def _update_now_playing(self) -> None:
@@ -456,7 +459,6 @@ class MainWindow(QMainWindow):
         worker.snapshot_ready.connect(self._show_snapshot)
         worker.finished.connect(self._pipeline_finished)
         self.pipeline_worker = worker
-        self.bridge.pipeline_worker = worker
         self._pipeline_thread = start_in_thread(worker, "moodsic-pipeline")
 
     def _pipeline_finished(self) -> None:
