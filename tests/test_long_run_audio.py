@@ -5,7 +5,7 @@ from a manual ``NullBackend`` (no sound card), so the audio clock is the session
 pipeline worker (``ui/workers.py`` ``PipelineWorker``): once per second of audio it asks a real
 ``Matcher`` for the song that fits a drifting, sometimes jumping target and crossfades to it when the
 matcher switches; the engine's "song ending" notice reaches it through a listener that, like
-``ui/main_window.py`` ``EngineBridge``, only forwards it, and it answers with ``matcher.song_ended`` and
+``session/engine_notices.py`` ``EngineNotices``, only queues it, and it answers with ``matcher.song_ended`` and
 ``engine.queue_next``. The songs are real files written here: 36 tones of 20–60 s, one frequency each, as
 WAV, FLAC, Ogg Vorbis and MP3, most at a rate the engine resamples.
 
@@ -102,7 +102,7 @@ def target_at(t: float) -> tuple[float, float]:
 
 
 class Bridge(EngineListener):
-    """Like ``EngineBridge``: forwards the engine's notices (on its worker thread) to the owner of the
+    """Like ``EngineNotices``: forwards the engine's notices (on its worker thread) to the owner of the
     matcher and answers the "song ending" notice with ``None`` (the owner queues the next song)."""
 
     def __init__(self) -> None:
@@ -247,7 +247,7 @@ class Session:
         if new:  # the deck that started is still current: its position says when it started
             assert self.engine.current_song is new[0]
             self.starts.append(Start(new[0], frame - round(self.engine.position_s * RATE)))
-            self.matcher.started(new[0].song_id, self.starts[-1].frame / RATE)  # as PipelineWorker._song_played
+            self.matcher.started(new[0].song_id, self.starts[-1].frame / RATE)  # as PlaybackSession.song_played
 
     def measure(self) -> dict[str, int]:
         gc.collect()

@@ -1,12 +1,17 @@
 """The listener protocol: the notices the audio engine gives its owner.
 
 No Qt, no audio here: a GUI, the CLI or a test subclasses ``EngineListener`` and passes it to
-``AudioEngine(listener=...)``.
+``AudioEngine(listener=...)``; ``EngineListeners`` tells several (the session's and the window's).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from moodsic_desktop.core.song import Song
+
+log = logging.getLogger(__name__)
 
 
 class EngineListener:
@@ -35,4 +40,41 @@ class EngineListener:
         """The output status changed (see ``AudioEngine.status``)."""
 
 
-__all__ = ["EngineListener"]
+class EngineListeners(EngineListener):
+    """Several listeners, each told every notice in the order given, on the engine's worker thread. The
+    "song ending" notice's answer is the first song one of them returns. One listener that raises is
+    logged, and the others are still told."""
+
+    def __init__(self, *listeners: EngineListener) -> None:
+        self.listeners = listeners
+
+    def next_song(self, after: Song | None, remaining_s: float) -> Song | None:
+        answers = [self._tell(listener.next_song, after, remaining_s) for listener in self.listeners]
+        return next((song for song in answers if song is not None), None)
+
+    def song_started(self, song: Song) -> None:
+        for listener in self.listeners:
+            self._tell(listener.song_started, song)
+
+    def song_failed(self, song: Song, reason: str) -> None:
+        for listener in self.listeners:
+            self._tell(listener.song_failed, song, reason)
+
+    def playback_stopped(self) -> None:
+        for listener in self.listeners:
+            self._tell(listener.playback_stopped)
+
+    def status_changed(self, status: str) -> None:
+        for listener in self.listeners:
+            self._tell(listener.status_changed, status)
+
+    @staticmethod
+    def _tell(notice: Callable[..., Song | None], *args: object) -> Song | None:
+        try:
+            return notice(*args)
+        except Exception:  # one listener's bug must not keep the notice from the others
+            log.exception("audio listener %s failed", getattr(notice, "__qualname__", notice))
+            return None
+
+
+__all__ = ["EngineListener", "EngineListeners"]

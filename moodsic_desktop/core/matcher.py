@@ -260,6 +260,18 @@ class Matcher:
             variety_reach=self.variety_reach,
         )
 
+    def adopt_settings(self, settings: MatcherSettings) -> None:
+        """Take ``settings`` (another matcher's ``settings()``, e.g. the one that played meanwhile), keeping
+        this matcher's songs, history and bans."""
+        self.min_dwell_s = settings["min_dwell_s"]
+        self.recent_k = settings["recent_k"]
+        self.top_k = settings["top_k"]
+        self.widen_below = settings["widen_below"]
+        self.hysteresis = settings["hysteresis"]
+        self.mode = settings["mode"]
+        self.repeat_window_s = settings["repeat_window_s"]
+        self.variety_reach = settings["variety_reach"]
+
     def sibling(self, songs: Sequence[Song], stations: StationModel | None = None) -> Matcher:
         """A new matcher over other songs (another library) with this one's settings, nothing played yet."""
         return Matcher(songs, stations, **self.settings())

@@ -3,12 +3,13 @@
 A shop PC's library often sits on a USB drive or a network share: it can vanish mid-session. The guard
 looks at every song that failed to play. When its file is missing and so are at least half of a sample of
 the library's other files, the library counts as *lost* (a drive unplugged, a folder moved or renamed), and
-the player switches to the fallback library (the built-in station, synthesised into the app's cache).
+the programme (``session.programme``) switches to the fallback library (the built-in station).
 When ``FAILURES_IN_ROW`` songs in a row fail for any reason, the library counts as lost too, so a library
 of unplayable files never loops through failure after failure. While lost, ``check_back`` looks at the
 sample again every ``check_every_s`` seconds; once the files are back (and the loss was about missing
-files) the library plays again. Nothing is written: the library index, its history and bans stay as they
-were; songs skipped only because their file was missing are handed back by ``files_back``.
+files) the library plays again. The guard only tells: what plays then is the programme's. Nothing is written:
+the library index, its history and bans stay as they were; songs skipped only because their file was missing
+are handed back by ``files_back``.
 
 Not thread-safe: one owner thread (the ``PlaybackSession``'s) calls it. File checks are ``os.stat`` calls on at
 most ``SAMPLE_SIZE`` paths, made only after a failure or once per ``check_every_s`` while lost.
@@ -18,13 +19,11 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from moodsic_desktop.core.library import MusicLibrary
-from moodsic_desktop.core.matcher import Matcher
 from moodsic_desktop.core.song import Song
-from moodsic_desktop.session.assembly import builtin_library
 
 log = logging.getLogger(__name__)
 
@@ -46,25 +45,38 @@ def _gone_folder(path: Path) -> Path:
     return gone
 
 
-class LibraryGuard:
-    """Tells when the playing library is lost or back. ``library`` is the user's library; ``fallback``
-    makes the library to play instead (called once, when first needed: it may take seconds); times are
-    seconds on any monotonic clock."""
+@dataclass(frozen=True)
+class LibraryLoss:
+    """Why the library counts as lost: its files are gone (``gone``: the drive or folder that went), or
+    ``failures`` songs in a row could not be played (the last: ``last_song``, its name)."""
 
-    def __init__(
-        self,
-        library: MusicLibrary,
-        fallback: Callable[[], MusicLibrary] = builtin_library,
-        check_every_s: float = 10.0,
-    ) -> None:
-        self._make_fallback = fallback
-        self._fallback: MusicLibrary | None = None
+    gone: Path | None
+    failures: int
+    last_song: str
+
+    def words(self, instead: str) -> str:
+        """The loss in the owner's words; ``instead`` names what plays meanwhile ("built-in station")."""
+        if self.gone is not None:
+            return (
+                f"The music library's files cannot be found: {self.gone} is gone (a drive "
+                f"unplugged, a folder moved or renamed?). The {instead} plays until they are "
+                "back; your library, its history and bans are kept."
+            )
+        return (
+            f"{self.failures} songs in a row could not be played (the last: {self.last_song}). "
+            f"The {instead} plays instead; `moodsic library check` lists the songs that do "
+            "not play."
+        )
+
+
+class LibraryGuard:
+    """Tells when the user's library (``library``, then each version given to ``replace_library``) is lost
+    or back; times are seconds on any monotonic clock."""
+
+    def __init__(self, library: MusicLibrary, check_every_s: float = 10.0) -> None:
         self.check_every_s = check_every_s
         self._watch(library)
         self.lost = False
-        # the user library's matcher, parked here by the session while the fallback plays (so that a
-        # restarted worker finds it, with the session's history and bans)
-        self.parked_matcher: Matcher | None = None
         self._lost_to_missing_files = False
         self._failures_in_row = 0
         self._missing_ids: set[str] = set()
@@ -86,33 +98,22 @@ class LibraryGuard:
             self._next_check = -math.inf
 
     @property
-    def fallback(self) -> MusicLibrary:
-        """The library that plays while the user's is lost (made on first use)."""
-        if self._fallback is None:
-            self._fallback = self._make_fallback()
-        return self._fallback
-
-    @property
-    def playing(self) -> MusicLibrary:
-        """The library songs are chosen from now."""
-        return self.fallback if self.lost else self.library
-
-    @property
     def given_up(self) -> bool:
-        """The fallback fails as well: nothing is left to try until the next command (a skip, a new mood)."""
+        """Songs go on failing while the library is lost (the fallback fails as well): nothing is left to try
+        until the next command (a skip, a new mood)."""
         return self.lost and self._failures_in_row >= FAILURES_IN_ROW
 
     def owns(self, song: Song) -> bool:
-        """Whether ``song`` is one of the user's library (not the fallback's)."""
+        """Whether ``song`` is one of the user's library (not another library's)."""
         return song.song_id in self._library_ids
 
     def song_started(self) -> None:
         """A song started playing: the run of failures is over."""
         self._failures_in_row = 0
 
-    def song_failed(self, song: Song, now: float) -> str | None:
-        """``song`` could not be played. Returns a message for the user when this makes the library count
-        as lost (the caller switches to ``fallback``), else None (skip just this song)."""
+    def song_failed(self, song: Song, now: float) -> LibraryLoss | None:
+        """``song`` could not be played. Returns why, when this makes the library count as lost (the caller
+        plays something else), else None (skip just this song)."""
         self._failures_in_row += 1
         if self.lost:
             return None
@@ -120,20 +121,13 @@ class LibraryGuard:
         if missing is not None:
             self._missing_ids.add(song.song_id)
         if missing is not None and self._sample_mostly_missing():
+            failures = self._failures_in_row
             self._lose(now, missing_files=True)
-            return (
-                f"The music library's files cannot be found: {_gone_folder(missing)} is gone (a drive "
-                f"unplugged, a folder moved or renamed?). The {self.fallback.origin} plays until they are "
-                "back; your library, its history and bans are kept."
-            )
+            return LibraryLoss(_gone_folder(missing), failures, song.display_name)
         if self._failures_in_row >= FAILURES_IN_ROW:
             failures = self._failures_in_row
             self._lose(now, missing_files=False)
-            return (
-                f"{failures} songs in a row could not be played (the last: {song.display_name}). "
-                f"The {self.fallback.origin} plays instead; `moodsic library check` lists the songs that do "
-                "not play."
-            )
+            return LibraryLoss(None, failures, song.display_name)
         return None
 
     def check_back(self, now: float) -> bool:

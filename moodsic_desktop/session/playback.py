@@ -1,18 +1,19 @@
 """``PlaybackSession``: the domain logic of a running session, without Qt.
 
-One object drives a ``Pipeline`` over timestamped frames, and around it: the ``LibraryGuard`` (the user's
-library lost → the fallback library plays; back → the user's library again, with the matcher parked
-meanwhile and handed back), plays and bans written to the library index, the songs handed to an
-``AudioPort``, and the session report. After each step or batch of commands it publishes an immutable
-``SessionSnapshot``: what the window draws. The GUI's pipeline worker, ``moodsic analyze`` and
-``--self-test`` all drive this class.
+One object drives a ``Pipeline`` over timestamped frames, and around it: the ``Programme`` (what plays: the
+user's library and its matcher, the fallback library while the user's is lost, a new version after a
+reload), plays and bans written to the library index, the songs handed to an ``AudioPort``, the engine's
+notices taken from ``EngineNotices``, and the session report. After each step or batch of commands it
+publishes an immutable ``SessionSnapshot``: what the window draws. The GUI's pipeline worker,
+``moodsic analyze`` and ``--self-test`` all drive this class.
 
 Without a picture (no source, a camera gone, a video ended) the music never stops: ``step_without_picture``
 starts it when nothing plays, and each song's end chooses the next for ``mood_without_picture`` (the last
 mood read, held for a while, then a calm mood).
 
 Threads: not thread-safe. One owner thread (the pipeline worker's, or the CLI's main thread) makes every
-call, commands and ``step`` alike; other threads queue commands to it (``ui.workers.PipelineWorker``).
+call, commands and ``step`` alike; other threads queue commands to it (``ui.workers.PipelineWorker``), and the
+audio engine's notices wait in ``notices`` until the owner thread calls ``hear_engine``.
 The library index (SQLite) is opened on that thread on first use and closed by ``close``.
 Times are seconds on one monotonic clock (``clock``, by default ``time.monotonic``; frames' times must be
 on the same clock when the session drives audio); V-A values are in reference space [-1, 1].
@@ -47,11 +48,11 @@ from moodsic_desktop.core.pipeline import Pipeline, StepRecord
 from moodsic_desktop.core.report import SessionReport, session_settings
 from moodsic_desktop.core.settings_schema import checked
 from moodsic_desktop.core.song import Song
-from moodsic_desktop.session.assembly import BUILTIN_ORIGIN, load_library
+from moodsic_desktop.session.assembly import builtin_library, load_library
 from moodsic_desktop.session.audio_port import AudioPort, SilentAudioPort
 from moodsic_desktop.session.day_plan_follower import DayPlanFollower
-from moodsic_desktop.session.library_guard import LibraryGuard
-from moodsic_desktop.session.library_reload import describe_change
+from moodsic_desktop.session.engine_notices import EngineNotices
+from moodsic_desktop.session.programme import Programme, Switch
 from moodsic_desktop.session.snapshot import ExpertInfo, LibraryChange, LibraryView, SessionSnapshot
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,8 @@ class PlaybackSession:
 
     ``pipeline`` and ``library`` (the user's library) come from ``session.assembly``; ``audio`` plays what
     is chosen (default: a silent port); ``report`` collects every step (None: no report); ``fallback``
-    makes the library that plays while the user's is lost (default: the built-in station);
+    makes the library that plays while the user's is lost (default: the built-in station); ``notices`` is
+    the listener given to the audio engine (default: a new one, for a session whose engine tells it nothing);
     ``contain_failures`` turns a step that raises into a problem in the snapshot and a pipeline restart
     (False: the exception propagates, as ``moodsic analyze`` wants); ``summary_period_s`` is how often the
     snapshots' ``metrics`` are refreshed, in session seconds (``math.inf``: once, for a run nobody watches;
@@ -92,13 +94,11 @@ class PlaybackSession:
         clock: Callable[[], float] = time.monotonic,
         day_plan: DayPlan | None = None,
         wall_clock: Callable[[], datetime.datetime] = datetime.datetime.now,
+        notices: EngineNotices | None = None,
     ) -> None:
         self.pipeline = pipeline
-        self.guard = (
-            LibraryGuard(library, check_every_s=check_every_s)
-            if fallback is None
-            else LibraryGuard(library, fallback, check_every_s=check_every_s)
-        )
+        self.programme = Programme(pipeline, library, fallback or builtin_library, check_every_s)
+        self.notices = notices if notices is not None else EngineNotices()
         self.audio: AudioPort = audio if audio is not None else SilentAudioPort()
         self.report = report
         self.contain_failures = contain_failures
@@ -122,7 +122,6 @@ class PlaybackSession:
         self._library_change: LibraryChange | None = None
         self._view: LibraryView | None = None  # the snapshots' view of ``_viewed``, the library that plays
         self._viewed: MusicLibrary | None = None
-        self._unplayable: set[str] = set()  # banned this session only: they failed to play
         self.plan = DayPlanFollower(day_plan, wall_clock)
         self._plan_state: PlanState = self.plan.state
         self._plan_news = False  # the plan's state changed since the last snapshot
@@ -143,11 +142,11 @@ class PlaybackSession:
             elif name == "tau":
                 self.pipeline.stabilizer.tau = value
             elif name == "min_dwell_s":
-                self.pipeline.matcher.min_dwell_s = value
+                self.programme.matcher.min_dwell_s = value
             elif name == "repeat_window_min":
-                self.pipeline.matcher.repeat_window_s = value * 60.0
+                self.programme.matcher.repeat_window_s = value * 60.0
             elif name == "mode":
-                self.pipeline.matcher.mode = value
+                self.programme.matcher.mode = value
             elif name == "fusion":
                 self.pipeline.settings.fusion_mode = value
             elif name == "volume":
@@ -178,24 +177,23 @@ class PlaybackSession:
 
     def ban_current(self) -> None:
         """Never play the current song again (in this session, and in the library index), and move on now."""
-        current = self.pipeline.matcher.current
+        current = self.programme.matcher.current
         if current is None:
             return
-        self.pipeline.matcher.ban(current.song_id)
+        self.programme.matcher.ban(current.song_id)
         self._with_index("remember the ban", lambda index: index.ban(current.song_id))
         self._play(self.pipeline.skip(self._now))
 
     def song_played(self, song: Song) -> None:
         """The engine started ``song``: its dwell counts from now, and a song of the user's library goes into
         the index's play history."""
-        self.guard.song_started()
-        self.pipeline.matcher.started(song.song_id, max(self._now, self.clock()))
-        if self.guard.owns(song):  # not the fallback's songs that play while the library is lost
+        self.programme.song_started(song, max(self._now, self.clock()))
+        if self.programme.owns(song):  # not the fallback's songs that play while the library is lost
             self._with_index("record the play", lambda index: index.record_play(song.song_id))
 
     def song_ending(self, after: Song | None) -> None:
         """The engine says ``after`` (the song playing) ends soon: choose the next one and queue it."""
-        current = self.pipeline.matcher.current
+        current = self.programme.matcher.current
         if current is None or after is None or after.song_id != current.song_id:
             return  # not the matcher's song: a switch or a replacement is already on its way
         if not self._follow_plan():
@@ -203,31 +201,28 @@ class PlaybackSession:
         if self.has_picture:
             decision = self.pipeline.song_ended(self._now)
         else:
-            decision = self.pipeline.matcher.song_ended(self._now, *self.mood_without_picture())
+            decision = self.programme.matcher.song_ended(self._now, *self.mood_without_picture())
             decision = replace(decision, reason=f"{self._no_picture_words()}: {decision.reason}")
         self._queue(self._with_plan_reason(decision))
 
     def song_failed(self, song: Song, reason: str) -> None:
         """The engine could not play ``song``: never choose it again in this session, play another one, and
-        switch to the fallback library when the user's library itself is gone."""
-        matcher = self.pipeline.matcher
-        if matcher.has_song(song.song_id):
-            matcher.ban(song.song_id)
-            self._unplayable.add(song.song_id)
-        lost = self.guard.song_failed(song, self.clock())
-        if lost is not None:
-            self._use_library(self.guard.fallback, lost)
+        switch to the fallback library when the user's library itself is gone (``Programme.song_failed``)."""
+        programme = self.programme
+        switch = programme.song_failed(song, self.clock())
+        if switch is not None:
+            self._switched(switch)
             return
-        if self.guard.lost and self.guard.owns(song):
+        if programme.lost and programme.owns(song):
             return  # a library song still on its way fails while the library is lost: nothing new to say
         self._skipped.append(f"Skipped “{song.title or song.song_id}”: {reason}")
-        if self.guard.given_up:
+        if programme.given_up:
             self._problems.append(
                 "No song could be played, not even the built-in station; the music stops until you skip, "
                 "the mood changes, or the library is back."
             )
             return
-        current = matcher.current
+        current = programme.matcher.current
         if current is None or current.song_id != song.song_id:
             return
         # the song chosen to play failed: the next best, after the song playing if that is ending anyway
@@ -237,6 +232,11 @@ class PlaybackSession:
             self._queue(decision)
         else:
             self._play(decision)
+
+    def hear_engine(self) -> int:
+        """Act on the audio engine's notices that came since the last call (``notices``: a song ending, started
+        or failed), in the order the engine sent them; how many. Owner thread, once per round of its loop."""
+        return self.notices.deliver(self)
 
     def export_report(self, path: Path) -> bool:
         """Write the session report (JSON) to ``path`` with the settings in force now; True when written (the
@@ -259,17 +259,11 @@ class PlaybackSession:
         self._problems.append(message)
 
     # -- the library changed while the program runs ------------------------------------------------------------
-    @property
-    def follows_index(self) -> bool:
-        """Whether the user's library is the library index's (or the built-in station that plays while the
-        index has no playable song): the library tools' changes are then for it; not for a DEAM folder."""
-        return self.guard.library.index_path is not None or self.guard.library.origin == BUILTIN_ORIGIN
-
     def reload_from_index(self, index_path: Path, n_stations: int = 5) -> None:
         """Read the library index at ``index_path`` again and play from it (:meth:`reload_library`), when the
-        session follows the index (``follows_index``). Reading takes up to seconds (a station refit, the
+        session follows the index (``Programme.follows_index``). Reading takes up to seconds (a station refit, the
         built-in station's synthesis the first time): owner thread, never the GUI's."""
-        if self.follows_index:
+        if self.programme.follows_index:
             self.reload_library(load_library(None, n_stations=n_stations, index_path=index_path))
 
     def reload_library(self, library: MusicLibrary) -> None:
@@ -284,32 +278,13 @@ class PlaybackSession:
             why = library.problem.removesuffix("; the built-in station plays instead.")
             self._problems.append(f"The music library could not be read again ({why}); the music goes on as before.")
             return
-        guard = self.guard
-        parked = guard.parked_matcher if guard.lost else None
-        old = parked if parked is not None else self.pipeline.matcher
-        banned_before = frozenset(
-            s.song_id for s in guard.library.songs if old.has_song(s.song_id) and old.is_banned(s.song_id)
-        )
-        banned_before -= self._unplayable
-        message = describe_change(guard.library, library, banned_before, library.banned)
-        if message is None:
+        switch = self.programme.reload(library)
+        if switch is None:
             return
-        matcher = old.successor(library.songs, library.stations)
-        for song_id in library.banned | self._unplayable:
-            if matcher.has_song(song_id):
-                matcher.ban(song_id)
-        guard.replace_library(library)
         if library.index_path != self.index_path:
             self.close_index()
             self.index_path = library.index_path
-        if guard.lost:
-            guard.parked_matcher = matcher
-        else:
-            self.pipeline.matcher = matcher
-            if old.current is not None and matcher.current is None:  # it plays to its end, then the library
-                decision = matcher.song_ended(self._now)
-                self._queue(replace(decision, reason=f"the library changed: {decision.reason}"))
-        self._library_change = LibraryChange(library=self._view_of(guard.playing), lost=guard.lost, message=message)
+        self._switched(switch)
 
     # -- without a picture --------------------------------------------------------------------------------
     @property
@@ -347,8 +322,8 @@ class PlaybackSession:
         self._starts_music = False
 
     def _start_music_if_silent(self) -> None:
-        matcher = self.pipeline.matcher
-        if matcher.current is not None or self.guard.given_up or not self._starts_music:
+        matcher = self.programme.matcher
+        if matcher.current is not None or self.programme.given_up or not self._starts_music:
             return
         if not self._plan_state.open:
             return  # closed: the plan starts the music at opening time
@@ -376,14 +351,8 @@ class PlaybackSession:
 
     def check_library(self) -> None:
         """While the user's library is lost: switch back once its files are there again."""
-        if not self.guard.lost or not self.guard.check_back(self.clock()):
-            return
-        library = self.guard.library
-        if self.guard.parked_matcher is not None:
-            for song_id in self.guard.files_back():
-                self.guard.parked_matcher.unban(song_id)
-                self._unplayable.discard(song_id)
-        self._use_library(library, f"The music library is back: playing from the {library.origin} again.")
+        if self.programme.lost:
+            self._switched(self.programme.look_for_library(self.clock()))
 
     def step(self, frame: np.ndarray, now: float) -> SessionSnapshot:
         """Run the pipeline on an RGB uint8 frame (H x W x 3) shown at ``now`` seconds, play a switch, add
@@ -414,15 +383,15 @@ class PlaybackSession:
     def snapshot(self, step: StepRecord | None = None) -> SessionSnapshot:
         """The session now, with ``step`` and the events since the last snapshot (which are then cleared)."""
         self._refresh_metrics(step.time if step is not None else self._now)
-        pipeline, guard = self.pipeline, self.guard
+        pipeline, programme = self.pipeline, self.programme
         snapshot = SessionSnapshot(
             time=self._now,
             step=step,
-            library=self._view_of(guard.playing),
-            library_lost=guard.lost,
+            library=self._view_of(programme.playing),
+            library_lost=programme.lost,
             face_expert=ExpertInfo.of("face", pipeline.face_expert),
             scene_expert=ExpertInfo.of("scene", pipeline.scene_expert),
-            min_dwell_s=pipeline.matcher.min_dwell_s,
+            min_dwell_s=programme.matcher.min_dwell_s,
             metrics=self._metrics,
             failures=self.failures,
             decisions=tuple(self._decisions),
@@ -478,28 +447,27 @@ class PlaybackSession:
             log.warning("could not %s in the library index: %s", what, error)
             self._problems.append(f"Could not {what} in the music library ({error}); the music goes on.")
 
-    def _use_library(self, library: MusicLibrary, message: str) -> None:
-        """Choose songs from ``library`` from now on (the user library's matcher keeps its history and bans
-        across switches: parked while the fallback plays), and play its best song for the mood now."""
-        matcher = self.pipeline.matcher
-        back = library is self.guard.library
-        if back:  # the parked matcher, with the sliders' settings of now
-            target, self.guard.parked_matcher = self.guard.parked_matcher, None
-            assert target is not None, "the library's matcher is parked while the fallback plays"
-            for name, value in matcher.settings().items():
-                setattr(target, name, value)
-        else:
-            self.guard.parked_matcher, target = matcher, matcher.sibling(library.songs, library.stations)
-        target.release_current()
-        self.pipeline.matcher = target
-        mood = self._last_mood
-        if mood is not None and self.pipeline.aim is not None:  # the day plan's part of the day bends it
-            mood = self.pipeline.aim(*mood)
-        decision = target.song_ended(self._now, *mood) if mood is not None else target.song_ended(self._now)
-        self._library_change = LibraryChange(library=self._view_of(library), lost=not back, message=message)
-        why = "the library is back" if back else f"the library is lost: the {library.origin}"
-        nearest = f"nearest song in {decision.station}" if decision.station else "nearest song"
-        self._play(replace(decision, reason=f"{why}: {nearest}"))
+    def _switched(self, switch: Switch | None) -> None:
+        """The programme switched (``Programme``): tell it in the next snapshot, and start the song it asks
+        for: now, the new matcher's best for the mood now (the last mood read, bent by the day plan), or
+        queued after the song playing."""
+        if switch is None:
+            return
+        programme = self.programme
+        matcher = programme.matcher
+        self._library_change = LibraryChange(
+            library=self._view_of(programme.playing), lost=programme.lost, message=switch.message
+        )
+        if switch.start == "now":
+            mood = self._last_mood
+            if mood is not None and self.pipeline.aim is not None:  # the day plan's part of the day bends it
+                mood = self.pipeline.aim(*mood)
+            decision = matcher.song_ended(self._now, *mood) if mood is not None else matcher.song_ended(self._now)
+            nearest = f"nearest song in {decision.station}" if decision.station else "nearest song"
+            self._play(replace(decision, reason=f"{switch.why}: {nearest}"))
+        elif switch.start == "after_current":
+            decision = matcher.song_ended(self._now)
+            self._queue(replace(decision, reason=f"{switch.why}: {decision.reason}"))
 
     def _view_of(self, library: MusicLibrary) -> LibraryView:
         """The frozen view of ``library`` for snapshots, made once per library."""
@@ -551,9 +519,9 @@ class PlaybackSession:
             self.audio.volume = change.volume
         if change.closed:
             self.audio.stop(CLOSING_FADE_S)
-            self.pipeline.matcher.release_current()
+            self.programme.matcher.release_current()
         elif change.opened:  # at once, for the plan's mood: the room's reading takes over as it comes
-            decision = self.pipeline.matcher.song_ended(self._now, *self.mood_without_picture())
+            decision = self.programme.matcher.song_ended(self._now, *self.mood_without_picture())
             nearest = f"nearest song in {decision.station}" if decision.station else "nearest song"
             self._play(replace(decision, reason=f"opening time: the {nearest} for the day plan's mood"))
         return state.open

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from moodsic_desktop import __version__, paths
+from moodsic_desktop.audio.listener import EngineListeners
 from moodsic_desktop.core.fusion import validate_fusion_mode
 from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.core.matcher import validate_match_mode
@@ -31,6 +32,7 @@ from moodsic_desktop.session.assembly import (
     load_library,
     select_experts,
 )
+from moodsic_desktop.session.engine_notices import EngineNotices
 
 if TYPE_CHECKING:
     from moodsic_desktop.ui.settings import SettingsStore, UserSettings
@@ -128,9 +130,13 @@ def create_window(
     ready = prepared if prepared is not None else prepare(library_folder, settings)
     library, library_problem, engine_settings, experts = ready
     pipeline = build_pipeline(library, engine_settings, experts)
-    bridge = EngineBridge()
+    bridge = EngineBridge()  # the window's notices (Qt signals) …
+    notices = EngineNotices()  # … and the session's (a queue its own thread empties)
     engine = AudioEngine(
-        backend=backend, listener=bridge, crossfade_s=settings.crossfade_s, device=settings.audio_device
+        backend=backend,
+        listener=EngineListeners(notices, bridge),
+        crossfade_s=settings.crossfade_s,
+        device=settings.audio_device,
     )
     engine.volume = settings.volume
     window = MainWindow(
@@ -138,6 +144,7 @@ def create_window(
         pipeline,
         engine,
         bridge,
+        notices,
         store,
         WindowState(settings_dir),
         settings,

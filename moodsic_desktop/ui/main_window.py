@@ -35,7 +35,7 @@ from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.core.pipeline import Pipeline
 from moodsic_desktop.core.report import SessionReport
 from moodsic_desktop.core.settings_schema import AUDIO_DEVICE, DAY_PLAN, FUSION, LOOP_VIDEO, MODE, PRIVACY, TAU
-from moodsic_desktop.core.song import Song
+from moodsic_desktop.session.engine_notices import EngineNotices
 from moodsic_desktop.session.playback import PlaybackSession
 from moodsic_desktop.session.snapshot import SessionSnapshot
 from moodsic_desktop.ui.autostart_toggle import AutostartToggle
@@ -91,7 +91,7 @@ class ReadingPanel(SnapshotPanel, Protocol):
 class MainWindow(QMainWindow):
     """Moodsic's main window. ``library`` and ``pipeline`` come from ``moodsic_desktop.session.assembly``; the
     window creates the workers and owns ``engine`` (closing the window fades the music out and stops every
-    thread)."""
+    thread). The engine tells ``bridge`` (for the window) and ``notices`` (for the session) of its songs."""
 
     def __init__(
         self,
@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         pipeline: Pipeline,
         engine: AudioEngine,
         bridge: EngineBridge,
+        notices: EngineNotices,
         settings_store: SettingsStore,
         window_state: WindowState,
         settings: UserSettings,
@@ -132,9 +133,11 @@ class MainWindow(QMainWindow):
             max_switches=SESSION_SWITCHES,
             origin_s=time.monotonic(),
         )
-        # the session owns the pipeline, the library guard and the index writes; it lives on the pipeline
+        # the session owns the pipeline, what plays (its programme) and the index writes; it lives on the pipeline
         # worker's thread from here on: the window reads only the snapshots it publishes
-        self.session = PlaybackSession(pipeline, library, audio=engine, report=self.report, day_plan=settings.plan)
+        self.session = PlaybackSession(
+            pipeline, library, audio=engine, report=self.report, day_plan=settings.plan, notices=notices
+        )
         first = self.session.snapshot()  # taken before the worker starts: from here on, it owns the session
         self._build_ui()
         for panel in self.panels:
@@ -287,7 +290,6 @@ class MainWindow(QMainWindow):
         self.banners.detailed.connect(self.diagnostics.show_detail)  # a banner's technical parts go there
         for panel in self.reading_panels:
             self.sources.reading.connect(panel.show_reading)
-        self.bridge.started.connect(self._song_started)
         self.bridge.started.connect(self.now_playing.song_started)
         self.bridge.started.connect(self.plane_chart.set_playing)
         self.bridge.status.connect(self._audio_status)
@@ -415,10 +417,6 @@ class MainWindow(QMainWindow):
         if hasattr(self, "mood_words"):  # not while the window is being built
             self.mood_words.show_settings(self.settings.tau, self.settings.mode)
 
-    def _song_started(self, song: Song) -> None:
-        """The engine bridge's started, queued here."""
-        self.pipeline_worker.song_played(song)
-
     def _audio_status(self, status: str) -> None:
         """A warning while there is no sound; a note while sound plays but not as chosen (a device failed
         and another one took over, or the chosen one is missing); nothing on a plain "Playing through …"."""
@@ -442,7 +440,6 @@ class MainWindow(QMainWindow):
         worker.snapshot_ready.connect(self._show_exported)
         worker.finished.connect(self._pipeline_finished)
         self.pipeline_worker = worker
-        self.bridge.pipeline_worker = worker
         self._pipeline_thread = start_in_thread(worker, "moodsic-pipeline")
 
     def _pipeline_finished(self) -> None:

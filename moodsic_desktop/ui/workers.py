@@ -6,13 +6,15 @@ A slot keeps only the newest item, so neither the preview nor the pipeline ever 
 the preview never waits on inference.
 
 Pipeline worker (QThread "moodsic-pipeline"): a thin loop around a ``PlaybackSession`` (Qt-free; the same
-class ``moodsic analyze`` and ``--self-test`` drive), which owns the pipeline, the library guard, the
-index writes and the audio engine's port. It takes the newest frame, calls ``session.step`` and emits the
-session's immutable ``SessionSnapshot``: the GUI draws from snapshots only. Settings (``apply``) and
-commands (skip, ban, "song ending", "song failed") reach it through a thread-safe command queue and become
-session calls between frames. It runs for the whole life of the window, so the music keeps being chosen
-while no source runs: when no frame comes it calls ``session.step_without_picture`` (about 20 times a
-second), which starts the music when nothing plays yet.
+class ``moodsic analyze`` and ``--self-test`` drive), which owns the pipeline, what plays, the index writes
+and the audio engine's port. It takes the newest frame, calls ``session.step`` and emits the session's
+immutable ``SessionSnapshot``: the GUI draws from snapshots only. Settings (``apply``) and commands (skip,
+ban) reach it through a thread-safe command queue and become session calls between frames; the audio
+engine's notices ("song ending", "song started", "song failed") wait in the session's own
+``EngineNotices`` and are acted on at the same point of each round (``session.hear_engine``). It runs for
+the whole life of the window, so the music keeps being chosen while no source runs: when no frame comes it
+calls ``session.step_without_picture`` (about 20 times a second), which starts the music when nothing
+plays yet.
 
 Both are QObjects moved to their threads; they stop on an event, emit small typed signals, and never
 touch widgets. Camera frames stay in memory: nothing here writes them anywhere.
@@ -37,7 +39,6 @@ from moodsic_desktop.audio.engine import AudioEngine
 from moodsic_desktop.audio.engine_settings import apply_to_engine
 from moodsic_desktop.core.backoff import RetryBackoff
 from moodsic_desktop.core.settings_schema import aimed_at
-from moodsic_desktop.core.song import Song
 from moodsic_desktop.perception.cameras import CameraDevice, is_camera_spec
 from moodsic_desktop.perception.sources import FrameSource, SourceError, open_source
 from moodsic_desktop.session.playback import PlaybackSession
@@ -293,18 +294,6 @@ class PipelineWorker(ThreadWorker):
         """Never play the current song again, and move on from it now."""
         self.submit(self.session.ban_current)
 
-    def song_failed(self, song: Song, reason: str) -> None:
-        """The engine could not decode ``song`` (see ``PlaybackSession.song_failed``)."""
-        self.submit(lambda: self.session.song_failed(song, reason))
-
-    def song_played(self, song: Song) -> None:
-        """The engine started ``song``: add it to the library's play history."""
-        self.submit(lambda: self.session.song_played(song))
-
-    def song_ending(self, after: Song | None) -> None:
-        """The engine says ``after`` (the song playing) ends soon: choose the next one and queue it."""
-        self.submit(lambda: self.session.song_ending(after))
-
     def export(self, path: Path) -> None:
         """Write the session report (JSON) to ``path``; the next snapshot's ``exported`` or ``problems``
         says how it went."""
@@ -340,11 +329,22 @@ class PipelineWorker(ThreadWorker):
                 log.exception("a pipeline command failed")
                 self.session.report_problem(f"A command failed: {error}")
 
+    def _hear_engine(self) -> None:
+        """The engine's notices since the last round; one that fails is told as a problem, the others go on."""
+        while True:
+            try:
+                self.session.hear_engine()
+                return
+            except Exception as error:  # that notice is spent: the rest are heard in the next turn
+                log.exception("an audio engine notice failed")
+                self.session.report_problem(f"A command failed: {error}")
+
     def run(self) -> None:
         """The loop (worker thread): commands, then the newest frame, until ``stop``."""
         try:
             while not self._stop.is_set():
                 self._drain_commands()
+                self._hear_engine()
                 if self.session.has_events:  # told now, not after the next frame's step
                     self.snapshot_ready.emit(self.session.snapshot())
                 frame = self.frames.take(timeout=0.05)

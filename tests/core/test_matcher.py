@@ -169,6 +169,25 @@ def test_a_sibling_has_the_settings_and_none_of_the_history():
     assert sibling.has_song("b1") and not sibling.has_song("s00") and m.has_song("s00")
 
 
+def test_adopted_settings_are_all_taken_and_the_history_and_bans_kept():
+    given = {
+        "min_dwell_s": 12.0,
+        "recent_k": 3,
+        "top_k": 7,
+        "widen_below": 0.4,
+        "hysteresis": 0.2,
+        "mode": "calm",
+        "repeat_window_s": 600.0,
+        "variety_reach": 0.3,
+    }
+    m = Matcher(grid_songs())
+    m.ban("s00")
+    first = m.recommend(0.0, 0.0, now=0.0).song
+    m.adopt_settings(Matcher([Song("b1", SongMood(0.5, 0.5))], **given).settings())
+    assert m.settings() == given
+    assert m.current == first and m.is_banned("s00") and [p[1] for p in m.plays] == [first.song_id]
+
+
 def test_a_successor_keeps_the_current_song_its_dwell_and_the_recent_plays():
     songs = grid_songs()
     m = Matcher(songs, min_dwell_s=30.0, recent_k=3, mode="calm")

@@ -1,5 +1,5 @@
-"""LibraryGuard: a lost library (files gone, or songs failing in a row) hands over to the fallback, and the
-library comes back when its files do."""
+"""LibraryGuard: it tells when the library is lost (files gone, or songs failing in a row) and when it is back
+(its files are there again). What plays meanwhile is the programme's (tests/session/test_programme.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.core.song import Song, SongMood
-from moodsic_desktop.session.library_guard import FAILURES_IN_ROW, SAMPLE_SIZE, LibraryGuard
+from moodsic_desktop.session.library_guard import FAILURES_IN_ROW, SAMPLE_SIZE, LibraryGuard, LibraryLoss
 
 
 def make_library(folder: Path, count: int) -> MusicLibrary:
@@ -24,50 +24,37 @@ def make_library(folder: Path, count: int) -> MusicLibrary:
 
 
 @pytest.fixture
-def fallback_calls():
-    return []
-
-
-@pytest.fixture
-def guard_for(tmp_path, fallback_calls):
+def guard_for(tmp_path):
     def make(count: int = 100) -> tuple[LibraryGuard, MusicLibrary]:
         library = make_library(tmp_path / "music", count)
-        built_in = MusicLibrary(
-            songs=[Song("builtin-01", SongMood(0.1, 0.1))], origin="built-in station", stations=None
-        )
-
-        def fallback():
-            fallback_calls.append(1)
-            return built_in
-
-        return LibraryGuard(library, fallback=fallback, check_every_s=10.0), library
+        return LibraryGuard(library, check_every_s=10.0), library
 
     return make
 
 
-def test_one_missing_file_is_only_that_song(guard_for, fallback_calls):
+def test_one_missing_file_is_only_that_song(guard_for):
     guard, library = guard_for()
     library.songs[3].path.unlink()
     assert guard.song_failed(library.songs[3], now=0.0) is None
-    assert not guard.lost and guard.playing is library
-    assert fallback_calls == []  # the built-in station is not even made
+    assert not guard.lost
 
 
-def test_a_vanished_folder_is_a_lost_library_and_comes_back(guard_for, tmp_path, fallback_calls):
+def test_a_vanished_folder_is_a_lost_library_and_comes_back(guard_for, tmp_path):
     guard, library = guard_for()
     shutil.move(tmp_path / "music", tmp_path / "unplugged")
-    message = guard.song_failed(library.songs[5], now=100.0)
-    assert message is not None
+    loss = guard.song_failed(library.songs[5], now=100.0)
+    assert loss == LibraryLoss(tmp_path / "music", 1, "Song 5")
+    message = loss.words("built-in station")
     assert f"{tmp_path / 'music'} is gone" in message and "built-in station plays" in message
     assert "kept" in message  # the user is told nothing of theirs is lost
-    assert guard.lost and guard.playing.origin == "built-in station" and fallback_calls == [1]
+    assert guard.lost
     assert guard.song_failed(library.songs[6], now=101.0) is None  # told once, not per song
 
     assert not guard.check_back(now=105.0)  # still gone (and not looked at before check_every_s)
     shutil.move(tmp_path / "unplugged", tmp_path / "music")
     assert not guard.check_back(now=109.0)  # not looked at yet: 10 s after the loss
     assert guard.check_back(now=110.0)
-    assert not guard.lost and guard.playing is library
+    assert not guard.lost
     assert guard.files_back() == ["5"]  # the song skipped because it was missing may play again
     assert guard.files_back() == []
 
@@ -83,16 +70,18 @@ def test_a_folder_still_gone_is_looked_at_again_later(guard_for, tmp_path):
     assert guard.check_back(now=20.0)
 
 
-def test_songs_failing_in_a_row_are_a_lost_library_for_good(guard_for, fallback_calls):
+def test_songs_failing_in_a_row_are_a_lost_library_for_good(guard_for):
     guard, library = guard_for()
     for i in range(FAILURES_IN_ROW - 1):
         assert guard.song_failed(library.songs[i], now=float(i)) is None
     guard.song_started()  # a song played: the run starts over
     for i in range(FAILURES_IN_ROW - 1):
         assert guard.song_failed(library.songs[i], now=float(i)) is None
-    message = guard.song_failed(library.songs[9], now=9.0)
-    assert message is not None and f"{FAILURES_IN_ROW} songs in a row" in message
-    assert "moodsic library check" in message
+    loss = guard.song_failed(library.songs[9], now=9.0)
+    assert loss == LibraryLoss(None, FAILURES_IN_ROW, "Song 9")
+    message = loss.words("built-in station")
+    assert f"{FAILURES_IN_ROW} songs in a row" in message and "(the last: Song 9)" in message
+    assert "The built-in station plays instead" in message and "moodsic library check" in message
     assert guard.lost
     assert not guard.check_back(now=1000.0)  # the files are there: nothing to wait for
 
@@ -101,7 +90,7 @@ def test_a_failing_fallback_is_given_up_until_a_song_plays(guard_for, tmp_path):
     guard, library = guard_for()
     shutil.rmtree(tmp_path / "music")
     guard.song_failed(library.songs[0], now=0.0)
-    built_in = guard.fallback.songs[0]
+    built_in = Song("builtin-01", SongMood(0.1, 0.1))  # the fallback's song, failing too
     for _ in range(FAILURES_IN_ROW - 1):
         guard.song_failed(built_in, now=1.0)
         assert not guard.given_up
@@ -124,4 +113,4 @@ def test_the_check_looks_at_a_bounded_sample(guard_for, tmp_path, monkeypatch):
 def test_songs_of_the_library_are_told_from_the_fallback(guard_for):
     guard, library = guard_for()
     assert guard.owns(library.songs[0])
-    assert not guard.owns(guard.fallback.songs[0])
+    assert not guard.owns(Song("builtin-01", SongMood(0.1, 0.1)))

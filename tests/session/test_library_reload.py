@@ -120,9 +120,9 @@ def test_a_reload_while_the_library_is_lost_waits_for_its_files(indexed, tmp_pat
     assert snapshot.library_change is not None and snapshot.library_change.lost
     assert "1 song added" in snapshot.library_change.message and audio.calls == calls
     assert session.pipeline.matcher.current.song_id.startswith("builtin-")
-    parked = session.guard.parked_matcher
-    assert parked is not None and parked.has_song("new") and parked.is_banned("9")
-    assert session.guard.library.songs[-1] == new
+    parked = session.programme.library_matcher
+    assert parked is not session.pipeline.matcher and parked.has_song("new") and parked.is_banned("9")
+    assert session.programme.library.songs[-1] == new
     shutil.move(tmp_path / "unplugged", tmp_path / "drive")
     clock.now += 0.5  # sooner than check_every_s: a new version is looked at at once
     snapshot = session.step(FRAME, 1.0)
@@ -135,7 +135,7 @@ def test_the_first_songs_added_take_over_from_the_built_in_station(indexed):
     audio = FakeAudio()
     session = make_session(BUILT_IN, audio)
     piece = session.step(FRAME, 0.0).decisions[0].song
-    assert session.index_path is None and session.follows_index
+    assert session.index_path is None and session.programme.follows_index
     session.reload_library(library)
     snapshot = session.snapshot()
     change = snapshot.library_change
@@ -153,6 +153,6 @@ def test_the_first_songs_added_take_over_from_the_built_in_station(indexed):
 def test_a_deam_folder_given_at_start_does_not_follow_the_index(indexed):
     library, index_path = indexed
     session = make_session(dataclasses.replace(library, index_path=None, origin="DEAM folder x"), FakeAudio())
-    assert not session.follows_index
+    assert not session.programme.follows_index
     session.reload_from_index(index_path)
-    assert not session.has_events and session.guard.library.origin == "DEAM folder x"
+    assert not session.has_events and session.programme.library.origin == "DEAM folder x"

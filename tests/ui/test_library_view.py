@@ -232,7 +232,7 @@ def test_library_view_says_when_the_index_cannot_be_read(open_window, qtbot, hom
 
 def test_songs_imported_in_the_window_play_without_a_restart(open_window, qtbot, monkeypatch, home, music_folder):
     window = open_window(library=None)  # the music library of a fresh install: the built-in station plays
-    assert window.session.guard.library.origin == "built-in station"
+    assert window.session.programme.library.origin == "built-in station"
     add_folder_through_menu(window, qtbot, monkeypatch, music_folder)
     wait_for_import(window, qtbot)
     with LibraryIndex(default_index_path(), create=False) as index:

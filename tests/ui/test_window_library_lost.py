@@ -56,7 +56,7 @@ def test_a_vanished_library_folder_hands_over_to_the_built_in_station_and_back(
 
     window = create_window(str(mood_video), None, backend=NullBackend(), close_fade_s=0.1)
     try:
-        window.session.guard.check_every_s = 0.5  # look for the drive often, to keep the test short
+        window.session.programme.guard.check_every_s = 0.5  # look for the drive often, to keep the test short
         qtbot.waitUntil(lambda: playing(window) is not None, timeout=WAIT_MS)
         first = playing(window)
         assert not first.startswith("builtin-")

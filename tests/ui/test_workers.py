@@ -140,3 +140,36 @@ def test_pipeline_worker_steps_the_session_and_emits_its_snapshots(qtbot):
         worker.stop()
         thread.quit()
         assert thread.wait(5000)
+
+
+def test_pipeline_worker_hears_the_engines_notices_and_tells_one_that_fails(qtbot):
+    library = MusicLibrary(songs=make_songs(None), origin="test", stations=None)
+    audio = FakeAudio()
+    session = make_session(library, audio)
+    frames: LatestSlot[TimedFrame] = LatestSlot()
+    worker = PipelineWorker(session, frames)
+    snapshots: list[SessionSnapshot] = []
+    worker.snapshot_ready.connect(snapshots.append, Qt.ConnectionType.DirectConnection)
+    thread = start_in_thread(worker, "moodsic-pipeline-test")
+    try:
+        frames.put(TimedFrame(np.zeros((8, 8, 3), np.uint8), 1.0))
+        qtbot.waitUntil(lambda: any(s.step is not None for s in snapshots), timeout=5000)
+        first = next(s for s in snapshots if s.step is not None).decisions[0].song
+
+        def broken(song):
+            raise RuntimeError("broken notice")
+
+        session.song_played = broken  # the next "song started" fails on the worker's thread
+        session.notices.song_started(first)  # as the engine's worker thread does
+        session.notices.song_failed(first, "not audio")  # heard all the same, after the one that failed
+        qtbot.waitUntil(lambda: any(s.skipped for s in snapshots), timeout=5000)
+        told = [s for s in snapshots if s.problems or s.skipped]
+        assert any(s.problems == ("A command failed: broken notice",) for s in told)
+        skipped = next(s for s in told if s.skipped)
+        assert skipped.skipped == (f"Skipped “{first.title}”: not audio",)
+        replacement = skipped.decisions[0].song
+        assert replacement != first and audio.calls[-1] == ("crossfade", replacement.song_id)
+    finally:
+        worker.stop()
+        thread.quit()
+        assert thread.wait(5000)
