@@ -37,7 +37,7 @@ import math
 import os
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -388,6 +388,3 @@ def _metadata_of(path: Path) -> dict[str, str]:
         return {}
 
 
-def options_dict(options: TrainOptions) -> dict[str, Any]:
-    """The options as JSON-friendly values (paths as strings)."""
-    return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()}

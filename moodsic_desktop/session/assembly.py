@@ -1,6 +1,7 @@
 """Assembles the pipeline from settings: the one place that chooses the library, stations and experts.
 
-Used by ``moodsic analyze`` and by the GUI's capture worker, so both run the same object the same way.
+Used by ``moodsic analyze``, the self-test and the window's start-up (``ui/app.py``; the window's pipeline
+worker then runs it), so all run the same object the same way.
 """
 
 from __future__ import annotations

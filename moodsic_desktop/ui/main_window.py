@@ -29,7 +29,7 @@ from moodsic_desktop.audio.engine import AudioEngine
 from moodsic_desktop.audio.library.schema import default_index_path
 from moodsic_desktop.core.day_plan import DayPlan
 from moodsic_desktop.core.library import MusicLibrary, Song
-from moodsic_desktop.core.pipeline import Pipeline, StepRecord
+from moodsic_desktop.core.pipeline import Pipeline
 from moodsic_desktop.core.report import SessionReport
 from moodsic_desktop.session.playback import PlaybackSession
 from moodsic_desktop.session.snapshot import LibraryView, SessionSnapshot
@@ -131,11 +131,6 @@ class MainWindow(QMainWindow):
         timer.timeout.connect(tick)
         timer.start()
         return timer
-
-    @property
-    def _last_step(self) -> StepRecord | None:
-        """The last step drawn (None while no source runs)."""
-        return self.live.readout.last_step
 
     # ------------------------------------------------------------------------------------------ building
     def _build_ui(self, snapshot: SessionSnapshot) -> None:

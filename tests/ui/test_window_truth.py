@@ -21,8 +21,9 @@ def test_after_a_bad_file_stops_the_video_nothing_stale_is_shown_and_the_dwell_c
     window = open_window(str(mood_video), UserSettings(dwell_s=120.0, crossfade_s=0.0))
     window.resize(1366, 768)
     qtbot.waitUntil(lambda: window.now_playing.dwell.text().startswith("Stays at least"), timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: window._last_step is not None and window._last_step.decision is not None)
-    late = replace(window.live.snapshot, step=window._last_step, decisions=())  # one of the last frames' steps
+    readout = window.live.readout
+    qtbot.waitUntil(lambda: readout.last_step is not None and readout.last_step.decision is not None)
+    late = replace(window.live.snapshot, step=readout.last_step, decisions=())  # one of the last frames' steps
     bad = tmp_path / "broken.mp4"
     bad.write_bytes(b"this is not a video")
     window.start_source(str(bad))

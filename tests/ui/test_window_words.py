@@ -20,7 +20,7 @@ SINGLE_FACE = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures"
 def expected_line(window):
     """The words ``core.mood_words`` gives for the window's last step, with the window's settings (for a
     decision that holds no song: the dwell left does not count)."""
-    step = window._last_step
+    step = window.live.readout.last_step
     stabilized = (step.stabilized.valence, step.stabilized.arousal) if step.stabilized is not None else None
     std = (step.fused.std_valence, step.fused.std_arousal) if step.fused is not None else None
     room = room_energy_words(step.room.arousal) if step.room is not None else ""
