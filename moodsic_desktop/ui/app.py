@@ -142,7 +142,7 @@ def create_window(
         WindowState(settings_dir),
         settings,
         close_fade_s=close_fade_s,
-        expert_notes=experts.lines(),
+        expert_notes=experts.for_window(),
     )
     engine.start()
     for key, problem in (("settings", settings_problem), ("library", library_problem)):

@@ -9,12 +9,13 @@ the crossfade); rates per second; timings in milliseconds.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from moodsic_desktop.audio.engine import AudioEngine
 from moodsic_desktop.core.day_plan import PlanState
 from moodsic_desktop.core.library import Song
 from moodsic_desktop.core.pipeline import StepRecord
+from moodsic_desktop.session.assembly import ExpertNotes
 from moodsic_desktop.session.snapshot import LibraryChange, LibraryView, SessionSnapshot
 from moodsic_desktop.ui.diagnostics_panel import DiagnosticsPanel, expert_lines, status_lines
 from moodsic_desktop.ui.live_readout import LiveReadout
@@ -96,20 +97,20 @@ class LiveView:
             else:
                 self.banners.hide_banner("day-plan")
 
-    def show_expert_notes(self, notes: Sequence[str], open_models: Callable[[], None]) -> None:
+    def show_expert_notes(self, notes: ExpertNotes, open_models: Callable[[], None]) -> None:
         """Which experts read the mood and why (``notes``: what ``assembly.select_experts`` said, with a
         model's licence), and how to get models when built-in experts stand in: in Diagnostics. A banner only
         when the owner has something to do: a model that could not be used (its button calls
         ``open_models``), or one whose licence forbids commercial use."""
-        self.diagnostics.experts_label.setText("\n".join(expert_lines(notes, self.snapshot.experts)))
-        if any(" model not used: " in line or "damaged" in line for line in notes):
+        self.diagnostics.experts_label.setText("\n".join(expert_lines(notes.lines, self.snapshot.experts)))
+        if notes.model_not_used:
             self.banners.show_banner(
                 "model-broken",
                 "A mood model could not be used, so a simpler reader stands in.",
                 "warning",
                 button=("Mood readers…", open_models),
             )
-        if any("non-commercial use only" in line for line in notes):
+        if notes.non_commercial:
             self.banners.show_banner(
                 "models",
                 "A mood model installed here is licensed for non-commercial use only; "

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from moodsic_desktop.core.day_plan import DayPlan
 from moodsic_desktop.core.library import MusicLibrary, Song
 from moodsic_desktop.core.pipeline import Pipeline
 from moodsic_desktop.core.report import SessionReport
+from moodsic_desktop.session.assembly import ExpertNotes
 from moodsic_desktop.session.playback import PlaybackSession
 from moodsic_desktop.session.snapshot import LibraryView, SessionSnapshot
 from moodsic_desktop.ui.autostart_toggle import AutostartToggle
@@ -82,7 +82,7 @@ class MainWindow(QMainWindow):
         window_state: WindowState,
         settings: UserSettings,
         close_fade_s: float = 1.0,
-        expert_notes: Sequence[str] = (),
+        expert_notes: ExpertNotes | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("Moodsic")
@@ -94,7 +94,7 @@ class MainWindow(QMainWindow):
         self.window_state = window_state
         self.settings = settings
         self.close_fade_s = close_fade_s
-        self.expert_notes = list(expert_notes)  # what assembly.select_experts said about the experts
+        self.expert_notes = expert_notes or ExpertNotes()  # what assembly.select_experts said about the experts
         self._closing = False
         self._closed_down = False
         self._frames: LatestSlot[TimedFrame] = LatestSlot()  # the capture worker's newest frame, for the pipeline
