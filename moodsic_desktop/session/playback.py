@@ -31,7 +31,6 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -209,7 +208,7 @@ class PlaybackSession:
             decision = self.pipeline.song_ended(self._now)
         else:
             decision = self.pipeline.matcher.song_ended(self._now, *self.mood_without_picture())
-            decision = replace(decision, reason=f"{self._no_picture_words()}: {decision.reason}")
+            decision = decision.because(self._no_picture_words(), decision.reason)
         self._queue(self._with_plan_reason(decision))
 
     def song_failed(self, song: Song, reason: str) -> None:
@@ -313,7 +312,7 @@ class PlaybackSession:
             self.pipeline.matcher = matcher
             if old.current is not None and matcher.current is None:  # it plays to its end, then the library
                 decision = matcher.song_ended(self._now)
-                self._queue(replace(decision, reason=f"the library changed: {decision.reason}"))
+                self._queue(decision.because("the library changed", decision.reason))
         self._library_change = LibraryChange(library=self._view_of(guard.playing), lost=guard.lost, message=message)
 
     # -- without a picture --------------------------------------------------------------------------------
@@ -361,7 +360,7 @@ class PlaybackSession:
             return
         decision = matcher.song_ended(self._now, *self.mood_without_picture())
         nearest = f"nearest song in {decision.station}" if decision.station else "nearest song"
-        self._play(replace(decision, reason=f"{self._no_picture_words()}: {nearest}"))
+        self._play(decision.because(self._no_picture_words(), nearest))
 
     def _no_picture_words(self) -> str:
         """Why the mood that chose a song was not read now, in the owner's words."""
@@ -502,9 +501,9 @@ class PlaybackSession:
             mood = self.pipeline.aim(*mood)
         decision = target.song_ended(self._now, *mood) if mood is not None else target.song_ended(self._now)
         self._library_change = LibraryChange(library=self._view_of(library), lost=not back, message=message)
-        why = "the library is back" if back else f"the library is lost: the {library.origin}"
         nearest = f"nearest song in {decision.station}" if decision.station else "nearest song"
-        self._play(replace(decision, reason=f"{why}: {nearest}"))
+        why = ("the library is back", nearest) if back else ("the library is lost", f"the {library.origin}: {nearest}")
+        self._play(decision.because(*why))
 
     def _view_of(self, library: MusicLibrary) -> LibraryView:
         """The frozen view of ``library`` for snapshots, made once per library."""
@@ -542,7 +541,7 @@ class PlaybackSession:
         block = self._plan_state.block
         if block is None or not self._plan_state.leans:
             return decision
-        return replace(decision, reason=f"{decision.reason}; the day plan {block.mood.words} ({block.name})")
+        return decision.with_day_plan(f"{block.mood.words} ({block.name})")
 
     def _follow_plan(self) -> bool:
         """Apply the day plan's changes since the last call (module docstring); whether the music may play."""
@@ -560,5 +559,5 @@ class PlaybackSession:
         elif change.opened:  # at once, for the plan's mood: the room's reading takes over as it comes
             decision = self.pipeline.matcher.song_ended(self._now, *self.mood_without_picture())
             nearest = f"nearest song in {decision.station}" if decision.station else "nearest song"
-            self._play(replace(decision, reason=f"opening time: the {nearest} for the day plan's mood"))
+            self._play(decision.because("opening time", f"the {nearest} for the day plan's mood"))
         return state.open

@@ -83,7 +83,7 @@ class LiveReadout:
         step = self.last_step
         stabilized = fused_std = None
         room = ""
-        reason = dwell_left = None
+        cause = dwell_left = None
         if step is not None:
             if step.room is not None:
                 room = room_energy_words(step.room.arousal)
@@ -93,11 +93,11 @@ class LiveReadout:
                 fused_std = (step.fused.std_valence, step.fused.std_arousal)
             decision = step.decision
             if decision is not None and playing is not None and decision.song.song_id != playing.song_id:
-                reason = QUEUED
+                cause = QUEUED
             elif decision is not None:
-                reason = decision.reason
+                cause = decision.cause
                 dwell_left = self.dwell_left_s(decision.song, min_dwell_s, now)
-        return mood_line(stabilized, fused_std, tau, self.faces_read, mode, room, reason, dwell_left)
+        return mood_line(stabilized, fused_std, tau, self.faces_read, mode, room, cause, dwell_left)
 
     def dwell_left_s(self, song: Song, min_dwell_s: float, now: float) -> float | None:
         """Seconds before the matcher may change ``song`` by the mood, at ``now`` (session clock), or None

@@ -144,11 +144,11 @@ class LiveView:
         """The song, its station and "why", its position, the dwell left and the crossfade's progress."""
         song = self.engine.current_song
         if song is None:
-            self.now_playing.show_song(None, None, "")
+            self.now_playing.show_song(None, None)
             self.now_playing.show_progress(None, None, None, None)
             return
         decision = self.readout.decision_for(song)
-        self.now_playing.show_song(song, decision.station if decision else None, decision.reason if decision else "")
+        self.now_playing.show_song(song, decision)
         # the session's clock is the monotonic one: the dwell counts down between steps and with no source
         dwell_left = self.readout.dwell_left_s(song, self.snapshot.min_dwell_s, time.monotonic())
         crossfade = None

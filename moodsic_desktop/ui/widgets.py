@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from moodsic_desktop.core.decision_words import why_words
 from moodsic_desktop.core.library import Song
+from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.mood_words import MoodLine
 from moodsic_desktop.core.types import FaceRead
 from moodsic_desktop.ui.plain_messages import plain_message
@@ -356,9 +357,9 @@ class NowPlayingPanel(QFrame):
         for column, stretch in enumerate((2, 3, 2)):  # "Free to change with the mood" is the longest
             layout.setColumnStretch(column, stretch)
 
-    def show_song(self, song: Song | None, station: str | None, reason: str) -> None:
-        """``song`` (None: nothing plays), its ``station``'s name and the matcher's ``reason`` for it (shown in
-        plain words; the matcher's own words are the tooltip)."""
+    def show_song(self, song: Song | None, decision: Decision | None) -> None:
+        """``song`` (None: nothing plays) and the ``decision`` that chose it (None: not known): its station's
+        name and why it plays, in plain words (the matcher's own words are the tooltip)."""
         if song is None:
             self.title.setText("Nothing playing yet")
             self.details.setText("")
@@ -368,8 +369,10 @@ class NowPlayingPanel(QFrame):
             return
         self.title.setText(song.title or f"Song {song.song_id}")
         self.details.setText(" · ".join(part for part in (song.artist, song.genre) if part))
+        station = decision.station if decision is not None else None
+        reason = decision.reason if decision is not None else ""
         self.station.setText(f"Station: {station}" if station else "")
-        self.reason.setText(f"Why: {why_words(reason, station)}" if reason else "")
+        self.reason.setText(f"Why: {why_words(decision)}" if decision is not None and reason else "")
         self.reason.setToolTip(f"Why this song plays, in the matcher's words: {reason}" if reason else "")
 
     def show_progress(
