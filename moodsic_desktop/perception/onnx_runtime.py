@@ -182,11 +182,19 @@ class ModelTerms:
 
     @classmethod
     def from_metadata(cls, metadata: Mapping[str, str], status: str | None = None) -> ModelTerms:
+        """The terms a model file's ``metadata`` states (the one place that reads them)."""
         return cls(
             licence=metadata.get(LICENCE_KEY) or "unknown",
             commercial_use=metadata.get(COMMERCIAL_USE_KEY, "false").lower() == "true",
             status=status,
         )
+
+    @property
+    def licence_words(self) -> str:
+        """The licence, with ", non-commercial use only" after one that forbids commercial use without
+        saying so itself ("CC BY-NC-ND 4.0, non-commercial use only"; "MIT")."""
+        said = self.commercial_use or "non-commercial" in self.licence
+        return self.licence if said else f"{self.licence}, non-commercial use only"
 
 
 def joint_terms(*parts: ModelTerms) -> ModelTerms:

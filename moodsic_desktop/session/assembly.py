@@ -256,9 +256,7 @@ class ExpertSelection:
 
 
 def _model_reason(role: ExpertRole, expert: Any, terms: ModelTerms) -> str:
-    said = terms.commercial_use or "non-commercial" in terms.licence  # a licence that says it needs no repeat
-    line = f"{role}: {expert.name} on {expert.device} — licence {terms.licence}"
-    line += "" if said else ", non-commercial use only"
+    line = f"{role}: {expert.name} on {expert.device} — licence {terms.licence_words}"
     return line + (f" [{terms.status}]" if terms.status else "")
 
 

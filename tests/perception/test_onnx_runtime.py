@@ -83,6 +83,12 @@ def test_a_model_s_licence_and_commercial_use_are_read_once_into_its_terms(tmp_p
     assert bare.terms == ModelTerms(licence="unknown", commercial_use=False)  # a file that says nothing allows nothing
 
 
+def test_a_licence_that_forbids_commercial_use_says_so_once():
+    assert ModelTerms("MIT", commercial_use=True).licence_words == "MIT"
+    assert ModelTerms("CC BY-NC-ND 4.0").licence_words == "CC BY-NC-ND 4.0, non-commercial use only"
+    assert ModelTerms("research only, non-commercial").licence_words == "research only, non-commercial"
+
+
 def test_an_expert_of_two_models_may_be_used_commercially_only_when_both_may():
     head = ModelTerms("CC BY-NC 4.0", commercial_use=False)
     backbone = ModelTerms("MIT", commercial_use=True, status="CUDA not usable: running on the CPU")
