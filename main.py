@@ -10,9 +10,12 @@ import sys
 # Importing the package first turns off onnxruntime's telemetry and moves libraries' caches into the
 # program's own folder (moodsic_desktop.paths.keep_libraries_private) before anything can load them.
 import moodsic_desktop  # noqa: F401
-from moodsic_desktop.cli import self_test
 from moodsic_desktop.ui import app
 
 if __name__ == "__main__":
     arguments = sys.argv[1:]
-    sys.exit(self_test.main(arguments) if self_test.asks_for_self_test(arguments) else app.main(arguments))
+    if "--self-test" in arguments:  # headless, no Qt; loaded only here, so that the window's splash shows sooner
+        from moodsic_desktop.cli import self_test
+
+        sys.exit(self_test.main(arguments))
+    sys.exit(app.main(arguments))

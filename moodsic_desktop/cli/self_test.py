@@ -483,7 +483,7 @@ def asks_for_self_test(argv: Sequence[str]) -> bool:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="moodsic --self-test",
+        prog="moodsic",
         description="Run the whole program headless on a generated clip and exit. Exit status "
         f"{EXIT_OK}: passed, {EXIT_FAILED}: a stage failed, {EXIT_NO_SOUND}: every stage passed but no sound "
         "output opens.",
