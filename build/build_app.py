@@ -65,7 +65,7 @@ SCREEN = "1600x1000x24"
 COVERED_FRACTION = 0.3
 SELF_TEST_NO_SOUND = 3
 """The self-test's exit status when every stage passed but no sound output opened
-(``moodsic_desktop.session.self_test.EXIT_NO_SOUND``): accepted here, since a build machine often has no sound card."""
+(``moodsic_desktop.cli.self_test.EXIT_NO_SOUND``): accepted here, since a build machine often has no sound card."""
 """A screenshot counts as showing the window once this share of its pixels is not near-black."""
 
 sys.path.insert(0, str(REPO))  # this checkout's moodsic_desktop (for the test video), not another copy

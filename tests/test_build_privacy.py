@@ -101,7 +101,7 @@ def test_a_self_test_without_sound_passes_the_privacy_step(tmp_path, build_app, 
 
 
 def test_the_self_test_step_accepts_no_sound_and_says_so(tmp_path, build_app, monkeypatch, capsys):
-    from moodsic_desktop.session import self_test as selftest
+    from moodsic_desktop.cli import self_test as selftest
 
     assert build_app.SELF_TEST_NO_SOUND == selftest.EXIT_NO_SOUND
     stand_in(tmp_path, build_app, monkeypatch, "echo 'No sound output: no device'; echo 'ok  audio x'; exit 3")

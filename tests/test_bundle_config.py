@@ -155,7 +155,7 @@ def test_nothing_the_program_imports_is_left_out(config):
     modules, imported = app_imports(excludes)
     assert {
         "moodsic_desktop.ui.app",
-        "moodsic_desktop.session.self_test",
+        "moodsic_desktop.cli.self_test",
         "moodsic_desktop.session.assembly",
     } <= modules
     assert "mediapipe.python.solutions" in imported  # the walk sees the program's imports

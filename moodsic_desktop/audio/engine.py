@@ -6,7 +6,7 @@ ahead of need in ``decode_jobs.py`` and the listener protocol in ``listener.py``
 
 Threads
 -------
-* **Callers** (GUI, capture worker, CLI): ``play``, ``crossfade_to``, ``queue_next``, ``skip``, ``stop``,
+* **Callers** (GUI, pipeline worker, CLI): ``play``, ``crossfade_to``, ``queue_next``, ``skip``, ``stop``,
   ``open_output`` and the ``device`` setter only queue a command (``commands.py``) for the worker and return
   at once; ``volume`` and ``crossfade_s`` are plain attribute writes; the read-only properties read
   snapshots. Any thread. ``start``, ``close`` and ``wait_idle`` block: the thread that owns the engine,

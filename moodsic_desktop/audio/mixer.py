@@ -49,7 +49,6 @@ _VOLUME_GLIDE_S = 0.03
 """Seconds a change of the master volume takes from 0 to 1 (a glide, to avoid clicks)."""
 
 
-# The class keeps its leading underscore: tests/test_long_run_audio.py counts live decks by this name.
 class Deck:
     """One song's decoded audio. The worker appends to ``buf`` and then raises ``filled``; once the file is
     done it sets ``length`` and then ``complete``. The mixer owns ``pos``, ``theta`` and ``dtheta``.

@@ -1,5 +1,5 @@
-"""The ``moodsic`` command: its parser, and ``main``, which runs a sub-command (or the desktop program's
-``--self-test``).
+"""The ``moodsic`` command: its parser, and ``main``, which runs a sub-command (or ``--self-test``:
+:mod:`~moodsic_desktop.cli.self_test`).
 
 One module per command group: :mod:`~moodsic_desktop.cli.analyze`, :mod:`~moodsic_desktop.cli.library`
 (with :mod:`~moodsic_desktop.cli.library_import`), :mod:`~moodsic_desktop.cli.models` (``models`` and
@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from moodsic_desktop import __version__
+from moodsic_desktop.cli import self_test
 from moodsic_desktop.cli._common import EXIT_FAILURE, EXIT_INTERRUPTED, UserError
 from moodsic_desktop.cli.analyze import add_analyze_parser
 from moodsic_desktop.cli.autostart import add_autostart_parser
@@ -24,6 +25,7 @@ from moodsic_desktop.cli.dayplan import add_dayplan_parser
 from moodsic_desktop.cli.evaluate import add_eval_parser
 from moodsic_desktop.cli.library import add_library_parser
 from moodsic_desktop.cli.models import add_bench_parser, add_models_parser
+from moodsic_desktop.cli.self_test import asks_for_self_test
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,29 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_DESKTOP_OPTIONS_WITH_A_VALUE = ("--library", "--source")
-
-
-def _asks_for_self_test(argv: Sequence[str]) -> bool:
-    """Whether ``argv`` is the desktop program's ``--self-test`` (with its options: ``--library DIR``,
-    ``--verbose``) rather than a ``moodsic`` command: ``--self-test`` before any command word."""
-    tokens = iter(argv)
-    for token in tokens:
-        if token == "--self-test":
-            return True
-        if token in _DESKTOP_OPTIONS_WITH_A_VALUE:
-            next(tokens, None)
-        elif not token.startswith("-"):
-            return False
-    return False
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if _asks_for_self_test(argv):  # `python -m moodsic_desktop --self-test` works as `main.py --self-test`
-        from moodsic_desktop.ui.app import main as desktop_main  # here only: it loads Qt, which no command needs
-
-        return desktop_main(argv)
+    if asks_for_self_test(argv):  # `python -m moodsic_desktop --self-test` works as `main.py --self-test`
+        return self_test.main(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

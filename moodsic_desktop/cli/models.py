@@ -56,7 +56,7 @@ from moodsic_desktop.perception.model_store import (
     sha256_file,
 )
 from moodsic_desktop.perception.model_trial import expert_problem
-from moodsic_desktop.perception.onnx_runtime import OnnxRuntimeError, RuntimeConfig, create_session
+from moodsic_desktop.perception.onnx_runtime import ModelTerms, OnnxRuntimeError, RuntimeConfig, create_session
 from moodsic_desktop.session.assembly import EngineSettings, make_fallback, select_experts
 
 __all__ = ["add_bench_parser", "add_models_parser"]
@@ -218,14 +218,13 @@ def run_models_list(args: argparse.Namespace) -> int:
         print("  no model installed")
     failing = {}  # name → why the program cannot use a usable-looking entry (perception.model_trial)
     for status in scan.models:
-        terms = "" if status.commercial_use or "non-commercial" in status.licence else ", non-commercial use only"
         problem = expert_problem(status) if status.usable else None
         state = status.describe() if problem is None else f"{status.name} ({status.expert} expert): {problem}"
         print(f"  {state}")
         if problem is not None:
             failing[status.name] = problem
         if status.usable:
-            print(f"    licence: {status.licence}{terms}")
+            print(f"    licence: {ModelTerms(status.licence, status.commercial_use).licence_words}")
     for note in scan.notes:
         print(f"  note: {note}")
     selection = select_experts(EngineSettings(), folder)
@@ -251,8 +250,8 @@ def _group_unlisted(folder: Path, listed: set[Path]) -> tuple[list[dict[str, Any
             problems.append(f"{path.name}: corrupt: not a readable ONNX model ({error})")
             continue
         kind, name = meta.get(META_PREFIX + "kind"), meta.get(META_PREFIX + "name") or path.stem
-        extra: dict[str, Any] = {"licence": meta.get(META_PREFIX + "licence", "unknown")}
-        extra["commercial_use"] = meta.get(META_PREFIX + "commercial_use", "false") == "true"
+        terms = ModelTerms.from_metadata(meta)
+        extra: dict[str, Any] = {"licence": terms.licence, "commercial_use": terms.commercial_use}
         if kind in ("emonet", "fer2013"):
             entries.append(make_entry(name, kind, {"model": path}, folder, **extra))
         elif kind in ("scene-backbone", "scene-head"):
@@ -264,7 +263,7 @@ def _group_unlisted(folder: Path, listed: set[Path]) -> tuple[list[dict[str, Any
             problems.append(f"{name}: missing: a scene model needs a backbone and a head file, found {sorted(files)}")
             continue
         meta = read_onnx_metadata(files["head"])
-        extra = {"licence": meta.get(META_PREFIX + "licence", "unknown"), "commercial_use": False}
+        extra = {"licence": ModelTerms.from_metadata(meta).licence, "commercial_use": False}
         entries.append(make_entry(name, "scene", files, folder, **extra))
     return entries, problems
 

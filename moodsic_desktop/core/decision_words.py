@@ -1,13 +1,16 @@
 """What the music does, and why a song plays, in the owner's words, from the matcher's decisions.
 
 A ``Decision``'s ``reason`` is written for engineers ("dwell: 4 s of 30 s played", "mood moved: 0.23
-closer than the last song (hysteresis 0.15)"); the window and ``moodsic analyze`` say it in plain words.
-Each kind of reason is named by how its text begins (the words before its first colon) and has one entry
-in ``REASON_WORDS``: what the mood line says the music is doing while that reason holds, and what the
+closer than the last song (hysteresis 0.15)"); the window and ``moodsic analyze`` say it in plain words,
+from the decision's facts, never from the reason's text. Each kind of reason (``Decision.cause``) has one
+entry in ``REASON_WORDS``: what the mood line says the music is doing while that reason holds, and what the
 now-playing "Why" says when a song was chosen for it. A new kind of reason is one new entry; a reason
-without an entry reads as the music mode's words. The engineering text stays in Diagnostics and tooltips.
+without an entry reads as the music mode's words. The "Why" then says what the other facts add: a song
+whose mood was estimated from its audio (``Song.mood.source``), the variety rule's choice
+(``Decision.variety``) and the day plan (``Decision.day_plan``). The engineering text stays in
+Diagnostics and tooltips.
 
-Pure functions of plain values (no Qt); times in seconds. Any thread.
+Pure functions (no Qt); times in seconds. Any thread.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from moodsic_desktop.core.matcher import Decision, Variety
+
 MUSIC_WORDS = {
     "match": "the music is matching the mood",
     "uplift": "the music is lifting it",
     "calm": "the music is calming it",
 }
-ESTIMATED_MARK = "its mood was estimated from the audio"  # the matcher's note on a song without a rated mood
 
 
 @dataclass(frozen=True)
@@ -61,13 +65,12 @@ REASON_WORDS: dict[str, ReasonWords] = {
     ),
     "opening time": ReasonWords("{mode}", "the café opened; it fits the day plan's mood{station}"),
 }
-# Notes a reason may carry after its kind, said after the kind's words: the matcher's variety (rule 3) and the
-# day plan bending the target ("; the day plan keeps it calm (Morning)", said as it is).
-VARIETY_WORDS = {
-    "for variety": "a little past the mood, for variety: the songs closest to it played lately",
-    "the one played longest ago": "every song close to the mood played lately; this one longest ago",
+# What the variety rule (the matcher's rule 3) adds to the "Why" of a song it chose; the usual nearest song: nothing.
+VARIETY_WORDS: dict[Variety, str] = {
+    "past_station": "a little past the mood, for variety: the songs closest to it played lately",
+    "least_recent": "every song close to the mood played lately; this one longest ago",
 }
-DAY_PLAN_MARK = "; the day plan "
+ESTIMATED_WORDS = "its mood was guessed from its sound"  # a song without a rated mood (Song.mood_source)
 
 
 def music_words(mode: str) -> str:
@@ -75,36 +78,30 @@ def music_words(mode: str) -> str:
     return MUSIC_WORDS.get(mode, f"the music is in mode {mode!r}")
 
 
-def reason_kind(reason: str) -> str | None:
-    """The ``REASON_WORDS`` key ``reason`` begins with (the longest, when several do); None for none."""
-    known = [kind for kind in REASON_WORDS if reason.startswith(kind)]
-    return max(known, key=len) if known else None
-
-
-def doing_words(reason: str | None, mode: str, dwell_left_s: float | None = None) -> str:
-    """What the music is doing, for the last decision's ``reason`` (None: no decision yet), the music
-    ``mode`` and the seconds the song is held for yet (``dwell_left_s``; None when unknown)."""
-    kind = reason_kind(reason) if reason else None
-    if kind is None:
+def doing_words(cause: str | None, mode: str, dwell_left_s: float | None = None) -> str:
+    """What the music is doing, for the last decision's ``cause`` (``Decision.cause``; None: no decision
+    yet), the music ``mode`` and the seconds the song is held for yet (``dwell_left_s``; None when unknown)."""
+    said = REASON_WORDS.get(cause) if cause else None
+    if said is None:
         return music_words(mode)
-    words = REASON_WORDS[kind].doing
-    if "{dwell_left}" in words:
+    if "{dwell_left}" in said.doing:
         if dwell_left_s is None or not math.isfinite(dwell_left_s) or dwell_left_s < 0.5:
             return music_words(mode)  # held no more: free to follow the mood
-        return words.format(mode=music_words(mode), dwell_left=f"{dwell_left_s:.0f} s")
-    return words.format(mode=music_words(mode))
+        return said.doing.format(mode=music_words(mode), dwell_left=f"{dwell_left_s:.0f} s")
+    return said.doing.format(mode=music_words(mode))
 
 
-def why_words(reason: str, station: str | None = None) -> str:
-    """Why a song plays, in plain words, for the ``reason`` it was chosen for (``station``: its station's
-    name, or None). A reason of no known kind is shown as it is."""
-    kind = reason_kind(reason)
-    if kind is None:
-        return reason[:1].upper() + reason[1:]
-    words = REASON_WORDS[kind].why.format(station=f" among {station}" if station else "")
-    if ESTIMATED_MARK in reason:
-        words += "; its mood was guessed from its sound"
-    words += "".join(f"; {said}" for mark, said in VARIETY_WORDS.items() if mark in reason)
-    if DAY_PLAN_MARK in reason:
-        words += DAY_PLAN_MARK + reason.split(DAY_PLAN_MARK, 1)[1]
+def why_words(decision: Decision) -> str:
+    """Why ``decision``'s song plays, in plain words: its cause's words (with its station's name), then
+    what its other facts add. A decision of no known cause shows its reason as it is."""
+    said = REASON_WORDS.get(decision.cause)
+    if said is None:
+        return decision.reason[:1].upper() + decision.reason[1:]
+    words = said.why.format(station=f" among {decision.station}" if decision.station else "")
+    if decision.song.mood.source == "estimated":
+        words += f"; {ESTIMATED_WORDS}"
+    if decision.variety in VARIETY_WORDS:
+        words += f"; {VARIETY_WORDS[decision.variety]}"
+    if decision.day_plan:
+        words += f"; the day plan {decision.day_plan}"
     return words[:1].upper() + words[1:]

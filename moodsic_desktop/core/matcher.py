@@ -69,7 +69,7 @@ import itertools
 import math
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, TypedDict, get_args
 
 import numpy as np
@@ -138,7 +138,11 @@ class Decision:
     ``variety`` says which step of the module's rule 3 chose a switch's song (:data:`Variety`;
     ``"past_station"``: it reached past the station for variety); a decision that keeps the song says
     ``"nearest"``. ``repeat_window_s`` is the window in force (seconds: the owner's setting, shortened for
-    a small library). Both are plain values for the window to word; ``reason`` says the same in words.
+    a small library). ``cause`` is the kind of reason ("first pick", "dwell", "mood moved", …; the session
+    adds its own, such as "opening time": the keys of ``core.decision_words.REASON_WORDS``; "" when not
+    given) and ``day_plan`` what the day plan did to the target ("keeps it calm (Morning)"; "" for nothing).
+    These are plain values for the window to word; ``reason`` says the same in the engineer's words,
+    ``"<cause>: <detail>"`` (and "; the day plan <day_plan>" at its end).
     """
 
     song: Song
@@ -151,6 +155,17 @@ class Decision:
     song_started_at: float = 0.0
     variety: Variety = "nearest"
     repeat_window_s: float = 0.0
+    cause: str = ""
+    day_plan: str = ""
+
+    def because(self, cause: str, detail: str) -> Decision:
+        """This decision told as made for ``cause`` (the session's causes: the library changed, no picture,
+        opening time), its reason ``"<cause>: <detail>"``."""
+        return replace(self, cause=cause, reason=f"{cause}: {detail}")
+
+    def with_day_plan(self, words: str) -> Decision:
+        """This decision with what the day plan did to its target (``words``: "keeps it calm (Morning)")."""
+        return replace(self, reason=f"{self.reason}; the day plan {words}", day_plan=words)
 
 
 @dataclass
@@ -407,8 +422,16 @@ class Matcher:
         return ""
 
     def _decide(
-        self, index: int, target: tuple[float, float], choice: _Choice, switched: bool, reason: str, now: float
+        self,
+        index: int,
+        target: tuple[float, float],
+        choice: _Choice,
+        switched: bool,
+        cause: str,
+        detail: str,
+        now: float,
     ) -> Decision:
+        reason = f"{cause}: {detail}" if detail else cause
         if switched:
             self._current = _Play(index, now, target)
             self._count_play(index, now)
@@ -427,6 +450,7 @@ class Matcher:
             song_started_at=self._current.started_at if self._current else now,
             variety=choice.variety if switched else "nearest",
             repeat_window_s=self.effective_repeat_window_s,
+            cause=cause,
         )
 
     def recommend(self, v_ref: float, a_ref: float, now: float) -> Decision:
@@ -437,21 +461,21 @@ class Matcher:
         best = int(choice.indices[0])
         if self._current is None:
             station = self._station_name(best) or "the library"
-            return self._decide(best, target, choice, True, f"first pick: nearest song in {station}", now)
+            return self._decide(best, target, choice, True, "first pick", f"nearest song in {station}", now)
         current = self._current.song_index
         elapsed = now - self._current.started_at
         if elapsed < self.min_dwell_s:
-            reason = f"dwell: {elapsed:.0f} s of {self.min_dwell_s:.0f} s played"
-            return self._decide(current, target, choice, False, reason, now)
+            detail = f"{elapsed:.0f} s of {self.min_dwell_s:.0f} s played"
+            return self._decide(current, target, choice, False, "dwell", detail, now)
         gain = self._expected_distance(current, target) - float(choice.distances[0])
         moved = math.dist(target, self._current.chosen_for)
         if best != current and gain > self.hysteresis and moved > self.hysteresis:
-            reason = f"mood moved: {gain:.2f} closer than the last song (hysteresis {self.hysteresis:.2f})"
-            return self._decide(best, target, choice, True, reason, now)
-        reason = f"still the best fit: no song closer by more than {self.hysteresis:.2f}"
+            detail = f"{gain:.2f} closer than the last song (hysteresis {self.hysteresis:.2f})"
+            return self._decide(best, target, choice, True, "mood moved", detail, now)
+        detail = f"no song closer by more than {self.hysteresis:.2f}"
         if moved <= self.hysteresis:
-            reason = f"still the best fit: the mood moved less than {self.hysteresis:.2f} since it was chosen"
-        return self._decide(current, target, choice, False, reason, now)
+            detail = f"the mood moved less than {self.hysteresis:.2f} since it was chosen"
+        return self._decide(current, target, choice, False, "still the best fit", detail, now)
 
     def song_ended(self, now: float, v_ref: float | None = None, a_ref: float | None = None) -> Decision:
         """The current song has ended: choose another one, for the mood given (reference V-A: the mood of
@@ -470,9 +494,9 @@ class Matcher:
         choice = self._choose(target, now, exclude_current=True)
         best = int(choice.indices[0])
         if skipped:
-            reason = "skipped by the user"
+            cause, detail = "skipped by the user", ""
         elif self._current is not None and best == self._current.song_index:
-            reason = "song ended: the library holds no other song"
+            cause, detail = "song ended", "the library holds no other song"
         else:
-            reason = f"song ended: nearest other song in {self._station_name(best) or 'the library'}"
-        return self._decide(best, target, choice, True, reason, now)
+            cause, detail = "song ended", f"nearest other song in {self._station_name(best) or 'the library'}"
+        return self._decide(best, target, choice, True, cause, detail, now)

@@ -87,20 +87,20 @@ def mood_line(
     faces_read: int,
     mode: str,
     room_words: str = "",
-    reason: str | None = None,
+    cause: str | None = None,
     dwell_left_s: float | None = None,
 ) -> MoodLine:
     """The mood line for one moment. ``stabilized``: the stabilised (valence, arousal), None before the
     first reading; ``fused_std``: the fused reading's standard deviations (valence, arousal), None when
     nothing was read this step; ``tau`` the certainty needed; ``faces_read`` the faces in the reading;
-    ``room_words`` how lively the room is (:func:`room_energy_words`; empty: not said); ``reason`` the last
-    decision's reason and ``dwell_left_s`` the seconds its song is held for yet (what the music does:
-    ``core.decision_words``; None: the music mode's words)."""
+    ``room_words`` how lively the room is (:func:`room_energy_words`; empty: not said); ``cause`` the last
+    decision's kind of reason (``Decision.cause``) and ``dwell_left_s`` the seconds its song is held for yet
+    (what the music does: ``core.decision_words``; None: the music mode's words)."""
     if stabilized is None:
         return MoodLine(WAITING_WORDS, "Start a camera or a video to read the room.")
     headline = feeling_words(*stabilized)
     sure = certainty_words(*fused_std, tau) if fused_std is not None else "unsure — holding the music"
-    parts = (sure[0].upper() + sure[1:], people_words(faces_read), room_words, doing_words(reason, mode, dwell_left_s))
+    parts = (sure[0].upper() + sure[1:], people_words(faces_read), room_words, doing_words(cause, mode, dwell_left_s))
     detail = " · ".join(part for part in parts if part)
     return MoodLine(headline, detail)
 

@@ -13,7 +13,7 @@ stabilised reading, or at ``aim(valence, arousal)`` of it when an aim is set (th
 day: ``core.day_plan.MoodLean.aim``; None, the default, leaves the reading untouched).
 
 Frames are RGB uint8 arrays (H x W x 3); times are seconds on one clock (video position or a monotonic
-clock). The pipeline is not thread-safe: the thread that calls ``process`` (the capture worker, or the
+clock). The pipeline is not thread-safe: the thread that calls ``process`` (the window's pipeline worker, or the
 CLI's main thread) owns it, and settings change between calls through ``stabilizer``, ``matcher`` and
 ``settings``. An expert that raises or returns a non-finite estimate is logged, counted and treated as
 silent for that step; the pipeline keeps going. An expert that fails ``FAILURES_BEFORE_FALLBACK`` steps in

@@ -248,7 +248,7 @@ class SessionReport:
                 "artist": decision.song.artist,
                 "station": decision.station,
                 "reason": decision.reason,
-                "why": why_words(decision.reason, decision.station),
+                "why": why_words(decision),
             }
         )
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -383,8 +383,3 @@ def _metadata_of(path: Path) -> dict[str, str]:
         return read_onnx_metadata(path)
     except (OSError, ValueError):
         return {}
-
-
-def options_dict(options: TrainOptions) -> dict[str, Any]:
-    """The options as JSON-friendly values (paths as strings)."""
-    return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()}

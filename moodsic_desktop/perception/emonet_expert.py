@@ -37,7 +37,7 @@ checks and clips).
 
 Licence and other face models
 -----------------------------
-The expert exposes the model's ``licence`` and ``commercial_use`` (from the file's metadata): EmoNet is
+The expert exposes the model's licence and commercial use as ``terms`` (``onnx_runtime.ModelTerms``): EmoNet is
 CC BY-NC-ND 4.0, non-commercial. :class:`OnnxFaceExpert` works for any ONNX face model with an ``image``
 input (N x 3 x S x S, RGB in [0, 1]) and ``valence``/``arousal``/``expression`` outputs, so a model with a
 licence that allows use in a shop can take EmoNet's place under its own ``moodsic.kind``.
@@ -264,8 +264,7 @@ class OnnxFaceExpert:
         self.classes: tuple[str, ...] = tuple(json.loads(meta.get(META_PREFIX + "classes", "[]")))
         input_spec = json.loads(meta.get(META_PREFIX + "input", "{}"))
         self.input_size = int(input_spec.get("size", [256, 256])[0])
-        self.licence = meta.get(META_PREFIX + "licence", "unknown")
-        self.commercial_use = meta.get(META_PREFIX + "commercial_use", "false").lower() == "true"
+        self.terms = self.model.terms
         self.uncertainty = uncertainty_mode
         self.augmentations = augmentation_set(tta_samples)
         self.window_s = float(window_s)
@@ -274,7 +273,6 @@ class OnnxFaceExpert:
         model_name = label or meta.get(META_PREFIX + "name") or self.display_name
         self.name = f"{model_name} (ONNX)"
         self.device = self.model.device
-        self.status = self.model.status
         self._aligner = EmotionScaleAligner()
         self._tracks: list[_FaceTrack] = []
         self._cycle = 0

@@ -191,11 +191,9 @@ class FerExpert:
         meta = self.model.metadata
         self.classes: tuple[str, ...] = tuple(json.loads(meta.get(META_PREFIX + "classes", "[]")) or FER_CLASSES)
         self._check_model()
-        self.licence = meta.get(META_PREFIX + "licence", "unknown")
-        self.commercial_use = meta.get(META_PREFIX + "commercial_use", "false").lower() == "true"
+        self.terms = self.model.terms
         self.name = f"{label or meta.get(META_PREFIX + 'name') or 'fer2013'} (ONNX)"
         self.device = self.model.device
-        self.status = self.model.status
         self.margin = float(margin)
         self.cues = cues
         self._cue_worker = ThreadPoolExecutor(1, thread_name_prefix="face-cues") if cues is not None else None

@@ -316,11 +316,13 @@ class ModelStatus:
 
 @dataclass
 class StoreScan:
-    """Everything :func:`scan_models` found: each entry's status and notes about the folder itself."""
+    """Everything :func:`scan_models` found: each entry's status and notes about the folder itself;
+    ``manifest_unreadable``: the manifest is damaged or cannot be read, so no model is used."""
 
     directory: Path
     models: list[ModelStatus] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    manifest_unreadable: bool = False
 
     def usable(self, expert: str | None = None) -> list[ModelStatus]:
         """Usable entries (of one expert role when given), in manifest order."""
@@ -429,9 +431,11 @@ def scan_models(directory: str | os.PathLike[str] | None = None, *, verify_check
         manifest = read_manifest(root)
     except ManifestError as error:
         scan.notes.append(f"{error}: no model is used until it is repaired or removed")
+        scan.manifest_unreadable = True
         return scan
     except OSError as error:  # pragma: no cover - permissions
         scan.notes.append(f"cannot read {root / MANIFEST_NAME} ({error}): no model is used")
+        scan.manifest_unreadable = True
         return scan
     entries = manifest["models"] if manifest else []
     seen: set[str] = set()

@@ -39,14 +39,17 @@ import numpy as np
 import onnxruntime as ort
 
 from moodsic_desktop.core.choices import FixedChoice
+from moodsic_desktop.perception.model_store import META_PREFIX
 
 __all__ = [
     "DEVICE_CHOICES",
+    "ModelTerms",
     "OnnxDevice",
     "OnnxModel",
     "OnnxRuntimeError",
     "RuntimeConfig",
     "create_session",
+    "joint_terms",
     "plan_providers",
     "validate_onnx_device",
 ]
@@ -157,13 +160,55 @@ _FAILURE_HINTS = {
 }
 
 
+LICENCE_KEY = META_PREFIX + "licence"
+COMMERCIAL_USE_KEY = META_PREFIX + "commercial_use"
+"""The metadata keys ``moodsic models`` writes into every model file it exports (``"true"``/``"false"``)."""
+
+
+@dataclass(frozen=True)
+class ModelTerms:
+    """What the owner must know about a model that runs, read once from its file (:attr:`OnnxModel.terms`).
+
+    ``licence``: the licence's words from the file's metadata ("unknown" when it names none);
+    ``commercial_use``: whether that licence allows use in a shop or café (False unless the file says
+    ``"true"``); ``status``: one plain line when a preferred GPU provider could not be used, else None."""
+
+    licence: str = "unknown"
+    commercial_use: bool = False
+    status: str | None = None
+
+    @classmethod
+    def from_metadata(cls, metadata: Mapping[str, str], status: str | None = None) -> ModelTerms:
+        """The terms a model file's ``metadata`` states (the one place that reads them)."""
+        return cls(
+            licence=metadata.get(LICENCE_KEY) or "unknown",
+            commercial_use=metadata.get(COMMERCIAL_USE_KEY, "false").lower() == "true",
+            status=status,
+        )
+
+    @property
+    def licence_words(self) -> str:
+        """The licence, with ", non-commercial use only" after one that forbids commercial use without
+        saying so itself ("CC BY-NC-ND 4.0, non-commercial use only"; "MIT")."""
+        said = self.commercial_use or "non-commercial" in self.licence
+        return self.licence if said else f"{self.licence}, non-commercial use only"
+
+
+def joint_terms(*parts: ModelTerms) -> ModelTerms:
+    """The terms of an expert built from several models (a scene head and its backbone): the first part's
+    licence that is known, commercial use only when every part allows it, the first part's status."""
+    licence = next((part.licence for part in parts if part.licence != "unknown"), "unknown")
+    status = next((part.status for part in parts if part.status), None)
+    return ModelTerms(licence, all(part.commercial_use for part in parts), status)
+
+
 @dataclass
 class OnnxModel:
     """An onnxruntime session with what the program needs to know about it.
 
     ``device`` is a label for the status bar ("CPU", "GPU (CUDA)", …); ``status`` one plain line when a
     preferred GPU provider could not be used (``None`` otherwise); ``metadata`` the model file's custom
-    metadata (string to string).
+    metadata (string to string); ``terms`` its licence, commercial use and status (:class:`ModelTerms`).
     """
 
     session: ort.InferenceSession
@@ -172,6 +217,10 @@ class OnnxModel:
     device: str
     status: str | None
     metadata: dict[str, str]
+
+    @property
+    def terms(self) -> ModelTerms:
+        return ModelTerms.from_metadata(self.metadata, self.status)
 
     @property
     def input_names(self) -> list[str]:

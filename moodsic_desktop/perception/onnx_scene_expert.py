@@ -38,7 +38,7 @@ from moodsic_desktop.core.scales import EmotionScaleAligner
 from moodsic_desktop.core.types import Estimate
 from moodsic_desktop.perception.faces import as_rgb_image
 from moodsic_desktop.perception.model_store import META_PREFIX
-from moodsic_desktop.perception.onnx_runtime import OnnxModel, RuntimeConfig, create_session
+from moodsic_desktop.perception.onnx_runtime import OnnxModel, RuntimeConfig, create_session, joint_terms
 
 __all__ = [
     "FIT_MODES",
@@ -175,13 +175,9 @@ class OnnxSceneExpert:
         self.residual_std = tuple(json.loads(residual)) if residual else (DEFAULT_RESIDUAL_STD, DEFAULT_RESIDUAL_STD)
         self.backbone_name = bmeta.get(META_PREFIX + "backbone", "backbone")
         self.name = f"{label or hmeta.get(META_PREFIX + 'name') or 'scene-' + self.backbone_name} (ONNX)"
-        self.licence = hmeta.get(META_PREFIX + "licence") or bmeta.get(META_PREFIX + "licence", "unknown")
-        self.commercial_use = all(
-            meta.get(META_PREFIX + "commercial_use", "false").lower() == "true" for meta in (bmeta, hmeta)
-        )
+        self.terms = joint_terms(self.head.terms, self.backbone.terms)  # the head's licence first
         devices = dict.fromkeys((self.backbone.device, self.head.device))
         self.device = " + ".join(devices)
-        self.status = self.backbone.status or self.head.status
         self._seed = seed
         self._rng = np.random.default_rng(seed)
         self.last_reading: SceneReading | None = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from moodsic_desktop.core.types import FaceExpert, SceneExpert
-from moodsic_desktop.perception.emonet_expert import EmoNetExpert
+from moodsic_desktop.perception.emonet_expert import EmoNetExpert, OnnxFaceExpert
 from moodsic_desktop.perception.face_geometry import FaceGeometryExpert
 from moodsic_desktop.perception.fer_expert import FerExpert
 from moodsic_desktop.perception.model_store import ModelStatus
@@ -25,6 +25,7 @@ __all__ = [
     "FACE_EXPERTS",
     "MODEL_EXPERTS",
     "SCENE_EXPERTS",
+    "ModelExpert",
     "UnknownExpertError",
     "create_face_expert",
     "create_model_expert",
@@ -35,6 +36,9 @@ FACE_EXPERTS: dict[str, type] = {"face-geometry": FaceGeometryExpert}
 SCENE_EXPERTS: dict[str, type] = {"scene-statistics": SceneStatisticsExpert}
 # Model kind (manifest entry) → expert class; each class builds itself from the entry's files.
 MODEL_EXPERTS: dict[str, type] = {"emonet": EmoNetExpert, "fer2013": FerExpert, "scene": OnnxSceneExpert}
+ModelExpert = FerExpert | OnnxFaceExpert | OnnxSceneExpert
+"""An expert that runs model files: a face or scene expert with the models' ``terms`` (licence, commercial
+use, status: ``onnx_runtime.ModelTerms``) and the ``device`` it runs on."""
 # Kinds "auto" prefers, best first, when several face models are installed.
 FACE_MODEL_PREFERENCE: tuple[str, ...] = ("emonet", "fer2013")
 
@@ -70,9 +74,7 @@ def create_scene_expert(name: str, **kwargs: Any) -> SceneExpert:
     return _create(SCENE_EXPERTS, "scene", name, kwargs)
 
 
-def create_model_expert(
-    status: ModelStatus, runtime: RuntimeConfig | None = None, **kwargs: Any
-) -> FaceExpert | SceneExpert:
+def create_model_expert(status: ModelStatus, runtime: RuntimeConfig | None = None, **kwargs: Any) -> ModelExpert:
     """The expert for a usable model entry (see ``model_store.scan_models``); keyword arguments go to its
     constructor. Raises :class:`UnknownExpertError` for a kind without an expert, ``OnnxRuntimeError`` or
     a ``ValueError`` subclass when the files cannot be opened or do not fit."""

@@ -3,7 +3,8 @@
 ``write_demo_clip`` writes an MP4 (OpenCV's mp4v codec) whose scene moves through three moods, each
 ``segment_s`` seconds long: calm and dim (dark, desaturated blue, still), bright and lively (light, warm,
 saturated, fast-moving shapes), and tense (dark red with flicker and jumpy motion). No camera frame is
-involved: the frames are drawn here.
+involved: the frames are drawn here. ``write_face_clip`` writes the same moods with a photograph of a face
+pasted in (the self-test's clip).
 """
 
 from __future__ import annotations
@@ -55,6 +56,37 @@ def write_demo_clip(
     try:
         for index in range(round(segment_s * fps * len(_SEGMENTS))):
             writer.write(demo_frame(index, fps, size, segment_s))
+    finally:
+        writer.release()
+    return path
+
+
+def write_face_clip(
+    path: str | Path,
+    face_bgr: np.ndarray,
+    segment_s: float = DEMO_SEGMENT_S,
+    fps: float = 10.0,
+    size: tuple[int, int] = (640, 360),
+) -> Path:
+    """Write the demo clip's three moods with ``face_bgr`` (a BGR photograph) drifting across the middle, for
+    the self-test; returns ``path``. ``size`` is (width, height) in pixels. Raises ``ValueError`` when the
+    photograph does not fit, ``OSError`` when OpenCV cannot write the file."""
+    path = Path(path)
+    width, height = size
+    face_h, face_w = face_bgr.shape[:2]
+    if face_w >= width or face_h >= height:
+        raise ValueError(f"the face photograph ({face_w} x {face_h}) does not fit in a {width} x {height} frame")
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
+    if not writer.isOpened():
+        raise OSError(f"OpenCV cannot write an MP4 video to {path}")
+    frames = round(segment_s * fps * len(_SEGMENTS))
+    try:
+        for index in range(frames):
+            frame = demo_frame(index, fps, size, segment_s)
+            x = int((width - face_w) * (0.35 + 0.3 * index / max(frames - 1, 1)))
+            y = (height - face_h) // 2
+            frame[y : y + face_h, x : x + face_w] = face_bgr
+            writer.write(frame)
     finally:
         writer.release()
     return path

@@ -1,6 +1,7 @@
 """Assembles the pipeline from settings: the one place that chooses the library, stations and experts.
 
-Used by ``moodsic analyze`` and by the GUI's capture worker, so both run the same object the same way.
+Used by ``moodsic analyze``, the self-test and the window's start-up (``ui/app.py``; the window's pipeline
+worker then runs it), so all run the same object the same way.
 """
 
 from __future__ import annotations
@@ -31,7 +32,13 @@ from moodsic_desktop.perception.face_cues import FaceCueReader
 from moodsic_desktop.perception.faces import MediaPipeFaceDetector
 from moodsic_desktop.perception.fer_expert import FerExpert
 from moodsic_desktop.perception.model_store import StoreScan, scan_models
-from moodsic_desktop.perception.onnx_runtime import OnnxDevice, OnnxRuntimeError, RuntimeConfig, validate_onnx_device
+from moodsic_desktop.perception.onnx_runtime import (
+    ModelTerms,
+    OnnxDevice,
+    OnnxRuntimeError,
+    RuntimeConfig,
+    validate_onnx_device,
+)
 from moodsic_desktop.perception.registry import (
     FACE_EXPERTS,
     FACE_MODEL_PREFERENCE,
@@ -179,7 +186,8 @@ class ExpertChoice:
     """The expert chosen for one role ("face" or "scene") and why, in words for the window's banner.
 
     ``model`` is the manifest name of the model that runs (None for a built-in expert); ``reason`` one
-    line; ``problems`` the models considered and not used, each with its reason."""
+    line; ``problems`` the models considered and not used, each with its reason; ``terms`` the running
+    model's licence, commercial use and status, as its file says (None for a built-in expert)."""
 
     role: ExpertRole
     requested: str
@@ -187,6 +195,7 @@ class ExpertChoice:
     model: str | None
     reason: str
     problems: tuple[str, ...] = ()
+    terms: ModelTerms | None = None
 
     @property
     def is_model(self) -> bool:
@@ -205,12 +214,26 @@ class ExpertChoice:
 
 
 @dataclass(frozen=True)
+class ExpertNotes:
+    """What the window says about the experts: ``lines`` for Diagnostics (:meth:`ExpertSelection.lines`), and
+    the two facts the owner has to act on: ``model_not_used`` (a model installed here could not be used, or
+    the models folder's manifest cannot be read) and ``non_commercial`` (a model that runs is not licensed
+    for commercial use)."""
+
+    lines: tuple[str, ...] = ()
+    model_not_used: bool = False
+    non_commercial: bool = False
+
+
+@dataclass(frozen=True)
 class ExpertSelection:
-    """Both choices plus notes about the models folder (unlisted files, a damaged manifest)."""
+    """Both choices plus notes about the models folder (unlisted files, a damaged manifest);
+    ``manifest_unreadable``: the folder's manifest could not be read, so no model was considered."""
 
     face: ExpertChoice
     scene: ExpertChoice
     notes: tuple[str, ...] = ()
+    manifest_unreadable: bool = False
 
     def lines(self) -> list[str]:
         """What is active and why (one line per role), then what was rejected and the folder notes."""
@@ -218,17 +241,22 @@ class ExpertSelection:
         lines += [f"{choice.role} model not used: {p}" for choice in (self.face, self.scene) for p in choice.problems]
         return lines + list(self.notes)
 
+    def for_window(self) -> ExpertNotes:
+        """The lines and the facts the window shows (:class:`ExpertNotes`)."""
+        choices = (self.face, self.scene)
+        return ExpertNotes(
+            lines=tuple(self.lines()),
+            model_not_used=self.manifest_unreadable or any(choice.problems for choice in choices),
+            non_commercial=any(c.terms is not None and not c.terms.commercial_use for c in choices),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {"face": self.face.to_dict(), "scene": self.scene.to_dict(), "notes": list(self.notes)}
 
 
-def _model_reason(role: ExpertRole, expert: Any) -> str:
-    licence = getattr(expert, "licence", "unknown")
-    commercial = getattr(expert, "commercial_use", False) or "non-commercial" in licence
-    terms = "" if commercial else ", non-commercial use only"
-    status = getattr(expert, "status", None)
-    line = f"{role}: {expert.name} on {expert.device} — licence {licence}{terms}"
-    return line + (f" [{status}]" if status else "")
+def _model_reason(role: ExpertRole, expert: Any, terms: ModelTerms) -> str:
+    line = f"{role}: {expert.name} on {expert.device} — licence {terms.licence_words}"
+    return line + (f" [{terms.status}]" if terms.status else "")
 
 
 def _choose(role: ExpertRole, requested: str, scan: StoreScan, settings: EngineSettings) -> ExpertChoice:
@@ -249,15 +277,14 @@ def _choose(role: ExpertRole, requested: str, scan: StoreScan, settings: EngineS
         except (OnnxRuntimeError, ValueError, KeyError) as error:
             problems.append(f"{status.name}: cannot be loaded ({error})")
             continue
-        reason = _model_reason(role, expert)
+        reason = _model_reason(role, expert, expert.terms)
         log.info("%s", reason)
-        return ExpertChoice(role, requested, expert, status.name, reason, tuple(problems))
+        return ExpertChoice(role, requested, expert, status.name, reason, tuple(problems), expert.terms)
     if role == "face" and key in (AUTO, *BUNDLED_FACE_NAMES):
         bundled = _bundled_face_expert(runtime, problems, settings.face_cues)
         if bundled is not None:
-            return ExpertChoice(
-                role, requested, bundled, BUNDLED_FACE_MODEL, _model_reason(role, bundled), tuple(problems)
-            )
+            reason = _model_reason(role, bundled, bundled.terms)
+            return ExpertChoice(role, requested, bundled, BUNDLED_FACE_MODEL, reason, tuple(problems), bundled.terms)
     expert = create_builtin(BUILTIN_EXPERTS[role])
     if key == AUTO:
         why = "no usable model" if problems else f"no {role} model installed in {scan.directory}"
@@ -315,7 +342,7 @@ def select_experts(settings: EngineSettings, models_directory: str | Path | None
     scan = scan_models(models_directory)
     face = _choose("face", settings.face_expert, scan, settings)
     scene = _choose("scene", settings.scene_expert, scan, settings)
-    return ExpertSelection(face=face, scene=scene, notes=tuple(scan.notes))
+    return ExpertSelection(face, scene, tuple(scan.notes), manifest_unreadable=scan.manifest_unreadable)
 
 
 def build_pipeline(library: MusicLibrary, settings: EngineSettings, experts: ExpertSelection | None = None) -> Pipeline:

@@ -32,7 +32,6 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -202,7 +201,7 @@ class PlaybackSession:
             decision = self.pipeline.song_ended(self._now)
         else:
             decision = self.programme.matcher.song_ended(self._now, *self.mood_without_picture())
-            decision = replace(decision, reason=f"{self._no_picture_words()}: {decision.reason}")
+            decision = decision.because(self._no_picture_words(), decision.reason)
         self._queue(self._with_plan_reason(decision))
 
     def song_failed(self, song: Song, reason: str) -> None:
@@ -331,7 +330,7 @@ class PlaybackSession:
             return
         decision = matcher.song_ended(self._now, *self.mood_without_picture())
         nearest = f"nearest song in {decision.station}" if decision.station else "nearest song"
-        self._play(replace(decision, reason=f"{self._no_picture_words()}: {nearest}"))
+        self._play(decision.because(self._no_picture_words(), nearest))
 
     def _no_picture_words(self) -> str:
         """Why the mood that chose a song was not read now, in the owner's words."""
@@ -464,10 +463,10 @@ class PlaybackSession:
                 mood = self.pipeline.aim(*mood)
             decision = matcher.song_ended(self._now, *mood) if mood is not None else matcher.song_ended(self._now)
             nearest = f"nearest song in {decision.station}" if decision.station else "nearest song"
-            self._play(replace(decision, reason=f"{switch.why}: {nearest}"))
+            self._play(decision.because(switch.cause, f"{switch.detail}: {nearest}" if switch.detail else nearest))
         elif switch.start == "after_current":
             decision = matcher.song_ended(self._now)
-            self._queue(replace(decision, reason=f"{switch.why}: {decision.reason}"))
+            self._queue(decision.because(switch.cause, decision.reason))
 
     def _view_of(self, library: MusicLibrary) -> LibraryView:
         """The frozen view of ``library`` for snapshots, made once per library."""
@@ -505,7 +504,7 @@ class PlaybackSession:
         block = self._plan_state.block
         if block is None or not self._plan_state.leans:
             return decision
-        return replace(decision, reason=f"{decision.reason}; the day plan {block.mood.words} ({block.name})")
+        return decision.with_day_plan(f"{block.mood.words} ({block.name})")
 
     def _follow_plan(self) -> bool:
         """Apply the day plan's changes since the last call (module docstring); whether the music may play."""
@@ -523,5 +522,5 @@ class PlaybackSession:
         elif change.opened:  # at once, for the plan's mood: the room's reading takes over as it comes
             decision = self.programme.matcher.song_ended(self._now, *self.mood_without_picture())
             nearest = f"nearest song in {decision.station}" if decision.station else "nearest song"
-            self._play(replace(decision, reason=f"opening time: the {nearest} for the day plan's mood"))
+            self._play(decision.because("opening time", f"the {nearest} for the day plan's mood"))
         return state.open

@@ -37,11 +37,13 @@ after the song playing)."""
 @dataclass(frozen=True)
 class Switch:
     """What a change of the programme asks of the session: tell ``message`` (plain words, for the banner);
-    start a song (``start``, None: the song playing plays on) whose reason opens with ``why``."""
+    start a song (``start``, None: the song playing plays on) chosen for ``cause`` (``Decision.cause``: the
+    library lost, back or changed), its reason opening with ``cause`` and then ``detail`` when there is one."""
 
     message: str
-    why: str
+    cause: str
     start: Start | None
+    detail: str = ""
 
 
 class Programme:
@@ -126,7 +128,7 @@ class Programme:
         fallback = self.fallback
         self._parked = matcher
         self._install(matcher.sibling(fallback.songs, fallback.stations))
-        return Switch(loss.words(fallback.origin), f"the library is lost: the {fallback.origin}", "now")
+        return Switch(loss.words(fallback.origin), "the library is lost", "now", detail=f"the {fallback.origin}")
 
     # -- switches ------------------------------------------------------------------------------------------
     def look_for_library(self, now: float) -> Switch | None:

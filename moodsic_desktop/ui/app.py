@@ -52,9 +52,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="started with the computer (the autostart entry passes it): resumes the last source and plays, "
         "as every start does",
     )
-    parser.add_argument(
-        "--self-test", action="store_true", help="run the whole pipeline headless on a generated clip, then exit"
-    )
     return parser
 
 
@@ -149,7 +146,7 @@ def create_window(
         WindowState(settings_dir),
         settings,
         close_fade_s=close_fade_s,
-        expert_notes=experts.lines(),
+        expert_notes=experts.for_window(),
     )
     engine.start()
     for key, problem in (("settings", settings_problem), ("library", library_problem)):
@@ -224,10 +221,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.autostart:
         log.info("started with the computer: resuming the last source")
-    if args.self_test:  # headless: no Qt, no window
-        from moodsic_desktop.session.self_test import run_self_test
-
-        return run_self_test(args.library, verbose=args.verbose)
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication, QSplashScreen
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QWidget
 from moodsic_desktop.core.pipeline import StepRecord
 from moodsic_desktop.core.settings_schema import FUSION
 from moodsic_desktop.core.types import RoomEnergy
+from moodsic_desktop.session.assembly import ExpertNotes
 from moodsic_desktop.session.snapshot import ExpertInfo, SessionSnapshot
 
 STATUS_PERIOD_MS = 1000
@@ -157,10 +158,10 @@ class DiagnosticsPanel(QGroupBox):
         if not reading:
             self._last_step = None
 
-    def show_expert_notes(self, notes: Sequence[str]) -> None:
-        """Which experts read the mood and why (``notes``: what ``assembly.select_experts`` said, with a
+    def show_expert_notes(self, notes: ExpertNotes) -> None:
+        """Which experts read the mood and why (``notes.lines``: what ``assembly.select_experts`` said, with a
         model's licence), and how to get models when built-in experts stand in."""
-        self.experts_label.setText("\n".join(expert_lines(notes, self.experts)))
+        self.experts_label.setText("\n".join(expert_lines(notes.lines, self.experts)))
 
     def refresh(self) -> None:
         """The once-a-second lines, over the time since the last call (the timer calls this)."""

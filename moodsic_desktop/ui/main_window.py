@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,6 +34,7 @@ from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.core.pipeline import Pipeline
 from moodsic_desktop.core.report import SessionReport
 from moodsic_desktop.core.settings_schema import AUDIO_DEVICE, DAY_PLAN, FUSION, LOOP_VIDEO, MODE, PRIVACY, TAU
+from moodsic_desktop.session.assembly import ExpertNotes
 from moodsic_desktop.session.engine_notices import EngineNotices
 from moodsic_desktop.session.playback import PlaybackSession
 from moodsic_desktop.session.snapshot import SessionSnapshot
@@ -104,7 +104,7 @@ class MainWindow(QMainWindow):
         window_state: WindowState,
         settings: UserSettings,
         close_fade_s: float = 1.0,
-        expert_notes: Sequence[str] = (),
+        expert_notes: ExpertNotes | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("Moodsic")
@@ -116,7 +116,7 @@ class MainWindow(QMainWindow):
         self.window_state = window_state
         self.settings = settings
         self.close_fade_s = close_fade_s
-        self.expert_notes = list(expert_notes)  # what assembly.select_experts said about the experts
+        self.expert_notes = expert_notes or ExpertNotes()  # what assembly.select_experts said about the experts
         self._closing = False
         self._closed_down = False
         self._frames: LatestSlot[TimedFrame] = LatestSlot()  # the capture worker's newest frame, for the pipeline

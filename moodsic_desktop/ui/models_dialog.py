@@ -62,6 +62,7 @@ from moodsic_desktop.perception.model_store import (
     scan_models,
     unregister_model,
 )
+from moodsic_desktop.perception.onnx_runtime import ModelTerms
 from moodsic_desktop.session.assembly import BUNDLED_FACE_MODEL
 from moodsic_desktop.ui.reader_rows import ReaderRow, reader_rows
 from moodsic_desktop.ui.workers import ThreadWorker, start_in_thread
@@ -360,10 +361,8 @@ class ModelsDialog(QDialog):
         meta = read_onnx_metadata(path)
         if meta.get(META_PREFIX + "kind") != kind:
             raise ValueError(f"{path.name} is not a {kind} model")
-        extra = {
-            "licence": meta.get(META_PREFIX + "licence", "unknown"),
-            "commercial_use": meta.get(META_PREFIX + "commercial_use", "false") == "true",
-        }
+        terms = ModelTerms.from_metadata(meta)
+        extra = {"licence": terms.licence, "commercial_use": terms.commercial_use}
         register_model(make_entry(name, kind, {"model": path}, self.folder, **extra), self.folder)
 
     def _download_failed(self, kind: str, message: str) -> None:

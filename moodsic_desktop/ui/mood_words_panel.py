@@ -37,7 +37,7 @@ def mood_line_of(
     it."""
     stabilized = fused_std = None
     room = ""
-    reason = dwell_left = None
+    cause = dwell_left = None
     faces = 0
     if step is not None:
         faces = step.faces_read
@@ -49,11 +49,11 @@ def mood_line_of(
             fused_std = (step.fused.std_valence, step.fused.std_arousal)
         decision = step.decision
         if decision is not None and playing is not None and decision.song.song_id != playing.song_id:
-            reason = QUEUED
+            cause = QUEUED
         elif decision is not None:
-            reason = decision.reason
+            cause = decision.cause
             dwell_left = songs.dwell_left_s(decision.song, now)
-    return mood_line(stabilized, fused_std, tau, faces, mode, room, reason, dwell_left)
+    return mood_line(stabilized, fused_std, tau, faces, mode, room, cause, dwell_left)
 
 
 class MoodWordsPanel(QFrame):

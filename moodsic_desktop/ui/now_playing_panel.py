@@ -19,6 +19,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QProgressBar, QSizePolicy, QWidget
 
 from moodsic_desktop.core.decision_words import why_words
+from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.song import Song
 from moodsic_desktop.session.snapshot import SessionSnapshot
 from moodsic_desktop.ui.elided_label import ElidedLabel
@@ -122,11 +123,11 @@ class NowPlayingPanel(QFrame):
             return
         song = player.current_song
         if song is None:
-            self.show_song(None, None, "")
+            self.show_song(None, None)
             self.show_progress(None, None, None, None)
             return
         decision = self._songs.decision_for(song)
-        self.show_song(song, decision.station if decision else None, decision.reason if decision else "")
+        self.show_song(song, decision)
         # the session's clock is the monotonic one: the dwell counts down between steps and with no source
         dwell_left = self._songs.dwell_left_s(song, time.monotonic())
         crossfade = None
@@ -135,9 +136,9 @@ class NowPlayingPanel(QFrame):
             crossfade = progress if progress < 1 else None
         self.show_progress(player.position_s, player.duration_s, dwell_left, crossfade)
 
-    def show_song(self, song: Song | None, station: str | None, reason: str) -> None:
-        """``song`` (None: nothing plays), its ``station``'s name and the matcher's ``reason`` for it (shown in
-        plain words; the matcher's own words are the tooltip)."""
+    def show_song(self, song: Song | None, decision: Decision | None) -> None:
+        """``song`` (None: nothing plays) and the ``decision`` that chose it (None: not known): its station's
+        name and why it plays, in plain words (the matcher's own words are the tooltip)."""
         if song is None:
             self.title.setText("Nothing playing yet")
             self.details.setText("")
@@ -147,8 +148,10 @@ class NowPlayingPanel(QFrame):
             return
         self.title.setText(song.title or f"Song {song.song_id}")
         self.details.setText(" · ".join(part for part in (song.artist, song.genre) if part))
+        station = decision.station if decision is not None else None
+        reason = decision.reason if decision is not None else ""
         self.station.setText(f"Station: {station}" if station else "")
-        self.reason.setText(f"Why: {why_words(reason, station)}" if reason else "")
+        self.reason.setText(f"Why: {why_words(decision)}" if decision is not None and reason else "")
         self.reason.setToolTip(f"Why this song plays, in the matcher's words: {reason}" if reason else "")
 
     def show_progress(

@@ -10,11 +10,12 @@ when they change. GUI thread only (a QObject there: the worker's signal is queue
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject
 
 from moodsic_desktop.core.day_plan import PlanState
+from moodsic_desktop.session.assembly import ExpertNotes
 from moodsic_desktop.session.snapshot import SessionSnapshot
 from moodsic_desktop.ui.banner_area import BannerArea
 
@@ -54,19 +55,19 @@ class SessionBanners(QObject):
             else:
                 self.banners.hide_banner("day-plan")
 
-    def show_expert_notes(self, notes: Sequence[str], open_models: Callable[[], None]) -> None:
+    def show_expert_notes(self, notes: ExpertNotes, open_models: Callable[[], None]) -> None:
         """A banner only when the owner has something to do about the experts (``notes``: what
         ``assembly.select_experts`` said, with a model's licence): a model that could not be used (its button
         calls ``open_models``), or one whose licence forbids commercial use. The notes themselves are in
         Diagnostics."""
-        if any(" model not used: " in line or "damaged" in line for line in notes):
+        if notes.model_not_used:
             self.banners.show_banner(
                 "model-broken",
                 "A mood model could not be used, so a simpler reader stands in.",
                 "warning",
                 button=("Mood readers…", open_models),
             )
-        if any("non-commercial use only" in line for line in notes):
+        if notes.non_commercial:
             self.banners.show_banner(
                 "models",
                 "A mood model installed here is licensed for non-commercial use only; "

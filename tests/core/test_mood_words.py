@@ -88,12 +88,12 @@ def test_the_room_energy_in_words():
 
 def test_the_line_says_what_the_music_actually_does():
     """Issue 21 (1): held by the least time per song, the line says so, not "matching the mood"."""
-    held = mood_line((-0.7, 0.0), (0.05, 0.05), 0.4, 1, "match", reason="dwell: 9 s of 30 s played", dwell_left_s=21.2)
+    held = mood_line((-0.7, 0.0), (0.05, 0.05), 0.4, 1, "match", cause="dwell", dwell_left_s=21.2)
     assert held.headline == "Unhappy"
     assert held.detail == "Sure · reading 1 person · holding this song for 21 s more"
-    free = mood_line((-0.7, 0.0), (0.05, 0.05), 0.4, 1, "calm", reason="dwell: 30 s of 30 s played", dwell_left_s=0)
+    free = mood_line((-0.7, 0.0), (0.05, 0.05), 0.4, 1, "calm", cause="dwell", dwell_left_s=0)
     assert free.detail.endswith("the music is calming it")
-    fit = mood_line((0.6, 0.5), (0.05, 0.1), 0.4, 2, "match", reason="still the best fit: no song closer by more")
+    fit = mood_line((0.6, 0.5), (0.05, 0.1), 0.4, 2, "match", cause="still the best fit")
     assert fit.detail.endswith("the music is matching the mood")
-    lost = mood_line((0.6, 0.5), (0.05, 0.1), 0.4, 2, "match", reason="the library is lost: the built-in station")
+    lost = mood_line((0.6, 0.5), (0.05, 0.1), 0.4, 2, "match", cause="the library is lost")
     assert lost.detail.endswith("the built-in music plays until your library is back")

@@ -114,7 +114,7 @@ def test_head_file_round_trip_and_scene_export(tmp_path_factory, tmp_path):
     assert all(parity.ok for parity in result.parity.values())
     expert = OnnxSceneExpert(result.backbone, result.head)
     assert expert.samples == 6 and expert.calibration == calibration and expert.residual_std == (0.2, 0.3)
-    assert "non-commercial" in expert.licence and expert.commercial_use is False
+    assert "non-commercial" in expert.terms.licence and expert.terms.commercial_use is False
     other = save_random_backbone("clip-b32", tmp_path / "other", tiny=True, seed=5)
     with pytest.raises(ValueError, match="trained on other clip-b32 weights"):
         export_scene(path, tmp_path / "out2", backbone_dir=other)

@@ -49,7 +49,7 @@ def test_tta_reads_va_expressions_and_a_spread_in_one_call(emonet_path, astronau
     expert = EmoNetExpert(emonet_path, uncertainty="tta", tta_samples=4)
     assert isinstance(expert, FaceExpert)
     assert expert.is_fallback is False and expert.device == "CPU"
-    assert expert.licence == "CC BY-NC-ND 4.0" and expert.commercial_use is False
+    assert expert.terms.licence == "CC BY-NC-ND 4.0" and expert.terms.commercial_use is False
     calls = []
     run = expert.model.run
     expert.model.run = lambda feeds, outputs=None: calls.append(feeds["image"].shape) or run(feeds, outputs)

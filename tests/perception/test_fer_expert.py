@@ -36,7 +36,7 @@ def expert() -> FerExpert:
 def test_the_model_in_the_box_is_a_batch_face_expert(expert):
     assert bundled_model_path().is_file()
     assert isinstance(expert, FaceExpert) and isinstance(expert, BatchFaceExpert)
-    assert expert.licence == "MIT" and expert.commercial_use and not expert.is_fallback
+    assert expert.terms.licence == "MIT" and expert.terms.commercial_use and not expert.is_fallback
     assert expert.name == "fer2013-mini-xception (ONNX)" and expert.classes == FER_CLASSES
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -10,9 +12,11 @@ from moodsic_desktop.perception.onnx_runtime import (
     CPU,
     CUDA,
     DIRECTML,
+    ModelTerms,
     OnnxRuntimeError,
     RuntimeConfig,
     create_session,
+    joint_terms,
     plan_providers,
 )
 
@@ -69,6 +73,29 @@ def test_session_runs_on_the_cpu_with_device_label_and_metadata(tmp_path):
     assert model.input_names == ["x"] and model.output_names == ["y"]
     (y,) = model.run({"x": np.array([1.0, 2.0], np.float32)})
     np.testing.assert_allclose(y, [2.0, 3.0])
+
+
+def test_a_model_s_licence_and_commercial_use_are_read_once_into_its_terms(tmp_path):
+    labels = {"moodsic.licence": "MIT", "moodsic.commercial_use": "True"}
+    free = create_session(tiny_model(tmp_path / "free.onnx", labels), RuntimeConfig(device="cpu"))
+    assert free.terms == ModelTerms(licence="MIT", commercial_use=True, status=None)
+    bare = create_session(tiny_model(tmp_path / "bare.onnx", {"moodsic.licence": ""}), RuntimeConfig(device="cpu"))
+    assert bare.terms == ModelTerms(licence="unknown", commercial_use=False)  # a file that says nothing allows nothing
+
+
+def test_a_licence_that_forbids_commercial_use_says_so_once():
+    assert ModelTerms("MIT", commercial_use=True).licence_words == "MIT"
+    assert ModelTerms("CC BY-NC-ND 4.0").licence_words == "CC BY-NC-ND 4.0, non-commercial use only"
+    assert ModelTerms("research only, non-commercial").licence_words == "research only, non-commercial"
+
+
+def test_an_expert_of_two_models_may_be_used_commercially_only_when_both_may():
+    head = ModelTerms("CC BY-NC 4.0", commercial_use=False)
+    backbone = ModelTerms("MIT", commercial_use=True, status="CUDA not usable: running on the CPU")
+    joint = joint_terms(head, backbone)
+    assert joint == ModelTerms("CC BY-NC 4.0", False, "CUDA not usable: running on the CPU")
+    assert joint_terms(ModelTerms(), backbone).licence == "MIT"  # the first licence that is known
+    assert joint_terms(backbone, replace(backbone, licence="Apache-2.0")).commercial_use
 
 
 def test_a_gpu_that_cannot_start_becomes_one_status_line_and_no_native_noise(tmp_path, monkeypatch, capfd):

@@ -30,6 +30,8 @@ def test_without_models_the_model_in_the_box_reads_faces_and_the_scene_is_built_
     assert selection.face.model == BUNDLED_FACE_MODEL and not selection.face.expert.is_fallback
     assert selection.face.reason.startswith("face: fer2013-mini-xception (ONNX) on CPU — licence MIT")
     assert "non-commercial" not in selection.face.reason
+    assert selection.face.terms is not None and selection.face.terms.commercial_use
+    assert not selection.for_window().non_commercial and not selection.for_window().model_not_used
     assert selection.scene.expert.is_fallback
     assert selection.scene.reason.startswith("scene: scene-statistics (built-in) (no scene model installed")
 
@@ -47,7 +49,7 @@ def test_when_the_model_in_the_box_is_broken_the_geometry_reads_faces(tmp_path, 
 def test_emonet_is_preferred_to_the_model_in_the_box_and_the_box_can_be_named(models):
     assert select_experts(EngineSettings(), models).face.model == "emonet-8"
     named = select_experts(EngineSettings(face_expert="fer2013"), models)
-    assert named.face.model == BUNDLED_FACE_MODEL and named.face.expert.licence == "MIT"
+    assert named.face.model == BUNDLED_FACE_MODEL and named.face.terms.licence == "MIT"
 
 
 def test_valid_models_are_chosen_with_device_and_licence(models):
@@ -56,6 +58,8 @@ def test_valid_models_are_chosen_with_device_and_licence(models):
     assert not selection.face.expert.is_fallback and not selection.scene.expert.is_fallback
     assert selection.face.reason.startswith("face: emonet-8 (ONNX) on CPU — licence CC BY-NC-ND 4.0")
     assert "non-commercial use only" in selection.face.reason
+    assert selection.face.terms is not None and not selection.face.terms.commercial_use
+    assert selection.for_window().non_commercial
     assert selection.lines()[:2] == [selection.face.reason, selection.scene.reason]
     data = selection.to_dict()
     assert data["face"]["model"] == "emonet-8" and data["scene"]["device"] == "CPU"
@@ -91,6 +95,7 @@ def test_a_corrupt_model_falls_back_with_the_reason(models, tmp_path):
     assert selection.face.problems == ("emonet-8: corrupt: emonet-8.onnx does not match its recorded SHA-256 "
                                        "(damaged or replaced)",)  # fmt: skip
     assert "face model not used: emonet-8: corrupt" in selection.lines()[2]
+    assert selection.for_window().model_not_used
 
 
 def test_a_file_that_passes_the_scan_but_onnxruntime_refuses_is_reported(models, tmp_path):
@@ -119,6 +124,7 @@ def test_a_damaged_manifest_is_a_note(tmp_path):
     selection = select_experts(EngineSettings(), tmp_path)
     assert selection.face.model == BUNDLED_FACE_MODEL  # the model in the box takes over
     assert "is damaged" in selection.notes[0]
+    assert selection.manifest_unreadable and selection.for_window().model_not_used
 
 
 def test_build_pipeline_uses_the_selection(models):

@@ -72,7 +72,7 @@ def test_a_lost_library_switches_to_the_built_in_station_with_the_matcher_parked
     unplug(tmp_path)
     switch = programme.song_failed(library.songs[4], now=1.0)
     assert isinstance(switch, Switch) and switch.start == "now"
-    assert switch.why == "the library is lost: the built-in station"
+    assert (switch.cause, switch.detail) == ("the library is lost", "the built-in station")
     assert "is gone" in switch.message and "The built-in station plays until they are back" in switch.message
     assert programme.lost and programme.playing is BUILT_IN and fallbacks == [BUILT_IN]
     assert pipeline.matcher is programme.matcher and programme.matcher is not own  # the pipeline plays it
@@ -113,7 +113,7 @@ def test_a_reload_replaces_the_matcher_and_keeps_the_song_playing(made):
     assert programme.reload(dataclasses.replace(library)) is None and pipeline.matcher is old  # nothing changed
     new = Song("new", SongMood(0.5, 0.5), duration_s=60.0)
     switch = programme.reload(dataclasses.replace(library, songs=[*library.songs, new], banned=frozenset({"8"})))
-    assert switch is not None and switch.start is None and switch.why == "the library changed"
+    assert switch is not None and switch.start is None and switch.cause == "the library changed"
     assert "1 song added" in switch.message and "1 song set to never play" in switch.message
     matcher = programme.matcher
     assert pipeline.matcher is matcher and matcher is not old and matcher.has_song("new") and matcher.is_banned("8")

@@ -92,7 +92,7 @@ def test_the_window_starts_and_shows_the_damage_in_a_banner(damaged_index, qtbot
 
 @pytest.mark.parametrize("damaged_index", ["station_settings"], indirect=True)
 def test_the_self_test_names_the_damage_in_its_library_line(damaged_index):
-    from moodsic_desktop.session import self_test as selftest
+    from moodsic_desktop.cli import self_test as selftest
 
     path, before = damaged_index
     run = selftest._Run(library_folder=None, scratch=Path("."), audio_backend=None)

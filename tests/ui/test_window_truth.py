@@ -91,24 +91,28 @@ def test_no_jargon_in_the_window_the_detail_is_in_diagnostics(open_window, qtbot
     experts = window.diagnostics.experts_label.text()
     assert "fer2013" in experts and "built-in experts are used" not in experts
     song = Song("1", SongMood(0.5, 0.5), title="Open Window")
-    moved = Decision(song, True, "mood moved: 0.23 closer than the last song (hysteresis 0.15)", "Joyful & Upbeat")
-    window.now_playing.show_song(song, moved.station, moved.reason)
+    reason = "mood moved: 0.23 closer than the last song (hysteresis 0.15)"
+    moved = Decision(song, True, reason, "Joyful & Upbeat", cause="mood moved")
+    window.now_playing.show_song(song, moved)
     assert "hysteresis" not in window.now_playing.reason.text() and "0.15" not in window.now_playing.reason.text()
     assert "hysteresis 0.15" in window.now_playing.reason.toolTip()
 
 
 def test_the_song_panel_reads_whole_at_1366_by_768(open_window, qtbot):
     """Issue 21 (5): the station, the dwell and the why are not cut off, Diagnostics on or off."""
+    from moodsic_desktop.core.matcher import Decision
     from moodsic_desktop.core.song import Song, SongMood
 
     window = open_window()
     window.resize(1366, 768)
     window.now_playing.timer.stop()  # nothing plays here: the panel shows what this test gives it
-    song = Song("1", SongMood(-0.6, -0.6), title="Long Shadows (built-in)", artist="Moodsic built-in station")
+    mood = SongMood(-0.6, -0.6, "estimated")
+    song = Song("1", mood, title="Long Shadows (built-in)", artist="Moodsic built-in station")
     why = "song ended: nearest other song in X; its mood was estimated from the audio (±0.21)"
+    decision = Decision(song, True, why, "Downcast & Low-energy, like “Long Shadows”", cause="song ended")
     for diagnostics in (False, True):
         window.menus.diagnostics_action.setChecked(diagnostics)
-        window.now_playing.show_song(song, "Downcast & Low-energy, like “Long Shadows”", why)
+        window.now_playing.show_song(song, decision)
         window.now_playing.show_progress(24.0, 60.0, -1.0, None)
         qtbot.wait(50)
         panel = window.now_playing

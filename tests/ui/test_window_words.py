@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QSlider, QWidget
 
+from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.mood_words import NO_ONE_WORDS, WAITING_WORDS, mood_line, room_energy_words
 from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.ui.settings import UserSettings
@@ -24,8 +25,8 @@ def expected_line(window):
     stabilized = (step.stabilized.valence, step.stabilized.arousal) if step.stabilized is not None else None
     std = (step.fused.std_valence, step.fused.std_arousal) if step.fused is not None else None
     room = room_energy_words(step.room.arousal) if step.room is not None else ""
-    reason = step.decision.reason if step.decision is not None else None
-    return mood_line(stabilized, std, window.settings.tau, step.faces_read, window.settings.mode, room, reason)
+    cause = step.decision.cause if step.decision is not None else None
+    return mood_line(stabilized, std, window.settings.tau, step.faces_read, window.settings.mode, room, cause)
 
 
 def shown(window) -> str:
@@ -172,7 +173,7 @@ def test_nothing_moves_when_the_title_or_the_crossfade_changes(open_window, qtbo
     short = Song("1", SongMood(0.0, 0.0), title="Hi")
     long = Song("2", SongMood(0.0, 0.0), title="A very long title " * 12, artist="Somebody with a long name " * 4)
     for song, crossfade in ((short, None), (long, 0.5), (short, 0.2), (long, None)):
-        window.now_playing.show_song(song, "Bright & lively", "a long reason " * 20)
+        window.now_playing.show_song(song, Decision(song, True, "a long reason " * 20, "Bright & lively"))
         window.now_playing.show_progress(12.0, 200.0, 5.0, crossfade)
         qtbot.wait(30)
         assert window.left_scroll.width() == left

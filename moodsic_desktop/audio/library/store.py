@@ -330,13 +330,6 @@ class IndexStore(ClosesOnExit):
         else:
             report.stations = count
 
-    def refit_stations(self) -> StationModel | None:
-        """Refit the station model on the playable songs now and store it (one transaction); returns it."""
-        with self.transaction():
-            self._set_meta("station_fingerprint", "")
-            self.refit_if_changed(CheckReport())
-        return self.station_model()
-
     def station_model(self) -> StationModel | None:
         """The stored station model, or None (too few songs, never fitted, or unusable: logged); raises
         ``LibraryIndexError`` when its record is not JSON (a damaged index)."""

@@ -1,11 +1,13 @@
 """``--self-test``: the whole program, headless, on a clip made on the spot; exit status 0, 1 or 3.
 
-``python main.py --self-test`` (or the frozen ``Moodsic --self-test``) runs these stages in order and prints
-one line per stage, ``ok  <stage>  <what it saw> (<seconds>)``:
+``python main.py --self-test`` (or the frozen ``Moodsic --self-test``, or ``moodsic --self-test``; all three
+come to :func:`main`) runs these stages in order and prints one line per stage,
+``ok  <stage>  <what it saw> (<seconds>)``:
 
-1. ``models``: onnxruntime runs a tiny graph on the CPU, and every ``*.onnx`` file under ``models/`` loads;
-2. ``clip``: OpenCV writes an MP4 (the demo clip's three moods with a face photograph pasted in) and reads
-   it back;
+1. ``models``: onnxruntime runs the face model in the box on the CPU, and every ``*.onnx`` file under
+   ``models/`` loads;
+2. ``clip``: OpenCV writes an MP4 (the demo clip's three moods with a face photograph pasted in:
+   ``perception.synthetic.write_face_clip``) and reads it back;
 3. ``library``: the music library, as the window would choose it (a ``--library`` DEAM folder, else the
    index ``music/library.sqlite`` beside the program, else the built-in station);
 4. ``perception``: MediaPipe face detection, the face expert and the scene expert on every frame;
@@ -29,6 +31,7 @@ Threads: runs on the calling thread; the audio engine's threads are started and 
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import logging
@@ -44,7 +47,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-import cv2
 import numpy as np
 
 from moodsic_desktop import __version__, atomic_files, paths
@@ -54,8 +56,10 @@ from moodsic_desktop.audio.listener import EngineListener
 from moodsic_desktop.audio.output import AudioBackend
 from moodsic_desktop.core.metrics import song_switches
 from moodsic_desktop.core.report import SessionReport
+from moodsic_desktop.perception import fer_expert
+from moodsic_desktop.perception.fer_expert import FER_CLASSES, INPUT_SIZE
 from moodsic_desktop.perception.sources import SourceError, VideoFileSource, read_picture
-from moodsic_desktop.perception.synthetic import demo_frame
+from moodsic_desktop.perception.synthetic import write_face_clip
 from moodsic_desktop.session.assembly import EngineSettings, build_pipeline, load_library
 from moodsic_desktop.session.playback import PlaybackSession
 
@@ -84,72 +88,6 @@ SOUND_PROBE_TIMEOUT_S = 10.0
 
 class SelfTestError(Exception):
     """A stage saw something wrong; the message says what, in one line."""
-
-
-# ---- a tiny ONNX model, written without the onnx package (which the bundle leaves out)
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def _field(number: int, value: int | bytes | str) -> bytes:
-    """One protobuf field: a varint (int) or a length-delimited value (bytes, str)."""
-    if isinstance(value, int):
-        return _varint(number << 3) + _varint(value)
-    data = value.encode() if isinstance(value, str) else value
-    return _varint(number << 3 | 2) + _varint(len(data)) + data
-
-
-def tiny_onnx_model(width: int = 3) -> bytes:
-    """An ONNX model (IR 8, opset 13) computing ``y = x + x`` for float32 ``x`` of shape (1, width)."""
-
-    def tensor(name: str) -> bytes:
-        dims = _field(1, _field(1, 1)) + _field(1, _field(1, width))  # TensorShapeProto: dim { dim_value }
-        tensor_type = _field(1, 1) + _field(2, dims)  # elem_type FLOAT, shape
-        return _field(1, name) + _field(2, _field(1, tensor_type))  # ValueInfoProto: name, type.tensor_type
-
-    node = _field(1, "x") + _field(1, "x") + _field(2, "y") + _field(4, "Add")
-    graph = _field(1, node) + _field(2, "self-test") + _field(11, tensor("x")) + _field(12, tensor("y"))
-    return _field(1, 8) + _field(2, "moodsic-self-test") + _field(7, graph) + _field(8, _field(2, 13))
-
-
-# ---- the clip
-
-
-def write_self_test_clip(
-    path: Path,
-    face_bgr: np.ndarray,
-    seconds_per_mood: float = CLIP_SECONDS_PER_MOOD,
-    fps: float = CLIP_FPS,
-    size: tuple[int, int] = CLIP_SIZE,
-) -> Path:
-    """Write the demo clip's three moods with ``face_bgr`` (a BGR photograph) drifting across the middle.
-    ``size`` is (width, height) in pixels; returns ``path``."""
-    width, height = size
-    face_h, face_w = face_bgr.shape[:2]
-    if face_w >= width or face_h >= height:
-        raise ValueError(f"the face photograph ({face_w} x {face_h}) does not fit in a {width} x {height} frame")
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
-    if not writer.isOpened():
-        raise SelfTestError(f"OpenCV cannot write an MP4 video to {path}")
-    frames = round(seconds_per_mood * fps * 3)
-    try:
-        for index in range(frames):
-            frame = demo_frame(index, fps, size, seconds_per_mood)
-            x = int((width - face_w) * (0.35 + 0.3 * index / max(frames - 1, 1)))
-            y = (height - face_h) // 2
-            frame[y : y + face_h, x : x + face_w] = face_bgr
-            writer.write(frame)
-    finally:
-        writer.release()
-    return path
 
 
 # ---- the run
@@ -212,11 +150,14 @@ def _stage_models(run: _Run) -> str:
     import onnxruntime as ort
 
     cpu = ["CPUExecutionProvider"]
-    session = ort.InferenceSession(tiny_onnx_model(), providers=cpu)
-    x = np.array([[0.25, -0.5, 1.0]], dtype=np.float32)
-    (y,) = session.run(None, {"x": x})
-    if not np.allclose(y, 2 * x):
-        raise SelfTestError(f"onnxruntime computed {y.tolist()} for 2 x {x.tolist()}")
+    box = fer_expert.bundled_model_path()
+    try:
+        session = ort.InferenceSession(str(box), providers=cpu)
+        (expression,) = session.run(["expression"], {"image": np.zeros((1, 1, INPUT_SIZE, INPUT_SIZE), np.float32)})
+    except Exception as error:  # onnxruntime raises its own exception types for every kind of bad file
+        raise SelfTestError(f"the face model in the box {box} does not run ({_first_line(error)})") from error
+    if expression.shape != (1, len(FER_CLASSES)) or not np.all(np.isfinite(expression)):
+        raise SelfTestError(f"the face model in the box gave {expression.tolist()} for a blank face")
     folder = paths.models_dir()
     if folder.exists() and not folder.is_dir():
         raise SelfTestError(f"{folder} is not a folder (the program looks for ONNX models in it)")
@@ -231,7 +172,7 @@ def _stage_models(run: _Run) -> str:
         if files
         else "no ONNX model (the built-in experts read the mood)"
     )
-    return f"onnxruntime {ort.__version__} runs a test graph on the CPU; {folder}: {found}"
+    return f"onnxruntime {ort.__version__} runs the face model in the box on the CPU; {folder}: {found}"
 
 
 def _stage_clip(run: _Run) -> str:
@@ -239,7 +180,10 @@ def _stage_clip(run: _Run) -> str:
     face = read_picture(photo)
     if face is None:
         raise SelfTestError(f"the face photograph {photo} is missing or unreadable")
-    clip = write_self_test_clip(run.scratch / "self-test.mp4", face)
+    try:
+        clip = write_face_clip(run.scratch / "self-test.mp4", face, CLIP_SECONDS_PER_MOOD, CLIP_FPS, CLIP_SIZE)
+    except (OSError, ValueError) as error:
+        raise SelfTestError(str(error)) from error
     try:
         with VideoFileSource(clip) as source:
             while (frame := source.read()) is not None:
@@ -519,3 +463,45 @@ def _run_stages(
             return f"self-test FAILED at {name}: {_first_line(error)}"
         print(f"ok  {name:<10} {detail} ({time.perf_counter() - start:.1f} s)", file=report, flush=True)
     return None
+
+
+_OPTIONS_WITH_A_VALUE = ("--library", "--source")
+
+
+def asks_for_self_test(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` asks for the self-test: ``--self-test`` before any command word (``main.py`` and
+    ``moodsic`` take it; the desktop program's ``--library DIR`` and ``--source X`` may come first)."""
+    tokens = iter(argv)
+    for token in tokens:
+        if token == "--self-test":
+            return True
+        if token in _OPTIONS_WITH_A_VALUE:
+            next(tokens, None)
+        elif not token.startswith("-"):
+            return False
+    return False
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="moodsic",
+        description="Run the whole program headless on a generated clip and exit. Exit status "
+        f"{EXIT_OK}: passed, {EXIT_FAILED}: a stage failed, {EXIT_NO_SOUND}: every stage passed but no sound "
+        "output opens.",
+    )
+    parser.add_argument("--self-test", action="store_true", required=True, help="run the self-test")
+    parser.add_argument("--library", type=Path, help="a DEAM folder to play from (default: the music library)")
+    parser.add_argument("--source", help=argparse.SUPPRESS)  # the window's option: the self-test makes its clip
+    parser.add_argument("-v", "--verbose", action="store_true", help="also the traceback and the log of a failure")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The self-test's entry (``main.py --self-test``, ``moodsic --self-test``): parse ``argv``, run it and
+    return its exit status. No Qt is loaded. Calling thread."""
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return run_self_test(args.library, verbose=args.verbose)

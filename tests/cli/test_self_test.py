@@ -1,4 +1,5 @@
-"""``--self-test``: the whole pipeline headless from source, and one clear line when a stage fails."""
+"""``--self-test``: the whole pipeline headless from source (``main.py``, ``python -m moodsic_desktop``), and one
+clear line when a stage fails."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from moodsic_desktop import paths
 from moodsic_desktop.audio.output import NullBackend
-from moodsic_desktop.session import self_test as selftest
+from moodsic_desktop.cli import self_test as selftest
+from moodsic_desktop.perception.synthetic import write_face_clip
 
 REPO = Path(__file__).resolve().parents[2]
 STAGE_NAMES = [name for name, _ in selftest.STAGES]
@@ -180,13 +181,47 @@ def test_the_report_goes_to_a_file_when_there_is_no_console(tmp_path, monkeypatc
     assert "ok  only" in text and "self-test passed" in text
 
 
-def test_the_hand_written_onnx_model_runs():
-    import onnxruntime as ort
+def test_a_face_model_in_the_box_that_does_not_run_fails_the_models_stage(tmp_path, monkeypatch):
+    broken = tmp_path / "fer2013-mini-xception.onnx"
+    broken.write_bytes(b"not a model")
+    monkeypatch.setattr("moodsic_desktop.perception.fer_expert.bundled_model_path", lambda: broken)
+    out, err = io.StringIO(), io.StringIO()
+    code = selftest.run_self_test(out=out, err=err, stages=[("models", selftest._stage_models)])
+    assert code == selftest.EXIT_FAILED
+    (line,) = failure_lines(err.getvalue())
+    assert line.startswith(f"self-test FAILED at models: the face model in the box {broken} does not run (")
 
-    session = ort.InferenceSession(selftest.tiny_onnx_model(4), providers=["CPUExecutionProvider"])
-    x = np.array([[1.0, -2.0, 0.5, 0.0]], dtype=np.float32)
-    (y,) = session.run(None, {"x": x})
-    np.testing.assert_allclose(y, 2 * x)
+
+def test_the_models_stage_runs_the_face_model_in_the_box(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOODSIC_HOME", str(tmp_path))
+    out, err = io.StringIO(), io.StringIO()
+    assert selftest.run_self_test(out=out, err=err, stages=[("models", selftest._stage_models)]) == selftest.EXIT_OK
+    assert "runs the face model in the box on the CPU" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("argv", "asks"),
+    [
+        (["--self-test"], True),
+        (["--library", "music", "--self-test", "-v"], True),
+        (["--source", "--self-test"], False),  # a source called "--self-test"
+        (["analyze", "clip.mp4", "--self-test"], False),  # a command's argument, not the self-test
+        ([], False),
+    ],
+)
+def test_the_self_test_is_asked_for_before_any_command_word(argv, asks):
+    assert selftest.asks_for_self_test(argv) is asks
+
+
+def test_moodsic_self_test_comes_to_the_self_test_entry_with_its_options(monkeypatch, tmp_path):
+    from moodsic_desktop.cli.main import main
+
+    calls = []
+    monkeypatch.setattr(selftest, "run_self_test", lambda library, verbose: calls.append((library, verbose)) or 3)
+    assert main(["--library", str(tmp_path), "--self-test", "--verbose"]) == 3
+    assert calls == [(tmp_path, True)]
+    with pytest.raises(SystemExit):
+        selftest.main(["--library", str(tmp_path)])  # the entry is the self-test's alone
 
 
 def test_the_clip_holds_a_face_mediapipe_finds(tmp_path):
@@ -196,7 +231,7 @@ def test_the_clip_holds_a_face_mediapipe_finds(tmp_path):
 
     face = cv2.imread(str(paths.resources_dir() / selftest.FACE_PHOTO))
     assert face is not None
-    clip = selftest.write_self_test_clip(tmp_path / "clip.mp4", face, seconds_per_mood=0.5)
+    clip = write_face_clip(tmp_path / "clip.mp4", face, segment_s=0.5)
     capture = cv2.VideoCapture(str(clip))
     ok, frame = capture.read()
     capture.release()
