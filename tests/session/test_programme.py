@@ -18,7 +18,7 @@ from moodsic_desktop.core.stabilizer import Stabilizer
 from moodsic_desktop.session.programme import Programme, Switch
 
 BUILT_IN = MusicLibrary(
-    songs=[Song(f"builtin-0{i}", 0.2 * i - 0.4, 0.0, duration_s=60.0) for i in range(5)],
+    songs=[Song(f"builtin-0{i}", SongMood(0.2 * i - 0.4, 0.0), duration_s=60.0) for i in range(5)],
     origin="built-in station",
     stations=None,
 )
@@ -31,7 +31,7 @@ def library_on(folder: Path, count: int = 9) -> MusicLibrary:
         path = folder / f"{i}.mp3"
         path.write_bytes(b"\0")
         v = -0.8 + 1.6 * i / (count - 1)
-        songs.append(Song(str(i), v, v, title=f"Song {i}", path=path, duration_s=60.0))
+        songs.append(Song(str(i), SongMood(v, v), title=f"Song {i}", path=path, duration_s=60.0))
     return MusicLibrary(songs=songs, origin="library index", stations=None)
 
 

@@ -18,7 +18,7 @@ NO_EVENTS = SessionSnapshot(0.0, None, LibraryView("test", (), None, None), Fals
 
 
 def step_on(song: Song, started: float, now: float) -> StepRecord:
-    decision = Decision(song, False, "dwell: 2 s of 25 s played", "Joyful", song_started_at=started)
+    decision = Decision(song, False, "dwell: 2 s of 25 s played", "Joyful", song_started_at=started, cause="dwell")
     fused = Estimate(0.5, 0.5, 0.01, 0.01, "test")
     return StepRecord(now, 1, None, None, False, fused, True, fused, Stabilized(0.5, 0.5, False, False, 0.3), decision)
 

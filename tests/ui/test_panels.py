@@ -36,8 +36,9 @@ ROOM = RoomEnergy(people=1, motion=0.02, arousal=0.2, var_arousal=0.04)
 FACE_EXPERT = ExpertInfo("face", "fer2013", False, "cpu")
 
 
-def decision_on(song: Song, started: float, reason: str = "mood moved") -> Decision:
-    return Decision(song, True, reason, "Bright", candidates=SONGS[1:], song_started_at=started)
+def decision_on(song: Song, started: float, cause: str = "mood moved", detail: str = "") -> Decision:
+    reason = f"{cause}: {detail}" if detail else cause
+    return Decision(song, True, reason, "Bright", candidates=SONGS[1:], song_started_at=started, cause=cause)
 
 
 def step_at(now: float, decision: Decision | None = None, mood=(0.5, 0.4), **more) -> StepRecord:
@@ -67,7 +68,7 @@ def test_the_mood_words_draw_a_reading_and_stop_when_the_source_does(qtbot):
     panel.show_settings(0.4, "match")
     assert panel.headline.text() == WAITING_WORDS
     now = time.monotonic()
-    held = decision_on(SONGS[0], now - 10.0, "dwell: 10 s of 25 s played")
+    held = decision_on(SONGS[0], now - 10.0, "dwell", "10 s of 25 s played")
     panel.show_snapshot(snapshot(step_at(now, held, faces=(FACE,), room=ROOM)))
     assert "reading 1 person" in panel.text()
     assert panel.text().endswith("holding this song for 15 s more")  # 25 s least time, 10 s heard
@@ -99,7 +100,7 @@ def test_now_playing_draws_the_songs_of_the_snapshots_and_the_engine(qtbot):
     panel.refresh()
     assert panel.title.text() == "Open Window" and panel.reason.text() == ""  # no decision seen yet
     now = time.monotonic()
-    chosen = decision_on(SONGS[0], now - 5.0, "mood moved: 0.23 closer than the last song (hysteresis 0.15)")
+    chosen = decision_on(SONGS[0], now - 5.0, "mood moved", "0.23 closer than the last song (hysteresis 0.15)")
     panel.show_snapshot(snapshot(decisions=(chosen,)))
     # the matcher lined up the next song: the countdown goes on for the song playing
     panel.show_snapshot(snapshot(step_at(now, decision_on(SONGS[1], now))))
