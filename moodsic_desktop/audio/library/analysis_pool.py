@@ -1,8 +1,5 @@
 """Analysing many audio files in worker processes, so that no crash breaks an import and no worker outlives it.
 
-- **Compiled once.** Before the workers start, librosa's kernels are compiled in one process into the seed
-  of numba's cache (``warm_up``; ``numba_cache`` says why the cache needs care), so a first import compiles
-  once and its workers start from a copy, each in a cache folder of its own.
 - **A worker that dies is replaced.** At most ``workers`` files are in flight, so when a process dies (a
   crash in native code, the out-of-memory killer, a user's ``kill``) the files it may have held are known:
   each is tried once more alone, in a fresh process, and a file that stops that one too is reported as
@@ -36,23 +33,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-import numpy as np
-
-from moodsic_desktop.audio.library.mood_features import (
-    ANALYSIS_RATE,
-    MoodFeatures,
-    analyse_quietly,
-    features_from_excerpts,
-)
-from moodsic_desktop.audio.library.numba_cache import (
-    claim_numba_cache,
-    empty_seed,
-    mark_seed_ready,
-    numba_root,
-    seed_is_ready,
-    seed_lock,
-    use_numba_cache,
-)
+from moodsic_desktop.audio.library.mood_features import MoodFeatures, analyse_quietly
 
 log = logging.getLogger(__name__)
 
@@ -94,50 +75,8 @@ def end_with_parent() -> None:
 
 
 def _worker_start() -> None:
-    """A pool worker's initializer: it ends with its parent and takes a numba cache folder of its own."""
+    """A pool worker's initializer: it ends with its parent."""
     end_with_parent()
-    claim_numba_cache()
-
-
-def warm_up_signal(seconds: float = 4.0) -> np.ndarray:
-    """A few seconds of a chord with a click every half second (float32 at ``ANALYSIS_RATE``): enough for every
-    kernel the analysis uses (onsets, beats, key) to run once."""
-    t = np.arange(int(seconds * ANALYSIS_RATE)) / ANALYSIS_RATE
-    chord = sum(np.sin(2 * np.pi * f * t) for f in (220.0, 277.2, 329.6)) * 0.1
-    clicks = (np.mod(t, 0.5) < 0.01) * 0.5
-    return (chord + clicks).astype(np.float32)
-
-
-def _compile_seed(root: str) -> None:
-    """The warm-up process: compile librosa's kernels into the seed, holding its lock."""
-    end_with_parent()
-    with seed_lock(Path(root)) as seed:
-        if seed_is_ready(Path(root)):
-            return
-        empty_seed(seed)  # whatever a crashed compilation left
-        seed.mkdir(parents=True, exist_ok=True)
-        use_numba_cache(seed)
-        features_from_excerpts([warm_up_signal()])
-        mark_seed_ready(seed)
-
-
-def warm_up(root: Path | None = None) -> bool:
-    """Compile librosa's kernels once, in one process, into the seed of numba's cache (nothing when it is
-    ready; waits while another import compiles it). A process that crashes is tried once more on an emptied
-    seed. True when the seed is ready; otherwise each worker compiles in its own folder. Blocks (seconds
-    when ready, about a minute of CPU the first time)."""
-    root = root if root is not None else numba_root()
-    if seed_is_ready(root):
-        return True
-    context = multiprocessing.get_context("spawn")
-    for attempt in (1, 2):
-        process = context.Process(target=_compile_seed, args=(str(root),), name="moodsic-warm-up", daemon=True)
-        process.start()
-        process.join()
-        if process.exitcode == 0 and seed_is_ready(root):
-            return True
-        log.warning("compiling the audio analysis failed (attempt %d, exit code %s)", attempt, process.exitcode)
-    return False
 
 
 def analyse_files(
@@ -145,17 +84,15 @@ def analyse_files(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     measure: Measure = analyse_quietly,
-    compile_first: bool = True,
 ) -> list[MoodFeatures | str]:
     """Analyse many files, ``workers`` at a time in separate processes (default ``default_workers()``;
     1 analyses in this process; at least ``FILES_PER_PROCESS`` files per process, since each process
-    spends a few seconds loading librosa first). Returns, in the order of ``paths``, each file's features or
-    the reason it could not be analysed: one bad file, or one that crashes its process, never stops the
-    others (module docstring). ``progress(done, total)`` is called on the calling thread after each file.
-    ``measure`` is what is done with each file (tests give their own); ``compile_first``: compile librosa's
-    kernels once before the workers start (``warm_up``; a ``measure`` without librosa needs none). An
-    exception in this process (``KeyboardInterrupt`` too) cancels the files not yet started and is raised
-    once the running ones finish. Blocks until done."""
+    spends a second or two loading numpy, scipy and the decoders first). Returns, in the order of
+    ``paths``, each file's features or the reason it could not be analysed: one bad file, or one that
+    crashes its process, never stops the others (module docstring). ``progress(done, total)`` is called on
+    the calling thread after each file. ``measure`` is what is done with each file (tests give their own).
+    An exception in this process (``KeyboardInterrupt`` too) cancels the files not yet started and is
+    raised once the running ones finish. Blocks until done."""
     total = len(paths)
     results: list[MoodFeatures | str] = [""] * total
     workers = default_workers() if workers is None else max(1, int(workers))
@@ -173,8 +110,6 @@ def analyse_files(
         for index, path in enumerate(paths):
             finished(index, measure(str(path)))
         return results
-    if compile_first:
-        warm_up()
     todo = deque(range(total))
     while todo:
         for index in _run_pool(paths, todo, workers, measure, finished):
@@ -229,4 +164,4 @@ def _run_alone(path: str, measure: Measure) -> MoodFeatures | str:
             return f"could not be analysed ({type(error).__name__}: {error})"
 
 
-__all__ = ["FILES_PER_PROCESS", "STOPPED_TWICE", "analyse_files", "default_workers", "end_with_parent", "warm_up"]
+__all__ = ["FILES_PER_PROCESS", "STOPPED_TWICE", "analyse_files", "default_workers", "end_with_parent"]

@@ -20,9 +20,7 @@ def files(folder: Path, names: list[str]) -> list[Path]:
 def test_a_file_that_kills_its_worker_twice_is_reported_and_the_rest_analysed(tmp_path):
     paths = files(tmp_path, ["a.wav", "bb.wav", "crash.wav", "dddd.wav", "eeeee.wav", "ffffff.wav", "g.wav"])
     progress = []
-    results = analyse_files(
-        paths, workers=2, progress=lambda *p: progress.append(p), measure=crash_on_crash_files, compile_first=False
-    )
+    results = analyse_files(paths, workers=2, progress=lambda *p: progress.append(p), measure=crash_on_crash_files)
     assert results[2] == STOPPED_TWICE
     others = [fake_features(str(p)) for p in paths if "crash" not in p.name]
     assert [r for i, r in enumerate(results) if i != 2] == others
@@ -31,7 +29,7 @@ def test_a_file_that_kills_its_worker_twice_is_reported_and_the_rest_analysed(tm
 
 def test_a_worker_killed_once_is_replaced_and_its_file_analysed_on_the_second_try(tmp_path):
     paths = files(tmp_path, ["a.wav", "once.wav", "ccc.wav", "dddd.wav", "eeeee.wav"])
-    results = analyse_files(paths, workers=2, measure=crash_on_crash_files, compile_first=False)
+    results = analyse_files(paths, workers=2, measure=crash_on_crash_files)
     assert (tmp_path / "once.wav.crashed").exists(), "the worker was never killed"
     assert results == [fake_features(str(p)) for p in paths]
     assert all(isinstance(r, MoodFeatures) for r in results)
