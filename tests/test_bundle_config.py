@@ -129,7 +129,7 @@ def test_the_self_test_passes_without_what_the_bundle_leaves_out(config, tmp_pat
         "sys.meta_path.insert(0, LeftOut())\n"
         f"for hook in {hooks!r}:\n"
         "    exec(open(hook).read())\n"
-        "from moodsic_desktop.ui.app import main\n"
+        "from moodsic_desktop.cli.self_test import main\n"
         "code = main(['--self-test'])\n"
         "print('loaded:', sorted({m.split('.')[0] for m in sys.modules} & {'librosa', 'numba', 'rich', 'PIL'}))\n"
         "sys.exit(code)\n"
