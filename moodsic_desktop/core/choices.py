@@ -14,8 +14,9 @@ Word = TypeVar("Word", bound=str)
 
 
 class FixedChoice(Generic[Word]):
-    """``choice(value)``: ``value`` as one of ``words`` (typed as their ``Literal``), or ``ValueError``
-    ("unknown {what} 'x'; expected one of a, b, c") naming what was asked for and every word allowed."""
+    """``choice(value)``: ``value`` (any value: a word read from a file, a setting) as one of ``words`` (typed
+    as their ``Literal``), or ``ValueError`` ("unknown {what} 'x'; expected one of a, b, c") naming what was
+    asked for and every word allowed."""
 
     def __init__(self, what: str, words: tuple[Word, ...]) -> None:
         if not words:
@@ -23,7 +24,7 @@ class FixedChoice(Generic[Word]):
         self.what = what
         self.words = words
 
-    def __call__(self, value: str) -> Word:
+    def __call__(self, value: object) -> Word:
         for word in self.words:
             if value == word:
                 return word

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from moodsic_desktop.core.choices import FixedChoice
 from moodsic_desktop.core.day_plan import DayPlan
 from moodsic_desktop.core.fusion import FUSION_MODES
 
@@ -150,9 +151,7 @@ class ChoiceSetting(_Checks):
     undoable: bool = True
 
     def check(self, value: object) -> str:
-        if not isinstance(value, str) or value not in self.choices:
-            raise ValueError(f"{self.name} must be one of {', '.join(self.choices)}, got {value!r}")
-        return value
+        return FixedChoice(self.name, self.choices)(value)
 
 
 @dataclass(frozen=True)

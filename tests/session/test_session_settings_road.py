@@ -94,9 +94,9 @@ def test_all_of_them_at_once_and_each_checked_once(monkeypatch):
     ("changes", "words"),
     [
         ({"alpha": 0.5, "tau": 5.0}, "tau must be in [0, 2]"),
-        ({"min_dwell_s": 10.0, "mode": "party"}, "mode must be one of match, uplift, calm"),
+        ({"min_dwell_s": 10.0, "mode": "party"}, "unknown mode 'party'; expected one of match, uplift, calm"),
         ({"alpha": 0.5, "repeat_window_min": float("nan")}, "repeat_window_min must be in"),
-        ({"alpha": 0.5, "fusion": 3}, "fusion must be one of"),
+        ({"alpha": 0.5, "fusion": 3}, "unknown fusion 3; expected one of"),
         ({"alpha": 0.5, "day_plan": {"open": "soon"}}, "the day plan has unknown fields"),
         ({"alpha": 0.5, "crossfade_s": 3.0}, "'crossfade_s' is not a setting of the session"),
         ({"alpha": 0.5, "loudness": 3.0}, "'loudness' is not a setting of the session"),
