@@ -3,12 +3,14 @@
 Why: the audio callback runs Python and the engine's worker decodes songs ahead of the callback; both are
 ordinary threads. On a loaded PC (every core busy, ``benchmarks/bench_steady_sound.py``'s ``cpu`` stress)
 they waited for a core long enough to empty a 0.5 s output buffer: 7 underflows and silences of 1.5-2.1 s
-in 3 minutes. With the callback's thread real-time (``SCHED_FIFO``) the same stress gave no underflow.
+in 3 minutes. With the callback's thread and the sound library's client thread real-time (``SCHED_FIFO``)
+the same stress gave no underflow (the sound server being real-time too, as a desktop's is).
 
 What each platform gets (each call says what it got, in words, for the log and Diagnostics):
 
-* **Linux**: the audio thread asks for ``SCHED_FIFO`` at ``AUDIO_RT_PRIORITY`` (low: below PulseAudio's and
-  PipeWire's own threads, which use 5-20 and 88). The kernel allows it to root, to users with
+* **Linux**: the audio thread asks for ``SCHED_FIFO`` at ``AUDIO_RT_PRIORITY`` (low: below the sound
+  servers' own real-time threads, PulseAudio's 5 by default and PipeWire's 88, yet above every ordinary
+  thread). The kernel allows it to root, to users with
   ``RLIMIT_RTPRIO`` (Debian/Ubuntu's ``audio`` group with ``/etc/security/limits.d/audio.conf``; ``ulimit
   -r``), and to holders of ``CAP_SYS_NICE``. Otherwise, and for the worker, a lower nice value
   (``AUDIO_NICE``/``WORKER_NICE``) as far as ``RLIMIT_NICE`` allows (``ulimit -e``; usually not at all),
@@ -41,8 +43,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-AUDIO_RT_PRIORITY = 10
-"""``SCHED_FIFO`` priority of the audio thread on Linux (1-99; higher runs first)."""
+AUDIO_RT_PRIORITY = 4
+"""``SCHED_FIFO`` priority of the audio thread on Linux (1-99; higher runs first): under the sound server's."""
 AUDIO_NICE = -10
 """Nice value asked for the audio thread when real-time is refused (-20..19; lower runs first)."""
 WORKER_NICE = -5
