@@ -70,7 +70,7 @@ VARIETY_WORDS: dict[Variety, str] = {
     "past_station": "a little past the mood, for variety: the songs closest to it played lately",
     "least_recent": "every song close to the mood played lately; this one longest ago",
 }
-ESTIMATED_WORDS = "its mood was guessed from its sound"  # a song without a rated mood (Song.mood_source)
+ESTIMATED_WORDS = "its mood was guessed from its sound"  # a song without a rated mood (Song.mood.source)
 
 
 def music_words(mode: str) -> str:
