@@ -149,17 +149,20 @@ def test_empty_library_is_an_error():
         Matcher([])
 
 
+OTHER_SETTINGS = {  # every matcher setting, none at its default
+    "min_dwell_s": 12.0,
+    "recent_k": 3,
+    "top_k": 7,
+    "widen_below": 0.4,
+    "hysteresis": 0.2,
+    "mode": "calm",
+    "repeat_window_s": 600.0,
+    "variety_reach": 0.3,
+}
+
+
 def test_a_sibling_has_the_settings_and_none_of_the_history():
-    expected = {
-        "min_dwell_s": 12.0,
-        "recent_k": 3,
-        "top_k": 7,
-        "widen_below": 0.4,
-        "hysteresis": 0.2,
-        "mode": "calm",
-        "repeat_window_s": 600.0,
-        "variety_reach": 0.3,
-    }
+    expected = dict(OTHER_SETTINGS)
     m = Matcher(grid_songs(), **expected)
     m.recommend(0.0, 0.0, now=0.0)
     other = [Song("b1", SongMood(0.5, 0.5)), Song("b2", SongMood(-0.5, -0.5))]
@@ -170,16 +173,7 @@ def test_a_sibling_has_the_settings_and_none_of_the_history():
 
 
 def test_adopted_settings_are_all_taken_and_the_history_and_bans_kept():
-    given = {
-        "min_dwell_s": 12.0,
-        "recent_k": 3,
-        "top_k": 7,
-        "widen_below": 0.4,
-        "hysteresis": 0.2,
-        "mode": "calm",
-        "repeat_window_s": 600.0,
-        "variety_reach": 0.3,
-    }
+    given = dict(OTHER_SETTINGS)
     m = Matcher(grid_songs())
     m.ban("s00")
     first = m.recommend(0.0, 0.0, now=0.0).song

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
@@ -117,10 +118,12 @@ def test_video_file_is_paced_and_ends_or_loops(qtbot, tmp_path, loop):
         thread.wait()
 
 
-def test_pipeline_worker_steps_the_session_and_emits_its_snapshots(qtbot):
-    library = MusicLibrary(songs=make_songs(None), origin="test", stations=None)
+@contextlib.contextmanager
+def stepping_worker(qtbot):
+    """A pipeline worker on its own thread over a test session that has stepped one frame: yields the worker,
+    its session, the session's fake audio and the snapshots it emitted; stops the thread at the end."""
     audio = FakeAudio()
-    session = make_session(library, audio)
+    session = make_session(MusicLibrary(songs=make_songs(None), origin="test", stations=None), audio)
     frames: LatestSlot[TimedFrame] = LatestSlot()
     worker = PipelineWorker(session, frames)
     snapshots: list[SessionSnapshot] = []
@@ -129,6 +132,15 @@ def test_pipeline_worker_steps_the_session_and_emits_its_snapshots(qtbot):
     try:
         frames.put(TimedFrame(np.zeros((8, 8, 3), np.uint8), 1.0))
         qtbot.waitUntil(lambda: any(s.step is not None for s in snapshots), timeout=5000)
+        yield worker, session, audio, snapshots
+    finally:
+        worker.stop()
+        thread.quit()
+        assert thread.wait(5000)
+
+
+def test_pipeline_worker_steps_the_session_and_emits_its_snapshots(qtbot):
+    with stepping_worker(qtbot) as (worker, _session, audio, snapshots):
         first = next(s for s in snapshots if s.step is not None).decisions[0].song.song_id
         worker.apply({"min_dwell_s": 33.0})
         worker.skip()  # a command without a frame: its snapshot comes all the same
@@ -136,24 +148,10 @@ def test_pipeline_worker_steps_the_session_and_emits_its_snapshots(qtbot):
         skipped_to = next(s for s in snapshots if s.step is None and s.decisions).decisions[0].song.song_id
         assert skipped_to != first and audio.calls[-1] == ("crossfade", skipped_to)
         assert snapshots[-1].min_dwell_s == 33.0
-    finally:
-        worker.stop()
-        thread.quit()
-        assert thread.wait(5000)
 
 
 def test_pipeline_worker_hears_the_engines_notices_and_tells_one_that_fails(qtbot):
-    library = MusicLibrary(songs=make_songs(None), origin="test", stations=None)
-    audio = FakeAudio()
-    session = make_session(library, audio)
-    frames: LatestSlot[TimedFrame] = LatestSlot()
-    worker = PipelineWorker(session, frames)
-    snapshots: list[SessionSnapshot] = []
-    worker.snapshot_ready.connect(snapshots.append, Qt.ConnectionType.DirectConnection)
-    thread = start_in_thread(worker, "moodsic-pipeline-test")
-    try:
-        frames.put(TimedFrame(np.zeros((8, 8, 3), np.uint8), 1.0))
-        qtbot.waitUntil(lambda: any(s.step is not None for s in snapshots), timeout=5000)
+    with stepping_worker(qtbot) as (_worker, session, audio, snapshots):
         first = next(s for s in snapshots if s.step is not None).decisions[0].song
 
         def broken(song):
@@ -169,7 +167,3 @@ def test_pipeline_worker_hears_the_engines_notices_and_tells_one_that_fails(qtbo
         assert skipped.skipped == (f"Skipped “{first.title}”: not audio",)
         replacement = skipped.decisions[0].song
         assert replacement != first and audio.calls[-1] == ("crossfade", replacement.song_id)
-    finally:
-        worker.stop()
-        thread.quit()
-        assert thread.wait(5000)

@@ -96,24 +96,26 @@ def test_other_databases_and_newer_versions_are_refused(tmp_path):
         LibraryIndex(other)
     newer = tmp_path / "newer.sqlite"
     LibraryIndex(newer).close()
-    conn = sqlite3.connect(newer)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    conn.commit()
-    conn.close()
+    stamp_version(newer, SCHEMA_VERSION + 1)
     before = newer.read_bytes()
     with pytest.raises(LibraryIndexError, match="newer Moodsic"):
         LibraryIndex(newer)
     assert newer.read_bytes() == before
 
 
-@pytest.mark.parametrize("version", [-1, -2147483648])
-def test_a_negative_schema_version_is_a_clear_error_and_the_file_is_unchanged(tmp_path, capsys, version):
-    path = tmp_path / "library.sqlite"
-    LibraryIndex(path).close()
+def stamp_version(path, version: int) -> None:
+    """Write ``version`` as the file's schema version (SQLite's ``user_version``), as another program might."""
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {version}")
     conn.commit()
     conn.close()
+
+
+@pytest.mark.parametrize("version", [-1, -2147483648])
+def test_a_negative_schema_version_is_a_clear_error_and_the_file_is_unchanged(tmp_path, capsys, version):
+    path = tmp_path / "library.sqlite"
+    LibraryIndex(path).close()
+    stamp_version(path, version)
     before = path.read_bytes()
     with pytest.raises(LibraryIndexError, match=f"unknown schema version {version}.*left as it is"):
         LibraryIndex(path)
