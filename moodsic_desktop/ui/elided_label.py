@@ -58,3 +58,13 @@ class ElidedLabel(QLabel):
         self.setFixedHeight(self.fontMetrics().height() + 4)
         shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(self.width(), 20))
         super().setText(shown)
+
+
+def heading(text: str, scale: float) -> ElidedLabel:
+    """An ``ElidedLabel`` in bold, its font ``scale`` times the usual size: a panel's first line."""
+    label = ElidedLabel(text)
+    font = QFont(label.font())
+    font.setPointSizeF(font.pointSizeF() * scale)
+    font.setBold(True)
+    label.setFont(font)
+    return label

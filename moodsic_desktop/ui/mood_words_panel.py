@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QSizePolicy, QVBoxLayout, QWidget
 
 from moodsic_desktop.core.decision_words import QUEUED
@@ -23,7 +22,7 @@ from moodsic_desktop.core.pipeline import StepRecord
 from moodsic_desktop.core.settings_schema import TAU
 from moodsic_desktop.core.song import Song
 from moodsic_desktop.session.snapshot import SessionSnapshot
-from moodsic_desktop.ui.elided_label import ElidedLabel
+from moodsic_desktop.ui.elided_label import ElidedLabel, heading
 from moodsic_desktop.ui.song_memory import SongMemory
 
 
@@ -72,11 +71,7 @@ class MoodWordsPanel(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         layout.setSpacing(2)
-        self.headline = ElidedLabel("")
-        font = QFont(self.headline.font())
-        font.setPointSizeF(font.pointSizeF() * 1.8)
-        font.setBold(True)
-        self.headline.setFont(font)
+        self.headline = heading("", 1.8)
         self.detail = ElidedLabel("")
         self.setToolTip(
             "How the room feels now, from the smoothed mood the music follows; how sure the program is "

@@ -15,14 +15,13 @@ import time
 from typing import Protocol
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QProgressBar, QSizePolicy, QWidget
 
 from moodsic_desktop.core.decision_words import why_words
 from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.song import Song
 from moodsic_desktop.session.snapshot import SessionSnapshot
-from moodsic_desktop.ui.elided_label import ElidedLabel
+from moodsic_desktop.ui.elided_label import ElidedLabel, heading
 from moodsic_desktop.ui.song_memory import SongMemory
 
 REFRESH_MS = 250
@@ -64,11 +63,7 @@ class NowPlayingPanel(QFrame):
         self._playing_before = False
         self.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QGridLayout(self)
-        self.title = ElidedLabel("Nothing playing yet")
-        font = QFont(self.title.font())
-        font.setPointSizeF(font.pointSizeF() * 1.35)
-        font.setBold(True)
-        self.title.setFont(font)
+        self.title = heading("Nothing playing yet", 1.35)
         self.details = ElidedLabel("")
         self.station = ElidedLabel("")
         self.elapsed = ElidedLabel("")
