@@ -16,13 +16,13 @@ from moodsic_desktop.audio.output import Device
 from moodsic_desktop.core.song import Song
 
 
-def fade_seconds(name: str, seconds: float, upper: float | None = None) -> float:
+def fade_seconds(name: str, seconds: float) -> float:
     """``seconds`` (a fade or margin the caller gave ``name``) as a float; ``ValueError`` unless it is
-    finite, at least 0 and at most ``upper``. The calling thread."""
+    finite and at least 0. The calling thread. (The crossfade, an owner's setting, is checked by its
+    schema declaration, ``core.settings_schema.CROSSFADE``.)"""
     seconds = float(seconds)
-    if not math.isfinite(seconds) or seconds < 0.0 or (upper is not None and seconds > upper):
-        limit = f"0..{upper:g}" if upper is not None else ">= 0"
-        raise ValueError(f"{name} must be {limit} seconds, got {seconds}")
+    if not math.isfinite(seconds) or seconds < 0.0:
+        raise ValueError(f"{name} must be >= 0 seconds, got {seconds}")
     return seconds
 
 

@@ -158,7 +158,7 @@ class AudioEngine:
 
     @crossfade_s.setter
     def crossfade_s(self, seconds: float) -> None:
-        self._crossfade_s = fade_seconds("crossfade_s", seconds, MAX_CROSSFADE_S)
+        self._crossfade_s = CROSSFADE.check(seconds)  # the schema's rule, the one check of this setting
         self._mixer.xfade_frames = self._frames(self._crossfade_s)
 
     @property
@@ -290,7 +290,7 @@ class AudioEngine:
         """Crossfade from the current song to ``song`` as soon as it is decoded, over ``crossfade_s`` seconds
         (default ``self.crossfade_s``; fades in over ``start_fade_s`` from silence). Cancels a queued next
         song. Any thread."""
-        xfade = self._crossfade_s if crossfade_s is None else fade_seconds("crossfade_s", crossfade_s, MAX_CROSSFADE_S)
+        xfade = self._crossfade_s if crossfade_s is None else CROSSFADE.check(crossfade_s)
         self._submit(Play(song, self._frames(xfade), self._frames(self.start_fade_s)))
 
     def queue_next(self, song: Song) -> None:
