@@ -30,6 +30,7 @@ and the window's process says what its sound threads got (``audio/thread_priorit
 from __future__ import annotations
 
 import argparse
+import collections
 import faulthandler
 import json
 import os
@@ -186,13 +187,14 @@ def window_actions(window, folder: Path):
     ]
 
 
-def play_for(app, window, probe: GilProbe, actions: list, seconds: float) -> tuple[list[float], int]:
+def play_for(app, window, probe: GilProbe, actions: list, seconds: float) -> tuple[list[float], list[str], int]:
     """Run the window's event loop for ``seconds``, doing one of ``actions`` every ``ACTION_EVERY_S`` (the
     probe's label names the latest until the next); return the wall-clock times of the song starts (the
-    one playing now first) and how many actions were done."""
+    one playing now first), the songs' names in that order, and how many actions were done."""
     engine = window.engine
     playing = engine.current_song
     starts = [time.time()]
+    names = [playing.display_name if playing is not None else "?"]
     probe.label = "playing"
     next_action, done_actions = time.monotonic() + 3.0, 0
     end = time.monotonic() + seconds
@@ -202,6 +204,7 @@ def play_for(app, window, probe: GilProbe, actions: list, seconds: float) -> tup
             playing = engine.current_song
             if playing is not None:
                 starts.append(time.time())
+                names.append(playing.display_name)
         if actions and time.monotonic() >= next_action:
             name, act = actions[done_actions % len(actions)]
             probe.label = name
@@ -209,7 +212,7 @@ def play_for(app, window, probe: GilProbe, actions: list, seconds: float) -> tup
             done_actions += 1
             next_action = time.monotonic() + ACTION_EVERY_S
         time.sleep(0.001)
-    return starts, done_actions
+    return starts, names, done_actions
 
 
 def child(args: argparse.Namespace) -> int:
@@ -239,7 +242,7 @@ def child(args: argparse.Namespace) -> int:
     underflows = engine.underflow_count
     music_start = time.time()
     actions = window_actions(window, folder) if args.stress == "window" else []
-    starts, done_actions = play_for(app, window, probe, actions, args.seconds)
+    starts, names, done_actions = play_for(app, window, probe, actions, args.seconds)
     result = {
         "underflows": engine.underflow_count - underflows,
         "starved": engine.starved_blocks,
@@ -248,6 +251,7 @@ def child(args: argparse.Namespace) -> int:
         "latency_s": getattr(engine.backend, "latency", None),
         "music_start": music_start,
         "song_starts": starts,
+        "songs": names,
         "music_end": time.time(),
         "gil_worst_ms": probe.worst,
         "actions": done_actions,
@@ -397,6 +401,11 @@ def main() -> int:
             )
             print(f"           sound server: {result['server']}; decoding behind the sound: {result['starved']} blocks")
             print(f"           {result['priorities']}")
+            played = collections.Counter(result["songs"])
+            print(
+                f"           songs played ({len(played)} different): "
+                + ", ".join(f"{n} ×{c}" for n, c in played.most_common())
+            )
             if stress == "window":
                 waits = ", ".join(f"{k} {v:.0f} ms" for k, v in sorted(result["gil_worst_ms"].items()))
                 print(f"           GIL waits by action: {waits}")
