@@ -4,6 +4,10 @@ Definitions (distances Euclidean in reference V-A space, times in seconds):
 
 - face_detection_rate: share of face-detection runs that found a primary face.
 - faces_read_mean / faces_read_max: faces read per face-detection run (every face in view, up to the cap).
+  These count the detector's boxes of one frame, not the people the tracker followed: one person gives one
+  box (the detector merges a box lying inside another, ``perception.faces.merge_boxes``), and a second box on
+  a face would be followed as a person of its own for as long as it comes back, so counting people would
+  not have hidden it.
 - gating_rate: share of stabiliser updates in which at least one dimension was held (sigma > tau).
 - jitter_raw / jitter_stabilized: mean distance between consecutive fused / stabilised points;
   jitter_reduction = 1 - jitter_stabilized / jitter_raw. How to read it: for pure noise in readings that
