@@ -20,8 +20,9 @@ look at the same face. A tile whose edge crosses a close face sees only its lowe
 face: CREMA-D's actor cropped to fill 1280 x 720 (face 400-630 px wide) gave such a box (scores 0.6-0.76,
 wholly or 89 % inside the face's box, IoU about 0.25) in up to a third of the frames, and the closer look
 confirms it, since it finds the whole face around it. Different people's face boxes barely overlap: two
-real faces pasted ever closer, one in front of the other, reach 10 % of the smaller box before the one
-behind is no longer found (``tests/perception/test_face_merging.py``).
+real faces pasted ever closer, one in front of the other, reach 10-15 % of the smaller box before the one
+behind is no longer found; the group photo still gives 5 faces, the bench's crowd 8
+(``tests/perception/test_face_merging.py``).
 
 Confirmation (``confirm=True``): the full-range model, tiled, also fires on things that are not faces
 (a blurred cartoon title, a patch of a suit: scores 0.6-0.7, 20-70 px). So every candidate is looked at

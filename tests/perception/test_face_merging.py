@@ -81,3 +81,34 @@ def test_one_close_face_gives_one_box_in_every_frame(clip: str) -> None:
     assert halves >= 3, halves
     assert len(frames) >= 50 and all(len(boxes) == 1 for boxes in found), [len(boxes) for boxes in found]
     assert all(boxes[0].height > 0.5 * FRAME[1] for boxes in found)  # the whole face, not a part of it
+
+
+def test_eight_faces_of_the_bench_crowd_stay_eight() -> None:
+    from moodsic_desktop.evaluation.bench import crowd_frames
+
+    with MediaPipeFaceDetector(also_short_range=True, tiles=(3, 2), confirm=True) as detector:
+        assert [len(detector.detect(frame)) for frame in crowd_frames(3, 8)] == [8, 8, 8]
+
+
+@needs_crema
+@pytest.mark.parametrize("dy", [0, 40])
+def test_two_people_heads_touching_are_two_faces(astronaut, dy: int) -> None:
+    """The astronaut, and CREMA-D's actor in front of her, his head over the side of hers (their face boxes
+    touch: 6 % and 15 % of the smaller one overlaps)."""
+    from moodsic_desktop.perception.sources import VideoFileSource
+
+    with VideoFileSource(CREMA / "1001_DFA_NEU_XX.flv") as source:
+        first = source.read()
+    assert first is not None
+    her = cv2.resize(np.ascontiguousarray(astronaut[20:260, 120:340]), (220, 240))
+    his = cv2.resize(first.image[56:251, 130:308], (220, 240))  # his head, about the size of hers
+    oval = np.zeros((240, 220), dtype=np.uint8)
+    cv2.ellipse(oval, (110, 120), (100, 118), 0, 0, 360, 1, -1)
+    frame = np.full((720, 1280, 3), 100, dtype=np.uint8)
+    frame[200:440, 400:620] = her
+    front = frame[200 + dy : 440 + dy, 500:720]
+    front[oval > 0] = his[oval > 0]
+    with MediaPipeFaceDetector(also_short_range=True, tiles=(3, 2), confirm=True) as detector:
+        faces = detector.detect(frame)
+    assert len(faces) == 2, faces
+    assert 0.0 < overlap_of_smaller(*faces) < MERGE_NESTED, overlap_of_smaller(*faces)
