@@ -234,7 +234,8 @@ class MediaPipeFaceDetector(ClosesOnExit):
         every_tile = self.tile_turns == 1 or self._after_a_cut(image)
         if every_tile:
             self._tile_faces.clear()
-        passes = self._passes(*image.shape[:2], every_tile)
+        height, width = image.shape[:2]
+        passes = self._passes(height, width, every_tile)
         self._turn = (self._turn + 1) % self.tile_turns
         self.model_runs = len(passes)
         found = self._run_passes(image, passes)
