@@ -202,6 +202,9 @@ class Pipeline:
         for expert in (self.face_expert, self.scene_expert):
             if expert is not None:
                 expert.reset()
+        forget = getattr(self.detector, "reset", None)  # a detector that remembers the last frame's faces
+        if forget is not None:
+            forget()
 
     def close(self) -> None:
         """Release what the detector and experts hold (MediaPipe graphs, ONNX sessions). Never raises: a

@@ -20,17 +20,17 @@ What it prints (each comparison as ``ratio <name>: <times faster>``):
   passes on every frame), over the same generated clip (10 fps, a face moving over the demo scene).
   ``end-to-end-fps-scene-every-frame`` repeats the program's side with the scene on every frame too.
 - ``end-to-end-fps-8-faces-vs-1``: the program as a fresh install runs it (FER-2013, built-in scene) on
-  1280 x 720 frames with eight faces in view against the same frames with one face; the frames per
-  second with eight faces are printed too.
-- ``end-to-end-fps-8-faces-lanes-vs-one-lane``: the same eight faces with the face detector's passes shared
-  out over its lanes (the program's default, ``perception/faces.py``) against the same run with them one after
-  the other on one lane, the two taking turns frame by frame (so that other work on a shared computer slows
-  both alike); and the milliseconds per frame of each stage of the eight-face run (detection and tracker,
-  the faces' reading, the room's energy, the scene, the rest).
-- ``end-to-end-fps-8-faces-cues-vs-without``: the same eight faces with the arousal cues on (the faces'
-  mesh cues, the tracker, the room's energy: the program's default) against the same run without them;
-  and the milliseconds per frame of each new cue: the face mesh (one face per frame), the room's energy,
-  the tracker with eight faces.
+  1280 x 720 frames with eight faces of about 50 px in view (small enough that only the detector's tiles
+  find them) against the same frames with one face, each pipeline on its own as in the program; the
+  frames per second with eight faces are printed too, with the milliseconds per frame of each stage
+  (detection and tracker, the faces' reading, the room's energy, the scene, the rest).
+- ``end-to-end-fps-8-faces-lanes-vs-one-lane``, ``…-tiles-in-turns-vs-every-call`` and
+  ``…-cues-vs-without``: the same eight faces with one of the program's defaults (``perception/faces.py``:
+  the detector's passes shared out over its lanes; half of its tiles on each frame; the arousal cues: the
+  faces' mesh cues, the tracker, the room's energy) against the same run without it, the two pipelines
+  taking turns frame by frame (so that other work on a shared computer slows both alike); and the
+  milliseconds per frame of each new cue: the face mesh (one face per frame), the room's energy, the
+  tracker with eight faces.
 
 Model timings are the fastest of ``repeats`` runs after one warm-up (the least disturbed by other
 processes), on the CPU with the same thread count for both
@@ -398,49 +398,65 @@ def _measure_face_model_in_the_box(
     results["fer2013_ms_per_face"] = {"batch_1": fer_one, "batch_8": fer_eight}
     results["ratios"]["fer2013-vs-emonet"] = emonet_ms / fer_one
 
-    # A fresh install (the face model in the box, built-in scene) with eight faces in view, and with one.
+    # A fresh install (the face model in the box, built-in scene) with eight faces in view, and with one, each
+    # pipeline on its own, as the program runs it.
     box = EngineSettings(face_expert="fer2013", scene_expert="scene-statistics")
     crowd_clip = crowd_frames(options.frames, 8)
     eight = _pipeline(select_experts(box, folder), 0.5)
     lanes = eight.detector.lanes
-    # The same with the detection's passes one after the other on one lane (perception/faces.py, "Lanes"),
-    # measured frame by frame in turn with the program's way.
+    ((eight_fps, eight_read, stages),) = _side_by_side([eight], crowd_clip)
+    one_fps, _ = _fps(_pipeline(select_experts(box, folder), 0.5), crowd_frames(options.frames, 1))
+    # Then side by side, frame by frame in turn, against the same without one of its speed-ups or its cues:
+    # the detection's passes one after the other on one lane (perception/faces.py, "Lanes"), every tile on
+    # every frame ("Tiles in turns"), no arousal cues.
     one_lane = _pipeline(select_experts(box, folder), 0.5)
     one_lane.detector.close()
     one_lane.detector = MediaPipeFaceDetector(
         also_short_range=box.face_detection_short_range,
         tiles=box.face_detection_tiles,
         confirm=box.face_detection_confirm,
+        tile_turns=box.face_detection_tile_turns,
         lanes=1,
     )
-    (eight_fps, eight_read, stages), (one_lane_fps, _, one_lane_stages) = _side_by_side([eight, one_lane], crowd_clip)
-    one_fps, _ = _fps(_pipeline(select_experts(box, folder), 0.5), crowd_frames(options.frames, 1))
-    plain = EngineSettings(face_expert="fer2013", scene_expert="scene-statistics", face_cues=False, room_energy=False)
-    plain_fps, _ = _fps(_pipeline(select_experts(plain, folder), 0.5, plain), crowd_clip)
+    lanes_pair = _side_by_side([_pipeline(select_experts(box, folder), 0.5), one_lane], crowd_clip)
+    every = replace(box, face_detection_tile_turns=1)
+    turns_pair = _side_by_side(
+        [_pipeline(select_experts(box, folder), 0.5), _pipeline(select_experts(every, folder), 0.5, every)], crowd_clip
+    )
+    plain = replace(box, face_cues=False, room_energy=False)
+    cues_pair = _side_by_side(
+        [_pipeline(select_experts(box, folder), 0.5), _pipeline(select_experts(plain, folder), 0.5, plain)], crowd_clip
+    )
     say(
         f"end to end, 1280 x 720, FER-2013: {eight_fps:.2f} fps with 8 faces in view "
-        f"({eight_read / options.frames:.1f} read per frame), {one_fps:.2f} fps with one; "
-        f"{plain_fps:.2f} fps with 8 faces without the arousal cues"
+        f"({eight_read / options.frames:.1f} read per frame), {one_fps:.2f} fps with one"
     )
     say(
         "end to end with 8 faces, ms per frame: "
         + ", ".join(f"{_STAGE_WORDS[name]} {stages[name]:.1f}" for name in _STAGE_WORDS if name in stages)
-        + f" (detection on {lanes} lane(s); on one lane: {one_lane_stages.get('detect', 0.0):.1f} ms, "
-        f"{one_lane_fps:.2f} fps)"
+        + f" (detection on {lanes} lane(s))"
+    )
+    say(
+        f"side by side with 8 faces: {lanes_pair[0][0]:.2f} fps vs {lanes_pair[1][0]:.2f} on one lane; "
+        f"{turns_pair[0][0]:.2f} fps vs {turns_pair[1][0]:.2f} with every tile on every frame; "
+        f"{cues_pair[0][0]:.2f} fps vs {cues_pair[1][0]:.2f} without the arousal cues"
     )
     results["end_to_end_fps_8_faces"] = {
         "fps": eight_fps,
         "one_face_fps": one_fps,
         "faces_read": eight_read,
-        "without_cues_fps": plain_fps,
-        "one_lane_fps": one_lane_fps,
         "lanes": lanes,
         "stages_ms": stages,
-        "one_lane_stages_ms": one_lane_stages,
+        "side_by_side": {
+            "one_lane": [lanes_pair[0][0], lanes_pair[1][0]],
+            "every_tile": [turns_pair[0][0], turns_pair[1][0]],
+            "without_cues": [cues_pair[0][0], cues_pair[1][0]],
+        },
     }
     results["ratios"]["end-to-end-fps-8-faces-vs-1"] = eight_fps / one_fps
-    results["ratios"]["end-to-end-fps-8-faces-lanes-vs-one-lane"] = eight_fps / one_lane_fps
-    results["ratios"]["end-to-end-fps-8-faces-cues-vs-without"] = eight_fps / plain_fps
+    results["ratios"]["end-to-end-fps-8-faces-lanes-vs-one-lane"] = lanes_pair[0][0] / lanes_pair[1][0]
+    results["ratios"]["end-to-end-fps-8-faces-tiles-in-turns-vs-every-call"] = turns_pair[0][0] / turns_pair[1][0]
+    results["ratios"]["end-to-end-fps-8-faces-cues-vs-without"] = cues_pair[0][0] / cues_pair[1][0]
     _measure_cues(options, crowd_clip, boxes, results, say)
 
 

@@ -9,20 +9,32 @@ about 5 m), because a shop camera sees people at 2-5 m. The whole frame is lette
 input, so what counts is the face width relative to the frame: measured on ``skimage.data.astronaut()``
 pasted into a grey 1280 x 720 frame, the full-range model finds faces from about 80 px wide reliably
 (56-75 px sometimes, not below), the short-range model (128 x 128 input) finds none of those sizes.
-``tiles=(nx, ny)`` additionally runs the model on an nx x ny grid of overlapping tiles (25 % overlap),
-which brings faces of about 35 px in a 1280 x 720 frame within reach (``(3, 2)``), at 1 + nx * ny model
-runs per frame. ``also_short_range=True`` also runs the short-range model on the whole frame (better
-for large, close faces: the full-range model misses the close-up ``45-m7-di-ph.jpg`` of the real
-fixtures, the short-range one finds it). Duplicates from the passes are merged (highest score wins) when
-they overlap by IoU > 0.3, or when the smaller box lies mostly inside the larger one (intersection over the
-smaller box's area > ``MERGE_NESTED`` = 0.6): faces do not nest, so a box inside a face's box is a second
-look at the same face. A tile whose edge crosses a close face sees only its lower half and calls that a
-face: CREMA-D's actor cropped to fill 1280 x 720 (face 400-630 px wide) gave such a box (scores 0.6-0.76,
+``tiles=(nx, ny)`` additionally runs the model on an nx x ny grid of overlapping tiles (25 % overlap), which
+brings faces of about 35 px in a 1280 x 720 frame within reach (``(3, 2)``), at 1 + nx * ny model runs per
+frame, or fewer in turns (below). ``also_short_range=True`` also runs the short-range model on the whole
+frame (better for large, close faces: the full-range model misses the close-up ``45-m7-di-ph.jpg`` of the
+real fixtures, the short-range one finds it). Duplicates from the passes are merged (highest score wins)
+when they overlap by IoU > 0.3, or when the smaller box lies mostly inside the larger one (intersection over
+the smaller box's area > ``MERGE_NESTED`` = 0.6): faces do not nest, so a box inside a face's box is a
+second look at the same face. A tile whose edge crosses a close face sees only its lower half and calls that
+a face: CREMA-D's actor cropped to fill 1280 x 720 (face 400-630 px wide) gave such a box (scores 0.6-0.76,
 wholly or 89 % inside the face's box, IoU about 0.25) in up to a third of the frames, and the closer look
-confirms it, since it finds the whole face around it. Different people's face boxes barely overlap: two
-real faces pasted ever closer, one in front of the other, reach 10-15 % of the smaller box before the one
-behind is no longer found; the group photo still gives 5 faces, the bench's crowd 8
+confirms it, since it finds the whole face around it. Different people's face boxes barely overlap: two real
+faces pasted ever closer, one in front of the other, reach 10-15 % of the smaller box before the one behind
+is no longer found; the group photo still gives 5 faces, the bench's crowd 8
 (``tests/perception/test_face_merging.py``).
+
+Tiles in turns (``tile_turns=n``; the program's 2): each call runs the whole-frame passes and one n-th of
+the tiles (tile *i* when *i* mod *n* is the call's turn: with 3 x 2 tiles, a checkerboard), so each tile is
+looked at every n-th call, 5 model runs a call instead of 8 with the program's settings. What a tile saw
+carries over to the calls until its next run: such a box, one call old (33 ms at 30 frames per second),
+joins a call's faces only where it touches no fresh face at all (a face moves less than its own width
+from one frame to the next, so a face is not counted twice), and, with confirmation, only if it was
+confirmed on its own call. After a cut, when the frame's grey thumbnail (32 x 18) differs from the last
+call's by more than ``CUT_LEVEL`` = 50 grey levels on average (consecutive frames of the real fixtures
+differ by 5 at most, the flickering "tense" part of the demo clip by 41 at 10 frames a second, and the
+fixtures' cuts by 75 to 145), on the first call, after ``reset()`` and when the frame size changes, every
+tile runs and nothing is carried.
 
 Confirmation (``confirm=True``): the full-range model, tiled, also fires on things that are not faces
 (a blurred cartoon title, a patch of a suit: scores 0.6-0.7, 20-70 px). So every candidate is looked at
@@ -33,18 +45,19 @@ fixtures and the astronaut photograph pasted at 33-72 px: every real face re-det
 every false one at 0.62 or below, or not at all. A candidate that overlaps (IoU > 0.5) a box confirmed in
 the previous call is kept without looking again, so a face that stays costs nothing more; each new
 candidate costs one short-range run (about 2 ms on one core). ``rejected`` counts the candidates turned
-down by the last call.
+down by the last call, ``model_runs`` its model runs (passes and closer looks).
 
 :func:`crop_face` cuts a square around a face box (enlarged by a margin, padded where it leaves the
 frame, optionally resized): the face experts use it.
 
-Lanes: the passes of one call (whole frame, short range, tiles: 8 with the program's settings, about 5 ms
-of one core each) are independent, so they are shared out over ``lanes`` (default: one per core the
-process may use, at most ``MAX_LANES`` = 4), each with its own full-range graph: pass *i* goes to lane
-*i* mod *lanes*; lane 0 runs on the calling thread, the others on the detector's worker threads; the call
-waits for all of them and joins their boxes in pass order, so the result is the same as with one lane
-(``tests/perception/test_faces.py`` checks it on real footage). Measured on 2 cores with eight faces in a
-1280 x 720 frame: see the README, "How fast it runs".
+Lanes: the passes of one call (with the program's settings 5: about 5 ms of one core for each full-range
+pass, 1.6 ms for the short-range one) are independent, so they are shared out over ``lanes`` (default:
+one per core the process may use, at most ``MAX_LANES`` = 4), each with its own full-range graph: each
+pass in turn goes to the lane with the least work so far (a short-range pass counts ``SHORT_RANGE_COST``
+of a full-range one); lane 0 runs on the calling thread, the others on the detector's worker threads; the
+call waits for all of them and joins their boxes in pass order, so the result is the same as with one
+lane (``tests/perception/test_faces.py`` checks it on real footage). Measured on 2 cores with eight faces
+in a 1280 x 720 frame: see the README, "How fast it runs".
 
 Threads: a detector holds MediaPipe graphs, which are not thread-safe: call ``detect`` and ``close``
 from the capture/pipeline thread, one call at a time (creating it on another thread first is fine); each
@@ -95,6 +108,9 @@ CONFIRM_MARGIN = 0.5
 CONFIRM_SIZE = 192
 _TRACK_IOU = 0.5
 MAX_LANES = 4
+THUMBNAIL_SIZE = (32, 18)  # width, height of the grey thumbnail that tells a cut
+CUT_LEVEL = 50.0  # mean difference of two thumbnails (grey levels, 0-255) above which a frame is a cut
+SHORT_RANGE_COST = 0.3  # a short-range pass's time over a full-range one's (1.6 ms vs 5.1 ms on one core)
 
 
 def default_lanes() -> int:
@@ -109,7 +125,8 @@ def default_lanes() -> int:
 @dataclass(frozen=True)
 class _Pass:
     """One model run of a ``detect`` call: which model, on which part of the frame (pixels, end exclusive),
-    and which sides of that part lie inside the frame (``None``: the whole frame)."""
+    which sides of that part lie inside the frame (``None``: the whole frame) and which tile of the grid it
+    is (``None``: a whole-frame pass)."""
 
     short_range: bool
     x0: int
@@ -117,6 +134,7 @@ class _Pass:
     x1: int
     y1: int
     inner_edges: tuple[bool, bool, bool, bool] | None
+    tile: int | None = None
 
 
 def as_rgb_image(frame: np.ndarray) -> np.ndarray:
@@ -171,7 +189,8 @@ class MediaPipeFaceDetector(ClosesOnExit):
     """Face detector on MediaPipe's full-range model (optionally also short-range, optionally tiled, optionally
     confirming every candidate with a closer look; see the module docstring).
 
-    ``min_score`` in [0, 1] is the detector confidence threshold. ``lanes`` (>= 1; ``None``:
+    ``min_score`` in [0, 1] is the detector confidence threshold. ``tile_turns`` (>= 1) shares the tiles
+    out over that many calls (module docstring, "Tiles in turns"). ``lanes`` (>= 1; ``None``:
     :func:`default_lanes`, one per core) is how many threads share a call's passes, at most one per pass
     (``self.lanes`` says how many it uses). ``detect`` returns boxes in frame pixels clamped to the frame,
     largest first. Call from the capture/pipeline thread, one call at a time.
@@ -184,6 +203,7 @@ class MediaPipeFaceDetector(ClosesOnExit):
         *,
         tiles: tuple[int, int] = (1, 1),
         confirm: bool = False,
+        tile_turns: int = 1,
         lanes: int | None = None,
     ) -> None:
         if not 0.0 <= min_score <= 1.0:
@@ -191,11 +211,18 @@ class MediaPipeFaceDetector(ClosesOnExit):
         nx, ny = (int(t) for t in tiles)
         if nx < 1 or ny < 1:
             raise ValueError(f"tiles must be at least (1, 1), got {tiles}")
+        if tile_turns < 1:
+            raise ValueError(f"tile_turns must be at least 1, got {tile_turns}")
         if lanes is not None and lanes < 1:
             raise ValueError(f"lanes must be at least 1, got {lanes}")
         self.min_score = float(min_score)
         self.also_short_range = bool(also_short_range)
         self.tiles = (nx, ny)
+        self.tile_turns = int(tile_turns)
+        self._turn = 0
+        self._tile_faces: dict[int, list[FaceBox]] = {}  # what each tile saw on its last run
+        self._thumbnail: np.ndarray | None = None  # the last call's frame, grey, 32 x 18, when in turns
+        self._frame_size: tuple[int, ...] = ()
         detection = functools.partial(_mp_face_detection.FaceDetection, min_detection_confidence=self.min_score)
         passes = 1 + int(self.also_short_range) + (nx * ny if nx > 1 or ny > 1 else 0)
         self.lanes = min(default_lanes() if lanes is None else int(lanes), passes)
@@ -225,6 +252,7 @@ class MediaPipeFaceDetector(ClosesOnExit):
         )
         self._confirmed: list[FaceBox] = []
         self.rejected = 0
+        self.model_runs = 0
 
     @property
     def closed(self) -> bool:
@@ -238,47 +266,79 @@ class MediaPipeFaceDetector(ClosesOnExit):
         if self._full is None:
             raise RuntimeError("MediaPipeFaceDetector is closed")
         image = as_rgb_image(frame)
-        boxes = self._run_passes(image, self._passes(*image.shape[:2]))
-        boxes = merge_boxes(boxes)
+        every_tile = self.tile_turns == 1 or self._after_a_cut(image)
+        if every_tile:
+            self._tile_faces.clear()
+        height, width = image.shape[:2]
+        passes = self._passes(height, width, every_tile)
+        self._turn = (self._turn + 1) % self.tile_turns
+        self.model_runs = len(passes)
+        found = self._run_passes(image, passes)
+        for run, boxes in zip(passes, found, strict=True):
+            if run.tile is not None and self.tile_turns > 1:
+                self._tile_faces[run.tile] = boxes
+        fresh = merge_boxes([box for boxes in found for box in boxes])
         if self._closer is not None:
-            kept = [box for box in boxes if self._looks_like_a_face(image, box)]
-            self.rejected = len(boxes) - len(kept)
-            self._confirmed = kept
-            boxes = kept
+            kept = [box for box in fresh if self._looks_like_a_face(image, box)]
+            self.rejected = len(fresh) - len(kept)
+            fresh = kept
+        looked_at = {run.tile for run in passes}
+        carried = [box for tile, seen in self._tile_faces.items() if tile not in looked_at for box in seen]
+        carried = [box for box in merge_boxes(carried) if all(iou(box, other) == 0.0 for other in fresh)]
+        if self._closer is not None:  # a carried box was a candidate of the last call: kept only if confirmed then
+            carried = [box for box in carried if any(iou(box, known) > _TRACK_IOU for known in self._confirmed)]
+        boxes = sorted(fresh + carried, key=lambda b: b.area, reverse=True)
+        self._confirmed = boxes
         return boxes
 
-    def _passes(self, height: int, width: int) -> list[_Pass]:
-        """The model runs of one call, in the order their boxes are joined (see the module docstring)."""
+    def _after_a_cut(self, image: np.ndarray) -> bool:
+        """Whether ``image`` starts afresh: the first call (or the first after ``reset``), another frame size,
+        or a cut (module docstring, "Tiles in turns"). Remembers its thumbnail for the next call."""
+        thumbnail = cv2.resize(image, THUMBNAIL_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32).mean(axis=2)
+        last, self._thumbnail = self._thumbnail, thumbnail
+        if last is None or self._frame_size != image.shape:
+            self._frame_size = image.shape
+            return True
+        return float(np.abs(thumbnail - last).mean()) > CUT_LEVEL
+
+    def _passes(self, height: int, width: int, every_tile: bool) -> list[_Pass]:
+        """The model runs of one call, in the order their boxes are joined (see the module docstring): the
+        whole frame, and every tile or this call's turn of them."""
         passes = [_Pass(False, 0, 0, width, height, None)]
         if self._short is not None:
             passes.append(_Pass(True, 0, 0, width, height, None))
         nx, ny = self.tiles
         if nx > 1 or ny > 1:
-            for x0, y0, x1, y1 in _tile_grid(width, height, nx, ny):
+            for tile, (x0, y0, x1, y1) in enumerate(_tile_grid(width, height, nx, ny)):
+                if not every_tile and tile % self.tile_turns != self._turn:
+                    continue  # another call's turn
                 if x1 - x0 < 1 or y1 - y0 < 1:
                     continue  # a frame of a few pixels has empty tiles; MediaPipe's graph fails on them
                 inner = (x0 > 0, y0 > 0, x1 < width, y1 < height)
-                passes.append(_Pass(False, x0, y0, x1, y1, inner))
+                passes.append(_Pass(False, x0, y0, x1, y1, inner, tile))
         return passes
 
-    def _run_passes(self, image: np.ndarray, passes: list[_Pass]) -> list[FaceBox]:
-        """Every pass's boxes, in pass order: pass i on lane i mod lanes (lane 0 here, the others on the
-        workers). Waits for every lane, also when one fails, before returning or raising."""
-        lanes = len(self._lane_graphs)
+    def _run_passes(self, image: np.ndarray, passes: list[_Pass]) -> list[list[FaceBox]]:
+        """Each pass's boxes, in pass order, the passes shared out over the lanes (:func:`_share_out`; lane 0
+        here, the others on the workers). Waits for every lane, also when one fails, before returning or
+        raising."""
+        shares = _share_out(passes, len(self._lane_graphs))
         pending: list[Future[list[list[FaceBox]]]] = []
         if self._workers is not None:
             pending = [
-                self._workers.submit(self._run_lane, lane, image, passes[lane::lanes]) for lane in range(1, lanes)
+                self._workers.submit(self._run_lane, lane, image, [passes[i] for i in shares[lane]])
+                for lane in range(1, len(shares))
             ]
         try:
-            results = [self._run_lane(0, image, passes[0::lanes])]
+            results = [self._run_lane(0, image, [passes[i] for i in shares[0]])]
         finally:
             wait_for_all(pending)
         results += [future.result() for future in pending]
-        boxes: list[FaceBox] = []
-        for index in range(len(passes)):
-            boxes += results[index % lanes][index // lanes]
-        return boxes
+        found: list[list[FaceBox]] = [[] for _ in passes]
+        for share, lane_found in zip(shares, results, strict=True):
+            for index, boxes in zip(share, lane_found, strict=True):
+                found[index] = boxes
+        return found
 
     def _run_lane(self, lane: int, image: np.ndarray, passes: list[_Pass]) -> list[list[FaceBox]]:
         """The boxes of each of ``passes`` (lane ``lane``'s full-range graph; the one short-range graph)."""
@@ -307,6 +367,7 @@ class MediaPipeFaceDetector(ClosesOnExit):
         if any(iou(box, known) > _TRACK_IOU for known in self._confirmed):
             return True
         crop = crop_face(image, box, margin=CONFIRM_MARGIN, size=CONFIRM_SIZE)
+        self.model_runs += 1
         result = self._closer.process(crop)  # type: ignore[union-attr]
         for detection in result.detections or ():
             score = float(detection.score[0]) if detection.score else 0.0
@@ -365,6 +426,15 @@ class MediaPipeFaceDetector(ClosesOnExit):
             boxes.append(FaceBox(x=fx0, y=fy0, width=fx1 - fx0, height=fy1 - fy0, score=score, landmarks=landmarks))
         return boxes
 
+    def reset(self) -> None:
+        """Forget the last calls (the faces confirmed, what the tiles saw, the last frame): a new source.
+        Same thread as ``detect``."""
+        self._confirmed = []
+        self._tile_faces.clear()
+        self._thumbnail = None
+        self._turn = 0
+        self.rejected = self.model_runs = 0
+
     def close(self) -> None:
         """Free the MediaPipe graphs. Safe to call twice, and never raises: a graph that failed earlier
         reports that failure again when it is closed, which is logged. Same thread as ``detect``."""
@@ -374,13 +444,26 @@ class MediaPipeFaceDetector(ClosesOnExit):
         models = (*self._lane_graphs, self._short, self._closer)
         self._full = self._short = self._closer = None
         self._lane_graphs = []
-        self._confirmed = []
+        self.reset()
         for model in models:
             if model is not None:
                 try:
                     model.close()
                 except Exception as error:  # the graph's earlier failure; nothing is left to free
                     log.warning("MediaPipe face detector: closing reported %s", str(error).splitlines()[0])
+
+
+def _share_out(passes: Sequence[_Pass], lanes: int) -> list[list[int]]:
+    """Which passes (their indices, in order) each of ``lanes`` lanes runs: each pass in turn goes to the lane
+    with the least work so far (the lowest-numbered on a tie), a short-range pass counting
+    ``SHORT_RANGE_COST`` of a full-range one. Pure."""
+    shares: list[list[int]] = [[] for _ in range(lanes)]
+    work = [0.0] * lanes
+    for index, run in enumerate(passes):
+        lane = min(range(lanes), key=lambda k: work[k])
+        shares[lane].append(index)
+        work[lane] += SHORT_RANGE_COST if run.short_range else 1.0
+    return shares
 
 
 def _tile_grid(width: int, height: int, nx: int, ny: int) -> list[tuple[int, int, int, int]]:

@@ -10,7 +10,15 @@ import pytest
 from mediapipe.python.solutions import face_detection
 
 from moodsic_desktop.core.types import FaceBox, FaceDetector
-from moodsic_desktop.perception.faces import MediaPipeFaceDetector, crop_face, iou, merge_boxes
+from moodsic_desktop.perception.faces import (
+    SHORT_RANGE_COST,
+    MediaPipeFaceDetector,
+    _Pass,
+    _share_out,
+    crop_face,
+    iou,
+    merge_boxes,
+)
 
 
 @pytest.fixture(scope="module")
@@ -117,11 +125,15 @@ def test_lanes_must_be_at_least_one() -> None:
         assert single_pass.lanes == 1  # one pass (the whole frame, no tiles): nothing to share out
 
 
-def _detections(frames: list[np.ndarray], lanes: int) -> tuple[list[list[FaceBox]], list[threading.Thread]]:
+def _detections(
+    frames: list[np.ndarray], lanes: int, tile_turns: int = 1
+) -> tuple[list[list[FaceBox]], list[threading.Thread]]:
     """Every frame's boxes with the program's detection settings on ``lanes`` lanes, and the detection
     worker threads it started."""
     before = set(threading.enumerate())
-    with MediaPipeFaceDetector(tiles=(3, 2), also_short_range=True, confirm=True, lanes=lanes) as detector:
+    with MediaPipeFaceDetector(
+        tiles=(3, 2), also_short_range=True, confirm=True, tile_turns=tile_turns, lanes=lanes
+    ) as detector:
         found = [detector.detect(frame) for frame in frames]
         workers = [t for t in set(threading.enumerate()) - before if t.name.startswith("face-detection")]
     return found, workers
@@ -138,13 +150,74 @@ def test_lanes_find_exactly_what_one_lane_finds(astronaut, paste) -> None:
         for clip in ("no_face.mp4", "face_noface.mov"):
             with VideoFileSource(REAL / clip) as source:
                 frames += [frame.image for _, frame in zip(range(12), iter(source.read, None), strict=False)]
-    one, no_workers = _detections(frames, lanes=1)
-    assert sum(len(boxes) for boxes in one) >= 5 and no_workers == []  # there is something to agree on
-    for lanes in (2, 3):
-        shared, workers = _detections(frames, lanes=lanes)
-        assert shared == one  # the same boxes, scores, key points, in the same order
-        assert len(workers) == lanes - 1  # the other lanes ran on workers of their own
-        assert not any(worker.is_alive() for worker in workers)  # closing ended them
+    for turns in (1, 2):
+        one, no_workers = _detections(frames, lanes=1, tile_turns=turns)
+        assert sum(len(boxes) for boxes in one) >= 5 and no_workers == []  # there is something to agree on
+        for lanes in (2, 3):
+            shared, workers = _detections(frames, lanes=lanes, tile_turns=turns)
+            assert shared == one  # the same boxes, scores, key points, in the same order
+            assert len(workers) == lanes - 1  # the other lanes ran on workers of their own
+            assert not any(worker.is_alive() for worker in workers)  # closing ended them
+
+
+def test_passes_go_to_the_lane_with_the_least_work() -> None:
+    whole, short = _Pass(False, 0, 0, 1280, 720, None), _Pass(True, 0, 0, 1280, 720, None)
+    tile = _Pass(False, 0, 0, 512, 411, (False, False, True, True), 0)
+    # Tiles in turns: the whole frame, the short range and three tiles. Lane 1 takes the cheap short-range
+    # pass and two tiles; alternating lanes would give lane 0 three full-range runs and lane 1 one and a bit.
+    assert _share_out([whole, short, tile, tile, tile], 2) == [[0, 3], [1, 2, 4]]
+    assert _share_out([whole, short, *[tile] * 6], 2) == [[0, 3, 5, 7], [1, 2, 4, 6]]
+    assert _share_out([whole], 3) == [[0], [], []]
+    assert 0 < SHORT_RANGE_COST < 1
+
+
+def test_tiles_in_turns_look_at_half_the_tiles_and_carry_small_faces(
+    astronaut, paste, scaled_box, astronaut_face
+) -> None:
+    # A face of about 50 px in the top middle tile only (the 3 x 2 grid's tiles span x 0-512, 384-896,
+    # 768-1280 and y 0-411, 309-720): the whole-frame passes miss it; its tile runs on odd calls.
+    small = paste((1280, 720), astronaut, (530, 40), 0.45)
+    expected = scaled_box(astronaut_face, 0.45, (530, 40))
+    blank = np.full((720, 1280, 3), 128, dtype=np.uint8)
+    with MediaPipeFaceDetector(tiles=(3, 2), also_short_range=True) as every_call:
+        reference = every_call.detect(small)
+        assert len(reference) == 1 and iou(reference[0], expected) > 0.4 and every_call.model_runs == 8
+    with MediaPipeFaceDetector(tiles=(3, 2), also_short_range=True, tile_turns=2) as turns:
+        runs = []
+        for _ in range(4):  # the first call runs every tile, then half of them in turns
+            assert turns.detect(small) == reference  # seen by its tile, or carried from its last run
+            runs.append(turns.model_runs)
+        assert runs == [8, 5, 5, 5]
+        # A carried box is one call old: a face that left is still seen on the next call, then gone.
+        assert turns.detect(blank) == reference
+        assert turns.detect(blank) == []
+        # After a reset (a new source), a cut or another frame size: every tile, nothing carried.
+        turns.detect(small)
+        turns.reset()
+        assert turns.detect(blank) == [] and turns.model_runs == 8
+        turns.detect(small)
+        turns.detect(small)
+        assert turns.detect(np.zeros((720, 1280, 3), dtype=np.uint8)) == [] and turns.model_runs == 8
+        turns.detect(small)
+        assert turns.detect(np.full((480, 640, 3), 128, dtype=np.uint8)) == [] and turns.model_runs == 8
+
+
+def test_a_small_face_that_moves_is_counted_once(astronaut, paste) -> None:
+    # About 50 px, 12 px further each frame (a brisk walk across a café at 3 m, at 25 frames a second),
+    # through the tiles' overlaps: carried boxes never stand beside the fresh box of the same face.
+    frames = [paste((1280, 720), astronaut, (300 + 12 * k, 200 + 3 * k), 0.45) for k in range(40)]
+    with MediaPipeFaceDetector(tiles=(3, 2), also_short_range=True, confirm=True, tile_turns=2) as turns:
+        counts = [len(turns.detect(frame)) for frame in frames]
+    assert counts == [1] * len(frames)
+
+
+def test_tiles_in_turns_never_double_a_face_that_moves(astronaut, paste) -> None:
+    # Faces of 90 to 130 px crossing the frame at 30 px a frame (the tiles' boxes of them carry over to the
+    # next call) and a cut to a face elsewhere: each frame has its one face.
+    frames = [paste((1280, 720), astronaut, (40 + 30 * k, 40 + 12 * k), 0.8 + 0.01 * k) for k in range(30)]
+    frames.insert(15, paste((1280, 720), astronaut, (900, 100), 0.8, fill=20))  # a cut
+    with MediaPipeFaceDetector(tiles=(3, 2), also_short_range=True, confirm=True, tile_turns=2) as turns:
+        assert [len(turns.detect(frame)) for frame in frames] == [1] * len(frames)
 
 
 def test_merge_boxes_keeps_the_best_of_overlaps() -> None:
