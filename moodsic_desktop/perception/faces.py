@@ -150,11 +150,16 @@ def as_rgb_image(frame: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def iou(a: FaceBox, b: FaceBox) -> float:
-    """Intersection over union of two boxes, in [0, 1]."""
+def _intersection(a: FaceBox, b: FaceBox) -> float:
+    """The area two boxes share, in square pixels."""
     x0, y0 = max(a.x, b.x), max(a.y, b.y)
     x1, y1 = min(a.x + a.width, b.x + b.width), min(a.y + a.height, b.y + b.height)
-    inter = max(x1 - x0, 0.0) * max(y1 - y0, 0.0)
+    return max(x1 - x0, 0.0) * max(y1 - y0, 0.0)
+
+
+def iou(a: FaceBox, b: FaceBox) -> float:
+    """Intersection over union of two boxes, in [0, 1]."""
+    inter = _intersection(a, b)
     union = a.area + b.area - inter
     return inter / union if union > 0 else 0.0
 
@@ -162,11 +167,8 @@ def iou(a: FaceBox, b: FaceBox) -> float:
 def overlap_of_smaller(a: FaceBox, b: FaceBox) -> float:
     """The share of the smaller box's area that lies inside the other box, in [0, 1]: 1 when one box lies
     wholly inside the other (whatever their sizes), 0 when they do not touch."""
-    x0, y0 = max(a.x, b.x), max(a.y, b.y)
-    x1, y1 = min(a.x + a.width, b.x + b.width), min(a.y + a.height, b.y + b.height)
-    inter = max(x1 - x0, 0.0) * max(y1 - y0, 0.0)
     smaller = min(a.area, b.area)
-    return inter / smaller if smaller > 0 else 0.0
+    return _intersection(a, b) / smaller if smaller > 0 else 0.0
 
 
 def merge_boxes(
