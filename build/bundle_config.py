@@ -15,8 +15,11 @@ on Windows, macOS and Linux.
   transformers and onnx, which only export and train models; test and notebook tools), every other Qt
   module, Qt's translations, the Qt plugins and libraries nothing of the program loads
   (``UNUSED_QT_PLUGINS``, ``UNUSED_QT_LIBRARIES``: the virtual keyboard, PDF, VNC, embedded-Linux
-  platforms, TLS and network-status back ends), and onnxruntime's CUDA and TensorRT providers
-  (``GPU_ONLY_BINARIES``, about 270 MB).
+  platforms, TLS and network-status back ends, the GTK theme), the libraries only those linked
+  (``orphaned_libraries``: Qt Quick, QML and Network, GTK's cairo and pango, about 27 MiB), onnxruntime's
+  CUDA and TensorRT providers (``GPU_ONLY_BINARIES``, about 270 MB) and, on Linux, Qt Multimedia
+  (``LINUX_UNUSED_QT_MODULES``: the program lists the cameras itself; about 27 MiB with Qt's FFmpeg), and
+  the MediaPipe model of the face mesh with irises, never asked for (``MEDIAPIPE_UNUSED_MODELS``).
 * **A placeholder instead** (``PLACEHOLDER_MODULES``): matplotlib with pillow and kiwisolver (about 40 MB),
   which MediaPipe's solutions import for a drawing helper the program never calls.
 * **Swapped for lighter builds of the same version** (``replacements``): the development environment's
@@ -35,7 +38,8 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePath
 
 APP_NAME = "Moodsic"
@@ -44,6 +48,13 @@ BUNDLE_IDENTIFIER = "org.moodsic.desktop"
 
 KEEP_QT_MODULES = ("QtCore", "QtGui", "QtWidgets", "QtCharts", "QtMultimedia", "QtNetwork")
 """PySide6 modules the program imports (QtNetwork: QtMultimedia imports it)."""
+
+LINUX_UNUSED_QT_MODULES = ("QtMultimedia", "QtNetwork")
+"""Kept modules that the Linux bundle leaves out: Qt Multimedia only lists the cameras, and on Linux the
+program lists them itself (``moodsic_desktop/perception/v4l2_cameras.py``). With it go Qt's own FFmpeg, the
+multimedia plugin and the PulseAudio client (27 MiB); the Qt Quick and QML libraries that plugin links too
+go once nothing kept links them (``orphaned_libraries``). Windows and macOS keep Qt Multimedia: there it is
+how the cameras are listed."""
 
 UNUSED_QT_MODULES = (
     "Qt3DAnimation",
@@ -167,6 +178,10 @@ contourpy, about 40 MB)."""
 
 MEDIAPIPE_MODEL_SUFFIXES = (".tflite", ".binarypb")
 
+MEDIAPIPE_UNUSED_MODELS = ("face_landmark_with_attention.tflite",)
+"""Models of the bundled folders that the program never loads: the face mesh with iris landmarks (2.4 MiB),
+loaded only with ``refine_landmarks=True``; the program asks for ``False`` (a test checks)."""
+
 MEDIAPIPE_SOLUTION_MODELS = {
     "face_detection": ("face_detection",),
     "face_mesh": ("face_landmark", "face_detection"),
@@ -196,10 +211,17 @@ UNUSED_QT_PLUGINS = (
     "platforms/qminimalegl",
     "platforms/qvkkhrdisplay",
     "platforms/qvnc",
+    "platformthemes/qgtk3",  # GTK's look and file dialogs, with the build machine's cairo, pango and gio
 )
 """Qt plugins left out, as ``folder/stem`` (stem without ``lib`` and suffix; ``*`` for the whole folder).
 Kept: the desktop platforms (xcb, Wayland, Windows, Cocoa; offscreen and minimal for the self-test), image
-formats, the FFmpeg multimedia back end (the camera list), themes, input methods, xcb GL integrations."""
+formats, the FFmpeg multimedia back end where Qt Multimedia is kept (Windows, macOS: the camera list), the
+XDG desktop portal theme, input methods, xcb GL integrations.
+
+The GTK theme plugin (``qgtk3``) is left out: it links GTK, which the bundle cannot carry (it is the
+desktop's), so it came with the build machine's cairo, pango, harfbuzz and gio (about 8 MiB) that would
+meet the café PC's own GTK of another version in one process. Without it Qt draws its own style (Fusion)
+and its own file dialog; the desktop portal theme stays."""
 
 UNUSED_QT_LIBRARIES = (
     "Qt6Pdf",
@@ -208,8 +230,8 @@ UNUSED_QT_LIBRARIES = (
     "Qt6EglFSDeviceIntegration",
     "Qt6EglFsKmsSupport",
 )
-"""Qt libraries only the plugins above link to (Qt6Quick and Qt6Qml stay: the FFmpeg multimedia plugin
-links them)."""
+"""Qt libraries only the plugins above link to. The libraries those link in turn (Qt Quick, QML, Network;
+GTK's cairo and pango) are left out by ``orphaned_libraries`` when nothing kept links them."""
 
 RESOURCE_FILES = ("moodsic.png", "moodsic.ico", "moodsic.icns", "selftest_face.jpg")
 """Files of ``resources/`` the program reads at run time (the window icon of each platform and the splash's
@@ -224,11 +246,12 @@ RUNTIME_HOOKS = ("rthook_private.py", "rthook_no_matplotlib.py")
 onnxruntime's telemetry before anything can load it; ``rthook_no_matplotlib.py`` puts the placeholders of
 ``PLACEHOLDER_MODULES`` in place."""
 
-SIZE_BUDGET_MIB = {"linux": 510}
+SIZE_BUDGET_MIB = {"linux": 450}
 """The most the bundle may weigh on disk (MiB), per platform (``sys.platform`` prefix): the size step of
-``build_app.py`` fails a bundle over it, so nothing makes it grow unnoticed. The issue's aim is 400 MiB; what
-keeps Linux above it is in the README ("Size"). Windows and macOS have no budget yet: their sizes come from
-CI only."""
+``build_app.py`` fails a bundle over it, so nothing makes it grow unnoticed (Linux: 443 MiB on 2026-12-07).
+The issue's aim is 400 MiB; what keeps Linux above it (three OpenBLAS builds and Qt's ICU data, each linked by
+a library the program needs) is in the README ("Size"). Windows and macOS have no budget yet: their sizes
+come from CI only."""
 
 USER_FOLDERS = ("models", "music")
 """Folders placed beside the executable for the owner's ONNX models and music library (see
@@ -260,15 +283,22 @@ def installed_qt_modules() -> list[str]:
     return sorted(names)
 
 
-def qt_excludes() -> list[str]:
-    """``PySide6.<module>`` for every Qt module the program does not use."""
-    unused = (set(UNUSED_QT_MODULES) | set(installed_qt_modules())) - set(KEEP_QT_MODULES)
+def kept_qt_modules(platform: str = sys.platform) -> tuple[str, ...]:
+    """The Qt modules bundled on ``platform`` (``sys.platform``): ``KEEP_QT_MODULES``, without
+    ``LINUX_UNUSED_QT_MODULES`` on Linux."""
+    left_out = LINUX_UNUSED_QT_MODULES if platform.startswith("linux") else ()
+    return tuple(name for name in KEEP_QT_MODULES if name not in left_out)
+
+
+def qt_excludes(platform: str = sys.platform) -> list[str]:
+    """``PySide6.<module>`` for every Qt module the program does not use on ``platform``."""
+    unused = (set(UNUSED_QT_MODULES) | set(installed_qt_modules())) - set(kept_qt_modules(platform))
     return [f"PySide6.{name}" for name in sorted(unused)]
 
 
-def excludes() -> list[str]:
-    """Everything PyInstaller must leave out."""
-    return [*EXCLUDED_MODULES, *PLACEHOLDER_MODULES, *qt_excludes()]
+def excludes(platform: str = sys.platform) -> list[str]:
+    """Everything PyInstaller must leave out on ``platform``."""
+    return [*EXCLUDED_MODULES, *PLACEHOLDER_MODULES, *qt_excludes(platform)]
 
 
 def mediapipe_model_dirs() -> list[str]:
@@ -286,7 +316,11 @@ def mediapipe_model_files() -> list[tuple[str, str]]:
     pairs = []
     for name in mediapipe_model_dirs():
         models = folder / "modules" / name
-        files = sorted(p for p in models.glob("*") if p.suffix in MEDIAPIPE_MODEL_SUFFIXES and p.is_file())
+        files = sorted(
+            p
+            for p in models.glob("*")
+            if p.suffix in MEDIAPIPE_MODEL_SUFFIXES and p.name not in MEDIAPIPE_UNUSED_MODELS and p.is_file()
+        )
         if not files:
             raise RuntimeError(f"no MediaPipe model in {models}: mediapipe 0.10.21 carries them in its wheel")
         pairs += [(str(p), PurePath("mediapipe", "modules", name).as_posix()) for p in files]
@@ -355,6 +389,52 @@ def filter_binaries(binaries: Iterable[Sequence[str]], keep_cuda: bool = False) 
         for entry in binaries
         if (keep_cuda or not is_gpu_only(entry[0])) and not is_unused_qt_part(entry[0])
     ]
+
+
+def library_key(name: str) -> str:
+    """A library's file name as the loader matches it (``libQt6Quick.so.6``; lower case, for Windows)."""
+    return PurePath(name.replace("\\", "/")).name.lower()
+
+
+def orphaned_libraries(
+    kept: Iterable[Sequence[str]], dropped: Iterable[Sequence[str]], needs: Callable[[str], Iterable[str]]
+) -> list[str]:
+    """Destinations of the libraries in ``kept`` (PyInstaller's binaries TOC after ``filter_binaries``) that
+    only the ``dropped`` entries needed: PyInstaller collected them as those entries' dependencies (the Qt
+    Quick and QML libraries of the virtual keyboard plugin, GTK's cairo and pango of the GTK theme plugin),
+    and nothing that stays loads them. ``needs(source path)`` gives the names of the libraries a binary
+    links (directly or not). Python extensions are never orphans; a library that something kept links,
+    directly or through other libraries, stays."""
+    kept = list(kept)
+    libraries = {library_key(entry[0]): entry for entry in kept if entry[2] == "BINARY"}
+
+    def reached(starts: Iterable[Sequence[str]]) -> set[str]:
+        found: set[str] = set()
+        queue = [entry[1] for entry in starts]
+        while queue:
+            for name in needs(queue.pop()):
+                key = library_key(name)
+                if key in libraries and key not in found:
+                    found.add(key)
+                    queue.append(libraries[key][1])
+        return found
+
+    candidates = reached(dropped)
+    alive = reached(entry for entry in kept if library_key(entry[0]) not in candidates)
+    return sorted(libraries[key][0] for key in candidates - alive)
+
+
+def without_orphans(
+    binaries: Iterable[Sequence[str]], needs: Callable[[str], Iterable[str]], keep_cuda: bool = False
+) -> tuple[list[tuple[str, ...]], list[str]]:
+    """``filter_binaries`` and then the libraries only the dropped entries needed (``orphaned_libraries``):
+    the binaries to bundle, and the orphans' destinations (for the build log)."""
+    binaries = [tuple(entry) for entry in binaries]
+    kept = filter_binaries(binaries, keep_cuda)
+    staying = set(kept)
+    dropped = [entry for entry in binaries if entry not in staying]
+    orphans = set(orphaned_libraries(kept, dropped, needs))
+    return [entry for entry in kept if entry[0] not in orphans], sorted(orphans)
 
 
 def replacements(flavour: str, installed: dict[str, str]) -> dict[str, str]:

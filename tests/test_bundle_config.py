@@ -159,7 +159,19 @@ def test_nothing_the_program_imports_is_left_out(config):
         "moodsic_desktop.session.assembly",
     } <= modules
     assert "mediapipe.python.solutions" in imported  # the walk sees the program's imports
-    assert sorted(name for name in imported if is_excluded(name, excludes)) == []
+    other_platforms = [f"PySide6.{name}" for name in set(config.KEEP_QT_MODULES) - set(config.kept_qt_modules())]
+    left_out = sorted(
+        name for name in imported if is_excluded(name, excludes) and not is_excluded(name, other_platforms)
+    )
+    assert left_out == []
+    # Qt Multimedia, left out on Linux, is imported by the camera list alone, which calls it off Linux only
+    # (tests/ui/test_camera_list.py checks that Linux's list and watch never load it)
+    importers = {
+        name
+        for name in modules
+        if any(is_excluded(found, other_platforms) for found in imports_of(source_of(name), name))
+    }
+    assert importers == ({"moodsic_desktop.ui.camera_list"} if other_platforms else set())
 
 
 def test_the_mediapipe_models_the_program_loads_are_collected(config):
@@ -194,13 +206,26 @@ def test_the_qt_modules_the_program_uses_are_kept(config):
     }
     assert {"QtCore", "QtGui", "QtWidgets", "QtCharts", "QtMultimedia"} <= used
     assert used <= set(config.KEEP_QT_MODULES)
-    for name in config.KEEP_QT_MODULES:
+    # what this platform leaves out is imported only where the program runs on the others (see below)
+    assert used - set(config.kept_qt_modules()) <= set(config.LINUX_UNUSED_QT_MODULES)
+    for name in config.kept_qt_modules():
         assert f"PySide6.{name}" not in excludes
 
 
+def test_qt_multimedia_is_left_out_on_linux_only(config):
+    # Linux lists the cameras from the V4L2 nodes (perception/v4l2_cameras.py); Windows and macOS ask Qt.
+    for platform in ("win32", "darwin"):
+        assert "QtMultimedia" in config.kept_qt_modules(platform)
+        assert "PySide6.QtMultimedia" not in config.excludes(platform)
+    assert "QtMultimedia" not in config.kept_qt_modules("linux")
+    assert {"PySide6.QtMultimedia", "PySide6.QtNetwork"} <= set(config.excludes("linux"))
+    assert {"QtCore", "QtGui", "QtWidgets", "QtCharts"} <= set(config.kept_qt_modules("linux"))
+
+
 def test_qt_modules_pulled_in_by_the_kept_ones_are_kept(config):
+    kept = ", ".join(f"PySide6.{name}" for name in config.kept_qt_modules())
     code = (
-        "import sys; import PySide6.QtCharts, PySide6.QtMultimedia, PySide6.QtWidgets; "
+        f"import sys; import {kept}; "
         "print(' '.join(m.split('.')[1] for m in sys.modules if m.startswith('PySide6.Qt')))"
     )
     result = subprocess.run(
@@ -209,7 +234,7 @@ def test_qt_modules_pulled_in_by_the_kept_ones_are_kept(config):
     assert result.returncode == 0, result.stderr
     loaded = set(result.stdout.split())
     assert "QtCharts" in loaded
-    assert loaded <= set(config.KEEP_QT_MODULES)
+    assert loaded <= set(config.kept_qt_modules())
 
 
 def test_unused_qt_modules_are_left_out(config):
@@ -218,7 +243,7 @@ def test_unused_qt_modules_are_left_out(config):
         assert f"PySide6.{name}" in excludes
     installed = config.installed_qt_modules()
     assert "QtCore" in installed
-    for name in set(installed) - set(config.KEEP_QT_MODULES):
+    for name in set(installed) - set(config.kept_qt_modules()):
         assert f"PySide6.{name}" in excludes
 
 
@@ -289,7 +314,7 @@ def test_the_spec_builds_from_the_config(config):
         "import bundle_config as config",
         "excludes=config.excludes()",
         "datas=config.data_files(REPO)",
-        "config.filter_binaries(",
+        "config.without_orphans(",
         "config.filter_datas(",
         "hooksconfig=config.HOOKS_CONFIG",
         "icon=config.icon_file(REPO, sys.platform)",
@@ -334,7 +359,8 @@ def test_unused_qt_plugins_and_their_libraries_are_left_out(config):
         ("PySide6/Qt/plugins/platforms/libqvnc.so", "/x/e", "BINARY"),
         ("PySide6/Qt/lib/libQt6Pdf.so.6", "/x/f", "BINARY"),
         ("PySide6\\Qt6VirtualKeyboard.dll", "C:\\x\\g", "BINARY"),
-        # kept: the desktop platforms, the multimedia back end (the camera list) and what it links to
+        ("PySide6/Qt/plugins/platformthemes/libqgtk3.so", "/x/o", "BINARY"),
+        # kept: the desktop platforms, the multimedia back end (the camera list off Linux) and what it links to
         ("PySide6/Qt/plugins/platforms/libqxcb.so", "/x/h", "BINARY"),
         ("PySide6/Qt/plugins/platforms/libqoffscreen.so", "/x/i", "BINARY"),
         ("PySide6\\plugins\\platforms\\qwindows.dll", "C:\\x\\j", "BINARY"),
@@ -343,7 +369,77 @@ def test_unused_qt_plugins_and_their_libraries_are_left_out(config):
         ("PySide6/Qt/plugins/imageformats/libqjpeg.so", "/x/m", "BINARY"),
         ("cv2/cv2.abi3.so", "/x/n", "EXTENSION"),
     ]
-    assert [entry[0] for entry in config.filter_binaries(toc)] == [entry[0] for entry in toc[7:]]
+    assert [entry[0] for entry in config.filter_binaries(toc)] == [entry[0] for entry in toc[8:]]
+
+
+def test_libraries_that_only_left_out_plugins_linked_are_left_out_too(config):
+    # PyInstaller collects a plugin's libraries with it; once the plugin is dropped, a library that nothing
+    # kept links (directly or through another) goes too; one that something kept links stays.
+    links = {
+        "/q/libqtvirtualkeyboardplugin.so": ["libQt6VirtualKeyboard.so.6", "libQt6Gui.so.6"],
+        "/q/libQt6VirtualKeyboard.so.6": ["libQt6Quick.so.6", "libQt6Gui.so.6"],
+        "/q/libQt6Quick.so.6": ["libQt6Qml.so.6", "libQt6Network.so.6", "libQt6Gui.so.6"],
+        "/q/libQt6Qml.so.6": ["libQt6Network.so.6"],
+        "/q/libqgtk3.so": ["libgtk-3.so.0", "libcairo.so.2", "libglib-2.0.so.0", "libQt6Gui.so.6"],
+        "/s/libcairo.so.2": ["libpixman-1.so.0", "libfreetype.so.6"],
+        "/q/libQt6Gui.so.6": ["libglib-2.0.so.0", "libfreetype.so.6"],
+        "/q/QtGui.abi3.so": ["libQt6Gui.so.6"],
+        "/q/QtNetwork.abi3.so": ["libQt6Network.so.6"],
+        "/s/libportaudio.so.2": ["libasound.so.2"],
+    }
+    toc = [
+        (
+            "PySide6/Qt/plugins/platforminputcontexts/libqtvirtualkeyboardplugin.so",
+            "/q/libqtvirtualkeyboardplugin.so",
+            "BINARY",
+        ),
+        ("PySide6/Qt/plugins/platformthemes/libqgtk3.so", "/q/libqgtk3.so", "BINARY"),
+        ("PySide6/Qt/lib/libQt6VirtualKeyboard.so.6", "/q/libQt6VirtualKeyboard.so.6", "BINARY"),
+        ("PySide6/Qt/lib/libQt6Quick.so.6", "/q/libQt6Quick.so.6", "BINARY"),
+        ("PySide6/Qt/lib/libQt6Qml.so.6", "/q/libQt6Qml.so.6", "BINARY"),
+        ("PySide6/Qt/lib/libQt6Network.so.6", "/q/libQt6Network.so.6", "BINARY"),
+        ("PySide6/Qt/lib/libQt6Gui.so.6", "/q/libQt6Gui.so.6", "BINARY"),
+        ("libcairo.so.2", "/s/libcairo.so.2", "BINARY"),
+        ("libpixman-1.so.0", "/s/libpixman-1.so.0", "BINARY"),
+        ("libfreetype.so.6", "/s/libfreetype.so.6", "BINARY"),
+        ("libglib-2.0.so.0", "/s/libglib-2.0.so.0", "BINARY"),
+        ("libportaudio.so.2", "/s/libportaudio.so.2", "BINARY"),  # loaded by ctypes: linked by nothing
+        ("libasound.so.2", "/s/libasound.so.2", "BINARY"),
+        ("PySide6/QtGui.abi3.so", "/q/QtGui.abi3.so", "EXTENSION"),
+    ]
+
+    def needs(source):
+        return links.get(source, [])
+
+    kept, orphans = config.without_orphans(toc, needs)
+    assert orphans == [
+        "PySide6/Qt/lib/libQt6Network.so.6",
+        "PySide6/Qt/lib/libQt6Qml.so.6",
+        "PySide6/Qt/lib/libQt6Quick.so.6",
+        "libcairo.so.2",
+        "libpixman-1.so.0",
+    ]
+    assert [entry[0] for entry in kept] == [
+        "PySide6/Qt/lib/libQt6Gui.so.6",
+        "libfreetype.so.6",
+        "libglib-2.0.so.0",
+        "libportaudio.so.2",
+        "libasound.so.2",
+        "PySide6/QtGui.abi3.so",
+    ]
+    # where QtNetwork is bundled (Windows, macOS: Qt Multimedia imports it), Qt6Network stays
+    with_network = [*toc, ("PySide6/QtNetwork.abi3.so", "/q/QtNetwork.abi3.so", "EXTENSION")]
+    assert "PySide6/Qt/lib/libQt6Network.so.6" not in config.without_orphans(with_network, needs)[1]
+
+
+def test_the_face_mesh_model_with_irises_is_left_out_because_it_is_never_asked_for(config):
+    collected = {Path(source).name for source, _ in config.mediapipe_model_files()}
+    assert "face_landmark.tflite" in collected
+    assert not set(config.MEDIAPIPE_UNUSED_MODELS) & collected
+    # it is loaded only with refine_landmarks=True: the program never asks for it
+    sources = [path.read_text(encoding="utf-8") for path in (REPO / "moodsic_desktop").rglob("*.py")]
+    assert sum("refine_landmarks=False" in text for text in sources) >= 2
+    assert not any(re.search(r"refine_landmarks\s*=\s*(?!False)", text) for text in sources)
 
 
 def test_lighter_builds_of_the_same_versions_are_bundled_without_changing_the_environment(config):

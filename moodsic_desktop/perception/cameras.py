@@ -1,19 +1,23 @@
 """Which camera opens: the one the owner picked, found by its device id, never by a position in a list.
 
-Qt Multimedia names the cameras (``QMediaDevices.videoInputs()``: an id and a description per camera); the
+The system lists the cameras (an id and a description per camera: on Linux the V4L2 nodes themselves,
+``perception/v4l2_cameras.py``; on Windows and macOS Qt Multimedia's ``QMediaDevices.videoInputs()``); the
 capture opens them through OpenCV, which numbers them in its own back end's order. The two orders need not
 agree (on Windows OpenCV may fall back to DirectShow, which lists cameras differently from Media
 Foundation; on Linux a USB camera has two ``/dev/video`` nodes). So the owner's choice is stored as a spec
 that holds the camera's id (``camera:<id>``), and each time the camera is opened (first start, and again
-after it was unplugged) the id is looked up in the list Qt gives *now* and turned into an OpenCV target with
-an explicit back end (:func:`opencv_target`):
+after it was unplugged) the id is looked up in the list the system gives *now* and turned into an OpenCV
+target with an explicit back end (:func:`opencv_target`):
 
 =========  =====================================  =================================================
-platform   Qt's id (FFmpeg back end of Qt 6)      what OpenCV opens
+platform   the id (who lists the cameras)         what OpenCV opens
 =========  =====================================  =================================================
-Linux      the V4L2 node, ``/dev/videoN``;        that path, with ``CAP_V4L2`` (the path itself, so
-           here its ``/dev/v4l/by-id/…`` link     no numbering is involved)
-           when it has one (:func:`stable_id`)
+Linux      the V4L2 node, ``/dev/videoN``, as     that path, with ``CAP_V4L2`` (the path itself, so
+           Qt 6 gave it (listed by                no numbering is involved)
+           ``v4l2_cameras``: the nodes that
+           capture video); here its
+           ``/dev/v4l/by-id/…`` link when it
+           has one (:func:`stable_id`)
 Windows    Media Foundation's symbolic link       ``CAP_MSMF`` with the camera's position in Qt's
            (``\\\\?\\usb#vid_…``)                 list: OpenCV's MSMF back end indexes the video
                                                   capture sources ``MFEnumDeviceSources`` gives, the
@@ -55,7 +59,7 @@ __all__ = [
 ]
 
 CAMERA_PREFIX = "camera:"
-"""Specs of cameras chosen by id start with this; the rest is Qt's device id (as text)."""
+"""Specs of cameras chosen by id start with this; the rest is the system's device id (as text)."""
 
 LINUX_BY_ID = Path("/dev/v4l/by-id")
 """udev's links named after each camera's USB vendor, model and serial: they survive unplugging and a new
@@ -71,7 +75,7 @@ class CameraNotFoundError(LookupError):
 
 @dataclass(frozen=True)
 class CameraDevice:
-    """A camera as the system lists it: ``device_id`` (Qt's id as text, stable for that camera) and
+    """A camera as the system lists it: ``device_id`` (the system's id as text, stable for that camera) and
     ``name`` (its description, for people)."""
 
     device_id: str
@@ -131,7 +135,7 @@ def _same_device(listed: str, wanted: str, platform: str) -> bool:
 
 
 def opencv_target(spec: str | int, devices: Sequence[CameraDevice], platform: str) -> OpenCvTarget:
-    """The OpenCV target for a camera spec, looked up in ``devices`` (the system's list now, in Qt's
+    """The OpenCV target for a camera spec, looked up in ``devices`` (the system's list now, in the
     order) on ``platform`` (``sys.platform``). A bare index (int or digits) opens that OpenCV index with
     the default back end. Raises :class:`CameraNotFoundError` when the id is not listed, ``ValueError`` for
     a spec that is not a camera."""

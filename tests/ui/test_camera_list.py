@@ -3,15 +3,20 @@ by its id (fake device lists: no camera is needed)."""
 
 from __future__ import annotations
 
+import functools
+import os
+import subprocess
+import sys
 from types import SimpleNamespace
 from typing import ClassVar
 
 import cv2
 import pytest
 
-from moodsic_desktop.perception import sources
-from moodsic_desktop.perception.cameras import CameraDevice, camera_spec
+from moodsic_desktop.perception import sources, v4l2_cameras
+from moodsic_desktop.perception.cameras import CameraDevice, camera_spec, opencv_target
 from moodsic_desktop.perception.sources import SourceError
+from moodsic_desktop.ui import camera_list
 from moodsic_desktop.ui.camera_list import CameraList, to_devices
 from moodsic_desktop.ui.source_bar import SourceBar
 from moodsic_desktop.ui.workers import CaptureWorker, LatestSlot, start_in_thread
@@ -103,3 +108,78 @@ def test_the_capture_looks_the_camera_up_again_at_each_opening(qtbot, monkeypatc
     with pytest.raises(SourceError, match="Logitech HD Webcam"):
         worker._open()  # what the capture thread calls at each (re)opening
     assert Recorder.calls == [(1, cv2.CAP_MSMF), (0, cv2.CAP_MSMF)]
+
+
+def capture_node(card: bytes) -> bytes:
+    """A V4L2 node's answer to VIDIOC_QUERYCAP: a video capture node named ``card``."""
+    return v4l2_cameras.CAPABILITY.pack(b"uvcvideo", card, b"usb-1", 0, 0x84A00001, 0x04200001)
+
+
+def linux_cameras(dev, cards):
+    """``CameraList`` on Linux reading the V4L2 nodes of the fake ``dev`` folder (``cards``: node → name)."""
+    lister = functools.partial(v4l2_cameras.list_cameras, dev, lambda node: capture_node(cards[node]))
+    return CameraList(lister, platform="linux", dev_folder=dev)
+
+
+def test_linux_lists_the_v4l2_nodes_with_the_ids_qt_gave(tmp_path, monkeypatch):
+    """The ids are the node paths (Qt 6's ids on Linux), so a camera chosen from Qt's list still opens."""
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    (dev / "video0").touch()
+    monkeypatch.setattr(camera_list, "stable_id", lambda node: node)  # no /dev/v4l/by-id link here
+    cameras = linux_cameras(dev, {f"{dev}/video0": b"HD Webcam C615"})
+    assert cameras.current() == (CameraDevice(f"{dev}/video0", "HD Webcam C615"),)
+    saved = camera_spec(f"{dev}/video0")  # what a setting saved from Qt's list holds
+    target = opencv_target(saved, cameras.current(), "linux")
+    assert (target.target, target.backend, target.name) == (f"{dev}/video0", "v4l2", "HD Webcam C615")
+
+
+def test_linux_notices_a_camera_plugged_in_and_out_by_watching_the_device_folder(tmp_path, qtbot, monkeypatch):
+    monkeypatch.setattr(camera_list, "SETTLE_MS", 50)
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    (dev / "video0").touch()
+    cards = {f"{dev}/video0": b"Integrated Camera", f"{dev}/video2": b"USB Camera"}
+    cameras = linux_cameras(dev, cards)
+    cameras.watch()
+    assert cameras.watching() == "folder"
+    assert [device.name for device in cameras.current()] == ["Integrated Camera"]
+
+    with qtbot.waitSignal(cameras.changed, timeout=10_000):
+        (dev / "video2").touch()  # udev adds the node of a camera plugged in
+    assert [device.name for device in cameras.current()] == ["Integrated Camera", "USB Camera"]
+
+    with qtbot.waitSignal(cameras.changed, timeout=10_000):
+        (dev / "video0").unlink()  # and removes one unplugged
+    assert [device.name for device in cameras.current()] == ["USB Camera"]
+
+
+def test_linux_reads_the_list_again_slowly_where_the_folder_cannot_be_watched(tmp_path, qtbot, monkeypatch):
+    monkeypatch.setattr(camera_list, "POLL_MS", 50)
+    missing = tmp_path / "not-there"
+    listed: list[tuple[str, str]] = []
+    cameras = CameraList(lambda: list(listed), platform="linux", dev_folder=missing)
+    cameras.watch()
+    assert cameras.watching() == "poll"
+    with qtbot.waitSignal(cameras.changed, timeout=10_000):
+        listed.append(("/dev/video4", "USB Camera"))  # a camera appears; only the poll can see it
+    assert [device.name for device in cameras.current()] == ["USB Camera"]
+
+
+def test_linux_lists_and_watches_cameras_without_loading_qt_multimedia():
+    """The Linux bundle carries no Qt Multimedia: the default list and its watch must not need it."""
+    code = (
+        "import sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from moodsic_desktop.ui.camera_list import CameraList\n"
+        "cameras = CameraList(); cameras.watch(); cameras.refresh()\n"
+        "print(cameras.watching(), 'PySide6.QtMultimedia' in sys.modules)\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    if sys.platform.startswith("linux"):
+        assert result.stdout.split() == ["folder", "False"]
+    else:
+        assert result.stdout.split() == ["qt", "True"]

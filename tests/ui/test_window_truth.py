@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 
 from moodsic_desktop.core.mood_words import WAITING_WORDS
+from moodsic_desktop.ui import camera_list
 from moodsic_desktop.ui.settings import UserSettings
 from tests.ui.conftest import WAIT_MS
 
@@ -46,10 +48,9 @@ def test_no_camera_is_said_and_the_open_dialog_offers_photos_shown_as_photos(ope
     "Photo: x.jpg" (not "Video: …")."""
     import cv2
     import numpy as np
-    from PySide6.QtMultimedia import QMediaDevices
     from PySide6.QtWidgets import QFileDialog
 
-    monkeypatch.setattr(QMediaDevices, "videoInputs", staticmethod(lambda: []))
+    monkeypatch.setattr(camera_list, "system_cameras", lambda platform=sys.platform: [])  # no camera
     photo = tmp_path / "multi_face.jpg"
     cv2.imwrite(str(photo), np.full((120, 160, 3), 90, np.uint8))
     asked = []
