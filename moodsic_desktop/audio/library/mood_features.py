@@ -35,7 +35,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +133,57 @@ def estimate_key(chroma_mean: np.ndarray) -> tuple[str, float, float]:
     return _KEY_NAMES[best], float(correlations[best]), float(correlations[:12].max() - correlations[12:].max())
 
 
+@dataclass
+class SongMeasures:
+    """What a song's excerpts measured, gathered excerpt by excerpt and summed up by :meth:`features`: the
+    seconds analysed, per sounding frame the level (dBFS), spectral centroid and roll-off (Hz), the
+    level-weighted chroma sum, per excerpt the tempo (BPM) and the beats' strength over the mean onset
+    strength, the onsets counted, and the harmonic and percussive energy. One thread."""
+
+    seconds: float = 0.0
+    rms_db: list[np.ndarray] = field(default_factory=list)
+    centroid: list[np.ndarray] = field(default_factory=list)
+    rolloff: list[np.ndarray] = field(default_factory=list)
+    chroma_sum: np.ndarray = field(default_factory=lambda: np.zeros(12))
+    tempos: list[float] = field(default_factory=list)
+    beat_ratio: list[float] = field(default_factory=list)
+    onsets: int = 0
+    harmonic: float = 0.0
+    percussive: float = 0.0
+
+    def add_rhythm(self, envelope: np.ndarray, tempo: float, beats: np.ndarray, onsets: int) -> None:
+        """One excerpt's tempo, its beats' strength (the onset ``envelope`` at the ``beats`` over its mean)
+        and its count of ``onsets``."""
+        self.tempos.append(float(tempo))
+        mean_strength = float(envelope.mean())
+        if len(beats) and mean_strength > 0:
+            self.beat_ratio.append(float(envelope[beats].mean()) / mean_strength)
+        self.onsets += onsets
+
+    def features(self) -> MoodFeatures:
+        """The song's features. Raises ``MoodAnalysisError`` (path "-") when no frame was sounding."""
+        if not self.rms_db:
+            raise MoodAnalysisError("-", f"silent: no sound above {SILENCE_DB:g} dBFS in the analysed excerpts")
+        levels = np.concatenate(self.rms_db)
+        power_mean = float(np.mean(10.0 ** (levels / 10.0)))
+        key, clarity, mode = estimate_key(self.chroma_sum)
+        energy = self.harmonic + self.percussive
+        return MoodFeatures(
+            tempo_bpm=float(np.median(self.tempos)),
+            beat_strength=float(np.mean(self.beat_ratio)) if self.beat_ratio else 0.0,
+            loudness_db=10.0 * math.log10(power_mean),
+            dynamic_range_db=float(np.percentile(levels, 95) - np.percentile(levels, 10)),
+            onset_rate=self.onsets / self.seconds,
+            centroid_hz=float(np.concatenate(self.centroid).mean()),
+            rolloff_hz=float(np.concatenate(self.rolloff).mean()),
+            percussive_share=self.percussive / energy if energy > 0 else 0.0,
+            mode=mode,
+            key_clarity=clarity,
+            key=key,
+            seconds_analysed=self.seconds,
+        )
+
+
 def features_from_excerpts(excerpts: Sequence[np.ndarray], samplerate: int = ANALYSIS_RATE) -> MoodFeatures:
     """The features of a song from its mono excerpts (float arrays at ``samplerate`` Hz). Raises
     ``ValueError`` when there is no audio and ``MoodAnalysisError`` (path "-") when every frame is below
@@ -141,52 +192,29 @@ def features_from_excerpts(excerpts: Sequence[np.ndarray], samplerate: int = ANA
     if not excerpts:
         raise ValueError("no excerpt long enough to analyse")
     mel_bank, chroma_bank = signal.mel_filters(samplerate), signal.chroma_filters(samplerate)
-    rms_db, centroid, rolloff, chroma_sum = [], [], [], np.zeros(12)
-    tempos, beat_ratio, onsets, harmonic, percussive, seconds = [], [], 0, 0.0, 0.0, 0.0
+    song = SongMeasures()
     for y in excerpts:
-        seconds += len(y) / samplerate
+        song.seconds += len(y) / samplerate
         magnitude = signal.stft_magnitude(y)
         # From the samples, not the STFT: a spectrogram's RMS carries the Hann window's energy (-4.3 dB).
         level = signal.power_to_db(np.square(signal.frame_rms(y)), top_db=None)[: magnitude.shape[1]]
         sounding = level > SILENCE_DB
         if not sounding.any():
             continue
-        rms_db.append(level[sounding])
-        centroid.append(signal.spectral_centroid(magnitude, samplerate)[sounding])
-        rolloff.append(signal.spectral_rolloff(magnitude, samplerate, roll_percent=0.85)[sounding])
+        song.rms_db.append(level[sounding])
+        song.centroid.append(signal.spectral_centroid(magnitude, samplerate)[sounding])
+        song.rolloff.append(signal.spectral_rolloff(magnitude, samplerate, roll_percent=0.85)[sounding])
         power = magnitude**2
         # chroma bins on A = 440 Hz: estimating the tuning per excerpt cost more than the rest of the chroma
         chroma = signal.chroma(power, samplerate, chroma_bank)
-        chroma_sum += (chroma[:, sounding] * (10.0 ** (level[sounding] / 20.0))).sum(axis=1)
+        song.chroma_sum += (chroma[:, sounding] * (10.0 ** (level[sounding] / 20.0))).sum(axis=1)
         mel = mel_bank @ power
         envelope = signal.onset_strength(signal.power_to_db(mel))
         tempo, beats = signal.beat_track(envelope, samplerate)
-        tempos.append(tempo)
-        mean_strength = float(envelope.mean())
-        if len(beats) and mean_strength > 0:
-            beat_ratio.append(float(envelope[beats].mean()) / mean_strength)
-        onsets += len(signal.onset_frames(envelope, samplerate))
+        song.add_rhythm(envelope, tempo, beats, len(signal.onset_frames(envelope, samplerate)))
         h, p = signal.hpss(mel[::2] + mel[1::2], kernel=HPSS_KERNEL)  # 64 bands: half the cost
-        harmonic, percussive = harmonic + float(h.sum()), percussive + float(p.sum())
-    if not rms_db:
-        raise MoodAnalysisError("-", f"silent: no sound above {SILENCE_DB:g} dBFS in the analysed excerpts")
-    levels = np.concatenate(rms_db)
-    power_mean = float(np.mean(10.0 ** (levels / 10.0)))
-    key, clarity, mode = estimate_key(chroma_sum)
-    return MoodFeatures(
-        tempo_bpm=float(np.median(tempos)),
-        beat_strength=float(np.mean(beat_ratio)) if beat_ratio else 0.0,
-        loudness_db=10.0 * math.log10(power_mean),
-        dynamic_range_db=float(np.percentile(levels, 95) - np.percentile(levels, 10)),
-        onset_rate=onsets / seconds,
-        centroid_hz=float(np.concatenate(centroid).mean()),
-        rolloff_hz=float(np.concatenate(rolloff).mean()),
-        percussive_share=percussive / (harmonic + percussive) if harmonic + percussive > 0 else 0.0,
-        mode=mode,
-        key_clarity=clarity,
-        key=key,
-        seconds_analysed=seconds,
-    )
+        song.harmonic, song.percussive = song.harmonic + float(h.sum()), song.percussive + float(p.sum())
+    return song.features()
 
 
 def analyse_file(path: str | Path) -> MoodFeatures:
@@ -219,6 +247,7 @@ __all__ = [
     "FEATURES_VERSION",
     "MoodAnalysisError",
     "MoodFeatures",
+    "SongMeasures",
     "analyse_file",
     "analyse_quietly",
     "estimate_key",
