@@ -1,6 +1,6 @@
 """Build the one-folder Moodsic app from this checkout, prove that it works, and report size and start-up time.
 
-    python build/build_app.py [--clean] [--flavour cpu|gpu] [--skip-build] [--no-strip] [--no-window]
+    python build/build_app.py [--clean] [--flavour cpu|gpu] [--skip-build] [--no-strip] [--full-icu] [--no-window]
                               [--no-library-check] [--with-station-audio] [--package]
 
 Run it with the Python of an environment where the app is installed with the build extra
@@ -13,6 +13,9 @@ Run it with the Python of an environment where the app is installed with the bui
    itself is not changed. ``--flavour gpu`` bundles onnxruntime-gpu with its CUDA providers.
    **strip** (Linux with binutils): the libraries' symbol tables are stripped where the stripped library
    still loads (``build/strip_libraries.py``; about 45 MB; ``--no-strip`` keeps them).
+   **icu** (Linux with icupkg and binutils): Qt's ICU data library keeps only the data an English-only
+   program needs, and is checked before it replaces the bundle's copy (``build/icu_data.py``; 30.5 → 4.2 MiB;
+   ``--full-icu`` keeps it whole).
 2. **layout**: the frozen app keeps ``models/`` and ``music/`` in each platform's folder for the user's
    data (``moodsic_desktop.paths``); the checks below use ``build/dist/check-home`` instead (through
    ``MOODSIC_HOME``, with the folders' READMEs), removed at the end, so they never touch the builder's.
@@ -71,6 +74,7 @@ SELF_TEST_NO_SOUND = 3
 sys.path.insert(0, str(REPO))  # this checkout's moodsic_desktop (for the test video), not another copy
 sys.path.insert(0, str(HERE))
 import bundle_config as config  # noqa: E402
+import icu_data  # noqa: E402
 import strip_libraries  # noqa: E402
 import syscall_trace  # noqa: E402
 
@@ -490,6 +494,30 @@ def strip_step() -> dict[str, object] | str:
     return {"saved_bytes": done.saved_bytes, "stripped": len(done.stripped), "kept_whole": done.kept}
 
 
+def icu_step() -> dict[str, object] | str:
+    """``icu_data.reduce_bundle`` on the bundle (Linux): what it saved, or why it was skipped; raises when a
+    reduced library fails its check (the bundle's copy is then kept whole)."""
+    why = None
+    if not sys.platform.startswith("linux"):
+        why = "skipped: Qt ICU data is cut on Linux only"
+    elif missing := icu_data.missing_tools():
+        why = f"skipped: {', '.join(missing)} not installed (Debian: apt install icu-devtools binutils)"
+    if why is not None:
+        say(f"[icu] {why}")
+        return why
+    try:
+        done = icu_data.reduce_bundle(bundle_root())
+    except icu_data.IcuDataError as error:
+        raise BuildError(f"{error} (the bundle keeps its full ICU data)") from None
+    for path, cut in done:
+        say(f"[icu] {path}: {mib(cut.original_bytes)} → {mib(cut.reduced_bytes)}, English only; checked:")
+        for line in cut.checks:
+            say(f"[icu]   {line}")
+    if not done:
+        say("[icu] no ICU data library in the bundle")
+    return {path: {"saved_bytes": cut.saved_bytes, "dropped_items": len(cut.dropped)} for path, cut in done}
+
+
 def size_step(flavour: str) -> dict[str, object]:
     """The bundle's size and its 15 largest parts, reported one per line; which onnxruntime and OpenCV it
     carries (raises when the onnxruntime is not ``flavour``'s)."""
@@ -543,6 +571,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-strip", action="store_true", help="keep the libraries' symbol tables (then over the size budget)"
     )
+    parser.add_argument("--full-icu", action="store_true", help="keep Qt's ICU data for every language (Linux)")
     parser.add_argument("--no-library-check", action="store_true", help="skip the library-beside-it check")
     parser.add_argument(
         "--with-station-audio", action="store_true", help="keep the built-in station's audio in music/builtin"
@@ -569,6 +598,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.no_strip:
             step = "strip"
             report["strip"] = strip_step()
+        if not args.full_icu:
+            step = "icu"
+            report["icu"] = icu_step()
         step = "layout"
         app_folder = lay_out()
         say(f"[layout] {executable()} with models/ and music/ in {app_folder}")
