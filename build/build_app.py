@@ -510,7 +510,8 @@ def icu_step() -> dict[str, object] | str:
     except icu_data.IcuDataError as error:
         raise BuildError(f"{error} (the bundle keeps its full ICU data)") from None
     for path, cut in done:
-        say(f"[icu] {path}: {mib(cut.original_bytes)} → {mib(cut.reduced_bytes)}, English only; checked:")
+        sizes = f"{cut.original_bytes / 2**20:.1f} → {cut.reduced_bytes / 2**20:.1f} MiB"
+        say(f"[icu] {path}: {sizes}, English only ({len(cut.dropped)} items left out); checked:")
         for line in cut.checks:
             say(f"[icu]   {line}")
     if not done:
