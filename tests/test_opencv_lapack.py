@@ -92,8 +92,8 @@ def small_library(source: Path, target: Path, patchelf: str, needs: list[str]) -
 
 @pytest.fixture
 def fake_bundle(lapack, patchelf, tmp_path):
-    """``lib/`` holds an OpenBLAS that needs its Fortran runtime, which needs its libquadmath; ``make(other)``
-    adds ``lib/other.so`` needing ``other``."""
+    """``lib/`` holds an OpenBLAS that needs its Fortran runtime, which needs its libquadmath, and the bundle's
+    ``libgcc_s.so.1``; ``make(other)`` adds ``lib/other.so`` needing ``other``."""
     source = Path(sys.executable).resolve()
     if not lapack.is_elf(source) or not lapack.names_needed(source, patchelf):
         pytest.skip("this Python is not a dynamic ELF program to copy")
@@ -101,7 +101,8 @@ def fake_bundle(lapack, patchelf, tmp_path):
     folder.mkdir(parents=True)
     small_library(source, folder / "libquadmath-1.so.0", patchelf, [])
     small_library(source, folder / "libgfortran-1.so.3", patchelf, ["libquadmath-1.so.0"])
-    small_library(source, folder / "libopenblas-1.so", patchelf, ["libgfortran-1.so.3"])
+    small_library(source, folder / "libgcc_s.so.1", patchelf, [])
+    small_library(source, folder / "libopenblas-1.so", patchelf, ["libgfortran-1.so.3", "libgcc_s.so.1"])
     (folder / "libquadmath-link.so.0").symlink_to("libquadmath-1.so.0")
 
     def make(other: str | None) -> Path:
@@ -118,7 +119,8 @@ def test_the_openblas_and_what_only_it_needed_are_removed(lapack, patchelf, fake
     sizes = sum((folder / name).stat().st_size for name in chain)
     removed, kept, freed = lapack.remove_unneeded(folder.parent, folder, "libopenblas-1.so", patchelf)
     assert removed == chain and kept == {} and freed == sizes
-    assert sorted(p.name for p in folder.iterdir()) == ["libquadmath-link.so.0"]  # a link is left alone
+    # not the Fortran runtime: it belongs to the whole bundle; a link is left alone
+    assert sorted(p.name for p in folder.iterdir()) == ["libgcc_s.so.1", "libquadmath-link.so.0"]
 
 
 def test_the_openblas_is_kept_when_another_library_still_needs_it(lapack, patchelf, fake_bundle):
