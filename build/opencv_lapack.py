@@ -298,17 +298,18 @@ def swap_openblas(
 def _swap_in(extension: Path, patched: Path, libraries: Sequence[Path], folder: Path, result: SwapResult) -> None:
     """Copy the staged libraries into ``folder`` and the patched extension over the original (an atomic
     rename of a copy beside it); on failure the libraries copied so far are removed again."""
+    beside = extension.with_name(f".{extension.name}.patched")
     try:
         for library in libraries:
             shutil.copy2(library, folder / library.name)
             result.added.append(library.name)
             result.saved_bytes -= library.stat().st_size
-        beside = extension.with_name(f".{extension.name}.patched")
         shutil.copy2(patched, beside)
         os.replace(beside, extension)
     except OSError:
         for name in result.added:
             (folder / name).unlink(missing_ok=True)
+        beside.unlink(missing_ok=True)
         raise
 
 
