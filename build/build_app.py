@@ -1,7 +1,8 @@
 """Build the one-folder Moodsic app from this checkout, prove that it works, and report size and start-up time.
 
-    python build/build_app.py [--clean] [--flavour cpu|gpu] [--skip-build] [--no-strip] [--full-icu] [--no-window]
-                              [--no-library-check] [--with-station-audio] [--package]
+    python build/build_app.py [--clean] [--flavour cpu|gpu] [--skip-build] [--no-strip] [--full-icu]
+                              [--keep-openblas] [--no-window] [--no-library-check] [--with-station-audio]
+                              [--package]
 
 Run it with the Python of an environment where the app is installed with the build extra
 (``pip install -e ".[build]"``). The steps, each reported as it finishes:
@@ -16,6 +17,9 @@ Run it with the Python of an environment where the app is installed with the bui
    **icu** (Linux with icupkg and binutils): Qt's ICU data library keeps only the data an English-only
    program needs, and is checked before it replaces the bundle's copy (``build/icu_data.py``; 30.5 → 4.2 MiB;
    ``--full-icu`` keeps it whole).
+   **lapack** (Linux with patchelf, nm and Debian's ``liblapack3``/``libblas3``): OpenCV is re-linked to the
+   reference LAPACK/BLAS in place of its wheel's 35 MiB OpenBLAS, checked against numpy before the swap
+   (``build/opencv_lapack.py``; about 26 MiB; ``--keep-openblas`` keeps the OpenBLAS).
 2. **layout**: the frozen app keeps ``models/`` and ``music/`` in each platform's folder for the user's
    data (``moodsic_desktop.paths``); the checks below use ``build/dist/check-home`` instead (through
    ``MOODSIC_HOME``, with the folders' READMEs), removed at the end, so they never touch the builder's.
@@ -75,6 +79,7 @@ sys.path.insert(0, str(REPO))  # this checkout's moodsic_desktop (for the test v
 sys.path.insert(0, str(HERE))
 import bundle_config as config  # noqa: E402
 import icu_data  # noqa: E402
+import opencv_lapack  # noqa: E402
 import strip_libraries  # noqa: E402
 import syscall_trace  # noqa: E402
 
@@ -519,6 +524,36 @@ def icu_step() -> dict[str, object] | str:
     return {path: {"saved_bytes": cut.saved_bytes, "dropped_items": len(cut.dropped)} for path, cut in done}
 
 
+def lapack_step() -> dict[str, object] | str:
+    """``opencv_lapack.swap_openblas`` on the bundle's OpenCV (Linux): what it saved, added and removed, or why
+    it was skipped. The bootloader puts ``_internal`` on ``LD_LIBRARY_PATH``, so that is where the libraries go."""
+    why_not = opencv_lapack.unavailable()
+    if why_not is not None:
+        say(f"[lapack] skipped: {why_not}")
+        return f"skipped: {why_not}"
+    inner = bundle_root() / "_internal"
+    extension = next(iter(sorted(inner.glob("cv2/cv2*.so"))), None)
+    if extension is None:
+        raise BuildError(f"the bundle has no OpenCV extension in {inner / 'cv2'}")
+    try:
+        done = opencv_lapack.swap_openblas(extension, bundle_root(), search=[inner])
+    except opencv_lapack.SwapError as error:
+        raise BuildError(str(error)) from None
+    if done is None:
+        say("[lapack] skipped: OpenCV needs no OpenBLAS (replaced by an earlier run)")
+        return "skipped: OpenCV needs no OpenBLAS (replaced by an earlier run)"
+    say(f"[lapack] OpenCV uses the reference LAPACK/BLAS in place of {done.openblas}: {mib(done.saved_bytes)} saved")
+    say(f"[lapack]   added {', '.join(done.added)}; removed {', '.join(done.removed) or 'nothing'}")
+    for name, who in done.kept.items():
+        say(f"[lapack]   kept {name}: {len(who)} other libraries need it ({', '.join(who[:2])}, …)")
+    for line in done.checked:
+        say(f"[lapack]   {line}")
+    return {
+        **{key: getattr(done, key) for key in ("saved_bytes", "openblas", "added", "removed", "symbols", "checked")},
+        "kept": {name: len(who) for name, who in done.kept.items()},
+    }
+
+
 def size_step(flavour: str) -> dict[str, object]:
     """The bundle's size and its 15 largest parts, reported one per line; which onnxruntime and OpenCV it
     carries (raises when the onnxruntime is not ``flavour``'s)."""
@@ -573,6 +608,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--no-strip", action="store_true", help="keep the libraries' symbol tables (then over the size budget)"
     )
     parser.add_argument("--full-icu", action="store_true", help="keep Qt's ICU data for every language (Linux)")
+    parser.add_argument("--keep-openblas", action="store_true", help="keep OpenCV's OpenBLAS (Linux; 26 MiB more)")
     parser.add_argument("--no-library-check", action="store_true", help="skip the library-beside-it check")
     parser.add_argument(
         "--with-station-audio", action="store_true", help="keep the built-in station's audio in music/builtin"
@@ -602,6 +638,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.full_icu:
             step = "icu"
             report["icu"] = icu_step()
+        if not args.keep_openblas:
+            step = "lapack"
+            report["lapack"] = lapack_step()
         step = "layout"
         app_folder = lay_out()
         say(f"[layout] {executable()} with models/ and music/ in {app_folder}")
