@@ -46,6 +46,7 @@ from moodsic_desktop.audio.library.mood_imports import MoodImporter
 from moodsic_desktop.audio.library.reports import ImportReport, IndexedSong, LibraryIndexError
 from moodsic_desktop.audio.library.sources import audio_files_in
 from moodsic_desktop.core.mood_words import feeling_words
+from moodsic_desktop.ui.dialog_folders import DialogFolders
 from moodsic_desktop.ui.wheel_guard import guard_wheel
 from moodsic_desktop.ui.workers import ThreadWorker, start_in_thread
 
@@ -157,9 +158,12 @@ class LibraryTools(QObject):
 
     changed = Signal()
 
-    def __init__(self, parent: QWidget, index_path: Path, workers: int | None = 1) -> None:
+    def __init__(
+        self, parent: QWidget, index_path: Path, workers: int | None = 1, folders: DialogFolders | None = None
+    ) -> None:
         super().__init__(parent)
         self.window = parent
+        self.folders = folders or DialogFolders()  # where "Add music folder…" starts
         self.index_path = index_path
         self.workers = workers
         self.add_folder_action = QAction("&Add music folder…", parent)
@@ -183,8 +187,9 @@ class LibraryTools(QObject):
         return self.worker is not None
 
     def add_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.window, "Add a folder of music")
+        folder = QFileDialog.getExistingDirectory(self.window, "Add a folder of music", self.folders.start("music"))
         if folder:
+            self.folders.remember("music", folder)
             self.start_import(Path(folder))
 
     def start_import(self, folder: Path) -> None:

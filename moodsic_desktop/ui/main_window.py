@@ -42,6 +42,7 @@ from moodsic_desktop.ui.autostart_toggle import AutostartToggle
 from moodsic_desktop.ui.banner_area import BannerArea
 from moodsic_desktop.ui.day_plan_dialog import DayPlanDialog
 from moodsic_desktop.ui.diagnostics_panel import DiagnosticsPanel
+from moodsic_desktop.ui.dialog_folders import DialogFolders
 from moodsic_desktop.ui.engine_bridge import EngineBridge
 from moodsic_desktop.ui.library_dialog import LibraryTools
 from moodsic_desktop.ui.models_dialog import ModelsDialog
@@ -114,6 +115,7 @@ class MainWindow(QMainWindow):
         self.bridge = bridge
         self.settings_store = settings_store
         self.window_state = window_state
+        self.dialog_folders = DialogFolders(window_state)  # where each file dialog starts
         self.settings = settings
         self.close_fade_s = close_fade_s
         self.expert_notes = expert_notes or ExpertNotes()  # what assembly.select_experts said about the experts
@@ -214,12 +216,13 @@ class MainWindow(QMainWindow):
         self._show_mood_words()
         self.sources = SourceControl(  # the source's lifecycle: the capture worker, its banners and preview
             self, self.source_bar, self.banners, self.preview, self._frames, lambda: self.settings,
-            lambda: self.pipeline_worker,
+            lambda: self.pipeline_worker, self.dialog_folders,
         )  # fmt: skip
         self.sources.started.connect(self._remember_source)
 
         # the same library index as `moodsic library`: the one the songs came from, else music/library.sqlite
-        self.library_tools = LibraryTools(self, self.library.index_path or default_index_path())
+        index_path = self.library.index_path or default_index_path()
+        self.library_tools = LibraryTools(self, index_path, folders=self.dialog_folders)
         self.library_tools.changed.connect(self._library_changed)  # what changed there plays at once
         self.menus = WindowMenus(self, self.menuBar(), self.library_tools, self.history.stack)
         self.autostart = AutostartToggle(self.menus.autostart_action, self.menus.settings_menu, self.banners)
@@ -251,7 +254,7 @@ class MainWindow(QMainWindow):
         """Settings → Mood readers…: the readers in use and one click to install, import or remove a model
         (used from the next start). Non-modal."""
         if self.models_dialog is None:
-            self.models_dialog = ModelsDialog(parent=self)
+            self.models_dialog = ModelsDialog(parent=self, folders=self.dialog_folders)
         elif self.models_dialog.isVisible():
             self.models_dialog.raise_()  # already open behind the window: bring it forward
         # the experts now (a model that kept failing has been replaced by the built-in reader)
@@ -452,8 +455,10 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------------------------------ export
     def export_session_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export session", "moodsic-session.json", "JSON (*.json)")
+        proposed = self.dialog_folders.export_path()
+        path, _ = QFileDialog.getSaveFileName(self, "Export session", proposed, "JSON (*.json)")
         if path:
+            self.dialog_folders.remember("export", path)
             self.export_session(Path(path))
 
     def export_session(self, path: Path) -> None:

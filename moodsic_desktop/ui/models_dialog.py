@@ -64,6 +64,7 @@ from moodsic_desktop.perception.model_store import (
 )
 from moodsic_desktop.perception.onnx_runtime import ModelTerms
 from moodsic_desktop.session.assembly import BUNDLED_FACE_MODEL
+from moodsic_desktop.ui.dialog_folders import DialogFolders
 from moodsic_desktop.ui.reader_rows import ReaderRow, reader_rows
 from moodsic_desktop.ui.workers import ThreadWorker, start_in_thread
 
@@ -182,6 +183,7 @@ class ModelsDialog(QDialog):
         catalogue: Mapping[str, Any] | None = None,
         models_folder: Path | None = None,
         parent: QWidget | None = None,
+        folders: DialogFolders | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Mood readers")
@@ -189,6 +191,7 @@ class ModelsDialog(QDialog):
         self.face_in_use, self.scene_in_use = face_in_use, scene_in_use
         self.catalogue = dict(catalogue) if catalogue is not None else default_catalogue()
         self.folder = Path(models_folder) if models_folder is not None else models_dir()
+        self.folders = folders or DialogFolders()  # where "Import…" starts
         self.rows: list[ReaderRow] = []
         self.row_buttons: dict[str, dict[str, QPushButton]] = {}
         self._frames: list[QFrame] = []
@@ -415,8 +418,10 @@ class ModelsDialog(QDialog):
 
     # ------------------------------------------------------------------------------------------ import
     def _pick_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import a mood model", "", "ONNX models (*.onnx)")
+        start = self.folders.start("model")
+        path, _ = QFileDialog.getOpenFileName(self, "Import a mood model", start, "ONNX models (*.onnx)")
         if path:
+            self.folders.remember("model", path)
             self.import_file(Path(path))
 
     def import_file(self, path: Path) -> bool:

@@ -235,9 +235,10 @@ def _same(a: Any, b: Any) -> bool:
 
 
 class WindowState:
-    """The main window's geometry and splitter state, kept apart from user settings (QSettings INI). An INI
-    path that is not a regular file (a FIFO, which QSettings would wait on forever) is left alone: the window
-    opens at its default size and its layout is not kept."""
+    """The main window's geometry and splitter state, and the folders its file dialogs last used
+    (``ui/dialog_folders.py``), kept apart from user settings (QSettings INI). An INI path that is not a
+    regular file (a FIFO, which QSettings would wait on forever) is left alone: the window opens at its
+    default size and nothing of this is kept."""
 
     def __init__(self, folder: Path | None = None) -> None:
         folder = Path(folder) if folder is not None else config_dir()
@@ -254,10 +255,15 @@ class WindowState:
         value = self._settings.value(key) if self._settings is not None else None
         return value if isinstance(value, QByteArray) and not value.isEmpty() else None
 
-    def save(self, key: str, value: QByteArray) -> None:
+    def save(self, key: str, value: QByteArray | str) -> None:
         if self._settings is not None:
             self._settings.setValue(key, value)
             self._settings.sync()
+
+    def restore_text(self, key: str) -> str | None:
+        """The text kept under ``key``, or None (nothing kept, or not text)."""
+        value = self._settings.value(key) if self._settings is not None else None
+        return value if isinstance(value, str) and value else None
 
     def restore_layout(self, window: QWidget, splitters: Mapping[str, QSplitter]) -> None:
         """The size and place of ``window`` and the state of its ``splitters`` (by key) from the last run. A

@@ -17,6 +17,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from moodsic_desktop.ui.banner_area import BannerArea
+from moodsic_desktop.ui.dialog_folders import DialogFolders
 from moodsic_desktop.ui.preview import EMPTY_TEXT, PRIVACY_TEXT, PreviewWidget
 from moodsic_desktop.ui.settings import UserSettings
 from moodsic_desktop.ui.source_bar import SOURCE_FILTER, SourceBar
@@ -28,7 +29,8 @@ class SourceControl(QObject):
 
     ``frames``: the slot the capture worker fills and the pipeline worker reads. ``settings`` and
     ``pipeline_worker`` are asked each time (the window replaces its settings at each change, and its
-    pipeline worker when one is restarted). ``banners`` and ``preview`` show what happens to the source.
+    pipeline worker when one is restarted). ``banners`` and ``preview`` show what happens to the source;
+    ``folders``: where the file dialog starts (default: the usual Videos folder, remembered for this run).
     ``started(spec)`` says which source is now read (the window saves it as the last source);
     ``reading(bool)`` whether pictures are read now: True when a source starts or its picture comes back,
     False when it stops or its picture is lost (a step drawn after that would be read from its last frames)."""
@@ -45,6 +47,7 @@ class SourceControl(QObject):
         frames: LatestSlot[TimedFrame],
         settings: Callable[[], UserSettings],
         pipeline_worker: Callable[[], PipelineWorker],
+        folders: DialogFolders | None = None,
     ) -> None:
         super().__init__(window)
         self._window = window
@@ -55,6 +58,7 @@ class SourceControl(QObject):
         self._preview: LatestSlot[QImage] = LatestSlot()
         self._settings = settings
         self._pipeline_worker = pipeline_worker
+        self.folders = folders or DialogFolders()
         self._capture: CaptureWorker | None = None
         self._capture_thread: QThread | None = None
         source_bar.open_button.clicked.connect(self.open_dialog)
@@ -83,8 +87,11 @@ class SourceControl(QObject):
 
     def open_dialog(self) -> None:
         """File → Open… and the source row's Open button: pick a video or a photo, and read it."""
-        path, _ = QFileDialog.getOpenFileName(self._window, "Open a video or a photo", "", SOURCE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self._window, "Open a video or a photo", self.folders.start("video"), SOURCE_FILTER
+        )
         if path:
+            self.folders.remember("video", path)
             self.start(path)
 
     def start(self, spec: str | int) -> None:
