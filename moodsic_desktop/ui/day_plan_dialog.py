@@ -100,7 +100,8 @@ class DayPlanDialog(QDialog):
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        # the Mood column is as wide as its choices (each row's list, in _add_row): the header's word alone
+        # would leave "Fo" of "Follow the room" showing
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         layout.addWidget(self.table, 1)
@@ -158,6 +159,7 @@ class DayPlanDialog(QDialog):
         volume.setToolTip(f"{YOUR_VOLUME}: the Volume slider's. A part's own volume holds until the next part.")
         for column, widget in ((1, start), (2, end), (3, mood), (4, volume)):
             self.table.setCellWidget(row, column, widget)
+            self.table.setColumnWidth(column, max(self.table.columnWidth(column), widget.sizeHint().width()))
         start.timeChanged.connect(self._refresh)
         end.timeChanged.connect(self._refresh)
         mood.currentIndexChanged.connect(self._refresh)

@@ -1,5 +1,6 @@
 """``DayStrip``: the day plan drawn as one 24-hour strip, midnight to midnight: closed hours dark, each part of
-the day a coloured box with its name, hour marks every three hours, and "now" as a thin line. GUI thread.
+the day a coloured box with its name (cut with "…" where the box is short), hour marks every three hours, and
+"now" as a thin line. GUI thread.
 
 The colours of the moods (``MOOD_COLOURS``) are shared with the timeline chart's day-plan bands.
 """
@@ -24,6 +25,8 @@ CUSTOM_COLOUR = "#8a6fc9"
 CLOSED_COLOUR = "#2b2f36"
 OPEN_COLOUR = "#dfe5ec"
 SIDE_MARGIN = 22  # pixels left and right of the day, for the labels "00:00" and "24:00"
+LABEL_ROOM = 48
+"""Pixels between hour marks that a label "09:00" needs; on a narrower strip only every sixth hour is named."""
 
 
 def mood_colour(mood: MoodLean) -> QColor:
@@ -71,6 +74,18 @@ class DayStrip(QWidget):
         pieces = [(start, min(end, MINUTES_PER_DAY))] + ([(0, end - MINUTES_PER_DAY)] if end > MINUTES_PER_DAY else [])
         return [QRectF(self._x(bar, a), bar.top(), self._x(bar, b) - self._x(bar, a), bar.height()) for a, b in pieces]
 
+    def hour_labels(self) -> list[tuple[int, str]]:
+        """The marks every three hours and their labels ("09:00"); where the strip is too narrow for all of
+        them (``LABEL_ROOM``), only every sixth hour is named and the others are left blank."""
+        room = self.bar().width() / 8
+        return [(hour, f"{hour:02d}:00" if room >= LABEL_ROOM or hour % 6 == 0 else "") for hour in range(0, 25, 3)]
+
+    def fitted_name(self, name: str, width: float) -> str:
+        """``name`` as it fits in ``width`` pixels, cut with "…" at its end; "" where not even one letter and the
+        "…" fit (a clipped middle such as "w p" for "New part" reads as nonsense)."""
+        fitted = self.fontMetrics().elidedText(name, Qt.TextElideMode.ElideRight, max(0, int(width)))
+        return "" if fitted in ("", "…") else fitted
+
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -83,17 +98,19 @@ class DayStrip(QWidget):
         for block in self._plan.blocks:
             colour = mood_colour(block.mood)
             for box in self._runs(bar, block.span.start % MINUTES_PER_DAY, block.span.length):
-                painter.fillRect(box.adjusted(0, 3, 0, -3), colour)
+                painter.fillRect(box.adjusted(1, 3, -1, -3), colour)  # a gap between parts side by side
                 painter.setPen(QColor("#ffffff" if colour.lightness() < 150 else "#111316"))
-                flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextSingleLine
-                painter.drawText(box.adjusted(2, 0, -2, 0), int(flags), block.name)
+                name = self.fitted_name(block.name, box.width() - 4)
+                if name:
+                    flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextSingleLine
+                    painter.drawText(box.adjusted(2, 0, -2, 0), int(flags), name)
         painter.setPen(QPen(QColor("#8a93a3"), 1))
         painter.drawRect(bar)
-        for hour in range(0, 25, 3):
+        for hour, text in self.hour_labels():
             x = self._x(bar, hour * 60)
             painter.drawLine(int(x), int(bar.bottom()), int(x), int(bar.bottom()) + 4)
-            label = QRectF(x - 20, bar.bottom() + 4, 40, 14)
-            painter.drawText(label, int(Qt.AlignmentFlag.AlignCenter), f"{hour:02d}:00" if hour % 6 == 0 else str(hour))
+            if text:
+                painter.drawText(QRectF(x - 20, bar.bottom() + 4, 40, 14), int(Qt.AlignmentFlag.AlignCenter), text)
         if self._now is not None:
             painter.setPen(QPen(QColor("#e04a4a"), 2))
             x = self._x(bar, self._now)

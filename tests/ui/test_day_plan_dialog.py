@@ -119,6 +119,29 @@ def test_the_strip_draws_the_closed_hours_and_the_parts(qtbot):
     assert colour_at(9 * 60 + 20) != colour_at(16 * 60)  # the morning's box (calm blue)
 
 
+def test_each_mood_shows_whole_and_a_short_part_is_not_named_by_its_middle(qtbot):
+    """At 1366 x 768: the Mood column is as wide as its longest choice (it showed "Fo" of "Follow the
+    room"); a one-hour part is too short for its name, which is left out, not clipped to "w p"; the hour
+    marks are all "HH:00" where there is room."""
+    plan = DayPlan(None, (TimeBlock("New part", Span(8 * 60, 9 * 60), None, MOOD_LEANS["room"]),))
+    dialog = make_dialog(qtbot, plan)
+    dialog.resize(650, 420)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    mood = cell(dialog, 0, 3)
+    assert dialog.table.columnWidth(3) >= mood.sizeHint().width()
+    assert mood.sizeHint().width() >= mood.fontMetrics().horizontalAdvance("Bright and lively")
+    strip = dialog.strip
+    hour_width = strip.x_of(9 * 60) - strip.x_of(8 * 60)
+    assert strip.fitted_name("New part", hour_width - 4) == ""
+    assert strip.fitted_name("New part", 400) == "New part"
+    cut = strip.fitted_name("Morning coffee rush", strip.fontMetrics().horizontalAdvance("Morning"))
+    assert cut.endswith("…") and "Morning".startswith(cut[:-1])
+    assert [text for _, text in strip.hour_labels()] == [f"{hour:02d}:00" for hour in range(0, 25, 3)]
+    strip.resize(300, strip.height())  # a narrow strip names every sixth hour only
+    assert [text for _, text in strip.hour_labels()] == ["00:00", "", "06:00", "", "12:00", "", "18:00", "", "24:00"]
+
+
 def test_the_window_applies_and_saves_the_plan(open_window, qtbot):
     window = open_window()
     window.open_day_plan_dialog()
