@@ -205,7 +205,7 @@ class ModelsDialog(QDialog):
         layout = QVBoxLayout(self)
         intro = QLabel(
             "The readers that watch faces and the room. Better models read the mood more surely; "
-            f"they live in the models folder: {self.folder}"
+            f"they live in the models folder:\n{self.folder}"  # the path on a line of its own, not cut at a "/"
         )
         intro.setWordWrap(True)
         intro.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
