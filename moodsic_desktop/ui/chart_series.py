@@ -7,8 +7,9 @@ into the x/y arrays of every series: x in seconds relative to the newest step (�
 averaged into time bins, missing readings (NaN) as gaps, the uncertainty band (fused ± sigma) and the held
 periods as area outlines. ``time_ticks`` labels the time axis.
 
-The plane groups songs by station (``station_groups``), turns songs into (valence, arousal) points
-(``song_points``) and cuts the recent trail into fading segments (``trail_segments``).
+The plane groups songs by station (``station_groups``, labelled for the legend by ``legend_label``), turns
+songs into (valence, arousal) points (``song_points``) and cuts the recent trail into fading segments
+(``trail_segments``).
 
 Every value is in reference space [-1, 1]. Imports numpy and the core types only (no PySide6): any thread,
 testable without a display.
@@ -16,6 +17,7 @@ testable without a display.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -324,7 +326,26 @@ def station_groups(
         station_names[k] if station_names is not None and k < len(station_names) else f"Station {k + 1}"
         for k in range(count)
     ]
-    return [(f"{names[k]} ({len(group)})", group) for k, group in enumerate(groups)]
+    return [(legend_label(names[k], len(group)), group) for k, group in enumerate(groups)]
+
+
+LEGEND_LINE_CHARS = 30  # a legend line longer than this is shortened with "…" (its end, the count, stays)
+
+
+def legend_label(name: str, count: int) -> str:
+    """The legend's words for a station of ``count`` songs: "Calm (12)". A name told apart by its music or
+    place after a comma ("Downcast & Low-energy, like “Rainy Window”", ``core.stations.station_names``) goes on
+    two lines, what tells it apart and the count on the second, that part shortened with "…" past
+    ``LEGEND_LINE_CHARS``: Qt Charts cuts a legend line too wide for it at its end, which took the count and
+    the song's title away and left two stations reading the same. Two lines are rich text (``<br>``; the
+    words escaped), one line is the plain words."""
+    feel, comma, qualifier = name.partition(", ")
+    if not comma:
+        return f"{name} ({count})"
+    if len(qualifier) > LEGEND_LINE_CHARS:
+        quote = "”" if qualifier.endswith("”") else ""
+        qualifier = qualifier[: LEGEND_LINE_CHARS - 1 - len(quote)].rstrip() + "…" + quote
+    return f"{html.escape(feel, quote=False)},<br>{html.escape(qualifier, quote=False)} ({count})"
 
 
 def trail_segments(trail: np.ndarray, segments: int) -> list[np.ndarray]:
@@ -356,6 +377,7 @@ __all__ = [
     "column",
     "gapped",
     "held_area",
+    "legend_label",
     "nearest_point",
     "song_points",
     "station_groups",

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCharts import QChart, QChartView, QLineSeries, QScatterSeries, QValueAxis, QXYSeries
 from PySide6.QtCore import QPointF, QSize, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QPainter, QPen, QTextDocumentFragment
 from PySide6.QtWidgets import QGraphicsSimpleTextItem, QToolTip, QWidget
 
 from moodsic_desktop.core.pipeline import StepRecord
@@ -351,7 +351,7 @@ class MoodPlaneChart(QChartView):
             return
         points = self._station_points[station]
         song = self._station_songs[station][nearest_point(points, point.x(), point.y())]
-        name = self._station_series[station].name()
+        name = QTextDocumentFragment.fromHtml(self._station_series[station].name()).toPlainText().replace("\n", " ")
         QToolTip.showText(QCursor.pos(), f"{song.display_name}\n{name} · V {song.valence:+.2f} A {song.arousal:+.2f}")
 
 

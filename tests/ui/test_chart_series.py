@@ -20,6 +20,7 @@ from moodsic_desktop.ui.chart_series import (
     FACE,
     FUSED,
     HELD,
+    LEGEND_LINE_CHARS,
     SCENE,
     SIGMA,
     STABLE,
@@ -30,6 +31,7 @@ from moodsic_desktop.ui.chart_series import (
     column,
     gapped,
     held_area,
+    legend_label,
     nearest_point,
     song_points,
     station_groups,
@@ -234,3 +236,16 @@ def test_palettes_by_theme_and_station_colours_repeat():
     with pytest.raises(ValueError, match="unknown chart theme 'sepia'"):
         palette_for("sepia")
     assert station_colour(0) == STATION_COLOURS[0] and station_colour(len(STATION_COLOURS) + 2) == STATION_COLOURS[2]
+
+
+def test_a_station_told_apart_by_its_music_has_its_own_legend_line_for_that():
+    assert legend_label("Calm & Neutral", 12) == "Calm & Neutral (12)"
+    assert legend_label("Downcast & Low-energy, like “Rainy Window”", 2) == (
+        "Downcast &amp; Low-energy,<br>like “Rainy Window” (2)"
+    )
+    assert legend_label("Joyful & Upbeat, livelier", 7) == "Joyful &amp; Upbeat,<br>livelier (7)"
+    # A long title is shortened, its closing quote and the count kept; markup in a title stays words.
+    long = legend_label("Tense & Driving, like “<Live> at the Royal Albert Hall, 1966”", 3)
+    second = long.split("<br>")[1]
+    assert second == "like “&lt;Live&gt; at the Royal Al…” (3)"
+    assert len("like “<Live> at the Royal Al…”") == LEGEND_LINE_CHARS

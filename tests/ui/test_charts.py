@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor, QFontMetricsF, QImage, QTextDocumentFragment
 from PySide6.QtWidgets import QApplication
 
 from moodsic_desktop.audio.library.sources import read_deam
@@ -17,6 +17,7 @@ from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.core.stabilizer import Stabilized
 from moodsic_desktop.core.stations import StationModel
 from moodsic_desktop.core.types import Estimate
+from moodsic_desktop.ui.chart_series import legend_label
 from moodsic_desktop.ui.mood_plane_chart import MoodPlaneChart
 from moodsic_desktop.ui.timeline_chart import MoodTimelineChart
 
@@ -308,6 +309,34 @@ def test_one_scatter_series_per_station(plane):
     assert [(s.name(), s.count()) for s in plane.station_series] == [("Library", 4)]
 
 
+def test_the_legend_keeps_what_tells_two_stations_apart_and_their_counts(qtbot):
+    """The window's plane at 1366x768 is about 808x330; Qt Charts gives its legend about 40 % of that and
+    cuts a line too wide at its end: "Downcast & Low-energy, like “Rainy Wind…" lost the title and the count."""
+    chart = MoodPlaneChart()
+    qtbot.addWidget(chart)
+    chart.resize(808, 330)
+    chart.show()
+    names = ["Joyful & Upbeat", "Downcast & Low-energy, like “Rainy Window”", "Downcast & Low-energy, like “Blue Hour”"]
+    chart.set_library([song(str(i), -0.5 + i / 10, 0.1) for i in range(6)], [i % 3 for i in range(6)], names)
+    legend = chart.chart().legend()
+    metrics = QFontMetricsF(legend.font())
+    labels = [QTextDocumentFragment.fromHtml(s.name()).toPlainText() for s in chart.station_series]
+    widest = max(metrics.horizontalAdvance(line) for label in labels for line in label.splitlines())
+
+    def legend_width(width: int) -> float:
+        chart.resize(width, 330)
+        QApplication.processEvents()
+        return legend.geometry().width()
+
+    beside_text = legend_width(2400) - widest  # the marker, its gap and the legend's margins, with room to spare
+    assert widest <= legend_width(808) - beside_text  # so no line is cut
+    assert labels == [
+        "Joyful & Upbeat (2)",
+        "Downcast & Low-energy,\nlike “Rainy Window” (2)",
+        "Downcast & Low-energy,\nlike “Blue Hour” (2)",
+    ]
+
+
 def test_station_names_default_and_lengths_must_match(plane):
     songs = [song("a", 0.1, 0.1), song("b", -0.1, 0.2)]
     plane.set_library(songs, [1, 1])
@@ -327,7 +356,8 @@ def test_the_real_library_by_station(plane, deam_fixture):
     assert len(series) == 5
     assert [s.count() for s in series] == [int(np.sum(station_of == k)) for k in range(5)]
     assert sum(s.count() for s in series) == len(songs) > 1500
-    assert all(s.name().startswith(name) for s, name in zip(series, model.names, strict=True))
+    labels = [legend_label(name, s.count()) for s, name in zip(series, model.names, strict=True)]
+    assert [s.name() for s in series] == labels
 
 
 def test_markers_move(plane):
