@@ -47,6 +47,7 @@ REASON_WORDS: dict[str, ReasonWords] = {
     "still the best fit": ReasonWords("{mode}", "it still fits the room's mood best"),
     "song ended": ReasonWords("{mode}", "the last song ended; this one fits the mood best{station}"),
     "skipped by the user": ReasonWords("{mode}", "you skipped the last song; this one fits the mood best"),
+    "banned by the user": ReasonWords("{mode}", "you said never to play the last song; this one fits the mood best"),
     "the library changed": ReasonWords("{mode}", "your music library changed; this song fits the mood best"),
     "the library is lost": ReasonWords(
         "the built-in music plays until your library is back",

@@ -175,13 +175,29 @@ class PlaybackSession:
         self._play(self.pipeline.skip(self._now))
 
     def ban_current(self) -> None:
-        """Never play the current song again (in this session, and in the library index), and move on now."""
+        """Never play the matcher's song again (in this session, and in the library index), and move on now."""
         current = self.programme.matcher.current
-        if current is None:
+        if current is not None:
+            self.ban(current.song_id)
+
+    def ban(self, song_id: str) -> None:
+        """Never play ``song_id`` again (in this session, and in the library index); when it is the matcher's
+        song, move on now. The window names the song the owner hears: near a song's end the matcher's song
+        is already the next one, which must not be banned in its place."""
+        matcher = self.programme.matcher
+        if not matcher.has_song(song_id):
             return
-        self.programme.matcher.ban(current.song_id)
-        self._with_index("remember the ban", lambda index: index.ban(current.song_id))
-        self._play(self.pipeline.skip(self._now))
+        matcher.ban(song_id)
+        self._with_index("remember the ban", lambda index: index.ban(song_id))
+        if matcher.current is not None and matcher.current.song_id == song_id:
+            self._play(self.pipeline.skip(self._now).because("banned by the user", song_id))
+
+    def unban(self, song_id: str) -> None:
+        """Let ``song_id`` play again (the owner's Undo of ``ban``): chosen like any song from now on."""
+        matcher = self.programme.matcher
+        if matcher.has_song(song_id):
+            matcher.unban(song_id)
+        self._with_index("forget the ban", lambda index: index.unban(song_id))
 
     def song_played(self, song: Song) -> None:
         """The engine started ``song``: its dwell counts from now, and a song of the user's library goes into

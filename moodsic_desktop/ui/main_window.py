@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,6 +35,7 @@ from moodsic_desktop.core.library import MusicLibrary
 from moodsic_desktop.core.pipeline import Pipeline
 from moodsic_desktop.core.report import SessionReport
 from moodsic_desktop.core.settings_schema import AUDIO_DEVICE, DAY_PLAN, FUSION, LOOP_VIDEO, MODE, PRIVACY, TAU
+from moodsic_desktop.core.song import Song
 from moodsic_desktop.session.assembly import ExpertNotes
 from moodsic_desktop.session.engine_notices import EngineNotices
 from moodsic_desktop.session.playback import PlaybackSession
@@ -381,7 +383,19 @@ class MainWindow(QMainWindow):
         self.pipeline_worker.skip()
 
     def _ban(self) -> None:
-        self.pipeline_worker.ban_current()
+        """Never play the song the owner hears (the engine's, not the session's next choice near a song's
+        end); a banner names it, with Undo: a press by mistake loses nothing."""
+        song = self.engine.current_song
+        if song is None:
+            return
+        self.pipeline_worker.ban(song.song_id)
+        self.banners.hide_banner("ban")  # a new banner: its Undo is for this song
+        said = f"“{song.display_name}” will not play again (File → Music library… lists the songs that never play)"
+        self.banners.show_banner("ban", said, "info", button=("Undo", partial(self._unban, song)))
+
+    def _unban(self, song: Song) -> None:
+        self.pipeline_worker.unban(song.song_id)
+        self.banners.hide_banner("ban")
 
     # ------------------------------------------------------------------------------------------ sources
     @property

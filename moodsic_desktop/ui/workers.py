@@ -294,6 +294,14 @@ class PipelineWorker(ThreadWorker):
         """Never play the current song again, and move on from it now."""
         self.submit(self.session.ban_current)
 
+    def ban(self, song_id: str) -> None:
+        """Never play ``song_id`` again; when it is the session's song, move on from it now."""
+        self.submit(lambda: self.session.ban(song_id))
+
+    def unban(self, song_id: str) -> None:
+        """Let ``song_id`` play again (Undo of ``ban``)."""
+        self.submit(lambda: self.session.unban(song_id))
+
     def export(self, path: Path) -> None:
         """Write the session report (JSON) to ``path``; the next snapshot's ``exported`` or ``problems``
         says how it went."""

@@ -206,6 +206,26 @@ def test_a_ban_is_written_to_the_index_and_the_song_never_chosen_again(indexed):
         assert index.banned_ids() == {banned}
 
 
+def test_the_song_heard_is_banned_not_the_next_one_and_undo_lets_it_play_again(indexed):
+    library, index_path = indexed
+    audio = FakeAudio()
+    session = make_session(library, audio)
+    current = session.step(FRAME, 0.0).decisions[0].song.song_id
+    heard = next(song.song_id for song in library.songs if song.song_id != current)  # e.g. ending, the next chosen
+    calls = len(audio.calls)
+    session.ban(heard)
+    matcher = session.pipeline.matcher
+    assert matcher.is_banned(heard) and matcher.current.song_id == current and len(audio.calls) == calls
+    session.unban(heard)
+    assert not matcher.is_banned(heard)
+    session.ban(current)  # the session's own song: it moves on at once
+    assert matcher.is_banned(current) and audio.calls[-1][1] != current
+    session.unban(current)
+    session.close()
+    with LibraryIndex(index_path, create=False) as index:
+        assert index.banned_ids() == set()
+
+
 def test_plays_of_library_songs_are_written_to_the_history(indexed):
     library, index_path = indexed
     clock = Clock()

@@ -44,10 +44,11 @@ def test_every_song_change_is_a_switch_with_its_time_from_the_session_start():
         "first pick",
         "skipped by the user",
         "song ended",
-        "skipped by the user",
+        "banned by the user",
     ]
     assert [s["song_id"] for s in switches] == [call[1] for call in audio.calls]  # what the audio was told
     assert switches[1]["why"] == "You skipped the last song; this one fits the mood best"
+    assert switches[3]["why"] == "You said never to play the last song; this one fits the mood best"
     metrics = out["metrics"]
     assert metrics["switches"] == 3
     assert metrics["mean_dwell_s"] == pytest.approx((9.9 + 25.0 + 25.0) / 3)

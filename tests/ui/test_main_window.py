@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from PySide6.QtWidgets import QPushButton
 
 from moodsic_desktop.audio.library.sources import read_deam
 from moodsic_desktop.audio.output import NullBackend
@@ -94,6 +95,23 @@ def test_skip_and_ban(open_window, mood_video, qtbot):
     window.controls.ban_button.click()
     qtbot.waitUntil(lambda: current_song_id(window) not in (None, second), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: window.session.pipeline.matcher.is_banned(second), timeout=WAIT_MS)
+
+
+def test_a_song_banned_by_mistake_comes_back_with_undo(open_window, mood_video, qtbot):
+    window = open_window(str(mood_video), UserSettings(crossfade_s=0.0, min_dwell_s=600.0))
+    qtbot.waitUntil(lambda: window.engine.current_song is not None, timeout=WAIT_MS)
+    heard = window.engine.current_song
+    window.controls.ban_button.click()
+    assert f"“{heard.display_name}” will not play again" in window.banners.text("ban")
+    matcher = window.session.pipeline.matcher
+    qtbot.waitUntil(lambda: matcher.is_banned(heard.song_id), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: current_song_id(window) not in (None, heard.song_id), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "You said never to play the last song" in window.now_playing.reason.text(), timeout=WAIT_MS)
+    undo = [button for button in window.banners.findChildren(QPushButton) if button.text() == "Undo"]
+    assert len(undo) == 1
+    undo[0].click()
+    assert window.banners.text("ban") is None
+    qtbot.waitUntil(lambda: not matcher.is_banned(heard.song_id), timeout=WAIT_MS)
 
 
 def test_unreadable_file_gives_a_message_and_the_window_goes_on(open_window, tmp_path, mood_video, qtbot):
