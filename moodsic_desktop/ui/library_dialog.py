@@ -60,6 +60,11 @@ FRESH_INSTALL = (
     "files. Moodsic listens to each song and places it on the mood plane by itself."
 )
 SOURCE_WORDS = {"rated": "rated by listeners", "placed": "placed by you"}
+HISTORY_WORDS = "Your songs that played lately, the newest first."
+NO_HISTORY = "None of your songs has played yet."
+BANS_WORDS = "Songs you said never to play. Choose one and press Undo to let it play again."
+NO_BANS = "No song is on this list: every song can play."
+SORT_KEY = Qt.ItemDataRole.UserRole + 1  # what a cell sorts by, when not its words as they read
 
 
 class ImportCancelledError(Exception):
@@ -79,6 +84,15 @@ def source_text(entry: IndexedSong) -> str:
     if song.mood.source == "estimated":
         return f"estimated from the sound ±{song.mood.spread:.2f}"
     return SOURCE_WORDS.get(song.mood.source, song.mood.source)
+
+
+def library_count_text(entries: list[IndexedSong]) -> str:
+    """ "10 songs: 9 can play, 1 you said never to play.": the songs a banned one is not counted among those
+    that can play (it was, as "playable")."""
+    can_play = sum(entry.playable and not entry.banned for entry in entries)
+    banned = sum(entry.banned for entry in entries)
+    never = f", {banned} you said never to play" if banned else ""
+    return f"{len(entries)} songs: {can_play} can play{never}."
 
 
 def import_report_text(report: ImportReport) -> str:
@@ -101,6 +115,18 @@ def import_report_text(report: ImportReport) -> str:
         lines.append(f"  … and {hidden} more (File → Music library… lists every song).")
     lines.append(PLAYS_NOW)
     return "\n".join(lines)
+
+
+class SortedItem(QTableWidgetItem):
+    """A cell of the songs list that sorts by its ``SORT_KEY`` (a title without regard to capitals, a mood
+    by its words then its valence), else by its text. GUI thread."""
+
+    def __init__(self, text: str, key: str | None = None) -> None:
+        super().__init__(text)
+        self.setData(SORT_KEY, key if key is not None else text.casefold())
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        return str(self.data(SORT_KEY)) < str(other.data(SORT_KEY))
 
 
 class ImportWorker(ThreadWorker):
@@ -270,13 +296,17 @@ class LibraryTools(QObject):
         if self.dialog is None:
             self.dialog = LibraryDialog(self.index_path, self.window)
             self.dialog.changed.connect(self._edits.start)  # (re)started: one reload after a run of edits
+            self.dialog.add_button.clicked.connect(self.add_folder_dialog)
+            self.dialog.add_button.setEnabled(self.add_folder_action.isEnabled())
+            self.add_folder_action.enabledChanged.connect(self.dialog.add_button.setEnabled)  # one import at a time
         self.dialog.reload()
         self.dialog.show()
 
 
 class LibraryDialog(QDialog):
     """The library index's songs (mood, where it comes from, playable or why not), the play history and
-    the never-play list; the owner can put a song where they hear it on the mood plane or undo that.
+    the never-play list; the owner can put a song where they hear it on the mood plane or undo that, sort
+    the songs by any heading, and add a folder (``add_button``, wired by ``LibraryTools``).
     GUI thread; the index is opened for each read or change and closed again."""
 
     COLUMNS = ("Title", "Artist", "Mood", "Where the mood comes from", "Plays?")
@@ -295,11 +325,12 @@ class LibraryDialog(QDialog):
         self.tabs = QTabWidget()
         layout.addWidget(self.tabs, 1)
         self.tabs.addTab(self._build_songs_tab(), "Songs")
-        self.history_table = self._table(("When", "Song"))
-        self.tabs.addTab(self.history_table, "Played lately")
+        self.tabs.addTab(self._build_history_tab(), "Played lately")
         self.tabs.addTab(self._build_bans_tab(), "Never play")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
+        self.add_button = buttons.addButton("Add music folder…", QDialogButtonBox.ButtonRole.ActionRole)
+        self.add_button.setToolTip("Add a folder of your own music; Moodsic finds each song's mood")
         layout.addWidget(buttons)
         guard_wheel(self)  # the wheel over a spin box scrolls the list; it moves no value unasked
 
@@ -326,6 +357,9 @@ class LibraryDialog(QDialog):
         layout = QVBoxLayout(page)
         self.songs_table = self._table(self.COLUMNS)
         self.songs_table.itemSelectionChanged.connect(self._song_selected)
+        self.songs_table.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # by title, until a heading is clicked
+        self.songs_table.setSortingEnabled(True)
+        self.songs_table.horizontalHeader().setToolTip("Click a heading to sort the songs by it")
         layout.addWidget(self.songs_table, 1)
         form = QFormLayout()
         self.selected_label = QLabel("Choose a song above to put it where you hear it.")
@@ -351,13 +385,26 @@ class LibraryDialog(QDialog):
         self._enable_song_buttons(None)
         return page
 
+    def _build_history_tab(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.history_note = QLabel(HISTORY_WORDS)
+        layout.addWidget(self.history_note)
+        self.history_table = self._table(("When", "Song"))
+        layout.addWidget(self.history_table, 1)
+        return page
+
     def _build_bans_tab(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
+        self.bans_note = QLabel(BANS_WORDS)
+        layout.addWidget(self.bans_note)
         self.bans_table = self._table(("Song",))
+        self.bans_table.itemSelectionChanged.connect(self._bans_selection_changed)
         layout.addWidget(self.bans_table, 1)
         self.unban_button = QPushButton("Undo: let it play again")
         self.unban_button.clicked.connect(self.unban_selected)
+        self.unban_button.setEnabled(False)
         layout.addWidget(self.unban_button, 0, Qt.AlignmentFlag.AlignLeft)
         return page
 
@@ -384,36 +431,50 @@ class LibraryDialog(QDialog):
             self.entries = index.entries()
             plays = index.recent_plays(100)
             banned = sorted(index.banned_ids())
-        playable = sum(entry.playable for entry in self.entries)
-        self.message.setText(
-            f"{len(self.entries)} songs, {playable} of them playable. {PLAYS_NOW}" if self.entries else FRESH_INSTALL
-        )
+        self.message.setText(f"{library_count_text(self.entries)} {PLAYS_NOW}" if self.entries else FRESH_INSTALL)
         names = {entry.song.song_id: entry.song.display_name for entry in self.entries}
+        self.songs_table.setSortingEnabled(False)  # rows stay where they are put while the list is filled
         self.songs_table.setRowCount(len(self.entries))
         for row, entry in enumerate(self.entries):
             song = entry.song
             plays_text = "yes" if entry.playable else f"no: {entry.problem}"
             if entry.banned:
                 plays_text = "never (you said so)"
-            cells = (song.title or song.song_id, song.artist, mood_text(song.valence, song.arousal))
-            for column, text in enumerate((*cells, source_text(entry), plays_text)):
-                self.songs_table.setItem(row, column, QTableWidgetItem(text))
+            mood_key = f"{feeling_words(song.valence, song.arousal)}\t{song.valence + 1:.4f}"
+            cells = (
+                SortedItem(song.title or song.song_id),
+                SortedItem(song.artist),
+                SortedItem(mood_text(song.valence, song.arousal), mood_key),
+                SortedItem(source_text(entry)),
+                SortedItem(plays_text),
+            )
+            cells[0].setData(Qt.ItemDataRole.UserRole, song.song_id)
+            for column, item in enumerate(cells):
+                self.songs_table.setItem(row, column, item)
+        self.songs_table.setSortingEnabled(True)  # sorted again by the heading chosen
         self.songs_table.resizeColumnsToContents()
+        self.history_note.setText(HISTORY_WORDS if plays else NO_HISTORY)
+        self.bans_note.setText(BANS_WORDS if banned else NO_BANS)
         self.history_table.setRowCount(len(plays))
         for row, play in enumerate(plays):
             when = time.strftime("%a %d %b %H:%M", time.localtime(play.when))
             self.history_table.setItem(row, 0, QTableWidgetItem(when))
             self.history_table.setItem(row, 1, QTableWidgetItem(names.get(play.song_id, play.song_id)))
+        self.history_table.resizeColumnToContents(0)  # "Mon 07 Dec 09:46" on one line, not cut in two
         self.bans_table.setRowCount(len(banned))
         for row, song_id in enumerate(banned):
             item = QTableWidgetItem(names.get(song_id, song_id))
             item.setData(Qt.ItemDataRole.UserRole, song_id)
             self.bans_table.setItem(row, 0, item)
         self._song_selected()
+        self._bans_selection_changed()
 
     def selected_entry(self) -> IndexedSong | None:
+        """The song of the selected row (rows are sorted as the owner chose: found by the song's id)."""
         rows = self.songs_table.selectionModel().selectedRows()
-        return self.entries[rows[0].row()] if rows and rows[0].row() < len(self.entries) else None
+        item = self.songs_table.item(rows[0].row(), 0) if rows else None
+        song_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        return next((entry for entry in self.entries if entry.song.song_id == song_id), None)
 
     def _enable_song_buttons(self, entry: IndexedSong | None) -> None:
         for widget in (self.place_button, self.valence_spin, self.arousal_spin, self.ban_button):
@@ -432,8 +493,9 @@ class LibraryDialog(QDialog):
     # ---- changing
     def select_song(self, song_id: str) -> None:
         """Select the row of ``song_id`` in the songs table."""
-        for row, entry in enumerate(self.entries):
-            if entry.song.song_id == song_id:
+        for row in range(self.songs_table.rowCount()):
+            item = self.songs_table.item(row, 0)
+            if item is not None and item.data(Qt.ItemDataRole.UserRole) == song_id:
                 self.songs_table.selectRow(row)
                 return
         raise KeyError(song_id)
@@ -470,6 +532,9 @@ class LibraryDialog(QDialog):
         entry = self.selected_entry()
         if entry is not None:
             self._change(lambda index: index.ban(entry.song.song_id))
+
+    def _bans_selection_changed(self) -> None:
+        self.unban_button.setEnabled(bool(self.bans_table.selectedItems()))
 
     def unban_selected(self) -> None:
         items = self.bans_table.selectedItems()

@@ -7,12 +7,21 @@ import shutil
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QFileDialog, QPushButton
 
 from moodsic_desktop.audio.library.index import LibraryIndex
 from moodsic_desktop.audio.library.schema import default_index_path
+from moodsic_desktop.core.mood_words import feeling_words
 from moodsic_desktop.core.song import SongMood
-from moodsic_desktop.ui.library_dialog import FRESH_INSTALL, PLAYS_NOW
+from moodsic_desktop.ui.library_dialog import (
+    BANS_WORDS,
+    FRESH_INSTALL,
+    HISTORY_WORDS,
+    NO_BANS,
+    NO_HISTORY,
+    PLAYS_NOW,
+)
 from tests.mood_music import write_song
 from tests.ui.conftest import WAIT_MS
 
@@ -160,6 +169,68 @@ def test_library_view_lists_places_resets_bans_and_undoes(open_window, qtbot, mo
         assert index.banned_ids() == set()
     assert dialog.bans_table.rowCount() == 0
     assert cell(table, 0, 4) == "yes"
+
+
+def test_the_songs_sort_by_any_heading_and_a_change_goes_to_the_song_chosen(
+    open_window, qtbot, monkeypatch, home, tmp_path
+):
+    folder = tmp_path / "sorting"
+    for i, (name, (v, a)) in enumerate(zip(("cherry", "Banana", "apple"), MOODS, strict=True)):
+        write_song(folder / f"{name}.wav", v, a, seconds=6.0, seed=i)
+    window = open_window()
+    add_folder_through_menu(window, qtbot, monkeypatch, folder)
+    wait_for_import(window, qtbot)
+    window.library_tools.library_action.trigger()
+    dialog = window.library_tools.dialog
+    table = dialog.songs_table
+    assert [cell(table, row, 0) for row in range(3)] == ["apple", "Banana", "cherry"]  # by title, capitals or not
+    by_mood = sorted(dialog.entries, key=lambda e: (feeling_words(e.song.valence, e.song.arousal), e.song.valence))
+    header = table.horizontalHeader()
+    mood_heading = QPoint(header.sectionViewportPosition(2) + 10, header.height() // 2)
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=mood_heading)  # by mood: its words, then valence
+    assert [cell(table, row, 0) for row in range(3)] == [entry.song.title for entry in by_mood]
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=mood_heading)  # again: the other way
+    titles = [cell(table, row, 0) for row in range(3)]
+    assert titles == [entry.song.title for entry in reversed(by_mood)]
+    table.selectRow(0)
+    assert dialog.selected_entry().song.title == titles[0]
+    assert dialog.selected_label.text().startswith(f"“{titles[0]}”")
+    dialog.valence_spin.setValue(0.3)
+    dialog.arousal_spin.setValue(0.3)
+    dialog.place_button.click()  # the list is read again, still sorted by mood; the song stays chosen
+    with LibraryIndex(default_index_path(), create=False) as index:
+        placed = {entry.song.title for entry in index.entries() if entry.song.mood.source == "placed"}
+    assert placed == {titles[0]}
+    assert dialog.selected_entry().song.title == titles[0]
+    row = next(row for row in range(3) if cell(table, row, 0) == titles[0])
+    assert cell(table, row, 3) == "placed by you"
+
+
+def test_empty_lists_say_so_and_the_library_view_adds_a_folder(open_window, qtbot, monkeypatch, home, music_folder):
+    window = open_window()
+    window.library_tools.library_action.trigger()
+    dialog = window.library_tools.dialog
+    assert dialog.message.text() == FRESH_INSTALL and dialog.add_button.isVisible()  # the next step, at hand
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args, **kwargs: str(music_folder))
+    dialog.add_button.click()
+    assert window.library_tools.importing and not dialog.add_button.isEnabled()  # one import at a time
+    wait_for_import(window, qtbot)
+    assert dialog.add_button.isEnabled() and dialog.tabs.isVisible() and dialog.songs_table.rowCount() == 3
+    assert dialog.history_note.text() == NO_HISTORY and dialog.bans_note.text() == NO_BANS
+    assert not dialog.unban_button.isEnabled()  # nothing to let play again
+    dialog.select_song(dialog.entries[0].song.song_id)
+    assert dialog.message.text() == f"3 songs: 3 can play. {PLAYS_NOW}"
+    dialog.ban_button.click()
+    assert dialog.bans_note.text() == BANS_WORDS and not dialog.unban_button.isEnabled()
+    assert dialog.message.text() == f"3 songs: 2 can play, 1 you said never to play. {PLAYS_NOW}"
+    dialog.bans_table.selectRow(0)
+    assert dialog.unban_button.isEnabled()
+    with LibraryIndex(default_index_path(), create=False) as index:
+        index.record_play(dialog.entries[0].song.song_id)
+    dialog.reload()
+    assert dialog.history_note.text() == HISTORY_WORDS and dialog.history_table.rowCount() == 1
+    when = dialog.history_table.item(0, 0)
+    assert dialog.history_table.columnWidth(0) > dialog.history_table.fontMetrics().horizontalAdvance(when.text())
 
 
 def test_a_placed_song_stays_placed_when_the_folder_is_added_again(open_window, qtbot, monkeypatch, home, music_folder):
