@@ -96,13 +96,20 @@ def library_count_text(entries: list[IndexedSong]) -> str:
 
 
 def import_report_text(report: ImportReport) -> str:
-    """What an import did, in plain words, for the café owner."""
-    lines = [
-        f"Added {report.imported} songs from {report.source}: {report.new} new, {report.updated} updated, "
-        f"{report.unchanged} already there.",
-        f"Moods estimated from the sound: {report.estimated}."
-        + (f" {report.kept_rated} songs kept the mood listeners gave them." if report.kept_rated else ""),
-    ]
+    """What an import did, in plain words, for the café owner; a folder added again with nothing new in it
+    says just that (not "Added 10 songs", nor that changes play at once)."""
+    changed = report.new + report.updated > 0
+    if changed:
+        lines = [
+            f"Added {report.imported} songs from {report.source}: {report.new} new, {report.updated} updated, "
+            f"{report.unchanged} already there.",
+            f"Moods estimated from the sound: {report.estimated}."
+            + (f" {report.kept_rated} songs kept the mood listeners gave them." if report.kept_rated else ""),
+        ]
+    elif report.unchanged:
+        lines = [f"Nothing new in {report.source}: its {report.unchanged} songs are already in your music library."]
+    else:
+        lines = [f"No song of {report.source} could be added."]
     if report.not_playable:
         lines.append(f"Not playable ({len(report.not_playable)}):")
         lines += [f"  • {Path(p.where).name}: {p.reason}" for p in report.not_playable[:10]]
@@ -113,7 +120,8 @@ def import_report_text(report: ImportReport) -> str:
     hidden = max(len(report.not_playable) - 10, 0) + max(len(report.skipped) - 10, 0)
     if hidden:
         lines.append(f"  … and {hidden} more (File → Music library… lists every song).")
-    lines.append(PLAYS_NOW)
+    if changed:
+        lines.append(PLAYS_NOW)
     return "\n".join(lines)
 
 

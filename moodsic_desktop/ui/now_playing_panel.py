@@ -15,13 +15,13 @@ import time
 from typing import Protocol
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QProgressBar, QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QProgressBar, QSizePolicy, QWidget
 
 from moodsic_desktop.core.decision_words import why_words
 from moodsic_desktop.core.matcher import Decision
 from moodsic_desktop.core.song import Song
 from moodsic_desktop.session.snapshot import SessionSnapshot
-from moodsic_desktop.ui.elided_label import ElidedLabel, heading
+from moodsic_desktop.ui.elided_label import ElidedLabel, WrappedElidedLabel, heading
 from moodsic_desktop.ui.song_memory import SongMemory
 
 REFRESH_MS = 250
@@ -77,11 +77,8 @@ class NowPlayingPanel(QFrame):
         policy.setRetainSizeWhenHidden(True)  # its room stays when it hides: nothing else moves
         self.crossfade.setSizePolicy(policy)
         self.crossfade.hide()
-        self.reason = QLabel("")  # why the song plays, in plain words: up to two lines, the detail in its tooltip
-        self.reason.setWordWrap(True)
+        self.reason = WrappedElidedLabel(2)  # why the song plays, in plain words: two lines, the rest in its tooltip
         self.reason.setStyleSheet("color: #8aa0b6; font-style: italic;")
-        self.reason.setFixedHeight(2 * self.reason.fontMetrics().lineSpacing() + 4)
-        self.reason.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         layout.addWidget(self.title, 0, 0, 1, 3)
@@ -147,7 +144,8 @@ class NowPlayingPanel(QFrame):
         reason = decision.reason if decision is not None else ""
         self.station.setText(f"Station: {station}" if station else "")
         self.reason.setText(f"Why: {why_words(decision)}" if decision is not None and reason else "")
-        self.reason.setToolTip(f"Why this song plays, in the matcher's words: {reason}" if reason else "")
+        matcher_words = f"Why this song plays, in the matcher's words: {reason}"
+        self.reason.setToolTip(f"{self.reason.text()}\n\n{matcher_words}" if reason else "")
 
     def show_progress(
         self, elapsed_s: float | None, duration_s: float | None, dwell_left_s: float | None, crossfade: float | None

@@ -11,6 +11,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QFileDialog, QPushButton
 
 from moodsic_desktop.audio.library.index import LibraryIndex
+from moodsic_desktop.audio.library.reports import ImportReport, SongProblem
 from moodsic_desktop.audio.library.schema import default_index_path
 from moodsic_desktop.core.mood_words import feeling_words
 from moodsic_desktop.core.song import SongMood
@@ -21,6 +22,7 @@ from moodsic_desktop.ui.library_dialog import (
     NO_BANS,
     NO_HISTORY,
     PLAYS_NOW,
+    import_report_text,
 )
 from tests.mood_music import write_song
 from tests.ui.conftest import WAIT_MS
@@ -85,6 +87,17 @@ def test_a_folder_without_music_is_refused_and_makes_no_index(open_window, qtbot
     text = wait_for_import(window, qtbot)
     assert text.startswith(f"Could not add {empty}")
     assert not default_index_path().exists()
+
+
+def test_the_import_report_says_when_nothing_was_new_or_nothing_could_be_added():
+    broken = [SongProblem("broken", "/music/broken.mp3", "unreadable")]
+    again = import_report_text(ImportReport("/music", "folder", unchanged=10, estimated=10, skipped=broken))
+    assert again.splitlines()[0] == "Nothing new in /music: its 10 songs are already in your music library."
+    assert "broken.mp3: unreadable" in again and "Added" not in again and PLAYS_NOW not in again
+    nothing = import_report_text(ImportReport("/music", "folder", skipped=broken))
+    assert nothing.splitlines()[0] == "No song of /music could be added." and PLAYS_NOW not in nothing
+    added = import_report_text(ImportReport("/music", "folder", new=2, unchanged=1, estimated=3))
+    assert added.startswith("Added 3 songs from /music: 2 new, 0 updated, 1 already there.") and PLAYS_NOW in added
 
 
 def test_cancel_stops_the_import_and_leaves_the_index_as_it_was(open_window, qtbot, monkeypatch, home, music_folder):
@@ -247,7 +260,8 @@ def test_a_placed_song_stays_placed_when_the_folder_is_added_again(open_window, 
 
     add_folder_through_menu(window, qtbot, monkeypatch, music_folder)
     text = wait_for_import(window, qtbot)
-    assert "3 already there" in text
+    assert text.startswith(f"Nothing new in {music_folder.resolve()}: its 3 songs are already in your music library.")
+    assert "broken.wav" in text and PLAYS_NOW not in text and "Added" not in text
     with LibraryIndex(default_index_path(), create=False) as index:
         song = {entry.song.song_id: entry.song for entry in index.entries()}[song_id]
     assert song.mood == SongMood(-0.3, 0.4, "placed")

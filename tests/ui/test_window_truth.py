@@ -123,3 +123,27 @@ def test_the_song_panel_reads_whole_at_1366_by_768(open_window, qtbot):
         reason = panel.reason
         needed = reason.fontMetrics().boundingRect(0, 0, reason.width(), 1000, 0x1000, reason.text()).height()
         assert needed <= reason.height(), (needed, reason.height())  # the whole why fits its two lines
+
+
+def test_a_why_longer_than_its_two_lines_ends_in_an_ellipsis_and_is_whole_in_its_tooltip(open_window, qtbot):
+    """A real library at 1366x768: an estimated song, chosen for variety, of a station told apart by its music,
+    needs three lines; the third was drawn half cut off under the second."""
+    from moodsic_desktop.core.decision_words import why_words
+    from moodsic_desktop.core.matcher import Decision
+    from moodsic_desktop.core.song import Song, SongMood
+
+    window = open_window()
+    window.resize(1366, 768)
+    window.now_playing.timer.stop()  # nothing plays here: the panel shows what this test gives it
+    song = Song("7", SongMood(-0.7, 0.6, "estimated"), title="Angry Drums")
+    station = "Downcast & Low-energy, like “Rainy Window”"
+    decision = Decision(song, True, "song ended: x", station, variety="least_recent", cause="song ended")
+    window.now_playing.show_song(song, decision)
+    qtbot.wait(50)
+    reason = window.now_playing.reason
+    whole = f"Why: {why_words(decision)}"
+    assert reason.text() == whole and whole in reason.toolTip() and "song ended: x" in reason.toolTip()
+    shown = reason.shown_text()
+    assert shown.endswith("…") and whole.startswith(shown[:-1].rstrip())
+    needed = reason.fontMetrics().boundingRect(0, 0, reason.width(), 1000, 0x1000, shown).height()
+    assert needed <= reason.height(), (needed, reason.height())  # what is drawn fits its two lines
