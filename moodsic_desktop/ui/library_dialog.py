@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -64,6 +64,7 @@ HISTORY_WORDS = "Your songs that played lately, the newest first."
 NO_HISTORY = "None of your songs has played yet."
 BANS_WORDS = "Songs you said never to play. Choose one and press Undo to let it play again."
 NO_BANS = "No song is on this list: every song can play."
+NAME_COLUMNS_PX = {0: 240, 1: 160}  # the title and artist columns at most this wide: the mood stays in view
 SORT_KEY = Qt.ItemDataRole.UserRole + 1  # what a cell sorts by, when not its words as they read
 
 
@@ -323,7 +324,8 @@ class LibraryDialog(QDialog):
     def __init__(self, index_path: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Music library")
-        self.resize(900, 560)
+        room = (parent.screen() if parent is not None else QGuiApplication.primaryScreen()).availableGeometry()
+        self.resize(min(1100, room.width() - 40), min(600, room.height() - 60))  # every column in view at 1366x768
         self.index_path = index_path
         self.entries: list[IndexedSong] = []
         layout = QVBoxLayout(self)
@@ -457,10 +459,14 @@ class LibraryDialog(QDialog):
                 SortedItem(plays_text),
             )
             cells[0].setData(Qt.ItemDataRole.UserRole, song.song_id)
+            for cell in cells[:2]:
+                cell.setToolTip(cell.text())
             for column, item in enumerate(cells):
                 self.songs_table.setItem(row, column, item)
         self.songs_table.setSortingEnabled(True)  # sorted again by the heading chosen
         self.songs_table.resizeColumnsToContents()
+        for column, widest in NAME_COLUMNS_PX.items():  # a long title leaves the mood in view; "…", whole in its tip
+            self.songs_table.setColumnWidth(column, min(self.songs_table.columnWidth(column), widest))
         self.history_note.setText(HISTORY_WORDS if plays else NO_HISTORY)
         self.bans_note.setText(BANS_WORDS if banned else NO_BANS)
         self.history_table.setRowCount(len(plays))

@@ -219,6 +219,24 @@ def test_the_songs_sort_by_any_heading_and_a_change_goes_to_the_song_chosen(
     assert cell(table, row, 3) == "placed by you"
 
 
+def test_a_long_title_leaves_every_column_in_view(open_window, qtbot, monkeypatch, home, tmp_path):
+    folder = tmp_path / "long"
+    title = "Harbour Lights (Live at the Royal Albert Hall, Extended Version with the Full Orchestra)"
+    write_song(folder / f"{title}.wav", 0.2, 0.3, seconds=6.0)
+    window = open_window()
+    add_folder_through_menu(window, qtbot, monkeypatch, folder)
+    wait_for_import(window, qtbot)
+    window.library_tools.library_action.trigger()
+    dialog = window.library_tools.dialog
+    dialog.resize(1100, 600)  # its size on a 1366x768 screen (the offscreen screen here is smaller)
+    qtbot.wait(10)
+    table = dialog.songs_table
+    assert cell(table, 0, 0) == title and table.item(0, 0).toolTip() == title  # the whole title, in its tip
+    last = table.columnCount() - 2  # the column before "Plays?", which stretches to the edge
+    assert table.columnViewportPosition(last) + table.columnWidth(last) <= table.viewport().width()
+    assert table.horizontalScrollBar().maximum() == 0  # no scrolling sideways to read a song's mood
+
+
 def test_empty_lists_say_so_and_the_library_view_adds_a_folder(open_window, qtbot, monkeypatch, home, music_folder):
     window = open_window()
     window.library_tools.library_action.trigger()
