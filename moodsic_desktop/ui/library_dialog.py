@@ -16,6 +16,7 @@ or once a quick run of edits is over), which has the pipeline worker read the in
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from pathlib import Path
@@ -126,13 +127,19 @@ def import_report_text(report: ImportReport) -> str:
     return "\n".join(lines)
 
 
+def name_key(text: str) -> str:
+    """How a title or artist sorts: without regard to capitals, numbers by their value ("Track 4" before
+    "Track 16")."""
+    return re.sub(r"\d+", lambda number: number.group().zfill(12), text.casefold())
+
+
 class SortedItem(QTableWidgetItem):
-    """A cell of the songs list that sorts by its ``SORT_KEY`` (a title without regard to capitals, a mood
-    by its words then its valence), else by its text. GUI thread."""
+    """A cell of the songs list that sorts by its ``SORT_KEY`` (a name by ``name_key``, a mood by its words
+    then its valence). GUI thread."""
 
     def __init__(self, text: str, key: str | None = None) -> None:
         super().__init__(text)
-        self.setData(SORT_KEY, key if key is not None else text.casefold())
+        self.setData(SORT_KEY, key if key is not None else name_key(text))
 
     def __lt__(self, other: QTableWidgetItem) -> bool:
         return str(self.data(SORT_KEY)) < str(other.data(SORT_KEY))

@@ -23,6 +23,7 @@ from moodsic_desktop.ui.library_dialog import (
     NO_HISTORY,
     PLAYS_NOW,
     import_report_text,
+    name_key,
 )
 from tests.mood_music import write_song
 from tests.ui.conftest import WAIT_MS
@@ -197,6 +198,7 @@ def test_the_songs_sort_by_any_heading_and_a_change_goes_to_the_song_chosen(
     dialog = window.library_tools.dialog
     table = dialog.songs_table
     assert [cell(table, row, 0) for row in range(3)] == ["apple", "Banana", "cherry"]  # by title, capitals or not
+    assert sorted(["Track 16", "track 4", "Track 100"], key=name_key) == ["track 4", "Track 16", "Track 100"]
     by_mood = sorted(dialog.entries, key=lambda e: (feeling_words(e.song.valence, e.song.arousal), e.song.valence))
     header = table.horizontalHeader()
     mood_heading = QPoint(header.sectionViewportPosition(2) + 10, header.height() // 2)
