@@ -484,9 +484,9 @@ class LibraryDialog(QDialog):
         self.history_table.resizeColumnToContents(0)  # "Mon 07 Dec 09:46" on one line, not cut in two
         self.bans_table.setRowCount(len(banned))
         for row, song_id in enumerate(banned):
-            item = QTableWidgetItem(names.get(song_id, song_id))
-            item.setData(Qt.ItemDataRole.UserRole, song_id)
-            self.bans_table.setItem(row, 0, item)
+            ban_item = QTableWidgetItem(names.get(song_id, song_id))
+            ban_item.setData(Qt.ItemDataRole.UserRole, song_id)
+            self.bans_table.setItem(row, 0, ban_item)
         self._song_selected()
         self._bans_selection_changed()
 
