@@ -64,6 +64,7 @@ VALUE_WORDS: dict[str, Callable[[float], str]] = {  # the words beside each slid
     DWELL.name: lambda seconds: f"{seconds:g} s",
     REPEAT_WINDOW.name: repeat_window_words,
     CROSSFADE.name: lambda seconds: f"{seconds:g} s",
+    VOLUME.name: lambda share: f"{share * 100:.0f} %",
 }
 SLIDERS = (ALPHA, TAU, DWELL, REPEAT_WINDOW, CROSSFADE, VOLUME)  # in the panel's order (the volume below the mode)
 SETTING_OF = {setting.name: setting for setting in SLIDERS}
@@ -98,23 +99,15 @@ class MusicControls(QGroupBox):
         self.alpha_label, self.tau_label = self.value_labels[ALPHA.name], self.value_labels[TAU.name]
         self.dwell_label, self.repeat_label = self.value_labels[DWELL.name], self.value_labels[REPEAT_WINDOW.name]
         self.crossfade_label = self.value_labels[CROSSFADE.name]
+        self.volume_label = self.value_labels[VOLUME.name]
         for setting in SLIDERS[:-1]:
-            row = QHBoxLayout()
-            row.addWidget(self.sliders[setting.name], 1)
-            label = self.value_labels[setting.name]
-            label.setFixedWidth(VALUE_LABEL_WIDTH)
-            row.addWidget(label)
-            form.addRow(setting.label, row)
-            label.setToolTip(setting.tooltip)
-            field_label = form.labelForField(row)
-            if field_label is not None:
-                field_label.setToolTip(setting.tooltip)
+            self._add_slider_row(form, setting)
         self.mode_combo = QComboBox()
         for mode, words in MODE_LABELS.items():
             self.mode_combo.addItem(words, mode)
         self.mode_combo.setToolTip(MODE.tooltip)
         form.addRow(MODE.label, self.mode_combo)
-        form.addRow(VOLUME.label, self.volume_slider)
+        self._add_slider_row(form, VOLUME)  # its per cent beside it, like every other slider's value
         buttons = QHBoxLayout()
         self.skip_button = QPushButton("Skip song")
         self.skip_button.setToolTip("Play another song that fits the mood now")
@@ -164,6 +157,18 @@ class MusicControls(QGroupBox):
             PRIVACY.name: self.privacy_check,
         }
         return self.sliders[name] if name in self.sliders else others.get(name)
+
+    def _add_slider_row(self, form: QFormLayout, setting: NumberSetting) -> None:
+        row = QHBoxLayout()
+        row.addWidget(self.sliders[setting.name], 1)
+        label = self.value_labels[setting.name]
+        label.setFixedWidth(VALUE_LABEL_WIDTH)
+        row.addWidget(label)
+        form.addRow(setting.label, row)
+        label.setToolTip(setting.tooltip)
+        field_label = form.labelForField(row)
+        if field_label is not None:
+            field_label.setToolTip(setting.tooltip)
 
     def _say(self, name: str, value: float) -> None:
         if name in VALUE_WORDS:

@@ -53,6 +53,15 @@ def test_showing_values_says_nothing_and_the_words_tell_the_value_itself(qtbot):
     assert "at once" in controls.repeat_label.text()
 
 
+def test_the_volume_shows_its_per_cent_like_every_other_slider_its_value(qtbot):
+    controls = MusicControls()
+    qtbot.addWidget(controls)
+    controls.show_values({"volume": 0.8})
+    assert controls.volume_label.text() == "80 %" and controls.volume_label.isVisibleTo(controls)
+    controls.volume_slider.setValue(35)  # the owner moves it
+    assert controls.volume_label.text() == "35 %"
+
+
 def test_the_repeat_window_has_plain_words_that_say_a_small_library_shortens_it(qtbot):
     controls = MusicControls()
     qtbot.addWidget(controls)
