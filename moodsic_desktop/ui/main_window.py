@@ -390,7 +390,7 @@ class MainWindow(QMainWindow):
             return
         self.pipeline_worker.ban(song.song_id)
         self.banners.hide_banner("ban")  # a new banner: its Undo is for this song
-        said = f"“{song.display_name}” will not play again (File → Music library… lists the songs that never play)"
+        said = f"“{song.display_name}” will not play again."  # a built-in piece's ban is not in the library's list
         self.banners.show_banner("ban", said, "info", button=("Undo", partial(self._unban, song)))
 
     def _unban(self, song: Song) -> None:
