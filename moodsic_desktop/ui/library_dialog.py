@@ -89,8 +89,8 @@ def source_text(entry: IndexedSong) -> str:
 
 
 def library_count_text(entries: list[IndexedSong]) -> str:
-    """ "10 songs: 9 can play, 1 you said never to play.": the songs a banned one is not counted among those
-    that can play (it was, as "playable")."""
+    """ "10 songs: 9 can play, 1 you said never to play.": a banned song is not counted among those that can
+    play, though its file plays."""
     can_play = sum(entry.playable and not entry.banned for entry in entries)
     banned = sum(entry.banned for entry in entries)
     never = f", {banned} you said never to play" if banned else ""
