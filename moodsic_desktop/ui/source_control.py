@@ -20,7 +20,7 @@ from moodsic_desktop.ui.banner_area import BannerArea
 from moodsic_desktop.ui.dialog_folders import DialogFolders
 from moodsic_desktop.ui.preview import EMPTY_TEXT, PRIVACY_TEXT, PreviewWidget
 from moodsic_desktop.ui.settings import UserSettings
-from moodsic_desktop.ui.source_bar import SOURCE_FILTER, SourceBar
+from moodsic_desktop.ui.source_bar import SOURCE_FILTER, SourceBar, is_photo
 from moodsic_desktop.ui.workers import CaptureWorker, LatestSlot, PipelineWorker, TimedFrame, start_in_thread
 
 
@@ -74,6 +74,10 @@ class SourceControl(QObject):
         spec = self.source_bar.current_spec()
         if spec is not None:
             self.start(spec)
+        elif not self.open_dialog() and self._capture is not None:
+            # the list's first line ("… open a video or a photo…") opens the file dialog; cancelled, the list
+            # shows the source still read again, not a prompt over a running video
+            self.source_bar.select(str(self._capture.spec))
 
     def _toggle_running(self) -> None:
         if self.running:
@@ -85,14 +89,17 @@ class SourceControl(QObject):
             else:
                 self.start(spec)
 
-    def open_dialog(self) -> None:
-        """File → Open… and the source row's Open button: pick a video or a photo, and read it."""
+    def open_dialog(self) -> bool:
+        """File → Open…, the source row's Open button and its list's first line: pick a video or a photo, and
+        read it. False when the owner picked none."""
         path, _ = QFileDialog.getOpenFileName(
             self._window, "Open a video or a photo", self.folders.start("video"), SOURCE_FILTER
         )
-        if path:
-            self.folders.remember("video", path)
-            self.start(path)
+        if not path:
+            return False
+        self.folders.remember("video", path)
+        self.start(path)
+        return True
 
     def start(self, spec: str | int) -> None:
         """Start reading a camera (its spec from the source row, or an index) or a video file (stopping the
@@ -106,7 +113,7 @@ class SourceControl(QObject):
         self._pipeline_worker().new_source(self.source_bar.describe(spec))
         self._capture = CaptureWorker(
             spec,
-            self._settings().loop_video,
+            self._settings().loop_video or is_photo(spec),  # a photo is a still scene: it never ends
             self._frames,
             self._preview,
             want_preview=self._wants_preview,

@@ -38,3 +38,48 @@ def test_the_source_row_starts_stops_and_switches_the_source(open_window, mood_v
     bar.source_combo.activated.emit(index)  # what picking it with the mouse sends
     assert window.running and bar.current_spec() == str(other)
     qtbot.waitUntil(lambda: SettingsStore().load()[0].last_source == str(other), timeout=WAIT_MS)
+
+
+def test_a_photo_is_read_until_stopped_even_with_loop_video_off(open_window, tmp_path, qtbot):
+    import cv2
+    import numpy as np
+
+    from moodsic_desktop.ui.settings import UserSettings
+
+    photo = tmp_path / "room.jpg"
+    assert cv2.imwrite(str(photo), np.full((240, 320, 3), (40, 200, 255), np.uint8))
+    window = open_window(settings=UserSettings(loop_video=False))
+    window.start_source(str(photo))
+    qtbot.waitUntil(lambda: window.preview.has_image, timeout=WAIT_MS)
+    shown = window.preview.frames_shown
+    qtbot.waitUntil(lambda: window.preview.frames_shown > shown + 5, timeout=WAIT_MS)
+    # still read, again and again: not "The video has ended" after its one frame
+    assert window.running and window.banners.text("source") is None and window.preview.has_image
+
+
+def test_the_lists_first_line_opens_the_file_dialog(open_window, mood_video, tmp_path, qtbot, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    answers = [""]
+    asked = []
+
+    def choose(*args, **kwargs):
+        asked.append(args)
+        return answers[0], ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(choose))
+    window = open_window(str(mood_video))
+    bar = window.source_bar
+    assert window.running and bar.current_spec() == str(mood_video)
+
+    bar.source_combo.setCurrentIndex(0)  # "No camera found: open a video or a photo…" (or "Choose a camera…")
+    bar.source_combo.activated.emit(0)
+    assert len(asked) == 1  # the file dialog opened; cancelled, the row shows the video still read
+    assert window.running and bar.current_spec() == str(mood_video)
+
+    other = write_mood_video(tmp_path / "other.mp4")
+    answers[0] = str(other)
+    bar.source_combo.setCurrentIndex(0)
+    bar.source_combo.activated.emit(0)
+    assert len(asked) == 2 and window.running and bar.current_spec() == str(other)
+    qtbot.waitUntil(lambda: SettingsStore().load()[0].last_source == str(other), timeout=WAIT_MS)
