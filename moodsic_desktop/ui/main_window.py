@@ -287,7 +287,7 @@ class MainWindow(QMainWindow):
         menus.reset_action.triggered.connect(self.reset_to_defaults)
         menus.models_action.triggered.connect(self.open_models_dialog)
         menus.day_plan_action.triggered.connect(self.open_day_plan_dialog)
-        menus.diagnostics_action.toggled.connect(self.diagnostics.setVisible)
+        menus.diagnostics_action.toggled.connect(self._show_diagnostics)
         controls.skip_button.clicked.connect(self._skip)
         controls.ban_button.clicked.connect(self._ban)
         self.banners.detailed.connect(self.diagnostics.show_detail)  # a banner's technical parts go there
@@ -296,6 +296,13 @@ class MainWindow(QMainWindow):
         self.bridge.started.connect(self.now_playing.song_started)
         self.bridge.started.connect(self.plane_chart.set_playing)
         self.bridge.status.connect(self._audio_status)
+
+    def _show_diagnostics(self, shown: bool) -> None:
+        """View → Diagnostics: the panel at the foot of the left column, scrolled to when it is turned on (at
+        1366 x 768 it opened below the fold, and nothing seemed to happen)."""
+        self.diagnostics.setVisible(shown)
+        if shown:  # once the column has grown by it (its layout is redone when the event loop next runs)
+            QTimer.singleShot(0, lambda: self.left_scroll.verticalScrollBar().setValue(self.diagnostics.y()))
 
     # ------------------------------------------------------------------------------------------ settings
     # The settings road (ARCHITECTURE.md): a control's changed(name, value) → _setting_changed → _apply →
