@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from moodsic_desktop.ui.banner_area import BannerArea
 from moodsic_desktop.ui.dialog_folders import DialogFolders
-from moodsic_desktop.ui.preview import EMPTY_TEXT, PRIVACY_TEXT, PreviewWidget
+from moodsic_desktop.ui.preview import EMPTY_TEXT, ENDED_TEXT, PRIVACY_TEXT, UNREADABLE_TEXT, PreviewWidget
 from moodsic_desktop.ui.settings import UserSettings
 from moodsic_desktop.ui.source_bar import SOURCE_FILTER, SourceBar, is_photo
 from moodsic_desktop.ui.workers import CaptureWorker, LatestSlot, PipelineWorker, TimedFrame, start_in_thread
@@ -61,6 +61,7 @@ class SourceControl(QObject):
         self.folders = folders or DialogFolders()
         self._capture: CaptureWorker | None = None
         self._capture_thread: QThread | None = None
+        self._idle_text = EMPTY_TEXT  # what the preview says while nothing is read: why the last source stopped
         source_bar.open_button.clicked.connect(self.open_dialog)
         source_bar.start_button.clicked.connect(self._toggle_running)
         source_bar.source_combo.activated.connect(self._source_picked)
@@ -106,6 +107,7 @@ class SourceControl(QObject):
         current source first)."""
         spec = str(spec)
         self.stop()
+        self._idle_text = EMPTY_TEXT
         self.source_bar.select(spec)
         for key in ("source", "camera"):
             self.banners.hide_banner(key)
@@ -149,7 +151,7 @@ class SourceControl(QObject):
         self._forget_picture()
         self.source_bar.show_running(False)
         if not self._settings().privacy:
-            self.preview.show_message(EMPTY_TEXT)
+            self.preview.show_message(self._idle_text)
 
     def show_privacy(self, hidden: bool) -> None:
         """The privacy switch: no picture is shown while ``hidden``; the one waiting is dropped either way."""
@@ -158,7 +160,7 @@ class SourceControl(QObject):
         if hidden:
             self.preview.show_message(PRIVACY_TEXT)
         elif not self.running:
-            self.preview.show_message(EMPTY_TEXT)
+            self.preview.show_message(self._idle_text)
 
     def _forget_picture(self) -> None:
         """No picture now: the session reads no one, the window shows no last reading."""
@@ -179,6 +181,7 @@ class SourceControl(QObject):
     def _source_failed(self, message: str) -> None:
         text = f"This video can't be read: {message}. The music plays on."
         self.banners.show_banner("source", text, "error")
+        self._idle_text = UNREADABLE_TEXT  # said once the capture worker has finished (stop)
 
     def _camera_lost(self, message: str) -> None:
         """No picture for now (the capture worker tries again by itself); the music plays on."""
@@ -195,3 +198,4 @@ class SourceControl(QObject):
     def _source_ended(self) -> None:
         text = "The video has ended. The music plays on for the last mood read."
         self.banners.show_banner("source", text, "info")
+        self._idle_text = ENDED_TEXT  # said once the capture worker has finished (stop), not "No … yet"

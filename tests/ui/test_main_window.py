@@ -9,7 +9,7 @@ import pytest
 from moodsic_desktop.audio.library.sources import read_deam
 from moodsic_desktop.audio.output import NullBackend
 from moodsic_desktop.ui.app import create_window
-from moodsic_desktop.ui.preview import EMPTY_TEXT
+from moodsic_desktop.ui.preview import EMPTY_TEXT, UNREADABLE_TEXT
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings
 from tests.ui.conftest import WAIT_MS
 
@@ -103,6 +103,7 @@ def test_unreadable_file_gives_a_message_and_the_window_goes_on(open_window, tmp
     qtbot.waitUntil(lambda: window.banners.text("source") is not None, timeout=WAIT_MS)
     assert "holiday.mp4" in window.banners.text("source")
     qtbot.waitUntil(lambda: not window.running, timeout=WAIT_MS)
+    assert window.preview._message == UNREADABLE_TEXT  # not "No camera or video yet."
     window.start_source(str(mood_video))  # the window still works
     qtbot.waitUntil(lambda: window.preview.has_image, timeout=WAIT_MS)
     assert window.banners.text("source") is None
