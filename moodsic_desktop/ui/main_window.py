@@ -338,6 +338,8 @@ class MainWindow(QMainWindow):
         self.pipeline_worker.apply(changes)  # the engine's and the session's; the window's own are below
         if PRIVACY.name in changes:
             self.sources.show_privacy(changes[PRIVACY.name])
+        if LOOP_VIDEO.name in changes:
+            self.sources.set_loop(changes[LOOP_VIDEO.name])
         self._change(**changes)
         if TAU.name in changes or MODE.name in changes:
             self._show_mood_words()

@@ -133,6 +133,11 @@ class SourceControl(QObject):
         if not self._settings().privacy:
             self.preview.show_message("Opening the source…")
 
+    def set_loop(self, loop: bool) -> None:
+        """The owner turned "Loop video": the video read now follows it at once (a photo never ends)."""
+        if self._capture is not None:
+            self._capture.set_loop(loop or is_photo(str(self._capture.spec)))
+
     def _wants_preview(self) -> bool:
         """Capture thread: whether to make preview pictures (reads one attribute; touches no widget)."""
         return not self._settings().privacy

@@ -83,3 +83,18 @@ def test_the_lists_first_line_opens_the_file_dialog(open_window, mood_video, tmp
     bar.source_combo.activated.emit(0)
     assert len(asked) == 2 and window.running and bar.current_spec() == str(other)
     qtbot.waitUntil(lambda: SettingsStore().load()[0].last_source == str(other), timeout=WAIT_MS)
+
+
+def test_loop_video_turned_while_a_video_plays_applies_to_it(open_window, tmp_path, qtbot):
+    from moodsic_desktop.ui.settings import UserSettings
+
+    video = write_mood_video(tmp_path / "short.mp4", seconds_per_mood=1.0, fps=15.0)  # 30 frames, 2 s
+    window = open_window(str(video), UserSettings(loop_video=False))
+    qtbot.waitUntil(lambda: window.preview.has_image, timeout=WAIT_MS)
+    window.source_bar.loop_check.setChecked(True)  # while its first pass plays: it starts again at its end
+    qtbot.waitUntil(lambda: window.preview.frames_shown > 45, timeout=WAIT_MS)
+    assert window.running and window.banners.text("source") is None
+
+    window.source_bar.loop_check.setChecked(False)  # this pass is its last
+    qtbot.waitUntil(lambda: not window.running, timeout=WAIT_MS)
+    assert window.banners.text("source") == "The video has ended. The music plays on for the last mood read."
