@@ -31,7 +31,8 @@ class SourceControl(QObject):
     ``pipeline_worker`` are asked each time (the window replaces its settings at each change, and its
     pipeline worker when one is restarted). ``banners`` and ``preview`` show what happens to the source;
     ``folders``: where the file dialog starts (default: the usual Videos folder, remembered for this run).
-    ``started(spec)`` says which source is now read (the window saves it as the last source);
+    ``started(spec)`` says which source is now read, once it opened or is waited for (a camera unplugged, a
+    drive not there): the window saves it as the last source; a file that cannot be read is not resumed;
     ``reading(bool)`` whether pictures are read now: True when a source starts or its picture comes back,
     False when it stops or its picture is lost (a step drawn after that would be read from its last frames)."""
 
@@ -111,7 +112,6 @@ class SourceControl(QObject):
         self.source_bar.select(spec)
         for key in ("source", "camera"):
             self.banners.hide_banner(key)
-        self.started.emit(spec)
         self._pipeline_worker().new_source(self.source_bar.describe(spec))
         self._capture = CaptureWorker(
             spec,
@@ -121,6 +121,7 @@ class SourceControl(QObject):
             want_preview=self._wants_preview,
             cameras=self.source_bar.cameras.current,
         )
+        self._capture.opened.connect(self._source_opened)
         self._capture.preview_ready.connect(self._show_preview)
         self._capture.failed.connect(self._source_failed)
         self._capture.lost.connect(self._camera_lost)
@@ -183,6 +184,11 @@ class SourceControl(QObject):
         if sender is not None and sender is self._capture:
             self.stop()
 
+    def _source_opened(self) -> None:
+        """The source opened: it is the one to resume at the next start (``started``)."""
+        if self._capture is not None and self.sender() is self._capture:
+            self.started.emit(str(self._capture.spec))
+
     def _source_failed(self, message: str) -> None:
         text = f"This video can't be read: {message}. The music plays on."
         self.banners.show_banner("source", text, "error")
@@ -192,6 +198,7 @@ class SourceControl(QObject):
         """No picture for now (the capture worker tries again by itself); the music plays on."""
         text = f"{message} The music plays on, and the room is read again as soon as the picture is back."
         self.banners.show_banner("camera", text, "warning")
+        self._source_opened()  # the owner's choice still: resumed at the next start, when it may be back
         self._forget_picture()
         if not self._settings().privacy:
             self.preview.show_message("No picture for now: trying again by itself…")

@@ -98,3 +98,17 @@ def test_loop_video_turned_while_a_video_plays_applies_to_it(open_window, tmp_pa
     window.source_bar.loop_check.setChecked(False)  # this pass is its last
     qtbot.waitUntil(lambda: not window.running, timeout=WAIT_MS)
     assert window.banners.text("source") == "The video has ended. The music plays on for the last mood read."
+
+
+def test_a_file_that_cannot_be_read_is_not_resumed_at_the_next_start(open_window, mood_video, tmp_path, qtbot):
+    window = open_window(str(mood_video))
+    qtbot.waitUntil(lambda: SettingsStore().load()[0].last_source == str(mood_video), timeout=WAIT_MS)
+    bad = tmp_path / "holiday.mp4"
+    bad.write_text("not a video")
+    window.start_source(str(bad))
+    qtbot.waitUntil(lambda: not window.running, timeout=WAIT_MS)
+    assert "holiday.mp4" in window.banners.text("source")
+    qtbot.wait(800)  # longer than the settings' save delay
+    # the video that worked is still the one the program starts with (with the computer, every morning)
+    assert window.settings.last_source == str(mood_video)
+    assert SettingsStore().load()[0].last_source == str(mood_video)
