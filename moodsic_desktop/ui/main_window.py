@@ -289,7 +289,7 @@ class MainWindow(QMainWindow):
         menus.reset_action.triggered.connect(self.reset_to_defaults)
         menus.models_action.triggered.connect(self.open_models_dialog)
         menus.day_plan_action.triggered.connect(self.open_day_plan_dialog)
-        menus.diagnostics_action.toggled.connect(self.diagnostics.setVisible)
+        menus.diagnostics_action.toggled.connect(self._show_diagnostics)
         controls.skip_button.clicked.connect(self._skip)
         controls.ban_button.clicked.connect(self._ban)
         self.banners.detailed.connect(self.diagnostics.show_detail)  # a banner's technical parts go there
@@ -298,6 +298,13 @@ class MainWindow(QMainWindow):
         self.bridge.started.connect(self.now_playing.song_started)
         self.bridge.started.connect(self.plane_chart.set_playing)
         self.bridge.status.connect(self._audio_status)
+
+    def _show_diagnostics(self, shown: bool) -> None:
+        """View → Diagnostics: the panel at the foot of the left column, scrolled to when it is turned on (at
+        1366 x 768 it opened below the fold, and nothing seemed to happen)."""
+        self.diagnostics.setVisible(shown)
+        if shown:  # once the column has grown by it (its layout is redone when the event loop next runs)
+            QTimer.singleShot(0, lambda: self.left_scroll.verticalScrollBar().setValue(self.diagnostics.y()))
 
     # ------------------------------------------------------------------------------------------ settings
     # The settings road (ARCHITECTURE.md): a control's changed(name, value) → _setting_changed → _apply →
@@ -333,6 +340,8 @@ class MainWindow(QMainWindow):
         self.pipeline_worker.apply(changes)  # the engine's and the session's; the window's own are below
         if PRIVACY.name in changes:
             self.sources.show_privacy(changes[PRIVACY.name])
+        if LOOP_VIDEO.name in changes:
+            self.sources.set_loop(changes[LOOP_VIDEO.name])
         self._change(**changes)
         if TAU.name in changes or MODE.name in changes:
             self._show_mood_words()

@@ -22,6 +22,8 @@ from moodsic_desktop.session.snapshot import SessionSnapshot
 
 EMPTY_TEXT = "No camera or video yet.\nPick a camera above, open a video or a photo, or drop one here."
 PRIVACY_TEXT = "Preview hidden for privacy.\nThe mood is still being read."
+ENDED_TEXT = "The video has ended.\nPress Start to play it again, or pick another one above."
+UNREADABLE_TEXT = "This file can't be read.\nOpen another video or photo, or pick a camera above."
 
 
 def valence_colour(valence: float | None) -> QColor:

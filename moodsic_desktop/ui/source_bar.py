@@ -21,7 +21,7 @@ from moodsic_desktop.ui.camera_list import CameraList
 
 log = logging.getLogger(__name__)
 
-VIDEO_PATTERNS = "*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg *.wmv"
+VIDEO_PATTERNS = "*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg *.wmv *.flv"
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 PHOTO_PATTERNS = " ".join(f"*{suffix}" for suffix in PHOTO_SUFFIXES)
 SOURCE_FILTER = (
@@ -32,10 +32,16 @@ PROMPT = "Choose a camera or a video file…"
 NO_CAMERA_PROMPT = "No camera found: open a video or a photo…"
 
 
+def is_photo(spec: str) -> bool:
+    """Whether the source ``spec`` is a photo file (by its name's suffix): read as a still scene, it never
+    ends, whatever "Loop video" says."""
+    return Path(spec).suffix.lower() in PHOTO_SUFFIXES
+
+
 def file_label(path: str) -> str:
     """How the list names a file source: "Photo: x.jpg" or "Video: x.mp4"."""
     name = Path(path).name
-    return f"Photo: {name}" if Path(path).suffix.lower() in PHOTO_SUFFIXES else f"Video: {name}"
+    return f"Photo: {name}" if is_photo(path) else f"Video: {name}"
 
 
 class SourceBar(QWidget):

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from moodsic_desktop.ui.banner_area import BannerArea
 from moodsic_desktop.ui.dialog_folders import DialogFolders
-from moodsic_desktop.ui.preview import EMPTY_TEXT, PRIVACY_TEXT, PreviewWidget
+from moodsic_desktop.ui.preview import EMPTY_TEXT, ENDED_TEXT, PRIVACY_TEXT, UNREADABLE_TEXT, PreviewWidget
 from moodsic_desktop.ui.settings import UserSettings
-from moodsic_desktop.ui.source_bar import SOURCE_FILTER, SourceBar
+from moodsic_desktop.ui.source_bar import SOURCE_FILTER, SourceBar, is_photo
 from moodsic_desktop.ui.workers import CaptureWorker, LatestSlot, PipelineWorker, TimedFrame, start_in_thread
 
 
@@ -31,7 +31,8 @@ class SourceControl(QObject):
     ``pipeline_worker`` are asked each time (the window replaces its settings at each change, and its
     pipeline worker when one is restarted). ``banners`` and ``preview`` show what happens to the source;
     ``folders``: where the file dialog starts (default: the usual Videos folder, remembered for this run).
-    ``started(spec)`` says which source is now read (the window saves it as the last source);
+    ``started(spec)`` says which source is now read, once it opened or is waited for (a camera unplugged, a
+    drive not there): the window saves it as the last source; a file that cannot be read is not resumed;
     ``reading(bool)`` whether pictures are read now: True when a source starts or its picture comes back,
     False when it stops or its picture is lost (a step drawn after that would be read from its last frames)."""
 
@@ -61,6 +62,7 @@ class SourceControl(QObject):
         self.folders = folders or DialogFolders()
         self._capture: CaptureWorker | None = None
         self._capture_thread: QThread | None = None
+        self._idle_text = EMPTY_TEXT  # what the preview says while nothing is read: why the last source stopped
         source_bar.open_button.clicked.connect(self.open_dialog)
         source_bar.start_button.clicked.connect(self._toggle_running)
         source_bar.source_combo.activated.connect(self._source_picked)
@@ -74,6 +76,10 @@ class SourceControl(QObject):
         spec = self.source_bar.current_spec()
         if spec is not None:
             self.start(spec)
+        elif not self.open_dialog() and self._capture is not None:
+            # the list's first line ("… open a video or a photo…") opens the file dialog; cancelled, the list
+            # shows the source still read again, not a prompt over a running video
+            self.source_bar.select(str(self._capture.spec))
 
     def _toggle_running(self) -> None:
         if self.running:
@@ -85,33 +91,37 @@ class SourceControl(QObject):
             else:
                 self.start(spec)
 
-    def open_dialog(self) -> None:
-        """File → Open… and the source row's Open button: pick a video or a photo, and read it."""
+    def open_dialog(self) -> bool:
+        """File → Open…, the source row's Open button and its list's first line: pick a video or a photo, and
+        read it. False when the owner picked none."""
         path, _ = QFileDialog.getOpenFileName(
             self._window, "Open a video or a photo", self.folders.start("video"), SOURCE_FILTER
         )
-        if path:
-            self.folders.remember("video", path)
-            self.start(path)
+        if not path:
+            return False
+        self.folders.remember("video", path)
+        self.start(path)
+        return True
 
     def start(self, spec: str | int) -> None:
         """Start reading a camera (its spec from the source row, or an index) or a video file (stopping the
         current source first)."""
         spec = str(spec)
         self.stop()
+        self._idle_text = EMPTY_TEXT
         self.source_bar.select(spec)
         for key in ("source", "camera"):
             self.banners.hide_banner(key)
-        self.started.emit(spec)
         self._pipeline_worker().new_source(self.source_bar.describe(spec))
         self._capture = CaptureWorker(
             spec,
-            self._settings().loop_video,
+            self._settings().loop_video or is_photo(spec),  # a photo is a still scene: it never ends
             self._frames,
             self._preview,
             want_preview=self._wants_preview,
             cameras=self.source_bar.cameras.current,
         )
+        self._capture.opened.connect(self._source_opened)
         self._capture.preview_ready.connect(self._show_preview)
         self._capture.failed.connect(self._source_failed)
         self._capture.lost.connect(self._camera_lost)
@@ -123,6 +133,11 @@ class SourceControl(QObject):
         self.reading.emit(True)
         if not self._settings().privacy:
             self.preview.show_message("Opening the source…")
+
+    def set_loop(self, loop: bool) -> None:
+        """The owner turned "Loop video": the video read now follows it at once (a photo never ends)."""
+        if self._capture is not None:
+            self._capture.set_loop(loop or is_photo(str(self._capture.spec)))
 
     def _wants_preview(self) -> bool:
         """Capture thread: whether to make preview pictures (reads one attribute; touches no widget)."""
@@ -142,7 +157,7 @@ class SourceControl(QObject):
         self._forget_picture()
         self.source_bar.show_running(False)
         if not self._settings().privacy:
-            self.preview.show_message(EMPTY_TEXT)
+            self.preview.show_message(self._idle_text)
 
     def show_privacy(self, hidden: bool) -> None:
         """The privacy switch: no picture is shown while ``hidden``; the one waiting is dropped either way."""
@@ -151,7 +166,7 @@ class SourceControl(QObject):
         if hidden:
             self.preview.show_message(PRIVACY_TEXT)
         elif not self.running:
-            self.preview.show_message(EMPTY_TEXT)
+            self.preview.show_message(self._idle_text)
 
     def _forget_picture(self) -> None:
         """No picture now: the session reads no one, the window shows no last reading."""
@@ -169,14 +184,21 @@ class SourceControl(QObject):
         if sender is not None and sender is self._capture:
             self.stop()
 
+    def _source_opened(self) -> None:
+        """The source opened: it is the one to resume at the next start (``started``)."""
+        if self._capture is not None and self.sender() is self._capture:
+            self.started.emit(str(self._capture.spec))
+
     def _source_failed(self, message: str) -> None:
         text = f"This video can't be read: {message}. The music plays on."
         self.banners.show_banner("source", text, "error")
+        self._idle_text = UNREADABLE_TEXT  # said once the capture worker has finished (stop)
 
     def _camera_lost(self, message: str) -> None:
         """No picture for now (the capture worker tries again by itself); the music plays on."""
         text = f"{message} The music plays on, and the room is read again as soon as the picture is back."
         self.banners.show_banner("camera", text, "warning")
+        self._source_opened()  # the owner's choice still: resumed at the next start, when it may be back
         self._forget_picture()
         if not self._settings().privacy:
             self.preview.show_message("No picture for now: trying again by itself…")
@@ -188,3 +210,4 @@ class SourceControl(QObject):
     def _source_ended(self) -> None:
         text = "The video has ended. The music plays on for the last mood read."
         self.banners.show_banner("source", text, "info")
+        self._idle_text = ENDED_TEXT  # said once the capture worker has finished (stop), not "No … yet"

@@ -262,7 +262,11 @@ class MoodTimelineChart(QWidget):
         time = self._clock.advance(raw)
         last = self._buffer.last_time()
         if last is not None and time - last > STOPPED_GAP_S:
-            self._buffer.append(gap_row((last + time) / 2.0))
+            # the break just after the last reading, a bin of the coarsest binning further (so binning keeps
+            # it): a held step is shaded until the next row, and the music was not "held" for half of the
+            # time nothing was read
+            after = max(STOPPED_GAP_S / 2.0, self._window_s / self._area_points)
+            self._buffer.append(gap_row(min(last + after, (last + time) / 2.0)))
         self._buffer.append(step_row(step, time))
         self._plan_bands.add(time, plan.block if plan is not None else None)
         self._schedule()

@@ -40,7 +40,7 @@ from moodsic_desktop.audio.engine_settings import apply_to_engine
 from moodsic_desktop.core.backoff import RetryBackoff
 from moodsic_desktop.core.settings_schema import aimed_at
 from moodsic_desktop.perception.cameras import CameraDevice, is_camera_spec
-from moodsic_desktop.perception.sources import FrameSource, SourceError, open_source
+from moodsic_desktop.perception.sources import FrameSource, SourceError, VideoFileSource, open_source
 from moodsic_desktop.session.playback import PlaybackSession
 from moodsic_desktop.session.snapshot import SessionSnapshot
 
@@ -150,10 +150,20 @@ class CaptureWorker(ThreadWorker):
         self._opener = opener if opener is not None else self._open
         self._wait = wait if wait is not None else self._stop.wait
         self.is_camera = is_camera_spec(spec)
+        self._source: FrameSource | None = None  # the source open now (set and cleared by the worker thread)
 
     def stop(self) -> None:
         """Ask the worker to end; it does within one frame. Any thread."""
         self._stop.set()
+
+    def set_loop(self, loop: bool) -> None:
+        """Whether a video file starts again at its end, from now on: the file open now too (the owner turned
+        "Loop video" while it plays). Any thread: one attribute each, read by the capture thread at the end
+        of the file."""
+        self.loop = loop
+        source = self._source
+        if isinstance(source, VideoFileSource):
+            source.loop = loop
 
     def _open(self) -> FrameSource:
         """Open the source; a camera is looked up by its id in ``cameras()`` as they are now."""
@@ -168,8 +178,12 @@ class CaptureWorker(ThreadWorker):
             self.opened.emit(source.description, float(source.fps or 0.0))
             while source is not None:
                 try:
+                    self._source = source
+                    if isinstance(source, VideoFileSource):
+                        source.loop = self.loop  # "Loop video" turned while it was being opened
                     gone = self._loop(source)
                 finally:
+                    self._source = None
                     source.close()
                 if not gone:
                     return

@@ -17,7 +17,7 @@ from moodsic_desktop.core.song import Song, SongMood
 from moodsic_desktop.core.stabilizer import Stabilized
 from moodsic_desktop.core.stations import StationModel
 from moodsic_desktop.core.types import Estimate
-from moodsic_desktop.ui.chart_series import legend_label
+from moodsic_desktop.ui.chart_series import STOPPED_GAP_S, legend_label
 from moodsic_desktop.ui.mood_plane_chart import MoodPlaneChart
 from moodsic_desktop.ui.timeline_chart import MoodTimelineChart
 
@@ -437,7 +437,17 @@ def test_a_stopped_period_is_a_gap_not_a_straight_line(timeline):
     timeline.flush()
     stable = points(timeline.dimension("valence").stabilised)
     ys = [y for _, y in stable]
-    assert len(ys) == 7 and math.isnan(ys[3])  # one break between 2 s and 30 s
-    assert stable[3][0] == pytest.approx(16.0 - 32.0)
+    assert len(ys) == 7 and math.isnan(ys[3])  # one break between 2 s and 30 s, just after the last reading
+    assert stable[3][0] == pytest.approx(2.0 + STOPPED_GAP_S / 2 - 32.0)
     assert finite_points(timeline.dimension("valence").scene) == near([(t - 32.0, 0.3) for t in (0, 1, 2, 30, 31, 32)])
     assert math.isnan(points(timeline.dimension("valence").scene)[3][1])
+
+
+def test_a_held_step_before_a_stop_is_not_shaded_across_the_stopped_time(timeline):
+    """The music held at the last reading, then the source stopped for 40 s: the shading ends just after that
+    reading (it reached half-way across the stopped time, as if the mood had been read and held then)."""
+    for t in [0.0, 1.0, 2.0, 42.0, 43.0]:
+        timeline.add_step(step(t, fused=estimate(0.1, 0.1), stable=(0.1, 0.1), held=(t == 2.0, False)))
+    timeline.flush()
+    upper = points(timeline.dimension("valence").held.upperSeries())
+    assert upper == near([(-41.0, -1.0), (-41.0, 1.0), (-40.0, 1.0), (-40.0, -1.0)])

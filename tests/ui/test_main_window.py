@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QPushButton
 from moodsic_desktop.audio.library.sources import read_deam
 from moodsic_desktop.audio.output import NullBackend
 from moodsic_desktop.ui.app import create_window
-from moodsic_desktop.ui.preview import EMPTY_TEXT
+from moodsic_desktop.ui.preview import EMPTY_TEXT, UNREADABLE_TEXT
 from moodsic_desktop.ui.settings import SettingsStore, UserSettings
 from tests.ui.conftest import WAIT_MS
 
@@ -121,6 +121,7 @@ def test_unreadable_file_gives_a_message_and_the_window_goes_on(open_window, tmp
     qtbot.waitUntil(lambda: window.banners.text("source") is not None, timeout=WAIT_MS)
     assert "holiday.mp4" in window.banners.text("source")
     qtbot.waitUntil(lambda: not window.running, timeout=WAIT_MS)
+    assert window.preview._message == UNREADABLE_TEXT  # not "No camera or video yet."
     window.start_source(str(mood_video))  # the window still works
     qtbot.waitUntil(lambda: window.preview.has_image, timeout=WAIT_MS)
     assert window.banners.text("source") is None
@@ -284,3 +285,22 @@ def test_a_video_dropped_on_the_window_starts(open_window, mood_video, qtbot):
     window.dropEvent(event)
     assert window.running and window.source_bar.source_combo.currentData() == str(mood_video)
     qtbot.waitUntil(lambda: window.preview.has_image, timeout=WAIT_MS)
+
+
+def test_view_diagnostics_scrolls_the_panel_into_view(open_window, qtbot):
+    window = open_window()
+    window.resize(1366, 640)  # the café PC's 1366 x 768, less the banners above: the left column scrolls
+    qtbot.wait(50)
+    scroll, panel = window.left_scroll, window.diagnostics
+    assert not panel.isVisible() and scroll.verticalScrollBar().value() == 0
+
+    window.menus.diagnostics_action.trigger()
+
+    def in_view() -> bool:  # the whole panel, or its top part when it is taller than the column
+        top, seen = panel.mapTo(scroll.viewport(), panel.rect().topLeft()).y(), scroll.viewport().height()
+        scrolled = scroll.verticalScrollBar().value() > 0
+        return panel.isVisible() and scrolled and top >= 0 and top + min(panel.height(), seen) <= seen
+
+    qtbot.waitUntil(in_view, timeout=WAIT_MS)  # not below the fold, where nothing seemed to happen
+    window.menus.diagnostics_action.trigger()
+    assert not panel.isVisible()

@@ -10,6 +10,7 @@ import pytest
 
 from moodsic_desktop.core.backoff import RetryBackoff
 from moodsic_desktop.ui import workers
+from moodsic_desktop.ui.preview import ENDED_TEXT
 from moodsic_desktop.ui.settings import UserSettings
 from tests.ui.conftest import WAIT_MS, write_mood_video
 
@@ -75,6 +76,7 @@ def test_a_video_that_ends_leaves_the_music_playing(open_window, tmp_path, qtbot
     assert window.banners.text("source") == "The video has ended. The music plays on for the last mood read."
     assert window.banners.level("source") == "info"
     qtbot.waitUntil(lambda: not window.running, timeout=WAIT_MS)
+    assert window.preview._message == ENDED_TEXT  # not "No camera or video yet."
     assert window.engine.current_song is not None  # chosen from the video's reading, playing on after its end
     qtbot.wait(1500)
     assert window.engine.current_song is not None
