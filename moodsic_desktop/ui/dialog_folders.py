@@ -45,7 +45,7 @@ class DialogFolders:
 
     def __init__(self, state: WindowState | None = None) -> None:
         self._state = state
-        self._this_run: dict[FileKind, str] = {}
+        self._this_run: dict[FileKind, str] = {}  # also where the window state cannot be kept (its INI unusable)
 
     def start(self, kind: FileKind) -> str:
         """The folder a dialog for ``kind`` opens in: the last one used, else the usual one, else home."""

@@ -304,10 +304,6 @@ class PipelineWorker(ThreadWorker):
     def skip(self) -> None:
         self.submit(self.session.skip)
 
-    def ban_current(self) -> None:
-        """Never play the current song again, and move on from it now."""
-        self.submit(self.session.ban_current)
-
     def ban(self, song_id: str) -> None:
         """Never play ``song_id`` again; when it is the session's song, move on from it now."""
         self.submit(lambda: self.session.ban(song_id))
